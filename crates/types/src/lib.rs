@@ -1,0 +1,34 @@
+//! cove's shared vocabulary.
+//!
+//! This crate owns the small value types every layer speaks: [`Address`], [`CodeId`],
+//! [`Event`], [`BlockInfo`], the consensus-visible [`ErrorKind`]s, and the
+//! [`ContractStorage`] seam through which a VM reads and writes one contract's keys.
+//!
+//! It must stay free of engines and databases: no wasmtime, no redb. Everything here is
+//! plain data that crosses a layer boundary.
+
+mod address;
+mod error;
+mod event;
+mod storage;
+
+pub use address::{Address, AddressParseError, CodeId};
+pub use error::ErrorKind;
+pub use event::{BlockInfo, Event};
+pub use storage::{ContractStorage, StorageError};
+
+/// Gas units. Every limit and every charge is a `Gas`.
+pub type Gas = u64;
+
+/// The largest gas limit a call may be given.
+///
+/// Instrumented code keeps the remaining gas in a wasm `i64` global and compares it
+/// unsigned; keeping limits below `2^63` leaves the all-ones value free as the
+/// out-of-gas sentinel (see `docs/gas.md`).
+pub const MAX_GAS_LIMIT: Gas = i64::MAX as Gas;
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}
