@@ -1,1 +1,41 @@
-//! placeholder
+//! cove's WebAssembly VM.
+//!
+//! This crate owns everything between contract bytes and a call's outcome:
+//!
+//! * [`validate`](Engine::compile): every deploy-time rule (format, features, imports from
+//!   the [`abi`], limits) checked before anything runs;
+//! * instrumentation: gas metering and the deterministic stack limit injected into the
+//!   module's own bytecode (see `docs/gas.md`);
+//! * the [`Engine`]: wasmtime with Cranelift, configured for determinism, plus an epoch
+//!   ticker for the wall-clock backstop;
+//! * the host functions of `docs/abi.md`, and [`Vm::call`], which runs an entry point in
+//!   a fresh instance and classifies how it ended.
+//!
+//! It must not know where state lives: it reads and writes one contract's keys through
+//! [`types::ContractStorage`] and nothing else (no redb, no journal, no addresses'
+//! layout). Committing or reverting what a call wrote is the caller's job.
+
+pub mod abi;
+mod config;
+mod costs;
+mod crypto;
+mod engine;
+mod exec;
+mod host;
+mod instrument;
+mod validate;
+
+pub use config::{
+    Config, GasSchedule, HostCosts, HostLimits, Limits, MAX_ABORT_MSG_LEN, MAX_EVENT_DATA_LEN,
+    MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_INPUT_LEN, MAX_KEY_LEN, MAX_RETURN_LEN, MAX_STACK_BUDGET,
+    MAX_TOPIC_LEN, MAX_UNIT_PRICE, MAX_VALUE_LEN, OpCosts, WASM_PAGE,
+};
+pub use crypto::{MAX_PUBLIC_KEY_LEN, MAX_SIGNATURE_LEN};
+pub use engine::{
+    CompiledModule, EPOCH_TICK, Engine, EngineError, HOST_STACK_HEADROOM, MAX_CONCURRENT_INSTANCES,
+    NATIVE_STACK_FACTOR,
+};
+pub use exec::{CallContext, CallError, CallOutcome, HostState, LinkedModule, Vm, VmError};
+pub use host::HostTrap;
+pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES};
+pub use validate::{ValidationError, features};

@@ -1,0 +1,64 @@
+//! The host ABI: the exact set of imports a contract may use (module `env`).
+//!
+//! This table is the single source of truth: validation checks imports against it and
+//! the linker defines exactly these functions (a test keeps the two in step).
+//! `docs/abi.md` describes each function's pointer rules, limits and errors.
+
+use wasmparser::ValType::{self, I32, I64};
+
+/// One host function's name and wasm signature.
+#[derive(Debug, Clone, Copy)]
+pub struct HostFn {
+    /// Import name in module `env`.
+    pub name: &'static str,
+    /// Parameter types.
+    pub params: &'static [ValType],
+    /// Result types.
+    pub results: &'static [ValType],
+}
+
+const fn f(name: &'static str, params: &'static [ValType], results: &'static [ValType]) -> HostFn {
+    HostFn { name, params, results }
+}
+
+/// The module every import must come from.
+pub const IMPORT_MODULE: &str = "env";
+
+/// Every host function, in the order `docs/abi.md` lists them.
+pub const HOST_FUNCTIONS: &[HostFn] = &[
+    f("storage_read", &[I32, I32], &[I64]),
+    f("storage_write", &[I32, I32, I32, I32], &[I32]),
+    f("storage_delete", &[I32, I32], &[I32]),
+    f("get_caller", &[I32], &[I32]),
+    f("get_contract_address", &[I32], &[I32]),
+    f("get_block_number", &[], &[I64]),
+    f("get_block_timestamp", &[], &[I64]),
+    f("crypto_hash", &[I32, I32, I32], &[I32]),
+    f("crypto_verify", &[I32, I32, I32, I32, I32, I32], &[I32]),
+    f("log_event", &[I32, I32, I32, I32], &[]),
+    f("input_len", &[], &[I32]),
+    f("input_read", &[I32], &[]),
+    f("return_data", &[I32, I32], &[]),
+    f("abort", &[I32, I32], &[]),
+];
+
+/// Looks up a host function by import name.
+pub fn host_fn(name: &str) -> Option<&'static HostFn> {
+    HOST_FUNCTIONS.iter().find(|h| h.name == name)
+}
+
+/// The contract export the host calls to obtain memory for values it returns
+/// (`storage_read`): `allocate(len i32) -> i32`.
+pub const ALLOCATE_EXPORT: &str = "allocate";
+
+/// The exported linear memory.
+pub const MEMORY_EXPORT: &str = "memory";
+
+/// Prefix of the names instrumentation adds; contracts may not export such names.
+pub const RESERVED_PREFIX: &str = "__cove_";
+/// The injected remaining-gas global (an `i64`).
+pub const GAS_GLOBAL_EXPORT: &str = "__cove_gas";
+/// The injected stack-height global (an `i32`).
+pub const STACK_GLOBAL_EXPORT: &str = "__cove_stack";
+/// The module's former `start` function, exported so it runs after gas is set.
+pub const START_EXPORT: &str = "__cove_start";

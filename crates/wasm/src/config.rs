@@ -1,0 +1,303 @@
+//! Deploy-time limits and the gas schedule.
+//!
+//! Every value has a documented default and can be overridden (from Rust or from the
+//! `[wasm]` table of the CLI's TOML config). Values that change compiled code (the whole
+//! [`GasSchedule`] and [`Limits::max_stack_bytes`]) are part of the module's identity:
+//! see [`Config::fingerprint`].
+
+use serde::{Deserialize, Serialize};
+
+/// A wasm page: 64 KiB.
+pub const WASM_PAGE: u64 = 64 * 1024;
+
+/// The largest per-byte or per-page price accepted in a [`GasSchedule`].
+///
+/// Dynamic charges multiply a 32-bit count by a price inside instrumented code; keeping
+/// prices at or below `2^24` keeps every product below `2^56`, far from `i64` overflow.
+pub const MAX_UNIT_PRICE: u64 = 1 << 24;
+
+/// The largest deterministic stack budget accepted, in accounted bytes.
+///
+/// The budget is counted in an `i32` global; 256 MiB keeps every sum far from overflow.
+pub const MAX_STACK_BUDGET: u32 = 256 * 1024 * 1024;
+
+/// Structural limits checked at deploy, before any code runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest accepted module, in bytes. By default 1 MiB.
+    pub max_code_bytes: usize,
+    /// Largest linear memory, in bytes, for both the initial size and the maximum a
+    /// module declares; a module that declares no maximum is capped here. By default
+    /// 32 MiB (512 pages).
+    pub max_memory_bytes: u64,
+    /// Largest table, in elements (initial and maximum). By default 10,000.
+    pub max_table_elements: u32,
+    /// Most functions (imported + defined). By default 10,000.
+    pub max_functions: u32,
+    /// Most globals. By default 256.
+    pub max_globals: u32,
+    /// Most locals in one function, parameters excluded. By default 1,000.
+    pub max_locals: u32,
+    /// Most parameters of one function type. By default 64.
+    pub max_params: u32,
+    /// Deterministic call-stack budget in accounted bytes (see `docs/gas.md`, "Stack
+    /// limit"). By default 1 MiB, the seed's stack size.
+    pub max_stack_bytes: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_code_bytes: 1024 * 1024,
+            max_memory_bytes: 32 * 1024 * 1024,
+            max_table_elements: 10_000,
+            max_functions: 10_000,
+            max_globals: 256,
+            max_locals: 1_000,
+            max_params: 64,
+            max_stack_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// The memory limit in wasm pages.
+    pub fn max_memory_pages(&self) -> u64 {
+        self.max_memory_bytes / WASM_PAGE
+    }
+}
+
+/// Gas prices of wasm instructions, charged per basic block before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpCosts {
+    /// Constants, locals, globals, `drop`, `select`, comparisons, add/sub, bitwise logic,
+    /// shifts, conversions, reference ops. By default 1.
+    pub base: u64,
+    /// Integer and float multiplication. By default 2.
+    pub mul: u64,
+    /// Division, remainder and square root. By default 5.
+    pub div: u64,
+    /// Any memory load. By default 10.
+    pub load: u64,
+    /// Any memory store. By default 20.
+    pub store: u64,
+    /// `br`, `br_if`, `br_table`, `if`, `return`. By default 1.
+    pub branch: u64,
+    /// `call` and `call_indirect` (the callee's body is charged on its own). By default 5.
+    pub call: u64,
+    /// `memory.size`, `table.size`, `table.get`, `table.set`. By default 2.
+    pub table_memory_meta: u64,
+    /// `memory.grow`, per page requested (charged even if the grow fails). By default 1,000.
+    pub memory_grow_per_page: u64,
+    /// `memory.copy`, `memory.fill`, `memory.init`, per byte. By default 1.
+    pub bulk_memory_per_byte: u64,
+    /// `table.grow`, `table.fill`, `table.copy`, `table.init`, per element. By default 10.
+    pub bulk_table_per_element: u64,
+}
+
+impl Default for OpCosts {
+    fn default() -> Self {
+        OpCosts {
+            base: 1,
+            mul: 2,
+            div: 5,
+            load: 10,
+            store: 20,
+            branch: 1,
+            call: 5,
+            table_memory_meta: 2,
+            memory_grow_per_page: 1_000,
+            bulk_memory_per_byte: 1,
+            bulk_table_per_element: 10,
+        }
+    }
+}
+
+/// Gas prices of host functions: a base price per call plus per-byte prices.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostCosts {
+    /// Base price of the cheap context calls (`get_caller`, `get_block_number`,
+    /// `input_len`, ...). By default 10.
+    pub context: u64,
+    /// `storage_read` base. By default 100.
+    pub storage_read: u64,
+    /// Per byte of key and of value returned by `storage_read`. By default 1.
+    pub storage_read_per_byte: u64,
+    /// `storage_write` base. By default 1,000.
+    pub storage_write: u64,
+    /// Per byte of key and value written. By default 10.
+    pub storage_write_per_byte: u64,
+    /// `storage_delete` base. By default 500.
+    pub storage_delete: u64,
+    /// `crypto_hash` base. By default 50.
+    pub hash: u64,
+    /// Per byte hashed (`crypto_hash`, and the message digest in `crypto_verify`). By default 1.
+    pub hash_per_byte: u64,
+    /// `crypto_verify` base. By default 500.
+    pub verify: u64,
+    /// `log_event` base. By default 375.
+    pub event: u64,
+    /// Per byte of topic and data logged. By default 8.
+    pub event_per_byte: u64,
+    /// Per byte copied between the host and linear memory by `input_read`,
+    /// `return_data`, `abort` and the `get_*` address calls. By default 1.
+    pub copy_per_byte: u64,
+}
+
+impl Default for HostCosts {
+    fn default() -> Self {
+        HostCosts {
+            context: 10,
+            storage_read: 100,
+            storage_read_per_byte: 1,
+            storage_write: 1_000,
+            storage_write_per_byte: 10,
+            storage_delete: 500,
+            hash: 50,
+            hash_per_byte: 1,
+            verify: 500,
+            event: 375,
+            event_per_byte: 8,
+            copy_per_byte: 1,
+        }
+    }
+}
+
+/// The full gas schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GasSchedule {
+    /// Instruction prices.
+    pub ops: OpCosts,
+    /// Host function prices.
+    pub host: HostCosts,
+}
+
+/// Maxima of the byte strings host functions accept or produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostLimits {
+    /// Longest storage key. By default 1 KiB (`MAX_KEY_LEN`).
+    pub max_key_len: u32,
+    /// Longest storage value. By default 128 KiB (`MAX_VALUE_LEN`).
+    pub max_value_len: u32,
+    /// Longest event topic. By default 256 bytes (`MAX_TOPIC_LEN`).
+    pub max_topic_len: u32,
+    /// Longest event data. By default 64 KiB (`MAX_EVENT_DATA_LEN`).
+    pub max_event_data_len: u32,
+    /// Most events one call may log. By default 1,024 (`MAX_EVENTS`).
+    pub max_events: u32,
+    /// Longest input to `crypto_hash` / message to `crypto_verify`. By default 1 MiB (`MAX_HASH_INPUT_LEN`).
+    pub max_hash_input_len: u32,
+    /// Longest return data. By default 128 KiB (`MAX_RETURN_LEN`).
+    pub max_return_len: u32,
+    /// Longest abort message; longer ones are truncated, not rejected. By default 1 KiB (`MAX_ABORT_MSG_LEN`).
+    pub max_abort_msg_len: u32,
+    /// Longest call input. By default 128 KiB (`MAX_INPUT_LEN`).
+    pub max_input_len: u32,
+}
+
+/// Default of [`HostLimits::max_key_len`].
+pub const MAX_KEY_LEN: u32 = 1024;
+/// Default of [`HostLimits::max_value_len`].
+pub const MAX_VALUE_LEN: u32 = 128 * 1024;
+/// Default of [`HostLimits::max_topic_len`].
+pub const MAX_TOPIC_LEN: u32 = 256;
+/// Default of [`HostLimits::max_event_data_len`].
+pub const MAX_EVENT_DATA_LEN: u32 = 64 * 1024;
+/// Default of [`HostLimits::max_events`].
+pub const MAX_EVENTS: u32 = 1024;
+/// Default of [`HostLimits::max_hash_input_len`].
+pub const MAX_HASH_INPUT_LEN: u32 = 1024 * 1024;
+/// Default of [`HostLimits::max_return_len`].
+pub const MAX_RETURN_LEN: u32 = 128 * 1024;
+/// Default of [`HostLimits::max_abort_msg_len`].
+pub const MAX_ABORT_MSG_LEN: u32 = 1024;
+/// Default of [`HostLimits::max_input_len`].
+pub const MAX_INPUT_LEN: u32 = 128 * 1024;
+
+impl Default for HostLimits {
+    fn default() -> Self {
+        HostLimits {
+            max_key_len: MAX_KEY_LEN,
+            max_value_len: MAX_VALUE_LEN,
+            max_topic_len: MAX_TOPIC_LEN,
+            max_event_data_len: MAX_EVENT_DATA_LEN,
+            max_events: MAX_EVENTS,
+            max_hash_input_len: MAX_HASH_INPUT_LEN,
+            max_return_len: MAX_RETURN_LEN,
+            max_abort_msg_len: MAX_ABORT_MSG_LEN,
+            max_input_len: MAX_INPUT_LEN,
+        }
+    }
+}
+
+/// Everything the WASM VM is configured by. Built once into an [`crate::Engine`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Deploy-time structural limits.
+    pub limits: Limits,
+    /// Gas prices.
+    pub gas: GasSchedule,
+    /// Host-function byte limits.
+    pub host_limits: HostLimits,
+    /// Wall-clock backstop per call, in milliseconds. By default 2,000. Firing is a node
+    /// fault (kind `timeout`), never a consensus result: gas bounds every honest call.
+    pub timeout_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            limits: Limits::default(),
+            gas: GasSchedule::default(),
+            host_limits: HostLimits::default(),
+            timeout_ms: 2_000,
+        }
+    }
+}
+
+impl Config {
+    /// Checks the values against their documented ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        let o = &self.gas.ops;
+        for (name, price) in [
+            ("gas.ops.memory_grow_per_page", o.memory_grow_per_page),
+            ("gas.ops.bulk_memory_per_byte", o.bulk_memory_per_byte),
+            ("gas.ops.bulk_table_per_element", o.bulk_table_per_element),
+        ] {
+            if price > MAX_UNIT_PRICE {
+                return Err(format!("{name} = {price} exceeds MAX_UNIT_PRICE ({MAX_UNIT_PRICE})"));
+            }
+        }
+        let l = &self.limits;
+        if l.max_stack_bytes == 0 || l.max_stack_bytes > MAX_STACK_BUDGET {
+            return Err(format!(
+                "limits.max_stack_bytes must be in 1..={MAX_STACK_BUDGET}, got {}",
+                l.max_stack_bytes
+            ));
+        }
+        if l.max_memory_bytes % WASM_PAGE != 0 || l.max_memory_pages() > 65_536 {
+            return Err(format!(
+                "limits.max_memory_bytes must be a multiple of 64 KiB and at most 4 GiB, got {}",
+                l.max_memory_bytes
+            ));
+        }
+        if self.timeout_ms == 0 {
+            return Err("timeout_ms must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// A hash of every value that changes the instrumented code, for cache keys.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        // `Debug` of these plain structs is deterministic (fields in declaration order).
+        let mut text = format!("{:?}", self.gas);
+        text.push_str(&format!("{:?}", self.limits));
+        types::sha256(text.as_bytes())
+    }
+}

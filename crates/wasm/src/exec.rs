@@ -1,0 +1,306 @@
+//! Running an entry point: one fresh instance per call, metered, bounded, classified.
+
+use std::sync::Arc;
+
+use types::{Address, BlockInfo, ContractStorage, ErrorKind, Event, Gas, MAX_GAS_LIMIT, StorageError};
+use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, Trap, TypedFunc};
+
+use crate::abi;
+use crate::config::{GasSchedule, HostLimits};
+use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM};
+use crate::host::{self, BackendFault, HostTrap};
+
+/// Per-call host state: everything host functions may touch.
+pub struct HostState<S> {
+    pub(crate) storage: S,
+    pub(crate) caller: Address,
+    pub(crate) contract: Address,
+    pub(crate) block: BlockInfo,
+    pub(crate) read_only: bool,
+    pub(crate) input: Vec<u8>,
+    pub(crate) return_data: Option<Vec<u8>>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) schedule: Arc<GasSchedule>,
+    pub(crate) limits: HostLimits,
+    pub(crate) gas: Option<Global>,
+    pub(crate) memory: Option<Memory>,
+    pub(crate) allocate: Option<TypedFunc<i32, i32>>,
+    pub(crate) in_allocate: bool,
+}
+
+/// Who calls what, where.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    /// The account calling the contract.
+    pub caller: Address,
+    /// The contract being called.
+    pub contract: Address,
+    /// The block the call executes in.
+    pub block: BlockInfo,
+    /// A query: any storage write or delete ends the call with [`ErrorKind::ReadOnly`].
+    pub read_only: bool,
+}
+
+/// How a contract call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct CallError {
+    /// The outcome kind, part of consensus (except [`ErrorKind::Timeout`]).
+    pub kind: ErrorKind,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+impl CallError {
+    /// Builds an error.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> CallError {
+        CallError { kind, message: message.into() }
+    }
+}
+
+/// The result of a call. Events are empty unless the call succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcome {
+    /// Return bytes, or why the call failed.
+    pub result: Result<Vec<u8>, CallError>,
+    /// Gas consumed; equals the limit when the call ran out of gas.
+    pub gas_used: Gas,
+    /// Events logged, in order (only on success).
+    pub events: Vec<Event>,
+}
+
+/// A failure of the node rather than of the contract: the transaction must be abandoned,
+/// not recorded as a contract outcome.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VmError {
+    /// The storage backend failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// wasmtime failed outside the contract's control (e.g. instance pool exhausted).
+    #[error("engine: {0}")]
+    Engine(String),
+}
+
+/// A compiled module linked against the host ABI, ready to instantiate cheaply.
+pub struct LinkedModule<S: 'static> {
+    pre: InstancePre<HostState<S>>,
+    memory: ModuleExport,
+    gas: ModuleExport,
+    stack: ModuleExport,
+    allocate: Option<ModuleExport>,
+    start: Option<ModuleExport>,
+}
+
+/// The WASM VM for storage type `S`: an [`Engine`] plus a linker with the host ABI.
+pub struct Vm<S: 'static> {
+    engine: Engine,
+    linker: Linker<HostState<S>>,
+    schedule: Arc<GasSchedule>,
+}
+
+impl<S: ContractStorage + Send + 'static> Vm<S> {
+    /// Builds the VM and its linker once.
+    pub fn new(engine: Engine) -> Vm<S> {
+        let mut linker = Linker::new(engine.wasmtime());
+        host::define(&mut linker).expect("host ABI names are unique");
+        let schedule = Arc::new(engine.config().gas.clone());
+        Vm { engine, linker, schedule }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Resolves a compiled module's imports once, for fast instantiation.
+    pub fn link(&self, compiled: &CompiledModule) -> Result<LinkedModule<S>, VmError> {
+        let module = &compiled.module;
+        let export = |name: &str| module.get_export_index(name);
+        let missing = |name: &str| VmError::Engine(format!("instrumented module lacks export {name}"));
+        Ok(LinkedModule {
+            pre: self.linker.instantiate_pre(module).map_err(|e| VmError::Engine(format!("{e:#}")))?,
+            memory: export(abi::MEMORY_EXPORT).ok_or_else(|| missing(abi::MEMORY_EXPORT))?,
+            gas: export(abi::GAS_GLOBAL_EXPORT).ok_or_else(|| missing(abi::GAS_GLOBAL_EXPORT))?,
+            stack: export(abi::STACK_GLOBAL_EXPORT).ok_or_else(|| missing(abi::STACK_GLOBAL_EXPORT))?,
+            allocate: export(abi::ALLOCATE_EXPORT),
+            start: export(abi::START_EXPORT),
+        })
+    }
+
+    /// Calls `entry` with `input` under `gas_limit`, handing `storage` to the contract.
+    ///
+    /// Returns the storage back with the outcome. On a contract failure the caller must
+    /// discard whatever the contract wrote through `storage` (the runtime reverts its
+    /// journal); `Err` means the node, not the contract, failed.
+    pub fn call(
+        &self,
+        module: &LinkedModule<S>,
+        ctx: &CallContext,
+        entry: &str,
+        input: Vec<u8>,
+        gas_limit: Gas,
+        storage: S,
+    ) -> (S, Result<CallOutcome, VmError>) {
+        // Wasm runs on this thread's stack. Make sure the native stack wasmtime may use
+        // (plus the host's own) is there, switching to a fresh stack only if not.
+        let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
+        stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
+            self.call_on_stack(module, ctx, entry, input, gas_limit, storage)
+        })
+    }
+
+    fn call_on_stack(
+        &self,
+        module: &LinkedModule<S>,
+        ctx: &CallContext,
+        entry: &str,
+        input: Vec<u8>,
+        gas_limit: Gas,
+        storage: S,
+    ) -> (S, Result<CallOutcome, VmError>) {
+        let gas_limit = gas_limit.min(MAX_GAS_LIMIT);
+        let config = self.engine.config();
+        let state = HostState {
+            storage,
+            caller: ctx.caller,
+            contract: ctx.contract,
+            block: ctx.block,
+            read_only: ctx.read_only,
+            input,
+            return_data: None,
+            events: Vec::new(),
+            schedule: self.schedule.clone(),
+            limits: config.host_limits,
+            gas: None,
+            memory: None,
+            allocate: None,
+            in_allocate: false,
+        };
+        let mut store = Store::new(self.engine.wasmtime(), state);
+        store.set_epoch_deadline(self.engine.deadline_ticks());
+        store.epoch_deadline_trap();
+
+        let fail = |kind, msg: String| CallOutcome { result: Err(CallError::new(kind, msg)), gas_used: 0, events: Vec::new() };
+        if store.data().input.len() > config.host_limits.max_input_len as usize {
+            let msg = format!("input is {} bytes; the maximum is {}", store.data().input.len(), config.host_limits.max_input_len);
+            return (store.into_data().storage, Ok(fail(ErrorKind::InvalidArgument, msg)));
+        }
+        if entry.starts_with(abi::RESERVED_PREFIX) || entry == abi::ALLOCATE_EXPORT {
+            let msg = format!("{entry:?} is not an entry point");
+            return (store.into_data().storage, Ok(fail(ErrorKind::NotFound, msg)));
+        }
+
+        let instance = match module.pre.instantiate(&mut store) {
+            Ok(i) => i,
+            Err(e) => return (store.into_data().storage, Err(VmError::Engine(format!("instantiate: {e:#}")))),
+        };
+        let global = |store: &mut Store<HostState<S>>, ex: &ModuleExport| {
+            instance.get_module_export(store, ex).and_then(|e| e.into_global()).expect("instrumented globals exist")
+        };
+        let gas = global(&mut store, &module.gas);
+        let stack = global(&mut store, &module.stack);
+        let memory = instance
+            .get_module_export(&mut store, &module.memory)
+            .and_then(|e| e.into_memory())
+            .expect("validated modules export memory");
+        let allocate = module
+            .allocate
+            .as_ref()
+            .and_then(|ex| instance.get_module_export(&mut store, ex))
+            .and_then(|e| e.into_func())
+            .and_then(|f| f.typed::<i32, i32>(&store).ok());
+        let start = module.start.as_ref().and_then(|ex| instance.get_module_export(&mut store, ex)).and_then(|e| e.into_func());
+        gas.set(&mut store, (gas_limit as i64).into()).expect("gas global is a mutable i64");
+        {
+            let data = store.data_mut();
+            data.gas = Some(gas);
+            data.memory = Some(memory);
+            data.allocate = allocate;
+        }
+
+        let func = instance.get_func(&mut store, entry);
+        let result = run(&mut store, start, func, entry);
+
+        let remaining = gas.get(&mut store).unwrap_i64();
+        let height = stack.get(&mut store).unwrap_i32() as u32;
+        let out_of_gas = remaining < 0;
+        let gas_used = if out_of_gas { gas_limit } else { gas_limit - remaining as u64 };
+        let result = match result {
+            Ok(bytes) => {
+                let data = store.data_mut();
+                Ok(data.return_data.take().unwrap_or(bytes))
+            }
+            Err(Failure::Contract(e)) => Err(e),
+            Err(Failure::Wasm(e)) => {
+                if out_of_gas {
+                    Err(CallError::new(ErrorKind::OutOfGas, format!("out of gas (limit {gas_limit})")))
+                } else if height > config.limits.max_stack_bytes {
+                    Err(CallError::new(
+                        ErrorKind::Trap,
+                        format!("call stack exhausted: deterministic limit of {} bytes", config.limits.max_stack_bytes),
+                    ))
+                } else {
+                    match classify(e) {
+                        Ok(e) => Err(e),
+                        Err(fault) => return (store.into_data().storage, Err(fault)),
+                    }
+                }
+            }
+        };
+        let state = store.into_data();
+        let events = if result.is_ok() { state.events } else { Vec::new() };
+        (state.storage, Ok(CallOutcome { result, gas_used, events }))
+    }
+}
+
+enum Failure {
+    /// Decided before running anything (bad entry point).
+    Contract(CallError),
+    /// Raised while running: classified after reading the gas and stack globals.
+    Wasm(wasmtime::Error),
+}
+
+fn run<S>(store: &mut Store<HostState<S>>, start: Option<Func>, func: Option<Func>, entry: &str) -> Result<Vec<u8>, Failure> {
+    let Some(func) = func else {
+        return Err(Failure::Contract(CallError::new(ErrorKind::NotFound, format!("no exported function {entry:?}"))));
+    };
+    if let Some(start) = start {
+        start.typed::<(), ()>(&*store).and_then(|f| f.call(&mut *store, ())).map_err(Failure::Wasm)?;
+    }
+    if let Ok(f) = func.typed::<(), ()>(&*store) {
+        f.call(&mut *store, ()).map_err(Failure::Wasm)?;
+        Ok(Vec::new())
+    } else if let Ok(f) = func.typed::<(), i32>(&*store) {
+        f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()).map_err(Failure::Wasm)
+    } else if let Ok(f) = func.typed::<(), i64>(&*store) {
+        f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()).map_err(Failure::Wasm)
+    } else {
+        Err(Failure::Contract(CallError::new(
+            ErrorKind::InvalidArgument,
+            format!("entry point {entry:?} must take no parameters and return nothing, an i32 or an i64"),
+        )))
+    }
+}
+
+/// Maps a wasmtime error that is not out-of-gas or stack exhaustion to an outcome, or to
+/// a node fault.
+fn classify(e: wasmtime::Error) -> Result<CallError, VmError> {
+    if let Some(t) = e.downcast_ref::<HostTrap>() {
+        return Ok(CallError::new(t.kind, t.message.clone()));
+    }
+    if let Some(BackendFault(s)) = e.downcast_ref::<BackendFault>() {
+        return Err(VmError::Storage(s.clone()));
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Ok(CallError::new(
+            ErrorKind::Timeout,
+            "execution exceeded the wall-clock timeout (a node fault, not a consensus result)",
+        )),
+        Some(Trap::StackOverflow) => Err(VmError::Engine(
+            "native stack overflow before the deterministic limit (a node fault; please report)".into(),
+        )),
+        Some(trap) => Ok(CallError::new(ErrorKind::Trap, trap.to_string())),
+        None => Ok(CallError::new(ErrorKind::Trap, format!("{e:#}"))),
+    }
+}

@@ -1,0 +1,331 @@
+//! Host functions: the `env` imports a contract may call.
+//!
+//! Every function follows the same order: refuse re-entry from `allocate`, charge the
+//! base price, bounds-check every pointer/length against linear memory and its documented
+//! maximum, charge per-byte prices, then act. A failure ends the call with a
+//! [`HostTrap`] carrying its [`ErrorKind`]; nothing is written to memory or storage by a
+//! call that fails its checks.
+
+use std::fmt;
+
+use types::{ContractStorage, ErrorKind, Event};
+use wasmtime::{Caller, Linker};
+
+use crate::config::{GasSchedule, HostLimits};
+use crate::exec::HostState;
+
+/// Why a host function ended the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostTrap {
+    /// The outcome kind.
+    pub kind: ErrorKind,
+    /// A message for the user.
+    pub message: String,
+}
+
+impl fmt::Display for HostTrap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for HostTrap {}
+
+/// A storage backend failure inside a host call: a node fault, not a contract outcome.
+#[derive(Debug)]
+pub(crate) struct BackendFault(pub types::StorageError);
+
+impl fmt::Display for BackendFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BackendFault {}
+
+type Res<T> = wasmtime::Result<T>;
+type C<'a, S> = Caller<'a, HostState<S>>;
+
+fn trap<T>(kind: ErrorKind, message: impl Into<String>) -> Res<T> {
+    Err(wasmtime::Error::new(HostTrap { kind, message: message.into() }))
+}
+
+/// Enters a host function: no host calls from inside `allocate`, then the base price.
+fn enter<S>(caller: &mut C<'_, S>, name: &str, base: u64) -> Res<()> {
+    if caller.data().in_allocate {
+        return trap(ErrorKind::Trap, format!("{name}: host functions may not be called from `allocate`"));
+    }
+    charge(caller, base)
+}
+
+/// Subtracts `amount` from the instance's gas global; out of gas ends the call.
+pub(crate) fn charge<S>(caller: &mut C<'_, S>, amount: u64) -> Res<()> {
+    let gas = caller.data().gas.expect("gas global bound before the call");
+    let remaining = gas.get(&mut *caller).unwrap_i64();
+    let left = if amount > remaining as u64 { -1 } else { remaining - amount as i64 };
+    gas.set(&mut *caller, left.into())?;
+    if left < 0 {
+        return trap(ErrorKind::OutOfGas, "out of gas in a host function");
+    }
+    Ok(())
+}
+
+fn per_byte(price: u64, bytes: usize) -> u64 {
+    price.saturating_mul(bytes as u64)
+}
+
+/// A checked `(ptr, len)` range in linear memory.
+fn range<S>(caller: &C<'_, S>, name: &str, what: &str, ptr: i32, len: i32) -> Res<std::ops::Range<usize>> {
+    let memory = caller.data().memory.expect("memory bound before the call");
+    let size = memory.data_size(caller);
+    let (start, len) = (ptr as u32 as usize, len as u32 as usize);
+    match start.checked_add(len) {
+        Some(end) if end <= size => Ok(start..end),
+        _ => trap(
+            ErrorKind::Trap,
+            format!("{name}: {what} [{start}, +{len}) is out of bounds of linear memory ({size} bytes)"),
+        ),
+    }
+}
+
+fn check_len(name: &str, what: &str, len: i32, max: u32) -> Res<()> {
+    if len as u32 > max {
+        return trap(
+            ErrorKind::InvalidArgument,
+            format!("{name}: {what} length {} exceeds the maximum {max}", len as u32),
+        );
+    }
+    Ok(())
+}
+
+fn read_bytes<S>(caller: &C<'_, S>, r: std::ops::Range<usize>) -> Vec<u8> {
+    let memory = caller.data().memory.expect("memory bound before the call");
+    memory.data(caller)[r].to_vec()
+}
+
+fn write_bytes<S>(caller: &mut C<'_, S>, at: usize, bytes: &[u8]) {
+    let memory = caller.data().memory.expect("memory bound before the call");
+    memory.data_mut(caller)[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+fn storage_fault(e: types::StorageError) -> wasmtime::Error {
+    wasmtime::Error::new(BackendFault(e))
+}
+
+fn costs<'a, S>(caller: &'a C<'_, S>) -> (&'a GasSchedule, HostLimits) {
+    let data = caller.data();
+    (&data.schedule, data.limits)
+}
+
+/// Defines every function of [`crate::abi::HOST_FUNCTIONS`] in `linker`.
+pub(crate) fn define<S: ContractStorage + Send + 'static>(linker: &mut Linker<HostState<S>>) -> wasmtime::Result<()> {
+    let env = crate::abi::IMPORT_MODULE;
+
+    linker.func_wrap(env, "storage_read", |mut c: C<'_, S>, key_ptr: i32, key_len: i32| -> Res<i64> {
+        let (g, l) = costs(&c);
+        let (base, pb) = (g.host.storage_read, g.host.storage_read_per_byte);
+        enter(&mut c, "storage_read", base)?;
+        check_len("storage_read", "key", key_len, l.max_key_len)?;
+        let key = range(&c, "storage_read", "key", key_ptr, key_len)?;
+        charge(&mut c, per_byte(pb, key.len()))?;
+        let key = read_bytes(&c, key);
+        let Some(value) = c.data_mut().storage.read(&key).map_err(storage_fault)? else {
+            return Ok(0);
+        };
+        charge(&mut c, per_byte(pb, value.len()))?;
+        let ptr = allocate(&mut c, value.len())?;
+        write_bytes(&mut c, ptr, &value);
+        Ok(((ptr as u64) << 32 | value.len() as u64) as i64)
+    })?;
+
+    linker.func_wrap(
+        env,
+        "storage_write",
+        |mut c: C<'_, S>, key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32| -> Res<i32> {
+            let (g, l) = costs(&c);
+            let (base, pb) = (g.host.storage_write, g.host.storage_write_per_byte);
+            enter(&mut c, "storage_write", base)?;
+            if c.data().read_only {
+                return trap(ErrorKind::ReadOnly, "storage_write in a read-only call");
+            }
+            check_len("storage_write", "key", key_len, l.max_key_len)?;
+            check_len("storage_write", "value", value_len, l.max_value_len)?;
+            if value_len == 0 {
+                return trap(ErrorKind::InvalidArgument, "storage_write: values must be non-empty (use storage_delete)");
+            }
+            let key = range(&c, "storage_write", "key", key_ptr, key_len)?;
+            let value = range(&c, "storage_write", "value", value_ptr, value_len)?;
+            charge(&mut c, per_byte(pb, key.len() + value.len()))?;
+            let (key, value) = (read_bytes(&c, key), read_bytes(&c, value));
+            c.data_mut().storage.write(&key, &value).map_err(storage_fault)?;
+            Ok(0)
+        },
+    )?;
+
+    linker.func_wrap(env, "storage_delete", |mut c: C<'_, S>, key_ptr: i32, key_len: i32| -> Res<i32> {
+        let (g, l) = costs(&c);
+        let base = g.host.storage_delete;
+        enter(&mut c, "storage_delete", base)?;
+        if c.data().read_only {
+            return trap(ErrorKind::ReadOnly, "storage_delete in a read-only call");
+        }
+        check_len("storage_delete", "key", key_len, l.max_key_len)?;
+        let key = range(&c, "storage_delete", "key", key_ptr, key_len)?;
+        let key = read_bytes(&c, key);
+        let removed = c.data_mut().storage.remove(&key).map_err(storage_fault)?;
+        Ok(removed as i32)
+    })?;
+
+    linker.func_wrap(env, "get_caller", |mut c: C<'_, S>, result_ptr: i32| -> Res<i32> {
+        let address = c.data().caller;
+        write_address(&mut c, "get_caller", result_ptr, address.as_bytes())
+    })?;
+
+    linker.func_wrap(env, "get_contract_address", |mut c: C<'_, S>, result_ptr: i32| -> Res<i32> {
+        let address = c.data().contract;
+        write_address(&mut c, "get_contract_address", result_ptr, address.as_bytes())
+    })?;
+
+    linker.func_wrap(env, "get_block_number", |mut c: C<'_, S>| -> Res<i64> {
+        let base = c.data().schedule.host.context;
+        enter(&mut c, "get_block_number", base)?;
+        Ok(c.data().block.height as i64)
+    })?;
+
+    linker.func_wrap(env, "get_block_timestamp", |mut c: C<'_, S>| -> Res<i64> {
+        let base = c.data().schedule.host.context;
+        enter(&mut c, "get_block_timestamp", base)?;
+        Ok(c.data().block.timestamp as i64)
+    })?;
+
+    linker.func_wrap(env, "crypto_hash", |mut c: C<'_, S>, data_ptr: i32, data_len: i32, result_ptr: i32| -> Res<i32> {
+        let (g, l) = costs(&c);
+        let (base, pb) = (g.host.hash, g.host.hash_per_byte);
+        enter(&mut c, "crypto_hash", base)?;
+        check_len("crypto_hash", "data", data_len, l.max_hash_input_len)?;
+        let data = range(&c, "crypto_hash", "data", data_ptr, data_len)?;
+        let out = range(&c, "crypto_hash", "result", result_ptr, 32)?;
+        charge(&mut c, per_byte(pb, data.len()))?;
+        let memory = c.data().memory.expect("memory bound before the call");
+        let digest = types::sha256(&memory.data(&c)[data]);
+        write_bytes(&mut c, out.start, &digest);
+        Ok(32)
+    })?;
+
+    linker.func_wrap(
+        env,
+        "crypto_verify",
+        |mut c: C<'_, S>, msg_ptr: i32, msg_len: i32, sig_ptr: i32, sig_len: i32, pk_ptr: i32, pk_len: i32| -> Res<i32> {
+            let (g, l) = costs(&c);
+            let (base, pb) = (g.host.verify, g.host.hash_per_byte);
+            enter(&mut c, "crypto_verify", base)?;
+            check_len("crypto_verify", "message", msg_len, l.max_hash_input_len)?;
+            check_len("crypto_verify", "signature", sig_len, crate::crypto::MAX_SIGNATURE_LEN)?;
+            check_len("crypto_verify", "public key", pk_len, crate::crypto::MAX_PUBLIC_KEY_LEN)?;
+            let msg = range(&c, "crypto_verify", "message", msg_ptr, msg_len)?;
+            let sig = range(&c, "crypto_verify", "signature", sig_ptr, sig_len)?;
+            let pk = range(&c, "crypto_verify", "public key", pk_ptr, pk_len)?;
+            charge(&mut c, per_byte(pb, msg.len()))?;
+            let memory = c.data().memory.expect("memory bound before the call");
+            let mem = memory.data(&c);
+            Ok(crate::crypto::verify(&mem[msg], &mem[sig], &mem[pk]) as i32)
+        },
+    )?;
+
+    linker.func_wrap(
+        env,
+        "log_event",
+        |mut c: C<'_, S>, topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32| -> Res<()> {
+            let (g, l) = costs(&c);
+            let (base, pb) = (g.host.event, g.host.event_per_byte);
+            enter(&mut c, "log_event", base)?;
+            check_len("log_event", "topic", topic_len, l.max_topic_len)?;
+            check_len("log_event", "data", data_len, l.max_event_data_len)?;
+            if c.data().events.len() >= l.max_events as usize {
+                return trap(ErrorKind::InvalidArgument, format!("log_event: more than {} events in one call", l.max_events));
+            }
+            let topic = range(&c, "log_event", "topic", topic_ptr, topic_len)?;
+            let data = range(&c, "log_event", "data", data_ptr, data_len)?;
+            charge(&mut c, per_byte(pb, topic.len() + data.len()))?;
+            let (topic, data) = (read_bytes(&c, topic), read_bytes(&c, data));
+            let contract = c.data().contract;
+            c.data_mut().events.push(Event { contract, topic, data });
+            Ok(())
+        },
+    )?;
+
+    linker.func_wrap(env, "input_len", |mut c: C<'_, S>| -> Res<i32> {
+        let base = c.data().schedule.host.context;
+        enter(&mut c, "input_len", base)?;
+        Ok(c.data().input.len() as i32)
+    })?;
+
+    linker.func_wrap(env, "input_read", |mut c: C<'_, S>, dst_ptr: i32| -> Res<()> {
+        let (g, _) = costs(&c);
+        let (base, pb) = (g.host.context, g.host.copy_per_byte);
+        enter(&mut c, "input_read", base)?;
+        let len = c.data().input.len();
+        let dst = range(&c, "input_read", "destination", dst_ptr, len as i32)?;
+        charge(&mut c, per_byte(pb, len))?;
+        let input = std::mem::take(&mut c.data_mut().input);
+        write_bytes(&mut c, dst.start, &input);
+        c.data_mut().input = input;
+        Ok(())
+    })?;
+
+    linker.func_wrap(env, "return_data", |mut c: C<'_, S>, ptr: i32, len: i32| -> Res<()> {
+        let (g, l) = costs(&c);
+        let (base, pb) = (g.host.context, g.host.copy_per_byte);
+        enter(&mut c, "return_data", base)?;
+        check_len("return_data", "data", len, l.max_return_len)?;
+        let data = range(&c, "return_data", "data", ptr, len)?;
+        charge(&mut c, per_byte(pb, data.len()))?;
+        let data = read_bytes(&c, data);
+        c.data_mut().return_data = Some(data);
+        Ok(())
+    })?;
+
+    linker.func_wrap(env, "abort", |mut c: C<'_, S>, msg_ptr: i32, msg_len: i32| -> Res<()> {
+        let (g, l) = costs(&c);
+        let (base, pb) = (g.host.context, g.host.copy_per_byte);
+        enter(&mut c, "abort", base)?;
+        let shown = (msg_len as u32).min(l.max_abort_msg_len) as i32;
+        let msg = range(&c, "abort", "message", msg_ptr, shown)?;
+        charge(&mut c, per_byte(pb, msg.len()))?;
+        let msg = String::from_utf8_lossy(&read_bytes(&c, msg)).into_owned();
+        trap(ErrorKind::Aborted, msg)
+    })?;
+
+    Ok(())
+}
+
+fn write_address<S>(c: &mut C<'_, S>, name: &str, result_ptr: i32, bytes: &[u8; 20]) -> Res<i32> {
+    let (g, _) = costs(c);
+    let (base, pb) = (g.host.context, g.host.copy_per_byte);
+    enter(c, name, base)?;
+    let out = range(c, name, "result", result_ptr, 20)?;
+    charge(c, per_byte(pb, 20))?;
+    write_bytes(c, out.start, bytes);
+    Ok(20)
+}
+
+/// Calls the contract's `allocate(len)` and checks the region it returns.
+fn allocate<S>(c: &mut C<'_, S>, len: usize) -> Res<usize> {
+    let Some(allocate) = c.data().allocate.clone() else {
+        return trap(ErrorKind::Trap, "storage_read: the contract exports no `allocate`");
+    };
+    c.data_mut().in_allocate = true;
+    let result = allocate.call(&mut *c, len as i32);
+    c.data_mut().in_allocate = false;
+    let ptr = result?;
+    let memory = c.data().memory.expect("memory bound before the call");
+    let size = memory.data_size(&*c);
+    match (ptr as u32 as usize).checked_add(len) {
+        Some(end) if end <= size => Ok(ptr as u32 as usize),
+        _ => trap(
+            ErrorKind::Trap,
+            format!("allocate({len}) returned {}, out of bounds of linear memory ({size} bytes)", ptr as u32),
+        ),
+    }
+}
+
