@@ -1,1 +1,173 @@
-//! placeholder
+//! cove's runtime: the contract lifecycle over blocks of transactions.
+//!
+//! This crate owns what a chain embeds: store code, instantiate, execute, query and
+//! upgrade contracts; group transactions into blocks that commit atomically; keep
+//! compiled modules warm. It ties the WASM VM (`cove-wasm`) to the state store
+//! (`cove-state`) through [`ContractView`], and lays out every key (see `keys.rs` and
+//! `docs/state.md`).
+//!
+//! Invariants:
+//! * a transaction that fails for any reason leaves state exactly as before it (the
+//!   journal is reverted to the checkpoint taken when it started) and emits no events;
+//! * a block is committed in one atomic, durable write: all its transactions or none;
+//! * everything a call sees (block height and time, caller, input, storage) is part of
+//!   the block, so replaying a block gives bit-identical receipts.
+
+mod block;
+mod config;
+mod contract;
+mod error;
+mod keys;
+mod modules;
+mod view;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use block::{Block, Receipt};
+pub use config::{Config, DEFAULT_GAS_LIMIT};
+pub use contract::ContractInfo;
+pub use error::RuntimeError;
+pub use view::ContractView;
+pub use wasm::{CallError, CallOutcome};
+
+use state::{Backend, Journal, MemBackend, RedbBackend};
+use types::{Address, BlockInfo, CodeId, ErrorKind};
+use wasm::{CallContext, Engine, Vm};
+
+use crate::modules::ModuleCache;
+
+/// The account that sends transactions when none is named (CLI `--sender`).
+pub const DEFAULT_SENDER: Address = Address([
+    0xc0, 0x7e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+]);
+
+/// A contract runtime over one state store. `Send + Sync`; blocks are built one at a
+/// time (`&mut`-free: a [`Block`] borrows the runtime shared).
+pub struct Runtime {
+    config: Config,
+    vm: Vm<ContractView>,
+    backend: Arc<dyn Backend>,
+    modules: ModuleCache,
+}
+
+/// A stored code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CodeInfo {
+    /// Its checksum.
+    pub code_id: CodeId,
+    /// Its size in bytes.
+    pub size: usize,
+}
+
+impl Runtime {
+    /// Opens (or creates) a persistent runtime in `dir` (redb file `state.redb`).
+    pub fn open(dir: &Path, config: Config) -> Result<Runtime, RuntimeError> {
+        let backend = RedbBackend::open(dir)?;
+        Runtime::with_backend(Arc::new(backend), config)
+    }
+
+    /// A runtime over fresh in-memory state.
+    pub fn in_memory(config: Config) -> Result<Runtime, RuntimeError> {
+        Runtime::with_backend(Arc::new(MemBackend::new()), config)
+    }
+
+    /// A runtime over any backend.
+    pub fn with_backend(backend: Arc<dyn Backend>, config: Config) -> Result<Runtime, RuntimeError> {
+        let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        Ok(Runtime { config, vm: Vm::new(engine), backend, modules: ModuleCache::default() })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The WASM VM.
+    pub fn vm(&self) -> &Vm<ContractView> {
+        &self.vm
+    }
+
+    /// The last committed block (height 0 and time 0 before the first).
+    pub fn last_block(&self) -> Result<BlockInfo, RuntimeError> {
+        let get = |k: &[u8]| -> Result<u64, RuntimeError> {
+            Ok(self.backend.get(k)?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
+        };
+        Ok(BlockInfo { height: get(keys::HEIGHT)?, timestamp: get(keys::TIMESTAMP)? })
+    }
+
+    /// Starts the next block at `timestamp` (unix seconds; never earlier than the last
+    /// block's).
+    pub fn begin_block(&self, timestamp: u64) -> Result<Block<'_>, RuntimeError> {
+        let last = self.last_block()?;
+        let info = BlockInfo { height: last.height + 1, timestamp: timestamp.max(last.timestamp) };
+        Ok(Block::new(self, Journal::new(self.backend.clone()), info))
+    }
+
+    /// Runs `method` read-only against the last committed state. Any storage write or
+    /// delete ends it with [`ErrorKind::ReadOnly`]; nothing is ever committed.
+    pub fn query(&self, sender: Address, address: Address, method: &str, input: Vec<u8>, gas_limit: Option<u64>) -> Result<Receipt, RuntimeError> {
+        let block = self.last_block()?;
+        let mut journal = Journal::new(self.backend.clone());
+        let gas = gas_limit.unwrap_or(self.config.default_gas_limit);
+        let ctx = CallContext { caller: sender, contract: address, block, read_only: true };
+        self.execute(&mut journal, &ctx, method, input, gas)
+    }
+
+    /// A contract's metadata.
+    pub fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, RuntimeError> {
+        load_contract(&Journal::new(self.backend.clone()), address)
+    }
+
+    /// Every key/value pair in a contract's storage, in key order.
+    pub fn contract_state(&self, address: &Address) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RuntimeError> {
+        if self.contract(address)?.is_none() {
+            return Err(RuntimeError::NotFound(format!("no contract at {address}")));
+        }
+        let prefix = keys::storage_prefix(address);
+        Ok(self.backend.scan_prefix(&prefix)?.into_iter().map(|(k, v)| (k[prefix.len()..].to_vec(), v)).collect())
+    }
+
+    /// Every stored code.
+    pub fn codes(&self) -> Result<Vec<CodeInfo>, RuntimeError> {
+        let mut out = Vec::new();
+        for (key, code) in self.backend.scan_prefix(&[keys::CODE])? {
+            let id = CodeId(key[1..].try_into().map_err(|_| RuntimeError::Corrupt("code key length".into()))?);
+            out.push(CodeInfo { code_id: id, size: code.len() });
+        }
+        Ok(out)
+    }
+
+    /// Runs one call in `journal`, reverting it on failure. Shared by blocks and queries.
+    pub(crate) fn execute(&self, journal: &mut Journal, ctx: &CallContext, method: &str, input: Vec<u8>, gas_limit: u64) -> Result<Receipt, RuntimeError> {
+        let Some(info) = load_contract(journal, &ctx.contract)? else {
+            return Ok(Receipt::failed(ErrorKind::NotFound, format!("no contract at {}", ctx.contract)));
+        };
+        let module = self.modules.get_or_load(&self.vm, journal, &info.code_id)?;
+        let checkpoint = journal.checkpoint();
+        let taken = std::mem::replace(journal, Journal::new(self.backend.clone()));
+        let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract));
+        let (view, outcome) = self.vm.call(&module, ctx, method, input, gas_limit, view);
+        *journal = view.journal;
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                journal.revert(checkpoint);
+                return Err(e.into());
+            }
+        };
+        if outcome.result.is_err() {
+            journal.revert(checkpoint);
+        }
+        Ok(Receipt::from_call(outcome))
+    }
+}
+
+pub(crate) fn load_contract(journal: &Journal, address: &Address) -> Result<Option<ContractInfo>, RuntimeError> {
+    match journal.get(&keys::contract(address))? {
+        None => Ok(None),
+        Some(bytes) => ContractInfo::decode(&bytes)
+            .map(Some)
+            .ok_or_else(|| RuntimeError::Corrupt(format!("contract record of {address}"))),
+    }
+}

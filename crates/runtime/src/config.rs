@@ -1,0 +1,28 @@
+//! Runtime configuration (the CLI's `--config` TOML file).
+
+use serde::{Deserialize, Serialize};
+use types::Gas;
+
+/// Gas limit of a call that names none. By default 100,000,000.
+pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
+
+/// Everything cove is configured by.
+///
+/// In TOML, runtime fields sit at the top level and the VM's under `[wasm]`,
+/// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`;
+/// `docs/gas.md` and `docs/abi.md` list every field with its default. Unknown fields are
+/// rejected, so a typo never silently falls back to a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Gas limit of a call that names none.
+    pub default_gas_limit: Gas,
+    /// The WASM VM's limits, gas schedule and timeout.
+    pub wasm: wasm::Config,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { default_gas_limit: DEFAULT_GAS_LIMIT, wasm: wasm::Config::default() }
+    }
+}

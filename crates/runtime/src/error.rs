@@ -1,0 +1,25 @@
+//! Runtime errors: failures of the node, never outcomes of a contract.
+
+use types::StorageError;
+
+/// A failure outside any contract's control. Contract failures are not errors here:
+/// they are [`crate::Receipt`]s with an error kind.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// The state store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The configuration is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The VM failed outside the contract's control.
+    #[error(transparent)]
+    Vm(#[from] wasm::VmError),
+    /// Something the store holds does not decode.
+    #[error("corrupt state: {0}")]
+    Corrupt(String),
+    /// A read-only lookup named something that does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+}

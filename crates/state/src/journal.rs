@@ -1,0 +1,236 @@
+//! Uncommitted writes over a backend, with nested checkpoints.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use types::StorageError;
+
+use crate::backend::{Backend, ChangeSet};
+
+/// A point in a [`Journal`]'s history that [`Journal::revert`] can return to.
+///
+/// Only meaningful for the journal that issued it. It stays valid until the journal is
+/// reverted to an earlier checkpoint or committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Index of this checkpoint in the journal's stack of live checkpoints.
+    depth: usize,
+    /// Serial number, unique within the journal, so a stale checkpoint whose stack slot
+    /// has been reused by a newer one is recognised as invalid.
+    id: u64,
+}
+
+/// The overlay entry a change replaced: `None` if the key was absent from the overlay,
+/// `Some(entry)` if it held `entry` (itself `None` for a deletion).
+type Prev = Option<Option<Vec<u8>>>;
+
+/// Uncommitted writes over a backend, with nested checkpoints.
+///
+/// Reads see the overlay first, then the backend. Every overlay change made while a
+/// checkpoint is live is recorded in an undo log together with the overlay entry it
+/// replaced, so [`Journal::revert`] restores the overlay exactly. [`Journal::commit`]
+/// hands the net changes to the backend in one atomic commit.
+pub struct Journal {
+    backend: Arc<dyn Backend>,
+    /// Net uncommitted changes: key to new value, `None` for a deletion.
+    overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// `(key, previous overlay entry)` for every change made while a checkpoint was live,
+    /// oldest first.
+    undo: Vec<(Vec<u8>, Prev)>,
+    /// Live checkpoints, outermost first: `(id, undo-log length when taken)`.
+    checkpoints: Vec<(u64, usize)>,
+    next_id: u64,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("overlay_len", &self.overlay.len())
+            .field("undo_len", &self.undo.len())
+            .field("checkpoints", &self.checkpoints.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journal {
+    /// An empty journal over `backend`.
+    pub fn new(backend: Arc<dyn Backend>) -> Journal {
+        Journal {
+            backend,
+            overlay: HashMap::new(),
+            undo: Vec::new(),
+            checkpoints: Vec::new(),
+            next_id: 0,
+        }
+    }
+
+    /// The committed store under this journal.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// Overlay first, then the backend.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.overlay.get(key) {
+            Some(entry) => Ok(entry.clone()),
+            None => self.backend.get(key),
+        }
+    }
+
+    /// Stores `value` under `key`.
+    pub fn set(&mut self, key: &[u8], value: &[u8]) {
+        self.put(key, Some(value.to_vec()));
+    }
+
+    /// Deletes key; returns whether a value existed (in the overlay or the backend).
+    ///
+    /// Deleting a key that does not exist changes nothing (no tombstone is written).
+    pub fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
+        let existed = match self.overlay.get(key) {
+            Some(Some(_)) => true,
+            Some(None) => false,
+            None => self.backend.get(key)?.is_some(),
+        };
+        if existed {
+            self.put(key, None);
+        }
+        Ok(existed)
+    }
+
+    /// Replaces the overlay entry for `key`, logging the old entry if a checkpoint is live.
+    /// With no live checkpoint nothing can be reverted, so nothing is logged.
+    fn put(&mut self, key: &[u8], entry: Option<Vec<u8>>) {
+        let log = !self.checkpoints.is_empty();
+        if let Some(slot) = self.overlay.get_mut(key) {
+            let prev = std::mem::replace(slot, entry);
+            if log {
+                self.undo.push((key.to_vec(), Some(prev)));
+            }
+        } else {
+            self.overlay.insert(key.to_vec(), entry);
+            if log {
+                self.undo.push((key.to_vec(), None));
+            }
+        }
+    }
+
+    /// Marks the current point; `revert(cp)` restores the overlay to exactly this point.
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        let depth = self.checkpoints.len();
+        self.checkpoints.push((id, self.undo.len()));
+        Checkpoint { depth, id }
+    }
+
+    /// Undo every change made since `cp` (checkpoints taken after `cp` become invalid;
+    /// reverting to one of them afterwards must be a no-op or a debug assertion, never UB/panic in release).
+    ///
+    /// `cp` itself stays valid: reverting to it again later undoes the changes made since
+    /// this revert. A commit invalidates every checkpoint. Reverting to an invalid
+    /// checkpoint fails a debug assertion and is a no-op in release builds.
+    pub fn revert(&mut self, cp: Checkpoint) {
+        let undo_len = match self.checkpoints.get(cp.depth) {
+            Some(&(id, undo_len)) if id == cp.id => Some(undo_len),
+            _ => None,
+        };
+        debug_assert!(
+            undo_len.is_some(),
+            "Journal::revert: checkpoint {cp:?} was invalidated by an earlier revert or commit"
+        );
+        let Some(undo_len) = undo_len else {
+            return;
+        };
+        for (key, prev) in self.undo.drain(undo_len..).rev() {
+            match prev {
+                Some(entry) => {
+                    self.overlay.insert(key, entry);
+                }
+                None => {
+                    self.overlay.remove(&key);
+                }
+            }
+        }
+        self.checkpoints.truncate(cp.depth + 1);
+    }
+
+    /// Backend pairs under `prefix` merged with the overlay (overlay wins; deletions hide), ascending.
+    ///
+    /// Walks the whole overlay (it is a hash map), so it costs O(overlay) on top of the
+    /// backend scan.
+    #[expect(
+        clippy::type_complexity,
+        reason = "the plain type is the documented signature; an alias would hide it"
+    )]
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let base = self.backend.scan_prefix(prefix)?;
+        let mut over: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = self
+            .overlay
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .collect();
+        if over.is_empty() {
+            return Ok(base);
+        }
+        over.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut over = over.into_iter().peekable();
+        let mut out = Vec::with_capacity(base.len() + over.len());
+        fn emit(out: &mut Vec<(Vec<u8>, Vec<u8>)>, key: &[u8], entry: &Option<Vec<u8>>) {
+            if let Some(value) = entry {
+                out.push((key.to_vec(), value.clone()));
+            }
+        }
+        for (key, value) in base {
+            while let Some((k, entry)) = over.next_if(|(k, _)| k.as_slice() < key.as_slice()) {
+                emit(&mut out, k, entry);
+            }
+            match over.next_if(|(k, _)| k.as_slice() == key.as_slice()) {
+                Some((k, entry)) => emit(&mut out, k, entry),
+                None => out.push((key, value)),
+            }
+        }
+        for (k, entry) in over {
+            emit(&mut out, k, entry);
+        }
+        Ok(out)
+    }
+
+    /// The net changes since the journal was created or last committed.
+    pub fn changes(&self) -> ChangeSet {
+        ChangeSet {
+            writes: self
+                .overlay
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether there are no uncommitted changes (`changes().is_empty()`).
+    pub fn is_empty(&self) -> bool {
+        self.overlay.is_empty()
+    }
+
+    /// Writes `changes()` to the backend in one atomic commit, then clears the overlay and undo log.
+    /// On error the overlay is kept, so nothing is lost.
+    ///
+    /// On success every checkpoint becomes invalid. On error the undo log and checkpoints
+    /// are kept too, so the journal is exactly as before the call and a retry (or a
+    /// revert) works. An empty journal does not touch the backend.
+    pub fn commit(&mut self) -> Result<(), StorageError> {
+        if !self.overlay.is_empty() {
+            // Move the overlay into the change set rather than cloning it; `drain` keeps
+            // the map's capacity for the next transaction.
+            let changes = ChangeSet {
+                writes: self.overlay.drain().collect(),
+            };
+            if let Err(e) = self.backend.commit(&changes) {
+                self.overlay.extend(changes.writes);
+                return Err(e);
+            }
+        }
+        self.undo.clear();
+        self.checkpoints.clear();
+        Ok(())
+    }
+}

@@ -1,0 +1,364 @@
+//! Journal semantics, run against every backend.
+
+use std::sync::Arc;
+
+use cove_state::{Backend, ChangeSet, Journal, MemBackend, RedbBackend};
+
+use crate::{backends, pairs, seed};
+
+#[test]
+fn get_set_delete_semantics() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"committed", b"c0")]);
+        let mut j = Journal::new(backend.clone());
+        assert!(j.is_empty(), "{name}");
+        assert_eq!(j.get(b"missing").unwrap(), None, "{name}");
+        assert_eq!(j.get(b"committed").unwrap(), Some(b"c0".to_vec()), "{name}");
+
+        j.set(b"a", b"1");
+        assert_eq!(j.get(b"a").unwrap(), Some(b"1".to_vec()), "{name}");
+        j.set(b"a", b"2");
+        assert_eq!(j.get(b"a").unwrap(), Some(b"2".to_vec()), "{name}");
+        // An empty value is a value, not a deletion.
+        j.set(b"empty", b"");
+        assert_eq!(j.get(b"empty").unwrap(), Some(Vec::new()), "{name}");
+
+        // Overlay shadows the backend; the backend itself is untouched until commit.
+        j.set(b"committed", b"c1");
+        assert_eq!(j.get(b"committed").unwrap(), Some(b"c1".to_vec()), "{name}");
+        assert_eq!(
+            backend.get(b"committed").unwrap(),
+            Some(b"c0".to_vec()),
+            "{name}"
+        );
+        assert_eq!(backend.get(b"a").unwrap(), None, "{name}");
+
+        assert!(j.delete(b"committed").unwrap(), "{name}");
+        assert_eq!(j.get(b"committed").unwrap(), None, "{name}");
+        assert_eq!(
+            backend.get(b"committed").unwrap(),
+            Some(b"c0".to_vec()),
+            "{name}"
+        );
+
+        // Set after delete resurrects the key.
+        j.set(b"committed", b"c2");
+        assert_eq!(j.get(b"committed").unwrap(), Some(b"c2".to_vec()), "{name}");
+        assert!(!j.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn delete_reports_whether_a_value_existed() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"backend-only", b"b"), (b"both", b"old")]);
+        let mut j = Journal::new(backend.clone());
+        j.set(b"overlay-only", b"o");
+        j.set(b"both", b"new");
+
+        assert!(j.delete(b"overlay-only").unwrap(), "{name}: overlay-only");
+        assert!(j.delete(b"backend-only").unwrap(), "{name}: backend-only");
+        assert!(j.delete(b"both").unwrap(), "{name}: both");
+        assert!(!j.delete(b"absent").unwrap(), "{name}: absent");
+
+        // Deleting again: the values are gone now (the backend ones are hidden).
+        for key in [&b"overlay-only"[..], b"backend-only", b"both", b"absent"] {
+            assert!(!j.delete(key).unwrap(), "{name}: second delete of {key:?}");
+            assert_eq!(j.get(key).unwrap(), None, "{name}: {key:?}");
+        }
+
+        // Deleting an absent key writes no tombstone.
+        let changes = j.changes();
+        assert!(!changes.writes.contains_key(&b"absent"[..]), "{name}");
+        assert_eq!(
+            changes.writes.get(&b"backend-only"[..]),
+            Some(&None),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn nested_checkpoints_revert_exactly() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"k0", b"base"), (b"gone", b"base")]);
+        let mut j = Journal::new(backend);
+        j.set(b"k1", b"level0");
+
+        let cp1 = j.checkpoint();
+        j.set(b"k1", b"level1");
+        j.set(b"k2", b"level1");
+        assert!(j.delete(b"k0").unwrap());
+        let after1 = j.changes();
+
+        let cp2 = j.checkpoint();
+        j.set(b"k2", b"level2");
+        j.set(b"k3", b"level2");
+        j.set(b"k0", b"level2");
+        let after2 = j.changes();
+
+        let cp3 = j.checkpoint();
+        j.set(b"k3", b"level3");
+        j.set(b"k3", b"level3b");
+        assert!(j.delete(b"k1").unwrap());
+        assert!(j.delete(b"gone").unwrap());
+        j.set(b"k4", b"level3");
+
+        j.revert(cp3);
+        assert_eq!(j.changes(), after2, "{name}: revert to cp3");
+        assert_eq!(j.get(b"k3").unwrap(), Some(b"level2".to_vec()), "{name}");
+        assert_eq!(j.get(b"k1").unwrap(), Some(b"level1".to_vec()), "{name}");
+        assert_eq!(j.get(b"gone").unwrap(), Some(b"base".to_vec()), "{name}");
+        assert_eq!(j.get(b"k4").unwrap(), None, "{name}");
+
+        j.revert(cp2);
+        assert_eq!(j.changes(), after1, "{name}: revert to cp2");
+        assert_eq!(j.get(b"k0").unwrap(), None, "{name}");
+        assert_eq!(j.get(b"k3").unwrap(), None, "{name}");
+
+        j.revert(cp1);
+        let mut expected = ChangeSet::default();
+        expected
+            .writes
+            .insert(b"k1".to_vec(), Some(b"level0".to_vec()));
+        assert_eq!(j.changes(), expected, "{name}: revert to cp1");
+        assert_eq!(j.get(b"k0").unwrap(), Some(b"base".to_vec()), "{name}");
+        assert_eq!(j.get(b"k2").unwrap(), None, "{name}");
+    }
+}
+
+#[test]
+fn reverting_outer_checkpoint_discards_inner_changes() {
+    for (name, backend, _dir) in backends() {
+        let mut j = Journal::new(backend);
+        let outer = j.checkpoint();
+        j.set(b"outer", b"1");
+        let _inner = j.checkpoint();
+        j.set(b"inner", b"2");
+        j.set(b"outer", b"3");
+        let _innermost = j.checkpoint();
+        j.set(b"innermost", b"4");
+
+        j.revert(outer);
+        assert!(j.is_empty(), "{name}: {:?}", j.changes());
+        for key in [&b"outer"[..], b"inner", b"innermost"] {
+            assert_eq!(j.get(key).unwrap(), None, "{name}: {key:?}");
+        }
+    }
+}
+
+#[test]
+fn checkpoint_stays_valid_after_reverting_to_it() {
+    let mut j = Journal::new(Arc::new(MemBackend::new()));
+    j.set(b"a", b"0");
+    let cp = j.checkpoint();
+    j.set(b"a", b"1");
+    j.revert(cp);
+    assert_eq!(j.get(b"a").unwrap(), Some(b"0".to_vec()));
+    j.set(b"a", b"2");
+    j.set(b"b", b"2");
+    j.revert(cp);
+    assert_eq!(j.get(b"a").unwrap(), Some(b"0".to_vec()));
+    assert_eq!(j.get(b"b").unwrap(), None);
+}
+
+#[test]
+fn writes_without_a_checkpoint_are_kept_by_later_reverts() {
+    let mut j = Journal::new(Arc::new(MemBackend::new()));
+    j.set(b"a", b"0");
+    j.set(b"a", b"1");
+    let cp = j.checkpoint();
+    j.set(b"a", b"2");
+    j.revert(cp);
+    assert_eq!(j.get(b"a").unwrap(), Some(b"1".to_vec()));
+}
+
+/// A revert invalidates the checkpoints taken after its target; reverting to one of them
+/// is a bug in the caller, caught by a debug assertion.
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "invalidated")]
+fn revert_to_invalidated_checkpoint_is_a_debug_assertion() {
+    let mut j = Journal::new(Arc::new(MemBackend::new()));
+    let outer = j.checkpoint();
+    let inner = j.checkpoint();
+    j.revert(outer);
+    // The new checkpoint reuses `inner`'s stack slot; `inner` must still be rejected.
+    let _newer = j.checkpoint();
+    j.set(b"a", b"1");
+    j.revert(inner);
+}
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "invalidated")]
+fn revert_to_checkpoint_from_before_commit_is_a_debug_assertion() {
+    let mut j = Journal::new(Arc::new(MemBackend::new()));
+    let cp = j.checkpoint();
+    j.set(b"a", b"1");
+    j.commit().unwrap();
+    j.revert(cp);
+}
+
+/// In release builds the same misuse is a no-op.
+#[test]
+#[cfg(not(debug_assertions))]
+fn revert_to_invalidated_checkpoint_is_a_no_op_in_release() {
+    let mut j = Journal::new(Arc::new(MemBackend::new()));
+    let outer = j.checkpoint();
+    let inner = j.checkpoint();
+    j.revert(outer);
+    let _newer = j.checkpoint();
+    j.set(b"a", b"1");
+    j.revert(inner);
+    assert_eq!(j.get(b"a").unwrap(), Some(b"1".to_vec()));
+
+    let cp = j.checkpoint();
+    j.commit().unwrap();
+    j.set(b"b", b"2");
+    j.revert(cp);
+    assert_eq!(j.get(b"b").unwrap(), Some(b"2".to_vec()));
+}
+
+#[test]
+fn scan_prefix_merges_overlay_and_backend() {
+    for (name, backend, _dir) in backends() {
+        seed(
+            &*backend,
+            &[
+                (b"a", b"outside"),
+                (b"p", b"exact-prefix"),
+                (b"p1", b"backend"),
+                (b"p3", b"backend"),
+                (b"p5", b"backend-deleted"),
+                (b"q", b"outside"),
+            ],
+        );
+        let mut j = Journal::new(backend);
+        j.set(b"p0", b"overlay-new"); // before every backend key
+        j.set(b"p3", b"overlay-wins"); // shadows a backend key
+        j.set(b"p4", b"overlay-new"); // between backend keys
+        assert!(j.delete(b"p5").unwrap()); // hides a backend key
+        j.set(b"p9", b"overlay-new"); // after every backend key
+        j.set(b"o", b"outside");
+        j.set(b"p6", b"x");
+        assert!(j.delete(b"p6").unwrap()); // overlay-only deletion
+
+        assert_eq!(
+            j.scan_prefix(b"p").unwrap(),
+            pairs(&[
+                (b"p", b"exact-prefix"),
+                (b"p0", b"overlay-new"),
+                (b"p1", b"backend"),
+                (b"p3", b"overlay-wins"),
+                (b"p4", b"overlay-new"),
+                (b"p9", b"overlay-new"),
+            ]),
+            "{name}"
+        );
+        assert_eq!(
+            j.scan_prefix(b"").unwrap().len(),
+            9,
+            "{name}: whole keyspace"
+        );
+        assert_eq!(j.scan_prefix(b"z").unwrap(), Vec::new(), "{name}");
+    }
+}
+
+#[test]
+fn scan_prefix_handles_0xff_prefixes() {
+    for (name, backend, _dir) in backends() {
+        seed(
+            &*backend,
+            &[
+                (&[0xfe, 0xff], b"before"),
+                (&[0xff], b"a"),
+                (&[0xff, 0x00], b"b"),
+                (&[0xff, 0xff], b"c"),
+                (&[0xff, 0xff, 0xff], b"d"),
+            ],
+        );
+        let mut j = Journal::new(backend.clone());
+        j.set(&[0xff, 0xff, 0x00], b"e");
+        let expected = pairs(&[
+            (&[0xff], b"a"),
+            (&[0xff, 0x00], b"b"),
+            (&[0xff, 0xff], b"c"),
+            (&[0xff, 0xff, 0x00], b"e"),
+            (&[0xff, 0xff, 0xff], b"d"),
+        ]);
+        assert_eq!(j.scan_prefix(&[0xff]).unwrap(), expected, "{name}");
+        assert_eq!(
+            backend.scan_prefix(&[0xff, 0xff]).unwrap(),
+            pairs(&[(&[0xff, 0xff], b"c"), (&[0xff, 0xff, 0xff], b"d")]),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn changes_are_net_and_commit_applies_them() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"del", b"x"), (b"keep", b"k")]);
+        let mut j = Journal::new(backend.clone());
+        j.set(b"a", b"1");
+        j.set(b"a", b"2");
+        assert!(j.delete(b"del").unwrap());
+
+        let mut expected = ChangeSet::default();
+        expected.writes.insert(b"a".to_vec(), Some(b"2".to_vec()));
+        expected.writes.insert(b"del".to_vec(), None);
+        assert_eq!(j.changes(), expected, "{name}");
+        assert_eq!(j.changes().len(), 2, "{name}");
+
+        // A live checkpoint does not stop a commit (the commit invalidates it).
+        let _cp = j.checkpoint();
+        j.commit().unwrap();
+        assert!(j.is_empty(), "{name}");
+        assert!(j.changes().is_empty(), "{name}");
+        assert_eq!(backend.get(b"a").unwrap(), Some(b"2".to_vec()), "{name}");
+        assert_eq!(backend.get(b"del").unwrap(), None, "{name}");
+        assert_eq!(backend.get(b"keep").unwrap(), Some(b"k".to_vec()), "{name}");
+        // Reads after commit come from the backend.
+        assert_eq!(j.get(b"a").unwrap(), Some(b"2".to_vec()), "{name}");
+        // New checkpoints work normally after a commit.
+        let cp2 = j.checkpoint();
+        j.set(b"a", b"3");
+        j.revert(cp2);
+        assert_eq!(j.get(b"a").unwrap(), Some(b"2".to_vec()), "{name}");
+        assert!(j.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn commit_then_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let backend: Arc<dyn Backend> = Arc::new(RedbBackend::open(dir.path()).unwrap());
+        let mut j = Journal::new(backend);
+        j.set(b"x", b"1");
+        j.set(b"y", b"2");
+        j.commit().unwrap();
+        assert!(j.delete(b"y").unwrap());
+        j.set(b"z", b"3");
+        j.commit().unwrap();
+        // Uncommitted at drop: must not persist.
+        j.set(b"uncommitted", b"4");
+    }
+    let backend: Arc<dyn Backend> = Arc::new(RedbBackend::open(dir.path()).unwrap());
+    let j = Journal::new(backend);
+    assert_eq!(
+        j.scan_prefix(b"").unwrap(),
+        pairs(&[(b"x", b"1"), (b"z", b"3")])
+    );
+    assert_eq!(j.get(b"uncommitted").unwrap(), None);
+}
+
+#[test]
+fn journal_and_backends_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Journal>();
+    assert_send_sync::<MemBackend>();
+    assert_send_sync::<RedbBackend>();
+    assert_send_sync::<Arc<dyn Backend>>();
+}
