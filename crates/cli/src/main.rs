@@ -1,1 +1,28 @@
-fn main() {}
+//! `cove`: the command-line front end. Glue only: parse arguments into validated values,
+//! call the runtime, print the result (human-readable, or JSON with `--json`).
+//!
+//! Exit codes: 0 success; 1 a contract call failed (the JSON carries its kind);
+//! 2 usage or I/O error (including a state store that cannot be opened).
+
+mod args;
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match cmd::run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if cli.json {
+                let body = serde_json::json!({"status": "error", "error": {"kind": "io", "message": format!("{e:#}")}});
+                println!("{body}");
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

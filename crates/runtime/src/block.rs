@@ -25,7 +25,15 @@ pub struct Receipt {
 
 impl Receipt {
     pub(crate) fn failed(kind: ErrorKind, message: impl Into<String>) -> Receipt {
-        Receipt { result: Err(CallError::new(kind, message)), gas_used: 0, events: Vec::new(), address: None, code_id: None }
+        Receipt::error(CallError::new(kind, message))
+    }
+
+    pub(crate) fn error(e: CallError) -> Receipt {
+        Receipt { result: Err(e), gas_used: 0, events: Vec::new(), address: None, code_id: None }
+    }
+
+    fn ok(address: Option<Address>, code_id: Option<CodeId>) -> Receipt {
+        Receipt { result: Ok(Vec::new()), gas_used: 0, events: Vec::new(), address, code_id }
     }
 
     pub(crate) fn from_call(o: CallOutcome) -> Receipt {
@@ -35,6 +43,13 @@ impl Receipt {
     /// Whether the transaction succeeded.
     pub fn is_ok(&self) -> bool {
         self.result.is_ok()
+    }
+
+    /// Whether the outcome is a node fault rather than a consensus result: the
+    /// wall-clock backstop fired ([`ErrorKind::Timeout`]). A chain must not commit such
+    /// a receipt as the transaction's result (retry it, or halt); the CLI reports it.
+    pub fn is_node_fault(&self) -> bool {
+        matches!(&self.result, Err(e) if e.kind == ErrorKind::Timeout)
     }
 }
 
@@ -76,7 +91,13 @@ impl<'r> Block<'r> {
     /// Stores `code` and instantiates a contract from it at
     /// `Address::contract(sender, nonce)`, running `init` (method and input) if given,
     /// inside this one transaction: if anything fails, nothing is left behind.
-    pub fn deploy(&mut self, sender: Address, code: &[u8], init: Option<(&str, Vec<u8>)>, gas_limit: Option<Gas>) -> Result<Receipt, RuntimeError> {
+    pub fn deploy(
+        &mut self,
+        sender: Address,
+        code: &[u8],
+        init: Option<(&str, Vec<u8>)>,
+        gas_limit: Option<Gas>,
+    ) -> Result<Receipt, RuntimeError> {
         let checkpoint = self.journal.checkpoint();
         let receipt = self.deploy_inner(sender, code, init, gas_limit);
         if !matches!(&receipt, Ok(r) if r.is_ok()) {
@@ -85,28 +106,44 @@ impl<'r> Block<'r> {
         receipt
     }
 
-    fn deploy_inner(&mut self, sender: Address, code: &[u8], init: Option<(&str, Vec<u8>)>, gas_limit: Option<Gas>) -> Result<Receipt, RuntimeError> {
+    fn deploy_inner(
+        &mut self,
+        sender: Address,
+        code: &[u8],
+        init: Option<(&str, Vec<u8>)>,
+        gas_limit: Option<Gas>,
+    ) -> Result<Receipt, RuntimeError> {
         let code_id = match self.store_code(code)? {
             Ok(id) => id,
-            Err(e) => return Ok(Receipt { result: Err(e), ..Receipt::failed(ErrorKind::Validation, "") }),
+            Err(e) => return Ok(Receipt::error(e)),
         };
         let nonce_key = keys::nonce(&sender);
         let nonce = self.journal.get(&nonce_key)?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
         self.journal.set(&nonce_key, &(nonce + 1).to_be_bytes());
         let address = Address::contract(&sender, nonce);
-        let info = ContractInfo { code_id, creator: sender, admin: Some(sender), created_height: self.info.height };
+        let info =
+            ContractInfo { code_id, creator: sender, admin: Some(sender), created_height: self.info.height };
         self.journal.set(&keys::contract(&address), &info.encode());
         let mut receipt = match init {
-            None => Receipt { result: Ok(Vec::new()), gas_used: 0, events: Vec::new(), address: None, code_id: None },
+            None => Receipt::ok(None, None),
             Some((method, input)) => self.call(sender, address, method, input, gas_limit)?,
         };
-        receipt.address = Some(address);
-        receipt.code_id = Some(code_id);
+        if receipt.is_ok() {
+            receipt.address = Some(address);
+            receipt.code_id = Some(code_id);
+        }
         Ok(receipt)
     }
 
     /// Executes `method` of the contract at `address`.
-    pub fn call(&mut self, sender: Address, address: Address, method: &str, input: Vec<u8>, gas_limit: Option<Gas>) -> Result<Receipt, RuntimeError> {
+    pub fn call(
+        &mut self,
+        sender: Address,
+        address: Address,
+        method: &str,
+        input: Vec<u8>,
+        gas_limit: Option<Gas>,
+    ) -> Result<Receipt, RuntimeError> {
         let ctx = CallContext { caller: sender, contract: address, block: self.info, read_only: false };
         let gas = gas_limit.unwrap_or(self.rt.config.default_gas_limit);
         self.rt.execute(&mut self.journal, &ctx, method, input, gas)
@@ -114,24 +151,32 @@ impl<'r> Block<'r> {
 
     /// Replaces the code of the contract at `address`, keeping its storage. Only its
     /// admin may.
-    pub fn upgrade(&mut self, sender: Address, address: Address, code: &[u8]) -> Result<Receipt, RuntimeError> {
+    pub fn upgrade(
+        &mut self,
+        sender: Address,
+        address: Address,
+        code: &[u8],
+    ) -> Result<Receipt, RuntimeError> {
         let Some(mut info) = load_contract(&self.journal, &address)? else {
             return Ok(Receipt::failed(ErrorKind::NotFound, format!("no contract at {address}")));
         };
         if info.admin != Some(sender) {
-            return Ok(Receipt::failed(ErrorKind::Unauthorized, format!("{sender} is not the admin of {address}")));
+            return Ok(Receipt::failed(
+                ErrorKind::Unauthorized,
+                format!("{sender} is not the admin of {address}"),
+            ));
         }
         let checkpoint = self.journal.checkpoint();
         let code_id = match self.store_code(code)? {
             Ok(id) => id,
             Err(e) => {
                 self.journal.revert(checkpoint);
-                return Ok(Receipt { result: Err(e), ..Receipt::failed(ErrorKind::Validation, "") });
+                return Ok(Receipt::error(e));
             }
         };
         info.code_id = code_id;
         self.journal.set(&keys::contract(&address), &info.encode());
-        Ok(Receipt { result: Ok(Vec::new()), gas_used: 0, events: Vec::new(), address: Some(address), code_id: Some(code_id) })
+        Ok(Receipt::ok(Some(address), Some(code_id)))
     }
 
     /// Records the block's height and time and commits everything in one atomic,

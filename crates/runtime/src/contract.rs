@@ -51,7 +51,12 @@ mod tests {
     #[test]
     fn contract_info_round_trips() {
         for admin in [None, Some(Address([9; 20]))] {
-            let info = ContractInfo { code_id: CodeId([1; 32]), creator: Address([2; 20]), admin, created_height: 77 };
+            let info = ContractInfo {
+                code_id: CodeId([1; 32]),
+                creator: Address([2; 20]),
+                admin,
+                created_height: 77,
+            };
             assert_eq!(ContractInfo::decode(&info.encode()), Some(info));
         }
         assert_eq!(ContractInfo::decode(&[0; 10]), None);

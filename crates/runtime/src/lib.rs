@@ -13,6 +13,8 @@
 //! * everything a call sees (block height and time, caller, input, storage) is part of
 //!   the block, so replaying a block gives bit-identical receipts.
 
+#[doc(hidden)]
+pub mod bench;
 mod block;
 mod config;
 mod contract;
@@ -38,9 +40,8 @@ use wasm::{CallContext, Engine, Vm};
 use crate::modules::ModuleCache;
 
 /// The account that sends transactions when none is named (CLI `--sender`).
-pub const DEFAULT_SENDER: Address = Address([
-    0xc0, 0x7e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
-]);
+pub const DEFAULT_SENDER: Address =
+    Address([0xc0, 0x7e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]);
 
 /// A contract runtime over one state store. `Send + Sync`; blocks are built one at a
 /// time (`&mut`-free: a [`Block`] borrows the runtime shared).
@@ -50,6 +51,9 @@ pub struct Runtime {
     backend: Arc<dyn Backend>,
     modules: ModuleCache,
 }
+
+/// Key/value pairs, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// A stored code.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -91,7 +95,10 @@ impl Runtime {
     /// The last committed block (height 0 and time 0 before the first).
     pub fn last_block(&self) -> Result<BlockInfo, RuntimeError> {
         let get = |k: &[u8]| -> Result<u64, RuntimeError> {
-            Ok(self.backend.get(k)?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
+            match self.backend.get(k)? {
+                None => Ok(0),
+                Some(v) => keys::decode_u64(&v).ok_or_else(|| RuntimeError::Corrupt("block metadata".into())),
+            }
         };
         Ok(BlockInfo { height: get(keys::HEIGHT)?, timestamp: get(keys::TIMESTAMP)? })
     }
@@ -106,7 +113,14 @@ impl Runtime {
 
     /// Runs `method` read-only against the last committed state. Any storage write or
     /// delete ends it with [`ErrorKind::ReadOnly`]; nothing is ever committed.
-    pub fn query(&self, sender: Address, address: Address, method: &str, input: Vec<u8>, gas_limit: Option<u64>) -> Result<Receipt, RuntimeError> {
+    pub fn query(
+        &self,
+        sender: Address,
+        address: Address,
+        method: &str,
+        input: Vec<u8>,
+        gas_limit: Option<u64>,
+    ) -> Result<Receipt, RuntimeError> {
         let block = self.last_block()?;
         let mut journal = Journal::new(self.backend.clone());
         let gas = gas_limit.unwrap_or(self.config.default_gas_limit);
@@ -120,26 +134,39 @@ impl Runtime {
     }
 
     /// Every key/value pair in a contract's storage, in key order.
-    pub fn contract_state(&self, address: &Address) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RuntimeError> {
+    pub fn contract_state(&self, address: &Address) -> Result<Entries, RuntimeError> {
         if self.contract(address)?.is_none() {
             return Err(RuntimeError::NotFound(format!("no contract at {address}")));
         }
         let prefix = keys::storage_prefix(address);
-        Ok(self.backend.scan_prefix(&prefix)?.into_iter().map(|(k, v)| (k[prefix.len()..].to_vec(), v)).collect())
+        Ok(self
+            .backend
+            .scan_prefix(&prefix)?
+            .into_iter()
+            .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
+            .collect())
     }
 
     /// Every stored code.
     pub fn codes(&self) -> Result<Vec<CodeInfo>, RuntimeError> {
         let mut out = Vec::new();
         for (key, code) in self.backend.scan_prefix(&[keys::CODE])? {
-            let id = CodeId(key[1..].try_into().map_err(|_| RuntimeError::Corrupt("code key length".into()))?);
+            let id =
+                CodeId(key[1..].try_into().map_err(|_| RuntimeError::Corrupt("code key length".into()))?);
             out.push(CodeInfo { code_id: id, size: code.len() });
         }
         Ok(out)
     }
 
     /// Runs one call in `journal`, reverting it on failure. Shared by blocks and queries.
-    pub(crate) fn execute(&self, journal: &mut Journal, ctx: &CallContext, method: &str, input: Vec<u8>, gas_limit: u64) -> Result<Receipt, RuntimeError> {
+    pub(crate) fn execute(
+        &self,
+        journal: &mut Journal,
+        ctx: &CallContext,
+        method: &str,
+        input: Vec<u8>,
+        gas_limit: u64,
+    ) -> Result<Receipt, RuntimeError> {
         let Some(info) = load_contract(journal, &ctx.contract)? else {
             return Ok(Receipt::failed(ErrorKind::NotFound, format!("no contract at {}", ctx.contract)));
         };
@@ -163,7 +190,10 @@ impl Runtime {
     }
 }
 
-pub(crate) fn load_contract(journal: &Journal, address: &Address) -> Result<Option<ContractInfo>, RuntimeError> {
+pub(crate) fn load_contract(
+    journal: &Journal,
+    address: &Address,
+) -> Result<Option<ContractInfo>, RuntimeError> {
     match journal.get(&keys::contract(address))? {
         None => Ok(None),
         Some(bytes) => ContractInfo::decode(&bytes)

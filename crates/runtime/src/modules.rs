@@ -27,7 +27,12 @@ impl ModuleCache {
     }
 
     /// The linked module of `id`, compiling the stored code on a miss.
-    pub(crate) fn get_or_load(&self, vm: &Vm<ContractView>, journal: &Journal, id: &CodeId) -> Result<Arc<LinkedModule<ContractView>>, RuntimeError> {
+    pub(crate) fn get_or_load(
+        &self,
+        vm: &Vm<ContractView>,
+        journal: &Journal,
+        id: &CodeId,
+    ) -> Result<Arc<LinkedModule<ContractView>>, RuntimeError> {
         if let Some(m) = self.get(id) {
             return Ok(m);
         }

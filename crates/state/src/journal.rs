@@ -55,13 +55,7 @@ impl std::fmt::Debug for Journal {
 impl Journal {
     /// An empty journal over `backend`.
     pub fn new(backend: Arc<dyn Backend>) -> Journal {
-        Journal {
-            backend,
-            overlay: HashMap::new(),
-            undo: Vec::new(),
-            checkpoints: Vec::new(),
-            next_id: 0,
-        }
+        Journal { backend, overlay: HashMap::new(), undo: Vec::new(), checkpoints: Vec::new(), next_id: 0 }
     }
 
     /// The committed store under this journal.
@@ -164,11 +158,8 @@ impl Journal {
     )]
     pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let base = self.backend.scan_prefix(prefix)?;
-        let mut over: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = self
-            .overlay
-            .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
-            .collect();
+        let mut over: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
+            self.overlay.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
         if over.is_empty() {
             return Ok(base);
         }
@@ -197,13 +188,7 @@ impl Journal {
 
     /// The net changes since the journal was created or last committed.
     pub fn changes(&self) -> ChangeSet {
-        ChangeSet {
-            writes: self
-                .overlay
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        }
+        ChangeSet { writes: self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect() }
     }
 
     /// Whether there are no uncommitted changes (`changes().is_empty()`).
@@ -221,9 +206,7 @@ impl Journal {
         if !self.overlay.is_empty() {
             // Move the overlay into the change set rather than cloning it; `drain` keeps
             // the map's capacity for the next transaction.
-            let changes = ChangeSet {
-                writes: self.overlay.drain().collect(),
-            };
+            let changes = ChangeSet { writes: self.overlay.drain().collect() };
             if let Err(e) = self.backend.commit(&changes) {
                 self.overlay.extend(changes.writes);
                 return Err(e);

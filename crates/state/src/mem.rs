@@ -25,9 +25,7 @@ impl MemBackend {
     }
 
     fn read(&self) -> Result<RwLockReadGuard<'_, Map>, StorageError> {
-        self.map
-            .read()
-            .map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))
+        self.map.read().map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))
     }
 }
 
@@ -39,20 +37,14 @@ impl Backend for MemBackend {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let map = self.read()?;
         Ok(map
-            .range::<[u8], _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
+            .range::<[u8], _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
     }
 
     fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError> {
-        let mut map = self
-            .map
-            .write()
-            .map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))?;
+        let mut map = self.map.write().map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))?;
         for (key, value) in &changes.writes {
             match value {
                 Some(value) => {

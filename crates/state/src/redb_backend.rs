@@ -22,9 +22,7 @@ pub struct RedbBackend {
 
 impl std::fmt::Debug for RedbBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedbBackend")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("RedbBackend").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -55,32 +53,20 @@ impl RedbBackend {
         &self,
         f: impl FnOnce(&mut redb::Table<'_, &'static [u8], &'static [u8]>) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
-        let mut txn = self
-            .db
-            .begin_write()
-            .map_err(|e| self.err("begin write transaction", e))?;
+        let mut txn = self.db.begin_write().map_err(|e| self.err("begin write transaction", e))?;
         // Immediate is redb's default; set it explicitly because the Backend contract
         // (a commit that returned Ok survives a crash) depends on it.
-        txn.set_durability(Durability::Immediate)
-            .map_err(|e| self.err("set durability", e))?;
+        txn.set_durability(Durability::Immediate).map_err(|e| self.err("set durability", e))?;
         {
-            let mut table = txn
-                .open_table(STATE)
-                .map_err(|e| self.err("open table for write", e))?;
+            let mut table = txn.open_table(STATE).map_err(|e| self.err("open table for write", e))?;
             f(&mut table)?;
         }
         txn.commit().map_err(|e| self.err("commit", e))
     }
 
-    fn read_table(
-        &self,
-    ) -> Result<redb::ReadOnlyTable<&'static [u8], &'static [u8]>, StorageError> {
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(|e| self.err("begin read transaction", e))?;
-        txn.open_table(STATE)
-            .map_err(|e| self.err("open table for read", e))
+    fn read_table(&self) -> Result<redb::ReadOnlyTable<&'static [u8], &'static [u8]>, StorageError> {
+        let txn = self.db.begin_read().map_err(|e| self.err("begin read transaction", e))?;
+        txn.open_table(STATE).map_err(|e| self.err("open table for read", e))
     }
 }
 
@@ -97,9 +83,7 @@ impl Backend for RedbBackend {
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let table = self.read_table()?;
-        let range = table
-            .range::<&[u8]>(prefix..)
-            .map_err(|e| self.err("scan", e))?;
+        let range = table.range::<&[u8]>(prefix..).map_err(|e| self.err("scan", e))?;
         let mut out = Vec::new();
         for entry in range {
             let (k, v) = entry.map_err(|e| self.err("scan", e))?;
@@ -117,14 +101,10 @@ impl Backend for RedbBackend {
             for (key, value) in &changes.writes {
                 match value {
                     Some(value) => {
-                        table
-                            .insert(key.as_slice(), value.as_slice())
-                            .map_err(|e| self.err("insert", e))?;
+                        table.insert(key.as_slice(), value.as_slice()).map_err(|e| self.err("insert", e))?;
                     }
                     None => {
-                        table
-                            .remove(key.as_slice())
-                            .map_err(|e| self.err("remove", e))?;
+                        table.remove(key.as_slice()).map_err(|e| self.err("remove", e))?;
                     }
                 }
             }

@@ -22,9 +22,9 @@ pub type Gas = u64;
 
 /// The largest gas limit a call may be given.
 ///
-/// Instrumented code keeps the remaining gas in a wasm `i64` global and compares it
-/// unsigned; keeping limits below `2^63` leaves the all-ones value free as the
-/// out-of-gas sentinel (see `docs/gas.md`).
+/// Instrumented code keeps the remaining gas in a wasm `i64` global and treats a
+/// negative value as out of gas; limits above `2^63 - 1` would read as negative
+/// (see `docs/gas.md`). Larger limits are clamped to this.
 pub const MAX_GAS_LIMIT: Gas = i64::MAX as Gas;
 
 /// SHA-256 of `data`.

@@ -281,7 +281,7 @@ impl Config {
                 l.max_stack_bytes
             ));
         }
-        if l.max_memory_bytes % WASM_PAGE != 0 || l.max_memory_pages() > 65_536 {
+        if !l.max_memory_bytes.is_multiple_of(WASM_PAGE) || l.max_memory_pages() > 65_536 {
             return Err(format!(
                 "limits.max_memory_bytes must be a multiple of 64 KiB and at most 4 GiB, got {}",
                 l.max_memory_bytes

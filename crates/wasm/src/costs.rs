@@ -13,9 +13,7 @@ pub(crate) fn op_cost(op: &Op<'_>, c: &OpCosts) -> u64 {
         // Structure only: no machine code of their own.
         Op::Nop | Op::Block { .. } | Op::Loop { .. } | Op::Else | Op::End => 0,
 
-        Op::Br { .. } | Op::BrIf { .. } | Op::BrTable { .. } | Op::If { .. } | Op::Return => {
-            c.branch
-        }
+        Op::Br { .. } | Op::BrIf { .. } | Op::BrTable { .. } | Op::If { .. } | Op::Return => c.branch,
         Op::Call { .. } | Op::CallIndirect { .. } => c.call,
 
         Op::I32Load { .. }
@@ -73,9 +71,7 @@ pub(crate) fn op_cost(op: &Op<'_>, c: &OpCosts) -> u64 {
 pub(crate) fn dynamic_price(op: &Op<'_>, c: &OpCosts) -> Option<u64> {
     match op {
         Op::MemoryGrow { .. } => Some(c.memory_grow_per_page),
-        Op::MemoryCopy { .. } | Op::MemoryFill { .. } | Op::MemoryInit { .. } => {
-            Some(c.bulk_memory_per_byte)
-        }
+        Op::MemoryCopy { .. } | Op::MemoryFill { .. } | Op::MemoryInit { .. } => Some(c.bulk_memory_per_byte),
         Op::TableGrow { .. } | Op::TableFill { .. } | Op::TableCopy { .. } | Op::TableInit { .. } => {
             Some(c.bulk_table_per_element)
         }

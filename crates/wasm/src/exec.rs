@@ -181,9 +181,17 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         store.set_epoch_deadline(self.engine.deadline_ticks());
         store.epoch_deadline_trap();
 
-        let fail = |kind, msg: String| CallOutcome { result: Err(CallError::new(kind, msg)), gas_used: 0, events: Vec::new() };
+        let fail = |kind, msg: String| CallOutcome {
+            result: Err(CallError::new(kind, msg)),
+            gas_used: 0,
+            events: Vec::new(),
+        };
         if store.data().input.len() > config.host_limits.max_input_len as usize {
-            let msg = format!("input is {} bytes; the maximum is {}", store.data().input.len(), config.host_limits.max_input_len);
+            let msg = format!(
+                "input is {} bytes; the maximum is {}",
+                store.data().input.len(),
+                config.host_limits.max_input_len
+            );
             return (store.into_data().storage, Ok(fail(ErrorKind::InvalidArgument, msg)));
         }
         if entry.starts_with(abi::RESERVED_PREFIX) || entry == abi::ALLOCATE_EXPORT {
@@ -193,10 +201,15 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
 
         let instance = match module.pre.instantiate(&mut store) {
             Ok(i) => i,
-            Err(e) => return (store.into_data().storage, Err(VmError::Engine(format!("instantiate: {e:#}")))),
+            Err(e) => {
+                return (store.into_data().storage, Err(VmError::Engine(format!("instantiate: {e:#}"))));
+            }
         };
         let global = |store: &mut Store<HostState<S>>, ex: &ModuleExport| {
-            instance.get_module_export(store, ex).and_then(|e| e.into_global()).expect("instrumented globals exist")
+            instance
+                .get_module_export(store, ex)
+                .and_then(|e| e.into_global())
+                .expect("instrumented globals exist")
         };
         let gas = global(&mut store, &module.gas);
         let stack = global(&mut store, &module.stack);
@@ -210,7 +223,11 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             .and_then(|ex| instance.get_module_export(&mut store, ex))
             .and_then(|e| e.into_func())
             .and_then(|f| f.typed::<i32, i32>(&store).ok());
-        let start = module.start.as_ref().and_then(|ex| instance.get_module_export(&mut store, ex)).and_then(|e| e.into_func());
+        let start = module
+            .start
+            .as_ref()
+            .and_then(|ex| instance.get_module_export(&mut store, ex))
+            .and_then(|e| e.into_func());
         gas.set(&mut store, (gas_limit as i64).into()).expect("gas global is a mutable i64");
         {
             let data = store.data_mut();
@@ -226,27 +243,26 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let height = stack.get(&mut store).unwrap_i32() as u32;
         let out_of_gas = remaining < 0;
         let gas_used = if out_of_gas { gas_limit } else { gas_limit - remaining as u64 };
+        // A negative balance means out of gas however the call ended: instrumented code
+        // checks only at function entries and loop bodies, so a call may return, or trap,
+        // within the loop-free stretch after its gas ran out (docs/gas.md).
         let result = match result {
-            Ok(bytes) => {
-                let data = store.data_mut();
-                Ok(data.return_data.take().unwrap_or(bytes))
+            _ if out_of_gas => {
+                Err(CallError::new(ErrorKind::OutOfGas, format!("out of gas (limit {gas_limit})")))
             }
+            Ok(bytes) => Ok(store.data_mut().return_data.take().unwrap_or(bytes)),
             Err(Failure::Contract(e)) => Err(e),
-            Err(Failure::Wasm(e)) => {
-                if out_of_gas {
-                    Err(CallError::new(ErrorKind::OutOfGas, format!("out of gas (limit {gas_limit})")))
-                } else if height > config.limits.max_stack_bytes {
-                    Err(CallError::new(
-                        ErrorKind::Trap,
-                        format!("call stack exhausted: deterministic limit of {} bytes", config.limits.max_stack_bytes),
-                    ))
-                } else {
-                    match classify(e) {
-                        Ok(e) => Err(e),
-                        Err(fault) => return (store.into_data().storage, Err(fault)),
-                    }
-                }
-            }
+            Err(Failure::Wasm(_)) if height > config.limits.max_stack_bytes => Err(CallError::new(
+                ErrorKind::Trap,
+                format!(
+                    "call stack exhausted: deterministic limit of {} bytes",
+                    config.limits.max_stack_bytes
+                ),
+            )),
+            Err(Failure::Wasm(e)) => match classify(e) {
+                Ok(e) => Err(e),
+                Err(fault) => return (store.into_data().storage, Err(fault)),
+            },
         };
         let state = store.into_data();
         let events = if result.is_ok() { state.events } else { Vec::new() };
@@ -261,26 +277,48 @@ enum Failure {
     Wasm(wasmtime::Error),
 }
 
-fn run<S>(store: &mut Store<HostState<S>>, start: Option<Func>, func: Option<Func>, entry: &str) -> Result<Vec<u8>, Failure> {
+/// The shapes an entry point may have.
+enum Entry {
+    Unit(TypedFunc<(), ()>),
+    I32(TypedFunc<(), i32>),
+    I64(TypedFunc<(), i64>),
+}
+
+/// Checks the entry point's shape first, so a malformed call runs nothing (not even
+/// the start function) and costs no gas; then runs start and the entry point.
+fn run<S>(
+    store: &mut Store<HostState<S>>,
+    start: Option<Func>,
+    func: Option<Func>,
+    entry: &str,
+) -> Result<Vec<u8>, Failure> {
     let Some(func) = func else {
-        return Err(Failure::Contract(CallError::new(ErrorKind::NotFound, format!("no exported function {entry:?}"))));
+        return Err(Failure::Contract(CallError::new(
+            ErrorKind::NotFound,
+            format!("no exported function {entry:?}"),
+        )));
+    };
+    let typed = if let Ok(f) = func.typed(&*store) {
+        Entry::Unit(f)
+    } else if let Ok(f) = func.typed(&*store) {
+        Entry::I32(f)
+    } else if let Ok(f) = func.typed(&*store) {
+        Entry::I64(f)
+    } else {
+        return Err(Failure::Contract(CallError::new(
+            ErrorKind::InvalidArgument,
+            format!("entry point {entry:?} must take no parameters and return nothing, an i32 or an i64"),
+        )));
     };
     if let Some(start) = start {
         start.typed::<(), ()>(&*store).and_then(|f| f.call(&mut *store, ())).map_err(Failure::Wasm)?;
     }
-    if let Ok(f) = func.typed::<(), ()>(&*store) {
-        f.call(&mut *store, ()).map_err(Failure::Wasm)?;
-        Ok(Vec::new())
-    } else if let Ok(f) = func.typed::<(), i32>(&*store) {
-        f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()).map_err(Failure::Wasm)
-    } else if let Ok(f) = func.typed::<(), i64>(&*store) {
-        f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()).map_err(Failure::Wasm)
-    } else {
-        Err(Failure::Contract(CallError::new(
-            ErrorKind::InvalidArgument,
-            format!("entry point {entry:?} must take no parameters and return nothing, an i32 or an i64"),
-        )))
+    match typed {
+        Entry::Unit(f) => f.call(&mut *store, ()).map(|()| Vec::new()),
+        Entry::I32(f) => f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()),
+        Entry::I64(f) => f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()),
     }
+    .map_err(Failure::Wasm)
 }
 
 /// Maps a wasmtime error that is not out-of-gas or stack exhaustion to an outcome, or to

@@ -62,7 +62,9 @@ fn enter<S>(caller: &mut C<'_, S>, name: &str, base: u64) -> Res<()> {
 pub(crate) fn charge<S>(caller: &mut C<'_, S>, amount: u64) -> Res<()> {
     let gas = caller.data().gas.expect("gas global bound before the call");
     let remaining = gas.get(&mut *caller).unwrap_i64();
-    let left = if amount > remaining as u64 { -1 } else { remaining - amount as i64 };
+    // A balance may already be negative: instrumented code checks only at function
+    // entries and loop bodies (docs/gas.md). Never act on a negative balance.
+    let left = if remaining < 0 || amount > remaining as u64 { -1 } else { remaining - amount as i64 };
     gas.set(&mut *caller, left.into())?;
     if left < 0 {
         return trap(ErrorKind::OutOfGas, "out of gas in a host function");
@@ -118,7 +120,9 @@ fn costs<'a, S>(caller: &'a C<'_, S>) -> (&'a GasSchedule, HostLimits) {
 }
 
 /// Defines every function of [`crate::abi::HOST_FUNCTIONS`] in `linker`.
-pub(crate) fn define<S: ContractStorage + Send + 'static>(linker: &mut Linker<HostState<S>>) -> wasmtime::Result<()> {
+pub(crate) fn define<S: ContractStorage + Send + 'static>(
+    linker: &mut Linker<HostState<S>>,
+) -> wasmtime::Result<()> {
     let env = crate::abi::IMPORT_MODULE;
 
     linker.func_wrap(env, "storage_read", |mut c: C<'_, S>, key_ptr: i32, key_len: i32| -> Res<i64> {
@@ -151,7 +155,10 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(linker: &mut Linker<Ho
             check_len("storage_write", "key", key_len, l.max_key_len)?;
             check_len("storage_write", "value", value_len, l.max_value_len)?;
             if value_len == 0 {
-                return trap(ErrorKind::InvalidArgument, "storage_write: values must be non-empty (use storage_delete)");
+                return trap(
+                    ErrorKind::InvalidArgument,
+                    "storage_write: values must be non-empty (use storage_delete)",
+                );
             }
             let key = range(&c, "storage_write", "key", key_ptr, key_len)?;
             let value = range(&c, "storage_write", "value", value_ptr, value_len)?;
@@ -198,24 +205,35 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(linker: &mut Linker<Ho
         Ok(c.data().block.timestamp as i64)
     })?;
 
-    linker.func_wrap(env, "crypto_hash", |mut c: C<'_, S>, data_ptr: i32, data_len: i32, result_ptr: i32| -> Res<i32> {
-        let (g, l) = costs(&c);
-        let (base, pb) = (g.host.hash, g.host.hash_per_byte);
-        enter(&mut c, "crypto_hash", base)?;
-        check_len("crypto_hash", "data", data_len, l.max_hash_input_len)?;
-        let data = range(&c, "crypto_hash", "data", data_ptr, data_len)?;
-        let out = range(&c, "crypto_hash", "result", result_ptr, 32)?;
-        charge(&mut c, per_byte(pb, data.len()))?;
-        let memory = c.data().memory.expect("memory bound before the call");
-        let digest = types::sha256(&memory.data(&c)[data]);
-        write_bytes(&mut c, out.start, &digest);
-        Ok(32)
-    })?;
+    linker.func_wrap(
+        env,
+        "crypto_hash",
+        |mut c: C<'_, S>, data_ptr: i32, data_len: i32, result_ptr: i32| -> Res<i32> {
+            let (g, l) = costs(&c);
+            let (base, pb) = (g.host.hash, g.host.hash_per_byte);
+            enter(&mut c, "crypto_hash", base)?;
+            check_len("crypto_hash", "data", data_len, l.max_hash_input_len)?;
+            let data = range(&c, "crypto_hash", "data", data_ptr, data_len)?;
+            let out = range(&c, "crypto_hash", "result", result_ptr, 32)?;
+            charge(&mut c, per_byte(pb, data.len()))?;
+            let memory = c.data().memory.expect("memory bound before the call");
+            let digest = types::sha256(&memory.data(&c)[data]);
+            write_bytes(&mut c, out.start, &digest);
+            Ok(32)
+        },
+    )?;
 
     linker.func_wrap(
         env,
         "crypto_verify",
-        |mut c: C<'_, S>, msg_ptr: i32, msg_len: i32, sig_ptr: i32, sig_len: i32, pk_ptr: i32, pk_len: i32| -> Res<i32> {
+        |mut c: C<'_, S>,
+         msg_ptr: i32,
+         msg_len: i32,
+         sig_ptr: i32,
+         sig_len: i32,
+         pk_ptr: i32,
+         pk_len: i32|
+         -> Res<i32> {
             let (g, l) = costs(&c);
             let (base, pb) = (g.host.verify, g.host.hash_per_byte);
             enter(&mut c, "crypto_verify", base)?;
@@ -242,7 +260,10 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(linker: &mut Linker<Ho
             check_len("log_event", "topic", topic_len, l.max_topic_len)?;
             check_len("log_event", "data", data_len, l.max_event_data_len)?;
             if c.data().events.len() >= l.max_events as usize {
-                return trap(ErrorKind::InvalidArgument, format!("log_event: more than {} events in one call", l.max_events));
+                return trap(
+                    ErrorKind::InvalidArgument,
+                    format!("log_event: more than {} events in one call", l.max_events),
+                );
             }
             let topic = range(&c, "log_event", "topic", topic_ptr, topic_len)?;
             let data = range(&c, "log_event", "data", data_ptr, data_len)?;
@@ -328,4 +349,3 @@ fn allocate<S>(c: &mut C<'_, S>, len: usize) -> Res<usize> {
         ),
     }
 }
-

@@ -7,7 +7,8 @@
 //! * gains two exported mutable globals: `__cove_gas` (i64, remaining gas, set by the
 //!   host before every call) and `__cove_stack` (i32, accounted stack bytes in use);
 //! * charges each metered segment's static price before the segment runs
-//!   (`gas -= price; if gas < 0 { unreachable }`), and the operand-dependent part of
+//!   (`gas -= price`, checking `gas < 0 => unreachable` at function entries and loop
+//!   bodies, see [`charge_static`]), and the operand-dependent part of
 //!   `memory.grow`, `memory.copy/fill/init` and `table.grow/fill/copy/init` right before
 //!   the instruction;
 //! * adds each function's frame size to `__cove_stack` on entry (trapping if it passes
@@ -25,9 +26,8 @@ use std::collections::HashMap;
 
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
-    BlockType, ConstExpr, ExportKind, ExportSection, Function, GlobalSection, GlobalType,
-    Instruction as I, MemorySection, MemoryType, Module, RawSection, TableSection, TableType,
-    TypeSection,
+    BlockType, ConstExpr, ExportKind, ExportSection, Function, GlobalSection, GlobalType, Instruction as I,
+    MemorySection, MemoryType, Module, RawSection, TableSection, TableType, TypeSection,
 };
 use wasmparser::{Operator, Parser, Payload, TableInit, ValType};
 
@@ -53,7 +53,11 @@ fn encode_err(e: wasm_encoder::reencode::Error) -> ValidationError {
 }
 
 /// Rewrites a validated module. `facts` must come from validating the same bytes.
-pub(crate) fn instrument(code: &[u8], facts: &ModuleFacts, config: &Config) -> Result<Vec<u8>, ValidationError> {
+pub(crate) fn instrument(
+    code: &[u8],
+    facts: &ModuleFacts,
+    config: &Config,
+) -> Result<Vec<u8>, ValidationError> {
     let mut rt = RoundtripReencoder;
     let gas_global = facts.globals;
     let stack_global = facts.globals + 1;
@@ -101,7 +105,9 @@ pub(crate) fn instrument(code: &[u8], facts: &ModuleFacts, config: &Config) -> R
                     ty.maximum = Some(ty.maximum.unwrap_or(cap).min(cap));
                     match table.init {
                         TableInit::RefNull => tables.table(ty),
-                        TableInit::Expr(e) => tables.table_with_init(ty, &rt.const_expr(e).map_err(encode_err)?),
+                        TableInit::Expr(e) => {
+                            tables.table_with_init(ty, &rt.const_expr(e).map_err(encode_err)?)
+                        }
                     };
                 }
             }
@@ -114,8 +120,12 @@ pub(crate) fn instrument(code: &[u8], facts: &ModuleFacts, config: &Config) -> R
                     memories.memory(ty);
                 }
             }
-            Payload::GlobalSection(reader) => rt.parse_global_section(&mut globals, reader).map_err(encode_err)?,
-            Payload::ExportSection(reader) => rt.parse_export_section(&mut exports, reader).map_err(encode_err)?,
+            Payload::GlobalSection(reader) => {
+                rt.parse_global_section(&mut globals, reader).map_err(encode_err)?
+            }
+            Payload::ExportSection(reader) => {
+                rt.parse_export_section(&mut exports, reader).map_err(encode_err)?
+            }
             Payload::ElementSection(reader) => elements = Some(raw(9, reader.range())),
             Payload::DataCountSection { range, .. } => data_count = Some(raw(12, range)),
             Payload::DataSection(reader) => data = Some(raw(11, reader.range())),
@@ -129,7 +139,15 @@ pub(crate) fn instrument(code: &[u8], facts: &ModuleFacts, config: &Config) -> R
                     _ => BlockType::FunctionType(multi_result_type[results]),
                 };
                 let frame = frame_bytes(facts_f.locals_total, facts_f.max_operand_height, budget);
-                let f = rewrite_body(code, &body, facts_f, wrapper, frame, Globals { gas: gas_global, stack: stack_global, budget }, config)?;
+                let f = rewrite_body(
+                    code,
+                    &body,
+                    facts_f,
+                    wrapper,
+                    frame,
+                    Globals { gas: gas_global, stack: stack_global, budget },
+                    config,
+                )?;
                 code_section.function(&f);
             }
             // The start function runs under the host's control instead (see module docs).
@@ -145,8 +163,14 @@ pub(crate) fn instrument(code: &[u8], facts: &ModuleFacts, config: &Config) -> R
             results.iter().map(|t| rt.val_type(*t)).collect::<Result<_, _>>().map_err(encode_err)?;
         types.ty().function([], results);
     }
-    globals.global(GlobalType { val_type: wasm_encoder::ValType::I64, mutable: true, shared: false }, &ConstExpr::i64_const(0));
-    globals.global(GlobalType { val_type: wasm_encoder::ValType::I32, mutable: true, shared: false }, &ConstExpr::i32_const(0));
+    globals.global(
+        GlobalType { val_type: wasm_encoder::ValType::I64, mutable: true, shared: false },
+        &ConstExpr::i64_const(0),
+    );
+    globals.global(
+        GlobalType { val_type: wasm_encoder::ValType::I32, mutable: true, shared: false },
+        &ConstExpr::i32_const(0),
+    );
     exports.export(abi::GAS_GLOBAL_EXPORT, ExportKind::Global, gas_global);
     exports.export(abi::STACK_GLOBAL_EXPORT, ExportKind::Global, stack_global);
     if let Some(start) = facts.start {
@@ -230,6 +254,8 @@ fn rewrite_body(
     let mut ops = body.get_operators_reader().map_err(err)?;
     let mut segments = facts.segment_costs.iter();
     let mut split_pending = true;
+    // Whether the segment about to start is checked: the function's first, and a loop body's.
+    let mut check_next = true;
     // Open blocks inside the body, excluding the function's own frame (our wrapper).
     let mut depth: u32 = 0;
     while !ops.eof() {
@@ -238,11 +264,10 @@ fn rewrite_body(
         let end = ops.original_position();
         if split_pending {
             let cost = *segments.next().expect("validation counted every segment");
-            if cost > 0 {
-                charge_static(&mut f, g.gas, cost);
-            }
+            charge_static(&mut f, g.gas, cost, check_next);
         }
         split_pending = costs::splits_after(&op);
+        check_next = matches!(op, Operator::Loop { .. });
         if let Some(price) = costs::dynamic_price(&op, &config.gas.ops) {
             charge_dynamic(&mut f, g.gas, scratch, price);
         }
@@ -273,12 +298,22 @@ fn rewrite_body(
     Ok(f)
 }
 
-/// `gas -= cost; if gas < 0 { unreachable }`, stack-neutral.
-fn charge_static(f: &mut Function, gas: u32, cost: u64) {
-    f.instruction(&I::GlobalGet(gas));
-    f.instruction(&I::I64Const(cost.min(i64::MAX as u64) as i64));
-    f.instruction(&I::I64Sub);
-    trap_if_negative(f, gas);
+/// `gas -= cost`, then, if `check`, `if gas < 0 { unreachable }`; stack-neutral.
+///
+/// Only function entries and loop bodies check. Between two checks a call runs at most
+/// one loop-free stretch of its function, and every host function checks before acting,
+/// so running out of gas is still caught before any effect or any unbounded work; the
+/// host treats a negative balance at the end of a call as out of gas too.
+fn charge_static(f: &mut Function, gas: u32, cost: u64, check: bool) {
+    if cost > 0 {
+        f.instruction(&I::GlobalGet(gas));
+        f.instruction(&I::I64Const(cost.min(i64::MAX as u64) as i64));
+        f.instruction(&I::I64Sub);
+        f.instruction(&I::GlobalSet(gas));
+    }
+    if check {
+        trap_if_negative(f, gas);
+    }
 }
 
 /// Charges `price` per unit of the `i32` count on top of the stack, leaving it there.
@@ -290,11 +325,11 @@ fn charge_dynamic(f: &mut Function, gas: u32, scratch: u32, price: u64) {
     f.instruction(&I::I64Const(price as i64));
     f.instruction(&I::I64Mul);
     f.instruction(&I::I64Sub);
+    f.instruction(&I::GlobalSet(gas));
     trap_if_negative(f, gas);
 }
 
 fn trap_if_negative(f: &mut Function, gas: u32) {
-    f.instruction(&I::GlobalSet(gas));
     f.instruction(&I::GlobalGet(gas));
     f.instruction(&I::I64Const(0));
     f.instruction(&I::I64LtS);

@@ -8,8 +8,8 @@
 //! before the count has been checked against a limit.
 
 use wasmparser::{
-    DataKind, ElementKind, ExternalKind, FuncValidatorAllocations, Operator, Parser, Payload,
-    TypeRef, ValType, Validator, WasmFeatures,
+    DataKind, ElementKind, ExternalKind, FuncValidatorAllocations, Operator, Parser, Payload, TypeRef,
+    ValType, Validator, WasmFeatures,
 };
 
 use crate::abi;
@@ -137,6 +137,17 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
                     }
                     facts.imported_funcs += 1;
                 }
+                // Imports count toward the limit even when the module defines no function
+                // (and so has no function section to check it at).
+                if facts.imported_funcs > limits.max_functions {
+                    return Err(invalid(
+                        "functions-limit",
+                        format!(
+                            "module has {} functions; the limit is {}",
+                            facts.imported_funcs, limits.max_functions
+                        ),
+                    ));
+                }
             }
             Payload::FunctionSection(reader) => {
                 let total = facts.imported_funcs as u64 + reader.count() as u64;
@@ -152,7 +163,10 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
             }
             Payload::TableSection(reader) => {
                 if reader.count() > 1 {
-                    return Err(invalid("tables", format!("module defines {} tables; at most one is allowed", reader.count())));
+                    return Err(invalid(
+                        "tables",
+                        format!("module defines {} tables; at most one is allowed", reader.count()),
+                    ));
                 }
                 for table in reader.clone() {
                     let ty = table.map_err(wasm_err)?.ty;
@@ -160,7 +174,10 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
                     if ty.initial > max || ty.maximum.is_some_and(|m| m > max) {
                         return Err(invalid(
                             "table-limit",
-                            format!("table declares {} initial / {:?} maximum elements; the limit is {max}", ty.initial, ty.maximum),
+                            format!(
+                                "table declares {} initial / {:?} maximum elements; the limit is {max}",
+                                ty.initial, ty.maximum
+                            ),
                         ));
                     }
                     table_initial = Some(ty.initial);
@@ -197,7 +214,11 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
                     if export.name.starts_with(abi::RESERVED_PREFIX) {
                         return Err(invalid(
                             "exports",
-                            format!("export {:?} uses the reserved prefix {:?}", export.name, abi::RESERVED_PREFIX),
+                            format!(
+                                "export {:?} uses the reserved prefix {:?}",
+                                export.name,
+                                abi::RESERVED_PREFIX
+                            ),
                         ));
                     }
                     match (export.name, export.kind) {
@@ -213,7 +234,12 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
                     let data = data.map_err(wasm_err)?;
                     if let DataKind::Active { offset_expr, .. } = data.kind {
                         let pages = memory_initial_pages.unwrap_or(0);
-                        check_segment("data-segment", &offset_expr, data.data.len() as u64, pages * crate::config::WASM_PAGE)?;
+                        check_segment(
+                            "data-segment",
+                            &offset_expr,
+                            data.data.len() as u64,
+                            pages * crate::config::WASM_PAGE,
+                        )?;
                     }
                 }
             }
@@ -246,7 +272,11 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
                     if declared > limits.max_locals as u64 {
                         return Err(invalid(
                             "locals-limit",
-                            format!("function {} declares more than {} locals", facts.imported_funcs as usize + next_func - 1, limits.max_locals),
+                            format!(
+                                "function {} declares more than {} locals",
+                                facts.imported_funcs as usize + next_func - 1,
+                                limits.max_locals
+                            ),
                         ));
                     }
                     fv.define_locals(offset, count, ty).map_err(wasm_err)?;
@@ -283,7 +313,10 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
     }
 
     if !exported_memory {
-        return Err(invalid("memory-export", "module must define a linear memory and export it as \"memory\""));
+        return Err(invalid(
+            "memory-export",
+            "module must define a linear memory and export it as \"memory\"",
+        ));
     }
     if imports_storage_read {
         let ok = allocate_export.is_some_and(|index| {
@@ -304,7 +337,10 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
     Ok(facts)
 }
 
-fn check_import(import: &wasmparser::Import<'_>, types: &[(Vec<ValType>, Vec<ValType>)]) -> Result<(), ValidationError> {
+fn check_import(
+    import: &wasmparser::Import<'_>,
+    types: &[(Vec<ValType>, Vec<ValType>)],
+) -> Result<(), ValidationError> {
     if import.module != abi::IMPORT_MODULE {
         return Err(invalid(
             "imports",
@@ -332,7 +368,12 @@ fn check_import(import: &wasmparser::Import<'_>, types: &[(Vec<ValType>, Vec<Val
 
 /// Rejects an active segment that would not fit at instantiation, so a deployed module
 /// can always be instantiated.
-fn check_segment(rule: &'static str, offset: &wasmparser::ConstExpr<'_>, len: u64, capacity: u64) -> Result<(), ValidationError> {
+fn check_segment(
+    rule: &'static str,
+    offset: &wasmparser::ConstExpr<'_>,
+    len: u64,
+    capacity: u64,
+) -> Result<(), ValidationError> {
     let mut reader = offset.get_operators_reader();
     let start = match reader.read() {
         Ok(Operator::I32Const { value }) => value as u32 as u64,
@@ -341,7 +382,9 @@ fn check_segment(rule: &'static str, offset: &wasmparser::ConstExpr<'_>, len: u6
     if start + len > capacity {
         return Err(invalid(
             rule,
-            format!("segment at offset {start} with length {len} does not fit in the initial size {capacity}"),
+            format!(
+                "segment at offset {start} with length {len} does not fit in the initial size {capacity}"
+            ),
         ));
     }
     Ok(())

@@ -26,20 +26,12 @@ fn get_set_delete_semantics() {
         // Overlay shadows the backend; the backend itself is untouched until commit.
         j.set(b"committed", b"c1");
         assert_eq!(j.get(b"committed").unwrap(), Some(b"c1".to_vec()), "{name}");
-        assert_eq!(
-            backend.get(b"committed").unwrap(),
-            Some(b"c0".to_vec()),
-            "{name}"
-        );
+        assert_eq!(backend.get(b"committed").unwrap(), Some(b"c0".to_vec()), "{name}");
         assert_eq!(backend.get(b"a").unwrap(), None, "{name}");
 
         assert!(j.delete(b"committed").unwrap(), "{name}");
         assert_eq!(j.get(b"committed").unwrap(), None, "{name}");
-        assert_eq!(
-            backend.get(b"committed").unwrap(),
-            Some(b"c0".to_vec()),
-            "{name}"
-        );
+        assert_eq!(backend.get(b"committed").unwrap(), Some(b"c0".to_vec()), "{name}");
 
         // Set after delete resurrects the key.
         j.set(b"committed", b"c2");
@@ -70,11 +62,7 @@ fn delete_reports_whether_a_value_existed() {
         // Deleting an absent key writes no tombstone.
         let changes = j.changes();
         assert!(!changes.writes.contains_key(&b"absent"[..]), "{name}");
-        assert_eq!(
-            changes.writes.get(&b"backend-only"[..]),
-            Some(&None),
-            "{name}"
-        );
+        assert_eq!(changes.writes.get(&b"backend-only"[..]), Some(&None), "{name}");
     }
 }
 
@@ -118,9 +106,7 @@ fn nested_checkpoints_revert_exactly() {
 
         j.revert(cp1);
         let mut expected = ChangeSet::default();
-        expected
-            .writes
-            .insert(b"k1".to_vec(), Some(b"level0".to_vec()));
+        expected.writes.insert(b"k1".to_vec(), Some(b"level0".to_vec()));
         assert_eq!(j.changes(), expected, "{name}: revert to cp1");
         assert_eq!(j.get(b"k0").unwrap(), Some(b"base".to_vec()), "{name}");
         assert_eq!(j.get(b"k2").unwrap(), None, "{name}");
@@ -256,11 +242,7 @@ fn scan_prefix_merges_overlay_and_backend() {
             ]),
             "{name}"
         );
-        assert_eq!(
-            j.scan_prefix(b"").unwrap().len(),
-            9,
-            "{name}: whole keyspace"
-        );
+        assert_eq!(j.scan_prefix(b"").unwrap().len(), 9, "{name}: whole keyspace");
         assert_eq!(j.scan_prefix(b"z").unwrap(), Vec::new(), "{name}");
     }
 }
@@ -347,10 +329,7 @@ fn commit_then_reopen() {
     }
     let backend: Arc<dyn Backend> = Arc::new(RedbBackend::open(dir.path()).unwrap());
     let j = Journal::new(backend);
-    assert_eq!(
-        j.scan_prefix(b"").unwrap(),
-        pairs(&[(b"x", b"1"), (b"z", b"3")])
-    );
+    assert_eq!(j.scan_prefix(b"").unwrap(), pairs(&[(b"x", b"1"), (b"z", b"3")]));
     assert_eq!(j.get(b"uncommitted").unwrap(), None);
 }
 

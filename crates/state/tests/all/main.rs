@@ -14,18 +14,12 @@ use tempfile::TempDir;
 pub(crate) fn backends() -> Vec<(&'static str, Arc<dyn Backend>, Option<TempDir>)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let redb = RedbBackend::open(dir.path()).expect("open redb");
-    vec![
-        ("mem", Arc::new(MemBackend::new()), None),
-        ("redb", Arc::new(redb), Some(dir)),
-    ]
+    vec![("mem", Arc::new(MemBackend::new()), None), ("redb", Arc::new(redb), Some(dir))]
 }
 
 /// `(key, value)` pairs as owned vectors, for comparing with scan results.
 pub(crate) fn pairs(items: &[(&[u8], &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    items
-        .iter()
-        .map(|(k, v)| (k.to_vec(), v.to_vec()))
-        .collect()
+    items.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()
 }
 
 /// Commits `items` straight to `backend`, bypassing any journal.

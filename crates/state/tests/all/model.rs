@@ -61,11 +61,7 @@ fn prefixes() -> Vec<Vec<u8>> {
 }
 
 fn model_scan(model: &Map, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    model
-        .iter()
-        .filter(|(k, _)| k.starts_with(prefix))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    model.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 fn check(j: &Journal, current: &Map, committed: &Map) -> Result<(), TestCaseError> {
@@ -73,17 +69,9 @@ fn check(j: &Journal, current: &Map, committed: &Map) -> Result<(), TestCaseErro
         prop_assert_eq!(j.get(&k).unwrap(), current.get(&k).cloned(), "get {:?}", k);
     }
     for p in prefixes() {
-        prop_assert_eq!(
-            j.scan_prefix(&p).unwrap(),
-            model_scan(current, &p),
-            "scan {:?}",
-            p
-        );
+        prop_assert_eq!(j.scan_prefix(&p).unwrap(), model_scan(current, &p), "scan {:?}", p);
     }
-    prop_assert_eq!(
-        &j.backend().scan_prefix(b"").unwrap(),
-        &model_scan(committed, b"")
-    );
+    prop_assert_eq!(&j.backend().scan_prefix(b"").unwrap(), &model_scan(committed, b""));
     // Applying the journal's net changes to the committed state gives the current state.
     let mut applied = committed.clone();
     for (k, v) in j.changes().writes {

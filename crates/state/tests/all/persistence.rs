@@ -34,10 +34,7 @@ fn commits_persist_across_drop_and_reopen() {
     assert_eq!(backend.get(b"k1").unwrap(), None);
     assert_eq!(backend.get(b"k2").unwrap(), Some(b"v2b".to_vec()));
     assert_eq!(backend.get(b"empty").unwrap(), Some(Vec::new()));
-    assert_eq!(
-        backend.scan_prefix(b"").unwrap(),
-        pairs(&[(b"empty", b""), (b"k2", b"v2b")])
-    );
+    assert_eq!(backend.scan_prefix(b"").unwrap(), pairs(&[(b"empty", b""), (b"k2", b"v2b")]));
 }
 
 #[test]

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use cove_wasm::{CallContext, CallOutcome, Config, Engine, LinkedModule, Vm};
+use cove_wasm::abi::{HOST_FUNCTIONS, host_fn};
+use cove_wasm::{CallContext, CallOutcome, Config, Engine, LinkedModule, ValidationError, Vm};
 use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
 
 /// A map-backed storage for tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct MapStorage(pub BTreeMap<Vec<u8>, Vec<u8>>);
+pub(crate) struct MapStorage(pub(crate) BTreeMap<Vec<u8>, Vec<u8>>);
 
 impl ContractStorage for MapStorage {
     fn read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -22,56 +23,66 @@ impl ContractStorage for MapStorage {
     }
 }
 
-pub const CALLER: Address = Address([0xca; 20]);
-pub const CONTRACT: Address = Address([0xc0; 20]);
-pub const GAS: u64 = 10_000_000;
+pub(crate) const CALLER: Address = Address([0xca; 20]);
+pub(crate) const CONTRACT: Address = Address([0xc0; 20]);
+pub(crate) const GAS: u64 = 10_000_000;
+pub(crate) const BLOCK: BlockInfo = BlockInfo { height: 42, timestamp: 1_700_000_000 };
 
-pub struct Harness {
-    pub vm: Vm<MapStorage>,
-    pub module: LinkedModule<MapStorage>,
-    pub storage: MapStorage,
-    pub read_only: bool,
+pub(crate) struct Harness {
+    pub(crate) vm: Vm<MapStorage>,
+    pub(crate) module: LinkedModule<MapStorage>,
+    pub(crate) storage: MapStorage,
+    pub(crate) read_only: bool,
 }
 
-pub fn engine(config: Config) -> Engine {
+pub(crate) fn engine(config: Config) -> Engine {
     Engine::new(config).expect("valid config")
 }
 
 impl Harness {
-    pub fn new(wat: &str) -> Harness {
+    pub(crate) fn new(wat: &str) -> Harness {
         Harness::with_config(wat, Config::default())
     }
 
-    pub fn with_config(wat: &str, config: Config) -> Harness {
-        let vm = Vm::new(engine(config));
+    pub(crate) fn with_config(wat: &str, config: Config) -> Harness {
         let code = wat::parse_str(wat).expect("test WAT parses");
-        let compiled = vm.engine().compile(&code).expect("module validates");
-        let module = vm.link(&compiled).expect("links");
-        Harness { vm, module, storage: MapStorage::default(), read_only: false }
+        Harness::from_code(&code, config).expect("module validates")
     }
 
-    pub fn call(&mut self, entry: &str, input: &[u8]) -> CallOutcome {
+    /// Deploys raw module bytes; `Err` is the deploy-rule failure.
+    pub(crate) fn from_code(code: &[u8], config: Config) -> Result<Harness, ValidationError> {
+        let vm = Vm::new(engine(config));
+        let compiled = vm.engine().compile(code)?;
+        let module = vm.link(&compiled).expect("links");
+        Ok(Harness { vm, module, storage: MapStorage::default(), read_only: false })
+    }
+
+    pub(crate) fn call(&mut self, entry: &str, input: &[u8]) -> CallOutcome {
         self.call_with_gas(entry, input, GAS)
     }
 
     /// Calls like a runtime would: the storage is kept only if the call succeeded.
-    pub fn call_with_gas(&mut self, entry: &str, input: &[u8], gas: u64) -> CallOutcome {
-        let ctx = CallContext {
-            caller: CALLER,
-            contract: CONTRACT,
-            block: BlockInfo { height: 42, timestamp: 1_700_000_000 },
-            read_only: self.read_only,
-        };
+    pub(crate) fn call_with_gas(&mut self, entry: &str, input: &[u8], gas: u64) -> CallOutcome {
+        let ctx = CallContext { caller: CALLER, contract: CONTRACT, block: BLOCK, read_only: self.read_only };
         let before = self.storage.clone();
         let (storage, outcome) = self.vm.call(&self.module, &ctx, entry, input.to_vec(), gas, before.clone());
         let outcome = outcome.expect("no node fault");
         self.storage = if outcome.result.is_ok() { storage } else { before };
         outcome
     }
+
+    /// Calls and expects success, returning the result bytes.
+    pub(crate) fn ok(&mut self, entry: &str, input: &[u8]) -> Vec<u8> {
+        let out = self.call(entry, input);
+        match out.result {
+            Ok(bytes) => bytes,
+            Err(e) => panic!("{entry}: expected success, got {e:?}"),
+        }
+    }
 }
 
 /// Asserts the call failed with `kind`, returning its message.
-pub fn expect_err(outcome: &CallOutcome, kind: ErrorKind) -> String {
+pub(crate) fn expect_err(outcome: &CallOutcome, kind: ErrorKind) -> String {
     match &outcome.result {
         Err(e) if e.kind == kind => e.message.clone(),
         other => panic!("expected {kind}, got {other:?}"),
@@ -79,7 +90,7 @@ pub fn expect_err(outcome: &CallOutcome, kind: ErrorKind) -> String {
 }
 
 /// A module with memory, an `allocate` that bumps from 1024, and `body` spliced in.
-pub fn module(imports: &str, body: &str) -> String {
+pub(crate) fn module(imports: &str, body: &str) -> String {
     format!(
         r#"(module
   {imports}
@@ -97,4 +108,88 @@ pub fn module(imports: &str, body: &str) -> String {
   {body}
 )"#
     )
+}
+
+/// Gas the `allocate` of [`module`] costs per call: seven base-priced instructions.
+pub(crate) fn allocate_cost(ops: &cove_wasm::OpCosts) -> u64 {
+    7 * ops.base
+}
+
+/// The import declaration of host function `name` with its ABI signature, bound to `$name`.
+pub(crate) fn import(name: &str) -> String {
+    let h = host_fn(name).unwrap_or_else(|| panic!("{name} is a host function"));
+    let list = |kind: &str, tys: &[wasmparser::ValType]| {
+        if tys.is_empty() {
+            String::new()
+        } else {
+            let tys: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
+            format!("({kind} {})", tys.join(" "))
+        }
+    };
+    format!(
+        r#"(import "env" "{name}" (func ${name} {} {}))"#,
+        list("param", h.params),
+        list("result", h.results)
+    )
+}
+
+/// Every host function imported with its ABI signature.
+pub(crate) fn all_imports() -> String {
+    HOST_FUNCTIONS.iter().map(|h| import(h.name)).collect::<Vec<_>>().join("\n  ")
+}
+
+/// Compiles WAT under `config`, expecting a deploy-rule failure.
+pub(crate) fn compile_err_with(wat: &str, config: Config) -> ValidationError {
+    let code = wat::parse_str(wat).expect("test WAT parses");
+    compile_bytes_with(&code, config).expect_err("module must be rejected")
+}
+
+/// Compiles WAT with the default config, expecting a deploy-rule failure.
+pub(crate) fn compile_err(wat: &str) -> ValidationError {
+    compile_err_with(wat, Config::default())
+}
+
+/// Compiles raw bytes under `config` (without linking).
+pub(crate) fn compile_bytes_with(code: &[u8], config: Config) -> Result<(), ValidationError> {
+    engine(config).compile(code).map(|_| ())
+}
+
+/// A fresh engine still runs a trivial contract: nothing a hostile call did lingers.
+pub(crate) fn assert_healthy() {
+    let mut h = Harness::new(
+        r#"(module (memory (export "memory") 1) (func (export "go") (result i32) i32.const 7))"#,
+    );
+    assert_eq!(h.ok("go", &[]), 7i32.to_le_bytes());
+}
+
+/// Decodes hex (test vectors).
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+/// Bytes as a WAT string literal body (`\xx` escapes).
+pub(crate) fn wat_bytes(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
+}
+
+/// A small deterministic PRNG (xorshift64*), so fuzz-style tests are reproducible.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    pub(crate) fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
 }

@@ -1,0 +1,70 @@
+//! One module per subcommand.
+
+mod bench;
+mod call;
+mod code;
+mod demo;
+mod deploy;
+mod query;
+mod state;
+mod upgrade;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use runtime::{Config, Runtime};
+
+use crate::args::{Cli, CodeCommand, Command};
+
+pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Deploy(a) => deploy::run(cli, a),
+        Command::Call(a) => call::run(cli, a),
+        Command::Query(a) => query::run(cli, a),
+        Command::Upgrade(a) => upgrade::run(cli, a),
+        Command::State { address } => state::run(cli, address),
+        Command::Code { command: CodeCommand::List } => code::list(cli),
+        Command::Demo => demo::run(cli),
+        Command::Bench(a) => bench::run(cli, a),
+    }
+}
+
+/// The configuration: defaults, or the `--config` TOML file.
+pub(crate) fn load_config(cli: &Cli) -> Result<Config> {
+    let Some(path) = &cli.config else {
+        return Ok(Config::default());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
+}
+
+/// Opens the persistent runtime in `--data-dir`.
+pub(crate) fn open(cli: &Cli) -> Result<Runtime> {
+    let config = load_config(cli)?;
+    Runtime::open(&cli.data_dir, config)
+        .with_context(|| format!("opening the state in {}", cli.data_dir.display()))
+}
+
+/// Reads a contract file: `.wat` text (or anything not starting with the wasm magic) is
+/// compiled to binary first.
+pub(crate) fn read_code(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    let is_wat = path.extension().is_some_and(|e| e == "wat");
+    if !is_wat {
+        // Not wasm and not named .wat: hand it to validation, which names the rule.
+        return Ok(bytes);
+    }
+    wat::parse_bytes(&bytes)
+        .map(|b| b.into_owned())
+        .with_context(|| format!("parsing WAT {}", path.display()))
+}
+
+/// Now, in unix seconds: the time of a block the CLI creates.
+pub(crate) fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}

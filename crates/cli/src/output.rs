@@ -1,0 +1,74 @@
+//! Rendering receipts as JSON or text. The JSON shapes are documented in docs/cli.md.
+
+use std::process::ExitCode;
+
+use runtime::Receipt;
+use serde_json::{Value, json};
+use types::Event;
+
+pub(crate) fn events_json(events: &[Event]) -> Value {
+    events
+        .iter()
+        .map(|e| json!({"contract": e.contract.to_string(), "topic_hex": hex::encode(&e.topic), "data_hex": hex::encode(&e.data)}))
+        .collect()
+}
+
+/// Prints a receipt and returns the exit code (1 when the transaction failed).
+/// `extra` adds fields to a successful result (e.g. deploy's address).
+pub(crate) fn receipt(r: &Receipt, json_mode: bool, success: Value) -> ExitCode {
+    let value = match &r.result {
+        Ok(_) => {
+            let mut v = json!({"status": "ok"});
+            if let (Value::Object(dst), Value::Object(src)) = (&mut v, success) {
+                dst.extend(src);
+            }
+            v["gas_used"] = json!(r.gas_used);
+            v["events"] = events_json(&r.events);
+            v
+        }
+        Err(e) => {
+            json!({"status": "error", "error": {"kind": e.kind.as_str(), "message": e.message}, "gas_used": r.gas_used})
+        }
+    };
+    if json_mode {
+        println!("{value}");
+    } else {
+        print_human(&value);
+    }
+    if r.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// Prints any JSON value as `key: value` lines.
+pub(crate) fn print_human(value: &Value) {
+    if value["status"] == "error" {
+        println!(
+            "error ({}): {}",
+            value["error"]["kind"].as_str().unwrap_or("?"),
+            value["error"]["message"].as_str().unwrap_or("")
+        );
+        if let Some(g) = value.get("gas_used") {
+            println!("gas_used: {g}");
+        }
+        return;
+    }
+    let Value::Object(map) = value else {
+        println!("{value}");
+        return;
+    };
+    for (k, v) in map {
+        match (k.as_str(), v) {
+            ("events", Value::Array(events)) => {
+                for e in events {
+                    println!(
+                        "event: {} topic={} data={}",
+                        e["contract"].as_str().unwrap_or(""),
+                        e["topic_hex"].as_str().unwrap_or(""),
+                        e["data_hex"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            (_, Value::String(s)) => println!("{k}: {s}"),
+            _ => println!("{k}: {v}"),
+        }
+    }
+}

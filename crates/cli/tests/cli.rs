@@ -1,0 +1,165 @@
+//! The CLI as a user drives it: separate processes over one data dir.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn examples() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))
+}
+
+/// Runs `cove --json --data-dir DIR ARGS...`, returning (exit code, parsed stdout).
+fn cove(dir: &Path, args: &[&str]) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("cove runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}): {stdout:?}; stderr: {}", String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().expect("exited normally, not by a signal"), value)
+}
+
+fn deploy(dir: &Path, file: &str, extra: &[&str]) -> String {
+    let path = examples().join(file);
+    let mut args = vec!["deploy", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (code, v) = cove(dir, &args);
+    assert_eq!(code, 0, "{v}");
+    v["address"].as_str().expect("address").to_string()
+}
+
+#[test]
+fn counter_across_processes_with_read_only_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = deploy(dir.path(), "counter.wat", &[]);
+    for expected in ["01000000", "02000000", "03000000"] {
+        let (code, v) = cove(dir.path(), &["call", &addr, "increment"]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["return_hex"], expected);
+    }
+    let (code, v) = cove(dir.path(), &["query", &addr, "increment"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["status"], "error");
+    assert_eq!(v["error"]["kind"], "read_only");
+    let (_, v) = cove(dir.path(), &["call", &addr, "increment"]);
+    assert_eq!(v["return_hex"], "04000000");
+    let (_, v) = cove(dir.path(), &["state", &addr]);
+    assert_eq!(v["entries"][0]["key_hex"], hex::encode("counter"));
+    assert_eq!(v["entries"][0]["value_hex"], "04000000");
+}
+
+/// The gas of a fixed sequence on a fresh data dir.
+fn sequence_gas(dir: &Path) -> Vec<u64> {
+    let token = deploy(dir, "token.wat", &["--init", "init"]);
+    let recipient = "00000000000000000000000000000000000000aa";
+    let amount = hex::encode(5u64.to_le_bytes());
+    let mut gas = Vec::new();
+    for _ in 0..3 {
+        let (code, v) =
+            cove(dir, &["call", &token, "transfer", "--args-hex", &format!("{recipient}{amount}")]);
+        assert_eq!(code, 0, "{v}");
+        gas.push(v["gas_used"].as_u64().unwrap());
+    }
+    let (_, v) = cove(dir, &["query", &token, "balance", "--args-hex", recipient]);
+    assert_eq!(v["return_hex"], hex::encode(15u64.to_le_bytes()));
+    gas.push(v["gas_used"].as_u64().unwrap());
+    gas
+}
+
+#[test]
+fn gas_is_identical_on_fresh_data_dirs_and_exact_at_the_limit() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert_eq!(sequence_gas(a.path()), sequence_gas(b.path()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr = deploy(dir.path(), "counter.wat", &[]);
+    cove(dir.path(), &["call", &addr, "increment"]);
+    // Every increment after the first takes the same path (a 4-byte value is found),
+    // so the second call's gas is the third's.
+    let (_, v) = cove(dir.path(), &["call", &addr, "increment"]);
+    let used = v["gas_used"].as_u64().unwrap();
+    let (code, v) = cove(dir.path(), &["call", &addr, "increment", "--gas-limit", &(used - 1).to_string()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "out_of_gas");
+    assert_eq!(v["gas_used"].as_u64().unwrap(), used - 1);
+    let (_, v) = cove(dir.path(), &["state", &addr]);
+    assert_eq!(v["entries"][0]["value_hex"], "02000000", "the failed call changed nothing");
+    let (code, v) = cove(dir.path(), &["call", &addr, "increment", "--gas-limit", &used.to_string()]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["gas_used"].as_u64().unwrap(), used);
+    assert_eq!(v["return_hex"], "03000000");
+}
+
+#[test]
+fn token_transfer_events_and_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = deploy(dir.path(), "token.wat", &["--init", "init"]);
+    let recipient = "00000000000000000000000000000000000000bb";
+    let args = format!("{recipient}{}", hex::encode(7u64.to_le_bytes()));
+    let (code, v) = cove(dir.path(), &["call", &token, "transfer", "--args-hex", &args]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["events"][0]["contract"], token);
+    assert_eq!(v["events"][0]["topic_hex"], hex::encode("transfer"));
+    // The recipient has 7 and can't send 8.
+    let back = format!("{}{}", &runtime::DEFAULT_SENDER.to_string()[2..], hex::encode(8u64.to_le_bytes()));
+    let (code, v) =
+        cove(dir.path(), &["call", &token, "transfer", "--args-hex", &back, "--sender", recipient]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "aborted");
+    assert_eq!(v["error"]["message"], "insufficient balance");
+}
+
+#[test]
+fn user_errors_exit_2_and_contract_errors_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, v) = cove(dir.path(), &["deploy", "/nonexistent/x.wasm"]);
+    assert_eq!(code, 2);
+    assert_eq!(v["error"]["kind"], "io");
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"definitely not wasm").unwrap();
+    let (code, v) = cove(dir.path(), &["deploy", garbage.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "validation");
+    let (code, v) = cove(dir.path(), &["call", "0x00000000000000000000000000000000000000ff", "x"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "not_found");
+    let status = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .args(["call", "not-an-address", "x"])
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(2), "clap usage error");
+}
+
+#[test]
+fn upgrade_keeps_storage_and_checks_the_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = deploy(dir.path(), "counter.wat", &[]);
+    cove(dir.path(), &["call", &addr, "increment"]);
+    let token = examples().join("token.wat");
+    let stranger = "0x00000000000000000000000000000000000000cc";
+    let (code, v) = cove(dir.path(), &["upgrade", &addr, token.to_str().unwrap(), "--sender", stranger]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "unauthorized");
+    let (code, v) = cove(dir.path(), &["upgrade", &addr, token.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    let (_, v) = cove(dir.path(), &["state", &addr]);
+    assert_eq!(v["entries"][0]["value_hex"], "01000000", "storage kept across the upgrade");
+    let (_, v) = cove(dir.path(), &["code", "list"]);
+    assert_eq!(v["codes"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn demo_runs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cove")).args(["demo", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert!(v["steps"].as_array().unwrap().len() >= 10);
+}

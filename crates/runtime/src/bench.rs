@@ -1,0 +1,167 @@
+//! Benchmark workloads shared by `cove bench` and the criterion benches.
+//!
+//! Each function builds its own fresh in-memory runtime and returns a figure; nothing
+//! here is timed inside a test. Workloads use the example contracts in `examples/`.
+
+use std::time::{Duration, Instant};
+
+use types::Address;
+
+use crate::{Config, Runtime};
+
+/// `examples/counter.wat`.
+pub const COUNTER_WAT: &str = include_str!("../../../examples/counter.wat");
+/// `examples/token.wat`.
+pub const TOKEN_WAT: &str = include_str!("../../../examples/token.wat");
+/// `examples/compute.wat`.
+pub const COMPUTE_WAT: &str = include_str!("../../../examples/compute.wat");
+
+fn wasm(wat: &str) -> Vec<u8> {
+    wat::parse_str(wat).expect("bundled examples are valid WAT")
+}
+
+fn sender() -> Address {
+    crate::DEFAULT_SENDER
+}
+
+/// A runtime with the token deployed (supply 10^15 to [`crate::DEFAULT_SENDER`]).
+pub fn token_runtime() -> (Runtime, Address) {
+    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+    let mut block = rt.begin_block(1).expect("in-memory");
+    let supply = 1_000_000_000_000_000u64.to_le_bytes().to_vec();
+    let receipt = block.deploy(sender(), &wasm(TOKEN_WAT), Some(("init", supply)), None).expect("in-memory");
+    assert!(receipt.is_ok(), "token deploy failed: {:?}", receipt.result);
+    block.commit().expect("in-memory");
+    let address = receipt.address.expect("deploy returns an address");
+    (rt, address)
+}
+
+/// Transfer input: recipient number `i` (of 1,000) and amount 1.
+pub fn transfer_input(i: u64) -> Vec<u8> {
+    let mut input = vec![0u8; 28];
+    input[0] = 0xaa;
+    input[12..20].copy_from_slice(&(i % 1000).to_be_bytes());
+    input[20..28].copy_from_slice(&1u64.to_le_bytes());
+    input
+}
+
+/// Token transfers per second through the full path: cached module, fresh instance,
+/// execute, journal, in-memory state; one thread. Transfers are grouped `per_block` to a
+/// block, each block committed.
+pub fn transfers_per_sec(rt: &Runtime, token: Address, transfers: u64, per_block: u64) -> f64 {
+    let start = Instant::now();
+    let mut done = 0;
+    while done < transfers {
+        let mut block = rt.begin_block(2).expect("in-memory");
+        for _ in 0..per_block.min(transfers - done) {
+            let r = block.call(sender(), token, "transfer", transfer_input(done), None).expect("in-memory");
+            debug_assert!(r.is_ok());
+            done += 1;
+        }
+        block.commit().expect("in-memory");
+    }
+    transfers as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Median latency of one counter `increment` call (in a block of its own, not timed:
+/// the call alone), in microseconds.
+pub fn counter_call_us_p50(calls: usize) -> f64 {
+    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+    let mut block = rt.begin_block(1).expect("in-memory");
+    let receipt = block.deploy(sender(), &wasm(COUNTER_WAT), None, None).expect("in-memory");
+    let counter = receipt.address.expect("deploy returns an address");
+    let mut samples = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        let r = block.call(sender(), counter, "increment", Vec::new(), None).expect("in-memory");
+        samples.push(t.elapsed());
+        debug_assert!(r.is_ok());
+    }
+    median(&mut samples).as_secs_f64() * 1e6
+}
+
+/// A generated module of at least `min_bytes`: many functions of mixed arithmetic,
+/// memory traffic and control flow, roughly what a compiler emits for contract code.
+pub fn generated_module(min_bytes: usize) -> Vec<u8> {
+    let mut wat = String::from("(module (memory (export \"memory\") 1)\n");
+    let mut i = 0;
+    loop {
+        wat.push_str(&format!(
+            "(func $f{i} (export \"f{i}\") (param $a i32) (param $b i64) (result i64) (local $t i64) (local $k i32)
+  (local.set $k (i32.and (local.get $a) (i32.const 1023)))
+  (loop $l
+    (local.set $t (i64.add (local.get $t) (i64.mul (local.get $b) (i64.const {m}))))
+    (i64.store (i32.shl (local.get $k) (i32.const 3)) (local.get $t))
+    (if (i64.gt_u (local.get $t) (i64.const {c}))
+      (then (local.set $t (i64.xor (local.get $t) (i64.load (i32.const {o})))))
+      (else (local.set $t (i64.rotl (local.get $t) (i64.const 7)))))
+    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+    (br_if $l (i32.lt_u (local.get $k) (i32.const 1024))))
+  (i64.add (local.get $t) (i64.extend_i32_u (local.get $a))))\n",
+            m = 2 * i + 1,
+            c = 1000 + i,
+            o = (i % 1000) * 8,
+        ));
+        i += 1;
+        if i % 64 == 0 && wat::parse_str(format!("{wat})")).expect("valid").len() >= min_bytes {
+            break;
+        }
+    }
+    wat.push(')');
+    wasm(&wat)
+}
+
+/// Median time to validate, instrument and compile `code` (no cache), in milliseconds.
+pub fn deploy_ms(code: &[u8], runs: usize) -> f64 {
+    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let compiled = rt.vm().engine().compile(code).expect("generated module validates");
+        samples.push(t.elapsed());
+        drop(compiled);
+    }
+    median(&mut samples).as_secs_f64() * 1e3
+}
+
+/// Metered time over unmetered time for `examples/compute.wat`'s `run`: the same engine
+/// configuration, the original module on plain wasmtime against cove's instrumented
+/// module through the full VM call path.
+pub fn metering_overhead_ratio(runs: usize) -> f64 {
+    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+    let code = wasm(COMPUTE_WAT);
+    let mut block = rt.begin_block(1).expect("in-memory");
+    let receipt = block.deploy(sender(), &code, None, None).expect("in-memory");
+    let contract = receipt.address.expect("deploy returns an address");
+
+    let engine = rt.vm().engine().wasmtime().clone();
+    let plain = wasmtime::Module::new(&engine, &code).expect("compute.wat compiles");
+    let run_plain = || {
+        let mut store = wasmtime::Store::new(&engine, ());
+        store.set_epoch_deadline(u64::MAX / 2);
+        let instance = wasmtime::Instance::new(&mut store, &plain, &[]).expect("no imports");
+        let run = instance.get_typed_func::<(), i32>(&mut store, "run").expect("exported");
+        run.call(&mut store, ()).expect("runs")
+    };
+    let mut metered = Vec::with_capacity(runs);
+    let mut unmetered = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let value = run_plain();
+        unmetered.push(t.elapsed());
+        let t = Instant::now();
+        let r = block.call(sender(), contract, "run", Vec::new(), Some(1 << 40)).expect("in-memory");
+        metered.push(t.elapsed());
+        assert_eq!(
+            r.result.expect("compute runs"),
+            value.to_le_bytes(),
+            "metered and unmetered results agree"
+        );
+    }
+    median(&mut metered).as_secs_f64() / median(&mut unmetered).as_secs_f64()
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the runtime, one module per topic.
+
+mod backends;
+mod fault;
+mod gas;
+mod isolation;
+mod lifecycle;
+mod not_found;
+mod persistence;
+mod rollback;
+mod support;
+mod upgrade;
