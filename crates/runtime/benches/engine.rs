@@ -6,7 +6,7 @@ use cove_runtime::{Config, DEFAULT_SENDER, Runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn token_transfer(c: &mut Criterion) {
-    let (rt, token) = bench::token_runtime();
+    let (rt, token) = bench::token_runtime(&Config::default());
     let mut block = rt.begin_block(2).expect("in-memory");
     let mut i = 0u64;
     c.bench_function("token_transfer_in_block", |b| {

@@ -24,15 +24,17 @@ fn sender() -> Address {
     crate::DEFAULT_SENDER
 }
 
-/// A runtime with the token deployed (supply 10^15 to [`crate::DEFAULT_SENDER`]).
-pub fn token_runtime() -> (Runtime, Address) {
-    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+/// A runtime with the token deployed (supply 10^15 to [`crate::DEFAULT_SENDER`]) and
+/// warmed up.
+pub fn token_runtime(config: &Config) -> (Runtime, Address) {
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
     let mut block = rt.begin_block(1).expect("in-memory");
     let supply = 1_000_000_000_000_000u64.to_le_bytes().to_vec();
     let receipt = block.deploy(sender(), &wasm(TOKEN_WAT), Some(("init", supply)), None).expect("in-memory");
     assert!(receipt.is_ok(), "token deploy failed: {:?}", receipt.result);
-    block.commit().expect("in-memory");
     let address = receipt.address.expect("deploy returns an address");
+    warm_up(&rt, &mut block, address, "transfer", &transfer_input(0));
+    block.commit().expect("in-memory");
     (rt, address)
 }
 
@@ -65,11 +67,12 @@ pub fn transfers_per_sec(rt: &Runtime, token: Address, transfers: u64, per_block
 
 /// Median latency of one counter `increment` call (in a block of its own, not timed:
 /// the call alone), in microseconds.
-pub fn counter_call_us_p50(calls: usize) -> f64 {
-    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+pub fn counter_call_us_p50(config: &Config, calls: usize) -> f64 {
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
     let mut block = rt.begin_block(1).expect("in-memory");
     let receipt = block.deploy(sender(), &wasm(COUNTER_WAT), None, None).expect("in-memory");
     let counter = receipt.address.expect("deploy returns an address");
+    warm_up(&rt, &mut block, counter, "increment", &[]);
     let mut samples = Vec::with_capacity(calls);
     for _ in 0..calls {
         let t = Instant::now();
@@ -80,40 +83,65 @@ pub fn counter_call_us_p50(calls: usize) -> f64 {
     median(&mut samples).as_secs_f64() * 1e6
 }
 
-/// A generated module of at least `min_bytes`: many functions of mixed arithmetic,
-/// memory traffic and control flow, roughly what a compiler emits for contract code.
+/// A generated module of at least `min_bytes`, shaped like compiled contract code:
+/// real contracts measured here (CosmWasm's hackatom and cyberpunk, 230-250 KB) have
+/// about 360 functions of ~600 bytes of code each and a dozen exports, with a shadow stack
+/// in linear memory, straight-line arithmetic, branches, calls and a few loops. Each
+/// generated function is one of those: ~600 bytes, calling its predecessor.
 pub fn generated_module(min_bytes: usize) -> Vec<u8> {
-    let mut wat = String::from("(module (memory (export \"memory\") 1)\n");
+    let mut wat =
+        String::from("(module (memory (export \"memory\") 2) (global $sp (mut i32) (i32.const 65536))\n");
     let mut i = 0;
     loop {
+        let callee = if i == 0 {
+            String::new()
+        } else {
+            format!("(drop (call $f{} (local.get $x) (local.get $y)))", i - 1)
+        };
+        let mut body = String::new();
+        for k in 0..6 {
+            body.push_str(&format!(
+                "(local.set $t (i64.add (i64.load offset={o} (local.get $p)) (i64.mul (local.get $y) (i64.const {m}))))
+  (i64.store offset={o2} (local.get $p) (i64.xor (local.get $t) (i64.shr_u (local.get $t) (i64.const {sh}))))
+  (if (i32.lt_u (local.get $x) (i32.const {c}))
+    (then (local.set $y (i64.add (local.get $y) (i64.extend_i32_u (i32.load offset={o} (local.get $p))))))
+    (else (i32.store offset={o} (local.get $p) (i32.add (local.get $x) (i32.const {k})))))\n",
+                o = 8 * k,
+                o2 = 8 * k + 64,
+                m = 2 * i + 2 * k + 1,
+                sh = 3 + k,
+                c = 100 + i + k,
+            ));
+        }
         wat.push_str(&format!(
-            "(func $f{i} (export \"f{i}\") (param $a i32) (param $b i64) (result i64) (local $t i64) (local $k i32)
-  (local.set $k (i32.and (local.get $a) (i32.const 1023)))
+            "(func $f{i} (param $x i32) (param $y i64) (result i64) (local $p i32) (local $t i64) (local $n i32)
+  (global.set $sp (i32.sub (global.get $sp) (i32.const 128)))
+  (local.set $p (global.get $sp))
+  {body}
   (loop $l
-    (local.set $t (i64.add (local.get $t) (i64.mul (local.get $b) (i64.const {m}))))
-    (i64.store (i32.shl (local.get $k) (i32.const 3)) (local.get $t))
-    (if (i64.gt_u (local.get $t) (i64.const {c}))
-      (then (local.set $t (i64.xor (local.get $t) (i64.load (i32.const {o})))))
-      (else (local.set $t (i64.rotl (local.get $t) (i64.const 7)))))
-    (local.set $k (i32.add (local.get $k) (i32.const 1)))
-    (br_if $l (i32.lt_u (local.get $k) (i32.const 1024))))
-  (i64.add (local.get $t) (i64.extend_i32_u (local.get $a))))\n",
-            m = 2 * i + 1,
-            c = 1000 + i,
-            o = (i % 1000) * 8,
+    (local.set $t (i64.rotl (local.get $t) (i64.const 5)))
+    (local.set $n (i32.add (local.get $n) (i32.const 1)))
+    (br_if $l (i32.lt_u (local.get $n) (i32.and (local.get $x) (i32.const 7)))))
+  {callee}
+  (global.set $sp (i32.add (global.get $sp) (i32.const 128)))
+  (i64.add (local.get $t) (local.get $y)))\n"
         ));
         i += 1;
-        if i % 64 == 0 && wat::parse_str(format!("{wat})")).expect("valid").len() >= min_bytes {
-            break;
+        if i % 16 == 0 {
+            let exports: String =
+                (0..12.min(i)).map(|e| format!("(export \"entry{e}\" (func $f{}))", i - 1 - e)).collect();
+            let candidate = format!("{wat}{exports})");
+            let bytes = wasm(&candidate);
+            if bytes.len() >= min_bytes {
+                return bytes;
+            }
         }
     }
-    wat.push(')');
-    wasm(&wat)
 }
 
 /// Median time to validate, instrument and compile `code` (no cache), in milliseconds.
-pub fn deploy_ms(code: &[u8], runs: usize) -> f64 {
-    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+pub fn deploy_ms(config: &Config, code: &[u8], runs: usize) -> f64 {
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
@@ -124,17 +152,28 @@ pub fn deploy_ms(code: &[u8], runs: usize) -> f64 {
     median(&mut samples).as_secs_f64() * 1e3
 }
 
-/// Metered time over unmetered time for `examples/compute.wat`'s `run`: the same engine
-/// configuration, the original module on plain wasmtime against cove's instrumented
-/// module through the full VM call path.
-pub fn metering_overhead_ratio(runs: usize) -> f64 {
-    let rt = Runtime::in_memory(Config::default()).expect("default config is valid");
+/// Calls `method` of `contract` until its module has tiered up (if the runtime tiers
+/// up) and the recompilation is done: benchmarks measure the steady state.
+pub fn warm_up(rt: &Runtime, block: &mut crate::Block<'_>, contract: Address, method: &str, input: &[u8]) {
+    for _ in 0..rt.config().wasm.tier_up_after_calls.max(1) {
+        block.call(sender(), contract, method, input.to_vec(), Some(1 << 40)).expect("in-memory");
+    }
+    rt.settle();
+}
+
+/// Metered time over unmetered time for `examples/compute.wat`'s `run`, on the tier the
+/// contract runs on after warm-up: the original module on plain wasmtime (same engine,
+/// same configuration) against cove's instrumented module through the full call path.
+pub fn metering_overhead_ratio(config: &Config, runs: usize) -> f64 {
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
     let code = wasm(COMPUTE_WAT);
     let mut block = rt.begin_block(1).expect("in-memory");
     let receipt = block.deploy(sender(), &code, None, None).expect("in-memory");
     let contract = receipt.address.expect("deploy returns an address");
+    warm_up(&rt, &mut block, contract, "run", &[]);
+    let tier = rt.tier_of(&contract).expect("in-memory").expect("loaded");
 
-    let engine = rt.vm().engine().wasmtime().clone();
+    let engine = rt.vm().engine().wasmtime(tier).expect("the tier in use exists").clone();
     let plain = wasmtime::Module::new(&engine, &code).expect("compute.wat compiles");
     let run_plain = || {
         let mut store = wasmtime::Store::new(&engine, ());

@@ -1,7 +1,5 @@
 //! A block: transactions applied to one journal, committed atomically.
 
-use std::sync::Arc;
-
 use state::Journal;
 use types::{Address, BlockInfo, CodeId, ErrorKind, Event, Gas};
 use wasm::{CallContext, CallError, CallOutcome};
@@ -74,12 +72,10 @@ impl<'r> Block<'r> {
     /// A module that breaks a deploy rule is refused with kind `validation`.
     pub fn store_code(&mut self, code: &[u8]) -> Result<Result<CodeId, CallError>, RuntimeError> {
         let id = CodeId::of(code);
-        if self.rt.modules.get(&id).is_none() {
-            let compiled = match self.rt.vm.engine().compile(code) {
-                Ok(c) => c,
-                Err(e) => return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string()))),
-            };
-            self.rt.modules.insert(id, Arc::new(self.rt.vm.link(&compiled)?));
+        if !self.rt.modules.contains(&id)
+            && let Err(e) = self.rt.modules.compile(&self.rt.vm, id, code)?
+        {
+            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
         }
         let key = keys::code(&id);
         if self.journal.get(&key)?.is_none() {

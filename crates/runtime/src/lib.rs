@@ -31,7 +31,7 @@ pub use config::{Config, DEFAULT_GAS_LIMIT};
 pub use contract::ContractInfo;
 pub use error::RuntimeError;
 pub use view::ContractView;
-pub use wasm::{CallError, CallOutcome};
+pub use wasm::{CallError, CallOutcome, Compiler, Tier};
 
 use state::{Backend, Journal, MemBackend, RedbBackend};
 use types::{Address, BlockInfo, CodeId, ErrorKind};
@@ -47,7 +47,7 @@ pub const DEFAULT_SENDER: Address =
 /// time (`&mut`-free: a [`Block`] borrows the runtime shared).
 pub struct Runtime {
     config: Config,
-    vm: Vm<ContractView>,
+    vm: Arc<Vm<ContractView>>,
     backend: Arc<dyn Backend>,
     modules: ModuleCache,
 }
@@ -79,7 +79,7 @@ impl Runtime {
     /// A runtime over any backend.
     pub fn with_backend(backend: Arc<dyn Backend>, config: Config) -> Result<Runtime, RuntimeError> {
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        Ok(Runtime { config, vm: Vm::new(engine), backend, modules: ModuleCache::default() })
+        Ok(Runtime { config, vm: Arc::new(Vm::new(engine)), backend, modules: ModuleCache::default() })
     }
 
     /// The configuration.
@@ -147,6 +147,18 @@ impl Runtime {
             .collect())
     }
 
+    /// Waits until every background recompilation started so far (tier-up) is done.
+    /// Never needed for correctness: calls use whichever tier is ready.
+    pub fn settle(&self) {
+        self.modules.settle();
+    }
+
+    /// The compiler tier a contract's calls currently run on, if its code is loaded.
+    pub fn tier_of(&self, address: &Address) -> Result<Option<wasm::Tier>, RuntimeError> {
+        let Some(info) = self.contract(address)? else { return Ok(None) };
+        Ok(self.modules.tier(&info.code_id))
+    }
+
     /// Every stored code.
     pub fn codes(&self) -> Result<Vec<CodeInfo>, RuntimeError> {
         let mut out = Vec::new();
@@ -170,7 +182,7 @@ impl Runtime {
         let Some(info) = load_contract(journal, &ctx.contract)? else {
             return Ok(Receipt::failed(ErrorKind::NotFound, format!("no contract at {}", ctx.contract)));
         };
-        let module = self.modules.get_or_load(&self.vm, journal, &info.code_id)?;
+        let module = self.modules.for_call(&self.vm, journal, &info.code_id)?;
         let checkpoint = journal.checkpoint();
         let taken = std::mem::replace(journal, Journal::new(self.backend.clone()));
         let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract));

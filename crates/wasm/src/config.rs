@@ -235,6 +235,23 @@ impl Default for HostLimits {
     }
 }
 
+/// Which compilers turn instrumented code into machine code. Whatever the choice, the
+/// instrumented bytecode is the same, and so is every result and gas figure: only
+/// compile time and run time differ (docs/benchmarks.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compiler {
+    /// Deploy with Winch (baseline: compiles ~4x faster than Cranelift), then recompile
+    /// modules that get hot (`tier_up_after_calls`) with Cranelift in the background and
+    /// switch to that code.
+    #[default]
+    Tiered,
+    /// Winch only.
+    Baseline,
+    /// Cranelift only (`opt_level = speed`).
+    Optimizing,
+}
+
 /// Everything the WASM VM is configured by. Built once into an [`crate::Engine`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -245,6 +262,11 @@ pub struct Config {
     pub gas: GasSchedule,
     /// Host-function byte limits.
     pub host_limits: HostLimits,
+    /// How modules are compiled. By default [`Compiler::Tiered`].
+    pub compiler: Compiler,
+    /// With [`Compiler::Tiered`], calls to a module before it is recompiled by Cranelift.
+    /// By default 100.
+    pub tier_up_after_calls: u32,
     /// Wall-clock backstop per call, in milliseconds. By default 2,000. Firing is a node
     /// fault (kind `timeout`), never a consensus result: gas bounds every honest call.
     pub timeout_ms: u64,
@@ -256,6 +278,8 @@ impl Default for Config {
             limits: Limits::default(),
             gas: GasSchedule::default(),
             host_limits: HostLimits::default(),
+            compiler: Compiler::default(),
+            tier_up_after_calls: 100,
             timeout_ms: 2_000,
         }
     }
@@ -293,11 +317,10 @@ impl Config {
         Ok(())
     }
 
-    /// A hash of every value that changes the instrumented code, for cache keys.
+    /// A hash of every value that changes the compiled code, for cache keys.
     pub fn fingerprint(&self) -> [u8; 32] {
         // `Debug` of these plain structs is deterministic (fields in declaration order).
-        let mut text = format!("{:?}", self.gas);
-        text.push_str(&format!("{:?}", self.limits));
+        let text = format!("{:?}{:?}{:?}", self.gas, self.limits, self.compiler);
         types::sha256(text.as_bytes())
     }
 }

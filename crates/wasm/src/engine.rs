@@ -1,4 +1,10 @@
 //! The engine: wasmtime configured for determinism, built once, cheap to clone.
+//!
+//! Two compilers sit behind one [`Engine`], both fed the same instrumented bytecode:
+//! Winch (wasmtime's baseline compiler: fast to compile, slower code) and Cranelift
+//! (optimising). Because gas and the stack limit live in the bytecode and NaNs are
+//! canonicalised by both, a call's result, gas and effects do not depend on which
+//! compiler produced the code; tests run contracts under both and compare.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -6,30 +12,39 @@ use std::time::Duration;
 
 use wasmtime::{InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy};
 
-use crate::config::Config;
+use crate::config::{Compiler, Config};
 use crate::instrument;
 use crate::validate::{self, ValidationError};
 
-/// How often the epoch ticker advances the engine's epoch.
+/// How often the epoch ticker advances the engines' epoch.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Most instances alive at once (concurrent calls, each nested `allocate` included):
-/// the pooling allocator's slot count.
+/// Most instances alive at once per compiler tier (concurrent calls): the pooling
+/// allocator's slot count.
 pub const MAX_CONCURRENT_INSTANCES: u32 = 128;
 
 /// Native stack wasmtime lets wasm code use, as a multiple of the deterministic budget.
 ///
 /// The deterministic limit (counted by instrumentation) must always fire first. A frame's
-/// accounted size is 64 bytes plus 8 per parameter, local and operand slot; Cranelift
-/// frames measured on x86-64 used at most 0.46x their accounted size (64 i64 params:
-/// 512 native bytes against 1,104 accounted; see `docs/gas.md`), and a spill slot is
-/// never larger than a value slot, so 2x leaves a wide margin.
-pub const NATIVE_STACK_FACTOR: usize = 2;
+/// accounted size is 64 bytes plus 8 per parameter, local and operand slot. Measured on
+/// x86-64 (docs/gas.md), native frames used at most 0.46x their accounted size under
+/// Cranelift and at most 0.99x under Winch, which keeps every local and operand in a
+/// stack slot; 4x leaves a margin of 4x.
+pub const NATIVE_STACK_FACTOR: usize = 4;
 
 /// Stack the host itself needs around a call (host functions, wasmtime's entry path).
 pub const HOST_STACK_HEADROOM: usize = 512 * 1024;
 
-/// The WASM engine: a wasmtime engine configured for deterministic execution plus cove's
+/// Which compiler produced a [`CompiledModule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Winch: compiled fast, runs slower.
+    Baseline,
+    /// Cranelift with optimisations.
+    Optimized,
+}
+
+/// The WASM engine: wasmtime engines configured for deterministic execution plus cove's
 /// [`Config`]. Clones share everything.
 #[derive(Clone)]
 pub struct Engine {
@@ -37,7 +52,8 @@ pub struct Engine {
 }
 
 struct Inner {
-    wasmtime: wasmtime::Engine,
+    optimizing: wasmtime::Engine,
+    baseline: Option<wasmtime::Engine>,
     config: Config,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -64,6 +80,7 @@ pub enum EngineError {
 #[derive(Clone)]
 pub struct CompiledModule {
     pub(crate) module: wasmtime::Module,
+    pub(crate) tier: Tier,
 }
 
 impl CompiledModule {
@@ -71,59 +88,39 @@ impl CompiledModule {
     pub fn module(&self) -> &wasmtime::Module {
         &self.module
     }
+
+    /// The compiler that produced it.
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
 }
 
 impl Engine {
     /// Builds an engine from `config`, validating it.
     pub fn new(config: Config) -> Result<Engine, EngineError> {
         config.validate().map_err(EngineError::Config)?;
-        let mut c = wasmtime::Config::new();
-        let native_stack = Self::native_stack(&config);
-        c.strategy(Strategy::Cranelift)
-            .cranelift_opt_level(OptLevel::Speed)
-            // Determinism: NaN bit patterns are the only nondeterminism left in the
-            // features cove accepts; canonicalise them.
-            .cranelift_nan_canonicalization(true)
-            .wasm_simd(false)
-            .wasm_relaxed_simd(false)
-            .wasm_multi_memory(false)
-            .wasm_memory64(false)
-            .wasm_tail_call(false)
-            .wasm_bulk_memory(true)
-            .wasm_multi_value(true)
-            .wasm_backtrace_max_frames(None)
-            .epoch_interruption(true)
-            // Not used (no async), but wasmtime checks max_wasm_stack against it.
-            .async_stack_size(native_stack)
-            .max_wasm_stack(native_stack);
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_core_instances(MAX_CONCURRENT_INSTANCES)
-            .total_memories(MAX_CONCURRENT_INSTANCES)
-            .total_tables(MAX_CONCURRENT_INSTANCES)
-            .max_memory_size(config.limits.max_memory_bytes as usize)
-            .table_elements(config.limits.max_table_elements as usize)
-            // Page faults dominate short calls on this machine class: keep the first
-            // pages resident and reset them with memset (docs/benchmarks.md).
-            .linear_memory_keep_resident(64 * 1024)
-            .table_keep_resident(64 * 1024);
-        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let wasmtime = wasmtime::Engine::new(&c).map_err(|e| EngineError::Wasmtime(format!("{e:#}")))?;
+        let optimizing = build(&config, Tier::Optimized)?;
+        let baseline = match config.compiler {
+            Compiler::Optimizing => None,
+            Compiler::Baseline | Compiler::Tiered => Some(build(&config, Tier::Baseline)?),
+        };
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         {
-            let engine = wasmtime.clone();
+            let engines: Vec<wasmtime::Engine> =
+                std::iter::once(optimizing.clone()).chain(baseline.clone()).collect();
             let stop = ticker_stop.clone();
             std::thread::Builder::new()
                 .name("cove-epoch".into())
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(EPOCH_TICK);
-                        engine.increment_epoch();
+                        engines.iter().for_each(wasmtime::Engine::increment_epoch);
                     }
                 })
                 .map_err(|e| EngineError::Wasmtime(format!("spawning the epoch ticker: {e}")))?;
         }
-        Ok(Engine { inner: Arc::new(Inner { wasmtime, config, ticker_stop }) })
+        Ok(Engine { inner: Arc::new(Inner { optimizing, baseline, config, ticker_stop }) })
     }
 
     /// The native stack wasm may use under `config`.
@@ -136,9 +133,23 @@ impl Engine {
         &self.inner.config
     }
 
-    /// The underlying wasmtime engine.
-    pub fn wasmtime(&self) -> &wasmtime::Engine {
-        &self.inner.wasmtime
+    /// The wasmtime engine of `tier`, if this engine has that tier.
+    pub fn wasmtime(&self, tier: Tier) -> Option<&wasmtime::Engine> {
+        match tier {
+            Tier::Optimized => Some(&self.inner.optimizing),
+            Tier::Baseline => self.inner.baseline.as_ref(),
+        }
+    }
+
+    /// The tier [`Engine::compile`] uses: the baseline when configured (`tiered` or
+    /// `baseline`), else the optimising compiler.
+    pub fn first_tier(&self) -> Tier {
+        if self.inner.baseline.is_some() { Tier::Baseline } else { Tier::Optimized }
+    }
+
+    /// Whether modules should later be recompiled by the optimising tier.
+    pub fn tiers_up(&self) -> bool {
+        self.inner.config.compiler == Compiler::Tiered
     }
 
     /// Validates and instruments `code` without compiling it: the exact bytes that
@@ -148,16 +159,65 @@ impl Engine {
         instrument::instrument(code, &facts, &self.inner.config)
     }
 
-    /// Validates, instruments and compiles `code`.
+    /// Validates, instruments and compiles `code` with the first tier.
     pub fn compile(&self, code: &[u8]) -> Result<CompiledModule, ValidationError> {
         let instrumented = self.instrument(code)?;
-        let module = wasmtime::Module::new(&self.inner.wasmtime, &instrumented)
+        self.compile_instrumented(&instrumented, self.first_tier())
+    }
+
+    /// Compiles already-instrumented code (from [`Engine::instrument`]) with `tier`.
+    pub fn compile_instrumented(
+        &self,
+        instrumented: &[u8],
+        tier: Tier,
+    ) -> Result<CompiledModule, ValidationError> {
+        let engine = self
+            .wasmtime(tier)
+            .ok_or_else(|| validate::invalid("compile", format!("no {tier:?} compiler configured")))?;
+        let module = wasmtime::Module::new(engine, instrumented)
             .map_err(|e| validate::invalid("compile", format!("{e:#}")))?;
-        Ok(CompiledModule { module })
+        Ok(CompiledModule { module, tier })
     }
 
     /// Epoch ticks before a call is interrupted.
     pub(crate) fn deadline_ticks(&self) -> u64 {
         self.inner.config.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1)
     }
+}
+
+/// One wasmtime engine for `tier`, configured for determinism.
+fn build(config: &Config, tier: Tier) -> Result<wasmtime::Engine, EngineError> {
+    let native_stack = Engine::native_stack(config);
+    let mut c = wasmtime::Config::new();
+    match tier {
+        Tier::Optimized => c.strategy(Strategy::Cranelift).cranelift_opt_level(OptLevel::Speed),
+        Tier::Baseline => c.strategy(Strategy::Winch),
+    };
+    // Determinism: NaN bit patterns are the only nondeterminism left in the features cove
+    // accepts; both compilers canonicalise them under this (shared) flag.
+    c.cranelift_nan_canonicalization(true)
+        .wasm_simd(false)
+        .wasm_relaxed_simd(false)
+        .wasm_multi_memory(false)
+        .wasm_memory64(false)
+        .wasm_tail_call(false)
+        .wasm_bulk_memory(true)
+        .wasm_multi_value(true)
+        .wasm_backtrace_max_frames(None)
+        .epoch_interruption(true)
+        // Not used (no async), but wasmtime checks max_wasm_stack against it.
+        .async_stack_size(native_stack)
+        .max_wasm_stack(native_stack);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_core_instances(MAX_CONCURRENT_INSTANCES)
+        .total_memories(MAX_CONCURRENT_INSTANCES)
+        .total_tables(MAX_CONCURRENT_INSTANCES)
+        .max_memory_size(config.limits.max_memory_bytes as usize)
+        .table_elements(config.limits.max_table_elements as usize)
+        // Page faults dominate short calls on this machine class: keep the first pages
+        // resident and reset them with memset (docs/benchmarks.md).
+        .linear_memory_keep_resident(64 * 1024)
+        .table_keep_resident(64 * 1024);
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    wasmtime::Engine::new(&c).map_err(|e| EngineError::Wasmtime(format!("{tier:?} compiler: {e:#}")))
 }

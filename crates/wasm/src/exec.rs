@@ -7,7 +7,7 @@ use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, T
 
 use crate::abi;
 use crate::config::{GasSchedule, HostLimits};
-use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM};
+use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
 use crate::host::{self, BackendFault, HostTrap};
 
 /// Per-call host state: everything host functions may touch.
@@ -85,6 +85,7 @@ pub enum VmError {
 /// A compiled module linked against the host ABI, ready to instantiate cheaply.
 pub struct LinkedModule<S: 'static> {
     pre: InstancePre<HostState<S>>,
+    tier: Tier,
     memory: ModuleExport,
     gas: ModuleExport,
     stack: ModuleExport,
@@ -92,20 +93,34 @@ pub struct LinkedModule<S: 'static> {
     start: Option<ModuleExport>,
 }
 
-/// The WASM VM for storage type `S`: an [`Engine`] plus a linker with the host ABI.
+impl<S> LinkedModule<S> {
+    /// The compiler tier of its code.
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
+}
+
+/// The WASM VM for storage type `S`: an [`Engine`] plus a linker with the host ABI per
+/// compiler tier.
 pub struct Vm<S: 'static> {
     engine: Engine,
-    linker: Linker<HostState<S>>,
+    optimized: Linker<HostState<S>>,
+    baseline: Option<Linker<HostState<S>>>,
     schedule: Arc<GasSchedule>,
 }
 
 impl<S: ContractStorage + Send + 'static> Vm<S> {
     /// Builds the VM and its linker once.
     pub fn new(engine: Engine) -> Vm<S> {
-        let mut linker = Linker::new(engine.wasmtime());
-        host::define(&mut linker).expect("host ABI names are unique");
+        let linker = |engine: &wasmtime::Engine| {
+            let mut linker = Linker::new(engine);
+            host::define(&mut linker).expect("host ABI names are unique");
+            linker
+        };
+        let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"));
+        let baseline = engine.wasmtime(Tier::Baseline).map(linker);
         let schedule = Arc::new(engine.config().gas.clone());
-        Vm { engine, linker, schedule }
+        Vm { engine, optimized, baseline, schedule }
     }
 
     /// The engine.
@@ -116,10 +131,18 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
     /// Resolves a compiled module's imports once, for fast instantiation.
     pub fn link(&self, compiled: &CompiledModule) -> Result<LinkedModule<S>, VmError> {
         let module = &compiled.module;
+        let linker = match compiled.tier {
+            Tier::Optimized => &self.optimized,
+            Tier::Baseline => self
+                .baseline
+                .as_ref()
+                .ok_or_else(|| VmError::Engine("no baseline compiler configured".into()))?,
+        };
         let export = |name: &str| module.get_export_index(name);
         let missing = |name: &str| VmError::Engine(format!("instrumented module lacks export {name}"));
         Ok(LinkedModule {
-            pre: self.linker.instantiate_pre(module).map_err(|e| VmError::Engine(format!("{e:#}")))?,
+            pre: linker.instantiate_pre(module).map_err(|e| VmError::Engine(format!("{e:#}")))?,
+            tier: compiled.tier,
             memory: export(abi::MEMORY_EXPORT).ok_or_else(|| missing(abi::MEMORY_EXPORT))?,
             gas: export(abi::GAS_GLOBAL_EXPORT).ok_or_else(|| missing(abi::GAS_GLOBAL_EXPORT))?,
             stack: export(abi::STACK_GLOBAL_EXPORT).ok_or_else(|| missing(abi::STACK_GLOBAL_EXPORT))?,
@@ -177,7 +200,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             allocate: None,
             in_allocate: false,
         };
-        let mut store = Store::new(self.engine.wasmtime(), state);
+        let mut store = Store::new(module.pre.module().engine(), state);
         store.set_epoch_deadline(self.engine.deadline_ticks());
         store.epoch_deadline_trap();
 

@@ -26,14 +26,14 @@ mod instrument;
 mod validate;
 
 pub use config::{
-    Config, GasSchedule, HostCosts, HostLimits, Limits, MAX_ABORT_MSG_LEN, MAX_EVENT_DATA_LEN, MAX_EVENTS,
-    MAX_HASH_INPUT_LEN, MAX_INPUT_LEN, MAX_KEY_LEN, MAX_RETURN_LEN, MAX_STACK_BUDGET, MAX_TOPIC_LEN,
-    MAX_UNIT_PRICE, MAX_VALUE_LEN, OpCosts, WASM_PAGE,
+    Compiler, Config, GasSchedule, HostCosts, HostLimits, Limits, MAX_ABORT_MSG_LEN, MAX_EVENT_DATA_LEN,
+    MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_INPUT_LEN, MAX_KEY_LEN, MAX_RETURN_LEN, MAX_STACK_BUDGET,
+    MAX_TOPIC_LEN, MAX_UNIT_PRICE, MAX_VALUE_LEN, OpCosts, WASM_PAGE,
 };
 pub use crypto::{MAX_PUBLIC_KEY_LEN, MAX_SIGNATURE_LEN};
 pub use engine::{
     CompiledModule, EPOCH_TICK, Engine, EngineError, HOST_STACK_HEADROOM, MAX_CONCURRENT_INSTANCES,
-    NATIVE_STACK_FACTOR,
+    NATIVE_STACK_FACTOR, Tier,
 };
 pub use exec::{CallContext, CallError, CallOutcome, HostState, LinkedModule, Vm, VmError};
 pub use host::HostTrap;

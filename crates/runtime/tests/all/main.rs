@@ -9,4 +9,5 @@ mod not_found;
 mod persistence;
 mod rollback;
 mod support;
+mod tiers;
 mod upgrade;

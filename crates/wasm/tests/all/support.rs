@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use cove_wasm::abi::{HOST_FUNCTIONS, host_fn};
-use cove_wasm::{CallContext, CallOutcome, Config, Engine, LinkedModule, ValidationError, Vm};
+use cove_wasm::{CallContext, CallOutcome, Config, Engine, LinkedModule, Tier, ValidationError, Vm};
 use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
 
 /// A map-backed storage for tests.
@@ -28,9 +28,15 @@ pub(crate) const CONTRACT: Address = Address([0xc0; 20]);
 pub(crate) const GAS: u64 = 10_000_000;
 pub(crate) const BLOCK: BlockInfo = BlockInfo { height: 42, timestamp: 1_700_000_000 };
 
+/// Runs every call on each compiler tier the engine has (Winch and Cranelift under the
+/// default tiered config) and asserts they agree exactly: result, gas, events and the
+/// storage they leave. Timeouts are wall-clock, so only their kind is compared.
 pub(crate) struct Harness {
     pub(crate) vm: Vm<MapStorage>,
+    /// The module on the engine's first tier (what a deploy runs first).
     pub(crate) module: LinkedModule<MapStorage>,
+    /// The same instrumented code compiled by the optimising tier, when it is another.
+    pub(crate) optimized: Option<LinkedModule<MapStorage>>,
     pub(crate) storage: MapStorage,
     pub(crate) read_only: bool,
 }
@@ -54,7 +60,13 @@ impl Harness {
         let vm = Vm::new(engine(config));
         let compiled = vm.engine().compile(code)?;
         let module = vm.link(&compiled).expect("links");
-        Ok(Harness { vm, module, storage: MapStorage::default(), read_only: false })
+        let optimized = (compiled.tier() != Tier::Optimized).then(|| {
+            let instrumented = vm.engine().instrument(code).expect("validated above");
+            let compiled =
+                vm.engine().compile_instrumented(&instrumented, Tier::Optimized).expect("compiles");
+            vm.link(&compiled).expect("links")
+        });
+        Ok(Harness { vm, module, optimized, storage: MapStorage::default(), read_only: false })
     }
 
     pub(crate) fn call(&mut self, entry: &str, input: &[u8]) -> CallOutcome {
@@ -67,6 +79,18 @@ impl Harness {
         let before = self.storage.clone();
         let (storage, outcome) = self.vm.call(&self.module, &ctx, entry, input.to_vec(), gas, before.clone());
         let outcome = outcome.expect("no node fault");
+        if let Some(optimized) = &self.optimized {
+            let (storage2, outcome2) =
+                self.vm.call(optimized, &ctx, entry, input.to_vec(), gas, before.clone());
+            let outcome2 = outcome2.expect("no node fault");
+            let kind = |o: &CallOutcome| o.result.as_ref().err().map(|e| e.kind);
+            if kind(&outcome) == Some(ErrorKind::Timeout) {
+                assert_eq!(kind(&outcome2), Some(ErrorKind::Timeout), "{entry}: tiers disagree");
+            } else {
+                assert_eq!(outcome, outcome2, "{entry}: Winch and Cranelift disagree");
+                assert_eq!(storage, storage2, "{entry}: Winch and Cranelift left different storage");
+            }
+        }
         self.storage = if outcome.result.is_ok() { storage } else { before };
         outcome
     }
