@@ -51,6 +51,13 @@ pub fn transfer_input(i: u64) -> Vec<u8> {
 /// execute, journal, in-memory state; one thread. Transfers are grouped `per_block` to a
 /// block, each block committed.
 pub fn transfers_per_sec(rt: &Runtime, token: Address, transfers: u64, per_block: u64) -> f64 {
+    // The median of five rounds: single runs on a shared 2-vCPU VM vary by +-15%.
+    let mut rounds: Vec<f64> = (0..5).map(|_| transfer_round(rt, token, transfers / 5, per_block)).collect();
+    rounds.sort_by(f64::total_cmp);
+    rounds[2]
+}
+
+fn transfer_round(rt: &Runtime, token: Address, transfers: u64, per_block: u64) -> f64 {
     let start = Instant::now();
     let mut done = 0;
     while done < transfers {
@@ -170,6 +177,8 @@ pub fn metering_overhead_ratio(config: &Config, runs: usize) -> f64 {
     let mut block = rt.begin_block(1).expect("in-memory");
     let receipt = block.deploy(sender(), &code, None, None).expect("in-memory");
     let contract = receipt.address.expect("deploy returns an address");
+    block.commit().expect("in-memory");
+    let mut block = rt.begin_block(2).expect("in-memory");
     warm_up(&rt, &mut block, contract, "run", &[]);
     let tier = rt.tier_of(&contract).expect("in-memory").expect("loaded");
 

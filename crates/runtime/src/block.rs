@@ -96,7 +96,9 @@ impl<'r> Block<'r> {
     ) -> Result<Receipt, RuntimeError> {
         let checkpoint = self.journal.checkpoint();
         let receipt = self.deploy_inner(sender, code, init, gas_limit);
-        if !matches!(&receipt, Ok(r) if r.is_ok()) {
+        if matches!(&receipt, Ok(r) if r.is_ok()) {
+            self.journal.accept(checkpoint);
+        } else {
             self.journal.revert(checkpoint);
         }
         receipt
@@ -162,13 +164,10 @@ impl<'r> Block<'r> {
                 format!("{sender} is not the admin of {address}"),
             ));
         }
-        let checkpoint = self.journal.checkpoint();
+        // A module that fails validation is refused before anything is written.
         let code_id = match self.store_code(code)? {
             Ok(id) => id,
-            Err(e) => {
-                self.journal.revert(checkpoint);
-                return Ok(Receipt::error(e));
-            }
+            Err(e) => return Ok(Receipt::error(e)),
         };
         info.code_id = code_id;
         self.journal.set(&keys::contract(&address), &info.encode());

@@ -197,6 +197,8 @@ impl Runtime {
         };
         if outcome.result.is_err() {
             journal.revert(checkpoint);
+        } else {
+            journal.accept(checkpoint);
         }
         Ok(Receipt::from_call(outcome))
     }

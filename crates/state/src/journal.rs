@@ -1,6 +1,5 @@
 //! Uncommitted writes over a backend, with nested checkpoints.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use types::StorageError;
@@ -33,7 +32,9 @@ type Prev = Option<Option<Vec<u8>>>;
 pub struct Journal {
     backend: Arc<dyn Backend>,
     /// Net uncommitted changes: key to new value, `None` for a deletion.
-    overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Hashed with foldhash (randomly seeded per process, so keys chosen by contracts
+    /// cannot be crafted to collide; several times faster than SipHash here).
+    overlay: foldhash::HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// `(key, previous overlay entry)` for every change made while a checkpoint was live,
     /// oldest first.
     undo: Vec<(Vec<u8>, Prev)>,
@@ -55,7 +56,13 @@ impl std::fmt::Debug for Journal {
 impl Journal {
     /// An empty journal over `backend`.
     pub fn new(backend: Arc<dyn Backend>) -> Journal {
-        Journal { backend, overlay: HashMap::new(), undo: Vec::new(), checkpoints: Vec::new(), next_id: 0 }
+        Journal {
+            backend,
+            overlay: foldhash::HashMap::default(),
+            undo: Vec::new(),
+            checkpoints: Vec::new(),
+            next_id: 0,
+        }
     }
 
     /// The committed store under this journal.
@@ -146,6 +153,24 @@ impl Journal {
             }
         }
         self.checkpoints.truncate(cp.depth + 1);
+    }
+
+    /// Keeps every change made since `cp` and forgets `cp` (and any checkpoint taken after
+    /// it): the transaction it guarded succeeded. When no checkpoint is left, the undo log
+    /// is dropped, so a block of many transactions does not accumulate one.
+    ///
+    /// Accepting an invalid checkpoint fails a debug assertion and is a no-op in release
+    /// builds, like [`Journal::revert`].
+    pub fn accept(&mut self, cp: Checkpoint) {
+        let valid = matches!(self.checkpoints.get(cp.depth), Some(&(id, _)) if id == cp.id);
+        debug_assert!(valid, "Journal::accept: checkpoint {cp:?} is no longer valid");
+        if !valid {
+            return;
+        }
+        self.checkpoints.truncate(cp.depth);
+        if self.checkpoints.is_empty() {
+            self.undo.clear();
+        }
     }
 
     /// Backend pairs under `prefix` merged with the overlay (overlay wins; deletions hide), ascending.

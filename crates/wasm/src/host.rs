@@ -1,8 +1,9 @@
 //! Host functions: the `env` imports a contract may call.
 //!
-//! Every function follows the same order: refuse re-entry from `allocate`, charge the
-//! base price, bounds-check every pointer/length against linear memory and its documented
-//! maximum, charge per-byte prices, then act. A failure ends the call with a
+//! Every function follows the same order: refuse re-entry from `allocate`, check every
+//! length against its documented maximum and every pointer/length against linear
+//! memory, charge the base price plus the per-byte prices in one step, then act
+//! (`storage_read` charges the value's bytes once it knows them). A failure ends the call with a
 //! [`HostTrap`] carrying its [`ErrorKind`]; nothing is written to memory or storage by a
 //! call that fails its checks.
 
@@ -50,12 +51,12 @@ fn trap<T>(kind: ErrorKind, message: impl Into<String>) -> Res<T> {
     Err(wasmtime::Error::new(HostTrap { kind, message: message.into() }))
 }
 
-/// Enters a host function: no host calls from inside `allocate`, then the base price.
-fn enter<S>(caller: &mut C<'_, S>, name: &str, base: u64) -> Res<()> {
+/// Enters a host function: no host calls from inside `allocate`.
+fn enter<S>(caller: &C<'_, S>, name: &str) -> Res<()> {
     if caller.data().in_allocate {
         return trap(ErrorKind::Trap, format!("{name}: host functions may not be called from `allocate`"));
     }
-    charge(caller, base)
+    Ok(())
 }
 
 /// Subtracts `amount` from the instance's gas global; out of gas ends the call.
@@ -74,6 +75,11 @@ pub(crate) fn charge<S>(caller: &mut C<'_, S>, amount: u64) -> Res<()> {
 
 fn per_byte(price: u64, bytes: usize) -> u64 {
     price.saturating_mul(bytes as u64)
+}
+
+/// A base price plus a per-byte price, charged together.
+fn price(base: u64, per_byte_price: u64, bytes: usize) -> u64 {
+    base.saturating_add(per_byte(per_byte_price, bytes))
 }
 
 /// A checked `(ptr, len)` range in linear memory.
@@ -128,10 +134,10 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
     linker.func_wrap(env, "storage_read", |mut c: C<'_, S>, key_ptr: i32, key_len: i32| -> Res<i64> {
         let (g, l) = costs(&c);
         let (base, pb) = (g.host.storage_read, g.host.storage_read_per_byte);
-        enter(&mut c, "storage_read", base)?;
+        enter(&c, "storage_read")?;
         check_len("storage_read", "key", key_len, l.max_key_len)?;
         let key = range(&c, "storage_read", "key", key_ptr, key_len)?;
-        charge(&mut c, per_byte(pb, key.len()))?;
+        charge(&mut c, price(base, pb, key.len()))?;
         let key = read_bytes(&c, key);
         let Some(value) = c.data_mut().storage.read(&key).map_err(storage_fault)? else {
             return Ok(0);
@@ -148,7 +154,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
         |mut c: C<'_, S>, key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32| -> Res<i32> {
             let (g, l) = costs(&c);
             let (base, pb) = (g.host.storage_write, g.host.storage_write_per_byte);
-            enter(&mut c, "storage_write", base)?;
+            enter(&c, "storage_write")?;
             if c.data().read_only {
                 return trap(ErrorKind::ReadOnly, "storage_write in a read-only call");
             }
@@ -162,7 +168,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
             }
             let key = range(&c, "storage_write", "key", key_ptr, key_len)?;
             let value = range(&c, "storage_write", "value", value_ptr, value_len)?;
-            charge(&mut c, per_byte(pb, key.len() + value.len()))?;
+            charge(&mut c, price(base, pb, key.len() + value.len()))?;
             let (key, value) = (read_bytes(&c, key), read_bytes(&c, value));
             c.data_mut().storage.write(&key, &value).map_err(storage_fault)?;
             Ok(0)
@@ -172,12 +178,13 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
     linker.func_wrap(env, "storage_delete", |mut c: C<'_, S>, key_ptr: i32, key_len: i32| -> Res<i32> {
         let (g, l) = costs(&c);
         let base = g.host.storage_delete;
-        enter(&mut c, "storage_delete", base)?;
+        enter(&c, "storage_delete")?;
         if c.data().read_only {
             return trap(ErrorKind::ReadOnly, "storage_delete in a read-only call");
         }
         check_len("storage_delete", "key", key_len, l.max_key_len)?;
         let key = range(&c, "storage_delete", "key", key_ptr, key_len)?;
+        charge(&mut c, base)?;
         let key = read_bytes(&c, key);
         let removed = c.data_mut().storage.remove(&key).map_err(storage_fault)?;
         Ok(removed as i32)
@@ -195,13 +202,15 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
 
     linker.func_wrap(env, "get_block_number", |mut c: C<'_, S>| -> Res<i64> {
         let base = c.data().schedule.host.context;
-        enter(&mut c, "get_block_number", base)?;
+        enter(&c, "get_block_number")?;
+        charge(&mut c, base)?;
         Ok(c.data().block.height as i64)
     })?;
 
     linker.func_wrap(env, "get_block_timestamp", |mut c: C<'_, S>| -> Res<i64> {
         let base = c.data().schedule.host.context;
-        enter(&mut c, "get_block_timestamp", base)?;
+        enter(&c, "get_block_timestamp")?;
+        charge(&mut c, base)?;
         Ok(c.data().block.timestamp as i64)
     })?;
 
@@ -211,11 +220,11 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
         |mut c: C<'_, S>, data_ptr: i32, data_len: i32, result_ptr: i32| -> Res<i32> {
             let (g, l) = costs(&c);
             let (base, pb) = (g.host.hash, g.host.hash_per_byte);
-            enter(&mut c, "crypto_hash", base)?;
+            enter(&c, "crypto_hash")?;
             check_len("crypto_hash", "data", data_len, l.max_hash_input_len)?;
             let data = range(&c, "crypto_hash", "data", data_ptr, data_len)?;
             let out = range(&c, "crypto_hash", "result", result_ptr, 32)?;
-            charge(&mut c, per_byte(pb, data.len()))?;
+            charge(&mut c, price(base, pb, data.len()))?;
             let memory = c.data().memory.expect("memory bound before the call");
             let digest = types::sha256(&memory.data(&c)[data]);
             write_bytes(&mut c, out.start, &digest);
@@ -236,14 +245,14 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
          -> Res<i32> {
             let (g, l) = costs(&c);
             let (base, pb) = (g.host.verify, g.host.hash_per_byte);
-            enter(&mut c, "crypto_verify", base)?;
+            enter(&c, "crypto_verify")?;
             check_len("crypto_verify", "message", msg_len, l.max_hash_input_len)?;
             check_len("crypto_verify", "signature", sig_len, crate::crypto::MAX_SIGNATURE_LEN)?;
             check_len("crypto_verify", "public key", pk_len, crate::crypto::MAX_PUBLIC_KEY_LEN)?;
             let msg = range(&c, "crypto_verify", "message", msg_ptr, msg_len)?;
             let sig = range(&c, "crypto_verify", "signature", sig_ptr, sig_len)?;
             let pk = range(&c, "crypto_verify", "public key", pk_ptr, pk_len)?;
-            charge(&mut c, per_byte(pb, msg.len()))?;
+            charge(&mut c, price(base, pb, msg.len()))?;
             let memory = c.data().memory.expect("memory bound before the call");
             let mem = memory.data(&c);
             Ok(crate::crypto::verify(&mem[msg], &mem[sig], &mem[pk]) as i32)
@@ -256,7 +265,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
         |mut c: C<'_, S>, topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32| -> Res<()> {
             let (g, l) = costs(&c);
             let (base, pb) = (g.host.event, g.host.event_per_byte);
-            enter(&mut c, "log_event", base)?;
+            enter(&c, "log_event")?;
             check_len("log_event", "topic", topic_len, l.max_topic_len)?;
             check_len("log_event", "data", data_len, l.max_event_data_len)?;
             if c.data().events.len() >= l.max_events as usize {
@@ -267,7 +276,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
             }
             let topic = range(&c, "log_event", "topic", topic_ptr, topic_len)?;
             let data = range(&c, "log_event", "data", data_ptr, data_len)?;
-            charge(&mut c, per_byte(pb, topic.len() + data.len()))?;
+            charge(&mut c, price(base, pb, topic.len() + data.len()))?;
             let (topic, data) = (read_bytes(&c, topic), read_bytes(&c, data));
             let contract = c.data().contract;
             c.data_mut().events.push(Event { contract, topic, data });
@@ -277,17 +286,18 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
 
     linker.func_wrap(env, "input_len", |mut c: C<'_, S>| -> Res<i32> {
         let base = c.data().schedule.host.context;
-        enter(&mut c, "input_len", base)?;
+        enter(&c, "input_len")?;
+        charge(&mut c, base)?;
         Ok(c.data().input.len() as i32)
     })?;
 
     linker.func_wrap(env, "input_read", |mut c: C<'_, S>, dst_ptr: i32| -> Res<()> {
         let (g, _) = costs(&c);
         let (base, pb) = (g.host.context, g.host.copy_per_byte);
-        enter(&mut c, "input_read", base)?;
+        enter(&c, "input_read")?;
         let len = c.data().input.len();
         let dst = range(&c, "input_read", "destination", dst_ptr, len as i32)?;
-        charge(&mut c, per_byte(pb, len))?;
+        charge(&mut c, price(base, pb, len))?;
         let input = std::mem::take(&mut c.data_mut().input);
         write_bytes(&mut c, dst.start, &input);
         c.data_mut().input = input;
@@ -297,10 +307,10 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
     linker.func_wrap(env, "return_data", |mut c: C<'_, S>, ptr: i32, len: i32| -> Res<()> {
         let (g, l) = costs(&c);
         let (base, pb) = (g.host.context, g.host.copy_per_byte);
-        enter(&mut c, "return_data", base)?;
+        enter(&c, "return_data")?;
         check_len("return_data", "data", len, l.max_return_len)?;
         let data = range(&c, "return_data", "data", ptr, len)?;
-        charge(&mut c, per_byte(pb, data.len()))?;
+        charge(&mut c, price(base, pb, data.len()))?;
         let data = read_bytes(&c, data);
         c.data_mut().return_data = Some(data);
         Ok(())
@@ -309,10 +319,10 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
     linker.func_wrap(env, "abort", |mut c: C<'_, S>, msg_ptr: i32, msg_len: i32| -> Res<()> {
         let (g, l) = costs(&c);
         let (base, pb) = (g.host.context, g.host.copy_per_byte);
-        enter(&mut c, "abort", base)?;
+        enter(&c, "abort")?;
         let shown = (msg_len as u32).min(l.max_abort_msg_len) as i32;
         let msg = range(&c, "abort", "message", msg_ptr, shown)?;
-        charge(&mut c, per_byte(pb, msg.len()))?;
+        charge(&mut c, price(base, pb, msg.len()))?;
         let msg = String::from_utf8_lossy(&read_bytes(&c, msg)).into_owned();
         trap(ErrorKind::Aborted, msg)
     })?;
@@ -323,9 +333,9 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
 fn write_address<S>(c: &mut C<'_, S>, name: &str, result_ptr: i32, bytes: &[u8; 20]) -> Res<i32> {
     let (g, _) = costs(c);
     let (base, pb) = (g.host.context, g.host.copy_per_byte);
-    enter(c, name, base)?;
+    enter(c, name)?;
     let out = range(c, name, "result", result_ptr, 20)?;
-    charge(c, per_byte(pb, 20))?;
+    charge(c, price(base, pb, 20))?;
     write_bytes(c, out.start, bytes);
     Ok(20)
 }

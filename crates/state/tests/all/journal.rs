@@ -341,3 +341,27 @@ fn journal_and_backends_are_send_and_sync() {
     assert_send_sync::<RedbBackend>();
     assert_send_sync::<Arc<dyn Backend>>();
 }
+
+#[test]
+fn accept_keeps_changes_and_drops_the_checkpoint() {
+    for (name, backend, _dir) in backends() {
+        let mut j = Journal::new(backend);
+        let outer = j.checkpoint();
+        j.set(b"a", b"1");
+        let inner = j.checkpoint();
+        j.set(b"b", b"2");
+        j.accept(inner);
+        assert_eq!(j.get(b"b").unwrap(), Some(b"2".to_vec()), "accepted change kept");
+        // The outer checkpoint still reverts everything, the accepted inner change included.
+        j.revert(outer);
+        assert_eq!(j.get(b"a").unwrap(), None);
+        assert_eq!(j.get(b"b").unwrap(), None);
+        // With no checkpoint left, accepted changes survive and commit.
+        let cp = j.checkpoint();
+        j.set(b"c", b"3");
+        j.accept(cp);
+        j.commit().unwrap();
+        assert_eq!(j.get(b"c").unwrap(), Some(b"3".to_vec()), "{name}");
+        assert_eq!(j.backend().get(b"c").unwrap(), Some(b"3".to_vec()), "{name}: committed");
+    }
+}
