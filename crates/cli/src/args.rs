@@ -29,7 +29,7 @@ pub(crate) enum Command {
     /// Execute a contract method (one block).
     Call(CallArgs),
     /// Run a contract method read-only against the last block; never writes.
-    Query(QueryArgs),
+    Query(CallArgs),
     /// Replace a contract's code, keeping its storage (admin only; one block).
     Upgrade(UpgradeArgs),
     /// Print a contract's storage.
@@ -79,22 +79,9 @@ pub(crate) struct DeployArgs {
     pub tx: TxArgs,
 }
 
+/// Arguments of `call` and `query`.
 #[derive(Debug, Args)]
 pub(crate) struct CallArgs {
-    /// The contract.
-    #[arg(value_parser = parse_address)]
-    pub address: Address,
-    /// The exported entry point.
-    pub method: String,
-    /// Input bytes, as hex.
-    #[arg(long, value_parser = parse_hex)]
-    pub args_hex: Option<Hex>,
-    #[command(flatten)]
-    pub tx: TxArgs,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct QueryArgs {
     /// The contract.
     #[arg(value_parser = parse_address)]
     pub address: Address,

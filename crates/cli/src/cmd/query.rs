@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::args::{Cli, QueryArgs};
+use crate::args::{CallArgs, Cli};
 use crate::output;
 
-pub(crate) fn run(cli: &Cli, a: &QueryArgs) -> Result<ExitCode> {
+pub(crate) fn run(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
     let rt = super::open(cli)?;
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
     let receipt =
