@@ -59,6 +59,13 @@ fn enter<S>(caller: &C<'_, S>, name: &str) -> Res<()> {
     Ok(())
 }
 
+/// Enters a context call that costs only the `context` base price.
+fn enter_context<S>(caller: &mut C<'_, S>, name: &str) -> Res<()> {
+    enter(caller, name)?;
+    let base = caller.data().schedule.host.context;
+    charge(caller, base)
+}
+
 /// Subtracts `amount` from the instance's gas global; out of gas ends the call.
 pub(crate) fn charge<S>(caller: &mut C<'_, S>, amount: u64) -> Res<()> {
     let gas = caller.data().gas.expect("gas global bound before the call");
@@ -201,16 +208,12 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
     })?;
 
     linker.func_wrap(env, "get_block_number", |mut c: C<'_, S>| -> Res<i64> {
-        let base = c.data().schedule.host.context;
-        enter(&c, "get_block_number")?;
-        charge(&mut c, base)?;
+        enter_context(&mut c, "get_block_number")?;
         Ok(c.data().block.height as i64)
     })?;
 
     linker.func_wrap(env, "get_block_timestamp", |mut c: C<'_, S>| -> Res<i64> {
-        let base = c.data().schedule.host.context;
-        enter(&c, "get_block_timestamp")?;
-        charge(&mut c, base)?;
+        enter_context(&mut c, "get_block_timestamp")?;
         Ok(c.data().block.timestamp as i64)
     })?;
 
@@ -285,9 +288,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
     )?;
 
     linker.func_wrap(env, "input_len", |mut c: C<'_, S>| -> Res<i32> {
-        let base = c.data().schedule.host.context;
-        enter(&c, "input_len")?;
-        charge(&mut c, base)?;
+        enter_context(&mut c, "input_len")?;
         Ok(c.data().input.len() as i32)
     })?;
 
