@@ -317,10 +317,12 @@ impl Config {
         Ok(())
     }
 
-    /// A hash of every value that changes the compiled code, for cache keys.
+    /// A hash of every value that changes the instrumented code (the gas schedule and
+    /// the deploy limits), for compiled-module cache keys. Which compiler runs the code
+    /// is not part of it: cache keys name the tier separately.
     pub fn fingerprint(&self) -> [u8; 32] {
         // `Debug` of these plain structs is deterministic (fields in declaration order).
-        let text = format!("{:?}{:?}{:?}", self.gas, self.limits, self.compiler);
+        let text = format!("{:?}{:?}", self.gas, self.limits);
         types::sha256(text.as_bytes())
     }
 }

@@ -93,6 +93,27 @@ impl CompiledModule {
     pub fn tier(&self) -> Tier {
         self.tier
     }
+
+    /// Bytes of machine code and data wasmtime keeps for it (a cache's weight).
+    pub fn code_size(&self) -> usize {
+        let range = self.module.image_range();
+        range.end as usize - range.start as usize
+    }
+}
+
+/// Feeds [`std::hash::Hash`] output into SHA-256, for hashes that must be stable across
+/// processes (unlike `DefaultHasher`'s contract).
+struct Sha256Hasher(sha2::Sha256);
+
+impl std::hash::Hasher for Sha256Hasher {
+    fn finish(&self) -> u64 {
+        let digest = sha2::Digest::finalize(self.0.clone());
+        u64::from_le_bytes(digest[..8].try_into().expect("a SHA-256 digest has 32 bytes"))
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
+    }
 }
 
 impl Engine {
@@ -179,10 +200,70 @@ impl Engine {
         Ok(CompiledModule { module, tier })
     }
 
+    /// Everything a compiled artifact of `tier` depends on besides the code itself, as
+    /// a hash: wasmtime's own compatibility hash of the engine (its version, compiler
+    /// and settings), cove's instrumentation version and this crate's version, and the
+    /// configuration values that change the instrumented code ([`Config::fingerprint`]).
+    /// Two engines with equal fingerprints compile the same code to interchangeable
+    /// artifacts; anything else must not share them.
+    pub fn artifact_fingerprint(&self, tier: Tier) -> Option<[u8; 32]> {
+        use std::hash::Hash;
+        let engine = self.wasmtime(tier)?;
+        let mut h = Sha256Hasher(sha2::Sha256::default());
+        engine.precompile_compatibility_hash().hash(&mut h);
+        instrument::VERSION.hash(&mut h);
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        self.inner.config.fingerprint().hash(&mut h);
+        (tier as u8).hash(&mut h);
+        Some(sha2::Digest::finalize(h.0).into())
+    }
+
+    /// The machine code of `module` in wasmtime's artifact format, for a disk cache.
+    pub fn serialize(&self, module: &CompiledModule) -> Result<Vec<u8>, EngineError> {
+        module.module.serialize().map_err(|e| EngineError::Wasmtime(format!("serialize: {e:#}")))
+    }
+
+    /// Loads an artifact made by [`Engine::serialize`].
+    ///
+    /// wasmtime checks the artifact's header (its version and engine settings) and
+    /// refuses a mismatch with an error, but it cannot check the machine code itself.
+    ///
+    /// # Safety
+    ///
+    /// `bytes` must be exactly what [`Engine::serialize`] returned for a module of
+    /// `tier`, on an engine with the same [`Engine::artifact_fingerprint`]; a caller that
+    /// reads them back from disk must verify them first (a checksum over the whole
+    /// artifact, as `cove-cache` does). Arbitrary bytes may run arbitrary native code.
+    #[allow(unsafe_code)]
+    pub unsafe fn deserialize(&self, tier: Tier, bytes: &[u8]) -> Result<CompiledModule, EngineError> {
+        let engine = self
+            .wasmtime(tier)
+            .ok_or_else(|| EngineError::Config(format!("no {tier:?} compiler configured")))?;
+        // SAFETY: forwarded to our caller (see above).
+        let module = unsafe { wasmtime::Module::deserialize(engine, bytes) }
+            .map_err(|e| EngineError::Wasmtime(format!("deserialize: {e:#}")))?;
+        Ok(CompiledModule { module, tier })
+    }
+
     /// Epoch ticks before a call is interrupted.
     pub(crate) fn deadline_ticks(&self) -> u64 {
         self.inner.config.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1)
     }
+}
+
+/// Bytes of a linear memory kept mapped between instances (and reset in place) rather
+/// than returned to the OS.
+///
+/// Page faults and `madvise` dominate short calls on this machine class
+/// (docs/benchmarks.md). With Linux's `PAGEMAP_SCAN` (6.7+), wasmtime resets only the
+/// pages an instance dirtied, so keeping up to 1 MiB resident is cheap and covers the
+/// stack and data pages a typical Rust contract touches (a query of a 17-page contract:
+/// ~22 µs without, ~5-9 µs with). Without it, every kept byte is `memset` on each reset,
+/// so only the first 64 KiB are kept. The scan is a system call: a contract with a single
+/// 64 KiB page pays ~1 µs more per call than a `memset` of that page would cost (the
+/// token transfer benchmark, ~10%; docs/benchmarks.md).
+fn memory_keep_resident() -> usize {
+    if PoolingAllocationConfig::is_pagemap_scan_available() { 1 << 20 } else { 64 * 1024 }
 }
 
 /// One wasmtime engine for `tier`, configured for determinism.
@@ -214,10 +295,9 @@ fn build(config: &Config, tier: Tier) -> Result<wasmtime::Engine, EngineError> {
         .total_tables(MAX_CONCURRENT_INSTANCES)
         .max_memory_size(config.limits.max_memory_bytes as usize)
         .table_elements(config.limits.max_table_elements as usize)
-        // Page faults dominate short calls on this machine class: keep the first pages
-        // resident and reset them with memset (docs/benchmarks.md).
-        .linear_memory_keep_resident(64 * 1024)
-        .table_keep_resident(64 * 1024);
+        .linear_memory_keep_resident(memory_keep_resident())
+        .table_keep_resident(64 * 1024)
+        .pagemap_scan(wasmtime::Enabled::Auto);
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     wasmtime::Engine::new(&c).map_err(|e| EngineError::Wasmtime(format!("{tier:?} compiler: {e:#}")))
 }

@@ -36,6 +36,13 @@ use crate::config::Config;
 use crate::costs;
 use crate::validate::{ModuleFacts, ValidationError, invalid};
 
+/// The version of the instrumentation algorithm, part of every compiled-artifact key.
+///
+/// Bump it with any change to what this module emits (costs, where checks go, frame
+/// sizes): artifacts compiled by an older instrumentation must never be loaded, since
+/// they would charge different gas. History: 1, the first release.
+pub const VERSION: u32 = 1;
+
 /// Accounted bytes of a frame beyond its values: return address, frame pointer,
 /// callee-saved registers, the `vmctx` arguments.
 pub const FRAME_OVERHEAD_BYTES: u64 = 64;

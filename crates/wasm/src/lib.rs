@@ -37,5 +37,5 @@ pub use engine::{
 };
 pub use exec::{CallContext, CallError, CallOutcome, HostState, LinkedModule, Vm, VmError};
 pub use host::HostTrap;
-pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES};
+pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
 pub use validate::{ValidationError, features};
