@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use types::Address;
+use types::{Address, CodeId};
 
 /// cove: a deterministic smart-contract engine.
 #[derive(Debug, Parser)]
@@ -43,6 +43,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: CodeCommand,
     },
+    /// The compiled-module cache (see docs/cache.md).
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// Deploy and exercise the example contracts on a fresh in-memory state.
     Demo,
     /// Measure throughput and latency; `--json` prints one object of figures.
@@ -53,6 +58,42 @@ pub(crate) enum Command {
 pub(crate) enum CodeCommand {
     /// List stored code ids and sizes.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheCommand {
+    /// Tiers' contents, the cache directory, and this process's counters.
+    Stats,
+    /// Keep a code's compiled module in memory, never evicted (persists across restarts).
+    Pin {
+        /// A contract address (its current code) or a code id.
+        #[arg(value_parser = parse_code_ref)]
+        target: CodeRef,
+    },
+    /// Undo `pin`.
+    Unpin {
+        /// A contract address (its current code) or a code id.
+        #[arg(value_parser = parse_code_ref)]
+        target: CodeRef,
+    },
+    /// Delete every compiled module, in memory and on disk (pins are kept).
+    Clear,
+}
+
+/// What `cache pin`/`unpin` name: a contract or a code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CodeRef {
+    Contract(Address),
+    Code(CodeId),
+}
+
+fn parse_code_ref(s: &str) -> Result<CodeRef, String> {
+    if let Ok(a) = s.parse::<Address>() {
+        return Ok(CodeRef::Contract(a));
+    }
+    s.parse::<CodeId>()
+        .map(CodeRef::Code)
+        .map_err(|_| format!("{s:?} is neither an address (40 hex digits) nor a code id (64 hex digits)"))
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 mod args;
 mod cmd;
+mod logger;
 mod output;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    logger::init();
     let cli = args::Cli::parse();
     match cmd::run(&cli) {
         Ok(code) => code,

@@ -163,3 +163,148 @@ fn demo_runs() {
     assert_eq!(v["status"], "ok");
     assert!(v["steps"].as_array().unwrap().len() >= 10);
 }
+
+/// Runs `cove --json --data-dir DIR ARGS...` and returns its raw output (for runs whose
+/// stdout is not JSON, such as argument errors).
+fn cove_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cove"))
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("cove runs")
+}
+
+/// Like [`cove`], also returning stderr.
+fn cove_with_stderr(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = cove_output(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout:?}; stderr: {stderr}"));
+    (out.status.code().expect("exited normally, not by a signal"), value, stderr)
+}
+
+/// Calls the counter's `increment`, expecting `expected`; returns (gas used, stderr).
+fn increment(dir: &Path, addr: &str, expected: &str) -> (u64, String) {
+    let (code, v, stderr) = cove_with_stderr(dir, &["call", addr, "increment"]);
+    assert_eq!(code, 0, "{v}; stderr: {stderr}");
+    assert_eq!(v["return_hex"], expected, "{v}");
+    (v["gas_used"].as_u64().expect("gas_used"), stderr)
+}
+
+/// Overwrites every regular file under `dir` (recursively) with garbage of the same
+/// length; returns how many.
+fn overwrite_with_garbage(dir: &Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            n += overwrite_with_garbage(&entry.path());
+        } else if kind.is_file() {
+            let len = std::fs::metadata(entry.path()).unwrap().len() as usize;
+            let garbage: Vec<u8> =
+                b"\xffnot a cove artifact\x00".iter().copied().cycle().take(len.max(1)).collect();
+            std::fs::write(entry.path(), garbage).unwrap();
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn cache_clear_and_damaged_artifacts_keep_gas() {
+    let (dir, control) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (dir, control) = (dir.path(), control.path());
+    let values = ["01000000", "02000000", "03000000", "04000000", "05000000"];
+
+    // The control: a fresh data dir whose cache is never touched.
+    let control_addr = deploy(control, "counter.wat", &[]);
+    let want: Vec<u64> = values.iter().map(|v| increment(control, &control_addr, v).0).collect();
+
+    let addr = deploy(dir, "counter.wat", &[]);
+    assert_eq!(increment(dir, &addr, values[0]).0, want[0]);
+    // Every increment after the first takes the same path (the value exists).
+    let (before_clear, _) = increment(dir, &addr, values[1]);
+    assert_eq!(before_clear, want[1]);
+    let (code, v) = cove(dir, &["cache", "clear"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["status"], "ok");
+    let (_, s) = cove(dir, &["cache", "stats"]);
+    assert_eq!(s["disk"]["modules"], 0, "cleared: {s}");
+    let (after_clear, _) = increment(dir, &addr, values[2]);
+    assert_eq!(after_clear, before_clear, "recompiled after the clear: same gas as the previous call");
+    assert_eq!(after_clear, want[2]);
+
+    let (code, s) = cove(dir, &["cache", "stats"]);
+    assert_eq!(code, 0, "{s}");
+    let cache_dir = Path::new(s["dir"].as_str().expect("dir"));
+    assert!(cache_dir.is_absolute(), "{s}");
+    assert_eq!(cache_dir, dir.join("cache"));
+    assert_eq!(s["disk"]["modules"], 1, "the recompiled module was saved: {s}");
+    assert!(overwrite_with_garbage(cache_dir) >= 1);
+
+    let (gas, stderr) = increment(dir, &addr, values[3]);
+    assert_eq!(gas, after_clear, "after the damage: same gas");
+    assert_eq!(gas, want[3]);
+    assert!(stderr.contains("warning"), "no warning about the damaged artifact: {stderr:?}");
+    let (gas, stderr) = increment(dir, &addr, values[4]);
+    assert_eq!(gas, want[4]);
+    assert!(!stderr.contains("warning"), "the artifact was saved again, yet: {stderr:?}");
+}
+
+#[test]
+fn cache_pin_and_unpin() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let path = examples().join("counter.wat");
+    let (code, v) = cove(dir, &["deploy", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    let addr = v["address"].as_str().expect("address").to_string();
+    let code_id = v["code_id"].as_str().expect("code_id").to_string();
+    let pinned_codes = |dir: &Path| {
+        let (code, s) = cove(dir, &["cache", "stats"]);
+        assert_eq!(code, 0, "{s}");
+        s["pinned_codes"].clone()
+    };
+    assert_eq!(pinned_codes(dir), serde_json::json!([]));
+
+    let (code, v) = cove(dir, &["cache", "pin", &addr]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["pinned"], true, "{v}");
+    assert_eq!(v["code_id"], code_id.as_str());
+    assert_eq!(pinned_codes(dir), serde_json::json!([code_id]), "the pin persists across processes");
+    increment(dir, &addr, "01000000");
+
+    let (code, v) = cove(dir, &["cache", "unpin", &addr]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["unpinned"], true, "{v}");
+    assert_eq!(pinned_codes(dir), serde_json::json!([]));
+    let (code, v) = cove(dir, &["cache", "unpin", &addr]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["unpinned"], false, "it was no longer pinned: {v}");
+
+    // By code id.
+    let (code, v) = cove(dir, &["cache", "pin", &code_id]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["pinned"], true, "{v}");
+    assert_eq!(pinned_codes(dir), serde_json::json!([code_id]));
+    let (code, v) = cove(dir, &["cache", "unpin", &code_id]);
+    assert_eq!((code, &v["unpinned"]), (0, &Value::Bool(true)), "{v}");
+
+    // Neither an address nor a code id: a usage error.
+    let out = cove_output(dir, &["cache", "pin", "0x00"]);
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    // An address with no contract, and a code id that is not stored.
+    let nobody = "0x00000000000000000000000000000000000000dd";
+    let (code, v) = cove(dir, &["cache", "pin", nobody]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["status"], "error");
+    assert!(v["error"]["message"].as_str().unwrap().contains("no contract"), "{v}");
+    let (code, v) = cove(dir, &["cache", "pin", &"ab".repeat(32)]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["status"], "error");
+    assert_eq!(pinned_codes(dir), serde_json::json!([]), "failed pins recorded nothing");
+}

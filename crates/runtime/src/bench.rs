@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use types::Address;
 
-use crate::{Config, Runtime};
+use crate::{Config, Runtime, Tier};
 
 /// `examples/counter.wat`.
 pub const COUNTER_WAT: &str = include_str!("../../../examples/counter.wat");
@@ -94,10 +94,13 @@ pub fn counter_call_us_p50(config: &Config, calls: usize) -> f64 {
 /// real contracts measured here (CosmWasm's hackatom and cyberpunk, 230-250 KB) have
 /// about 360 functions of ~600 bytes of code each and a dozen exports, with a shadow stack
 /// in linear memory, straight-line arithmetic, branches, calls and a few loops. Each
-/// generated function is one of those: ~600 bytes, calling its predecessor.
+/// generated function is one of those: ~600 bytes, calling its predecessor. Its entry
+/// point `noop` does nothing (for instantiation benchmarks).
 pub fn generated_module(min_bytes: usize) -> Vec<u8> {
-    let mut wat =
-        String::from("(module (memory (export \"memory\") 2) (global $sp (mut i32) (i32.const 65536))\n");
+    let mut wat = String::from(
+        "(module (memory (export \"memory\") 2) (global $sp (mut i32) (i32.const 65536))
+  (func (export \"noop\"))\n",
+    );
     let mut i = 0;
     loop {
         let callee = if i == 0 {
@@ -146,7 +149,8 @@ pub fn generated_module(min_bytes: usize) -> Vec<u8> {
     }
 }
 
-/// Median time to validate, instrument and compile `code` (no cache), in milliseconds.
+/// Median time to validate, instrument and compile `code` (no cache) with the first
+/// tier, in milliseconds.
 pub fn deploy_ms(config: &Config, code: &[u8], runs: usize) -> f64 {
     let rt = Runtime::in_memory(config.clone()).expect("config is valid");
     let mut samples = Vec::with_capacity(runs);
@@ -157,6 +161,105 @@ pub fn deploy_ms(config: &Config, code: &[u8], runs: usize) -> f64 {
         drop(compiled);
     }
     median(&mut samples).as_secs_f64() * 1e3
+}
+
+/// Median time to instrument and compile `code` with the optimising tier (Cranelift), as
+/// a tier-up does, in milliseconds.
+pub fn compile_optimized_ms(config: &Config, code: &[u8], runs: usize) -> f64 {
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
+    let engine = rt.vm().engine();
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let instrumented = engine.instrument(code).expect("generated module validates");
+        let compiled = engine.compile_instrumented(&instrumented, Tier::Optimized).expect("compiles");
+        samples.push(t.elapsed());
+        drop(compiled);
+    }
+    median(&mut samples).as_secs_f64() * 1e3
+}
+
+/// Median time of a query of `code`'s empty `noop` entry point with its module in the
+/// memory tier, in microseconds: contract lookup, cache hit, a fresh instance from the
+/// pool (store, memory reset), the call, teardown. The instance alone is part of it.
+pub fn instantiate_memory_us(config: &Config, code: &[u8], calls: usize) -> f64 {
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
+    let mut block = rt.begin_block(1).expect("in-memory");
+    let receipt = block.deploy(sender(), code, None, None).expect("in-memory");
+    let contract = receipt.address.expect("the benchmark module deploys");
+    warm_up(&rt, &mut block, contract, "noop", &[]);
+    block.commit().expect("in-memory");
+    let mut samples = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        let r = rt.query(sender(), contract, "noop", Vec::new(), None).expect("in-memory");
+        samples.push(t.elapsed());
+        debug_assert!(r.is_ok());
+    }
+    median(&mut samples).as_secs_f64() * 1e6
+}
+
+/// What [`instantiate_disk_ms`] measured, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct DiskLoad {
+    /// The artifact written at deploy (the first tier).
+    pub first_tier_ms: f64,
+    /// The artifact written after tier-up (what a hot contract loads after a restart);
+    /// equal to `first_tier_ms` when the engine does not tier up.
+    pub hot_ms: f64,
+}
+
+/// Median time, over `runs` fresh runtimes on one data dir, of the first call of `code`'s
+/// `noop` after a restart, its module coming from the disk tier: read and verify the
+/// artifact, deserialize, link, instantiate, call. The runtime's own start (opening
+/// the store, building the engine) is not included.
+pub fn instantiate_disk_ms(config: &Config, code: &[u8], runs: usize) -> DiskLoad {
+    let dir = std::env::temp_dir().join(format!("cove-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first_call_ms = || {
+        let mut samples = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let rt = Runtime::open(&dir, config.clone()).expect("temp dir is writable");
+            let contract = only_contract(&rt);
+            let t = Instant::now();
+            let r = rt.query(sender(), contract, "noop", Vec::new(), None).expect("opens");
+            samples.push(t.elapsed());
+            assert!(r.is_ok(), "noop runs: {:?}", r.result);
+            assert_eq!(rt.cache_stats().hits.disk, 1, "the module came from disk");
+        }
+        median(&mut samples).as_secs_f64() * 1e3
+    };
+    {
+        let rt = Runtime::open(&dir, config.clone()).expect("temp dir is writable");
+        let mut block = rt.begin_block(1).expect("opens");
+        block.deploy(sender(), code, None, None).expect("opens").address.expect("deploys");
+        block.commit().expect("opens");
+    }
+    let first_tier_ms = first_call_ms();
+    let hot_ms = if rt_tiers_up(config) {
+        let rt = Runtime::open(&dir, config.clone()).expect("temp dir is writable");
+        let contract = only_contract(&rt);
+        let mut block = rt.begin_block(2).expect("opens");
+        warm_up(&rt, &mut block, contract, "noop", &[]);
+        drop(block);
+        drop(rt);
+        first_call_ms()
+    } else {
+        first_tier_ms
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    DiskLoad { first_tier_ms, hot_ms }
+}
+
+fn rt_tiers_up(config: &Config) -> bool {
+    config.wasm.compiler == crate::Compiler::Tiered
+}
+
+/// The benchmark's contract: the first the sender deployed in the data dir.
+fn only_contract(rt: &Runtime) -> Address {
+    let address = Address::contract(&sender(), 0);
+    assert!(rt.contract(&address).expect("opens").is_some(), "deployed earlier");
+    address
 }
 
 /// Calls `method` of `contract` until its module has tiered up (if the runtime tiers

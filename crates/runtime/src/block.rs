@@ -72,9 +72,7 @@ impl<'r> Block<'r> {
     /// A module that breaks a deploy rule is refused with kind `validation`.
     pub fn store_code(&mut self, code: &[u8]) -> Result<Result<CodeId, CallError>, RuntimeError> {
         let id = CodeId::of(code);
-        if !self.rt.modules.contains(&id)
-            && let Err(e) = self.rt.modules.compile(&self.rt.vm, id, code)?
-        {
+        if let Err(e) = self.rt.modules.prepare(id, code)? {
             return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
         }
         let key = keys::code(&id);

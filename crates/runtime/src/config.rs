@@ -8,9 +8,10 @@ pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
 
 /// Everything cove is configured by.
 ///
-/// In TOML, runtime fields sit at the top level and the VM's under `[wasm]`,
-/// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`;
-/// `docs/gas.md` and `docs/abi.md` list every field with its default. Unknown fields are
+/// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
+/// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
+/// the module cache's under `[cache]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -19,10 +20,16 @@ pub struct Config {
     pub default_gas_limit: Gas,
     /// The WASM VM's limits, gas schedule and timeout.
     pub wasm: wasm::Config,
+    /// The compiled-module cache's sizes.
+    pub cache: cache::CacheConfig,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { default_gas_limit: DEFAULT_GAS_LIMIT, wasm: wasm::Config::default() }
+        Config {
+            default_gas_limit: DEFAULT_GAS_LIMIT,
+            wasm: wasm::Config::default(),
+            cache: cache::CacheConfig::default(),
+        }
     }
 }

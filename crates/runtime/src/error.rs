@@ -16,6 +16,10 @@ pub enum RuntimeError {
     /// The VM failed outside the contract's control.
     #[error(transparent)]
     Vm(#[from] wasm::VmError),
+    /// The module cache could not produce a module (e.g. stored code that no longer
+    /// validates, or an unusable cache directory).
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
     /// Something the store holds does not decode.
     #[error("corrupt state: {0}")]
     Corrupt(String),

@@ -1,9 +1,10 @@
 //! cove's runtime: the contract lifecycle over blocks of transactions.
 //!
 //! This crate owns what a chain embeds: store code, instantiate, execute, query and
-//! upgrade contracts; group transactions into blocks that commit atomically; keep
-//! compiled modules warm. It ties the WASM VM (`cove-wasm`) to the state store
-//! (`cove-state`) through [`ContractView`], and lays out every key (see `keys.rs` and
+//! upgrade contracts; group transactions into blocks that commit atomically. It ties
+//! the WASM VM (`cove-wasm`) to the state store (`cove-state`) through
+//! [`ContractView`], keeps compiled modules in the tiered cache (`cove-cache`, its disk
+//! tier in `<data dir>/cache`), and lays out every key (see `keys.rs` and
 //! `docs/state.md`).
 //!
 //! Invariants:
@@ -20,13 +21,13 @@ mod config;
 mod contract;
 mod error;
 mod keys;
-mod modules;
 mod view;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use block::{Block, Receipt};
+pub use cache::{CacheConfig, CacheStats};
 pub use config::{Config, DEFAULT_GAS_LIMIT};
 pub use contract::ContractInfo;
 pub use error::RuntimeError;
@@ -37,7 +38,10 @@ use state::{Backend, Journal, MemBackend, RedbBackend};
 use types::{Address, BlockInfo, CodeId, ErrorKind};
 use wasm::{CallContext, Engine, Vm};
 
-use crate::modules::ModuleCache;
+type ModuleCache = cache::ModuleCache<ContractView>;
+
+/// The cache directory inside a data directory.
+pub const CACHE_DIR: &str = "cache";
 
 /// The account that sends transactions when none is named (CLI `--sender`).
 pub const DEFAULT_SENDER: Address =
@@ -65,21 +69,33 @@ pub struct CodeInfo {
 }
 
 impl Runtime {
-    /// Opens (or creates) a persistent runtime in `dir` (redb file `state.redb`).
+    /// Opens (or creates) a persistent runtime in `dir`: state in the redb file
+    /// `state.redb`, compiled modules under `cache/` (unless `config.cache.disk` is off).
     pub fn open(dir: &Path, config: Config) -> Result<Runtime, RuntimeError> {
         let backend = RedbBackend::open(dir)?;
-        Runtime::with_backend(Arc::new(backend), config)
+        Runtime::with_backend_and_cache(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)))
     }
 
-    /// A runtime over fresh in-memory state.
+    /// A runtime over fresh in-memory state (no disk cache).
     pub fn in_memory(config: Config) -> Result<Runtime, RuntimeError> {
         Runtime::with_backend(Arc::new(MemBackend::new()), config)
     }
 
-    /// A runtime over any backend.
+    /// A runtime over any backend, its module cache in memory only.
     pub fn with_backend(backend: Arc<dyn Backend>, config: Config) -> Result<Runtime, RuntimeError> {
+        Runtime::with_backend_and_cache(backend, config, None)
+    }
+
+    /// A runtime over any backend, with the module cache's disk tier in `cache_dir`.
+    pub fn with_backend_and_cache(
+        backend: Arc<dyn Backend>,
+        config: Config,
+        cache_dir: Option<&Path>,
+    ) -> Result<Runtime, RuntimeError> {
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        Ok(Runtime { config, vm: Arc::new(Vm::new(engine)), backend, modules: ModuleCache::default() })
+        let vm = Arc::new(Vm::new(engine));
+        let modules = ModuleCache::new(vm.clone(), &config.cache, cache_dir)?;
+        Ok(Runtime { config, vm, backend, modules })
     }
 
     /// The configuration.
@@ -153,6 +169,36 @@ impl Runtime {
         self.modules.settle();
     }
 
+    /// The module cache's contents and counters.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.modules.stats()
+    }
+
+    /// The module cache's directory, if it has a disk tier.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        self.modules.dir().map(Path::to_path_buf)
+    }
+
+    /// Pins a stored code's module in memory, across restarts (the pin list lives in the
+    /// cache directory).
+    pub fn pin(&self, code_id: &CodeId) -> Result<(), RuntimeError> {
+        let journal = Journal::new(self.backend.clone());
+        if journal.get(&keys::code(code_id))?.is_none() {
+            return Err(RuntimeError::NotFound(format!("no stored code {code_id}")));
+        }
+        self.modules.pin(code_id, &|| stored_code(&journal, code_id))
+    }
+
+    /// Unpins a code; returns whether it was pinned.
+    pub fn unpin(&self, code_id: &CodeId) -> Result<bool, RuntimeError> {
+        Ok(self.modules.unpin(code_id)?)
+    }
+
+    /// Drops every compiled module from memory and disk; calls recompile on demand.
+    pub fn clear_cache(&self) -> Result<(), RuntimeError> {
+        Ok(self.modules.clear()?)
+    }
+
     /// The compiler tier a contract's calls currently run on, if its code is loaded.
     pub fn tier_of(&self, address: &Address) -> Result<Option<wasm::Tier>, RuntimeError> {
         let Some(info) = self.contract(address)? else { return Ok(None) };
@@ -182,7 +228,7 @@ impl Runtime {
         let Some(info) = load_contract(journal, &ctx.contract)? else {
             return Ok(Receipt::failed(ErrorKind::NotFound, format!("no contract at {}", ctx.contract)));
         };
-        let module = self.modules.for_call(&self.vm, journal, &info.code_id)?;
+        let module = self.modules.for_call(&info.code_id, &|| stored_code(journal, &info.code_id))?;
         let checkpoint = journal.checkpoint();
         let taken = std::mem::replace(journal, Journal::new(self.backend.clone()));
         let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract));
@@ -202,6 +248,13 @@ impl Runtime {
         }
         Ok(Receipt::from_call(outcome))
     }
+}
+
+/// The wasm of `id` as stored (the cache checks it against `id`).
+fn stored_code(journal: &Journal, id: &CodeId) -> Result<Vec<u8>, RuntimeError> {
+    journal
+        .get(&keys::code(id))?
+        .ok_or_else(|| RuntimeError::Corrupt(format!("code {id} is referenced but not stored")))
 }
 
 pub(crate) fn load_contract(

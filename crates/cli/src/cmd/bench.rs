@@ -20,6 +20,13 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let module = bench::generated_module(200 * 1024);
     let deploy = bench::deploy_ms(&config, &module, 11 / scale as usize + 1);
     let metering = bench::metering_overhead_ratio(&config, 31 / scale as usize + 1);
+    // The module cache, on a module the size of the real CosmWasm contracts.
+    let module_230kb = bench::generated_module(230 * 1024);
+    let instantiate_memory = bench::instantiate_memory_us(&config, &module_230kb, 20_000 / scale as usize);
+    let disk = bench::instantiate_disk_ms(&config, &module_230kb, 11 / scale as usize + 1);
+    let compile = bench::deploy_ms(&config, &module_230kb, 11 / scale as usize + 1);
+    let compile_optimized = bench::compile_optimized_ms(&config, &module_230kb, 5 / scale as usize + 1);
+    let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
     let figures = json!({
         "transfer_calls_per_sec": transfers.round(),
         "transfer_calls_per_sec_block_each": transfers_block_each.round(),
@@ -27,6 +34,12 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         "deploy_ms_200kb": (deploy * 100.0).round() / 100.0,
         "deploy_module_bytes": module.len(),
         "metering_overhead_ratio": (metering * 1000.0).round() / 1000.0,
+        "instantiate_memory_us": round(instantiate_memory, 2),
+        "instantiate_disk_ms": round(disk.hot_ms, 3),
+        "instantiate_disk_first_tier_ms": round(disk.first_tier_ms, 3),
+        "compile_ms_230kb": round(compile, 2),
+        "compile_optimized_ms_230kb": round(compile_optimized, 2),
+        "cache_module_bytes": module_230kb.len(),
         "compiler": config.wasm.compiler,
     });
     if cli.json {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod bench;
+mod cache;
 mod call;
 mod code;
 mod demo;
@@ -16,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use runtime::{Config, Runtime};
 
-use crate::args::{Cli, CodeCommand, Command};
+use crate::args::{CacheCommand, Cli, CodeCommand, Command};
 
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
@@ -26,6 +27,12 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Upgrade(a) => upgrade::run(cli, a),
         Command::State { address } => state::run(cli, address),
         Command::Code { command: CodeCommand::List } => code::list(cli),
+        Command::Cache { command } => match command {
+            CacheCommand::Stats => cache::stats(cli),
+            CacheCommand::Pin { target } => cache::pin(cli, *target, true),
+            CacheCommand::Unpin { target } => cache::pin(cli, *target, false),
+            CacheCommand::Clear => cache::clear(cli),
+        },
         Command::Demo => demo::run(cli),
         Command::Bench(a) => bench::run(cli, a),
     }

@@ -1,6 +1,7 @@
 //! Integration tests of the runtime, one module per topic.
 
 mod backends;
+mod cache;
 mod fault;
 mod gas;
 mod isolation;

@@ -1,0 +1,72 @@
+//! `cove cache stats|pin|unpin|clear`
+//!
+//! Each command opens the data dir like any other, so `stats` shows what is on disk and
+//! pinned, plus the counters of this (short-lived) process.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use runtime::Runtime;
+use serde_json::json;
+use types::CodeId;
+
+use crate::args::{Cli, CodeRef};
+
+pub(crate) fn stats(cli: &Cli) -> Result<ExitCode> {
+    let rt = super::open(cli)?;
+    let s = rt.cache_stats();
+    if cli.json {
+        println!("{}", serde_json::to_value(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &s.dir {
+        Some(dir) => println!("dir      {}", dir.display()),
+        None => println!("dir      (none: disk tier off)"),
+    }
+    println!("disk     {} artifacts, {} bytes", s.disk.modules, s.disk.bytes);
+    println!("pinned   {} code(s)", s.pinned_codes.len());
+    for id in &s.pinned_codes {
+        println!("         {id}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn pin(cli: &Cli, target: CodeRef, pin: bool) -> Result<ExitCode> {
+    let rt = super::open(cli)?;
+    let id = resolve(&rt, target)?;
+    let changed = if pin {
+        rt.pin(&id)?;
+        true
+    } else {
+        rt.unpin(&id)?
+    };
+    let verb = if pin { "pinned" } else { "unpinned" };
+    if cli.json {
+        println!("{}", json!({"status": "ok", "code_id": id.to_string(), verb: changed}));
+    } else if changed {
+        println!("{verb} {id}");
+    } else {
+        println!("{id} was not pinned");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn clear(cli: &Cli) -> Result<ExitCode> {
+    let rt = super::open(cli)?;
+    rt.clear_cache()?;
+    if cli.json {
+        println!("{}", json!({"status": "ok"}));
+    } else {
+        println!("cache cleared");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn resolve(rt: &Runtime, target: CodeRef) -> Result<CodeId> {
+    match target {
+        CodeRef::Code(id) => Ok(id),
+        CodeRef::Contract(address) => {
+            rt.contract(&address)?.map(|info| info.code_id).ok_or_else(|| anyhow!("no contract at {address}"))
+        }
+    }
+}
