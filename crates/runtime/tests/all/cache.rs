@@ -196,3 +196,27 @@ fn tier_up_writes_an_optimized_artifact_used_after_restart() {
     rt.settle();
     assert_eq!(rt.cache_stats().tier_ups, 0, "no second tier-up");
 }
+
+#[test]
+fn the_runtime_and_its_cache_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Runtime>();
+    assert_send_sync::<cache::ModuleCache<cove_runtime::ContractView>>();
+    // And concurrent queries through one runtime agree.
+    let dir = tempfile::tempdir().unwrap();
+    let rt = Runtime::open(dir.path(), Config::default()).unwrap();
+    let mut block = rt.begin_block(T0).unwrap();
+    let counter = block.deploy(ALICE, &counter(), None, None).unwrap().address.unwrap();
+    block.call(ALICE, counter, "increment", Vec::new(), None).unwrap();
+    block.commit().unwrap();
+    rt.clear_cache().unwrap();
+    let compiles = rt.cache_stats().compiles;
+    let receipts: Vec<Receipt> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            (0..4).map(|_| s.spawn(|| rt.query(ALICE, counter, "get", Vec::new(), None).unwrap())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(receipts.iter().all(|r| r == &receipts[0]), "{receipts:?}");
+    assert_eq!(rt.cache_stats().compiles, compiles + 1, "four concurrent first calls compiled once");
+    assert_eq!(receipts[0].result.as_deref(), Ok(&1i32.to_le_bytes()[..]));
+}
