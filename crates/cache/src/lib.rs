@@ -120,24 +120,20 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         if self.memory_hit(&id).is_some() {
             return Ok(Ok(()));
         }
-        let gate = self.gate(&id);
-        let _held = lock(&gate);
-        let result = if self.memory_hit(&id).is_some() {
-            Ok(Ok(()))
-        } else if let Some(module) = self.load_from_disk(&id) {
+        self.gated(&id, || {
+            if self.memory_hit(&id).is_some() {
+                return Ok(Ok(()));
+            }
+            let module = match self.load_from_disk(&id) {
+                Some(module) => module,
+                None => match self.compile(id, code)? {
+                    Ok(module) => module,
+                    Err(e) => return Ok(Err(e)),
+                },
+            };
             self.insert(module);
             Ok(Ok(()))
-        } else {
-            match self.compile(id, code)? {
-                Ok(module) => {
-                    self.insert(module);
-                    Ok(Ok(()))
-                }
-                Err(e) => Ok(Err(e)),
-            }
-        };
-        self.release(&id, &gate);
-        result
+        })
     }
 
     /// The module for `id`, from the first tier that has it; `code` supplies the wasm
@@ -150,12 +146,7 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         if let Some(hit) = self.memory_hit(id) {
             return Ok(hit);
         }
-        let gate = self.gate(id);
-        let held = lock(&gate);
-        let result = self.load(id, code);
-        drop(held);
-        self.release(id, &gate);
-        result
+        self.gated(id, || self.load(id, code))
     }
 
     /// The linked module a call to `id` runs. Counts the call and starts the tier-up
@@ -433,15 +424,20 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         disk.write_pins(&ids).map_err(|source| CacheError::Io { path: disk.dir().join("pinned"), source })
     }
 
-    fn gate(&self, id: &CodeId) -> Arc<Mutex<()>> {
-        lock(&self.gates).entry(*id).or_default().clone()
-    }
-
-    fn release(&self, id: &CodeId, gate: &Arc<Mutex<()>>) {
+    /// Runs `f` holding the gate of `id`: one loader per code at a time, so concurrent
+    /// misses of one code compile it once (the others find it in memory).
+    fn gated<T>(&self, id: &CodeId, f: impl FnOnce() -> T) -> T {
+        let gate = lock(&self.gates).entry(*id).or_default().clone();
+        let result = {
+            let _held = lock(&gate);
+            f()
+        };
         let mut gates = lock(&self.gates);
-        if gates.get(id).is_some_and(|g| Arc::ptr_eq(g, gate)) && Arc::strong_count(gate) <= 2 {
+        // Forget the gate unless another thread is waiting at it (it holds a clone).
+        if gates.get(id).is_some_and(|g| Arc::ptr_eq(g, &gate)) && Arc::strong_count(&gate) <= 2 {
             gates.remove(id);
         }
+        result
     }
 }
 

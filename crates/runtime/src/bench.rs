@@ -236,7 +236,7 @@ pub fn instantiate_disk_ms(config: &Config, code: &[u8], runs: usize) -> DiskLoa
         block.commit().expect("opens");
     }
     let first_tier_ms = first_call_ms();
-    let hot_ms = if rt_tiers_up(config) {
+    let hot_ms = if config.wasm.compiler == crate::Compiler::Tiered {
         let rt = Runtime::open(&dir, config.clone()).expect("temp dir is writable");
         let contract = only_contract(&rt);
         let mut block = rt.begin_block(2).expect("opens");
@@ -249,10 +249,6 @@ pub fn instantiate_disk_ms(config: &Config, code: &[u8], runs: usize) -> DiskLoa
     };
     let _ = std::fs::remove_dir_all(&dir);
     DiskLoad { first_tier_ms, hot_ms }
-}
-
-fn rt_tiers_up(config: &Config) -> bool {
-    config.wasm.compiler == crate::Compiler::Tiered
 }
 
 /// The benchmark's contract: the first the sender deployed in the data dir.

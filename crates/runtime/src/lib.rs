@@ -51,7 +51,6 @@ pub const DEFAULT_SENDER: Address =
 /// time (`&mut`-free: a [`Block`] borrows the runtime shared).
 pub struct Runtime {
     config: Config,
-    vm: Arc<Vm<ContractView>>,
     backend: Arc<dyn Backend>,
     modules: ModuleCache,
 }
@@ -93,9 +92,8 @@ impl Runtime {
         cache_dir: Option<&Path>,
     ) -> Result<Runtime, RuntimeError> {
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        let vm = Arc::new(Vm::new(engine));
-        let modules = ModuleCache::new(vm.clone(), &config.cache, cache_dir)?;
-        Ok(Runtime { config, vm, backend, modules })
+        let modules = ModuleCache::new(Arc::new(Vm::new(engine)), &config.cache, cache_dir)?;
+        Ok(Runtime { config, backend, modules })
     }
 
     /// The configuration.
@@ -105,7 +103,7 @@ impl Runtime {
 
     /// The WASM VM.
     pub fn vm(&self) -> &Vm<ContractView> {
-        &self.vm
+        self.modules.vm()
     }
 
     /// The last committed block (height 0 and time 0 before the first).
@@ -232,7 +230,7 @@ impl Runtime {
         let checkpoint = journal.checkpoint();
         let taken = std::mem::replace(journal, Journal::new(self.backend.clone()));
         let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract));
-        let (view, outcome) = self.vm.call(&module, ctx, method, input, gas_limit, view);
+        let (view, outcome) = self.vm().call(&module, ctx, method, input, gas_limit, view);
         *journal = view.journal;
         let outcome = match outcome {
             Ok(o) => o,
