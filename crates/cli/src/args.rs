@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use types::{Address, CodeId};
+use runtime::Balance;
+use types::{Address, CodeId, VmType};
 
 /// cove: a deterministic smart-contract engine.
 #[derive(Debug, Parser)]
@@ -26,10 +27,25 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Store a contract's code and instantiate it (one block).
     Deploy(DeployArgs),
-    /// Execute a contract method (one block).
+    /// Execute a contract method, or an EVM contract with calldata (one block).
     Call(CallArgs),
-    /// Run a contract method read-only against the last block; never writes.
+    /// Run a contract method (or EVM calldata) read-only against the last block; never writes.
     Query(CallArgs),
+    /// Dev faucet: credit native tokens to an account (one block).
+    Fund {
+        /// The account.
+        #[arg(value_parser = parse_address)]
+        address: Address,
+        /// The amount, a decimal integer.
+        #[arg(value_parser = parse_amount)]
+        amount: Balance,
+    },
+    /// An account's native balance and nonce.
+    Balance {
+        /// The account.
+        #[arg(value_parser = parse_address)]
+        address: Address,
+    },
     /// Replace a contract's code, keeping its storage (admin only; one block).
     Upgrade(UpgradeArgs),
     /// Print a contract's storage.
@@ -108,14 +124,26 @@ pub(crate) struct TxArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DeployArgs {
-    /// A .wasm or .wat file.
-    pub file: PathBuf,
-    /// Entry point to run once after instantiation, in the same transaction.
+    /// A .wasm or .wat file (WASM), or a file of EVM init code as hex (`.hex`, `.bin`).
+    #[arg(required_unless_present = "code_hex", conflicts_with = "code_hex")]
+    pub file: Option<PathBuf>,
+    /// EVM init code as hex, instead of a file.
+    #[arg(long, value_parser = parse_hex)]
+    pub code_hex: Option<Hex>,
+    /// The VM: `wasm` or `evm` (default: `evm` for `--code-hex`, `.hex` and `.bin` files,
+    /// else `wasm`).
+    #[arg(long, value_parser = parse_vm)]
+    pub vm: Option<VmType>,
+    /// WASM: entry point to run once after instantiation, in the same transaction.
     #[arg(long)]
     pub init: Option<String>,
-    /// Input bytes for the init entry point, as hex.
-    #[arg(long, value_parser = parse_hex, requires = "init")]
+    /// WASM: input bytes for the init entry point; EVM: constructor arguments appended
+    /// to the init code. Hex.
+    #[arg(long, value_parser = parse_hex)]
     pub args_hex: Option<Hex>,
+    /// Native tokens sent to the new contract.
+    #[arg(long, value_parser = parse_amount)]
+    pub value: Option<Balance>,
     #[command(flatten)]
     pub tx: TxArgs,
 }
@@ -126,13 +154,27 @@ pub(crate) struct CallArgs {
     /// The contract.
     #[arg(value_parser = parse_address)]
     pub address: Address,
-    /// The exported entry point.
-    pub method: String,
-    /// Input bytes, as hex.
-    #[arg(long, value_parser = parse_hex)]
+    /// The exported entry point (WASM); none for an EVM contract.
+    pub method: Option<String>,
+    /// Input bytes, as hex (WASM: the entry point's input).
+    #[arg(long, value_parser = parse_hex, conflicts_with = "calldata")]
     pub args_hex: Option<Hex>,
+    /// EVM calldata, as hex.
+    #[arg(long, value_parser = parse_hex)]
+    pub calldata: Option<Hex>,
+    /// Native tokens sent with the call.
+    #[arg(long, value_parser = parse_amount)]
+    pub value: Option<Balance>,
     #[command(flatten)]
     pub tx: TxArgs,
+}
+
+impl CallArgs {
+    /// The entry point (empty for EVM calldata) and the input bytes.
+    pub(crate) fn message(&self) -> (&str, Vec<u8>) {
+        let input = self.calldata.as_ref().or(self.args_hex.as_ref()).cloned().unwrap_or_default().0;
+        (self.method.as_deref().unwrap_or(""), input)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +194,14 @@ pub(crate) struct BenchArgs {
     /// Scale every workload down (for a quick smoke run).
     #[arg(long)]
     pub quick: bool,
+}
+
+fn parse_vm(s: &str) -> Result<VmType, String> {
+    s.parse::<VmType>().map_err(|e| e.to_string())
+}
+
+fn parse_amount(s: &str) -> Result<Balance, String> {
+    s.parse::<Balance>().map_err(|e| e.to_string())
 }
 
 fn parse_address(s: &str) -> Result<Address, String> {

@@ -9,7 +9,7 @@ use types::Event;
 pub(crate) fn events_json(events: &[Event]) -> Value {
     events
         .iter()
-        .map(|e| json!({"contract": e.contract.to_string(), "topic_hex": hex::encode(&e.topic), "data_hex": hex::encode(&e.data)}))
+        .map(|e| json!({"contract": e.contract.to_string(), "topics_hex": e.topics.iter().map(hex::encode).collect::<Vec<_>>(), "data_hex": hex::encode(&e.data)}))
         .collect()
 }
 
@@ -27,7 +27,11 @@ pub(crate) fn receipt(r: &Receipt, json_mode: bool, success: Value) -> ExitCode 
             v
         }
         Err(e) => {
-            json!({"status": "error", "error": {"kind": e.kind.as_str(), "message": e.message}, "gas_used": r.gas_used})
+            let mut v = json!({"status": "error", "error": {"kind": e.kind.as_str(), "message": e.message}, "gas_used": r.gas_used});
+            if !e.data.is_empty() {
+                v["return_hex"] = json!(hex::encode(&e.data));
+            }
+            v
         }
     };
     if json_mode {
@@ -48,6 +52,9 @@ pub(crate) fn print_human(value: &Value) {
         );
         if let Some(g) = value.get("gas_used") {
             println!("gas_used: {g}");
+        }
+        if let Some(data) = value.get("return_hex").and_then(Value::as_str) {
+            println!("return_hex: {data}");
         }
         return;
     }

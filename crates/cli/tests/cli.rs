@@ -105,7 +105,7 @@ fn token_transfer_events_and_abort() {
     let (code, v) = cove(dir.path(), &["call", &token, "transfer", "--args-hex", &args]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["events"][0]["contract"], token);
-    assert_eq!(v["events"][0]["topic_hex"], hex::encode("transfer"));
+    assert_eq!(v["events"][0]["topics_hex"][0], hex::encode("transfer"));
     // The recipient has 7 and can't send 8.
     let back = format!("{}{}", &runtime::DEFAULT_SENDER.to_string()[2..], hex::encode(8u64.to_le_bytes()));
     let (code, v) =
@@ -307,4 +307,52 @@ fn cache_pin_and_unpin() {
     assert_eq!(code, 2, "{v}");
     assert_eq!(v["status"], "error");
     assert_eq!(pinned_codes(dir), serde_json::json!([]), "failed pins recorded nothing");
+}
+
+/// ABI calldata: a 4-byte selector and 32-byte words.
+fn calldata(selector: &str, words: &[String]) -> String {
+    let mut out = selector.to_string();
+    for w in words {
+        out.push_str(&format!("{w:0>64}"));
+    }
+    out
+}
+
+#[test]
+fn evm_erc20_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let bob = "00000000000000000000000000000000000000b0";
+    // Constructor argument: a supply of 1,000 (0x3e8).
+    let token = deploy(dir.path(), "evm/Token.bin", &["--args-hex", &format!("{:0>64}", "3e8")]);
+    let (code, v) =
+        cove(dir.path(), &["call", &token, "--calldata", &calldata("a9059cbb", &[bob.into(), "64".into()])]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["return_hex"], format!("{:0>64}", "1"));
+    let topics = v["events"][0]["topics_hex"].as_array().expect("topics");
+    assert_eq!(topics.len(), 3, "{v}");
+    assert_eq!(topics[0], "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
+    assert_eq!(topics[2], format!("{bob:0>64}"));
+
+    // BOB has 100 (0x64); sending 101 reverts with the reason, and changes nothing.
+    let send_101 = calldata("a9059cbb", &["aa".into(), "65".into()]);
+    let (code, v) = cove(dir.path(), &["call", &token, "--calldata", &send_101, "--sender", bob]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "reverted");
+    let data = hex::decode(v["return_hex"].as_str().expect("revert data")).unwrap();
+    assert!(String::from_utf8_lossy(&data).contains("insufficient balance"), "{v}");
+    let (code, v) = cove(dir.path(), &["query", &token, "--calldata", &calldata("70a08231", &[bob.into()])]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["return_hex"], format!("{:0>64}", "64"));
+
+    // Native tokens: the faucet, then a value transfer to an account without code.
+    let (code, v) = cove(dir.path(), &["fund", bob, "1000"]);
+    assert_eq!((code, &v["balance"]), (0, &Value::from("1000")), "{v}");
+    let (code, v) = cove(
+        dir.path(),
+        &["call", "00000000000000000000000000000000000000cc", "--value", "250", "--sender", bob],
+    );
+    assert_eq!(code, 0, "{v}");
+    let (_, v) = cove(dir.path(), &["balance", bob]);
+    assert_eq!(v["balance"], "750");
+    assert_eq!(v["nonce"], 1, "only the successful EVM transaction bumped BOB's nonce");
 }

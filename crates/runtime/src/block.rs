@@ -1,55 +1,10 @@
 //! A block: transactions applied to one journal, committed atomically.
 
 use state::Journal;
-use types::{Address, BlockInfo, CodeId, ErrorKind, Event, Gas};
-use wasm::{CallContext, CallError, CallOutcome};
+use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
+use vm::{Balance, Message, Target, accounts, keys};
 
-use crate::{ContractInfo, Runtime, RuntimeError, keys, load_contract};
-
-/// What a transaction did. A failed transaction changed nothing and emitted nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Receipt {
-    /// Return bytes, or how it failed.
-    pub result: Result<Vec<u8>, CallError>,
-    /// Gas consumed (the limit, if it ran out).
-    pub gas_used: Gas,
-    /// Events, in order; empty on failure.
-    pub events: Vec<Event>,
-    /// The new contract's address (deploy only).
-    pub address: Option<Address>,
-    /// The code id stored or used (deploy and upgrade only).
-    pub code_id: Option<CodeId>,
-}
-
-impl Receipt {
-    pub(crate) fn failed(kind: ErrorKind, message: impl Into<String>) -> Receipt {
-        Receipt::error(CallError::new(kind, message))
-    }
-
-    pub(crate) fn error(e: CallError) -> Receipt {
-        Receipt { result: Err(e), gas_used: 0, events: Vec::new(), address: None, code_id: None }
-    }
-
-    fn ok(address: Option<Address>, code_id: Option<CodeId>) -> Receipt {
-        Receipt { result: Ok(Vec::new()), gas_used: 0, events: Vec::new(), address, code_id }
-    }
-
-    pub(crate) fn from_call(o: CallOutcome) -> Receipt {
-        Receipt { result: o.result, gas_used: o.gas_used, events: o.events, address: None, code_id: None }
-    }
-
-    /// Whether the transaction succeeded.
-    pub fn is_ok(&self) -> bool {
-        self.result.is_ok()
-    }
-
-    /// Whether the outcome is a node fault rather than a consensus result: the
-    /// wall-clock backstop fired ([`ErrorKind::Timeout`]). A chain must not commit such
-    /// a receipt as the transaction's result (retry it, or halt); the CLI reports it.
-    pub fn is_node_fault(&self) -> bool {
-        matches!(&self.result, Err(e) if e.kind == ErrorKind::Timeout)
-    }
-}
+use crate::{Receipt, Runtime, RuntimeError};
 
 /// The block being built. Dropping it without [`Block::commit`] discards everything.
 pub struct Block<'r> {
@@ -68,21 +23,13 @@ impl<'r> Block<'r> {
         self.info
     }
 
-    /// Validates, compiles and stores `code` (once per distinct code); returns its id.
-    /// A module that breaks a deploy rule is refused with kind `validation`.
+    /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
+    /// id. A module that breaks a deploy rule is refused with kind `validation`.
     pub fn store_code(&mut self, code: &[u8]) -> Result<Result<CodeId, CallError>, RuntimeError> {
-        let id = CodeId::of(code);
-        if let Err(e) = self.rt.modules.prepare(id, code)? {
-            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
-        }
-        let key = keys::code(&id);
-        if self.journal.get(&key)?.is_none() {
-            self.journal.set(&key, code);
-        }
-        Ok(Ok(id))
+        self.rt.vms().wasm().store_code(&mut self.journal, code)
     }
 
-    /// Stores `code` and instantiates a contract from it at
+    /// Stores WASM `code` and instantiates a contract from it at
     /// `Address::contract(sender, nonce)`, running `init` (method and input) if given,
     /// inside this one transaction: if anything fails, nothing is left behind.
     pub fn deploy(
@@ -92,46 +39,44 @@ impl<'r> Block<'r> {
         init: Option<(&str, Vec<u8>)>,
         gas_limit: Option<Gas>,
     ) -> Result<Receipt, RuntimeError> {
-        let checkpoint = self.journal.checkpoint();
-        let receipt = self.deploy_inner(sender, code, init, gas_limit);
-        if matches!(&receipt, Ok(r) if r.is_ok()) {
-            self.journal.accept(checkpoint);
-        } else {
-            self.journal.revert(checkpoint);
-        }
-        receipt
+        let (entry, input) = init.unwrap_or(("", Vec::new()));
+        self.create(VmType::Wasm, sender, code, entry, input, Balance::ZERO, gas_limit)
     }
 
-    fn deploy_inner(
+    /// Creates a contract on `vm` from `code`, sending it `value`.
+    ///
+    /// WASM: `code` is the module, `entry` the init entry point (empty for none) and
+    /// `input` its input; the address is `Address::contract(sender, nonce)`. EVM: `code`
+    /// is init code, `entry` must be empty, `input` is appended to the init code
+    /// (constructor arguments); the address is Ethereum's `CREATE` address.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one per field of the message; a struct would only rename them"
+    )]
+    pub fn create(
         &mut self,
+        vm: VmType,
         sender: Address,
         code: &[u8],
-        init: Option<(&str, Vec<u8>)>,
+        entry: &str,
+        input: Vec<u8>,
+        value: Balance,
         gas_limit: Option<Gas>,
     ) -> Result<Receipt, RuntimeError> {
-        let code_id = match self.store_code(code)? {
-            Ok(id) => id,
-            Err(e) => return Ok(Receipt::error(e)),
+        let msg = Message {
+            sender,
+            target: Target::Create(code),
+            entry,
+            input,
+            value,
+            gas_limit,
+            read_only: false,
         };
-        let nonce_key = keys::nonce(&sender);
-        let nonce = self.journal.get(&nonce_key)?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
-        self.journal.set(&nonce_key, &(nonce + 1).to_be_bytes());
-        let address = Address::contract(&sender, nonce);
-        let info =
-            ContractInfo { code_id, creator: sender, admin: Some(sender), created_height: self.info.height };
-        self.journal.set(&keys::contract(&address), &info.encode());
-        let mut receipt = match init {
-            None => Receipt::ok(None, None),
-            Some((method, input)) => self.call(sender, address, method, input, gas_limit)?,
-        };
-        if receipt.is_ok() {
-            receipt.address = Some(address);
-            receipt.code_id = Some(code_id);
-        }
-        Ok(receipt)
+        self.rt.run(&mut self.journal, &self.info, vm, msg)
     }
 
-    /// Executes `method` of the contract at `address`.
+    /// Executes `method` of the contract at `address` (for an EVM contract, `method` is
+    /// empty and `input` is the calldata).
     pub fn call(
         &mut self,
         sender: Address,
@@ -140,36 +85,81 @@ impl<'r> Block<'r> {
         input: Vec<u8>,
         gas_limit: Option<Gas>,
     ) -> Result<Receipt, RuntimeError> {
-        let ctx = CallContext { caller: sender, contract: address, block: self.info, read_only: false };
-        let gas = gas_limit.unwrap_or(self.rt.config.default_gas_limit);
-        self.rt.execute(&mut self.journal, &ctx, method, input, gas)
+        self.call_with_value(sender, address, method, input, Balance::ZERO, gas_limit)
     }
 
-    /// Replaces the code of the contract at `address`, keeping its storage. Only its
-    /// admin may.
+    /// [`Block::call`], sending `value` of the native token with the call.
+    pub fn call_with_value(
+        &mut self,
+        sender: Address,
+        address: Address,
+        method: &str,
+        input: Vec<u8>,
+        value: Balance,
+        gas_limit: Option<Gas>,
+    ) -> Result<Receipt, RuntimeError> {
+        let msg = Message {
+            sender,
+            target: Target::Call(address),
+            entry: method,
+            input,
+            value,
+            gas_limit,
+            read_only: false,
+        };
+        self.rt.execute(&mut self.journal, &self.info, msg)
+    }
+
+    /// Dev faucet: credits `amount` of the native token to `address` out of nowhere.
+    /// Fails with `invalid_argument` if the balance would pass 2^256 - 1.
+    pub fn fund(&mut self, address: Address, amount: Balance) -> Result<Receipt, RuntimeError> {
+        let have = accounts::balance(&self.journal, &address)?;
+        let Some(total) = have.checked_add(amount) else {
+            let e = CallError::new(
+                ErrorKind::InvalidArgument,
+                format!("the balance of {address} would overflow"),
+            );
+            return Ok(Receipt::failed(e));
+        };
+        accounts::set_balance(&mut self.journal, &address, total)?;
+        Ok(Receipt::done(Some(address), None))
+    }
+
+    /// Replaces the code of the WASM contract at `address`, keeping its storage. Only
+    /// its admin may; EVM contracts are immutable.
     pub fn upgrade(
         &mut self,
         sender: Address,
         address: Address,
         code: &[u8],
     ) -> Result<Receipt, RuntimeError> {
-        let Some(mut info) = load_contract(&self.journal, &address)? else {
-            return Ok(Receipt::failed(ErrorKind::NotFound, format!("no contract at {address}")));
+        let Some(mut info) = vm::load_contract(&self.journal, &address)? else {
+            return Ok(Receipt::failed(CallError::new(
+                ErrorKind::NotFound,
+                format!("no contract at {address}"),
+            )));
         };
+        if info.vm != VmType::Wasm {
+            let e = CallError::new(
+                ErrorKind::InvalidArgument,
+                format!("{address} is an {} contract: only WASM contracts can be upgraded", info.vm),
+            );
+            return Ok(Receipt::failed(e));
+        }
         if info.admin != Some(sender) {
-            return Ok(Receipt::failed(
+            return Ok(Receipt::failed(CallError::new(
                 ErrorKind::Unauthorized,
                 format!("{sender} is not the admin of {address}"),
-            ));
+            )));
         }
         // A module that fails validation is refused before anything is written.
         let code_id = match self.store_code(code)? {
             Ok(id) => id,
-            Err(e) => return Ok(Receipt::error(e)),
+            Err(e) => return Ok(Receipt::failed(e)),
         };
         info.code_id = code_id;
         self.journal.set(&keys::contract(&address), &info.encode());
-        Ok(Receipt::ok(Some(address), Some(code_id)))
+        Ok(Receipt::done(Some(address), Some(code_id)))
     }
 
     /// Records the block's height and time and commits everything in one atomic,

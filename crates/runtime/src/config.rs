@@ -10,7 +10,7 @@ pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
 ///
 /// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
 /// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
-/// the module cache's under `[cache]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// the module cache's under `[cache]`, the EVM's under `[evm]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
 /// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,8 @@ pub struct Config {
     pub wasm: wasm::Config,
     /// The compiled-module cache's sizes.
     pub cache: cache::CacheConfig,
+    /// The EVM's fork, chain id, disabled opcodes and limits.
+    pub evm: evm::EvmConfig,
 }
 
 impl Default for Config {
@@ -30,6 +32,7 @@ impl Default for Config {
             default_gas_limit: DEFAULT_GAS_LIMIT,
             wasm: wasm::Config::default(),
             cache: cache::CacheConfig::default(),
+            evm: evm::EvmConfig::default(),
         }
     }
 }

@@ -13,9 +13,9 @@ pub enum RuntimeError {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
-    /// The VM failed outside the contract's control.
+    /// A VM failed outside the contract's control.
     #[error(transparent)]
-    Vm(#[from] wasm::VmError),
+    Vm(vm::VmError),
     /// The module cache could not produce a module (e.g. stored code that no longer
     /// validates, or an unusable cache directory).
     #[error(transparent)]
@@ -26,4 +26,15 @@ pub enum RuntimeError {
     /// A read-only lookup named something that does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+}
+
+impl From<vm::VmError> for RuntimeError {
+    /// A storage failure is a storage failure whichever layer saw it.
+    fn from(e: vm::VmError) -> RuntimeError {
+        match e {
+            vm::VmError::Storage(s) => RuntimeError::Storage(s),
+            vm::VmError::Corrupt(m) => RuntimeError::Corrupt(m),
+            e => RuntimeError::Vm(e),
+        }
+    }
 }

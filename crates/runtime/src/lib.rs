@@ -18,27 +18,30 @@
 pub mod bench;
 mod block;
 mod config;
-mod contract;
 mod error;
-mod keys;
+mod factory;
 mod view;
+mod wasm_vm;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use block::{Block, Receipt};
+pub use block::Block;
 pub use cache::{CacheConfig, CacheStats};
 pub use config::{Config, DEFAULT_GAS_LIMIT};
-pub use contract::ContractInfo;
 pub use error::RuntimeError;
+pub use factory::VmFactory;
 pub use view::ContractView;
+pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion};
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
+pub use wasm_vm::WasmVm;
 
 use state::{Backend, Journal, MemBackend, RedbBackend};
-use types::{Address, BlockInfo, CodeId, ErrorKind};
-use wasm::{CallContext, Engine, Vm};
+use types::{Address, BlockInfo, CodeId, ErrorKind, VmType};
+use vm::{Message, Target, keys};
+use wasm::{Engine, Vm};
 
-type ModuleCache = cache::ModuleCache<ContractView>;
+use crate::wasm_vm::{ModuleCache, stored_code};
 
 /// The cache directory inside a data directory.
 pub const CACHE_DIR: &str = "cache";
@@ -52,7 +55,7 @@ pub const DEFAULT_SENDER: Address =
 pub struct Runtime {
     config: Config,
     backend: Arc<dyn Backend>,
-    modules: ModuleCache,
+    vms: VmFactory,
 }
 
 /// Key/value pairs, in key order.
@@ -93,7 +96,8 @@ impl Runtime {
     ) -> Result<Runtime, RuntimeError> {
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
         let modules = ModuleCache::new(Arc::new(Vm::new(engine)), &config.cache, cache_dir)?;
-        Ok(Runtime { config, backend, modules })
+        let vms = VmFactory::new(WasmVm::new(modules, config.default_gas_limit), config.evm.clone())?;
+        Ok(Runtime { config, backend, vms })
     }
 
     /// The configuration.
@@ -103,7 +107,16 @@ impl Runtime {
 
     /// The WASM VM.
     pub fn vm(&self) -> &Vm<ContractView> {
-        self.modules.vm()
+        self.vms.wasm().vm()
+    }
+
+    /// The VMs, one shared instance per type.
+    pub fn vms(&self) -> &VmFactory {
+        &self.vms
+    }
+
+    fn modules(&self) -> &ModuleCache {
+        &self.vms.wasm().modules
     }
 
     /// The last committed block (height 0 and time 0 before the first).
@@ -126,7 +139,8 @@ impl Runtime {
     }
 
     /// Runs `method` read-only against the last committed state. Any storage write or
-    /// delete ends it with [`ErrorKind::ReadOnly`]; nothing is ever committed.
+    /// delete ends it with [`ErrorKind::ReadOnly`]; nothing is ever committed. For an
+    /// EVM contract `method` is empty and `input` is the calldata (an `eth_call`).
     pub fn query(
         &self,
         sender: Address,
@@ -137,14 +151,33 @@ impl Runtime {
     ) -> Result<Receipt, RuntimeError> {
         let block = self.last_block()?;
         let mut journal = Journal::new(self.backend.clone());
-        let gas = gas_limit.unwrap_or(self.config.default_gas_limit);
-        let ctx = CallContext { caller: sender, contract: address, block, read_only: true };
-        self.execute(&mut journal, &ctx, method, input, gas)
+        let msg = Message {
+            sender,
+            target: Target::Call(address),
+            entry: method,
+            input,
+            value: Balance::ZERO,
+            gas_limit,
+            read_only: true,
+        };
+        self.execute(&mut journal, &block, msg)
     }
 
     /// A contract's metadata.
     pub fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, RuntimeError> {
-        load_contract(&Journal::new(self.backend.clone()), address)
+        Ok(vm::load_contract(&Journal::new(self.backend.clone()), address)?)
+    }
+
+    /// An account's nonce in the last committed state: deploys it made, plus EVM
+    /// transactions it sent.
+    pub fn nonce(&self, address: &Address) -> Result<u64, RuntimeError> {
+        let journal = Journal::new(self.backend.clone());
+        Ok(journal.get(&keys::nonce(address))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
+    }
+
+    /// An account's native balance in the last committed state.
+    pub fn balance(&self, address: &Address) -> Result<Balance, RuntimeError> {
+        Ok(vm::accounts::balance(&Journal::new(self.backend.clone()), address)?)
     }
 
     /// Every key/value pair in a contract's storage, in key order.
@@ -164,17 +197,17 @@ impl Runtime {
     /// Waits until every background recompilation started so far (tier-up) is done.
     /// Never needed for correctness: calls use whichever tier is ready.
     pub fn settle(&self) {
-        self.modules.settle();
+        self.modules().settle();
     }
 
     /// The module cache's contents and counters.
     pub fn cache_stats(&self) -> CacheStats {
-        self.modules.stats()
+        self.modules().stats()
     }
 
     /// The module cache's directory, if it has a disk tier.
     pub fn cache_dir(&self) -> Option<PathBuf> {
-        self.modules.dir().map(Path::to_path_buf)
+        self.modules().dir().map(Path::to_path_buf)
     }
 
     /// Pins a stored code's module in memory, across restarts (the pin list lives in the
@@ -184,23 +217,23 @@ impl Runtime {
         if journal.get(&keys::code(code_id))?.is_none() {
             return Err(RuntimeError::NotFound(format!("no stored code {code_id}")));
         }
-        self.modules.pin(code_id, &|| stored_code(&journal, code_id))
+        self.modules().pin(code_id, &|| stored_code(&journal, code_id))
     }
 
     /// Unpins a code; returns whether it was pinned.
     pub fn unpin(&self, code_id: &CodeId) -> Result<bool, RuntimeError> {
-        Ok(self.modules.unpin(code_id)?)
+        Ok(self.modules().unpin(code_id)?)
     }
 
     /// Drops every compiled module from memory and disk; calls recompile on demand.
     pub fn clear_cache(&self) -> Result<(), RuntimeError> {
-        Ok(self.modules.clear()?)
+        Ok(self.modules().clear()?)
     }
 
     /// The compiler tier a contract's calls currently run on, if its code is loaded.
     pub fn tier_of(&self, address: &Address) -> Result<Option<wasm::Tier>, RuntimeError> {
         let Some(info) = self.contract(address)? else { return Ok(None) };
-        Ok(self.modules.tier(&info.code_id))
+        Ok(self.modules().tier(&info.code_id))
     }
 
     /// Every stored code.
@@ -214,55 +247,43 @@ impl Runtime {
         Ok(out)
     }
 
-    /// Runs one call in `journal`, reverting it on failure. Shared by blocks and queries.
+    /// Runs a call in `journal` on the VM the contract was deployed with, reverting it
+    /// on failure. Shared by blocks and queries.
     pub(crate) fn execute(
         &self,
         journal: &mut Journal,
-        ctx: &CallContext,
-        method: &str,
-        input: Vec<u8>,
-        gas_limit: u64,
+        block: &BlockInfo,
+        msg: Message<'_>,
     ) -> Result<Receipt, RuntimeError> {
-        let Some(info) = load_contract(journal, &ctx.contract)? else {
-            return Ok(Receipt::failed(ErrorKind::NotFound, format!("no contract at {}", ctx.contract)));
+        let Target::Call(address) = msg.target else {
+            let e = CallError::new(ErrorKind::InvalidArgument, "a create must name its VM");
+            return Ok(Receipt::failed(e));
         };
-        let module = self.modules.for_call(&info.code_id, &|| stored_code(journal, &info.code_id))?;
-        let checkpoint = journal.checkpoint();
-        let taken = std::mem::replace(journal, Journal::new(self.backend.clone()));
-        let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract));
-        let (view, outcome) = self.vm().call(&module, ctx, method, input, gas_limit, view);
-        *journal = view.journal;
-        let outcome = match outcome {
-            Ok(o) => o,
-            Err(e) => {
-                journal.revert(checkpoint);
-                return Err(e.into());
+        match vm::load_contract(journal, &address)? {
+            Some(info) => self.run(journal, block, info.vm, msg),
+            // Without an entry point the message is an EVM transaction, and an address
+            // without code is an Ethereum account: a plain (value) transfer.
+            None if msg.entry.is_empty() => self.run(journal, block, VmType::Evm, msg),
+            None => {
+                Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))))
             }
-        };
-        if outcome.result.is_err() {
-            journal.revert(checkpoint);
-        } else {
-            journal.accept(checkpoint);
         }
-        Ok(Receipt::from_call(outcome))
     }
-}
 
-/// The wasm of `id` as stored (the cache checks it against `id`).
-fn stored_code(journal: &Journal, id: &CodeId) -> Result<Vec<u8>, RuntimeError> {
-    journal
-        .get(&keys::code(id))?
-        .ok_or_else(|| RuntimeError::Corrupt(format!("code {id} is referenced but not stored")))
-}
-
-pub(crate) fn load_contract(
-    journal: &Journal,
-    address: &Address,
-) -> Result<Option<ContractInfo>, RuntimeError> {
-    match journal.get(&keys::contract(address))? {
-        None => Ok(None),
-        Some(bytes) => ContractInfo::decode(&bytes)
-            .map(Some)
-            .ok_or_else(|| RuntimeError::Corrupt(format!("contract record of {address}"))),
+    /// Runs `msg` on `vm_type` in `journal`, reverting everything it did if it fails.
+    pub(crate) fn run(
+        &self,
+        journal: &mut Journal,
+        block: &BlockInfo,
+        vm_type: VmType,
+        msg: Message<'_>,
+    ) -> Result<Receipt, RuntimeError> {
+        let checkpoint = journal.checkpoint();
+        let outcome = self.vms.get(vm_type).execute(journal, block, msg);
+        match &outcome {
+            Ok(o) if o.is_ok() => journal.accept(checkpoint),
+            _ => journal.revert(checkpoint),
+        }
+        Ok(outcome?)
     }
 }

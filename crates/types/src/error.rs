@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// An argument was malformed or over a documented limit.
     InvalidArgument,
+    /// The contract reverted (EVM `REVERT`); its revert data is in [`CallError::data`].
+    Reverted,
 }
 
 impl ErrorKind {
@@ -46,6 +48,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Reverted => "reverted",
         }
     }
 }
@@ -53,5 +56,30 @@ impl ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// How a contract call failed: the consensus-visible kind, a message for people, and
+/// any bytes the contract returned with its failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct CallError {
+    /// The outcome kind, part of consensus (except [`ErrorKind::Timeout`]).
+    pub kind: ErrorKind,
+    /// Human-readable detail.
+    pub message: String,
+    /// Bytes the contract returned as it failed (EVM revert data); empty otherwise.
+    pub data: Vec<u8>,
+}
+
+impl CallError {
+    /// Builds an error without data.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> CallError {
+        CallError { kind, message: message.into(), data: Vec::new() }
+    }
+
+    /// A revert carrying the contract's revert data.
+    pub fn reverted(data: Vec<u8>) -> CallError {
+        CallError { kind: ErrorKind::Reverted, message: "execution reverted".into(), data }
     }
 }

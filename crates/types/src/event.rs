@@ -4,13 +4,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::Address;
 
-/// An event logged by a contract through `log_event`.
+/// An event logged by a contract: a WASM contract's `log_event` (one topic) or an EVM
+/// `LOG0`..`LOG4` (zero to four 32-byte topics).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// The contract that logged it.
     pub contract: Address,
-    /// The topic bytes.
-    pub topic: Vec<u8>,
+    /// The topics, in order.
+    pub topics: Vec<Vec<u8>>,
     /// The data bytes.
     pub data: Vec<u8>,
 }

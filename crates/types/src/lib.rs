@@ -1,7 +1,7 @@
 //! cove's shared vocabulary.
 //!
 //! This crate owns the small value types every layer speaks: [`Address`], [`CodeId`],
-//! [`Event`], [`BlockInfo`], the consensus-visible [`ErrorKind`]s, and the
+//! [`Event`], [`BlockInfo`], [`VmType`], the consensus-visible [`ErrorKind`]s and [`CallError`], and the
 //! [`ContractStorage`] seam through which a VM reads and writes one contract's keys.
 //!
 //! It must stay free of engines and databases: no wasmtime, no redb. Everything here is
@@ -11,11 +11,13 @@ mod address;
 mod error;
 mod event;
 mod storage;
+mod vm;
 
 pub use address::{Address, AddressParseError, CodeId};
-pub use error::ErrorKind;
+pub use error::{CallError, ErrorKind};
 pub use event::{BlockInfo, Event};
 pub use storage::{ContractStorage, StorageError};
+pub use vm::{UnknownVmType, VmType};
 
 /// Gas units. Every limit and every charge is a `Gas`.
 pub type Gas = u64;

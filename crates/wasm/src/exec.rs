@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use types::{Address, BlockInfo, ContractStorage, ErrorKind, Event, Gas, MAX_GAS_LIMIT, StorageError};
+use types::{
+    Address, BlockInfo, CallError, ContractStorage, ErrorKind, Event, Gas, MAX_GAS_LIMIT, StorageError,
+};
 use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, Trap, TypedFunc};
 
 use crate::abi;
@@ -39,23 +41,6 @@ pub struct CallContext {
     pub block: BlockInfo,
     /// A query: any storage write or delete ends the call with [`ErrorKind::ReadOnly`].
     pub read_only: bool,
-}
-
-/// How a contract call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind}: {message}")]
-pub struct CallError {
-    /// The outcome kind, part of consensus (except [`ErrorKind::Timeout`]).
-    pub kind: ErrorKind,
-    /// Human-readable detail.
-    pub message: String,
-}
-
-impl CallError {
-    /// Builds an error.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> CallError {
-        CallError { kind, message: message.into() }
-    }
 }
 
 /// The result of a call. Events are empty unless the call succeeded.

@@ -282,7 +282,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
             charge(&mut c, price(base, pb, topic.len() + data.len()))?;
             let (topic, data) = (read_bytes(&c, topic), read_bytes(&c, data));
             let contract = c.data().contract;
-            c.data_mut().events.push(Event { contract, topic, data });
+            c.data_mut().events.push(Event { contract, topics: vec![topic], data });
             Ok(())
         },
     )?;

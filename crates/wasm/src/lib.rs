@@ -16,6 +16,7 @@
 //! layout). Committing or reverting what a call wrote is the caller's job.
 
 pub mod abi;
+
 mod config;
 mod costs;
 mod crypto;
@@ -35,7 +36,11 @@ pub use engine::{
     CompiledModule, EPOCH_TICK, Engine, EngineError, HOST_STACK_HEADROOM, MAX_CONCURRENT_INSTANCES,
     NATIVE_STACK_FACTOR, Tier,
 };
-pub use exec::{CallContext, CallError, CallOutcome, HostState, LinkedModule, Vm, VmError};
+pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError};
 pub use host::HostTrap;
 pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
+pub use types::CallError;
+
+/// The wasmtime release cove's WASM VM runs on (the workspace pins it exactly).
+pub const WASMTIME_VERSION: &str = "48.0.8";
 pub use validate::{ValidationError, features};

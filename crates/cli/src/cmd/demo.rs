@@ -32,9 +32,9 @@ impl Demo {
             println!("  {what:<52} {shown}  [gas {}]", r.gas_used);
             for e in r.events.iter() {
                 println!(
-                    "  {:<52} event topic={:?} data={}",
+                    "  {:<52} event topics={:?} data={}",
                     "",
-                    String::from_utf8_lossy(&e.topic),
+                    e.topics.iter().map(|t| String::from_utf8_lossy(t)).collect::<Vec<_>>(),
                     hex::encode(&e.data)
                 );
             }

@@ -1,24 +1,55 @@
-//! `cove deploy FILE [--init METHOD] [--args-hex HEX]`
+//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm] [--init METHOD] [--args-hex HEX] [--value N]`
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use serde_json::json;
+use types::VmType;
 
 use crate::args::{Cli, DeployArgs};
 use crate::output;
 
 pub(crate) fn run(cli: &Cli, a: &DeployArgs) -> Result<ExitCode> {
-    let code = super::read_code(&a.file)?;
+    let vm = a.vm.unwrap_or_else(|| guess_vm(a));
+    let code = match (&a.code_hex, &a.file) {
+        (Some(hex), _) => hex.0.clone(),
+        (None, Some(file)) if vm == VmType::Evm => read_hex_file(file)?,
+        (None, Some(file)) => super::read_code(file)?,
+        (None, None) => bail!("give a file or --code-hex"),
+    };
+    if vm == VmType::Evm && a.init.is_some() {
+        bail!("--init names a WASM entry point; EVM init code runs its constructor itself");
+    }
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let init = a.init.as_deref().map(|m| (m, a.args_hex.clone().unwrap_or_default().0));
-    let receipt = block.deploy(sender, &code, init, a.tx.gas_limit)?;
+    let input = a.args_hex.clone().unwrap_or_default().0;
+    if vm == VmType::Wasm && a.init.is_none() && !input.is_empty() {
+        bail!("--args-hex for a WASM deploy is the input of --init; name the entry point");
+    }
+    let entry = a.init.as_deref().unwrap_or("");
+    let value = a.value.unwrap_or_default();
+    let receipt = block.create(vm, sender, &code, entry, input, value, a.tx.gas_limit)?;
     block.commit()?;
     let success = json!({
+        "vm": vm.as_str(),
         "address": receipt.address.map(|a| a.to_string()),
         "code_id": receipt.code_id.map(|c| c.to_string()),
     });
     Ok(output::receipt(&receipt, cli.json, success))
+}
+
+/// EVM for hex input, WASM otherwise.
+fn guess_vm(a: &DeployArgs) -> VmType {
+    let hex_file = a.file.as_deref().and_then(Path::extension).is_some_and(|e| e == "hex" || e == "bin");
+    if a.code_hex.is_some() || hex_file { VmType::Evm } else { VmType::Wasm }
+}
+
+/// A file of hex (optionally `0x`-prefixed, surrounding whitespace ignored).
+fn read_hex_file(path: &Path) -> Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let digits = text.trim();
+    hex::decode(digits.strip_prefix("0x").unwrap_or(digits))
+        .with_context(|| format!("{} is not hex EVM code", path.display()))
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod account;
 mod bench;
 mod cache;
 mod call;
@@ -25,6 +26,8 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Call(a) => call::run(cli, a),
         Command::Query(a) => query::run(cli, a),
         Command::Upgrade(a) => upgrade::run(cli, a),
+        Command::Fund { address, amount } => account::fund(cli, address, *amount),
+        Command::Balance { address } => account::balance(cli, address),
         Command::State { address } => state::run(cli, address),
         Command::Code { command: CodeCommand::List } => code::list(cli),
         Command::Cache { command } => match command {

@@ -1,18 +1,21 @@
-//! `cove query ADDRESS METHOD [--args-hex HEX]`: read-only, never writes.
+//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX]`: read-only, never writes.
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde_json::json;
 
 use crate::args::{CallArgs, Cli};
 use crate::output;
 
 pub(crate) fn run(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
+    if a.value.is_some() {
+        bail!("a query moves no tokens: drop --value, or use `cove call`");
+    }
     let rt = super::open(cli)?;
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let receipt =
-        rt.query(sender, a.address, &a.method, a.args_hex.clone().unwrap_or_default().0, a.tx.gas_limit)?;
+    let (method, input) = a.message();
+    let receipt = rt.query(sender, a.address, method, input, a.tx.gas_limit)?;
     let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
     Ok(output::receipt(&receipt, cli.json, json!({"return_hex": ret})))
 }

@@ -77,7 +77,7 @@ impl Pair {
         let n = self.gas.len() as u32 + 1;
         assert_eq!(ok(&got), u32le(n), "{what}");
         assert_eq!(got.events.len(), 1, "{what}");
-        assert_eq!(got.events[0].topic, b"bumped", "{what}");
+        assert_eq!(got.events[0].topics, vec![b"bumped".to_vec()], "{what}");
         if let Some(&last) = self.gas.last() {
             assert!(got.gas_used > last, "{what}: gas grows with the state");
         }

@@ -96,14 +96,14 @@ fn failing_read_inside_a_call_is_an_error_not_an_outcome() {
     assert_eq!(ok(&block.call(BOB, a, "increment", Vec::new(), None).unwrap()), u32le(1));
     backend.fail_storage_get.store(true, Ordering::SeqCst);
     let err = block.call(BOB, b, "increment", Vec::new(), None).expect_err("read fault must be an error");
-    assert!(matches!(err, RuntimeError::Vm(wasm::VmError::Storage(_))), "{err:?}");
+    assert!(matches!(err, RuntimeError::Storage(_)), "{err:?}");
     assert!(err.to_string().contains("read failed"), "{err}");
     // Reads the overlay answers still work.
     assert_eq!(ok(&block.call(BOB, a, "increment", Vec::new(), None).unwrap()), u32le(2));
     // A deploy whose init hits the fault fails as a whole, consuming no nonce.
     let err =
         block.deploy(BOB, &counter(), Some(("increment", Vec::new())), None).expect_err("init read fault");
-    assert!(matches!(err, RuntimeError::Vm(wasm::VmError::Storage(_))), "{err:?}");
+    assert!(matches!(err, RuntimeError::Storage(_)), "{err:?}");
     backend.fail_storage_get.store(false, Ordering::SeqCst);
 
     // The block is still usable; the failed transactions left nothing.

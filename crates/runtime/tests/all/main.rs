@@ -2,6 +2,7 @@
 
 mod backends;
 mod cache;
+mod evm;
 mod fault;
 mod gas;
 mod isolation;

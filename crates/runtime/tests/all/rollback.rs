@@ -17,7 +17,7 @@ fn token_transfer_over_balance_aborts_and_changes_nothing() {
     let mut data = ALICE.0.to_vec();
     data.extend_from_slice(&BOB.0);
     data.extend_from_slice(&100u64.to_le_bytes());
-    assert_eq!(r.events, vec![Event { contract: token_addr, topic: b"transfer".to_vec(), data }]);
+    assert_eq!(r.events, vec![Event { contract: token_addr, topics: vec![b"transfer".to_vec()], data }]);
     block.commit().unwrap();
     let state = rt.contract_state(&token_addr).unwrap();
 

@@ -202,8 +202,8 @@ fn log_event_records_topic_data_and_contract_in_order() {
     assert_eq!(
         out.events,
         vec![
-            Event { contract: CONTRACT, topic: b"transfer".to_vec(), data: vec![1, 2, 3] },
-            Event { contract: CONTRACT, topic: vec![], data: vec![] },
+            Event { contract: CONTRACT, topics: vec![b"transfer".to_vec()], data: vec![1, 2, 3] },
+            Event { contract: CONTRACT, topics: vec![vec![]], data: vec![] },
         ]
     );
 }
@@ -504,7 +504,7 @@ fn lengths_at_their_maximum_are_accepted() {
     assert_eq!(h.ok("read", &[]), MAX_VALUE_LEN.to_le_bytes());
     assert_eq!(h.ok("ret", &[]).len(), MAX_RETURN_LEN as usize);
     let out = h.call("event", &[]);
-    assert_eq!(out.events[0].topic.len(), MAX_TOPIC_LEN as usize);
+    assert_eq!(out.events[0].topics[0].len(), MAX_TOPIC_LEN as usize);
     assert_eq!(out.events[0].data.len(), MAX_EVENT_DATA_LEN as usize);
     assert_eq!(h.ok("hash", &[]), 32i32.to_le_bytes());
 }

@@ -1,0 +1,179 @@
+//! revm's view of cove's state: reads through the journal, writes back after a
+//! successful message.
+//!
+//! Layout (see `docs/state.md`): balance under `keys::balance`, nonce under
+//! `keys::nonce` (both shared with every VM), an EVM contract's record (`vm = evm`,
+//! `code_id` = keccak-256 of its runtime code) under `keys::contract`, its code under
+//! `keys::evm_code`, and slot `k` under `keys::storage(address, k as 32 bytes)` holding
+//! the 32-byte big-endian value (zero: no entry).
+
+use revm::bytecode::Bytecode;
+use revm::primitives::{Address as EvmAddress, B256, KECCAK_EMPTY, StorageKey, StorageValue, U256};
+use revm::state::{AccountInfo, EvmState};
+use revm::{Database, database_interface::DBErrorMarker};
+use state::Journal;
+use types::{Address, BlockInfo, CodeId, StorageError, VmType};
+use vm::{Balance, ContractInfo, VmError, accounts, keys};
+
+/// A storage failure, as revm needs it typed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct DbError(pub(crate) VmError);
+
+impl DBErrorMarker for DbError {}
+
+impl From<StorageError> for DbError {
+    fn from(e: StorageError) -> DbError {
+        DbError(VmError::Storage(e))
+    }
+}
+
+pub(crate) fn to_cove(a: EvmAddress) -> Address {
+    Address(a.into_array())
+}
+
+pub(crate) fn to_evm(a: &Address) -> EvmAddress {
+    EvmAddress::from(a.0)
+}
+
+/// The hash `BLOCKHASH` returns for block `number`: cove has no block hashes yet, so a
+/// deterministic stand-in, keccak256("cove-block" ++ number as 8 big-endian bytes).
+pub fn block_hash(number: u64) -> B256 {
+    revm::primitives::keccak256([&b"cove-block"[..], &number.to_be_bytes()].concat())
+}
+
+/// Reads state for revm through a journal it never writes.
+pub(crate) struct JournalDb<'a> {
+    pub(crate) journal: &'a Journal,
+}
+
+impl JournalDb<'_> {
+    fn nonce(&self, address: &Address) -> Result<u64, DbError> {
+        Ok(self.journal.get(&keys::nonce(address))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
+    }
+}
+
+impl Database for JournalDb<'_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: EvmAddress) -> Result<Option<AccountInfo>, DbError> {
+        let address = to_cove(address);
+        let balance = accounts::balance(self.journal, &address)?;
+        let nonce = self.nonce(&address)?;
+        let code_hash = match vm::load_contract(self.journal, &address).map_err(DbError)? {
+            Some(info) if info.vm == VmType::Evm => B256::from(info.code_id.0),
+            _ => KECCAK_EMPTY,
+        };
+        if balance.is_zero() && nonce == 0 && code_hash == KECCAK_EMPTY {
+            return Ok(None);
+        }
+        Ok(Some(AccountInfo {
+            balance: U256::from_be_bytes(balance.0),
+            nonce,
+            code_hash,
+            code: None,
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        match self.journal.get(&keys::evm_code(&code_hash.0))? {
+            Some(code) => Ok(Bytecode::new_raw(code.into())),
+            None => {
+                Err(DbError(VmError::Corrupt(format!("EVM code {code_hash} is referenced but not stored"))))
+            }
+        }
+    }
+
+    fn storage(&mut self, address: EvmAddress, index: StorageKey) -> Result<StorageValue, DbError> {
+        let key = keys::storage(&to_cove(address), &index.to_be_bytes::<32>());
+        Ok(match self.journal.get(&key)? {
+            Some(v) if v.len() == 32 => U256::from_be_slice(&v),
+            Some(v) => {
+                return Err(DbError(VmError::Corrupt(format!(
+                    "EVM slot of {} is {} bytes",
+                    to_cove(address),
+                    v.len()
+                ))));
+            }
+            None => U256::ZERO,
+        })
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        Ok(block_hash(number))
+    }
+}
+
+/// Writes the accounts a successful message changed into the journal, the way revm's
+/// own databases commit: untouched accounts are skipped; self-destructed and (EIP-161)
+/// empty touched accounts are removed; a created account's old storage is cleared.
+///
+/// An account that is a WASM contract keeps its record and storage whatever the EVM
+/// did to its balance: the EVM sees it as an account without code.
+pub(crate) fn commit(
+    journal: &mut Journal,
+    changes: EvmState,
+    creator: Address,
+    block: &BlockInfo,
+) -> Result<(), VmError> {
+    for (address, account) in changes {
+        if !account.is_touched() {
+            continue;
+        }
+        let address = to_cove(address);
+        let record = vm::load_contract(journal, &address)?;
+        let evm_record = record.as_ref().is_some_and(|r| r.vm == VmType::Evm);
+        if account.is_selfdestructed() || account.is_empty() {
+            remove_account(journal, &address, evm_record)?;
+            continue;
+        }
+        if account.is_created() && evm_record {
+            clear_storage(journal, &address)?;
+        }
+        accounts::set_balance(journal, &address, Balance(account.info.balance.to_be_bytes()))?;
+        journal.set(&keys::nonce(&address), &account.info.nonce.to_be_bytes());
+        if account.info.code_hash != KECCAK_EMPTY && !evm_record {
+            let code = account.info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
+            journal.set(&keys::evm_code(&account.info.code_hash.0), &code);
+            let info = ContractInfo {
+                vm: VmType::Evm,
+                code_id: CodeId(account.info.code_hash.0),
+                creator,
+                admin: None,
+                created_height: block.height,
+            };
+            journal.set(&keys::contract(&address), &info.encode());
+        }
+        for (slot, value) in account.changed_storage_slots() {
+            let key = keys::storage(&address, &slot.to_be_bytes::<32>());
+            let value = value.present_value();
+            if value.is_zero() {
+                journal.delete(&key)?;
+            } else {
+                journal.set(&key, &value.to_be_bytes::<32>());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn remove_account(journal: &mut Journal, address: &Address, evm_record: bool) -> Result<(), VmError> {
+    journal.delete(&keys::balance(address))?;
+    journal.delete(&keys::nonce(address))?;
+    if evm_record {
+        journal.delete(&keys::contract(address))?;
+        clear_storage(journal, address)?;
+    }
+    Ok(())
+}
+
+fn clear_storage(journal: &mut Journal, address: &Address) -> Result<(), VmError> {
+    for (key, _) in journal.scan_prefix(&keys::storage_prefix(address))? {
+        journal.delete(&key)?;
+    }
+    Ok(())
+}

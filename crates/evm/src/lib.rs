@@ -1,0 +1,207 @@
+//! cove's EVM: [revm](https://github.com/bluealloy/revm) executing against cove's state.
+//!
+//! This crate owns the Ethereum Virtual Machine behind [`vm::VirtualMachine`]: it
+//! builds revm's environment from a cove [`Message`] and block, lets revm read accounts,
+//! code and storage through the block's [`Journal`] (`db.rs`: one store and one journal
+//! for every VM, not revm's in-memory database), and writes back the accounts a
+//! successful message changed. Deploy-time validation (code size, disabled opcodes) is
+//! in `validate.rs`; `docs/evm.md` documents behaviour and differences from Ethereum.
+//!
+//! Invariants:
+//! * a failed message (revert, halt, invalid transaction) writes nothing, so the
+//!   caller's rollback is trivially complete; a reverted message does not even bump
+//!   the sender's nonce (unlike Ethereum, where a failed transaction is still included);
+//! * gas costs nothing: the gas price and base fee are zero, so balances move only by
+//!   value transfers;
+//! * everything revm sees comes from the journal, the message and the block: the same
+//!   inputs give the same outcome on every node.
+
+mod config;
+mod db;
+mod validate;
+
+use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output};
+use revm::context::{BlockEnv, CfgEnv, TxEnv};
+use revm::context_interface::result::EVMError;
+use revm::handler::instructions::EthInstructions;
+use revm::interpreter::Instruction;
+use revm::primitives::{Bytes, TxKind, U256};
+use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
+use state::Journal;
+use types::{BlockInfo, CallError, ErrorKind, Event, VmType};
+use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
+
+pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
+pub use db::block_hash;
+
+use crate::config::Resolved;
+use crate::db::{JournalDb, to_cove, to_evm};
+
+/// The revm version cove's EVM is built on (reported by [`VirtualMachine::vm_version`]).
+pub const REVM_VERSION: &str = "43.0.3";
+
+/// The EVM: a configuration, resolved once; one shared instance serves every thread.
+#[derive(Debug)]
+pub struct EvmVm {
+    config: EvmConfig,
+    resolved: Resolved,
+}
+
+impl EvmVm {
+    /// Checks the configuration and builds the VM.
+    pub fn new(config: EvmConfig) -> Result<EvmVm, ConfigError> {
+        let resolved = config.resolve()?;
+        Ok(EvmVm { config, resolved })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EvmConfig {
+        &self.config
+    }
+
+    fn block_env(&self, block: &BlockInfo) -> BlockEnv {
+        BlockEnv {
+            number: U256::from(block.height),
+            timestamp: U256::from(block.timestamp),
+            gas_limit: u64::MAX,
+            basefee: 0,
+            difficulty: U256::ZERO,
+            prevrandao: Some(block_hash(block.height)),
+            ..Default::default()
+        }
+    }
+
+    fn cfg_env(&self) -> CfgEnv {
+        let mut cfg = CfgEnv::new_with_spec(self.resolved.spec);
+        cfg.chain_id = self.config.chain_id;
+        cfg.limit_contract_code_size = Some(self.config.max_code_size);
+        cfg.limit_contract_initcode_size = Some(self.config.max_code_size.saturating_mul(2));
+        cfg
+    }
+}
+
+impl VirtualMachine for EvmVm {
+    fn vm_type(&self) -> VmType {
+        VmType::Evm
+    }
+
+    fn vm_version(&self) -> VmVersion {
+        VmVersion {
+            vm: VmType::Evm,
+            engine: format!("revm {REVM_VERSION}"),
+            detail: <&str>::from(self.resolved.spec).into(),
+        }
+    }
+
+    fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
+        validate::check(code, self.config.max_code_size.saturating_mul(2), &self.resolved.disabled)
+    }
+
+    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
+        if !msg.entry.is_empty() {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::InvalidArgument,
+                format!("EVM contracts take calldata, not an entry point name ({:?})", msg.entry),
+            )));
+        }
+        let (kind, data) = match msg.target {
+            Target::Create(code) => {
+                if let Err(e) = self.validate_code(code) {
+                    return Ok(Outcome::failed(e));
+                }
+                (TxKind::Create, [code, &msg.input].concat())
+            }
+            Target::Call(address) => (TxKind::Call(to_evm(&address)), msg.input.clone()),
+        };
+        let gas_limit = msg.gas_limit.unwrap_or(self.config.default_gas_limit);
+        let nonce =
+            state.get(&vm::keys::nonce(&msg.sender))?.and_then(|v| vm::keys::decode_u64(&v)).unwrap_or(0);
+        let tx = TxEnv {
+            caller: to_evm(&msg.sender),
+            gas_limit,
+            gas_price: 0,
+            kind,
+            value: U256::from_be_bytes(msg.value.0),
+            data: Bytes::from(data),
+            nonce,
+            chain_id: Some(self.config.chain_id),
+            ..Default::default()
+        };
+
+        let db = JournalDb { journal: state };
+        let mut evm = Context::mainnet()
+            .with_db(db)
+            .with_block(self.block_env(block))
+            .with_cfg(self.cfg_env())
+            .build_mainnet();
+        disable_opcodes(&mut evm.instruction, &self.resolved.disabled);
+        let run = evm.transact(tx);
+        drop(evm);
+        let run = match run {
+            Ok(run) => run,
+            Err(EVMError::Database(db::DbError(e))) => return Err(e),
+            Err(EVMError::Transaction(e)) => {
+                return Ok(Outcome::failed(CallError::new(
+                    ErrorKind::InvalidArgument,
+                    format!("invalid transaction: {e}"),
+                )));
+            }
+            Err(e) => return Err(VmError::Engine(format!("revm: {e}"))),
+        };
+        let gas_used = run.result.tx_gas_used();
+        let (result, events, created) = match run.result {
+            ExecutionResult::Success { logs, output, .. } => {
+                let events = logs
+                    .into_iter()
+                    .map(|log| Event {
+                        contract: to_cove(log.address),
+                        topics: log.data.topics().iter().map(|t| t.to_vec()).collect(),
+                        data: log.data.data.to_vec(),
+                    })
+                    .collect();
+                match output {
+                    Output::Create(_, address) => (Ok(Vec::new()), events, address.map(to_cove)),
+                    Output::Call(bytes) => (Ok(bytes.to_vec()), events, None),
+                }
+            }
+            ExecutionResult::Revert { output, .. } => {
+                (Err(CallError::reverted(output.to_vec())), Vec::new(), None)
+            }
+            ExecutionResult::Halt { reason, .. } => (Err(halt(reason, gas_limit)), Vec::new(), None),
+        };
+        if result.is_ok() && !msg.read_only {
+            db::commit(state, run.state, msg.sender, block)?;
+        }
+        let code_id =
+            created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
+        Ok(Outcome { result, gas_used, events, address: created, code_id })
+    }
+}
+
+/// Replaces each disabled opcode's handler with the one for an unknown opcode, so
+/// reaching it halts the frame whatever code is running.
+fn disable_opcodes<W, H>(instructions: &mut EthInstructions<W, H>, disabled: &[bool; 256])
+where
+    W: revm::interpreter::InterpreterTypes,
+    H: revm::interpreter::Host,
+{
+    for (op, _) in disabled.iter().enumerate().filter(|(_, d)| **d) {
+        instructions.insert_instruction(op as u8, Instruction::unknown(), 0);
+    }
+}
+
+fn halt(reason: HaltReason, gas_limit: u64) -> CallError {
+    match reason {
+        HaltReason::OutOfGas(why) => {
+            let why = match why {
+                OutOfGasError::Basic => "",
+                OutOfGasError::MemoryLimit | OutOfGasError::Memory => " (memory expansion)",
+                OutOfGasError::Precompile => " (in a precompile)",
+                OutOfGasError::InvalidOperand => " (operand too large)",
+                OutOfGasError::ReentrancySentry => " (reentrancy sentry)",
+            };
+            CallError::new(ErrorKind::OutOfGas, format!("out of gas{why} (limit {gas_limit})"))
+        }
+        other => CallError::new(ErrorKind::Trap, format!("EVM halted: {other:?}")),
+    }
+}

@@ -1,0 +1,190 @@
+//! The WASM VM behind [`VirtualMachine`]: `cove-wasm` plus the module cache.
+
+use state::Journal;
+use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
+use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, accounts, keys};
+use wasm::{CallContext, Vm};
+
+use crate::error::RuntimeError;
+use crate::view::ContractView;
+
+pub(crate) type ModuleCache = cache::ModuleCache<ContractView>;
+
+/// cove's WebAssembly VM: compiled modules from the tiered cache, one fresh instance
+/// per call, each contract's storage under its own key prefix.
+pub struct WasmVm {
+    pub(crate) modules: ModuleCache,
+    default_gas_limit: Gas,
+}
+
+impl WasmVm {
+    pub(crate) fn new(modules: ModuleCache, default_gas_limit: Gas) -> WasmVm {
+        WasmVm { modules, default_gas_limit }
+    }
+
+    /// The underlying VM.
+    pub fn vm(&self) -> &Vm<ContractView> {
+        self.modules.vm()
+    }
+
+    /// Validates, compiles and caches `code`, then stores it (once per distinct code).
+    pub(crate) fn store_code(
+        &self,
+        state: &mut Journal,
+        code: &[u8],
+    ) -> Result<Result<CodeId, CallError>, RuntimeError> {
+        let id = CodeId::of(code);
+        if let Err(e) = self.modules.prepare(id, code)? {
+            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
+        }
+        let key = keys::code(&id);
+        if state.get(&key)?.is_none() {
+            state.set(&key, code);
+        }
+        Ok(Ok(id))
+    }
+
+    fn create(
+        &self,
+        state: &mut Journal,
+        block: &BlockInfo,
+        msg: Message<'_>,
+        code: &[u8],
+    ) -> Result<Outcome, RuntimeError> {
+        let code_id = match self.store_code(state, code)? {
+            Ok(id) => id,
+            Err(e) => return Ok(Outcome::failed(e)),
+        };
+        let nonce_key = keys::nonce(&msg.sender);
+        let nonce = state.get(&nonce_key)?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
+        state.set(&nonce_key, &(nonce + 1).to_be_bytes());
+        let address = Address::contract(&msg.sender, nonce);
+        let info = ContractInfo {
+            vm: VmType::Wasm,
+            code_id,
+            creator: msg.sender,
+            admin: Some(msg.sender),
+            created_height: block.height,
+        };
+        state.set(&keys::contract(&address), &info.encode());
+        let mut outcome = if msg.entry.is_empty() {
+            match transfer(state, &msg.sender, &address, msg.value)? {
+                Ok(()) => Outcome::done(None, None),
+                Err(e) => Outcome::failed(e),
+            }
+        } else {
+            self.call(state, block, Message { target: Target::Call(address), ..msg }, address, &info)?
+        };
+        if outcome.is_ok() {
+            outcome.address = Some(address);
+            outcome.code_id = Some(code_id);
+        }
+        Ok(outcome)
+    }
+
+    fn call(
+        &self,
+        state: &mut Journal,
+        block: &BlockInfo,
+        msg: Message<'_>,
+        address: Address,
+        info: &ContractInfo,
+    ) -> Result<Outcome, RuntimeError> {
+        if let Err(e) = transfer(state, &msg.sender, &address, msg.value)? {
+            return Ok(Outcome::failed(e));
+        }
+        let module = self.modules.for_call(&info.code_id, &|| stored_code(state, &info.code_id))?;
+        let ctx =
+            CallContext { caller: msg.sender, contract: address, block: *block, read_only: msg.read_only };
+        let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
+        let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
+        let view = ContractView::new(taken, keys::storage_prefix(&address));
+        let (view, outcome) = self.vm().call(&module, &ctx, msg.entry, msg.input, gas_limit, view);
+        *state = view.journal;
+        let o = outcome.map_err(|e| match e {
+            wasm::VmError::Storage(s) => RuntimeError::Storage(s),
+            e => RuntimeError::Vm(VmError::Engine(e.to_string())),
+        })?;
+        Ok(Outcome { result: o.result, gas_used: o.gas_used, events: o.events, address: None, code_id: None })
+    }
+}
+
+impl VirtualMachine for WasmVm {
+    fn vm_type(&self) -> VmType {
+        VmType::Wasm
+    }
+
+    fn vm_version(&self) -> VmVersion {
+        VmVersion {
+            vm: VmType::Wasm,
+            engine: format!("wasmtime {}", wasm::WASMTIME_VERSION),
+            detail: format!("instrumentation v{}", wasm::INSTRUMENT_VERSION),
+        }
+    }
+
+    fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
+        match self.modules.prepare(CodeId::of(code), code) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CallError::new(ErrorKind::Validation, e.to_string())),
+            Err(e) => Err(CallError::new(ErrorKind::Validation, format!("could not compile: {e}"))),
+        }
+    }
+
+    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
+        let result = match msg.target {
+            Target::Create(code) => self.create(state, block, msg, code),
+            Target::Call(address) => match vm::load_contract(state, &address)? {
+                Some(info) if info.vm == VmType::Wasm => self.call(state, block, msg, address, &info),
+                _ => Ok(Outcome::failed(CallError::new(
+                    ErrorKind::NotFound,
+                    format!("no WASM contract at {address}"),
+                ))),
+            },
+        };
+        result.map_err(into_vm_error)
+    }
+}
+
+fn into_vm_error(e: RuntimeError) -> VmError {
+    match e {
+        RuntimeError::Storage(s) => VmError::Storage(s),
+        RuntimeError::Vm(e) => e,
+        RuntimeError::Corrupt(m) => VmError::Corrupt(m),
+        e => VmError::Engine(e.to_string()),
+    }
+}
+
+/// Moves `value` from `from` to `to`; a failure if `from` has too little.
+pub(crate) fn transfer(
+    state: &mut Journal,
+    from: &Address,
+    to: &Address,
+    value: vm::Balance,
+) -> Result<Result<(), CallError>, RuntimeError> {
+    if value.is_zero() {
+        return Ok(Ok(()));
+    }
+    let have = accounts::balance(state, from)?;
+    let Some(left) = have.checked_sub(value) else {
+        return Ok(Err(CallError::new(
+            ErrorKind::InvalidArgument,
+            format!("insufficient balance: {from} has {have}, the message sends {value}"),
+        )));
+    };
+    accounts::set_balance(state, from, left)?;
+    let Some(credited) = accounts::balance(state, to)?.checked_add(value) else {
+        return Ok(Err(CallError::new(
+            ErrorKind::InvalidArgument,
+            format!("the balance of {to} would overflow"),
+        )));
+    };
+    accounts::set_balance(state, to, credited)?;
+    Ok(Ok(()))
+}
+
+/// The wasm of `id` as stored (the cache checks it against `id`).
+pub(crate) fn stored_code(journal: &Journal, id: &CodeId) -> Result<Vec<u8>, RuntimeError> {
+    journal
+        .get(&keys::code(id))?
+        .ok_or_else(|| RuntimeError::Corrupt(format!("code {id} is referenced but not stored")))
+}

@@ -1,0 +1,71 @@
+//! The key layout of the state store, shared by the runtime and every VM (documented
+//! in `docs/state.md`).
+//!
+//! Every key starts with a one-byte namespace. Addresses and hashes are fixed length,
+//! so no key of one account can be a prefix of, or equal to, a key of another.
+
+use types::{Address, CodeId};
+
+/// `0x00 ++ address ++ key`: a contract's own storage.
+pub const STORAGE: u8 = 0x00;
+/// `0x01 ++ code_id`: original wasm bytes.
+pub const CODE: u8 = 0x01;
+/// `0x02 ++ address`: a contract's [`crate::ContractInfo`].
+pub const CONTRACT: u8 = 0x02;
+/// `0x03 ++ address`: an account's nonce (u64, big-endian).
+pub const NONCE: u8 = 0x03;
+/// `0x04 ++ name`: chain metadata (`height`, `timestamp`; u64 big-endian).
+pub const META: u8 = 0x04;
+/// `0x05 ++ address`: an account's balance of the native token (32 bytes, big-endian;
+/// absent means zero).
+pub const BALANCE: u8 = 0x05;
+/// `0x06 ++ keccak256(code)`: EVM runtime bytecode.
+pub const EVM_CODE: u8 = 0x06;
+
+/// The prefix of every storage key of a contract.
+pub fn storage_prefix(address: &Address) -> [u8; 21] {
+    let mut p = [0u8; 21];
+    p[0] = STORAGE;
+    p[1..].copy_from_slice(&address.0);
+    p
+}
+
+/// The key of stored wasm by its code id.
+pub fn code(id: &CodeId) -> Vec<u8> {
+    [&[CODE][..], &id.0].concat()
+}
+
+/// The key of a contract's record ([`crate::ContractInfo`]).
+pub fn contract(address: &Address) -> Vec<u8> {
+    [&[CONTRACT][..], &address.0].concat()
+}
+
+/// The key of an account's nonce.
+pub fn nonce(address: &Address) -> Vec<u8> {
+    [&[NONCE][..], &address.0].concat()
+}
+
+/// The key of an account's native balance.
+pub fn balance(address: &Address) -> Vec<u8> {
+    [&[BALANCE][..], &address.0].concat()
+}
+
+/// The key of EVM bytecode by its keccak-256 hash.
+pub fn evm_code(hash: &[u8; 32]) -> Vec<u8> {
+    [&[EVM_CODE][..], hash].concat()
+}
+
+/// The key of one storage slot of a contract.
+pub fn storage(address: &Address, key: &[u8]) -> Vec<u8> {
+    [&storage_prefix(address)[..], key].concat()
+}
+
+/// The last committed block's height.
+pub const HEIGHT: &[u8] = &[META, b'h'];
+/// The last committed block's time.
+pub const TIMESTAMP: &[u8] = &[META, b't'];
+
+/// Decodes a big-endian u64 value.
+pub fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}

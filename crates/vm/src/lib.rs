@@ -1,0 +1,155 @@
+//! The seam between cove's runtime and its virtual machines.
+//!
+//! This crate owns what every VM and the runtime must agree on, and nothing that is
+//! specific to one VM:
+//!
+//! * the [`VirtualMachine`] trait (after seed 002): `execute`, `validate_code`,
+//!   `vm_type`, `vm_version`. A VM takes a [`Message`] (create a contract or call one)
+//!   and the block's [`Journal`], and returns an [`Outcome`]; gas estimation is the
+//!   runtime's, the same binary search for every VM;
+//! * the contract record ([`ContractInfo`], which names the VM that runs a contract) and
+//!   the state [`keys`] every VM reads and writes: one account space, one store, one
+//!   journal, so one rollback undoes what any VM did;
+//! * native balances ([`accounts`]), which every VM sees.
+//!
+//! Invariants a VM must keep:
+//! * it writes to the journal only on success; on any failure the runtime reverts the
+//!   journal to the checkpoint taken before the message, so a VM may also leave partial
+//!   writes behind a failure, never commit them;
+//! * everything it reads comes from the journal and the message: same message, same
+//!   state ⇒ bit-identical outcome;
+//! * `Err(VmError)` means the node failed (storage, engine), never the contract.
+
+pub mod accounts;
+mod contract;
+pub mod keys;
+
+use state::Journal;
+use types::{Address, BlockInfo, CallError, CodeId, Event, Gas, StorageError, VmType};
+
+pub use accounts::Balance;
+pub use contract::ContractInfo;
+
+/// A VM: one shared instance per [`VmType`], used from many threads.
+pub trait VirtualMachine: Send + Sync {
+    /// Which VM this is.
+    fn vm_type(&self) -> VmType;
+
+    /// Its implementation and version, for `cove inspect` and receipts' provenance.
+    fn vm_version(&self) -> VmVersion;
+
+    /// Checks code before anything runs: the deploy-time rules of this VM. A failure
+    /// has kind [`types::ErrorKind::Validation`].
+    fn validate_code(&self, code: &[u8]) -> Result<(), CallError>;
+
+    /// Runs one message against `state` in `block`.
+    ///
+    /// Contract failures are `Ok` outcomes with an error kind; the caller reverts
+    /// `state` to its checkpoint after any failed outcome.
+    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError>;
+}
+
+/// A VM's name and version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VmVersion {
+    /// The VM type.
+    pub vm: VmType,
+    /// The engine and its version, e.g. `wasmtime 48.0.8` or `revm 43.0.3`.
+    pub engine: String,
+    /// Behaviour-defining settings, e.g. the EVM spec (`Osaka`).
+    pub detail: String,
+}
+
+/// What a message does.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Creates a contract from this code (WASM: the module; EVM: init code).
+    Create(&'a [u8]),
+    /// Calls the contract at this address.
+    Call(Address),
+}
+
+/// One message to a VM.
+#[derive(Debug, Clone)]
+pub struct Message<'a> {
+    /// Who sends it.
+    pub sender: Address,
+    /// Create or call.
+    pub target: Target<'a>,
+    /// WASM: the entry point (on create, the init entry point, or empty for none).
+    /// EVM: must be empty; the input is the calldata.
+    pub entry: &'a str,
+    /// Input bytes (EVM calldata, or the constructor arguments appended to init code).
+    pub input: Vec<u8>,
+    /// Native tokens moved from the sender to the contract with the message.
+    pub value: Balance,
+    /// The gas limit; `None` for the VM's configured default.
+    pub gas_limit: Option<Gas>,
+    /// A query: nothing may be written.
+    pub read_only: bool,
+}
+
+/// What a message did. A failed message changed nothing (once the caller reverted)
+/// and emitted nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Return bytes, or how it failed.
+    pub result: Result<Vec<u8>, CallError>,
+    /// Gas consumed (the limit, if it ran out).
+    pub gas_used: Gas,
+    /// Events, in order; empty on failure.
+    pub events: Vec<Event>,
+    /// The created contract's address (create only, on success).
+    pub address: Option<Address>,
+    /// The code id stored or used (create only, on success).
+    pub code_id: Option<CodeId>,
+}
+
+impl Outcome {
+    /// A failure that ran nothing and cost nothing.
+    pub fn failed(e: CallError) -> Outcome {
+        Outcome { result: Err(e), gas_used: 0, events: Vec::new(), address: None, code_id: None }
+    }
+
+    /// Success with no output, no gas and no events (e.g. a code upgrade).
+    pub fn done(address: Option<Address>, code_id: Option<CodeId>) -> Outcome {
+        Outcome { result: Ok(Vec::new()), gas_used: 0, events: Vec::new(), address, code_id }
+    }
+
+    /// Whether the message succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    /// Whether the outcome is a node fault rather than a consensus result: the
+    /// wall-clock backstop fired ([`types::ErrorKind::Timeout`]). A chain must not commit
+    /// such a receipt as the transaction's result (retry it, or halt).
+    pub fn is_node_fault(&self) -> bool {
+        matches!(&self.result, Err(e) if e.kind == types::ErrorKind::Timeout)
+    }
+}
+
+/// A failure of the node rather than of the contract.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VmError {
+    /// The state store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The engine failed outside the contract's control.
+    #[error("engine: {0}")]
+    Engine(String),
+    /// Something the store holds does not decode.
+    #[error("corrupt state: {0}")]
+    Corrupt(String),
+}
+
+/// A contract's record, if `address` holds a contract.
+pub fn load_contract(journal: &Journal, address: &Address) -> Result<Option<ContractInfo>, VmError> {
+    match journal.get(&keys::contract(address))? {
+        None => Ok(None),
+        Some(bytes) => ContractInfo::decode(&bytes)
+            .map(Some)
+            .ok_or_else(|| VmError::Corrupt(format!("contract record of {address}"))),
+    }
+}
