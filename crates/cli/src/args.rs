@@ -64,10 +64,29 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// EVM tools.
+    Evm {
+        #[command(subcommand)]
+        command: EvmCommand,
+    },
     /// Deploy and exercise the example contracts on a fresh in-memory state.
     Demo,
     /// Measure throughput and latency; `--json` prints one object of figures.
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EvmCommand {
+    /// Run Ethereum GeneralStateTests JSON files (every fork, every `post` entry) through
+    /// cove's EVM and state layer, checking state roots and logs (docs/evm.md).
+    Statetest {
+        /// Fixture files or directories (searched recursively for `.json`).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

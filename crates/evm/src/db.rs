@@ -47,29 +47,25 @@ pub(crate) struct JournalDb<'a> {
     pub(crate) journal: &'a Journal,
 }
 
-impl JournalDb<'_> {
-    fn nonce(&self, address: &Address) -> Result<u64, DbError> {
-        Ok(self.journal.get(&keys::nonce(address))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
-    }
-}
-
 impl Database for JournalDb<'_> {
     type Error = DbError;
 
     fn basic(&mut self, address: EvmAddress) -> Result<Option<AccountInfo>, DbError> {
         let address = to_cove(address);
         let balance = accounts::balance(self.journal, &address)?;
-        let nonce = self.nonce(&address)?;
+        // A nonce entry (even of zero) marks an account that exists though empty, which
+        // matters before EIP-161 and for the state root.
+        let nonce = self.journal.get(&keys::nonce(&address))?;
         let code_hash = match vm::load_contract(self.journal, &address).map_err(DbError)? {
             Some(info) if info.vm == VmType::Evm => B256::from(info.code_id.0),
             _ => KECCAK_EMPTY,
         };
-        if balance.is_zero() && nonce == 0 && code_hash == KECCAK_EMPTY {
+        if balance.is_zero() && nonce.is_none() && code_hash == KECCAK_EMPTY {
             return Ok(None);
         }
         Ok(Some(AccountInfo {
             balance: U256::from_be_bytes(balance.0),
-            nonce,
+            nonce: nonce.and_then(|v| keys::decode_u64(&v)).unwrap_or(0),
             code_hash,
             code: None,
             ..Default::default()
@@ -81,7 +77,12 @@ impl Database for JournalDb<'_> {
             return Ok(Bytecode::default());
         }
         match self.journal.get(&keys::evm_code(&code_hash.0))? {
-            Some(code) => Ok(Bytecode::new_raw(code.into())),
+            // Stored code may be anything a pre-state held: a malformed EIP-7702 prefix
+            // runs as legacy code rather than panicking.
+            Some(code) => {
+                let code: revm::primitives::Bytes = code.into();
+                Ok(Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code)))
+            }
             None => {
                 Err(DbError(VmError::Corrupt(format!("EVM code {code_hash} is referenced but not stored"))))
             }
@@ -108,12 +109,14 @@ impl Database for JournalDb<'_> {
     }
 }
 
-/// Writes the accounts a successful message changed into the journal, the way revm's
-/// own databases commit: untouched accounts are skipped; self-destructed and (EIP-161)
-/// empty touched accounts are removed; a created account's old storage is cleared.
+/// Writes the accounts a message changed into the journal, the way revm's own state
+/// applies them (`CacheState::apply_account_state`): untouched accounts are skipped;
+/// self-destructed ones removed; a created account starts from empty storage; a
+/// touched empty account is removed (EIP-161; before Spurious Dragon revm's journal
+/// does not report such touches).
 ///
-/// An account that is a WASM contract keeps its record and storage whatever the EVM
-/// did to its balance: the EVM sees it as an account without code.
+/// A WASM contract keeps its record and storage whatever the EVM did: the EVM sees it
+/// as an account without code.
 pub(crate) fn commit(
     journal: &mut Journal,
     changes: EvmState,
@@ -126,27 +129,35 @@ pub(crate) fn commit(
         }
         let address = to_cove(address);
         let record = vm::load_contract(journal, &address)?;
-        let evm_record = record.as_ref().is_some_and(|r| r.vm == VmType::Evm);
-        if account.is_selfdestructed() || account.is_empty() {
-            remove_account(journal, &address, evm_record)?;
+        let evm_record = record.as_ref().filter(|r| r.vm == VmType::Evm);
+        if account.is_selfdestructed() || (!account.is_created() && account.is_empty()) {
+            remove_account(journal, &address, evm_record.is_some())?;
             continue;
         }
-        if account.is_created() && evm_record {
+        if account.is_created() && record.as_ref().is_none_or(|r| r.vm == VmType::Evm) {
             clear_storage(journal, &address)?;
         }
         accounts::set_balance(journal, &address, Balance(account.info.balance.to_be_bytes()))?;
         journal.set(&keys::nonce(&address), &account.info.nonce.to_be_bytes());
-        if account.info.code_hash != KECCAK_EMPTY && !evm_record {
-            let code = account.info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
-            journal.set(&keys::evm_code(&account.info.code_hash.0), &code);
-            let info = ContractInfo {
-                vm: VmType::Evm,
-                code_id: CodeId(account.info.code_hash.0),
-                creator,
-                admin: None,
-                created_height: block.height,
-            };
-            journal.set(&keys::contract(&address), &info.encode());
+        let code_hash = account.info.code_hash;
+        let wasm = record.as_ref().is_some_and(|r| r.vm != VmType::Evm);
+        match evm_record {
+            _ if wasm => {}
+            Some(_) if code_hash == KECCAK_EMPTY => journal.delete(&keys::contract(&address)).map(drop)?,
+            Some(r) if r.code_id.0 == code_hash.0 => {}
+            _ if code_hash == KECCAK_EMPTY => {}
+            _ => {
+                let code = account.info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
+                journal.set(&keys::evm_code(&code_hash.0), &code);
+                let info = ContractInfo {
+                    vm: VmType::Evm,
+                    code_id: CodeId(code_hash.0),
+                    creator,
+                    admin: None,
+                    created_height: block.height,
+                };
+                journal.set(&keys::contract(&address), &info.encode());
+            }
         }
         for (slot, value) in account.changed_storage_slots() {
             let key = keys::storage(&address, &slot.to_be_bytes::<32>());

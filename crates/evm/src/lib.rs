@@ -18,9 +18,10 @@
 
 mod config;
 mod db;
+pub mod statetest;
 mod validate;
 
-use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output};
+use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output, ResultAndState};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::EVMError;
 use revm::handler::instructions::EthInstructions;
@@ -128,16 +129,7 @@ impl VirtualMachine for EvmVm {
             ..Default::default()
         };
 
-        let db = JournalDb { journal: state };
-        let mut evm = Context::mainnet()
-            .with_db(db)
-            .with_block(self.block_env(block))
-            .with_cfg(self.cfg_env())
-            .build_mainnet();
-        disable_opcodes(&mut evm.instruction, &self.resolved.disabled);
-        let run = evm.transact(tx);
-        drop(evm);
-        let run = match run {
+        let run = match transact(state, self.cfg_env(), self.block_env(block), tx, &self.resolved.disabled) {
             Ok(run) => run,
             Err(EVMError::Database(db::DbError(e))) => return Err(e),
             Err(EVMError::Transaction(e)) => {
@@ -176,6 +168,23 @@ impl VirtualMachine for EvmVm {
             created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
         Ok(Outcome { result, gas_used, events, address: created, code_id })
     }
+}
+
+/// Runs one transaction with revm over `state` (read only: the caller commits).
+fn transact(
+    state: &Journal,
+    cfg: CfgEnv,
+    block: BlockEnv,
+    tx: TxEnv,
+    disabled: &[bool; 256],
+) -> Result<ResultAndState, EVMError<db::DbError>> {
+    let mut evm = Context::mainnet()
+        .with_db(JournalDb { journal: state })
+        .with_block(block)
+        .with_cfg(cfg)
+        .build_mainnet();
+    disable_opcodes(&mut evm.instruction, disabled);
+    evm.transact(tx)
 }
 
 /// Replaces each disabled opcode's handler with the one for an unknown opcode, so

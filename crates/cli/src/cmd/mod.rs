@@ -7,6 +7,7 @@ mod call;
 mod code;
 mod demo;
 mod deploy;
+mod evm;
 mod query;
 mod state;
 mod upgrade;
@@ -18,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use runtime::{Config, Runtime};
 
-use crate::args::{CacheCommand, Cli, CodeCommand, Command};
+use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand};
 
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
@@ -36,6 +37,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
             CacheCommand::Unpin { target } => cache::pin(cli, *target, false),
             CacheCommand::Clear => cache::clear(cli),
         },
+        Command::Evm { command: EvmCommand::Statetest { paths, threads } } => {
+            evm::statetest(cli, paths, *threads)
+        }
         Command::Demo => demo::run(cli),
         Command::Bench(a) => bench::run(cli, a),
     }
