@@ -31,6 +31,8 @@ pub(crate) enum Command {
     Call(CallArgs),
     /// Run a contract method (or EVM calldata) read-only against the last block; never writes.
     Query(CallArgs),
+    /// The smallest gas limit with which a call succeeds (nothing is written).
+    EstimateGas(CallArgs),
     /// Dev faucet: credit native tokens to an account (one block).
     Fund {
         /// The account.

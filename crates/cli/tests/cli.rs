@@ -344,6 +344,21 @@ fn evm_erc20_through_the_cli() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["return_hex"], format!("{:0>64}", "64"));
 
+    // Exact estimation: the transfer succeeds with the estimate and fails with one less.
+    let send_1 = calldata("a9059cbb", &["aa".into(), "1".into()]);
+    let (code, v) = cove(dir.path(), &["estimate-gas", &token, "--calldata", &send_1, "--sender", bob]);
+    assert_eq!(code, 0, "{v}");
+    let gas = v["gas"].as_u64().expect("gas");
+    let less = (gas - 1).to_string();
+    let (code, v) =
+        cove(dir.path(), &["call", &token, "--calldata", &send_1, "--sender", bob, "--gas-limit", &less]);
+    assert_eq!((code, &v["error"]["kind"]), (1, &Value::from("out_of_gas")), "{v}");
+    let (code, v) = cove(
+        dir.path(),
+        &["call", &token, "--calldata", &send_1, "--sender", bob, "--gas-limit", &gas.to_string()],
+    );
+    assert_eq!(code, 0, "{v}");
+
     // Native tokens: the faucet, then a value transfer to an account without code.
     let (code, v) = cove(dir.path(), &["fund", bob, "1000"]);
     assert_eq!((code, &v["balance"]), (0, &Value::from("1000")), "{v}");
@@ -354,5 +369,5 @@ fn evm_erc20_through_the_cli() {
     assert_eq!(code, 0, "{v}");
     let (_, v) = cove(dir.path(), &["balance", bob]);
     assert_eq!(v["balance"], "750");
-    assert_eq!(v["nonce"], 1, "only the successful EVM transaction bumped BOB's nonce");
+    assert_eq!(v["nonce"], 2, "only the successful EVM transactions bumped BOB's nonce");
 }

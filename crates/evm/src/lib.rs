@@ -29,7 +29,7 @@ use revm::interpreter::Instruction;
 use revm::primitives::{Bytes, TxKind, U256};
 use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
 use state::Journal;
-use types::{BlockInfo, CallError, ErrorKind, Event, VmType};
+use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
 use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
@@ -92,6 +92,10 @@ impl VirtualMachine for EvmVm {
             engine: format!("revm {REVM_VERSION}"),
             detail: <&str>::from(self.resolved.spec).into(),
         }
+    }
+
+    fn default_gas_limit(&self) -> Gas {
+        self.config.default_gas_limit
     }
 
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {

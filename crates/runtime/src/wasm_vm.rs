@@ -122,6 +122,10 @@ impl VirtualMachine for WasmVm {
         }
     }
 
+    fn default_gas_limit(&self) -> Gas {
+        self.default_gas_limit
+    }
+
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
         match self.modules.prepare(CodeId::of(code), code) {
             Ok(Ok(())) => Ok(()),

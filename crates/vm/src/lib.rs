@@ -38,6 +38,9 @@ pub trait VirtualMachine: Send + Sync {
     /// Its implementation and version, for `cove inspect` and receipts' provenance.
     fn vm_version(&self) -> VmVersion;
 
+    /// The gas limit of a message that names none (also the cap of gas estimation).
+    fn default_gas_limit(&self) -> Gas;
+
     /// Checks code before anything runs: the deploy-time rules of this VM. A failure
     /// has kind [`types::ErrorKind::Validation`].
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError>;

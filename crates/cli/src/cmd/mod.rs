@@ -27,6 +27,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Call(a) => call::run(cli, a),
         Command::Query(a) => query::run(cli, a),
         Command::Upgrade(a) => upgrade::run(cli, a),
+        Command::EstimateGas(a) => query::estimate_gas(cli, a),
         Command::Fund { address, amount } => account::fund(cli, address, *amount),
         Command::Balance { address } => account::balance(cli, address),
         Command::State { address } => state::run(cli, address),

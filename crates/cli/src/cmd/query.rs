@@ -1,4 +1,5 @@
-//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX]`: read-only, never writes.
+//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX]`: read-only, never writes;
+//! `cove estimate-gas` (same arguments, plus `--value`): the exact gas a call needs.
 
 use std::process::ExitCode;
 
@@ -18,4 +19,29 @@ pub(crate) fn run(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
     let receipt = rt.query(sender, a.address, method, input, a.tx.gas_limit)?;
     let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
     Ok(output::receipt(&receipt, cli.json, json!({"return_hex": ret})))
+}
+
+pub(crate) fn estimate_gas(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
+    let rt = super::open(cli)?;
+    let (method, input) = a.message();
+    let req = runtime::EstimateRequest {
+        sender: a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER),
+        address: a.address,
+        method,
+        input,
+        value: a.value.unwrap_or_default(),
+        cap: a.tx.gas_limit,
+    };
+    match rt.estimate_gas(req)? {
+        Ok(gas) => {
+            let value = json!({"gas": gas});
+            if cli.json {
+                println!("{value}");
+            } else {
+                output::print_human(&value);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(failed) => Ok(output::receipt(&failed, cli.json, json!({}))),
+    }
 }

@@ -10,30 +10,30 @@ use types::{Address, ErrorKind, VmType};
 use crate::support::{ALICE, BOB, T0};
 
 /// `examples/evm/Token.bin`: the ERC-20's init code.
-fn token_init_code() -> Vec<u8> {
+pub(crate) fn token_init_code() -> Vec<u8> {
     hex::decode(include_str!("../../../../examples/evm/Token.bin").trim()).expect("Token.bin is hex")
 }
 
-const SUPPLY: u64 = 1_000_000;
-const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb]; // transfer(address,uint256)
+pub(crate) const SUPPLY: u64 = 1_000_000;
+pub(crate) const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb]; // transfer(address,uint256)
 const BALANCE_OF: [u8; 4] = [0x70, 0xa0, 0x82, 0x31]; // balanceOf(address)
 const ERROR_STRING: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0]; // Error(string)
 /// keccak256("Transfer(address,address,uint256)")
 const TRANSFER_TOPIC: &str = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 
-fn word_u64(v: u64) -> Vec<u8> {
+pub(crate) fn word_u64(v: u64) -> Vec<u8> {
     let mut w = vec![0u8; 32];
     w[24..].copy_from_slice(&v.to_be_bytes());
     w
 }
 
-fn word_addr(a: &Address) -> Vec<u8> {
+pub(crate) fn word_addr(a: &Address) -> Vec<u8> {
     let mut w = vec![0u8; 32];
     w[12..].copy_from_slice(&a.0);
     w
 }
 
-fn calldata(selector: [u8; 4], words: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn calldata(selector: [u8; 4], words: &[Vec<u8>]) -> Vec<u8> {
     let mut out = selector.to_vec();
     for w in words {
         out.extend_from_slice(w);
@@ -41,7 +41,7 @@ fn calldata(selector: [u8; 4], words: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn deploy_token(rt: &Runtime) -> Address {
+pub(crate) fn deploy_token(rt: &Runtime) -> Address {
     let mut block = rt.begin_block(T0).unwrap();
     let r = block
         .create(VmType::Evm, ALICE, &token_init_code(), "", word_u64(SUPPLY), Balance::ZERO, None)
