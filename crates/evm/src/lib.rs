@@ -18,12 +18,16 @@
 
 mod config;
 mod db;
+mod precompiles;
 pub mod statetest;
 mod validate;
 
 use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output, ResultAndState};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::EVMError;
+use std::sync::Arc;
+
+use revm::handler::EthPrecompiles;
 use revm::handler::instructions::EthInstructions;
 use revm::interpreter::Instruction;
 use revm::primitives::{Bytes, TxKind, U256};
@@ -34,6 +38,7 @@ use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
 pub use db::block_hash;
+pub use precompiles::{PrecompileInfo, PrecompileRegistry};
 
 use crate::config::Resolved;
 use crate::db::{JournalDb, to_cove, to_evm};
@@ -46,13 +51,21 @@ pub const REVM_VERSION: &str = "43.0.3";
 pub struct EvmVm {
     config: EvmConfig,
     resolved: Resolved,
+    precompiles: Arc<PrecompileRegistry>,
 }
 
 impl EvmVm {
     /// Checks the configuration and builds the VM.
     pub fn new(config: EvmConfig) -> Result<EvmVm, ConfigError> {
         let resolved = config.resolve()?;
-        Ok(EvmVm { config, resolved })
+        let precompiles = Arc::new(PrecompileRegistry::new(resolved.spec));
+        Ok(EvmVm { config, resolved, precompiles })
+    }
+
+    /// The precompiles of the configured fork, which this EVM executes and which the
+    /// runtime hands to the WASM VM.
+    pub fn precompiles(&self) -> &Arc<PrecompileRegistry> {
+        &self.precompiles
     }
 
     /// The configuration.
@@ -133,7 +146,15 @@ impl VirtualMachine for EvmVm {
             ..Default::default()
         };
 
-        let run = match transact(state, self.cfg_env(), self.block_env(block), tx, &self.resolved.disabled) {
+        let precompiles = Some(self.precompiles.set());
+        let run = match transact(
+            state,
+            self.cfg_env(),
+            self.block_env(block),
+            tx,
+            &self.resolved.disabled,
+            precompiles,
+        ) {
             Ok(run) => run,
             Err(EVMError::Database(db::DbError(e))) => return Err(e),
             Err(EVMError::Transaction(e)) => {
@@ -181,13 +202,19 @@ fn transact(
     block: BlockEnv,
     tx: TxEnv,
     disabled: &[bool; 256],
+    precompiles: Option<&'static revm::precompile::Precompiles>,
 ) -> Result<ResultAndState, EVMError<db::DbError>> {
+    let spec = cfg.spec;
     let mut evm = Context::mainnet()
         .with_db(JournalDb { journal: state })
         .with_block(block)
         .with_cfg(cfg)
         .build_mainnet();
     disable_opcodes(&mut evm.instruction, disabled);
+    if let Some(set) = precompiles {
+        // The registry's set for the configured spec: the same one WASM contracts use.
+        evm.precompiles = EthPrecompiles { precompiles: set, spec };
+    }
     evm.transact(tx)
 }
 

@@ -97,8 +97,11 @@ impl Runtime {
         cache_dir: Option<&Path>,
     ) -> Result<Runtime, RuntimeError> {
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        let modules = ModuleCache::new(Arc::new(Vm::new(engine)), &config.cache, cache_dir)?;
-        let vms = VmFactory::new(WasmVm::new(modules, config.default_gas_limit), config.evm.clone())?;
+        let evm = evm::EvmVm::new(config.evm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        // WASM contracts reach the EVM's precompiles (one registry, the same answers).
+        let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
+        let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
+        let vms = VmFactory::new(WasmVm::new(modules, config.default_gas_limit), evm);
         Ok(Runtime { config, backend, vms })
     }
 

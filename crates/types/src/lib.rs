@@ -1,8 +1,10 @@
 //! cove's shared vocabulary.
 //!
 //! This crate owns the small value types every layer speaks: [`Address`], [`CodeId`],
-//! [`Event`], [`BlockInfo`], [`VmType`], the consensus-visible [`ErrorKind`]s and [`CallError`], and the
-//! [`ContractStorage`] seam through which a VM reads and writes one contract's keys.
+//! [`Event`], [`BlockInfo`], [`VmType`], the consensus-visible [`ErrorKind`]s and
+//! [`CallError`]; and two seams: [`ContractStorage`], through which a VM reads and
+//! writes one contract's keys, and [`Precompiles`], through which it reaches
+//! precompiled contracts.
 //!
 //! It must stay free of engines and databases: no wasmtime, no redb. Everything here is
 //! plain data that crosses a layer boundary.
@@ -10,12 +12,14 @@
 mod address;
 mod error;
 mod event;
+mod precompile;
 mod storage;
 mod vm;
 
 pub use address::{Address, AddressParseError, CodeId};
 pub use error::{CallError, ErrorKind};
 pub use event::{BlockInfo, Event};
+pub use precompile::{PrecompileCall, Precompiles};
 pub use storage::{ContractStorage, StorageError};
 pub use vm::{UnknownVmType, VmType};
 

@@ -40,6 +40,7 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
     f("input_read", &[I32], &[]),
     f("return_data", &[I32, I32], &[]),
     f("abort", &[I32, I32], &[]),
+    f("precompile", &[I32, I32, I32], &[I64]),
 ];
 
 /// Looks up a host function by import name.

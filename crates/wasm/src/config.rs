@@ -143,8 +143,10 @@ pub struct HostCosts {
     /// Per byte of topic and data logged. By default 8.
     pub event_per_byte: u64,
     /// Per byte copied between the host and linear memory by `input_read`,
-    /// `return_data`, `abort` and the `get_*` address calls. By default 1.
+    /// `return_data`, `abort`, `precompile` and the `get_*` address calls. By default 1.
     pub copy_per_byte: u64,
+    /// `precompile` base, on top of the precompile's own gas. By default 100.
+    pub precompile: u64,
 }
 
 impl Default for HostCosts {
@@ -162,6 +164,7 @@ impl Default for HostCosts {
             event: 375,
             event_per_byte: 8,
             copy_per_byte: 1,
+            precompile: 100,
         }
     }
 }
@@ -198,6 +201,8 @@ pub struct HostLimits {
     pub max_abort_msg_len: u32,
     /// Longest call input. By default 128 KiB (`MAX_INPUT_LEN`).
     pub max_input_len: u32,
+    /// Longest input to `precompile`. By default 128 KiB (`MAX_PRECOMPILE_INPUT_LEN`).
+    pub max_precompile_input_len: u32,
 }
 
 /// Default of [`HostLimits::max_key_len`].
@@ -218,6 +223,8 @@ pub const MAX_RETURN_LEN: u32 = 128 * 1024;
 pub const MAX_ABORT_MSG_LEN: u32 = 1024;
 /// Default of [`HostLimits::max_input_len`].
 pub const MAX_INPUT_LEN: u32 = 128 * 1024;
+/// Default of [`HostLimits::max_precompile_input_len`].
+pub const MAX_PRECOMPILE_INPUT_LEN: u32 = 128 * 1024;
 
 impl Default for HostLimits {
     fn default() -> Self {
@@ -231,6 +238,7 @@ impl Default for HostLimits {
             max_return_len: MAX_RETURN_LEN,
             max_abort_msg_len: MAX_ABORT_MSG_LEN,
             max_input_len: MAX_INPUT_LEN,
+            max_precompile_input_len: MAX_PRECOMPILE_INPUT_LEN,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::abi;
 use crate::config::{GasSchedule, HostLimits};
 use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
 use crate::host::{self, BackendFault, HostTrap};
+use types::Precompiles;
 
 /// Per-call host state: everything host functions may touch.
 pub struct HostState<S> {
@@ -23,6 +24,7 @@ pub struct HostState<S> {
     pub(crate) return_data: Option<Vec<u8>>,
     pub(crate) events: Vec<Event>,
     pub(crate) schedule: Arc<GasSchedule>,
+    pub(crate) precompiles: Option<Arc<dyn Precompiles>>,
     pub(crate) limits: HostLimits,
     pub(crate) gas: Option<Global>,
     pub(crate) memory: Option<Memory>,
@@ -92,6 +94,7 @@ pub struct Vm<S: 'static> {
     optimized: Linker<HostState<S>>,
     baseline: Option<Linker<HostState<S>>>,
     schedule: Arc<GasSchedule>,
+    precompiles: Option<Arc<dyn Precompiles>>,
 }
 
 impl<S: ContractStorage + Send + 'static> Vm<S> {
@@ -105,7 +108,14 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"));
         let baseline = engine.wasmtime(Tier::Baseline).map(linker);
         let schedule = Arc::new(engine.config().gas.clone());
-        Vm { engine, optimized, baseline, schedule }
+        Vm { engine, optimized, baseline, schedule, precompiles: None }
+    }
+
+    /// The same VM, with `precompiles` reachable through the `precompile` host
+    /// function (without them, every `precompile` call fails and returns 0).
+    pub fn with_precompiles(mut self, precompiles: Arc<dyn Precompiles>) -> Vm<S> {
+        self.precompiles = Some(precompiles);
+        self
     }
 
     /// The engine.
@@ -179,6 +189,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             return_data: None,
             events: Vec::new(),
             schedule: self.schedule.clone(),
+            precompiles: self.precompiles.clone(),
             limits: config.host_limits,
             gas: None,
             memory: None,

@@ -14,6 +14,7 @@ use wasmtime::{Caller, Linker};
 
 use crate::config::{GasSchedule, HostLimits};
 use crate::exec::HostState;
+use types::PrecompileCall;
 
 /// Why a host function ended the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,7 +329,48 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
         trap(ErrorKind::Aborted, msg)
     })?;
 
+    linker.func_wrap(
+        env,
+        "precompile",
+        |mut c: C<'_, S>, address_ptr: i32, input_ptr: i32, input_len: i32| -> Res<i64> {
+            let (g, l) = costs(&c);
+            let (base, pb) = (g.host.precompile, g.host.copy_per_byte);
+            enter(&c, "precompile")?;
+            check_len("precompile", "input", input_len, l.max_precompile_input_len)?;
+            let address = range(&c, "precompile", "address", address_ptr, 20)?;
+            let input = range(&c, "precompile", "input", input_ptr, input_len)?;
+            charge(&mut c, price(base, pb, 20 + input.len()))?;
+            let address: [u8; 20] = read_bytes(&c, address).try_into().expect("a 20-byte range");
+            let input = read_bytes(&c, input);
+            let Some(precompiles) = c.data().precompiles.clone() else { return Ok(0) };
+            // Like an EVM call to a precompile: it may use all but 1/64 of the gas left,
+            // and a failure consumes what it was given.
+            let left = remaining(&mut c);
+            let given = left - left / 64;
+            match precompiles.call(&address, &input, given) {
+                None => Ok(0),
+                Some(PrecompileCall::Failure) => {
+                    charge(&mut c, given)?;
+                    Ok(0)
+                }
+                Some(PrecompileCall::Success { gas_used, output }) => {
+                    charge(&mut c, gas_used.min(given))?;
+                    charge(&mut c, per_byte(pb, output.len()))?;
+                    let ptr = allocate(&mut c, output.len())?;
+                    write_bytes(&mut c, ptr, &output);
+                    Ok(((ptr as u64) << 32 | output.len() as u64) as i64)
+                }
+            }
+        },
+    )?;
+
     Ok(())
+}
+
+/// The gas left in the instance's gas global (zero if already negative).
+fn remaining<S>(caller: &mut C<'_, S>) -> u64 {
+    let gas = caller.data().gas.expect("gas global bound before the call");
+    gas.get(&mut *caller).unwrap_i64().max(0) as u64
 }
 
 fn write_address<S>(c: &mut C<'_, S>, name: &str, result_ptr: i32, bytes: &[u8; 20]) -> Res<i32> {
@@ -344,7 +386,7 @@ fn write_address<S>(c: &mut C<'_, S>, name: &str, result_ptr: i32, bytes: &[u8; 
 /// Calls the contract's `allocate(len)` and checks the region it returns.
 fn allocate<S>(c: &mut C<'_, S>, len: usize) -> Res<usize> {
     let Some(allocate) = c.data().allocate.clone() else {
-        return trap(ErrorKind::Trap, "storage_read: the contract exports no `allocate`");
+        return trap(ErrorKind::Trap, "the contract exports no `allocate(len: i32) -> i32`");
     };
     c.data_mut().in_allocate = true;
     let result = allocate.call(&mut *c, len as i32);

@@ -28,8 +28,8 @@ mod validate;
 
 pub use config::{
     Compiler, Config, GasSchedule, HostCosts, HostLimits, Limits, MAX_ABORT_MSG_LEN, MAX_EVENT_DATA_LEN,
-    MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_INPUT_LEN, MAX_KEY_LEN, MAX_RETURN_LEN, MAX_STACK_BUDGET,
-    MAX_TOPIC_LEN, MAX_UNIT_PRICE, MAX_VALUE_LEN, OpCosts, WASM_PAGE,
+    MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_INPUT_LEN, MAX_KEY_LEN, MAX_PRECOMPILE_INPUT_LEN, MAX_RETURN_LEN,
+    MAX_STACK_BUDGET, MAX_TOPIC_LEN, MAX_UNIT_PRICE, MAX_VALUE_LEN, OpCosts, WASM_PAGE,
 };
 pub use crypto::{MAX_PUBLIC_KEY_LEN, MAX_SIGNATURE_LEN};
 pub use engine::{
@@ -40,6 +40,7 @@ pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError};
 pub use host::HostTrap;
 pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
 pub use types::CallError;
+pub use types::{PrecompileCall, Precompiles};
 
 /// The wasmtime release cove's WASM VM runs on (the workspace pins it exactly).
 pub const WASMTIME_VERSION: &str = "48.0.8";

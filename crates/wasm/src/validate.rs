@@ -132,7 +132,8 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
                 for import in reader.clone().into_imports() {
                     let import = import.map_err(wasm_err)?;
                     check_import(&import, &facts.types)?;
-                    if import.name == "storage_read" {
+                    // Both return host-allocated values through the contract's `allocate`.
+                    if import.name == "storage_read" || import.name == "precompile" {
                         imports_storage_read = true;
                     }
                     facts.imported_funcs += 1;
@@ -330,7 +331,7 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
         if !ok {
             return Err(invalid(
                 "allocate-export",
-                "a module importing storage_read must export `allocate(len: i32) -> i32`",
+                "a module importing storage_read or precompile must export `allocate(len: i32) -> i32`",
             ));
         }
     }

@@ -237,7 +237,7 @@ fn run_case(unit: &TestUnit, test: &Test, cfg: &CfgEnv, block: &BlockEnv) -> Res
     let caller = to_cove(tx.caller);
     let mut journal = Journal::new(Arc::new(MemBackend::new()));
     load_pre_state(&mut journal, unit).map_err(|e| format!("pre-state: {e}"))?;
-    let run = crate::transact(&journal, cfg.clone(), block.clone(), tx, &[false; 256]);
+    let run = crate::transact(&journal, cfg.clone(), block.clone(), tx, &[false; 256], None);
     let run = match (&test.expect_exception, run) {
         (Some(_), Err(_)) => return Ok(()),
         (Some(expected), Ok(_)) => {

@@ -10,6 +10,7 @@ mod isolation;
 mod lifecycle;
 mod not_found;
 mod persistence;
+mod precompiles;
 mod rollback;
 mod support;
 mod tiers;

@@ -5,7 +5,8 @@ use crate::support::*;
 use cove_wasm::abi::HOST_FUNCTIONS;
 use cove_wasm::{
     Config, MAX_ABORT_MSG_LEN, MAX_EVENT_DATA_LEN, MAX_HASH_INPUT_LEN, MAX_INPUT_LEN, MAX_KEY_LEN,
-    MAX_PUBLIC_KEY_LEN, MAX_RETURN_LEN, MAX_SIGNATURE_LEN, MAX_TOPIC_LEN, MAX_VALUE_LEN,
+    MAX_PRECOMPILE_INPUT_LEN, MAX_PUBLIC_KEY_LEN, MAX_RETURN_LEN, MAX_SIGNATURE_LEN, MAX_TOPIC_LEN,
+    MAX_VALUE_LEN,
 };
 use types::{ErrorKind, Event};
 
@@ -339,6 +340,8 @@ const POINTER_CASES: &[(&str, &str, Option<u32>)] = &[
     ("log_event", "(call $log_event (i32.const 0) (i32.const 1) (i32.const {p}) (i32.const {l}))", None),
     ("return_data", "(call $return_data (i32.const {p}) (i32.const {l}))", None),
     ("abort", "(call $abort (i32.const {p}) (i32.const {l}))", None),
+    ("precompile", "(drop (call $precompile (i32.const {p}) (i32.const 0) (i32.const 0)))", Some(20)),
+    ("precompile", "(drop (call $precompile (i32.const 0) (i32.const {p}) (i32.const {l})))", None),
 ];
 
 /// (pointer, length) pairs that leave the one-page memory.
@@ -453,6 +456,11 @@ fn length_cases() -> Vec<(&'static str, &'static str, u32)> {
             MAX_EVENT_DATA_LEN,
         ),
         ("return_data", "(call $return_data (i32.const 0) (i32.const {l}))", MAX_RETURN_LEN),
+        (
+            "precompile",
+            "(drop (call $precompile (i32.const 0) (i32.const 0) (i32.const {l})))",
+            MAX_PRECOMPILE_INPUT_LEN,
+        ),
     ]
 }
 
@@ -631,14 +639,17 @@ fn importing_storage_read_requires_an_allocate_export() {
     );
     assert_eq!(compile_err(&reexport).rule, "allocate-export");
     // Other host functions need no allocate.
-    let others: String =
-        HOST_FUNCTIONS.iter().filter(|h| h.name != "storage_read").map(|h| import(h.name)).collect();
+    let others: String = HOST_FUNCTIONS
+        .iter()
+        .filter(|h| !["storage_read", "precompile"].contains(&h.name))
+        .map(|h| import(h.name))
+        .collect();
     Harness::new(&format!(r#"(module {others} (memory (export "memory") 1))"#));
 }
 
 #[test]
 fn every_host_function_links_with_its_abi_signature() {
-    assert_eq!(HOST_FUNCTIONS.len(), 14);
+    assert_eq!(HOST_FUNCTIONS.len(), 15);
     let mut h = Harness::new(&m(r#"
   (func (export "go") (result i64)
     (i64.add (call $get_block_number) (i64.extend_i32_u (call $input_len))))"#));
@@ -648,4 +659,85 @@ fn every_host_function_links_with_its_abi_signature() {
         let wat = module(&import(f.name), r#"(func (export "go") (result i32) (i32.const 1))"#);
         assert_eq!(Harness::new(&wat).ok("go", &[]), 1i32.to_le_bytes(), "{}", f.name);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// `precompile`, against a test double (the real registry is tested in cove-runtime).
+// ---------------------------------------------------------------------------------------
+
+/// Address 0x..04 echoes its input for `10 + len` gas; 0x..66 always fails; nothing else
+/// exists.
+struct EchoPrecompiles;
+
+impl types::Precompiles for EchoPrecompiles {
+    fn call(&self, address: &[u8; 20], input: &[u8], gas_limit: u64) -> Option<types::PrecompileCall> {
+        let cost = 10 + input.len() as u64;
+        match address[19] {
+            0x04 if address[..19] == [0; 19] && cost <= gas_limit => {
+                Some(types::PrecompileCall::Success { gas_used: cost, output: input.to_vec() })
+            }
+            0x04 | 0x66 if address[..19] == [0; 19] => Some(types::PrecompileCall::Failure),
+            _ => None,
+        }
+    }
+}
+
+fn precompile_harness() -> Harness {
+    let mut h = Harness::new(&m(r#"
+  (data (i32.const 0) "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\04")
+  (data (i32.const 32) "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\66")
+  (data (i32.const 64) "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\99")
+  (data (i32.const 96) "hello")
+  (func (export "echo") (local $r i64)
+    (local.set $r (call $precompile (i32.const 0) (i32.const 96) (i32.const 5)))
+    (call $return_data
+      (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32)))
+      (i32.wrap_i64 (local.get $r))))
+  (func (export "failing") (result i64) (call $precompile (i32.const 32) (i32.const 96) (i32.const 5)))
+  (func (export "missing") (result i64) (call $precompile (i32.const 64) (i32.const 96) (i32.const 5)))
+  (func (export "nothing") (result i64) (call $precompile (i32.const 0) (i32.const 96) (i32.const 0)))"#));
+    h.vm = cove_wasm::Vm::new(h.vm.engine().clone()).with_precompiles(std::sync::Arc::new(EchoPrecompiles));
+    h
+}
+
+#[test]
+fn precompile_returns_an_allocated_copy_of_the_output_and_charges_its_gas() {
+    let mut h = precompile_harness();
+    assert_eq!(h.ok("echo", &[]), b"hello");
+    // An empty output is still an allocation: (ptr << 32) | 0, never 0.
+    assert_eq!(h.ok("nothing", &[]), (1024u64 << 32).to_le_bytes());
+    // The echo's own gas (10 + 5) is charged on top of the base and per-byte prices.
+    let c = Config::default().gas.host;
+    let base = |o: &cove_wasm::CallOutcome| o.gas_used;
+    let echo = base(&h.call("echo", &[]));
+    let missing = base(&h.call("missing", &[]));
+    let copy_out = c.copy_per_byte * 5;
+    assert!(echo > missing + 15 + copy_out, "echo {echo}, missing {missing}");
+}
+
+#[test]
+fn a_missing_precompile_returns_zero_and_a_failing_one_consumes_what_it_was_given() {
+    let mut h = precompile_harness();
+    let missing = h.call("missing", &[]);
+    assert_eq!(missing.result, Ok(0u64.to_le_bytes().to_vec()));
+    // A failure returns 0 and costs all but 1/64 of the gas left, like an EVM call.
+    let gas = 1_000_000;
+    let failing = h.call_with_gas("failing", &[], gas);
+    assert_eq!(failing.result, Ok(0u64.to_le_bytes().to_vec()));
+    assert!(failing.gas_used > gas - gas / 64 && failing.gas_used < gas, "{}", failing.gas_used);
+    // Without a registry every call fails the same way, without consuming the gas.
+    let mut plain = Harness::new(&m(
+        r#"(func (export "go") (result i64) (call $precompile (i32.const 0) (i32.const 0) (i32.const 0)))"#,
+    ));
+    let out = plain.call_with_gas("go", &[], gas);
+    assert_eq!(out.result, Ok(0u64.to_le_bytes().to_vec()));
+    assert!(out.gas_used < 1_000, "{}", out.gas_used);
+}
+
+#[test]
+fn a_precompile_import_requires_allocate() {
+    let wat =
+        format!(r#"(module {} (memory (export "memory") 1) (func (export "go")))"#, import("precompile"));
+    let e = compile_err(&wat);
+    assert!(e.to_string().contains("allocate"), "{e}");
 }

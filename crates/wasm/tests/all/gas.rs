@@ -430,6 +430,7 @@ fn host_function_prices_follow_a_custom_schedule() {
         event: 131,
         event_per_byte: 17,
         copy_per_byte: 19,
+        precompile: 137,
     };
     check_host_prices(Config { gas: GasSchedule { ops: custom_ops(), host }, ..Config::default() });
 }
