@@ -7,6 +7,8 @@
 //! `keys::evm_code`, and slot `k` under `keys::storage(address, k as 32 bytes)` holding
 //! the 32-byte big-endian value (zero: no entry).
 
+use std::collections::HashMap;
+
 use revm::bytecode::Bytecode;
 use revm::primitives::{Address as EvmAddress, B256, KECCAK_EMPTY, StorageKey, StorageValue, U256};
 use revm::state::{AccountInfo, EvmState};
@@ -42,30 +44,59 @@ pub fn block_hash(number: u64) -> B256 {
     revm::primitives::keccak256([&b"cove-block"[..], &number.to_be_bytes()].concat())
 }
 
-/// Reads state for revm through a journal it never writes.
-pub(crate) struct JournalDb<'a> {
-    pub(crate) journal: &'a Journal,
+/// Most analyzed EVM codes one [`JournalDb`] keeps (then it starts over).
+pub const MAX_CACHED_CODES: usize = 1024;
+
+/// revm's database: the block's journal, moved in for one message and handed back
+/// after (revm only reads through it; `commit` writes the result), plus the analyzed
+/// bytecode of codes already loaded. Code is content-addressed, so the cache can never
+/// be stale.
+pub(crate) struct JournalDb {
+    pub(crate) journal: Journal,
+    codes: HashMap<B256, Bytecode>,
+    /// What `basic` read for each account in the current transaction, so `commit`
+    /// writes only what changed and reuses the decoded records. Cleared per transaction.
+    pub(crate) seen: Seen,
 }
 
-impl Database for JournalDb<'_> {
+/// Accounts as `basic` read them during one transaction.
+pub(crate) type Seen = HashMap<EvmAddress, SeenAccount>;
+
+/// One account as read before the transaction changed anything.
+#[derive(Debug, Clone)]
+pub(crate) struct SeenAccount {
+    balance: Balance,
+    nonce: Option<u64>,
+    record: Option<ContractInfo>,
+}
+
+impl JournalDb {
+    pub(crate) fn new(journal: Journal) -> JournalDb {
+        JournalDb { journal, codes: HashMap::new(), seen: Seen::new() }
+    }
+}
+
+impl Database for JournalDb {
     type Error = DbError;
 
     fn basic(&mut self, address: EvmAddress) -> Result<Option<AccountInfo>, DbError> {
-        let address = to_cove(address);
-        let balance = accounts::balance(self.journal, &address)?;
+        let cove = to_cove(address);
+        let balance = accounts::balance(&self.journal, &cove)?;
         // A nonce entry (even of zero) marks an account that exists though empty, which
         // matters before EIP-161 and for the state root.
-        let nonce = self.journal.get(&keys::nonce(&address))?;
-        let code_hash = match vm::load_contract(self.journal, &address).map_err(DbError)? {
+        let nonce = self.journal.get(&keys::nonce(&cove))?.and_then(|v| keys::decode_u64(&v));
+        let record = vm::load_contract(&self.journal, &cove).map_err(DbError)?;
+        let code_hash = match &record {
             Some(info) if info.vm == VmType::Evm => B256::from(info.code_id.0),
             _ => KECCAK_EMPTY,
         };
+        self.seen.insert(address, SeenAccount { balance, nonce, record });
         if balance.is_zero() && nonce.is_none() && code_hash == KECCAK_EMPTY {
             return Ok(None);
         }
         Ok(Some(AccountInfo {
             balance: U256::from_be_bytes(balance.0),
-            nonce: nonce.and_then(|v| keys::decode_u64(&v)).unwrap_or(0),
+            nonce: nonce.unwrap_or(0),
             code_hash,
             code: None,
             ..Default::default()
@@ -76,17 +107,23 @@ impl Database for JournalDb<'_> {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
-        match self.journal.get(&keys::evm_code(&code_hash.0))? {
-            // Stored code may be anything a pre-state held: a malformed EIP-7702 prefix
-            // runs as legacy code rather than panicking.
-            Some(code) => {
-                let code: revm::primitives::Bytes = code.into();
-                Ok(Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code)))
-            }
-            None => {
-                Err(DbError(VmError::Corrupt(format!("EVM code {code_hash} is referenced but not stored"))))
-            }
+        if let Some(code) = self.codes.get(&code_hash) {
+            return Ok(code.clone());
         }
+        let Some(code) = self.journal.get(&keys::evm_code(&code_hash.0))? else {
+            return Err(DbError(VmError::Corrupt(format!(
+                "EVM code {code_hash} is referenced but not stored"
+            ))));
+        };
+        // Stored code may be anything a pre-state held: a malformed EIP-7702 prefix runs
+        // as legacy code rather than panicking.
+        let code: revm::primitives::Bytes = code.into();
+        let code = Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code));
+        if self.codes.len() >= MAX_CACHED_CODES {
+            self.codes.clear();
+        }
+        self.codes.insert(code_hash, code.clone());
+        Ok(code)
     }
 
     fn storage(&mut self, address: EvmAddress, index: StorageKey) -> Result<StorageValue, DbError> {
@@ -120,25 +157,42 @@ impl Database for JournalDb<'_> {
 pub(crate) fn commit(
     journal: &mut Journal,
     changes: EvmState,
+    seen: &Seen,
     creator: Address,
     block: &BlockInfo,
 ) -> Result<(), VmError> {
-    for (address, account) in changes {
+    for (evm_address, account) in changes {
         if !account.is_touched() {
             continue;
         }
-        let address = to_cove(address);
-        let record = vm::load_contract(journal, &address)?;
+        let address = to_cove(evm_address);
+        let before = seen.get(&evm_address);
+        let record = match before {
+            Some(b) => b.record.clone(),
+            None => vm::load_contract(journal, &address)?,
+        };
         let evm_record = record.as_ref().filter(|r| r.vm == VmType::Evm);
         if account.is_selfdestructed() || (!account.is_created() && account.is_empty()) {
-            remove_account(journal, &address, evm_record.is_some())?;
+            // An account that did not exist before (e.g. a zero-fee coinbase the EVM
+            // only touched) has nothing to remove.
+            let existed =
+                before.is_none_or(|b| !b.balance.is_zero() || b.nonce.is_some() || b.record.is_some());
+            if existed {
+                remove_account(journal, &address, evm_record.is_some())?;
+            }
             continue;
         }
         if account.is_created() && record.as_ref().is_none_or(|r| r.vm == VmType::Evm) {
             clear_storage(journal, &address)?;
         }
-        accounts::set_balance(journal, &address, Balance(account.info.balance.to_be_bytes()))?;
-        journal.set(&keys::nonce(&address), &account.info.nonce.to_be_bytes());
+        // Unchanged fields are not rewritten (the journal holds the values `basic` read).
+        let balance = Balance(account.info.balance.to_be_bytes());
+        if before.map(|b| b.balance) != Some(balance) {
+            accounts::set_balance(journal, &address, balance)?;
+        }
+        if before.and_then(|b| b.nonce) != Some(account.info.nonce) {
+            journal.set(&keys::nonce(&address), &account.info.nonce.to_be_bytes());
+        }
         let code_hash = account.info.code_hash;
         let wasm = record.as_ref().is_some_and(|r| r.vm != VmType::Evm);
         match evm_record {

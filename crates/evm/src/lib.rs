@@ -16,32 +16,33 @@
 //! * everything revm sees comes from the journal, the message and the block: the same
 //!   inputs give the same outcome on every node.
 
+#[doc(hidden)]
+pub mod bench;
 mod config;
 mod db;
+mod pool;
 mod precompiles;
 pub mod statetest;
 mod validate;
 
-use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output, ResultAndState};
+use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::EVMError;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use revm::handler::EthPrecompiles;
-use revm::handler::instructions::EthInstructions;
-use revm::interpreter::Instruction;
-use revm::primitives::{Bytes, TxKind, U256};
-use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
+use revm::primitives::{B256, Bytes, TxKind, U256};
 use state::Journal;
 use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
 use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
-pub use db::block_hash;
+pub use db::{MAX_CACHED_CODES, block_hash};
+pub use pool::MAX_IDLE_EVMS;
 pub use precompiles::{PrecompileInfo, PrecompileRegistry};
 
 use crate::config::Resolved;
-use crate::db::{JournalDb, to_cove, to_evm};
+use crate::db::{to_cove, to_evm};
+use crate::pool::EvmPool;
 
 /// The revm version cove's EVM is built on (reported by [`VirtualMachine::vm_version`]).
 pub const REVM_VERSION: &str = "43.0.3";
@@ -52,6 +53,10 @@ pub struct EvmVm {
     config: EvmConfig,
     resolved: Resolved,
     precompiles: Arc<PrecompileRegistry>,
+    pool: EvmPool,
+    cfg: CfgEnv,
+    /// The last block's `PREVRANDAO` (a keccak-256 per block, not per message).
+    prevrandao: Mutex<(u64, B256)>,
 }
 
 impl EvmVm {
@@ -59,7 +64,10 @@ impl EvmVm {
     pub fn new(config: EvmConfig) -> Result<EvmVm, ConfigError> {
         let resolved = config.resolve()?;
         let precompiles = Arc::new(PrecompileRegistry::new(resolved.spec));
-        Ok(EvmVm { config, resolved, precompiles })
+        let pool = EvmPool::new(resolved.disabled, Some(precompiles.set()));
+        let cfg = cfg_env(&config, &resolved);
+        let prevrandao = Mutex::new((0, block_hash(0)));
+        Ok(EvmVm { config, resolved, precompiles, pool, cfg, prevrandao })
     }
 
     /// The precompiles of the configured fork, which this EVM executes and which the
@@ -73,6 +81,14 @@ impl EvmVm {
         &self.config
     }
 
+    fn prevrandao(&self, height: u64) -> B256 {
+        let mut last = self.prevrandao.lock().unwrap_or_else(|e| e.into_inner());
+        if last.0 != height {
+            *last = (height, block_hash(height));
+        }
+        last.1
+    }
+
     fn block_env(&self, block: &BlockInfo) -> BlockEnv {
         BlockEnv {
             number: U256::from(block.height),
@@ -80,18 +96,21 @@ impl EvmVm {
             gas_limit: u64::MAX,
             basefee: 0,
             difficulty: U256::ZERO,
-            prevrandao: Some(block_hash(block.height)),
+            prevrandao: Some(self.prevrandao(block.height)),
             ..Default::default()
         }
     }
+}
 
-    fn cfg_env(&self) -> CfgEnv {
-        let mut cfg = CfgEnv::new_with_spec(self.resolved.spec);
-        cfg.chain_id = self.config.chain_id;
-        cfg.limit_contract_code_size = Some(self.config.max_code_size);
-        cfg.limit_contract_initcode_size = Some(self.config.max_code_size.saturating_mul(2));
-        cfg
-    }
+fn cfg_env(config: &EvmConfig, resolved: &Resolved) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(resolved.spec);
+    cfg.chain_id = config.chain_id;
+    cfg.limit_contract_code_size = Some(config.max_code_size);
+    cfg.limit_contract_initcode_size = Some(config.max_code_size.saturating_mul(2));
+    // cove has no signed transactions: the sender's nonce is whatever the state holds
+    // (revm still bumps it, and derives CREATE addresses from the state's nonce).
+    cfg.disable_nonce_check = true;
+    cfg
 }
 
 impl VirtualMachine for EvmVm {
@@ -132,8 +151,6 @@ impl VirtualMachine for EvmVm {
             Target::Call(address) => (TxKind::Call(to_evm(&address)), msg.input.clone()),
         };
         let gas_limit = msg.gas_limit.unwrap_or(self.config.default_gas_limit);
-        let nonce =
-            state.get(&vm::keys::nonce(&msg.sender))?.and_then(|v| vm::keys::decode_u64(&v)).unwrap_or(0);
         let tx = TxEnv {
             caller: to_evm(&msg.sender),
             gas_limit,
@@ -141,20 +158,11 @@ impl VirtualMachine for EvmVm {
             kind,
             value: U256::from_be_bytes(msg.value.0),
             data: Bytes::from(data),
-            nonce,
             chain_id: Some(self.config.chain_id),
             ..Default::default()
         };
 
-        let precompiles = Some(self.precompiles.set());
-        let run = match transact(
-            state,
-            self.cfg_env(),
-            self.block_env(block),
-            tx,
-            &self.resolved.disabled,
-            precompiles,
-        ) {
+        let (run, seen) = match self.pool.transact(state, &self.cfg, self.block_env(block), tx) {
             Ok(run) => run,
             Err(EVMError::Database(db::DbError(e))) => return Err(e),
             Err(EVMError::Transaction(e)) => {
@@ -187,46 +195,11 @@ impl VirtualMachine for EvmVm {
             ExecutionResult::Halt { reason, .. } => (Err(halt(reason, gas_limit)), Vec::new(), None),
         };
         if result.is_ok() && !msg.read_only {
-            db::commit(state, run.state, msg.sender, block)?;
+            db::commit(state, run.state, &seen, msg.sender, block)?;
         }
         let code_id =
             created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
         Ok(Outcome { result, gas_used, events, address: created, code_id })
-    }
-}
-
-/// Runs one transaction with revm over `state` (read only: the caller commits).
-fn transact(
-    state: &Journal,
-    cfg: CfgEnv,
-    block: BlockEnv,
-    tx: TxEnv,
-    disabled: &[bool; 256],
-    precompiles: Option<&'static revm::precompile::Precompiles>,
-) -> Result<ResultAndState, EVMError<db::DbError>> {
-    let spec = cfg.spec;
-    let mut evm = Context::mainnet()
-        .with_db(JournalDb { journal: state })
-        .with_block(block)
-        .with_cfg(cfg)
-        .build_mainnet();
-    disable_opcodes(&mut evm.instruction, disabled);
-    if let Some(set) = precompiles {
-        // The registry's set for the configured spec: the same one WASM contracts use.
-        evm.precompiles = EthPrecompiles { precompiles: set, spec };
-    }
-    evm.transact(tx)
-}
-
-/// Replaces each disabled opcode's handler with the one for an unknown opcode, so
-/// reaching it halts the frame whatever code is running.
-fn disable_opcodes<W, H>(instructions: &mut EthInstructions<W, H>, disabled: &[bool; 256])
-where
-    W: revm::interpreter::InterpreterTypes,
-    H: revm::interpreter::Host,
-{
-    for (op, _) in disabled.iter().enumerate().filter(|(_, d)| **d) {
-        instructions.insert_instruction(op as u8, Instruction::unknown(), 0);
     }
 }
 

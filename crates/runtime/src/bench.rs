@@ -312,3 +312,71 @@ fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
+
+/// `examples/evm/Token.bin`: the solc-compiled ERC-20's init code, as hex.
+pub const EVM_TOKEN_BIN: &str = include_str!("../../../examples/evm/Token.bin");
+
+/// ERC-20 transfers per second, cove's full path and plain revm, measured in one run.
+#[derive(Debug, Clone, Copy)]
+pub struct EvmTransfers {
+    /// Through cove: a block call per transfer (contract lookup, VM dispatch, revm over
+    /// cove's journal, write-back), 1,000 transfers per committed block, in-memory state.
+    pub cove_per_sec: f64,
+    /// Plain revm, its in-memory `CacheDB`, one EVM reused, `transact_commit` each.
+    pub revm_per_sec: f64,
+}
+
+/// calldata of `transfer(recipient i of 1,000, 1)`.
+fn erc20_transfer(i: u64) -> Vec<u8> {
+    let mut data = vec![0xa9, 0x05, 0x9c, 0xbb];
+    let mut to = [0u8; 32];
+    to[12] = 0xaa;
+    to[24..].copy_from_slice(&(i % 1000).to_be_bytes());
+    data.extend_from_slice(&to);
+    let mut amount = [0u8; 32];
+    amount[31] = 1;
+    data.extend_from_slice(&amount);
+    data
+}
+
+/// Both EVM transfer figures, each the median of five rounds, rounds interleaved so
+/// both see the same machine load.
+pub fn evm_transfers(config: &Config, transfers: u64) -> EvmTransfers {
+    let code = hex::decode(EVM_TOKEN_BIN.trim()).expect("Token.bin is hex");
+    let mut supply = [0u8; 32];
+    supply[16..].copy_from_slice(&(1u128 << 100).to_be_bytes());
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
+    let mut block = rt.begin_block(1).expect("in-memory");
+    let receipt = block
+        .create(types::VmType::Evm, sender(), &code, "", supply.to_vec(), crate::Balance::ZERO, None)
+        .expect("in-memory");
+    let token = receipt.address.expect("the bundled ERC-20 deploys");
+    block.commit().expect("in-memory");
+    let mut raw = evm::bench::RawRevm::deploy(sender().0, &code, &supply);
+
+    let cove_round = |n: u64| {
+        let start = Instant::now();
+        let mut done = 0;
+        while done < n {
+            let mut block = rt.begin_block(2).expect("in-memory");
+            for _ in 0..1000.min(n - done) {
+                let r = block.call(sender(), token, "", erc20_transfer(done), None).expect("in-memory");
+                debug_assert!(r.is_ok(), "{r:?}");
+                done += 1;
+            }
+            block.commit().expect("in-memory");
+        }
+        n as f64 / start.elapsed().as_secs_f64()
+    };
+    // Warm up both (recipients' slots exist afterwards in both).
+    cove_round(1000);
+    raw.calls_per_sec(1000, &erc20_transfer);
+    let (mut cove, mut revm) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        cove.push(cove_round(transfers / 5));
+        revm.push(raw.calls_per_sec(transfers / 5, &erc20_transfer));
+    }
+    cove.sort_by(f64::total_cmp);
+    revm.sort_by(f64::total_cmp);
+    EvmTransfers { cove_per_sec: cove[2], revm_per_sec: revm[2] }
+}

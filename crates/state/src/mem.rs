@@ -1,22 +1,28 @@
 //! The in-memory backend.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use types::StorageError;
 
 use crate::backend::{Backend, ChangeSet};
 
-/// In-memory backend (BTreeMap behind a RwLock). For tests, benchmarks and dry runs.
+/// In-memory backend, behind a RwLock. For tests, benchmarks and dry runs.
 ///
-/// Commits are atomic with respect to readers (they run under the write lock) but, being
-/// in memory, not durable: everything is lost when the value is dropped.
+/// Keys live twice: in a hash map for point reads (one hash of the key instead of a
+/// B-tree descent comparing long common prefixes) and in a B-tree for ordered prefix
+/// scans. Commits are atomic with respect to readers (they run under the write lock)
+/// but, being in memory, not durable: everything is lost when the value is dropped.
 #[derive(Debug, Default)]
 pub struct MemBackend {
     map: RwLock<Map>,
 }
 
-type Map = BTreeMap<Vec<u8>, Vec<u8>>;
+#[derive(Debug, Default)]
+struct Map {
+    index: HashMap<Vec<u8>, Vec<u8>, foldhash::fast::RandomState>,
+    ordered: BTreeMap<Vec<u8>, ()>,
+}
 
 impl MemBackend {
     /// An empty store.
@@ -31,15 +37,17 @@ impl MemBackend {
 
 impl Backend for MemBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.read()?.get(key).cloned())
+        Ok(self.read()?.index.get(key).cloned())
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let map = self.read()?;
         Ok(map
+            .ordered
             .range::<[u8], _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, ())| k)
+            .take_while(|k| k.starts_with(prefix))
+            .map(|k| (k.clone(), map.index[k].clone()))
             .collect())
     }
 
@@ -48,10 +56,14 @@ impl Backend for MemBackend {
         for (key, value) in &changes.writes {
             match value {
                 Some(value) => {
-                    map.insert(key.clone(), value.clone());
+                    if map.index.insert(key.clone(), value.clone()).is_none() {
+                        map.ordered.insert(key.clone(), ());
+                    }
                 }
                 None => {
-                    map.remove(key.as_slice());
+                    if map.index.remove(key.as_slice()).is_some() {
+                        map.ordered.remove(key.as_slice());
+                    }
                 }
             }
         }

@@ -26,6 +26,7 @@ use types::{Address, BlockInfo, CodeId, VmType};
 use vm::{Balance, ContractInfo, accounts, keys};
 
 use crate::db::to_cove;
+use crate::pool::EvmPool;
 
 /// Files revm's own runner skips, with its reasons.
 pub const SKIPPED_FILES: &[(&str, &str)] = &[
@@ -185,6 +186,9 @@ pub fn run_file(path: &Path) -> Report {
         .map_err(|e| e.to_string())
         .and_then(|s| serde_json::from_str(&s).map_err(|e| e.to_string()));
     let skip = skip_reason(path).is_some();
+    // One pool per file: its EVMs are reused from case to case (and fork to fork when
+    // the configuration matches), so every case also checks that nothing leaks.
+    let pool = EvmPool::new([false; 256], None);
     let suite = match suite {
         Ok(s) => s,
         // revm skips some files because their values do not even parse: one skipped case.
@@ -213,7 +217,7 @@ pub fn run_file(path: &Path) -> Report {
             );
             let block = unit.block_env(&mut cfg);
             for (index, test) in tests.iter().enumerate() {
-                match run_case(unit, test, &cfg, &block) {
+                match run_case(&pool, unit, test, &cfg, &block) {
                     Ok(()) => report.passed += 1,
                     Err(reason) => {
                         report.failed += 1;
@@ -226,7 +230,13 @@ pub fn run_file(path: &Path) -> Report {
     report
 }
 
-fn run_case(unit: &TestUnit, test: &Test, cfg: &CfgEnv, block: &BlockEnv) -> Result<(), String> {
+fn run_case(
+    pool: &EvmPool,
+    unit: &TestUnit,
+    test: &Test,
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+) -> Result<(), String> {
     let tx = match test.tx_env(unit) {
         Ok(tx) => tx,
         // A transaction that cannot even be built (no valid signature) is the expected
@@ -237,8 +247,8 @@ fn run_case(unit: &TestUnit, test: &Test, cfg: &CfgEnv, block: &BlockEnv) -> Res
     let caller = to_cove(tx.caller);
     let mut journal = Journal::new(Arc::new(MemBackend::new()));
     load_pre_state(&mut journal, unit).map_err(|e| format!("pre-state: {e}"))?;
-    let run = crate::transact(&journal, cfg.clone(), block.clone(), tx, &[false; 256], None);
-    let run = match (&test.expect_exception, run) {
+    let run = pool.transact(&mut journal, cfg, block.clone(), tx);
+    let (run, seen) = match (&test.expect_exception, run) {
         (Some(_), Err(_)) => return Ok(()),
         (Some(expected), Ok(_)) => {
             return Err(format!("expected exception {expected}, but the transaction was valid"));
@@ -256,7 +266,7 @@ fn run_case(unit: &TestUnit, test: &Test, cfg: &CfgEnv, block: &BlockEnv) -> Res
         return Err(format!("logs hash {logs} != expected {}", test.logs));
     }
     let info = BlockInfo { height: block.number.saturating_to(), timestamp: block.timestamp.saturating_to() };
-    crate::db::commit(&mut journal, run.state, caller, &info).map_err(|e| format!("commit: {e}"))?;
+    crate::db::commit(&mut journal, run.state, &seen, caller, &info).map_err(|e| format!("commit: {e}"))?;
     let root = roots::state_root(&journal).map_err(|e| format!("state root: {e}"))?;
     if root != test.hash {
         return Err(format!("state root {root} != expected {}", test.hash));

@@ -1,0 +1,123 @@
+//! Reusable EVMs. Building a revm EVM allocates its frame stack, instruction table and
+//! journal, which costs more than executing a token transfer; a pool keeps idle EVMs
+//! per configuration and hands the block's journal to one for each message. revm's EVM
+//! is not `Send` (its shared memory is an `Rc`), so idle EVMs live in a per-thread
+//! cache, keyed by pool and configuration.
+//!
+//! Reuse is safe because revm's `transact` finalizes (clears) the EVM's journal after
+//! every transaction, and an EVM whose transaction ended in an error (invalid
+//! transaction, database failure) is dropped rather than reused. The state tests run
+//! through a pool too, so every one of their 88,000 cases checks that nothing leaks
+//! from one transaction into the next.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+
+use revm::context::result::{EVMError, ResultAndState};
+use revm::context::{BlockEnv, CfgEnv, TxEnv};
+use revm::handler::instructions::EthInstructions;
+use revm::handler::{EthPrecompiles, MainnetContext, MainnetEvm};
+use revm::interpreter::Instruction;
+use revm::precompile::Precompiles;
+use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
+use state::{Backend, Journal, MemBackend};
+
+use crate::db::{DbError, JournalDb, Seen};
+
+type CoveEvm = MainnetEvm<MainnetContext<JournalDb>>;
+
+/// Most idle EVMs one thread keeps, over all pools (the least recently used goes first).
+pub const MAX_IDLE_EVMS: usize = 8;
+
+static NEXT_POOL: AtomicU64 = AtomicU64::new(0);
+
+/// What an idle EVM holds instead of a block's journal: a journal over an empty store,
+/// so an idle EVM never keeps a real store alive.
+static NOWHERE: LazyLock<Arc<dyn Backend>> = LazyLock::new(|| Arc::new(MemBackend::new()));
+
+thread_local! {
+    static IDLE: RefCell<Vec<(u64, Box<CoveEvm>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reusable EVMs for one set of disabled opcodes and precompiles.
+#[derive(Debug)]
+pub(crate) struct EvmPool {
+    id: u64,
+    disabled: [bool; 256],
+    precompiles: Option<&'static Precompiles>,
+}
+
+impl EvmPool {
+    /// A pool whose EVMs halt on `disabled` opcodes and execute `precompiles` (revm's
+    /// default set for the configuration's fork if `None`).
+    pub(crate) fn new(disabled: [bool; 256], precompiles: Option<&'static Precompiles>) -> EvmPool {
+        EvmPool { id: NEXT_POOL.fetch_add(1, Ordering::Relaxed), disabled, precompiles }
+    }
+
+    /// Runs one transaction against `state` (read only: the caller commits the result
+    /// with the accounts as they were read, for `db::commit`).
+    pub(crate) fn transact(
+        &self,
+        state: &mut Journal,
+        cfg: &CfgEnv,
+        block: BlockEnv,
+        tx: TxEnv,
+    ) -> Result<(ResultAndState, Seen), EVMError<DbError>> {
+        let journal = std::mem::replace(state, Journal::new(NOWHERE.clone()));
+        let mut evm = self.take(cfg, journal);
+        evm.ctx.block = block;
+        evm.ctx.journaled_state.database.seen.clear();
+        let result = evm.transact(tx);
+        let db = &mut evm.ctx.journaled_state.database;
+        *state = std::mem::replace(&mut db.journal, Journal::new(NOWHERE.clone()));
+        let result = result.map(|r| (r, std::mem::take(&mut db.seen)));
+        if result.is_ok() {
+            IDLE.with_borrow_mut(|idle| {
+                if idle.len() >= MAX_IDLE_EVMS {
+                    idle.remove(0);
+                }
+                idle.push((self.id, evm));
+            });
+        }
+        result
+    }
+
+    /// An idle EVM of this pool built for `cfg` (or a new one), holding `journal`.
+    fn take(&self, cfg: &CfgEnv, journal: Journal) -> Box<CoveEvm> {
+        let reused = IDLE.with_borrow_mut(|idle| {
+            let at = idle.iter().rposition(|(id, e)| *id == self.id && e.ctx.cfg == *cfg);
+            at.map(|i| idle.remove(i).1)
+        });
+        match reused {
+            Some(mut evm) => {
+                evm.ctx.journaled_state.database.journal = journal;
+                evm
+            }
+            None => Box::new(self.build(cfg.clone(), journal)),
+        }
+    }
+
+    fn build(&self, cfg: CfgEnv, journal: Journal) -> CoveEvm {
+        let spec = cfg.spec;
+        let mut evm = Context::mainnet().with_db(JournalDb::new(journal)).with_cfg(cfg).build_mainnet();
+        disable_opcodes(&mut evm.instruction, &self.disabled);
+        if let Some(set) = self.precompiles {
+            // The registry's set for the configured spec: the same one WASM contracts use.
+            evm.precompiles = EthPrecompiles { precompiles: set, spec };
+        }
+        evm
+    }
+}
+
+/// Replaces each disabled opcode's handler with the one for an unknown opcode, so
+/// reaching it halts the frame whatever code is running.
+fn disable_opcodes<W, H>(instructions: &mut EthInstructions<W, H>, disabled: &[bool; 256])
+where
+    W: revm::interpreter::InterpreterTypes,
+    H: revm::interpreter::Host,
+{
+    for (op, _) in disabled.iter().enumerate().filter(|(_, d)| **d) {
+        instructions.insert_instruction(op as u8, Instruction::unknown(), 0);
+    }
+}
