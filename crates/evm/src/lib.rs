@@ -25,11 +25,11 @@ mod precompiles;
 pub mod statetest;
 mod validate;
 
+use std::sync::{Arc, Mutex};
+
 use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::EVMError;
-use std::sync::{Arc, Mutex};
-
 use revm::primitives::{B256, Bytes, TxKind, U256};
 use state::Journal;
 use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
@@ -148,7 +148,7 @@ impl VirtualMachine for EvmVm {
                 }
                 (TxKind::Create, [code, &msg.input].concat())
             }
-            Target::Call(address) => (TxKind::Call(to_evm(&address)), msg.input.clone()),
+            Target::Call(address) => (TxKind::Call(to_evm(&address)), msg.input),
         };
         let gas_limit = msg.gas_limit.unwrap_or(self.config.default_gas_limit);
         let tx = TxEnv {

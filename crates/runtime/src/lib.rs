@@ -1,11 +1,12 @@
 //! cove's runtime: the contract lifecycle over blocks of transactions.
 //!
 //! This crate owns what a chain embeds: store code, instantiate, execute, query and
-//! upgrade contracts; group transactions into blocks that commit atomically. It ties
-//! the WASM VM (`cove-wasm`) to the state store (`cove-state`) through
-//! [`ContractView`], keeps compiled modules in the tiered cache (`cove-cache`, its disk
-//! tier in `<data dir>/cache`), and lays out every key (see `keys.rs` and
-//! `docs/state.md`).
+//! upgrade contracts, estimate their gas; group transactions into blocks that commit
+//! atomically. It holds one instance of each VM in a [`VmFactory`] and dispatches every
+//! call on the VM recorded with the contract: the WASM VM (`cove-wasm`, behind
+//! [`WasmVm`], which adds the tiered module cache `cove-cache` with its disk tier in
+//! `<data dir>/cache`, and each contract's [`ContractView`] of the journal) and the EVM
+//! (`cove-evm`). The key layout every VM shares is `cove-vm`'s (`docs/state.md`).
 //!
 //! Invariants:
 //! * a transaction that fails for any reason leaves state exactly as before it (the
