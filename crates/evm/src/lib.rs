@@ -190,7 +190,11 @@ impl VirtualMachine for EvmVm {
                 }
             }
             ExecutionResult::Revert { output, .. } => {
-                (Err(CallError::reverted(output.to_vec())), Vec::new(), None)
+                let mut e = CallError::reverted(output.to_vec());
+                if let Some(reason) = revert_reason(&output) {
+                    e.message = format!("execution reverted: {reason}");
+                }
+                (Err(e), Vec::new(), None)
             }
             ExecutionResult::Halt { reason, .. } => (Err(halt(reason, gas_limit)), Vec::new(), None),
         };
@@ -201,6 +205,25 @@ impl VirtualMachine for EvmVm {
             created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
         Ok(Outcome { result, gas_used, events, address: created, code_id })
     }
+}
+
+/// The reason string of Solidity's `Error(string)` revert data, if `data` is exactly
+/// that ABI encoding (selector, offset 32, length, padded UTF-8); `None` otherwise.
+fn revert_reason(data: &[u8]) -> Option<String> {
+    let body = data.strip_prefix(&[0x08, 0xc3, 0x79, 0xa0][..])?;
+    let word = |i: usize| -> Option<usize> {
+        let w = body.get(i * 32..(i + 1) * 32)?;
+        w[..24]
+            .iter()
+            .all(|b| *b == 0)
+            .then(|| u64::from_be_bytes(w[24..].try_into().expect("8 bytes")) as usize)
+    };
+    if word(0)? != 32 {
+        return None;
+    }
+    let len = word(1)?;
+    let text = body.get(64..64usize.checked_add(len)?)?;
+    String::from_utf8(text.to_vec()).ok()
 }
 
 fn halt(reason: HaltReason, gas_limit: u64) -> CallError {
@@ -216,5 +239,41 @@ fn halt(reason: HaltReason, gas_limit: u64) -> CallError {
             CallError::new(ErrorKind::OutOfGas, format!("out of gas{why} (limit {gas_limit})"))
         }
         other => CallError::new(ErrorKind::Trap, format!("EVM halted: {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::revert_reason;
+
+    fn error_string(reason: &str) -> Vec<u8> {
+        let mut data = vec![0x08, 0xc3, 0x79, 0xa0];
+        let mut word = [0u8; 32];
+        word[31] = 32;
+        data.extend_from_slice(&word);
+        word[31] = reason.len() as u8;
+        data.extend_from_slice(&word);
+        data.extend_from_slice(reason.as_bytes());
+        data.resize(data.len() + (32 - reason.len() % 32) % 32, 0);
+        data
+    }
+
+    #[test]
+    fn revert_reasons_decode_only_when_well_formed() {
+        assert_eq!(revert_reason(&error_string("nope")), Some("nope".into()));
+        assert_eq!(revert_reason(&error_string("")), Some(String::new()));
+        let good = error_string("ERC20: insufficient balance");
+        for cut in 0..good.len() - 32 {
+            // Truncated encodings (missing length or text) are not decoded, never panic.
+            let _ = revert_reason(&good[..cut]);
+        }
+        assert_eq!(revert_reason(&good[..good.len() - 40]), None);
+        let mut huge = good.clone();
+        huge[4 + 32 + 24..4 + 64].copy_from_slice(&u64::MAX.to_be_bytes());
+        assert_eq!(revert_reason(&huge), None, "a length past the data");
+        assert_eq!(revert_reason(&[0xde, 0xad]), None);
+        let mut not_utf8 = good;
+        not_utf8[4 + 64] = 0xff;
+        assert_eq!(revert_reason(&not_utf8), None);
     }
 }
