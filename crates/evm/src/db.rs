@@ -84,7 +84,7 @@ impl Database for JournalDb {
         let balance = accounts::balance(&self.journal, &cove)?;
         // A nonce entry (even of zero) marks an account that exists though empty, which
         // matters before EIP-161 and for the state root.
-        let nonce = self.journal.get(&keys::nonce(&cove))?.and_then(|v| keys::decode_u64(&v));
+        let nonce = self.journal.get_with(&keys::nonce(&cove), |v| v.and_then(keys::decode_u64))?;
         let record = vm::load_contract(&self.journal, &cove).map_err(DbError)?;
         let code_hash = match &record {
             Some(info) if info.vm == VmType::Evm => B256::from(info.code_id.0),
@@ -127,18 +127,16 @@ impl Database for JournalDb {
     }
 
     fn storage(&mut self, address: EvmAddress, index: StorageKey) -> Result<StorageValue, DbError> {
-        let key = keys::storage(&to_cove(address), &index.to_be_bytes::<32>());
-        Ok(match self.journal.get(&key)? {
-            Some(v) if v.len() == 32 => U256::from_be_slice(&v),
-            Some(v) => {
-                return Err(DbError(VmError::Corrupt(format!(
-                    "EVM slot of {} is {} bytes",
-                    to_cove(address),
-                    v.len()
-                ))));
-            }
-            None => U256::ZERO,
-        })
+        let key = keys::slot(&to_cove(address), &index.to_be_bytes::<32>());
+        self.journal.get_with(&key, |v| match v {
+            Some(v) if v.len() == 32 => Ok(U256::from_be_slice(v)),
+            Some(v) => Err(DbError(VmError::Corrupt(format!(
+                "EVM slot of {} is {} bytes",
+                to_cove(address),
+                v.len()
+            )))),
+            None => Ok(U256::ZERO),
+        })?
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
@@ -214,7 +212,7 @@ pub(crate) fn commit(
             }
         }
         for (slot, value) in account.changed_storage_slots() {
-            let key = keys::storage(&address, &slot.to_be_bytes::<32>());
+            let key = keys::slot(&address, &slot.to_be_bytes::<32>());
             let value = value.present_value();
             if value.is_zero() {
                 journal.delete(&key)?;

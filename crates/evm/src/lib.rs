@@ -162,49 +162,65 @@ impl VirtualMachine for EvmVm {
             ..Default::default()
         };
 
-        let (run, seen) = match self.pool.transact(state, &self.cfg, self.block_env(block), tx) {
-            Ok(run) => run,
-            Err(EVMError::Database(db::DbError(e))) => return Err(e),
-            Err(EVMError::Transaction(e)) => {
-                return Ok(Outcome::failed(CallError::new(
-                    ErrorKind::InvalidArgument,
-                    format!("invalid transaction: {e}"),
-                )));
-            }
-            Err(e) => return Err(VmError::Engine(format!("revm: {e}"))),
-        };
-        let gas_used = run.result.tx_gas_used();
-        let (result, events, created) = match run.result {
-            ExecutionResult::Success { logs, output, .. } => {
-                let events = logs
-                    .into_iter()
-                    .map(|log| Event {
-                        contract: to_cove(log.address),
-                        topics: log.data.topics().iter().map(|t| t.to_vec()).collect(),
-                        data: log.data.data.to_vec(),
-                    })
-                    .collect();
-                match output {
-                    Output::Create(_, address) => (Ok(Vec::new()), events, address.map(to_cove)),
-                    Output::Call(bytes) => (Ok(bytes.to_vec()), events, None),
-                }
-            }
-            ExecutionResult::Revert { output, .. } => {
-                let mut e = CallError::reverted(output.to_vec());
-                if let Some(reason) = revert_reason(&output) {
-                    e.message = format!("execution reverted: {reason}");
-                }
-                (Err(e), Vec::new(), None)
-            }
-            ExecutionResult::Halt { reason, .. } => (Err(halt(reason, gas_limit)), Vec::new(), None),
-        };
-        if result.is_ok() && !msg.read_only {
-            db::commit(state, run.state, &seen, msg.sender, block)?;
-        }
-        let code_id =
-            created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
-        Ok(Outcome { result, gas_used, events, address: created, code_id })
+        let (sender, read_only) = (msg.sender, msg.read_only);
+        self.pool.transact(state, &self.cfg, self.block_env(block), tx, |state, run, seen| {
+            finish(state, block, sender, read_only, gas_limit, run, seen)
+        })
     }
+}
+
+/// Turns revm's result into an outcome, committing a successful call's changes.
+fn finish(
+    state: &mut Journal,
+    block: &BlockInfo,
+    sender: types::Address,
+    read_only: bool,
+    gas_limit: Gas,
+    run: Result<revm::context::result::ResultAndState, EVMError<db::DbError>>,
+    seen: &db::Seen,
+) -> Result<Outcome, VmError> {
+    let run = match run {
+        Ok(run) => run,
+        Err(EVMError::Database(db::DbError(e))) => return Err(e),
+        Err(EVMError::Transaction(e)) => {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::InvalidArgument,
+                format!("invalid transaction: {e}"),
+            )));
+        }
+        Err(e) => return Err(VmError::Engine(format!("revm: {e}"))),
+    };
+    let gas_used = run.result.tx_gas_used();
+    let (result, events, created) = match run.result {
+        ExecutionResult::Success { logs, output, .. } => {
+            let events = logs
+                .into_iter()
+                .map(|log| Event {
+                    contract: to_cove(log.address),
+                    topics: log.data.topics().iter().map(|t| t.to_vec()).collect(),
+                    data: log.data.data.to_vec(),
+                })
+                .collect();
+            match output {
+                Output::Create(_, address) => (Ok(Vec::new()), events, address.map(to_cove)),
+                Output::Call(bytes) => (Ok(bytes.to_vec()), events, None),
+            }
+        }
+        ExecutionResult::Revert { output, .. } => {
+            let mut e = CallError::reverted(output.to_vec());
+            if let Some(reason) = revert_reason(&output) {
+                e.message = format!("execution reverted: {reason}");
+            }
+            (Err(e), Vec::new(), None)
+        }
+        ExecutionResult::Halt { reason, .. } => (Err(halt(reason, gas_limit)), Vec::new(), None),
+    };
+    if result.is_ok() && !read_only {
+        db::commit(state, run.state, seen, sender, block)?;
+    }
+    let code_id =
+        created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
+    Ok(Outcome { result, gas_used, events, address: created, code_id })
 }
 
 /// The reason string of Solidity's `Error(string)` revert data, if `data` is exactly

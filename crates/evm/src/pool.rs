@@ -55,24 +55,27 @@ impl EvmPool {
         EvmPool { id: NEXT_POOL.fetch_add(1, Ordering::Relaxed), disabled, precompiles }
     }
 
-    /// Runs one transaction against `state` (read only: the caller commits the result
-    /// with the accounts as they were read, for `db::commit`).
-    pub(crate) fn transact(
+    /// Runs one transaction against `state` (read only), then `then(state, result,
+    /// seen)` with the accounts as `basic` read them, for `db::commit`; the map stays
+    /// with the EVM for the next transaction.
+    pub(crate) fn transact<R>(
         &self,
         state: &mut Journal,
         cfg: &CfgEnv,
         block: BlockEnv,
         tx: TxEnv,
-    ) -> Result<(ResultAndState, Seen), EVMError<DbError>> {
+        then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &Seen) -> R,
+    ) -> R {
         let journal = std::mem::replace(state, Journal::new(NOWHERE.clone()));
         let mut evm = self.take(cfg, journal);
         evm.ctx.block = block;
         evm.ctx.journaled_state.database.seen.clear();
         let result = evm.transact(tx);
+        let reusable = result.is_ok();
         let db = &mut evm.ctx.journaled_state.database;
         *state = std::mem::replace(&mut db.journal, Journal::new(NOWHERE.clone()));
-        let result = result.map(|r| (r, std::mem::take(&mut db.seen)));
-        if result.is_ok() {
+        let out = then(state, result, &db.seen);
+        if reusable {
             IDLE.with_borrow_mut(|idle| {
                 if idle.len() >= MAX_IDLE_EVMS {
                     idle.remove(0);
@@ -80,7 +83,7 @@ impl EvmPool {
                 idle.push((self.id, evm));
             });
         }
-        result
+        out
     }
 
     /// An idle EVM of this pool built for `cfg` (or a new one), holding `journal`.

@@ -31,6 +31,13 @@ pub trait Backend: Send + Sync {
     /// The committed value under `key`, if any.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
 
+    /// Hands the committed value under `key` to `f` without copying it out, where the
+    /// backend can (the default copies, through [`Backend::get`]).
+    fn get_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StorageError> {
+        f(self.get(key)?.as_deref());
+        Ok(())
+    }
+
     /// All committed (key, value) pairs whose key starts with `prefix`, in ascending key order.
     #[expect(
         clippy::type_complexity,

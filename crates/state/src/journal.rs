@@ -78,6 +78,18 @@ impl Journal {
         }
     }
 
+    /// Like [`Journal::get`], but hands the value to `f` instead of copying it out: for
+    /// hot reads that only decode the bytes (account fields, EVM slots).
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, StorageError> {
+        if let Some(entry) = self.overlay.get(key) {
+            return Ok(f(entry.as_deref()));
+        }
+        let mut f = Some(f);
+        let mut out = None;
+        self.backend.get_with(key, &mut |v| out = f.take().map(|f| f(v)))?;
+        out.ok_or_else(|| StorageError("backend get_with returned without calling back".to_owned()))
+    }
+
     /// Stores `value` under `key`.
     pub fn set(&mut self, key: &[u8], value: &[u8]) {
         self.put(key, Some(value.to_vec()));

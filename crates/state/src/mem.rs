@@ -40,6 +40,11 @@ impl Backend for MemBackend {
         Ok(self.read()?.index.get(key).cloned())
     }
 
+    fn get_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StorageError> {
+        f(self.read()?.index.get(key).map(Vec::as_slice));
+        Ok(())
+    }
+
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let map = self.read()?;
         Ok(map

@@ -112,11 +112,13 @@ impl FromStr for Balance {
 
 /// An account's balance (zero if it never had one).
 pub fn balance(journal: &Journal, address: &Address) -> Result<Balance, StorageError> {
-    Ok(match journal.get(&keys::balance(address))? {
-        Some(v) if v.len() == 32 => Balance(v.try_into().expect("32 bytes")),
-        Some(v) => return Err(StorageError(format!("balance of {address} is {} bytes, not 32", v.len()))),
-        None => Balance::ZERO,
-    })
+    journal.get_with(&keys::balance(address), |v| match v {
+        Some(v) => v
+            .try_into()
+            .map(Balance)
+            .map_err(|_| StorageError(format!("balance of {address} is {} bytes, not 32", v.len()))),
+        None => Ok(Balance::ZERO),
+    })?
 }
 
 /// Sets an account's balance; zero removes the entry.

@@ -36,18 +36,34 @@ pub fn code(id: &CodeId) -> Vec<u8> {
 }
 
 /// The key of a contract's record ([`crate::ContractInfo`]).
-pub fn contract(address: &Address) -> Vec<u8> {
-    [&[CONTRACT][..], &address.0].concat()
+pub fn contract(address: &Address) -> [u8; 21] {
+    account_key(CONTRACT, address)
 }
 
 /// The key of an account's nonce.
-pub fn nonce(address: &Address) -> Vec<u8> {
-    [&[NONCE][..], &address.0].concat()
+pub fn nonce(address: &Address) -> [u8; 21] {
+    account_key(NONCE, address)
 }
 
 /// The key of an account's native balance.
-pub fn balance(address: &Address) -> Vec<u8> {
-    [&[BALANCE][..], &address.0].concat()
+pub fn balance(address: &Address) -> [u8; 21] {
+    account_key(BALANCE, address)
+}
+
+/// `namespace ++ address`, on the stack: these keys are built on every account read.
+fn account_key(namespace: u8, address: &Address) -> [u8; 21] {
+    let mut k = [0u8; 21];
+    k[0] = namespace;
+    k[1..].copy_from_slice(&address.0);
+    k
+}
+
+/// The key of a 32-byte EVM storage slot, on the stack.
+pub fn slot(address: &Address, slot: &[u8; 32]) -> [u8; 53] {
+    let mut k = [0u8; 53];
+    k[..21].copy_from_slice(&account_key(STORAGE, address));
+    k[21..].copy_from_slice(slot);
+    k
 }
 
 /// The key of EVM bytecode by its keccak-256 hash.

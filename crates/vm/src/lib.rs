@@ -149,10 +149,10 @@ pub enum VmError {
 
 /// A contract's record, if `address` holds a contract.
 pub fn load_contract(journal: &Journal, address: &Address) -> Result<Option<ContractInfo>, VmError> {
-    match journal.get(&keys::contract(address))? {
+    journal.get_with(&keys::contract(address), |bytes| match bytes {
         None => Ok(None),
-        Some(bytes) => ContractInfo::decode(&bytes)
+        Some(bytes) => ContractInfo::decode(bytes)
             .map(Some)
             .ok_or_else(|| VmError::Corrupt(format!("contract record of {address}"))),
-    }
+    })?
 }

@@ -247,31 +247,32 @@ fn run_case(
     let caller = to_cove(tx.caller);
     let mut journal = Journal::new(Arc::new(MemBackend::new()));
     load_pre_state(&mut journal, unit).map_err(|e| format!("pre-state: {e}"))?;
-    let run = pool.transact(&mut journal, cfg, block.clone(), tx);
-    let (run, seen) = match (&test.expect_exception, run) {
-        (Some(_), Err(_)) => return Ok(()),
-        (Some(expected), Ok(_)) => {
-            return Err(format!("expected exception {expected}, but the transaction was valid"));
-        }
-        (None, Err(e)) => return Err(format!("unexpected exception: {e}")),
-        (None, Ok(run)) => run,
-    };
-    if let (Some(expected), Some(got)) = (unit.out.as_ref(), run.result.output())
-        && expected != got
-    {
-        return Err(format!("output {got} != expected {expected}"));
-    }
-    let logs = roots::logs_hash(run.result.logs());
-    if logs != test.logs {
-        return Err(format!("logs hash {logs} != expected {}", test.logs));
-    }
     let info = BlockInfo { height: block.number.saturating_to(), timestamp: block.timestamp.saturating_to() };
-    crate::db::commit(&mut journal, run.state, &seen, caller, &info).map_err(|e| format!("commit: {e}"))?;
-    let root = roots::state_root(&journal).map_err(|e| format!("state root: {e}"))?;
-    if root != test.hash {
-        return Err(format!("state root {root} != expected {}", test.hash));
-    }
-    Ok(())
+    pool.transact(&mut journal, cfg, block.clone(), tx, |journal, run, seen| {
+        let run = match (&test.expect_exception, run) {
+            (Some(_), Err(_)) => return Ok(()),
+            (Some(expected), Ok(_)) => {
+                return Err(format!("expected exception {expected}, but the transaction was valid"));
+            }
+            (None, Err(e)) => return Err(format!("unexpected exception: {e}")),
+            (None, Ok(run)) => run,
+        };
+        if let (Some(expected), Some(got)) = (unit.out.as_ref(), run.result.output())
+            && expected != got
+        {
+            return Err(format!("output {got} != expected {expected}"));
+        }
+        let logs = roots::logs_hash(run.result.logs());
+        if logs != test.logs {
+            return Err(format!("logs hash {logs} != expected {}", test.logs));
+        }
+        crate::db::commit(journal, run.state, seen, caller, &info).map_err(|e| format!("commit: {e}"))?;
+        let root = roots::state_root(journal).map_err(|e| format!("state root: {e}"))?;
+        if root != test.hash {
+            return Err(format!("state root {root} != expected {}", test.hash));
+        }
+        Ok(())
+    })
 }
 
 /// Writes a test's pre-state in cove's layout. Every account gets a nonce entry, so an
@@ -295,7 +296,7 @@ fn load_pre_state(journal: &mut Journal, unit: &TestUnit) -> Result<(), vm::VmEr
         }
         for (slot, value) in &account.storage {
             if !value.is_zero() {
-                journal.set(&keys::storage(&address, &slot.to_be_bytes::<32>()), &value.to_be_bytes::<32>());
+                journal.set(&keys::slot(&address, &slot.to_be_bytes::<32>()), &value.to_be_bytes::<32>());
             }
         }
     }

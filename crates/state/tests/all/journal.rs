@@ -40,6 +40,23 @@ fn get_set_delete_semantics() {
     }
 }
 
+/// `get_with` sees exactly what `get` returns, from the overlay, the backend (redb uses
+/// the copying default, the in-memory backend lends its bytes) or nowhere.
+#[test]
+fn get_with_agrees_with_get() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"committed", b"c0"), (b"shadowed", b"old"), (b"gone", b"x")]);
+        let mut j = Journal::new(backend.clone());
+        j.set(b"shadowed", b"new");
+        j.set(b"fresh", b"f");
+        j.delete(b"gone").unwrap();
+        for key in [&b"committed"[..], b"shadowed", b"fresh", b"gone", b"missing"] {
+            let via = j.get_with(key, |v| v.map(<[u8]>::to_vec)).unwrap();
+            assert_eq!(via, j.get(key).unwrap(), "{name}: {key:?}");
+        }
+    }
+}
+
 #[test]
 fn delete_reports_whether_a_value_existed() {
     for (name, backend, _dir) in backends() {
