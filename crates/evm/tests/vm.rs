@@ -25,6 +25,7 @@ fn create_addresses_follow_the_senders_nonce_in_state() {
             value: Balance::ZERO,
             gas_limit: None,
             read_only: false,
+            callee: None,
         };
         let out = evm.execute(&mut journal, &block, msg).unwrap();
         assert!(out.result.is_ok(), "{out:?}");

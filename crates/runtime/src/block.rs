@@ -71,6 +71,7 @@ impl<'r> Block<'r> {
             value,
             gas_limit,
             read_only: false,
+            callee: None,
         };
         self.rt.run(&mut self.journal, &self.info, vm, msg)
     }
@@ -106,6 +107,7 @@ impl<'r> Block<'r> {
             value,
             gas_limit,
             read_only: false,
+            callee: None,
         };
         self.rt.execute(&mut self.journal, &self.info, msg)
     }

@@ -45,6 +45,7 @@ impl Runtime {
                 value: req.value,
                 gas_limit: Some(gas),
                 read_only: false,
+                callee: None,
             };
             self.execute(&mut journal, &block, msg)
         };

@@ -22,11 +22,12 @@ impl VmFactory {
         VmFactory { wasm: Arc::new(wasm), evm: Arc::new(evm) }
     }
 
-    /// The VM for `vm_type`: the same instance on every call.
-    pub fn get(&self, vm_type: VmType) -> Arc<dyn VirtualMachine> {
+    /// The VM for `vm_type`: the same instance on every call (a reference, so dispatch
+    /// costs no reference counting).
+    pub fn get(&self, vm_type: VmType) -> &dyn VirtualMachine {
         match vm_type {
-            VmType::Wasm => self.wasm.clone(),
-            VmType::Evm => self.evm.clone(),
+            VmType::Wasm => &*self.wasm,
+            VmType::Evm => &*self.evm,
         }
     }
 

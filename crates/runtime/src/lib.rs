@@ -165,6 +165,7 @@ impl Runtime {
             value: Balance::ZERO,
             gas_limit,
             read_only: true,
+            callee: None,
         };
         self.execute(&mut journal, &block, msg)
     }
@@ -266,7 +267,7 @@ impl Runtime {
             return Ok(Receipt::failed(e));
         };
         match vm::load_contract(journal, &address)? {
-            Some(info) => self.run(journal, block, info.vm, msg),
+            Some(info) => self.run(journal, block, info.vm, Message { callee: Some(&info), ..msg }),
             // Without an entry point the message is an EVM transaction, and an address
             // without code is an Ethereum account: a plain (value) transfer.
             None if msg.entry.is_empty() => self.run(journal, block, VmType::Evm, msg),

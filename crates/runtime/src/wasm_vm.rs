@@ -137,13 +137,20 @@ impl VirtualMachine for WasmVm {
     fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
         let result = match msg.target {
             Target::Create(code) => self.create(state, block, msg, code),
-            Target::Call(address) => match vm::load_contract(state, &address)? {
-                Some(info) if info.vm == VmType::Wasm => self.call(state, block, msg, address, &info),
-                _ => Ok(Outcome::failed(CallError::new(
-                    ErrorKind::NotFound,
-                    format!("no WASM contract at {address}"),
-                ))),
-            },
+            Target::Call(address) => {
+                // The runtime passes the record it loaded to dispatch; load it only if not.
+                let loaded = match msg.callee {
+                    Some(_) => None,
+                    None => vm::load_contract(state, &address)?,
+                };
+                match msg.callee.or(loaded.as_ref()) {
+                    Some(info) if info.vm == VmType::Wasm => self.call(state, block, msg, address, info),
+                    _ => Ok(Outcome::failed(CallError::new(
+                        ErrorKind::NotFound,
+                        format!("no WASM contract at {address}"),
+                    ))),
+                }
+            }
         };
         result.map_err(into_vm_error)
     }

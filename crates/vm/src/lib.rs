@@ -90,6 +90,9 @@ pub struct Message<'a> {
     pub gas_limit: Option<Gas>,
     /// A query: nothing may be written.
     pub read_only: bool,
+    /// For a call, the contract's record when the caller already loaded it (the runtime
+    /// does, to dispatch), so the VM need not read it again; `None` to let the VM load it.
+    pub callee: Option<&'a ContractInfo>,
 }
 
 /// What a message did. A failed message changed nothing (once the caller reverted)

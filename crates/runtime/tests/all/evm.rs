@@ -2,8 +2,6 @@
 //! state in cove's store, reverts, events, queries, gas, value, disabled opcodes, and
 //! the VM factory.
 
-use std::sync::Arc;
-
 use cove_runtime::{Balance, Config, Runtime};
 use types::{Address, ErrorKind, VmType};
 
@@ -224,14 +222,14 @@ fn the_factory_hands_out_one_instance_per_type() {
     let rt = Runtime::in_memory(Config::default()).unwrap();
     for vm in [VmType::Wasm, VmType::Evm] {
         let (a, b) = (rt.vms().get(vm), rt.vms().get(vm));
-        assert!(Arc::ptr_eq(&a, &b), "{vm}");
+        assert!(std::ptr::addr_eq(a, b), "{vm}");
         assert_eq!(a.vm_type(), vm);
         assert_eq!(a.vm_version().vm, vm);
     }
     assert_eq!(rt.vms().get(VmType::Evm).vm_version().detail, "Osaka");
     // Shared across threads too.
     let from_thread = std::thread::scope(|s| s.spawn(|| rt.vms().get(VmType::Evm)).join().unwrap());
-    assert!(Arc::ptr_eq(&from_thread, &rt.vms().get(VmType::Evm)));
+    assert!(std::ptr::addr_eq(from_thread, rt.vms().get(VmType::Evm)));
 }
 
 #[test]
