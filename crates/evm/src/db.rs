@@ -7,13 +7,12 @@
 //! `keys::evm_code`, and slot `k` under `keys::storage(address, k as 32 bytes)` holding
 //! the 32-byte big-endian value (zero: no entry).
 
-use std::collections::HashMap;
-
 use revm::bytecode::Bytecode;
+use revm::primitives::map::{AddressMap, B256Map};
 use revm::primitives::{Address as EvmAddress, B256, KECCAK_EMPTY, StorageKey, StorageValue, U256};
 use revm::state::{AccountInfo, EvmState};
 use revm::{Database, database_interface::DBErrorMarker};
-use state::Journal;
+use state::{Journal, Stamp};
 use types::{Address, BlockInfo, CodeId, StorageError, VmType};
 use vm::{Balance, ContractInfo, VmError, accounts, keys};
 
@@ -53,16 +52,72 @@ pub const MAX_CACHED_CODES: usize = 1024;
 /// be stale.
 pub(crate) struct JournalDb {
     pub(crate) journal: Journal,
-    codes: HashMap<B256, Bytecode>,
-    /// What `basic` read for each account in the current transaction, so `commit`
-    /// writes only what changed and reuses the decoded records. Cleared per transaction.
+    codes: B256Map<Bytecode>,
+    /// The accounts `basic` decoded, kept across transactions while they are exact.
     pub(crate) seen: Seen,
 }
 
-/// Accounts as `basic` read them during one transaction.
-pub(crate) type Seen = HashMap<EvmAddress, SeenAccount>;
+/// Most accounts one [`Seen`] cache holds (then it starts over).
+pub const MAX_CACHED_ACCOUNTS: usize = 1 << 16;
 
-/// One account as read before the transaction changed anything.
+/// Accounts as `basic` decoded them (balance, nonce, contract record: three reads),
+/// reused by later transactions on the same journal while the journal's [`Stamp`] says
+/// nothing changed them. `commit` records the values it writes, so consecutive EVM
+/// messages in a block keep their entries; any other write to the journal (a WASM call,
+/// a revert) or to the backend drops them all.
+///
+/// `commit` also reads the entries to write only the fields that changed.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    accounts: AddressMap<SeenAccount>,
+    /// The journal stamp at which the entries are exact; `None`: none may be reused.
+    valid_at: Option<Stamp>,
+    /// The journal's stamp when the current transaction began.
+    began: Option<Stamp>,
+}
+
+impl Seen {
+    /// Starts a transaction on `journal`: keeps the entries only if nothing changed the
+    /// journal since [`Seen::end`].
+    pub(crate) fn begin(&mut self, journal: &Journal) {
+        let now = journal.stamp();
+        if now.is_none() || now != self.valid_at || self.accounts.len() >= MAX_CACHED_ACCOUNTS {
+            self.accounts.clear();
+        }
+        self.valid_at = None;
+        self.began = now;
+    }
+
+    /// Ends the transaction begun on `journal`, whose only writes since were `commit`'s
+    /// (which recorded them here). If the backend changed meanwhile, nothing is kept.
+    pub(crate) fn end(&mut self, journal: &Journal) {
+        self.valid_at = match (self.began.take(), journal.stamp()) {
+            (Some(began), Some(now)) if began.journal == now.journal && began.backend == now.backend => {
+                Some(now)
+            }
+            _ => {
+                self.accounts.clear();
+                None
+            }
+        };
+    }
+
+    fn get(&self, address: &EvmAddress) -> Option<&SeenAccount> {
+        self.accounts.get(address)
+    }
+
+    fn record(&mut self, address: EvmAddress, account: SeenAccount) {
+        self.accounts.insert(address, account);
+    }
+
+    fn forget_all(&mut self) {
+        self.accounts.clear();
+        self.valid_at = None;
+        self.began = None;
+    }
+}
+
+/// One account as the journal holds it.
 #[derive(Debug, Clone)]
 pub(crate) struct SeenAccount {
     balance: Balance,
@@ -70,9 +125,28 @@ pub(crate) struct SeenAccount {
     record: Option<ContractInfo>,
 }
 
+impl SeenAccount {
+    fn info(&self) -> Option<AccountInfo> {
+        let code_hash = match &self.record {
+            Some(info) if info.vm == VmType::Evm => B256::from(info.code_id.0),
+            _ => KECCAK_EMPTY,
+        };
+        if self.balance.is_zero() && self.nonce.is_none() && code_hash == KECCAK_EMPTY {
+            return None;
+        }
+        Some(AccountInfo {
+            balance: U256::from_be_bytes(self.balance.0),
+            nonce: self.nonce.unwrap_or(0),
+            code_hash,
+            code: None,
+            ..Default::default()
+        })
+    }
+}
+
 impl JournalDb {
     pub(crate) fn new(journal: Journal) -> JournalDb {
-        JournalDb { journal, codes: HashMap::new(), seen: Seen::new() }
+        JournalDb { journal, codes: Default::default(), seen: Seen::default() }
     }
 }
 
@@ -80,27 +154,19 @@ impl Database for JournalDb {
     type Error = DbError;
 
     fn basic(&mut self, address: EvmAddress) -> Result<Option<AccountInfo>, DbError> {
+        if let Some(account) = self.seen.get(&address) {
+            return Ok(account.info());
+        }
         let cove = to_cove(address);
         let balance = accounts::balance(&self.journal, &cove)?;
         // A nonce entry (even of zero) marks an account that exists though empty, which
         // matters before EIP-161 and for the state root.
         let nonce = self.journal.get_with(&keys::nonce(&cove), |v| v.and_then(keys::decode_u64))?;
         let record = vm::load_contract(&self.journal, &cove).map_err(DbError)?;
-        let code_hash = match &record {
-            Some(info) if info.vm == VmType::Evm => B256::from(info.code_id.0),
-            _ => KECCAK_EMPTY,
-        };
-        self.seen.insert(address, SeenAccount { balance, nonce, record });
-        if balance.is_zero() && nonce.is_none() && code_hash == KECCAK_EMPTY {
-            return Ok(None);
-        }
-        Ok(Some(AccountInfo {
-            balance: U256::from_be_bytes(balance.0),
-            nonce: nonce.unwrap_or(0),
-            code_hash,
-            code: None,
-            ..Default::default()
-        }))
+        let account = SeenAccount { balance, nonce, record };
+        let info = account.info();
+        self.seen.record(address, account);
+        Ok(info)
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
@@ -148,14 +214,29 @@ impl Database for JournalDb {
 /// applies them (`CacheState::apply_account_state`): untouched accounts are skipped;
 /// self-destructed ones removed; a created account starts from empty storage; a
 /// touched empty account is removed (EIP-161; before Spurious Dragon revm's journal
-/// does not report such touches).
+/// does not report such touches). Records in `seen` what each account holds afterwards
+/// (on an error, forgets everything: the journal is then only partly written).
 ///
 /// A WASM contract keeps its record and storage whatever the EVM did: the EVM sees it
 /// as an account without code.
 pub(crate) fn commit(
     journal: &mut Journal,
     changes: EvmState,
-    seen: &Seen,
+    seen: &mut Seen,
+    creator: Address,
+    block: &BlockInfo,
+) -> Result<(), VmError> {
+    let result = write_back(journal, changes, seen, creator, block);
+    if result.is_err() {
+        seen.forget_all();
+    }
+    result
+}
+
+fn write_back(
+    journal: &mut Journal,
+    changes: EvmState,
+    seen: &mut Seen,
     creator: Address,
     block: &BlockInfo,
 ) -> Result<(), VmError> {
@@ -164,40 +245,46 @@ pub(crate) fn commit(
             continue;
         }
         let address = to_cove(evm_address);
-        let before = seen.get(&evm_address);
-        let record = match before {
+        let before = seen.get(&evm_address).cloned();
+        let record = match &before {
             Some(b) => b.record.clone(),
             None => vm::load_contract(journal, &address)?,
         };
-        let evm_record = record.as_ref().filter(|r| r.vm == VmType::Evm);
+        let wasm = record.as_ref().is_some_and(|r| r.vm != VmType::Evm);
         if account.is_selfdestructed() || (!account.is_created() && account.is_empty()) {
             // An account that did not exist before (e.g. a zero-fee coinbase the EVM
             // only touched) has nothing to remove.
-            let existed =
-                before.is_none_or(|b| !b.balance.is_zero() || b.nonce.is_some() || b.record.is_some());
+            let existed = before
+                .as_ref()
+                .is_none_or(|b| !b.balance.is_zero() || b.nonce.is_some() || b.record.is_some());
             if existed {
-                remove_account(journal, &address, evm_record.is_some())?;
+                remove_account(journal, &address, record.is_some() && !wasm)?;
             }
+            let record = if wasm { record } else { None };
+            seen.record(evm_address, SeenAccount { balance: Balance::ZERO, nonce: None, record });
             continue;
         }
-        if account.is_created() && record.as_ref().is_none_or(|r| r.vm == VmType::Evm) {
+        if account.is_created() && !wasm {
             clear_storage(journal, &address)?;
         }
         // Unchanged fields are not rewritten (the journal holds the values `basic` read).
         let balance = Balance(account.info.balance.to_be_bytes());
-        if before.map(|b| b.balance) != Some(balance) {
+        if before.as_ref().map(|b| b.balance) != Some(balance) {
             accounts::set_balance(journal, &address, balance)?;
         }
-        if before.and_then(|b| b.nonce) != Some(account.info.nonce) {
-            journal.set(&keys::nonce(&address), &account.info.nonce.to_be_bytes());
+        let nonce = account.info.nonce;
+        if before.as_ref().and_then(|b| b.nonce) != Some(nonce) {
+            journal.set(&keys::nonce(&address), &nonce.to_be_bytes());
         }
         let code_hash = account.info.code_hash;
-        let wasm = record.as_ref().is_some_and(|r| r.vm != VmType::Evm);
-        match evm_record {
-            _ if wasm => {}
-            Some(_) if code_hash == KECCAK_EMPTY => journal.delete(&keys::contract(&address)).map(drop)?,
-            Some(r) if r.code_id.0 == code_hash.0 => {}
-            _ if code_hash == KECCAK_EMPTY => {}
+        let record = match record {
+            Some(r) if r.vm != VmType::Evm => Some(r),
+            Some(_) if code_hash == KECCAK_EMPTY => {
+                journal.delete(&keys::contract(&address))?;
+                None
+            }
+            Some(r) if r.code_id.0 == code_hash.0 => Some(r),
+            None if code_hash == KECCAK_EMPTY => None,
             _ => {
                 let code = account.info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
                 journal.set(&keys::evm_code(&code_hash.0), &code);
@@ -209,8 +296,9 @@ pub(crate) fn commit(
                     created_height: block.height,
                 };
                 journal.set(&keys::contract(&address), &info.encode());
+                Some(info)
             }
-        }
+        };
         for (slot, value) in account.changed_storage_slots() {
             let key = keys::slot(&address, &slot.to_be_bytes::<32>());
             let value = value.present_value();
@@ -220,6 +308,7 @@ pub(crate) fn commit(
                 journal.set(&key, &value.to_be_bytes::<32>());
             }
         }
+        seen.record(evm_address, SeenAccount { balance, nonce: Some(nonce), record });
     }
     Ok(())
 }

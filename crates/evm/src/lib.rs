@@ -36,7 +36,7 @@ use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
 use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
-pub use db::{MAX_CACHED_CODES, block_hash};
+pub use db::{MAX_CACHED_ACCOUNTS, MAX_CACHED_CODES, block_hash};
 pub use pool::MAX_IDLE_EVMS;
 pub use precompiles::{PrecompileInfo, PrecompileRegistry};
 
@@ -177,7 +177,7 @@ fn finish(
     read_only: bool,
     gas_limit: Gas,
     run: Result<revm::context::result::ResultAndState, EVMError<db::DbError>>,
-    seen: &db::Seen,
+    seen: &mut db::Seen,
 ) -> Result<Outcome, VmError> {
     let run = match run {
         Ok(run) => run,
@@ -195,10 +195,14 @@ fn finish(
         ExecutionResult::Success { logs, output, .. } => {
             let events = logs
                 .into_iter()
-                .map(|log| Event {
-                    contract: to_cove(log.address),
-                    topics: log.data.topics().iter().map(|t| t.to_vec()).collect(),
-                    data: log.data.data.to_vec(),
+                .map(|log| {
+                    let (topics, data) = log.data.split();
+                    Event {
+                        contract: to_cove(log.address),
+                        topics: topics.iter().map(|t| t.to_vec()).collect(),
+                        // Takes over revm's buffer where it can rather than copying.
+                        data: Vec::from(data.0),
+                    }
                 })
                 .collect();
             match output {

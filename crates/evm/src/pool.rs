@@ -56,25 +56,30 @@ impl EvmPool {
     }
 
     /// Runs one transaction against `state` (read only), then `then(state, result,
-    /// seen)` with the accounts as `basic` read them, for `db::commit`; the map stays
-    /// with the EVM for the next transaction.
+    /// seen)` with the accounts as `basic` read them, for `db::commit`, which must be
+    /// the only writer to `state` in `then`. The accounts stay with the EVM for the next
+    /// transaction, to be reused if nothing else changed `state` ([`Seen`]).
     pub(crate) fn transact<R>(
         &self,
         state: &mut Journal,
         cfg: &CfgEnv,
         block: BlockEnv,
         tx: TxEnv,
-        then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &Seen) -> R,
+        then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &mut Seen) -> R,
     ) -> R {
         let journal = std::mem::replace(state, Journal::new(NOWHERE.clone()));
         let mut evm = self.take(cfg, journal);
         evm.ctx.block = block;
-        evm.ctx.journaled_state.database.seen.clear();
+        {
+            let db = &mut evm.ctx.journaled_state.database;
+            db.seen.begin(&db.journal);
+        }
         let result = evm.transact(tx);
         let reusable = result.is_ok();
         let db = &mut evm.ctx.journaled_state.database;
         *state = std::mem::replace(&mut db.journal, Journal::new(NOWHERE.clone()));
-        let out = then(state, result, &db.seen);
+        let out = then(state, result, &mut db.seen);
+        db.seen.end(state);
         if reusable {
             IDLE.with_borrow_mut(|idle| {
                 if idle.len() >= MAX_IDLE_EVMS {

@@ -1,20 +1,57 @@
 //! The seam between the journal and committed storage.
 
-use std::collections::BTreeMap;
-
 use types::StorageError;
 
 /// A set of writes to apply atomically; `None` = delete.
 ///
-/// Ordered by key, so applying a change set is deterministic and backends see keys in
-/// ascending order.
+/// Ordered by key, each key once, so applying a change set is deterministic and
+/// backends see keys in ascending order. (A sorted vector rather than a map: built once
+/// per block from the journal, read once in order by the backend.)
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
-    /// Key to new value; `None` deletes the key (deleting an absent key is a no-op).
-    pub writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl ChangeSet {
+    /// The change set of `writes`; where a key is written more than once, the last
+    /// write wins.
+    pub fn new(writes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>) -> ChangeSet {
+        let mut writes: Vec<_> = writes.into_iter().collect();
+        // Stable, so equal keys keep their order and the last one can win.
+        writes.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(writes.len());
+        for (key, value) in writes {
+            match out.last_mut() {
+                Some(last) if last.0 == key => last.1 = value,
+                _ => out.push((key, value)),
+            }
+        }
+        ChangeSet { writes: out }
+    }
+
+    /// From writes whose keys are known to be distinct (a map's): no deduplication.
+    pub(crate) fn from_distinct(mut writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> ChangeSet {
+        writes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        debug_assert!(writes.windows(2).all(|w| w[0].0 < w[1].0), "keys must be distinct");
+        ChangeSet { writes }
+    }
+
+    /// The writes in ascending key order: `(key, Some(value))` or `(key, None)` to delete.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], Option<&[u8]>)> {
+        self.writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref()))
+    }
+
+    /// What the change set does to `key`: `None` if nothing, `Some(None)` if it deletes it.
+    pub fn get(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        let at = self.writes.binary_search_by(|(k, _)| k.as_slice().cmp(key)).ok()?;
+        Some(self.writes[at].1.as_deref())
+    }
+
+    /// The writes, by value, in ascending key order.
+    pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.writes
+    }
+
     /// Whether the change set writes nothing.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
@@ -23,6 +60,12 @@ impl ChangeSet {
     /// The number of keys written or deleted.
     pub fn len(&self) -> usize {
         self.writes.len()
+    }
+}
+
+impl FromIterator<(Vec<u8>, Option<Vec<u8>>)> for ChangeSet {
+    fn from_iter<I: IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>>(iter: I) -> ChangeSet {
+        ChangeSet::new(iter)
     }
 }
 
@@ -48,4 +91,22 @@ pub trait Backend: Send + Sync {
     /// Applies every change in one atomic, durable transaction: after it returns Ok, a crash
     /// or restart loses nothing; if it returns Err or the process dies midway, none of it applied.
     fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError>;
+
+    /// [`Backend::commit`] taking the change set by value, so a backend that keeps the
+    /// bytes (the in-memory one) need not copy them. On error nothing was applied and the
+    /// change set is handed back.
+    fn commit_owned(&self, changes: ChangeSet) -> Result<(), (StorageError, ChangeSet)> {
+        match self.commit(&changes) {
+            Ok(()) => Ok(()),
+            Err(e) => Err((e, changes)),
+        }
+    }
+
+    /// A number that changes whenever committed data may have changed (every
+    /// [`Backend::commit`]), or `None` if the backend cannot tell. Readers that cache
+    /// values decoded from the store compare it (through [`crate::Journal::stamp`]) to
+    /// know their cache is still exact; with `None` they must not cache.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }

@@ -1,6 +1,7 @@
 //! Uncommitted writes over a backend, with nested checkpoints.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use types::StorageError;
 
@@ -19,6 +20,20 @@ pub struct Checkpoint {
     id: u64,
 }
 
+/// A journal's position in its history, for caches of decoded values: see
+/// [`Journal::stamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Which journal.
+    pub journal: u64,
+    /// How many changes it had seen.
+    pub writes: u64,
+    /// The backend's [`Backend::generation`].
+    pub backend: u64,
+}
+
+static NEXT_JOURNAL: AtomicU64 = AtomicU64::new(0);
+
 /// The overlay entry a change replaced: `None` if the key was absent from the overlay,
 /// `Some(entry)` if it held `entry` (itself `None` for a deletion).
 type Prev = Option<Option<Vec<u8>>>;
@@ -35,9 +50,17 @@ pub struct Journal {
     /// Hashed with foldhash (randomly seeded per process, so keys chosen by contracts
     /// cannot be crafted to collide; several times faster than SipHash here).
     overlay: foldhash::HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// `(key, previous overlay entry)` for every change made while a checkpoint was live,
-    /// oldest first.
-    undo: Vec<(Vec<u8>, Prev)>,
+    /// `(end of the key in undo_keys, previous overlay entry)` for every change made
+    /// while a checkpoint was live, oldest first. Entry `i`'s key is
+    /// `undo_keys[end of entry i-1 (or 0)..end]`.
+    undo: Vec<(usize, Prev)>,
+    /// The undo log's keys, back to back: one growing buffer instead of an allocation
+    /// per logged write.
+    undo_keys: Vec<u8>,
+    /// Unique per journal in this process ([`Stamp`]).
+    id: u64,
+    /// Changes to what reads return: overlay writes, non-empty reverts, commits ([`Stamp`]).
+    writes: u64,
     /// Live checkpoints, outermost first: `(id, undo-log length when taken)`.
     checkpoints: Vec<(u64, usize)>,
     next_id: u64,
@@ -60,9 +83,26 @@ impl Journal {
             backend,
             overlay: foldhash::HashMap::default(),
             undo: Vec::new(),
+            undo_keys: Vec::new(),
             checkpoints: Vec::new(),
             next_id: 0,
+            id: NEXT_JOURNAL.fetch_add(1, Ordering::Relaxed),
+            writes: 0,
         }
+    }
+
+    /// Where this journal's contents stand: equal stamps mean every read returns what it
+    /// returned before, so a reader may keep values it decoded (the EVM's account cache).
+    /// `None` if the backend cannot tell when it changes ([`Backend::generation`]).
+    ///
+    /// A reader takes a stamp before its reads and one after, and keeps what it read only
+    /// if the backend part is equal in both: a commit to the backend by someone else
+    /// during the reads is then either seen (different stamps) or not yet counted, and
+    /// counted later (the cache is dropped then). Writes through this journal are the
+    /// holder's own (it has `&mut`), so the reader knows what they changed.
+    pub fn stamp(&self) -> Option<Stamp> {
+        let backend = self.backend.generation()?;
+        Some(Stamp { journal: self.id, writes: self.writes, backend })
     }
 
     /// The committed store under this journal.
@@ -113,17 +153,18 @@ impl Journal {
     /// Replaces the overlay entry for `key`, logging the old entry if a checkpoint is live.
     /// With no live checkpoint nothing can be reverted, so nothing is logged.
     fn put(&mut self, key: &[u8], entry: Option<Vec<u8>>) {
+        self.writes += 1;
         let log = !self.checkpoints.is_empty();
-        if let Some(slot) = self.overlay.get_mut(key) {
-            let prev = std::mem::replace(slot, entry);
-            if log {
-                self.undo.push((key.to_vec(), Some(prev)));
+        let prev = match self.overlay.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, entry)),
+            None => {
+                self.overlay.insert(key.to_vec(), entry);
+                None
             }
-        } else {
-            self.overlay.insert(key.to_vec(), entry);
-            if log {
-                self.undo.push((key.to_vec(), None));
-            }
+        };
+        if log {
+            self.undo_keys.extend_from_slice(key);
+            self.undo.push((self.undo_keys.len(), prev));
         }
     }
 
@@ -154,15 +195,25 @@ impl Journal {
         let Some(undo_len) = undo_len else {
             return;
         };
-        for (key, prev) in self.undo.drain(undo_len..).rev() {
+        if self.undo.len() > undo_len {
+            self.writes += 1;
+        }
+        while self.undo.len() > undo_len {
+            let Some((end, prev)) = self.undo.pop() else { break };
+            let start = self.undo.last().map_or(0, |(end, _)| *end);
+            let key = &self.undo_keys[start..end];
             match prev {
-                Some(entry) => {
-                    self.overlay.insert(key, entry);
-                }
+                Some(entry) => match self.overlay.get_mut(key) {
+                    Some(slot) => *slot = entry,
+                    None => {
+                        self.overlay.insert(key.to_vec(), entry);
+                    }
+                },
                 None => {
-                    self.overlay.remove(&key);
+                    self.overlay.remove(key);
                 }
             }
+            self.undo_keys.truncate(start);
         }
         self.checkpoints.truncate(cp.depth + 1);
     }
@@ -182,6 +233,7 @@ impl Journal {
         self.checkpoints.truncate(cp.depth);
         if self.checkpoints.is_empty() {
             self.undo.clear();
+            self.undo_keys.clear();
         }
     }
 
@@ -225,7 +277,7 @@ impl Journal {
 
     /// The net changes since the journal was created or last committed.
     pub fn changes(&self) -> ChangeSet {
-        ChangeSet { writes: self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect() }
+        ChangeSet::from_distinct(self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
     /// Whether there are no uncommitted changes (`changes().is_empty()`).
@@ -241,15 +293,17 @@ impl Journal {
     /// revert) works. An empty journal does not touch the backend.
     pub fn commit(&mut self) -> Result<(), StorageError> {
         if !self.overlay.is_empty() {
+            self.writes += 1;
             // Move the overlay into the change set rather than cloning it; `drain` keeps
             // the map's capacity for the next transaction.
-            let changes = ChangeSet { writes: self.overlay.drain().collect() };
-            if let Err(e) = self.backend.commit(&changes) {
-                self.overlay.extend(changes.writes);
+            let changes = ChangeSet::from_distinct(self.overlay.drain().collect());
+            if let Err((e, changes)) = self.backend.commit_owned(changes) {
+                self.overlay.extend(changes.into_writes());
                 return Err(e);
             }
         }
         self.undo.clear();
+        self.undo_keys.clear();
         self.checkpoints.clear();
         Ok(())
     }

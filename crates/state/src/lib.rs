@@ -19,7 +19,7 @@ mod mem;
 mod redb_backend;
 
 pub use backend::{Backend, ChangeSet};
-pub use journal::{Checkpoint, Journal};
+pub use journal::{Checkpoint, Journal, Stamp};
 pub use mem::MemBackend;
 pub use redb_backend::RedbBackend;
 pub use types::StorageError;

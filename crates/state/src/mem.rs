@@ -1,7 +1,8 @@
 //! The in-memory backend.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use types::StorageError;
 
@@ -16,6 +17,8 @@ use crate::backend::{Backend, ChangeSet};
 #[derive(Debug, Default)]
 pub struct MemBackend {
     map: RwLock<Map>,
+    /// Commits applied so far ([`Backend::generation`]).
+    commits: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -28,6 +31,31 @@ impl MemBackend {
     /// An empty store.
     pub fn new() -> MemBackend {
         MemBackend::default()
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, Map>, StorageError> {
+        self.map.write().map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))
+    }
+
+    /// Applies `writes` under the write lock `map`, keeping their bytes.
+    fn apply(&self, map: &mut Map, writes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>) {
+        for (key, value) in writes {
+            match value {
+                Some(value) => match map.index.get_mut(&key) {
+                    Some(slot) => *slot = value,
+                    None => {
+                        map.ordered.insert(key.clone(), ());
+                        map.index.insert(key, value);
+                    }
+                },
+                None => {
+                    if map.index.remove(&key).is_some() {
+                        map.ordered.remove(&key);
+                    }
+                }
+            }
+        }
+        self.commits.fetch_add(1, Ordering::Release);
     }
 
     fn read(&self) -> Result<RwLockReadGuard<'_, Map>, StorageError> {
@@ -57,21 +85,22 @@ impl Backend for MemBackend {
     }
 
     fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError> {
-        let mut map = self.map.write().map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))?;
-        for (key, value) in &changes.writes {
-            match value {
-                Some(value) => {
-                    if map.index.insert(key.clone(), value.clone()).is_none() {
-                        map.ordered.insert(key.clone(), ());
-                    }
-                }
-                None => {
-                    if map.index.remove(key.as_slice()).is_some() {
-                        map.ordered.remove(key.as_slice());
-                    }
-                }
-            }
-        }
+        let mut map = self.write()?;
+        self.apply(&mut map, changes.iter().map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec))));
         Ok(())
+    }
+
+    fn commit_owned(&self, changes: ChangeSet) -> Result<(), (StorageError, ChangeSet)> {
+        match self.write() {
+            Ok(mut map) => {
+                self.apply(&mut map, changes.into_writes());
+                Ok(())
+            }
+            Err(e) => Err((e, changes)),
+        }
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.commits.load(Ordering::Acquire))
     }
 }

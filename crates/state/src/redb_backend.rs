@@ -1,6 +1,7 @@
 //! The redb backend: one file, one table, one write transaction per commit.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, Durability, ReadableDatabase, TableDefinition};
 use types::StorageError;
@@ -18,6 +19,9 @@ const FILE_NAME: &str = "state.redb";
 pub struct RedbBackend {
     db: Database,
     path: PathBuf,
+    /// Commits applied through this handle ([`Backend::generation`]); redb locks the file,
+    /// so no other writer can change it meanwhile.
+    commits: AtomicU64,
 }
 
 impl std::fmt::Debug for RedbBackend {
@@ -37,7 +41,7 @@ impl RedbBackend {
         let path = dir.join(FILE_NAME);
         let db = Database::create(&path)
             .map_err(|e| StorageError(format!("redb: open {}: {e}", path.display())))?;
-        let backend = RedbBackend { db, path };
+        let backend = RedbBackend { db, path, commits: AtomicU64::new(0) };
         // Create the table up front so reads never see `TableDoesNotExist`.
         backend.commit_with(|_| Ok(()))?;
         Ok(backend)
@@ -97,18 +101,26 @@ impl Backend for RedbBackend {
     }
 
     fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError> {
-        self.commit_with(|table| {
-            for (key, value) in &changes.writes {
+        let result = self.commit_with(|table| {
+            for (key, value) in changes.iter() {
                 match value {
                     Some(value) => {
-                        table.insert(key.as_slice(), value.as_slice()).map_err(|e| self.err("insert", e))?;
+                        table.insert(key, value).map_err(|e| self.err("insert", e))?;
                     }
                     None => {
-                        table.remove(key.as_slice()).map_err(|e| self.err("remove", e))?;
+                        table.remove(key).map_err(|e| self.err("remove", e))?;
                     }
                 }
             }
             Ok(())
-        })
+        });
+        // Counted after the data is visible, and whatever the result: see `Journal::stamp`
+        // for why a reader comparing the number before and after its reads is then safe.
+        self.commits.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.commits.load(Ordering::Acquire))
     }
 }

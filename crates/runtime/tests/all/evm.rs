@@ -259,3 +259,67 @@ fn wasm_contracts_are_accounts_without_code_to_the_evm() {
     let r = rt.query(ALICE, counter, "increment", Vec::new(), None).unwrap();
     assert_eq!(r.result.map_err(|e| e.kind), Err(ErrorKind::ReadOnly), "still a working WASM contract");
 }
+
+/// Deploys an EVM contract whose code returns `BALANCE(address in calldata word 0)`.
+fn deploy_balance_reader(block: &mut cove_runtime::Block<'_>) -> Address {
+    // PUSH1 0, CALLDATALOAD, BALANCE, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN
+    let runtime = [0x60, 0x00, 0x35, 0x31, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
+    // PUSH1 len, DUP1, PUSH1 11 (offset of the runtime code), PUSH1 0, CODECOPY, PUSH1 0, RETURN
+    let mut init = vec![0x60, runtime.len() as u8, 0x80, 0x60, 0x0b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3];
+    init.extend_from_slice(&runtime);
+    let r = block.create(VmType::Evm, ALICE, &init, "", Vec::new(), Balance::ZERO, None).unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    r.address.unwrap()
+}
+
+fn evm_balance(block: &mut cove_runtime::Block<'_>, reader: Address, who: &Address) -> Balance {
+    let r = block.call(BOB, reader, "", word_addr(who), None).unwrap();
+    let out = r.result.expect("BALANCE succeeds");
+    Balance(out.try_into().expect("one word"))
+}
+
+/// The EVM keeps the accounts it decoded between messages of a block (`docs/evm.md`,
+/// "Account cache"); whatever else writes an account in between must be seen.
+#[test]
+fn the_evm_sees_every_balance_change_between_its_messages() {
+    let rt = Runtime::in_memory(Config::default()).unwrap();
+    let (carol, dave) = (Address([0xca; 20]), Address([0xda; 20]));
+    let mut block = rt.begin_block(T0).unwrap();
+    let reader = deploy_balance_reader(&mut block);
+    assert_eq!(evm_balance(&mut block, reader, &carol), Balance::ZERO);
+    // A write outside the EVM (the faucet).
+    assert!(block.fund(carol, Balance::from_u128(500)).unwrap().is_ok());
+    assert_eq!(evm_balance(&mut block, reader, &carol), Balance::from_u128(500));
+    // The EVM's own write-back: a value transfer, then both sides read back at once.
+    let r = block.call_with_value(carol, dave, "", Vec::new(), Balance::from_u128(120), None).unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(evm_balance(&mut block, reader, &carol), Balance::from_u128(380));
+    assert_eq!(evm_balance(&mut block, reader, &dave), Balance::from_u128(120));
+    // A failed transfer changes nothing.
+    let r = block.call_with_value(dave, carol, "", Vec::new(), Balance::from_u128(121), None).unwrap();
+    assert!(!r.is_ok());
+    assert_eq!(evm_balance(&mut block, reader, &dave), Balance::from_u128(120));
+    block.commit().unwrap();
+
+    // The next block, on a new journal: a write before the first EVM message.
+    let mut block = rt.begin_block(T0 + 1).unwrap();
+    assert!(block.fund(dave, Balance::from_u128(1)).unwrap().is_ok());
+    assert_eq!(evm_balance(&mut block, reader, &dave), Balance::from_u128(121));
+    assert_eq!(evm_balance(&mut block, reader, &carol), Balance::from_u128(380));
+}
+
+#[test]
+fn the_evm_sees_value_a_wasm_call_moved() {
+    let rt = Runtime::in_memory(Config::default()).unwrap();
+    let mut block = rt.begin_block(T0).unwrap();
+    let counter = block.deploy(ALICE, &crate::support::counter(), None, None).unwrap().address.unwrap();
+    let reader = deploy_balance_reader(&mut block);
+    assert!(block.fund(ALICE, Balance::from_u128(50)).unwrap().is_ok());
+    assert_eq!(evm_balance(&mut block, reader, &counter), Balance::ZERO);
+    assert_eq!(evm_balance(&mut block, reader, &ALICE), Balance::from_u128(50));
+    let r =
+        block.call_with_value(ALICE, counter, "increment", Vec::new(), Balance::from_u128(5), None).unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(evm_balance(&mut block, reader, &counter), Balance::from_u128(5));
+    assert_eq!(evm_balance(&mut block, reader, &ALICE), Balance::from_u128(45));
+}

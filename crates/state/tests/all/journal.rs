@@ -78,8 +78,8 @@ fn delete_reports_whether_a_value_existed() {
 
         // Deleting an absent key writes no tombstone.
         let changes = j.changes();
-        assert!(!changes.writes.contains_key(&b"absent"[..]), "{name}");
-        assert_eq!(changes.writes.get(&b"backend-only"[..]), Some(&None), "{name}");
+        assert_eq!(changes.get(b"absent"), None, "{name}");
+        assert_eq!(changes.get(b"backend-only"), Some(None), "{name}");
     }
 }
 
@@ -122,8 +122,7 @@ fn nested_checkpoints_revert_exactly() {
         assert_eq!(j.get(b"k3").unwrap(), None, "{name}");
 
         j.revert(cp1);
-        let mut expected = ChangeSet::default();
-        expected.writes.insert(b"k1".to_vec(), Some(b"level0".to_vec()));
+        let expected = ChangeSet::new([(b"k1".to_vec(), Some(b"level0".to_vec()))]);
         assert_eq!(j.changes(), expected, "{name}: revert to cp1");
         assert_eq!(j.get(b"k0").unwrap(), Some(b"base".to_vec()), "{name}");
         assert_eq!(j.get(b"k2").unwrap(), None, "{name}");
@@ -304,9 +303,7 @@ fn changes_are_net_and_commit_applies_them() {
         j.set(b"a", b"2");
         assert!(j.delete(b"del").unwrap());
 
-        let mut expected = ChangeSet::default();
-        expected.writes.insert(b"a".to_vec(), Some(b"2".to_vec()));
-        expected.writes.insert(b"del".to_vec(), None);
+        let expected = ChangeSet::new([(b"del".to_vec(), None), (b"a".to_vec(), Some(b"2".to_vec()))]);
         assert_eq!(j.changes(), expected, "{name}");
         assert_eq!(j.changes().len(), 2, "{name}");
 
@@ -381,4 +378,78 @@ fn accept_keeps_changes_and_drops_the_checkpoint() {
         assert_eq!(j.get(b"c").unwrap(), Some(b"3".to_vec()), "{name}");
         assert_eq!(j.backend().get(b"c").unwrap(), Some(b"3".to_vec()), "{name}: committed");
     }
+}
+
+#[test]
+fn the_stamp_moves_exactly_when_reads_could_change() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"k", b"v")]);
+        let mut j = Journal::new(backend.clone());
+        let s0 = j.stamp().expect("both backends count their commits");
+        // Reads, checkpoints, accepts and empty reverts change nothing a read returns.
+        j.get(b"k").unwrap();
+        let cp = j.checkpoint();
+        j.revert(cp);
+        j.accept(cp);
+        assert!(!j.delete(b"absent").unwrap());
+        assert_eq!(j.stamp(), Some(s0), "{name}");
+
+        j.set(b"k", b"w");
+        let s1 = j.stamp().unwrap();
+        assert_ne!(s1, s0, "{name}: a write");
+        let cp = j.checkpoint();
+        assert!(j.delete(b"k").unwrap());
+        let s2 = j.stamp().unwrap();
+        assert_ne!(s2, s1, "{name}: a delete");
+        j.revert(cp);
+        assert_ne!(j.stamp(), Some(s2), "{name}: a revert that undid something");
+        let s3 = j.stamp().unwrap();
+        j.commit().unwrap();
+        assert_ne!(j.stamp(), Some(s3), "{name}: a commit");
+
+        // Another journal over the same backend: its own stamps, and its commit moves
+        // the first journal's stamp too (the backend changed under it).
+        let mut other = Journal::new(backend.clone());
+        assert_ne!(other.stamp().unwrap().journal, j.stamp().unwrap().journal, "{name}");
+        let before = j.stamp();
+        other.set(b"k", b"x");
+        assert_eq!(j.stamp(), before, "{name}: uncommitted writes elsewhere are invisible");
+        other.commit().unwrap();
+        assert_ne!(j.stamp(), before, "{name}: a commit by another journal");
+    }
+}
+
+#[test]
+fn a_backend_that_cannot_count_commits_gives_no_stamp() {
+    /// Forwards everything but `generation`.
+    struct Opaque(MemBackend);
+    impl Backend for Opaque {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, cove_state::StorageError> {
+            self.0.get(key)
+        }
+        fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, cove_state::StorageError> {
+            self.0.scan_prefix(prefix)
+        }
+        fn commit(&self, changes: &ChangeSet) -> Result<(), cove_state::StorageError> {
+            self.0.commit(changes)
+        }
+    }
+    let j = Journal::new(std::sync::Arc::new(Opaque(MemBackend::new())));
+    assert_eq!(j.stamp(), None);
+}
+
+#[test]
+fn change_sets_are_sorted_and_the_last_write_of_a_key_wins() {
+    let cs = ChangeSet::new([
+        (b"b".to_vec(), Some(b"1".to_vec())),
+        (b"a".to_vec(), None),
+        (b"b".to_vec(), None),
+        (b"c".to_vec(), Some(b"3".to_vec())),
+        (b"a".to_vec(), Some(b"2".to_vec())),
+    ]);
+    let got: Vec<_> = cs.iter().collect();
+    assert_eq!(got, vec![(&b"a"[..], Some(&b"2"[..])), (&b"b"[..], None), (&b"c"[..], Some(&b"3"[..]))]);
+    assert_eq!(cs.len(), 3);
+    assert_eq!(cs.get(b"b"), Some(None));
+    assert_eq!(cs.get(b"d"), None);
 }

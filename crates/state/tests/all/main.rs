@@ -24,9 +24,6 @@ pub(crate) fn pairs(items: &[(&[u8], &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 /// Commits `items` straight to `backend`, bypassing any journal.
 pub(crate) fn seed(backend: &dyn Backend, items: &[(&[u8], &[u8])]) {
-    let mut cs = cove_state::ChangeSet::default();
-    for (k, v) in items {
-        cs.writes.insert(k.to_vec(), Some(v.to_vec()));
-    }
+    let cs: cove_state::ChangeSet = items.iter().map(|(k, v)| (k.to_vec(), Some(v.to_vec()))).collect();
     backend.commit(&cs).expect("seed commit");
 }

@@ -74,7 +74,7 @@ fn check(j: &Journal, current: &Map, committed: &Map) -> Result<(), TestCaseErro
     prop_assert_eq!(&j.backend().scan_prefix(b"").unwrap(), &model_scan(committed, b""));
     // Applying the journal's net changes to the committed state gives the current state.
     let mut applied = committed.clone();
-    for (k, v) in j.changes().writes {
+    for (k, v) in j.changes().into_writes() {
         match v {
             Some(v) => applied.insert(k, v),
             None => applied.remove(&k),

@@ -18,16 +18,18 @@ fn commits_persist_across_drop_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
         let backend = RedbBackend::open(dir.path()).unwrap();
-        let mut cs = ChangeSet::default();
-        cs.writes.insert(b"k1".to_vec(), Some(b"v1".to_vec()));
-        cs.writes.insert(b"k2".to_vec(), Some(b"v2".to_vec()));
-        cs.writes.insert(b"empty".to_vec(), Some(Vec::new()));
+        let cs = ChangeSet::new([
+            (b"k1".to_vec(), Some(b"v1".to_vec())),
+            (b"k2".to_vec(), Some(b"v2".to_vec())),
+            (b"empty".to_vec(), Some(Vec::new())),
+        ]);
         backend.commit(&cs).unwrap();
 
-        let mut cs = ChangeSet::default();
-        cs.writes.insert(b"k1".to_vec(), None);
-        cs.writes.insert(b"k2".to_vec(), Some(b"v2b".to_vec()));
-        cs.writes.insert(b"never-existed".to_vec(), None);
+        let cs = ChangeSet::new([
+            (b"k1".to_vec(), None),
+            (b"k2".to_vec(), Some(b"v2b".to_vec())),
+            (b"never-existed".to_vec(), None),
+        ]);
         backend.commit(&cs).unwrap();
     }
     let backend = RedbBackend::open(dir.path()).unwrap();
@@ -43,19 +45,12 @@ fn a_large_change_set_appears_entirely() {
     let backend = RedbBackend::open(dir.path()).unwrap();
     let key = |i: u32| [b"key/".as_slice(), &i.to_be_bytes()].concat();
 
-    let mut first = ChangeSet::default();
-    for i in 0..2_000u32 {
-        first.writes.insert(key(i), Some(vec![i as u8; 100]));
-    }
+    let first: ChangeSet = (0..2_000u32).map(|i| (key(i), Some(vec![i as u8; 100]))).collect();
     backend.commit(&first).unwrap();
     assert_eq!(backend.scan_prefix(b"key/").unwrap().len(), 2_000);
 
     // A second commit that deletes half and rewrites the other half.
-    let mut second = ChangeSet::default();
-    for i in 0..2_000u32 {
-        let v = (i % 2 == 0).then(|| b"new".to_vec());
-        second.writes.insert(key(i), v);
-    }
+    let second: ChangeSet = (0..2_000u32).map(|i| (key(i), (i % 2 == 0).then(|| b"new".to_vec()))).collect();
     backend.commit(&second).unwrap();
     drop(backend);
 
