@@ -13,6 +13,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's allocator: glibc consolidates its free lists whenever a
+/// block's commit makes or frees a large buffer, and every small allocation after that
+/// takes its slow path. That alone cost the EVM benchmark ~10% against plain revm
+/// (`docs/benchmarks.md`, "Allocator"). Embedders choose their own allocator; the
+/// library crates do not set one.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     logger::init();
     let cli = args::Cli::parse();

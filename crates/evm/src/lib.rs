@@ -207,7 +207,7 @@ fn finish(
                 .collect();
             match output {
                 Output::Create(_, address) => (Ok(Vec::new()), events, address.map(to_cove)),
-                Output::Call(bytes) => (Ok(bytes.to_vec()), events, None),
+                Output::Call(bytes) => (Ok(Vec::from(bytes.0)), events, None),
             }
         }
         ExecutionResult::Revert { output, .. } => {

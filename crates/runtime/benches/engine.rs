@@ -5,6 +5,10 @@ use cove_runtime::bench;
 use cove_runtime::{Config, DEFAULT_SENDER, Runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+/// The allocator the `cove` binary uses, so these figures match `cove bench`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn token_transfer(c: &mut Criterion) {
     let (rt, token) = bench::token_runtime(&Config::default());
     let mut block = rt.begin_block(2).expect("in-memory");

@@ -1,4 +1,9 @@
 //! Profiling aid: the EVM transfer benchmark alone (cove's path and plain revm).
+
+/// The allocator the `cove` binary uses, so these figures match `cove bench`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let r = cove_runtime::bench::evm_transfers(&cove_runtime::Config::default(), n);

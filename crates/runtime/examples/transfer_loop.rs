@@ -1,4 +1,9 @@
 //! Profiling aid: deploys the token, warms up, then runs N transfers.
+
+/// The allocator the `cove` binary uses, so these figures match `cove bench`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let (rt, token) = cove_runtime::bench::token_runtime(&cove_runtime::Config::default());

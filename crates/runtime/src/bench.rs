@@ -328,7 +328,8 @@ pub struct EvmTransfers {
 
 /// calldata of `transfer(recipient i of 1,000, 1)`.
 fn erc20_transfer(i: u64) -> Vec<u8> {
-    let mut data = vec![0xa9, 0x05, 0x9c, 0xbb];
+    let mut data = Vec::with_capacity(4 + 64);
+    data.extend_from_slice(&[0xa9, 0x05, 0x9c, 0xbb]);
     let mut to = [0u8; 32];
     to[12] = 0xaa;
     to[24..].copy_from_slice(&(i % 1000).to_be_bytes());

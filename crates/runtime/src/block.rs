@@ -170,6 +170,7 @@ impl<'r> Block<'r> {
         self.journal.set(keys::HEIGHT, &self.info.height.to_be_bytes());
         self.journal.set(keys::TIMESTAMP, &self.info.timestamp.to_be_bytes());
         self.journal.commit()?;
+        self.rt.recycle(self.journal);
         Ok(self.info)
     }
 }

@@ -59,6 +59,10 @@ pub struct Runtime {
     config: Config,
     backend: Arc<dyn Backend>,
     vms: VmFactory,
+    /// The last committed block's journal, empty, kept so the next block starts with
+    /// its overlay already sized (growing a map of thousands of keys block after block
+    /// costs a few percent of a busy block).
+    spare: std::sync::Mutex<Option<Journal>>,
 }
 
 /// Key/value pairs, in key order.
@@ -74,6 +78,13 @@ pub struct CodeInfo {
 }
 
 impl Runtime {
+    /// Keeps `journal`, just committed (so empty), for the next block.
+    pub(crate) fn recycle(&self, journal: Journal) {
+        if journal.is_empty() {
+            *self.spare.lock().unwrap_or_else(|e| e.into_inner()) = Some(journal);
+        }
+    }
+
     /// Opens (or creates) a persistent runtime in `dir`: state in the redb file
     /// `state.redb`, compiled modules under `cache/` (unless `config.cache.disk` is off).
     pub fn open(dir: &Path, config: Config) -> Result<Runtime, RuntimeError> {
@@ -103,7 +114,7 @@ impl Runtime {
         let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
         let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
         let vms = VmFactory::new(WasmVm::new(modules, config.default_gas_limit), evm);
-        Ok(Runtime { config, backend, vms })
+        Ok(Runtime { config, backend, vms, spare: Default::default() })
     }
 
     /// The configuration.
@@ -141,7 +152,10 @@ impl Runtime {
     pub fn begin_block(&self, timestamp: u64) -> Result<Block<'_>, RuntimeError> {
         let last = self.last_block()?;
         let info = BlockInfo { height: last.height + 1, timestamp: timestamp.max(last.timestamp) };
-        Ok(Block::new(self, Journal::new(self.backend.clone()), info))
+        let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let journal = spare.unwrap_or_else(|| Journal::new(self.backend.clone()));
+        debug_assert!(journal.is_empty(), "a spare journal is a committed one");
+        Ok(Block::new(self, journal, info))
     }
 
     /// Runs `method` read-only against the last committed state. Any storage write or
