@@ -324,6 +324,9 @@ pub struct EvmTransfers {
     pub cove_per_sec: f64,
     /// Plain revm, its in-memory `CacheDB`, one EVM reused, `transact_commit` each.
     pub revm_per_sec: f64,
+    /// cove over revm: the median of the ratios of adjacent rounds, which cancels the
+    /// host's load drifting between rounds better than a ratio of medians.
+    pub ratio: f64,
 }
 
 /// calldata of `transfer(recipient i of 1,000, 1)`.
@@ -340,8 +343,11 @@ fn erc20_transfer(i: u64) -> Vec<u8> {
     data
 }
 
-/// Both EVM transfer figures, each the median of five rounds, rounds interleaved so
-/// both see the same machine load.
+/// Rounds of each side in [`evm_transfers`].
+const EVM_ROUNDS: u64 = 7;
+
+/// Both EVM transfer figures, each the median of seven rounds, rounds interleaved so
+/// both see the same machine load, and their ratio (see [`EvmTransfers::ratio`]).
 pub fn evm_transfers(config: &Config, transfers: u64) -> EvmTransfers {
     let code = hex::decode(EVM_TOKEN_BIN.trim()).expect("Token.bin is hex");
     let mut supply = [0u8; 32];
@@ -372,12 +378,21 @@ pub fn evm_transfers(config: &Config, transfers: u64) -> EvmTransfers {
     // Warm up both (recipients' slots exist afterwards in both).
     cove_round(1000);
     raw.calls_per_sec(1000, &erc20_transfer);
-    let (mut cove, mut revm) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        cove.push(cove_round(transfers / 5));
-        revm.push(raw.calls_per_sec(transfers / 5, &erc20_transfer));
+    let (mut cove, mut revm, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..EVM_ROUNDS {
+        let c = cove_round(transfers / EVM_ROUNDS);
+        let r = raw.calls_per_sec(transfers / EVM_ROUNDS, &erc20_transfer);
+        cove.push(c);
+        revm.push(r);
+        ratios.push(c / r);
     }
-    cove.sort_by(f64::total_cmp);
-    revm.sort_by(f64::total_cmp);
-    EvmTransfers { cove_per_sec: cove[2], revm_per_sec: revm[2] }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    EvmTransfers {
+        cove_per_sec: median(&mut cove),
+        revm_per_sec: median(&mut revm),
+        ratio: median(&mut ratios),
+    }
 }
