@@ -226,11 +226,7 @@ pub(crate) fn commit(
     creator: Address,
     block: &BlockInfo,
 ) -> Result<(), VmError> {
-    let result = write_back(journal, changes, seen, creator, block);
-    if result.is_err() {
-        seen.forget_all();
-    }
-    result
+    write_back(journal, changes, seen, creator, block).inspect_err(|_| seen.forget_all())
 }
 
 fn write_back(
