@@ -29,8 +29,9 @@ pub(crate) enum Command {
     Deploy(DeployArgs),
     /// Execute a contract method, or an EVM contract with calldata (one block).
     Call(CallArgs),
-    /// Run a contract method (or EVM calldata) read-only against the last block; never writes.
-    Query(CallArgs),
+    /// Run a contract method (or EVM calldata) read-only against the last block (or
+    /// `--height`); never writes.
+    Query(QueryArgs),
     /// The smallest gas limit with which a call succeeds (nothing is written).
     EstimateGas(CallArgs),
     /// Dev faucet: credit native tokens to an account (one block).
@@ -47,14 +48,31 @@ pub(crate) enum Command {
         /// The account.
         #[arg(value_parser = parse_address)]
         address: Address,
+        /// Read at this retained height instead of the head.
+        #[arg(long)]
+        height: Option<u64>,
     },
     /// Replace a contract's code, keeping its storage (admin only; one block).
     Upgrade(UpgradeArgs),
-    /// Print a contract's storage.
+    /// Print a contract's storage (`cove state ADDRESS`), or the state root, a proof,
+    /// or check a proof (`cove state root|proof|verify-proof`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     State {
+        #[command(subcommand)]
+        command: Option<StateCommand>,
         /// The contract.
-        #[arg(value_parser = parse_address)]
-        address: Address,
+        #[arg(value_parser = parse_address, required = true)]
+        address: Option<Address>,
+        /// Read at this retained height instead of the head.
+        #[arg(long)]
+        height: Option<u64>,
+    },
+    /// Run many transactions from a JSON-lines file as one block: one result per line,
+    /// then the block (docs/cli.md).
+    Batch {
+        /// One JSON object per line: `{"op": "deploy" | "call" | "fund", ...}` with the
+        /// fields of the matching command.
+        file: PathBuf,
     },
     /// Stored code.
     Code {
@@ -88,6 +106,37 @@ pub(crate) enum EvmCommand {
         /// Worker threads (default: the machine's cores).
         #[arg(long)]
         threads: Option<usize>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StateCommand {
+    /// The state root after a block: `{"height":H,"root":HEX}`.
+    Root {
+        /// A retained height (default: the head).
+        #[arg(long)]
+        height: Option<u64>,
+    },
+    /// A proof of one storage slot of a contract (or of its absence), against the root.
+    Proof {
+        /// The contract.
+        #[arg(value_parser = parse_address)]
+        address: Address,
+        /// The storage key, hex.
+        #[arg(value_parser = parse_hex)]
+        key_hex: Hex,
+        /// A retained height (default: the head).
+        #[arg(long)]
+        height: Option<u64>,
+    },
+    /// Check a proof file (the JSON `state proof --json` prints) offline, against its
+    /// root or `--root`.
+    VerifyProof {
+        /// The proof file.
+        file: PathBuf,
+        /// The root to check against, hex (default: the file's `root`).
+        #[arg(long, value_parser = parse_hex)]
+        root: Option<Hex>,
     },
 }
 
@@ -198,6 +247,16 @@ impl CallArgs {
     }
 }
 
+/// Arguments of `query`: a call's, and a height.
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    #[command(flatten)]
+    pub call: CallArgs,
+    /// Run against this retained height instead of the head.
+    #[arg(long)]
+    pub height: Option<u64>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct UpgradeArgs {
     /// The contract.
@@ -217,15 +276,15 @@ pub(crate) struct BenchArgs {
     pub quick: bool,
 }
 
-fn parse_vm(s: &str) -> Result<VmType, String> {
+pub(crate) fn parse_vm(s: &str) -> Result<VmType, String> {
     s.parse::<VmType>().map_err(|e| e.to_string())
 }
 
-fn parse_amount(s: &str) -> Result<Balance, String> {
+pub(crate) fn parse_amount(s: &str) -> Result<Balance, String> {
     s.parse::<Balance>().map_err(|e| e.to_string())
 }
 
-fn parse_address(s: &str) -> Result<Address, String> {
+pub(crate) fn parse_address(s: &str) -> Result<Address, String> {
     s.parse::<Address>().map_err(|e| e.to_string())
 }
 
@@ -233,7 +292,7 @@ fn parse_address(s: &str) -> Result<Address, String> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Hex(pub Vec<u8>);
 
-fn parse_hex(s: &str) -> Result<Hex, String> {
+pub(crate) fn parse_hex(s: &str) -> Result<Hex, String> {
     let digits = s.strip_prefix("0x").unwrap_or(s);
     hex::decode(digits).map(Hex).map_err(|e| format!("not hex: {e}"))
 }

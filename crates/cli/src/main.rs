@@ -1,8 +1,8 @@
 //! `cove`: the command-line front end. Glue only: parse arguments into validated values,
 //! call the runtime, print the result (human-readable, or JSON with `--json`).
 //!
-//! Exit codes: 0 success; 1 a contract call failed (the JSON carries its kind);
-//! 2 usage or I/O error (including a state store that cannot be opened).
+//! Exit codes: 0 success; 1 a contract call failed or a lookup found nothing (the JSON
+//! carries its kind); 2 usage or I/O error (including a state store that cannot be opened).
 
 mod args;
 mod cmd;
@@ -27,12 +27,19 @@ fn main() -> ExitCode {
     match cmd::run(&cli) {
         Ok(code) => code,
         Err(e) => {
+            // A lookup of something absent (a contract, a pruned height) is an answer,
+            // exit 1 with its kind; anything else is a usage or I/O error, exit 2.
+            let (kind, code) = match e.downcast_ref::<runtime::RuntimeError>() {
+                Some(runtime::RuntimeError::NotFound(_)) => ("not_found", 1),
+                Some(runtime::RuntimeError::Unsupported(_)) => ("unsupported", 1),
+                _ => ("io", 2),
+            };
             if cli.json {
-                let body = serde_json::json!({"status": "error", "error": {"kind": "io", "message": format!("{e:#}")}});
+                let body = serde_json::json!({"status": "error", "error": {"kind": kind, "message": format!("{e:#}")}});
                 println!("{body}");
             }
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(code)
         }
     }
 }

@@ -14,9 +14,20 @@ pub(crate) fn events_json(events: &[Event]) -> Value {
 }
 
 /// Prints a receipt and returns the exit code (1 when the transaction failed).
-/// `extra` adds fields to a successful result (e.g. deploy's address).
+/// `success` adds fields to a successful result (e.g. deploy's address).
 pub(crate) fn receipt(r: &Receipt, json_mode: bool, success: Value) -> ExitCode {
-    let value = match &r.result {
+    let value = receipt_json(r, success);
+    if json_mode {
+        println!("{value}");
+    } else {
+        print_human(&value);
+    }
+    if r.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// A receipt as the JSON the commands print.
+pub(crate) fn receipt_json(r: &Receipt, success: Value) -> Value {
+    match &r.result {
         Ok(_) => {
             let mut v = json!({"status": "ok"});
             if let (Value::Object(dst), Value::Object(src)) = (&mut v, success) {
@@ -33,13 +44,7 @@ pub(crate) fn receipt(r: &Receipt, json_mode: bool, success: Value) -> ExitCode 
             }
             v
         }
-    };
-    if json_mode {
-        println!("{value}");
-    } else {
-        print_human(&value);
     }
-    if r.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 /// Prints any JSON value as `key: value` lines.

@@ -297,15 +297,14 @@ fn cache_pin_and_unpin() {
     // Neither an address nor a code id: a usage error.
     let out = cove_output(dir, &["cache", "pin", "0x00"]);
     assert_eq!(out.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    // An address with no contract, and a code id that is not stored.
+    // An address with no contract, and a code id that is not stored: lookups that
+    // found nothing, exit 1 with kind not_found.
     let nobody = "0x00000000000000000000000000000000000000dd";
     let (code, v) = cove(dir, &["cache", "pin", nobody]);
-    assert_eq!(code, 2, "{v}");
-    assert_eq!(v["status"], "error");
+    assert_eq!((code, &v["error"]["kind"]), (1, &Value::from("not_found")), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("no contract"), "{v}");
     let (code, v) = cove(dir, &["cache", "pin", &"ab".repeat(32)]);
-    assert_eq!(code, 2, "{v}");
-    assert_eq!(v["status"], "error");
+    assert_eq!((code, &v["error"]["kind"]), (1, &Value::from("not_found")), "{v}");
     assert_eq!(pinned_codes(dir), serde_json::json!([]), "failed pins recorded nothing");
 }
 

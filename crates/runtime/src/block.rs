@@ -1,6 +1,6 @@
 //! A block: transactions applied to one journal, committed atomically.
 
-use state::Journal;
+use state::{BlockRecord, Journal};
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
 use vm::{Balance, Message, Target, accounts, keys};
 
@@ -164,13 +164,11 @@ impl<'r> Block<'r> {
         Ok(Receipt::done(Some(address), Some(code_id)))
     }
 
-    /// Records the block's height and time and commits everything in one atomic,
-    /// durable write.
-    pub fn commit(mut self) -> Result<BlockInfo, RuntimeError> {
-        self.journal.set(keys::HEIGHT, &self.info.height.to_be_bytes());
-        self.journal.set(keys::TIMESTAMP, &self.info.timestamp.to_be_bytes());
-        self.journal.commit()?;
+    /// Commits everything in one atomic, durable write, with the block's record
+    /// (height, time and, on an authenticated store, the state root after it).
+    pub fn commit(mut self) -> Result<BlockRecord, RuntimeError> {
+        let root = self.journal.commit(&self.info)?;
         self.rt.recycle(self.journal);
-        Ok(self.info)
+        Ok(BlockRecord { height: self.info.height, timestamp: self.info.timestamp, root })
     }
 }

@@ -10,7 +10,7 @@ pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
 ///
 /// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
 /// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
-/// the module cache's under `[cache]`, the EVM's under `[evm]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// the module cache's under `[cache]`, the EVM's under `[evm]`, the store's under `[state]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
 /// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,9 @@ pub struct Config {
     pub cache: cache::CacheConfig,
     /// The EVM's fork, chain id, disabled opcodes and limits.
     pub evm: evm::EvmConfig,
+    /// What the authenticated store keeps: tree depth, checkpoints, recent heights
+    /// (`docs/state.md`).
+    pub state: state::StoreConfig,
 }
 
 impl Default for Config {
@@ -33,6 +36,7 @@ impl Default for Config {
             wasm: wasm::Config::default(),
             cache: cache::CacheConfig::default(),
             evm: evm::EvmConfig::default(),
+            state: state::StoreConfig::default(),
         }
     }
 }

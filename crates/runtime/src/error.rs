@@ -23,9 +23,23 @@ pub enum RuntimeError {
     /// Something the store holds does not decode.
     #[error("corrupt state: {0}")]
     Corrupt(String),
-    /// A read-only lookup named something that does not exist.
+    /// A read-only lookup named something that does not exist (a contract, a code, a
+    /// height not committed yet or pruned).
     #[error("not found: {0}")]
     NotFound(String),
+    /// The store keeps no history (an in-memory runtime): no roots, proofs or past
+    /// heights.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl From<state::HistoryError> for RuntimeError {
+    fn from(e: state::HistoryError) -> RuntimeError {
+        match e {
+            state::HistoryError::Storage(s) => RuntimeError::Storage(s),
+            e => RuntimeError::NotFound(e.to_string()),
+        }
+    }
 }
 
 impl From<vm::VmError> for RuntimeError {

@@ -15,6 +15,7 @@
 //! * everything a call sees (block height and time, caller, input, storage) is part of
 //!   the block, so replaying a block gives bit-identical receipts.
 
+mod at;
 #[doc(hidden)]
 pub mod bench;
 mod block;
@@ -28,20 +29,24 @@ mod wasm_vm;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use at::StateAt;
 pub use block::Block;
 pub use cache::{CacheConfig, CacheStats};
 pub use config::{Config, DEFAULT_GAS_LIMIT};
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
+pub use state::{BlockRecord, Hash, HistoryError, Proof, StoreConfig};
 pub use view::ContractView;
+/// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
+pub use vm::keys;
 pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion};
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
 pub use wasm_vm::WasmVm;
 
-use state::{Backend, Journal, MemBackend, RedbBackend};
+use state::{Backend, History, Journal, MemBackend, RedbBackend};
 use types::{Address, BlockInfo, CodeId, ErrorKind, VmType};
-use vm::{Message, Target, keys};
+use vm::{Message, Target};
 use wasm::{Engine, Vm};
 
 use crate::wasm_vm::{ModuleCache, stored_code};
@@ -85,10 +90,11 @@ impl Runtime {
         }
     }
 
-    /// Opens (or creates) a persistent runtime in `dir`: state in the redb file
-    /// `state.redb`, compiled modules under `cache/` (unless `config.cache.disk` is off).
+    /// Opens (or creates) a persistent runtime in `dir`: authenticated state in the redb
+    /// file `state.redb` (kept as `config.state` says), compiled modules under `cache/`
+    /// (unless `config.cache.disk` is off).
     pub fn open(dir: &Path, config: Config) -> Result<Runtime, RuntimeError> {
-        let backend = RedbBackend::open(dir)?;
+        let backend = RedbBackend::open_with(dir, config.state)?;
         Runtime::with_backend_and_cache(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)))
     }
 
@@ -138,13 +144,11 @@ impl Runtime {
 
     /// The last committed block (height 0 and time 0 before the first).
     pub fn last_block(&self) -> Result<BlockInfo, RuntimeError> {
-        let get = |k: &[u8]| -> Result<u64, RuntimeError> {
-            match self.backend.get(k)? {
-                None => Ok(0),
-                Some(v) => keys::decode_u64(&v).ok_or_else(|| RuntimeError::Corrupt("block metadata".into())),
-            }
-        };
-        Ok(BlockInfo { height: get(keys::HEIGHT)?, timestamp: get(keys::TIMESTAMP)? })
+        let head = self.backend.head()?;
+        Ok(head.map_or(BlockInfo { height: 0, timestamp: 0 }, |h| BlockInfo {
+            height: h.height,
+            timestamp: h.timestamp,
+        }))
     }
 
     /// Starts the next block at `timestamp` (unix seconds; never earlier than the last
@@ -169,19 +173,7 @@ impl Runtime {
         input: Vec<u8>,
         gas_limit: Option<u64>,
     ) -> Result<Receipt, RuntimeError> {
-        let block = self.last_block()?;
-        let mut journal = Journal::new(self.backend.clone());
-        let msg = Message {
-            sender,
-            target: Target::Call(address),
-            entry: method,
-            input,
-            value: Balance::ZERO,
-            gas_limit,
-            read_only: true,
-            callee: None,
-        };
-        self.execute(&mut journal, &block, msg)
+        self.latest()?.query(sender, address, method, input, gas_limit)
     }
 
     /// A contract's metadata.
@@ -192,27 +184,66 @@ impl Runtime {
     /// An account's nonce in the last committed state: deploys it made, plus EVM
     /// transactions it sent.
     pub fn nonce(&self, address: &Address) -> Result<u64, RuntimeError> {
-        let journal = Journal::new(self.backend.clone());
-        Ok(journal.get(&keys::nonce(address))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
+        self.latest()?.nonce(address)
     }
 
     /// An account's native balance in the last committed state.
     pub fn balance(&self, address: &Address) -> Result<Balance, RuntimeError> {
-        Ok(vm::accounts::balance(&Journal::new(self.backend.clone()), address)?)
+        self.latest()?.balance(address)
     }
 
     /// Every key/value pair in a contract's storage, in key order.
     pub fn contract_state(&self, address: &Address) -> Result<Entries, RuntimeError> {
-        if self.contract(address)?.is_none() {
-            return Err(RuntimeError::NotFound(format!("no contract at {address}")));
+        self.latest()?.contract_state(address)
+    }
+
+    /// The last committed state.
+    fn latest(&self) -> Result<StateAt<'_>, RuntimeError> {
+        Ok(StateAt::new(self, self.backend.clone(), self.last_block()?))
+    }
+
+    /// The committed state right after block `height` (the head if `None`). A past
+    /// height needs an authenticated store ([`Runtime::open`]) and must be retained:
+    /// otherwise `NotFound` naming what is kept.
+    pub fn at(&self, height: Option<u64>) -> Result<StateAt<'_>, RuntimeError> {
+        let Some(height) = height else { return self.latest() };
+        let view = self.history()?.at(height)?;
+        let block = view.head()?.map_or(BlockInfo { height: 0, timestamp: 0 }, |b| BlockInfo {
+            height: b.height,
+            timestamp: b.timestamp,
+        });
+        Ok(StateAt::new(self, view, block))
+    }
+
+    /// The store's history: roots, proofs, past heights. `Unsupported` for a store
+    /// without (the in-memory one).
+    pub fn history(&self) -> Result<&dyn History, RuntimeError> {
+        self.backend
+            .history()
+            .ok_or_else(|| RuntimeError::Unsupported("this state store keeps no history or roots".into()))
+    }
+
+    /// The record of block `height` (the head if `None`), with its state root. Height 0
+    /// is the empty state before the first block, whose root is all zeros.
+    pub fn block_record(&self, height: Option<u64>) -> Result<BlockRecord, RuntimeError> {
+        let history = self.history()?;
+        let head = self.backend.head()?;
+        let height = height.unwrap_or(head.map_or(0, |h| h.height));
+        if height == 0 {
+            return Ok(BlockRecord { height: 0, timestamp: 0, root: Some(state::merkle::ZERO) });
         }
-        let prefix = keys::storage_prefix(address);
-        Ok(self
-            .backend
-            .scan_prefix(&prefix)?
-            .into_iter()
-            .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
-            .collect())
+        history.block(height)?.ok_or_else(|| {
+            let head = head.map_or(0, |h| h.height);
+            RuntimeError::NotFound(format!("height {height} is not committed yet (the head is {head})"))
+        })
+    }
+
+    /// A proof of the value under the raw state `key` (or of its absence) at block
+    /// `height` (the head if `None`), with that block's record.
+    pub fn proof(&self, key: &[u8], height: Option<u64>) -> Result<(BlockRecord, Proof), RuntimeError> {
+        let record = self.block_record(height)?;
+        let proof = self.history()?.proof(key, record.height)?;
+        Ok((record, proof))
     }
 
     /// Waits until every background recompilation started so far (tier-up) is done.
@@ -285,9 +316,7 @@ impl Runtime {
             // Without an entry point the message is an EVM transaction, and an address
             // without code is an Ethereum account: a plain (value) transfer.
             None if msg.entry.is_empty() => self.run(journal, block, VmType::Evm, msg),
-            None => {
-                Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))))
-            }
+            None => Ok(at::no_contract(&address)),
         }
     }
 

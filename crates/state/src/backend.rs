@@ -1,6 +1,9 @@
 //! The seam between the journal and committed storage.
 
-use types::StorageError;
+use merkle::Hash;
+use types::{BlockInfo, StorageError};
+
+use crate::{BlockRecord, History};
 
 /// A set of writes to apply atomically; `None` = delete.
 ///
@@ -88,18 +91,26 @@ pub trait Backend: Send + Sync {
     )]
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
 
-    /// Applies every change in one atomic, durable transaction: after it returns Ok, a crash
-    /// or restart loses nothing; if it returns Err or the process dies midway, none of it applied.
-    fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError>;
+    /// Commits block `block`: applies every change in one atomic, durable transaction
+    /// and records the block. After it returns Ok, a crash or restart loses nothing; if it
+    /// returns Err or the process dies midway, none of it applied (and on Err the change
+    /// set is handed back). Returns the state root after the block, or `None` if the
+    /// backend commits to no root.
+    ///
+    /// `block.height` must be one above [`Backend::head`]'s (1 for the first block) and
+    /// its timestamp no earlier than the head's; otherwise nothing is applied.
+    fn commit(
+        &self,
+        block: &BlockInfo,
+        changes: ChangeSet,
+    ) -> Result<Option<Hash>, (StorageError, ChangeSet)>;
 
-    /// [`Backend::commit`] taking the change set by value, so a backend that keeps the
-    /// bytes (the in-memory one) need not copy them. On error nothing was applied and the
-    /// change set is handed back.
-    fn commit_owned(&self, changes: ChangeSet) -> Result<(), (StorageError, ChangeSet)> {
-        match self.commit(&changes) {
-            Ok(()) => Ok(()),
-            Err(e) => Err((e, changes)),
-        }
+    /// The last committed block, or `None` before the first.
+    fn head(&self) -> Result<Option<BlockRecord>, StorageError>;
+
+    /// Versions, roots and proofs, if this backend keeps them.
+    fn history(&self) -> Option<&dyn History> {
+        None
     }
 
     /// A number that changes whenever committed data may have changed (every
@@ -109,4 +120,19 @@ pub trait Backend: Send + Sync {
     fn generation(&self) -> Option<u64> {
         None
     }
+}
+
+/// Checks that `block` may follow `head` ([`Backend::commit`]'s rule).
+pub(crate) fn check_next(head: Option<&BlockRecord>, block: &BlockInfo) -> Result<(), StorageError> {
+    let (height, timestamp) = head.map_or((0, 0), |h| (h.height, h.timestamp));
+    if block.height != height + 1 {
+        return Err(StorageError(format!("block {} cannot follow block {height}", block.height)));
+    }
+    if block.timestamp < timestamp {
+        return Err(StorageError(format!(
+            "block {} has time {}, before its parent's {timestamp}",
+            block.height, block.timestamp
+        )));
+    }
+    Ok(())
 }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use types::StorageError;
+use merkle::Hash;
+use types::{BlockInfo, StorageError};
 
 use crate::backend::{Backend, ChangeSet};
 
@@ -285,26 +286,28 @@ impl Journal {
         self.overlay.is_empty()
     }
 
-    /// Writes `changes()` to the backend in one atomic commit, then clears the overlay and undo log.
-    /// On error the overlay is kept, so nothing is lost.
+    /// Commits block `block` with `changes()` ([`Backend::commit`]) and returns the
+    /// backend's state root; then clears the overlay and undo log. On error the overlay
+    /// is kept, so nothing is lost.
     ///
     /// On success every checkpoint becomes invalid. On error the undo log and checkpoints
     /// are kept too, so the journal is exactly as before the call and a retry (or a
-    /// revert) works. An empty journal does not touch the backend.
-    pub fn commit(&mut self) -> Result<(), StorageError> {
-        if !self.overlay.is_empty() {
-            self.writes += 1;
-            // Move the overlay into the change set rather than cloning it; `drain` keeps
-            // the map's capacity for the next transaction.
-            let changes = ChangeSet::from_distinct(self.overlay.drain().collect());
-            if let Err((e, changes)) = self.backend.commit_owned(changes) {
+    /// revert) works. A block with no changes is committed too: it is recorded.
+    pub fn commit(&mut self, block: &BlockInfo) -> Result<Option<Hash>, StorageError> {
+        self.writes += 1;
+        // Move the overlay into the change set rather than cloning it; `drain` keeps
+        // the map's capacity for the next transaction.
+        let changes = ChangeSet::from_distinct(self.overlay.drain().collect());
+        let root = match self.backend.commit(block, changes) {
+            Ok(root) => root,
+            Err((e, changes)) => {
                 self.overlay.extend(changes.into_writes());
                 return Err(e);
             }
-        }
+        };
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
-        Ok(())
+        Ok(root)
     }
 }

@@ -1,25 +1,33 @@
 //! cove's committed state and the journal of uncommitted writes.
 //!
-//! This crate owns two things:
+//! This crate owns three things:
 //!
 //! * the **committed store**, behind the [`Backend`] trait: [`RedbBackend`] (one redb
-//!   file, durable) for nodes and [`MemBackend`] for tests, benchmarks and dry runs. A
-//!   backend applies a [`ChangeSet`] in one atomic, durable commit.
+//!   file, durable, authenticated) for nodes and [`MemBackend`] (latest state only) for
+//!   tests, benchmarks and dry runs. A backend commits a block's [`ChangeSet`] in one
+//!   atomic, durable write.
+//! * **authenticated history**, behind the [`History`] trait: one Merkle root per block
+//!   (`cove-merkle`), reads and proofs at retained heights, pruning with checkpoints.
 //! * the **[`Journal`]**: uncommitted writes layered over a backend, with nested
 //!   [`Checkpoint`]s that a caller reverts to undo exactly the changes made since, and a
-//!   [`Journal::commit`] that hands the net changes to the backend in one commit.
+//!   [`Journal::commit`] that hands the net changes to the backend as one block.
 //!
 //! Keys and values are opaque bytes. The crate must not know about wasm, contracts, gas
 //! or the key layout: callers (the runtime) lay out keys themselves and decide when to
 //! checkpoint, revert and commit. See `docs/state.md` for the design and invariants.
 
 mod backend;
+mod history;
 mod journal;
 mod mem;
-mod redb_backend;
+mod store;
 
 pub use backend::{Backend, ChangeSet};
+pub use history::{
+    BlockRecord, History, HistoryError, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT, StoreConfig,
+};
 pub use journal::{Checkpoint, Journal, Stamp};
 pub use mem::MemBackend;
-pub use redb_backend::RedbBackend;
+pub use merkle::{self, Hash, Proof};
+pub use store::{RedbBackend, StoreStats};
 pub use types::StorageError;

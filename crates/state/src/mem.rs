@@ -4,11 +4,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use types::StorageError;
+use merkle::Hash;
+use types::{BlockInfo, StorageError};
 
-use crate::backend::{Backend, ChangeSet};
+use crate::BlockRecord;
+use crate::backend::{Backend, ChangeSet, check_next};
 
-/// In-memory backend, behind a RwLock. For tests, benchmarks and dry runs.
+/// In-memory backend, behind a RwLock. For tests, benchmarks and dry runs. It keeps
+/// the latest state only: no history and no root ([`Backend::history`] is `None`).
 ///
 /// Keys live twice: in a hash map for point reads (one hash of the key instead of a
 /// B-tree descent comparing long common prefixes) and in a B-tree for ordered prefix
@@ -25,6 +28,8 @@ pub struct MemBackend {
 struct Map {
     index: HashMap<Vec<u8>, Vec<u8>, foldhash::fast::RandomState>,
     ordered: BTreeMap<Vec<u8>, ()>,
+    /// The last committed block.
+    head: Option<BlockRecord>,
 }
 
 impl MemBackend {
@@ -84,20 +89,25 @@ impl Backend for MemBackend {
             .collect())
     }
 
-    fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError> {
-        let mut map = self.write()?;
-        self.apply(&mut map, changes.iter().map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec))));
-        Ok(())
+    fn commit(
+        &self,
+        block: &BlockInfo,
+        changes: ChangeSet,
+    ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
+        let mut map = match self.write() {
+            Ok(map) => map,
+            Err(e) => return Err((e, changes)),
+        };
+        if let Err(e) = check_next(map.head.as_ref(), block) {
+            return Err((e, changes));
+        }
+        self.apply(&mut map, changes.into_writes());
+        map.head = Some(BlockRecord { height: block.height, timestamp: block.timestamp, root: None });
+        Ok(None)
     }
 
-    fn commit_owned(&self, changes: ChangeSet) -> Result<(), (StorageError, ChangeSet)> {
-        match self.write() {
-            Ok(mut map) => {
-                self.apply(&mut map, changes.into_writes());
-                Ok(())
-            }
-            Err(e) => Err((e, changes)),
-        }
+    fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
+        Ok(self.read()?.head)
     }
 
     fn generation(&self) -> Option<u64> {

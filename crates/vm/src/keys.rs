@@ -14,8 +14,8 @@ pub const CODE: u8 = 0x01;
 pub const CONTRACT: u8 = 0x02;
 /// `0x03 ++ address`: an account's nonce (u64, big-endian).
 pub const NONCE: u8 = 0x03;
-/// `0x04 ++ name`: chain metadata (`height`, `timestamp`; u64 big-endian).
-pub const META: u8 = 0x04;
+// 0x04 was chain metadata (height, timestamp) until blocks moved out of the key space
+// into the store's block records; it stays unused so that old keys cannot be misread.
 /// `0x05 ++ address`: an account's balance of the native token (32 bytes, big-endian;
 /// absent means zero).
 pub const BALANCE: u8 = 0x05;
@@ -75,11 +75,6 @@ pub fn evm_code(hash: &[u8; 32]) -> Vec<u8> {
 pub fn storage(address: &Address, key: &[u8]) -> Vec<u8> {
     [&storage_prefix(address)[..], key].concat()
 }
-
-/// The last committed block's height.
-pub const HEIGHT: &[u8] = &[META, b'h'];
-/// The last committed block's time.
-pub const TIMESTAMP: &[u8] = &[META, b't'];
 
 /// Decodes a big-endian u64 value.
 pub fn decode_u64(bytes: &[u8]) -> Option<u64> {

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use runtime::Runtime;
 use serde_json::json;
 use types::CodeId;
@@ -66,7 +66,9 @@ fn resolve(rt: &Runtime, target: CodeRef) -> Result<CodeId> {
     match target {
         CodeRef::Code(id) => Ok(id),
         CodeRef::Contract(address) => {
-            rt.contract(&address)?.map(|info| info.code_id).ok_or_else(|| anyhow!("no contract at {address}"))
+            let info = rt.contract(&address)?;
+            let id = info.map(|info| info.code_id);
+            Ok(id.ok_or_else(|| runtime::RuntimeError::NotFound(format!("no contract at {address}")))?)
         }
     }
 }

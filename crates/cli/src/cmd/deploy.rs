@@ -4,13 +4,31 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use serde_json::json;
+use runtime::{Block, Receipt};
+use serde_json::{Value, json};
 use types::VmType;
 
 use crate::args::{Cli, DeployArgs};
 use crate::output;
 
 pub(crate) fn run(cli: &Cli, a: &DeployArgs) -> Result<ExitCode> {
+    let tx = prepare(a)?;
+    let rt = super::open(cli)?;
+    let mut block = rt.begin_block(super::now())?;
+    let (receipt, success) = tx.apply(&mut block)?;
+    block.commit()?;
+    Ok(output::receipt(&receipt, cli.json, success))
+}
+
+/// A deploy with its code read and its arguments checked, ready to run in a block.
+pub(crate) struct Deploy<'a> {
+    a: &'a DeployArgs,
+    vm: VmType,
+    code: Vec<u8>,
+}
+
+/// Reads the code and checks the arguments, before any block starts.
+pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
     let vm = a.vm.unwrap_or_else(|| guess_vm(a));
     let code = match (&a.code_hex, &a.file) {
         (Some(hex), _) => hex.0.clone(),
@@ -21,23 +39,29 @@ pub(crate) fn run(cli: &Cli, a: &DeployArgs) -> Result<ExitCode> {
     if vm == VmType::Evm && a.init.is_some() {
         bail!("--init names a WASM entry point; EVM init code runs its constructor itself");
     }
-    let rt = super::open(cli)?;
-    let mut block = rt.begin_block(super::now())?;
-    let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let input = a.args_hex.clone().unwrap_or_default().0;
-    if vm == VmType::Wasm && a.init.is_none() && !input.is_empty() {
+    if vm == VmType::Wasm && a.init.is_none() && a.args_hex.as_ref().is_some_and(|h| !h.0.is_empty()) {
         bail!("--args-hex for a WASM deploy is the input of --init; name the entry point");
     }
-    let entry = a.init.as_deref().unwrap_or("");
-    let value = a.value.unwrap_or_default();
-    let receipt = block.create(vm, sender, &code, entry, input, value, a.tx.gas_limit)?;
-    block.commit()?;
-    let success = json!({
-        "vm": vm.as_str(),
-        "address": receipt.address.map(|a| a.to_string()),
-        "code_id": receipt.code_id.map(|c| c.to_string()),
-    });
-    Ok(output::receipt(&receipt, cli.json, success))
+    Ok(Deploy { a, vm, code })
+}
+
+impl Deploy<'_> {
+    /// Runs the deploy as one transaction of `block`: its receipt and the fields a
+    /// success adds.
+    pub(crate) fn apply(&self, block: &mut Block<'_>) -> Result<(Receipt, Value)> {
+        let a = self.a;
+        let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
+        let input = a.args_hex.clone().unwrap_or_default().0;
+        let entry = a.init.as_deref().unwrap_or("");
+        let value = a.value.unwrap_or_default();
+        let receipt = block.create(self.vm, sender, &self.code, entry, input, value, a.tx.gas_limit)?;
+        let success = json!({
+            "vm": self.vm.as_str(),
+            "address": receipt.address.map(|a| a.to_string()),
+            "code_id": receipt.code_id.map(|c| c.to_string()),
+        });
+        Ok((receipt, success))
+    }
 }
 
 /// EVM for hex input, WASM otherwise.

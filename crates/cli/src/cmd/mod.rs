@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod account;
+mod batch;
 mod bench;
 mod cache;
 mod call;
@@ -19,18 +20,32 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use runtime::{Config, Runtime};
 
-use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand};
+use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand, StateCommand};
 
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Deploy(a) => deploy::run(cli, a),
         Command::Call(a) => call::run(cli, a),
         Command::Query(a) => query::run(cli, a),
+        Command::Batch { file } => batch::run(cli, file),
         Command::Upgrade(a) => upgrade::run(cli, a),
         Command::EstimateGas(a) => query::estimate_gas(cli, a),
         Command::Fund { address, amount } => account::fund(cli, address, *amount),
-        Command::Balance { address } => account::balance(cli, address),
-        Command::State { address } => state::run(cli, address),
+        Command::Balance { address, height } => account::balance(cli, address, *height),
+        Command::State { command: Some(command), .. } => match command {
+            StateCommand::Root { height } => state::root(cli, *height),
+            StateCommand::Proof { address, key_hex, height } => {
+                state::proof(cli, address, &key_hex.0, *height)
+            }
+            StateCommand::VerifyProof { file, root } => {
+                state::verify_proof(cli, file, root.as_ref().map(|r| &r.0[..]))
+            }
+        },
+        Command::State { command: None, address, height } => {
+            let address = address
+                .ok_or_else(|| anyhow::anyhow!("name a contract address, or root/proof/verify-proof"))?;
+            state::run(cli, &address, *height)
+        }
         Command::Code { command: CodeCommand::List } => code::list(cli),
         Command::Cache { command } => match command {
             CacheCommand::Stats => cache::stats(cli),

@@ -1,4 +1,5 @@
-//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX]`: read-only, never writes;
+//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX] [--height H]`: read-only,
+//! never writes;
 //! `cove estimate-gas` (same arguments, plus `--value`): the exact gas a call needs.
 
 use std::process::ExitCode;
@@ -6,17 +7,18 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::args::{CallArgs, Cli};
+use crate::args::{CallArgs, Cli, QueryArgs};
 use crate::output;
 
-pub(crate) fn run(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
+pub(crate) fn run(cli: &Cli, q: &QueryArgs) -> Result<ExitCode> {
+    let a = &q.call;
     if a.value.is_some() {
         bail!("a query moves no tokens: drop --value, or use `cove call`");
     }
     let rt = super::open(cli)?;
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
     let (method, input) = a.message();
-    let receipt = rt.query(sender, a.address, method, input, a.tx.gas_limit)?;
+    let receipt = rt.at(q.height)?.query(sender, a.address, method, input, a.tx.gas_limit)?;
     let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
     Ok(output::receipt(&receipt, cli.json, json!({"return_hex": ret})))
 }

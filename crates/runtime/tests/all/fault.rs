@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cove_runtime::{Config, Runtime, RuntimeError};
-use state::{Backend, ChangeSet, MemBackend};
+use state::{Backend, BlockRecord, ChangeSet, Hash, MemBackend};
 use types::{Address, BlockInfo, StorageError};
 
 use crate::support::*;
@@ -16,7 +16,7 @@ struct FaultyBackend {
     /// Fail `get` of keys in the contract-storage namespace (first byte 0x00, see
     /// `docs/state.md`), i.e. the reads a contract makes through `storage_read`.
     fail_storage_get: AtomicBool,
-    /// Fail every `get`.
+    /// Fail every `get` and `head`.
     fail_all_get: AtomicBool,
     fail_commit: AtomicBool,
 }
@@ -35,11 +35,22 @@ impl Backend for FaultyBackend {
         self.inner.scan_prefix(prefix)
     }
 
-    fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError> {
+    fn commit(
+        &self,
+        block: &BlockInfo,
+        changes: ChangeSet,
+    ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
         if self.fail_commit.load(Ordering::SeqCst) {
-            return Err(StorageError("injected: disk full".to_owned()));
+            return Err((StorageError("injected: disk full".to_owned()), changes));
         }
-        self.inner.commit(changes)
+        self.inner.commit(block, changes)
+    }
+
+    fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
+        if self.fail_all_get.load(Ordering::SeqCst) {
+            return Err(StorageError("injected: read failed".to_owned()));
+        }
+        self.inner.head()
     }
 }
 

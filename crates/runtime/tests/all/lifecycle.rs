@@ -141,7 +141,8 @@ fn block_heights_and_times_advance() {
     assert_eq!(rt.last_block().unwrap(), BlockInfo::default());
     let block = rt.begin_block(T0).unwrap();
     assert_eq!(block.info(), BlockInfo { height: 1, timestamp: T0 });
-    assert_eq!(block.commit().unwrap(), BlockInfo { height: 1, timestamp: T0 });
+    let record = block.commit().unwrap();
+    assert_eq!((record.height, record.timestamp, record.root), (1, T0, None), "in memory: no root");
     assert_eq!(rt.last_block().unwrap(), BlockInfo { height: 1, timestamp: T0 });
     let block = rt.begin_block(T0 + 5).unwrap();
     assert_eq!(block.info().height, 2);

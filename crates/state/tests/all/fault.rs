@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use cove_state::{Backend, ChangeSet, Journal, MemBackend, StorageError};
+use cove_state::{Backend, BlockRecord, ChangeSet, Hash, Journal, MemBackend, StorageError};
+use types::BlockInfo;
 
-use crate::seed;
+use crate::{commit, seed};
 
 /// Wraps a `MemBackend`; `commit` fails without applying anything while `fail` is set.
 #[derive(Default)]
@@ -24,12 +25,20 @@ impl Backend for FlakyBackend {
         self.inner.scan_prefix(prefix)
     }
 
-    fn commit(&self, changes: &ChangeSet) -> Result<(), StorageError> {
+    fn commit(
+        &self,
+        block: &BlockInfo,
+        changes: ChangeSet,
+    ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
         self.commits.fetch_add(1, Ordering::SeqCst);
         if self.fail.load(Ordering::SeqCst) {
-            return Err(StorageError("injected: disk full".to_owned()));
+            return Err((StorageError("injected: disk full".to_owned()), changes));
         }
-        self.inner.commit(changes)
+        self.inner.commit(block, changes)
+    }
+
+    fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
+        self.inner.head()
     }
 }
 
@@ -46,7 +55,7 @@ fn failed_commit_keeps_the_overlay_and_a_retry_succeeds() {
     let scan_before = j.scan_prefix(b"").unwrap();
 
     backend.fail.store(true, Ordering::SeqCst);
-    let err = j.commit().expect_err("injected failure");
+    let err = commit(&mut j).expect_err("injected failure");
     assert!(err.to_string().contains("disk full"), "{err}");
     assert_eq!(backend.commits.load(Ordering::SeqCst), 1);
 
@@ -64,7 +73,7 @@ fn failed_commit_keeps_the_overlay_and_a_retry_succeeds() {
     assert_eq!(j.get(b"a").unwrap(), Some(b"1".to_vec()));
 
     backend.fail.store(false, Ordering::SeqCst);
-    j.commit().unwrap();
+    commit(&mut j).unwrap();
     assert!(j.is_empty());
     assert_eq!(backend.commits.load(Ordering::SeqCst), 2);
     assert_eq!(backend.inner.get(b"a").unwrap(), Some(b"1".to_vec()));
@@ -74,15 +83,15 @@ fn failed_commit_keeps_the_overlay_and_a_retry_succeeds() {
 }
 
 #[test]
-fn committing_an_empty_journal_does_not_touch_the_backend() {
+fn an_empty_block_is_committed_and_recorded() {
     let backend = Arc::new(FlakyBackend::default());
-    backend.fail.store(true, Ordering::SeqCst);
     let mut j = Journal::new(backend.clone());
-    j.commit().unwrap();
-    // Changes reverted away leave nothing to commit either.
+    // Changes reverted away leave an empty block: it is still a block.
     let cp = j.checkpoint();
     j.set(b"a", b"1");
     j.revert(cp);
-    j.commit().unwrap();
-    assert_eq!(backend.commits.load(Ordering::SeqCst), 0);
+    commit(&mut j).unwrap();
+    assert_eq!(backend.commits.load(Ordering::SeqCst), 1);
+    assert_eq!(backend.head().unwrap().map(|h| h.height), Some(1));
+    assert_eq!(backend.scan_prefix(b"").unwrap(), Vec::new());
 }

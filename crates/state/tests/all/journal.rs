@@ -198,7 +198,7 @@ fn revert_to_checkpoint_from_before_commit_is_a_debug_assertion() {
     let mut j = Journal::new(Arc::new(MemBackend::new()));
     let cp = j.checkpoint();
     j.set(b"a", b"1");
-    j.commit().unwrap();
+    crate::commit(&mut j).unwrap();
     j.revert(cp);
 }
 
@@ -216,7 +216,7 @@ fn revert_to_invalidated_checkpoint_is_a_no_op_in_release() {
     assert_eq!(j.get(b"a").unwrap(), Some(b"1".to_vec()));
 
     let cp = j.checkpoint();
-    j.commit().unwrap();
+    crate::commit(&mut j).unwrap();
     j.set(b"b", b"2");
     j.revert(cp);
     assert_eq!(j.get(b"b").unwrap(), Some(b"2".to_vec()));
@@ -309,7 +309,7 @@ fn changes_are_net_and_commit_applies_them() {
 
         // A live checkpoint does not stop a commit (the commit invalidates it).
         let _cp = j.checkpoint();
-        j.commit().unwrap();
+        crate::commit(&mut j).unwrap();
         assert!(j.is_empty(), "{name}");
         assert!(j.changes().is_empty(), "{name}");
         assert_eq!(backend.get(b"a").unwrap(), Some(b"2".to_vec()), "{name}");
@@ -334,10 +334,10 @@ fn commit_then_reopen() {
         let mut j = Journal::new(backend);
         j.set(b"x", b"1");
         j.set(b"y", b"2");
-        j.commit().unwrap();
+        crate::commit(&mut j).unwrap();
         assert!(j.delete(b"y").unwrap());
         j.set(b"z", b"3");
-        j.commit().unwrap();
+        crate::commit(&mut j).unwrap();
         // Uncommitted at drop: must not persist.
         j.set(b"uncommitted", b"4");
     }
@@ -374,7 +374,7 @@ fn accept_keeps_changes_and_drops_the_checkpoint() {
         let cp = j.checkpoint();
         j.set(b"c", b"3");
         j.accept(cp);
-        j.commit().unwrap();
+        crate::commit(&mut j).unwrap();
         assert_eq!(j.get(b"c").unwrap(), Some(b"3".to_vec()), "{name}");
         assert_eq!(j.backend().get(b"c").unwrap(), Some(b"3".to_vec()), "{name}: committed");
     }
@@ -404,7 +404,7 @@ fn the_stamp_moves_exactly_when_reads_could_change() {
         j.revert(cp);
         assert_ne!(j.stamp(), Some(s2), "{name}: a revert that undid something");
         let s3 = j.stamp().unwrap();
-        j.commit().unwrap();
+        crate::commit(&mut j).unwrap();
         assert_ne!(j.stamp(), Some(s3), "{name}: a commit");
 
         // Another journal over the same backend: its own stamps, and its commit moves
@@ -414,7 +414,7 @@ fn the_stamp_moves_exactly_when_reads_could_change() {
         let before = j.stamp();
         other.set(b"k", b"x");
         assert_eq!(j.stamp(), before, "{name}: uncommitted writes elsewhere are invisible");
-        other.commit().unwrap();
+        crate::commit(&mut other).unwrap();
         assert_ne!(j.stamp(), before, "{name}: a commit by another journal");
     }
 }
@@ -430,8 +430,15 @@ fn a_backend_that_cannot_count_commits_gives_no_stamp() {
         fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, cove_state::StorageError> {
             self.0.scan_prefix(prefix)
         }
-        fn commit(&self, changes: &ChangeSet) -> Result<(), cove_state::StorageError> {
-            self.0.commit(changes)
+        fn commit(
+            &self,
+            block: &types::BlockInfo,
+            changes: ChangeSet,
+        ) -> Result<Option<cove_state::Hash>, (cove_state::StorageError, ChangeSet)> {
+            self.0.commit(block, changes)
+        }
+        fn head(&self) -> Result<Option<cove_state::BlockRecord>, cove_state::StorageError> {
+            self.0.head()
         }
     }
     let j = Journal::new(std::sync::Arc::new(Opaque(MemBackend::new())));

@@ -114,7 +114,7 @@ fn run(backend: Arc<dyn Backend>, ops: &[Op]) -> Result<Map, TestCaseError> {
                 }
             }
             Op::Commit => {
-                j.commit().unwrap();
+                crate::commit(&mut j).unwrap();
                 committed = current.clone();
                 stack.clear();
             }

@@ -2,7 +2,7 @@
 
 use cove_state::{Backend, ChangeSet, RedbBackend};
 
-use crate::pairs;
+use crate::{apply, pairs};
 
 #[test]
 fn open_creates_missing_directories() {
@@ -23,14 +23,14 @@ fn commits_persist_across_drop_and_reopen() {
             (b"k2".to_vec(), Some(b"v2".to_vec())),
             (b"empty".to_vec(), Some(Vec::new())),
         ]);
-        backend.commit(&cs).unwrap();
+        apply(&backend, cs).unwrap();
 
         let cs = ChangeSet::new([
             (b"k1".to_vec(), None),
             (b"k2".to_vec(), Some(b"v2b".to_vec())),
             (b"never-existed".to_vec(), None),
         ]);
-        backend.commit(&cs).unwrap();
+        apply(&backend, cs).unwrap();
     }
     let backend = RedbBackend::open(dir.path()).unwrap();
     assert_eq!(backend.get(b"k1").unwrap(), None);
@@ -46,12 +46,12 @@ fn a_large_change_set_appears_entirely() {
     let key = |i: u32| [b"key/".as_slice(), &i.to_be_bytes()].concat();
 
     let first: ChangeSet = (0..2_000u32).map(|i| (key(i), Some(vec![i as u8; 100]))).collect();
-    backend.commit(&first).unwrap();
+    apply(&backend, first).unwrap();
     assert_eq!(backend.scan_prefix(b"key/").unwrap().len(), 2_000);
 
     // A second commit that deletes half and rewrites the other half.
     let second: ChangeSet = (0..2_000u32).map(|i| (key(i), (i % 2 == 0).then(|| b"new".to_vec()))).collect();
-    backend.commit(&second).unwrap();
+    apply(&backend, second).unwrap();
     drop(backend);
 
     let backend = RedbBackend::open(dir.path()).unwrap();

@@ -1,0 +1,181 @@
+//! `cove batch FILE.jsonl`: many transactions as one block.
+//!
+//! Every line is parsed and checked (code files read) before the block starts, so a bad
+//! line commits nothing. Then each line runs as its own transaction: one that fails is
+//! rolled back alone, and its result says why. The block commits once, at the end.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use runtime::Balance;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use types::Address;
+
+use crate::args::{CallArgs, Cli, DeployArgs, TxArgs, parse_address, parse_amount, parse_hex, parse_vm};
+use crate::output;
+
+/// The largest batch file: 1 GiB. Each line is held in memory until the block commits.
+pub(crate) const MAX_BATCH_BYTES: u64 = 1 << 30;
+
+/// One line of the file: the fields of the matching command, by their flag names
+/// (`args_hex` for `--args-hex`); amounts are decimal strings or numbers.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+enum Line {
+    Deploy {
+        file: Option<PathBuf>,
+        code_hex: Option<String>,
+        vm: Option<String>,
+        init: Option<String>,
+        args_hex: Option<String>,
+        value: Option<Value>,
+        sender: Option<String>,
+        gas_limit: Option<u64>,
+    },
+    Call {
+        address: String,
+        method: Option<String>,
+        args_hex: Option<String>,
+        calldata: Option<String>,
+        value: Option<Value>,
+        sender: Option<String>,
+        gas_limit: Option<u64>,
+    },
+    Fund {
+        address: String,
+        amount: Value,
+    },
+}
+
+/// A line, checked.
+enum Tx {
+    Deploy(Box<DeployArgs>),
+    Call(CallArgs),
+    Fund(Address, Balance),
+}
+
+pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
+    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
+    if size > MAX_BATCH_BYTES {
+        bail!("{} is {size} bytes; a batch is at most {MAX_BATCH_BYTES}", file.display());
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut txs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let tx = parse(line).with_context(|| format!("{} line {}", file.display(), i + 1))?;
+        txs.push((i + 1, tx));
+    }
+    let deploys = txs
+        .iter()
+        .map(|(n, tx)| match tx {
+            Tx::Deploy(a) => {
+                super::deploy::prepare(a).map(Some).with_context(|| format!("{} line {n}", file.display()))
+            }
+            _ => Ok(None),
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+    let rt = super::open(cli)?;
+    let mut block = rt.begin_block(super::now())?;
+    let mut results = Vec::with_capacity(txs.len());
+    let mut failed = 0usize;
+    for ((line, tx), deploy) in txs.iter().zip(&deploys) {
+        let (receipt, success) = match (tx, deploy) {
+            (Tx::Deploy(_), Some(d)) => d.apply(&mut block)?,
+            (Tx::Call(a), _) => super::call::apply(&mut block, a)?,
+            (Tx::Fund(address, amount), _) => super::account::apply_fund(&mut block, address, *amount)?,
+            (Tx::Deploy(_), None) => unreachable!("every deploy was prepared"),
+        };
+        failed += usize::from(receipt.result.is_err());
+        let mut v = output::receipt_json(&receipt, success);
+        v["line"] = json!(line);
+        results.push(v);
+    }
+    let record = block.commit()?;
+    let root = record.root.map(hex::encode);
+    if cli.json {
+        let body = json!({
+            "status": "ok",
+            "height": record.height,
+            "timestamp": record.timestamp,
+            "root": root,
+            "transactions": results.len(),
+            "failed": failed,
+            "results": results,
+        });
+        println!("{body}");
+    } else {
+        for r in &results {
+            let line = r["line"].as_u64().unwrap_or(0);
+            match r["status"].as_str() {
+                Some("ok") => println!("line {line}: ok, gas_used {}", r["gas_used"]),
+                _ => println!(
+                    "line {line}: error ({}): {}",
+                    r["error"]["kind"].as_str().unwrap_or("?"),
+                    r["error"]["message"].as_str().unwrap_or("")
+                ),
+            }
+        }
+        println!(
+            "block {}: {} transactions, {failed} failed, root {}",
+            record.height,
+            results.len(),
+            root.as_deref().unwrap_or("(none)")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse(line: &str) -> Result<Tx> {
+    let parsed: Line = serde_json::from_str(line)?;
+    let address = |s: &str| parse_address(s).map_err(anyhow::Error::msg);
+    let hex = |s: &Option<String>| s.as_deref().map(parse_hex).transpose().map_err(anyhow::Error::msg);
+    let tx = |sender: Option<String>, gas_limit| -> Result<TxArgs> {
+        Ok(TxArgs { sender: sender.as_deref().map(address).transpose()?, gas_limit })
+    };
+    Ok(match parsed {
+        Line::Deploy { file, code_hex, vm, init, args_hex, value, sender, gas_limit } => {
+            if file.is_some() == code_hex.is_some() {
+                bail!("a deploy names exactly one of file and code_hex");
+            }
+            Tx::Deploy(Box::new(DeployArgs {
+                file,
+                code_hex: hex(&code_hex)?,
+                vm: vm.as_deref().map(parse_vm).transpose().map_err(anyhow::Error::msg)?,
+                init,
+                args_hex: hex(&args_hex)?,
+                value: value.as_ref().map(amount).transpose()?,
+                tx: tx(sender, gas_limit)?,
+            }))
+        }
+        Line::Call { address: to, method, args_hex, calldata, value, sender, gas_limit } => {
+            if args_hex.is_some() && calldata.is_some() {
+                bail!("a call takes args_hex or calldata, not both");
+            }
+            Tx::Call(CallArgs {
+                address: address(&to)?,
+                method,
+                args_hex: hex(&args_hex)?,
+                calldata: hex(&calldata)?,
+                value: value.as_ref().map(amount).transpose()?,
+                tx: tx(sender, gas_limit)?,
+            })
+        }
+        Line::Fund { address: to, amount: a } => Tx::Fund(address(&to)?, amount(&a)?),
+    })
+}
+
+/// An amount: a decimal string, or a JSON integer.
+fn amount(v: &Value) -> Result<Balance> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_u64() => n.to_string(),
+        other => bail!("an amount is a decimal string or a non-negative integer, not {other}"),
+    };
+    parse_amount(&text).map_err(anyhow::Error::msg)
+}

@@ -1,0 +1,96 @@
+//! Reads of the committed state at one height: the head, or a retained past height of
+//! an authenticated store.
+
+use std::sync::Arc;
+
+use state::{Backend, Journal};
+use types::{Address, BlockInfo, ErrorKind};
+use vm::{Balance, ContractInfo, Message, Target, keys};
+use wasm::CallError;
+
+use crate::{Entries, Receipt, Runtime, RuntimeError};
+
+/// The committed state right after one block ([`Runtime::at`]). Nothing done through
+/// it is ever committed.
+pub struct StateAt<'r> {
+    rt: &'r Runtime,
+    backend: Arc<dyn Backend>,
+    block: BlockInfo,
+}
+
+impl<'r> StateAt<'r> {
+    pub(crate) fn new(rt: &'r Runtime, backend: Arc<dyn Backend>, block: BlockInfo) -> StateAt<'r> {
+        StateAt { rt, backend, block }
+    }
+
+    /// The block this state follows (height 0 and time 0: before the first).
+    pub fn block(&self) -> BlockInfo {
+        self.block
+    }
+
+    fn journal(&self) -> Journal {
+        Journal::new(self.backend.clone())
+    }
+
+    /// Runs `method` read-only. Any storage write or delete ends it with
+    /// [`ErrorKind::ReadOnly`]. For an EVM contract `method` is empty and `input` is the
+    /// calldata (an `eth_call`). The call sees this state's block height and time.
+    pub fn query(
+        &self,
+        sender: Address,
+        address: Address,
+        method: &str,
+        input: Vec<u8>,
+        gas_limit: Option<u64>,
+    ) -> Result<Receipt, RuntimeError> {
+        let msg = Message {
+            sender,
+            target: Target::Call(address),
+            entry: method,
+            input,
+            value: Balance::ZERO,
+            gas_limit,
+            read_only: true,
+            callee: None,
+        };
+        self.rt.execute(&mut self.journal(), &self.block, msg)
+    }
+
+    /// A contract's metadata.
+    pub fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, RuntimeError> {
+        Ok(vm::load_contract(&self.journal(), address)?)
+    }
+
+    /// An account's nonce: deploys it made, plus EVM transactions it sent.
+    pub fn nonce(&self, address: &Address) -> Result<u64, RuntimeError> {
+        let value = self.journal().get(&keys::nonce(address))?;
+        Ok(value.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
+    }
+
+    /// An account's native balance.
+    pub fn balance(&self, address: &Address) -> Result<Balance, RuntimeError> {
+        Ok(vm::accounts::balance(&self.journal(), address)?)
+    }
+
+    /// Every key/value pair in a contract's storage, in key order.
+    pub fn contract_state(&self, address: &Address) -> Result<Entries, RuntimeError> {
+        if self.contract(address)?.is_none() {
+            return Err(RuntimeError::NotFound(format!(
+                "no contract at {address} at height {}",
+                self.block.height
+            )));
+        }
+        let prefix = keys::storage_prefix(address);
+        Ok(self
+            .backend
+            .scan_prefix(&prefix)?
+            .into_iter()
+            .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
+            .collect())
+    }
+}
+
+/// A receipt for a call on a contract that does not exist.
+pub(crate) fn no_contract(address: &Address) -> Receipt {
+    Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}")))
+}

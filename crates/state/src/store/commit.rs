@@ -1,0 +1,183 @@
+//! Writing one block: the latest state, a version per changed key, the rehashed
+//! buckets and pages of the tree, the block record, then pruning. All inside the
+//! caller's one write transaction (invariant 2 of `docs/state.md`).
+
+use merkle::{Hash, Tree, bucket_hash, bucket_of, key_hash, leaf_hash};
+use redb::{ReadableTable, WriteTransaction};
+use types::{BlockInfo, StorageError};
+
+use super::tables::{
+    BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, STATE, Version,
+    encode_block, history_key, page_buckets, spans_checkpoint, stale_key,
+};
+use super::versions::{bucket_at, version_at};
+use crate::{ChangeSet, StoreConfig};
+
+fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError(format!("redb: {what}: {e}"))
+}
+
+/// Writes block `block` with `changes` into `txn` and updates `tree` (the tree of the
+/// previous head) to the new head; returns the new root. On error the transaction must
+/// be dropped and `tree` rebuilt.
+pub(super) fn write_block(
+    txn: &WriteTransaction,
+    tree: &mut Tree,
+    config: &StoreConfig,
+    block: &BlockInfo,
+    changes: &ChangeSet,
+) -> Result<Hash, StorageError> {
+    let height = block.height;
+    let depth = config.tree_depth;
+    let mut buckets = Vec::with_capacity(changes.len());
+    {
+        let mut state = txn.open_table(STATE).map_err(|e| err("open state", e))?;
+        let mut keys = txn.open_table(KEYS).map_err(|e| err("open keys", e))?;
+        let mut history = txn.open_table(HISTORY).map_err(|e| err("open history", e))?;
+        let mut stale = txn.open_table(STALE_KEYS).map_err(|e| err("open stale_keys", e))?;
+        for (key, value) in changes.iter() {
+            let kh = key_hash(key);
+            let version = match value {
+                Some(value) => {
+                    let existed = state.insert(key, value).map_err(|e| err("insert", e))?.is_some();
+                    if !existed {
+                        keys.insert(key, ()).map_err(|e| err("insert key", e))?;
+                    }
+                    Version::Value { leaf: leaf_hash(&kh, value), key, value }
+                }
+                None => {
+                    // Deleting what is not there changes nothing, so records nothing.
+                    if state.remove(key).map_err(|e| err("remove", e))?.is_none() {
+                        continue;
+                    }
+                    Version::Deleted
+                }
+            };
+            if let Some((previous, _)) = version_at(&history, &kh, height - 1)? {
+                stale.insert(&stale_key(height, &kh)[..], previous).map_err(|e| err("insert stale", e))?;
+            }
+            history
+                .insert(&history_key(&kh, height)[..], &version.encode()[..])
+                .map_err(|e| err("insert version", e))?;
+            buckets.push(bucket_of(&kh, depth));
+        }
+        buckets.sort_unstable();
+        buckets.dedup();
+        for &bucket in &buckets {
+            let leaves = bucket_at(&history, bucket, depth, height, |leaf, _, _| *leaf)?;
+            tree.set_bucket(bucket, bucket_hash(leaves.iter().map(|(_, leaf)| leaf)));
+        }
+    }
+    write_pages(txn, tree, depth, height, &buckets)?;
+    let root = tree.root();
+    let mut blocks = txn.open_table(BLOCKS).map_err(|e| err("open blocks", e))?;
+    blocks.insert(height, &encode_block(block.timestamp, &root)[..]).map_err(|e| err("insert block", e))?;
+    prune(txn, config, height)?;
+    Ok(root)
+}
+
+/// Writes a new version of every page holding a changed bucket.
+fn write_pages(
+    txn: &WriteTransaction,
+    tree: &Tree,
+    depth: u8,
+    height: u64,
+    buckets: &[u32],
+) -> Result<(), StorageError> {
+    let mut pages = txn.open_table(PAGES).map_err(|e| err("open pages", e))?;
+    let mut stale = txn.open_table(STALE_PAGES).map_err(|e| err("open stale_pages", e))?;
+    let mut changed: Vec<u32> = buckets.iter().map(|b| b / super::tables::PAGE_BUCKETS).collect();
+    changed.dedup();
+    let mut bytes = Vec::new();
+    for page in changed {
+        let previous = pages
+            .range((page, 0)..(page, height))
+            .map_err(|e| err("pages range", e))?
+            .next_back()
+            .transpose()
+            .map_err(|e| err("pages read", e))?
+            .map(|(k, _)| k.value().1);
+        if let Some(previous) = previous {
+            stale.insert((height, page), previous).map_err(|e| err("insert stale page", e))?;
+        }
+        bytes.clear();
+        for bucket in page_buckets(page, depth) {
+            bytes.extend_from_slice(&tree.bucket(bucket));
+        }
+        pages.insert((page, height), &bytes[..]).map_err(|e| err("insert page", e))?;
+    }
+    Ok(())
+}
+
+/// Deletes the versions no retained height can see any more, now that `height` is the
+/// head. Heights up to `through = height - keep_recent` are pruned (but checkpoints), so
+/// a version written at `v` and superseded at `s`, visible at heights `v..s`, goes once
+/// `s <= through + 1`, unless a checkpoint lies in `v..s`.
+fn prune(txn: &WriteTransaction, config: &StoreConfig, height: u64) -> Result<(), StorageError> {
+    let mut meta = txn.open_table(META).map_err(|e| err("open meta", e))?;
+    let done = match meta.get(PRUNED_THROUGH).map_err(|e| err("read meta", e))? {
+        Some(v) => {
+            u64::from_be_bytes(v.value().try_into().map_err(|_| super::tables::corrupt("pruned_through"))?)
+        }
+        None => 0,
+    };
+    let through = height.saturating_sub(config.keep_recent);
+    if through <= done {
+        return Ok(());
+    }
+    let interval = config.checkpoint_interval;
+    {
+        let mut stale = txn.open_table(STALE_KEYS).map_err(|e| err("open stale_keys", e))?;
+        let mut history = txn.open_table(HISTORY).map_err(|e| err("open history", e))?;
+        let end = stale_key(through + 2, &[0; 32]);
+        let mut gone = Vec::new();
+        for entry in stale.range::<&[u8]>(..&end[..]).map_err(|e| err("stale range", e))? {
+            let (k, v) = entry.map_err(|e| err("stale read", e))?;
+            let (superseded_at, kh) = {
+                let k = k.value();
+                let (h, kh) = k.split_at(8);
+                (
+                    u64::from_be_bytes(h.try_into().map_err(|_| super::tables::corrupt("stale key"))?),
+                    kh.to_vec(),
+                )
+            };
+            gone.push((k.value().to_vec(), kh, v.value(), superseded_at));
+        }
+        for (stale_k, kh, version, superseded_at) in gone {
+            if !spans_checkpoint(version, superseded_at, interval) {
+                let kh: Hash = kh.try_into().map_err(|_| super::tables::corrupt("stale key"))?;
+                history.remove(&history_key(&kh, version)[..]).map_err(|e| err("prune version", e))?;
+            }
+            stale.remove(&stale_k[..]).map_err(|e| err("prune stale", e))?;
+        }
+    }
+    {
+        let mut stale = txn.open_table(STALE_PAGES).map_err(|e| err("open stale_pages", e))?;
+        let mut pages = txn.open_table(PAGES).map_err(|e| err("open pages", e))?;
+        let mut gone = Vec::new();
+        for entry in stale.range((0, 0)..=(through + 1, u32::MAX)).map_err(|e| err("stale range", e))? {
+            let (k, v) = entry.map_err(|e| err("stale read", e))?;
+            gone.push((k.value(), v.value()));
+        }
+        for ((superseded_at, page), version) in gone {
+            if !spans_checkpoint(version, superseded_at, interval) {
+                pages.remove((page, version)).map_err(|e| err("prune page", e))?;
+            }
+            stale.remove((superseded_at, page)).map_err(|e| err("prune stale", e))?;
+        }
+    }
+    meta.insert(PRUNED_THROUGH, &through.to_be_bytes()[..]).map_err(|e| err("write meta", e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tables::split_history_key;
+    use super::*;
+
+    #[test]
+    fn history_keys_split_back() {
+        let kh = [7u8; 32];
+        assert_eq!(split_history_key(&history_key(&kh, 42)).unwrap(), (kh, 42));
+    }
+}

@@ -1,0 +1,87 @@
+//! Reading versions out of the `HISTORY` table: one key at a height, one bucket at a
+//! height. Shared by the block commit (at the new head) and by reads and proofs at
+//! past heights.
+
+use merkle::Hash;
+use redb::ReadableTable;
+use types::StorageError;
+
+use super::tables::{Version, bucket_range, history_key, split_history_key};
+
+/// A `HISTORY` table, read-only or inside a write transaction.
+pub(super) trait HistoryTable: ReadableTable<&'static [u8], &'static [u8]> {}
+impl<T: ReadableTable<&'static [u8], &'static [u8]>> HistoryTable for T {}
+
+fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError(format!("redb: {what}: {e}"))
+}
+
+/// The height of the last version of `kh` at or before `at`, with the encoded version.
+pub(super) fn version_at(
+    history: &impl HistoryTable,
+    kh: &Hash,
+    at: u64,
+) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+    let lo = history_key(kh, 0);
+    let hi = history_key(kh, at);
+    let mut range = history.range::<&[u8]>(&lo[..]..=&hi[..]).map_err(|e| err("history range", e))?;
+    match range.next_back() {
+        None => Ok(None),
+        Some(entry) => {
+            let (k, v) = entry.map_err(|e| err("history read", e))?;
+            let (_, height) = split_history_key(k.value())?;
+            Ok(Some((height, v.value().to_vec())))
+        }
+    }
+}
+
+/// The value of `kh` at `at`, if it held one.
+pub(super) fn value_at(
+    history: &impl HistoryTable,
+    kh: &Hash,
+    at: u64,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    let Some((_, bytes)) = version_at(history, kh, at)? else { return Ok(None) };
+    Ok(match Version::decode(&bytes)? {
+        Version::Deleted => None,
+        Version::Value { value, .. } => Some(value.to_vec()),
+    })
+}
+
+/// Every key that holds a value at `at` in `bucket`, in ascending key-hash order, as
+/// `(key hash, pick(version))`; `pick` sees each candidate version at or before `at`
+/// (so it should only copy what it needs: the commit takes the leaf hash alone).
+pub(super) fn bucket_at<T>(
+    history: &impl HistoryTable,
+    bucket: u32,
+    depth: u8,
+    at: u64,
+    mut pick: impl FnMut(&Hash, &[u8], &[u8]) -> T,
+) -> Result<Vec<(Hash, T)>, StorageError> {
+    let (lo, hi) = bucket_range(bucket, depth);
+    let range = history.range::<&[u8]>(&lo[..]..=&hi[..]).map_err(|e| err("history range", e))?;
+    let mut out = Vec::new();
+    // The last version at or before `at` of the key hash being walked (`None`: deleted).
+    let mut current: Option<(Hash, Option<T>)> = None;
+    for entry in range {
+        let (k, v) = entry.map_err(|e| err("history read", e))?;
+        let (kh, height) = split_history_key(k.value())?;
+        if current.as_ref().is_some_and(|(c, _)| *c != kh)
+            && let Some((c, Some(live))) = current.take()
+        {
+            out.push((c, live));
+        }
+        if height > at {
+            continue;
+        }
+        let version = match Version::decode(v.value())? {
+            Version::Deleted => None,
+            Version::Value { leaf, key, value } => Some((leaf, key, value)),
+        };
+        current = Some((kh, version.map(|(leaf, key, value)| pick(&leaf, key, value))));
+    }
+    if let Some((c, Some(live))) = current {
+        out.push((c, live));
+    }
+    Ok(out)
+}
