@@ -1,5 +1,6 @@
 //! Integration tests for cove-state, one module per topic.
 
+mod crash;
 mod fault;
 mod history;
 mod journal;
