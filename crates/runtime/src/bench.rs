@@ -396,3 +396,94 @@ pub fn evm_transfers(config: &Config, transfers: u64) -> EvmTransfers {
         ratio: median(&mut ratios),
     }
 }
+
+/// What [`state_store`] measured.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreFigures {
+    /// Key updates per second over the measured blocks, each block committed durably
+    /// with its root.
+    pub commit_updates_per_sec: f64,
+    /// Median latency of one read of a random committed key through a journal (the path
+    /// of a contract's storage read), microseconds.
+    pub read_us_p50: f64,
+    /// Keys in the state when the measured blocks began.
+    pub keys: u64,
+}
+
+/// Issue 6's workload on the authenticated redb store in a temporary directory:
+/// `keys` random 53-byte keys (the shape of an EVM storage slot's) with 32-byte
+/// values, loaded in blocks of 100,000; then `blocks` blocks of `per_block` updates
+/// (70% overwrite existing keys, 30% create keys), each committed durably with its
+/// root; then 20,000 reads of random committed keys. The store keeps 5 recent heights,
+/// so the measured blocks prune too, as a node's do in its steady state.
+pub fn state_store(keys: u64, per_block: u64, blocks: u32) -> StoreFigures {
+    use state::{Backend, ChangeSet, Journal, RedbBackend, StoreConfig};
+    let dir = std::env::temp_dir().join(format!("cove-bench-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let backend = std::sync::Arc::new(
+        RedbBackend::open_with(&dir, StoreConfig { keep_recent: 5, ..StoreConfig::default() })
+            .expect("temp dir is writable"),
+    );
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let key = |i: u64| {
+        let mut k = [0u8; 53];
+        k[1..9].copy_from_slice(&0xc07e_u64.to_be_bytes());
+        // Spread the key over the slot bytes as a hashed slot would be.
+        let h = state::merkle::key_hash(&i.to_be_bytes());
+        k[21..].copy_from_slice(&h);
+        k.to_vec()
+    };
+    let mut height = 0;
+    let mut commit = |changes: ChangeSet| {
+        height += 1;
+        let block = types::BlockInfo { height, timestamp: height };
+        backend.commit(&block, changes).map_err(|(e, _)| e).expect("temp dir is writable");
+    };
+    let mut live = 0u64;
+    while live < keys {
+        let n = (keys - live).min(100_000);
+        commit((live..live + n).map(|i| (key(i), Some(next().to_le_bytes().repeat(4)))).collect());
+        live += n;
+    }
+    let loaded = live;
+    let mut total = Duration::ZERO;
+    for _ in 0..blocks {
+        let changes: ChangeSet = (0..per_block)
+            .map(|_| {
+                let i = if next() % 10 < 7 {
+                    next() % live
+                } else {
+                    live += 1;
+                    live - 1
+                };
+                (key(i), Some(next().to_le_bytes().repeat(4)))
+            })
+            .collect();
+        let t = Instant::now();
+        commit(changes);
+        total += t.elapsed();
+    }
+    let updates = per_block as f64 * f64::from(blocks);
+    let mut samples = Vec::with_capacity(20_000);
+    for _ in 0..20_000 {
+        let k = key(next() % live);
+        let journal = Journal::new(backend.clone());
+        let t = Instant::now();
+        let value = journal.get(&k).expect("reads");
+        samples.push(t.elapsed());
+        assert!(value.is_some(), "every key below `live` was committed");
+    }
+    drop(backend);
+    let _ = std::fs::remove_dir_all(&dir);
+    StoreFigures {
+        commit_updates_per_sec: updates / total.as_secs_f64(),
+        read_us_p50: median(&mut samples).as_secs_f64() * 1e6,
+        keys: loaded,
+    }
+}

@@ -27,6 +27,8 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let compile = bench::deploy_ms(&config, &module_230kb, 11 / scale as usize + 1);
     let compile_optimized = bench::compile_optimized_ms(&config, &module_230kb, 5 / scale as usize + 1);
     let evm = bench::evm_transfers(&config, 70_000 / scale);
+    // Issue 6: 1,000,000 keys, blocks of 10,000 updates, each durable with its root.
+    let store = bench::state_store(1_000_000 / scale, 10_000 / scale, 10);
     let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
     let figures = json!({
         "transfer_calls_per_sec": transfers.round(),
@@ -44,6 +46,9 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         "evm_erc20_transfers_per_sec": evm.cove_per_sec.round(),
         "evm_raw_revm_transfers_per_sec": evm.revm_per_sec.round(),
         "evm_vs_revm_ratio": round(evm.ratio, 3),
+        "state_commit_updates_per_sec": store.commit_updates_per_sec.round(),
+        "state_read_us_p50": round(store.read_us_p50, 2),
+        "state_keys": store.keys,
         "compiler": config.wasm.compiler,
     });
     if cli.json {
