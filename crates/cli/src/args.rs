@@ -67,6 +67,11 @@ pub(crate) enum Command {
         #[arg(long)]
         height: Option<u64>,
     },
+    /// Export the state at a height to a file, or rebuild a new data dir from one.
+    Snapshot {
+        #[command(subcommand)]
+        command: SnapshotCommand,
+    },
     /// Run many transactions from a JSON-lines file as one block: one result per line,
     /// then the block (docs/cli.md).
     Batch {
@@ -106,6 +111,25 @@ pub(crate) enum EvmCommand {
         /// Worker threads (default: the machine's cores).
         #[arg(long)]
         threads: Option<usize>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SnapshotCommand {
+    /// Write the state at a retained height (default: the head) to FILE: chunks of
+    /// whole buckets, each hashed, and a manifest with the root (docs/state.md).
+    Export {
+        /// A retained height (default: the head).
+        #[arg(long)]
+        height: Option<u64>,
+        /// The snapshot file to write.
+        file: PathBuf,
+    },
+    /// Rebuild the state of an empty --data-dir from FILE, accepted only if every chunk
+    /// hash and the root check out.
+    Import {
+        /// The snapshot file.
+        file: PathBuf,
     },
 }
 

@@ -84,3 +84,24 @@ pub(crate) fn print_human(value: &Value) {
         }
     }
 }
+
+/// A progress bar on stderr, drawn only when stderr is a terminal: call it with
+/// (done, total); it redraws at most every 1/64 of the way and ends the line at the end.
+pub(crate) fn progress_bar(label: &str) -> impl Fn(u64, u64) + Sync + '_ {
+    use std::io::{IsTerminal, Write};
+    let show = std::io::stderr().is_terminal();
+    let last = std::sync::atomic::AtomicU64::new(u64::MAX);
+    move |done: u64, total: u64| {
+        let step = (done * 64).checked_div(total).unwrap_or(64);
+        if !show || (last.swap(step, std::sync::atomic::Ordering::Relaxed) == step && done != total) {
+            return;
+        }
+        let width = 30u64;
+        let filled = (done * width).checked_div(total).unwrap_or(width) as usize;
+        eprint!("\r{label} [{}{}] {done}/{total}", "#".repeat(filled), " ".repeat(width as usize - filled));
+        if done == total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}

@@ -36,7 +36,7 @@ pub use config::{Config, DEFAULT_GAS_LIMIT};
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
-pub use state::{BlockRecord, Hash, HistoryError, Proof, StoreConfig};
+pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, StoreConfig};
 pub use view::ContractView;
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
@@ -236,6 +236,32 @@ impl Runtime {
             let head = head.map_or(0, |h| h.height);
             RuntimeError::NotFound(format!("height {height} is not committed yet (the head is {head})"))
         })
+    }
+
+    /// Writes the state at block `height` (the head if `None`) to `out` as a snapshot;
+    /// `progress` hears (buckets done, buckets in all).
+    pub fn export_snapshot(
+        &self,
+        height: Option<u64>,
+        out: &mut dyn std::io::Write,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Manifest, RuntimeError> {
+        let height = self.block_record(height)?.height;
+        Ok(self.history()?.export_snapshot(height, out, progress)?)
+    }
+
+    /// Rebuilds the state of a new data directory `dir` from the snapshot `file`,
+    /// checked in full (every chunk hash and the root) before anything is written; see
+    /// [`RedbBackend::import_snapshot`]. Open the runtime afterwards with
+    /// [`Runtime::open`].
+    pub fn import_snapshot(
+        dir: &Path,
+        config: &Config,
+        file: &Path,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Manifest, RuntimeError> {
+        let (_, manifest) = RedbBackend::import_snapshot(dir, config.state, file, progress)?;
+        Ok(manifest)
     }
 
     /// A proof of the value under the raw state `key` (or of its absence) at block

@@ -100,6 +100,14 @@ pub enum HistoryError {
         /// The checkpoint interval.
         interval: u64,
     },
+    /// The store was restored from a snapshot at `base` and holds nothing earlier.
+    #[error("height {height} is before this store's first height {base} (it was restored from a snapshot)")]
+    BeforeBase {
+        /// The height asked for.
+        height: u64,
+        /// The snapshot's height.
+        base: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -121,4 +129,13 @@ pub trait History: Send + Sync {
 
     /// The configuration in force.
     fn config(&self) -> StoreConfig;
+
+    /// Writes the state at retained height `height` to `out` as a snapshot
+    /// (`docs/state.md`, "Snapshots"); `progress` hears (done, total) as it goes.
+    fn export_snapshot(
+        &self,
+        height: u64,
+        out: &mut dyn std::io::Write,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<crate::Manifest, HistoryError>;
 }

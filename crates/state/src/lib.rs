@@ -29,5 +29,7 @@ pub use history::{
 pub use journal::{Checkpoint, Journal, Stamp};
 pub use mem::MemBackend;
 pub use merkle::{self, Hash, Proof};
-pub use store::{RedbBackend, StoreStats};
+pub use store::{
+    ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest, RedbBackend, StoreStats,
+};
 pub use types::StorageError;

@@ -1,6 +1,5 @@
 //! `cove evm statetest PATH... [--threads N]`: Ethereum's state tests through cove.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -17,19 +16,9 @@ pub(crate) fn statetest(cli: &Cli, paths: &[PathBuf], threads: Option<usize>) ->
         bail!("no .json fixture files under {paths:?}");
     }
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let show = std::io::stderr().is_terminal();
     let start = Instant::now();
-    let progress = |done: usize, total: usize| {
-        if show && (done == total || done.is_multiple_of(16)) {
-            let width = 30;
-            let filled = done * width / total;
-            eprint!("\r[{}{}] {done}/{total} files", "#".repeat(filled), " ".repeat(width - filled));
-            if done == total {
-                eprintln!();
-            }
-            let _ = std::io::stderr().flush();
-        }
-    };
+    let bar = crate::output::progress_bar("statetest");
+    let progress = |done: usize, total: usize| bar(done as u64, total as u64);
     let report = statetest::run_files(&files, threads, &progress);
     let elapsed = start.elapsed().as_secs_f64();
     if cli.json {

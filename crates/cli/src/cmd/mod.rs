@@ -10,6 +10,7 @@ mod demo;
 mod deploy;
 mod evm;
 mod query;
+mod snapshot;
 mod state;
 mod upgrade;
 
@@ -20,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use runtime::{Config, Runtime};
 
-use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand, StateCommand};
+use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand, SnapshotCommand, StateCommand};
 
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
@@ -28,6 +29,10 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Call(a) => call::run(cli, a),
         Command::Query(a) => query::run(cli, a),
         Command::Batch { file } => batch::run(cli, file),
+        Command::Snapshot { command } => match command {
+            SnapshotCommand::Export { height, file } => snapshot::export(cli, *height, file),
+            SnapshotCommand::Import { file } => snapshot::import(cli, file),
+        },
         Command::Upgrade(a) => upgrade::run(cli, a),
         Command::EstimateGas(a) => query::estimate_gas(cli, a),
         Command::Fund { address, amount } => account::fund(cli, address, *amount),

@@ -6,6 +6,7 @@
 //! reads and proofs at past heights.
 
 mod commit;
+mod snapshot;
 mod tables;
 mod versions;
 mod view;
@@ -25,8 +26,10 @@ use self::tables::{
 use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, History, StoreConfig};
 
+pub use self::snapshot::{ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest};
+
 /// The database file's name inside the data directory.
-const FILE_NAME: &str = "state.redb";
+pub(super) const FILE_NAME: &str = "state.redb";
 
 /// The redb backend: `<dir>/state.redb`, authenticated ([`History`]).
 ///

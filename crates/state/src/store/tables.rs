@@ -27,6 +27,9 @@ pub(super) const FORMAT: &str = "format";
 pub(super) const DEPTH: &str = "tree_depth";
 pub(super) const INTERVAL: &str = "checkpoint_interval";
 pub(super) const PRUNED_THROUGH: &str = "pruned_through";
+/// The first height the store holds (a store restored from a snapshot at `H` has
+/// nothing below `H`); absent means 0.
+pub(super) const BASE: &str = "base";
 
 /// The layout version this code reads and writes.
 pub(super) const FORMAT_VERSION: u64 = 1;

@@ -9,7 +9,9 @@ use merkle::{Hash, Proof, ZERO, bucket_of, key_hash};
 use redb::{ReadTransaction, ReadableTable};
 use types::{BlockInfo, StorageError};
 
-use super::tables::{BLOCKS, HISTORY, KEYS, META, PRUNED_THROUGH, corrupt, decode_block, is_checkpoint};
+use super::tables::{
+    BASE, BLOCKS, HISTORY, KEYS, META, PRUNED_THROUGH, corrupt, decode_block, is_checkpoint,
+};
 use super::versions::{bucket_at, value_at};
 use super::{Inner, RedbBackend};
 use crate::backend::{Backend, ChangeSet};
@@ -17,7 +19,11 @@ use crate::{BlockRecord, History, HistoryError, StoreConfig};
 
 impl Inner {
     /// The record of block `height` in `txn`.
-    fn block_in(&self, txn: &ReadTransaction, height: u64) -> Result<Option<BlockRecord>, StorageError> {
+    pub(super) fn block_in(
+        &self,
+        txn: &ReadTransaction,
+        height: u64,
+    ) -> Result<Option<BlockRecord>, StorageError> {
         let blocks = txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         let Some(v) = blocks.get(height).map_err(|e| self.err("read blocks", e))? else { return Ok(None) };
         let (timestamp, root) = decode_block(v.value())?;
@@ -25,7 +31,7 @@ impl Inner {
     }
 
     /// Checks that `height` is retained in `txn`'s snapshot.
-    fn check_retained(&self, txn: &ReadTransaction, height: u64) -> Result<(), HistoryError> {
+    pub(super) fn check_retained(&self, txn: &ReadTransaction, height: u64) -> Result<(), HistoryError> {
         let blocks = txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         let head = blocks.last().map_err(|e| self.err("read blocks", e))?.map_or(0, |(k, _)| k.value());
         if height > head {
@@ -36,6 +42,13 @@ impl Inner {
             Some(v) => u64::from_be_bytes(v.value().try_into().map_err(|_| corrupt("pruned_through"))?),
             None => 0,
         };
+        let base = match meta.get(BASE).map_err(|e| self.err("read meta", e))? {
+            Some(v) => u64::from_be_bytes(v.value().try_into().map_err(|_| corrupt("base"))?),
+            None => 0,
+        };
+        if height < base {
+            return Err(HistoryError::BeforeBase { height, base });
+        }
         let interval = self.config.checkpoint_interval;
         if height <= through && !is_checkpoint(height, interval) {
             return Err(HistoryError::Pruned { height, oldest: through + 1, interval });
@@ -82,6 +95,15 @@ impl History for RedbBackend {
 
     fn config(&self) -> StoreConfig {
         self.inner.config
+    }
+
+    fn export_snapshot(
+        &self,
+        height: u64,
+        out: &mut dyn std::io::Write,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<crate::Manifest, HistoryError> {
+        RedbBackend::export_snapshot(self, height, out, progress)
     }
 }
 

@@ -6,6 +6,7 @@ mod history;
 mod journal;
 mod model;
 mod persistence;
+mod snapshot;
 
 use std::sync::Arc;
 
