@@ -5,26 +5,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+use common::cove;
+
 fn examples() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))
 }
 
 /// Runs `cove --json --data-dir DIR ARGS...`, returning (exit code, parsed stdout).
-fn cove(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
-        .arg("--json")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("cove runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}): {stdout:?}; stderr: {}", String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().expect("exited normally, not by a signal"), value)
-}
-
 fn deploy(dir: &Path, file: &str, extra: &[&str]) -> String {
     let path = examples().join(file);
     let mut args = vec!["deploy", path.to_str().unwrap()];

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use state::{Backend, Journal};
-use types::{Address, BlockInfo, ErrorKind};
+use types::{Address, BlockInfo};
 use vm::{Balance, ContractInfo, Message, Target, keys};
-use wasm::CallError;
 
 use crate::{Entries, Receipt, Runtime, RuntimeError};
 
@@ -33,7 +32,7 @@ impl<'r> StateAt<'r> {
     }
 
     /// Runs `method` read-only. Any storage write or delete ends it with
-    /// [`ErrorKind::ReadOnly`]. For an EVM contract `method` is empty and `input` is the
+    /// [`types::ErrorKind::ReadOnly`]. For an EVM contract `method` is empty and `input` is the
     /// calldata (an `eth_call`). The call sees this state's block height and time.
     pub fn query(
         &self,
@@ -88,9 +87,4 @@ impl<'r> StateAt<'r> {
             .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
             .collect())
     }
-}
-
-/// A receipt for a call on a contract that does not exist.
-pub(crate) fn no_contract(address: &Address) -> Receipt {
-    Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}")))
 }

@@ -342,7 +342,9 @@ impl Runtime {
             // Without an entry point the message is an EVM transaction, and an address
             // without code is an Ethereum account: a plain (value) transfer.
             None if msg.entry.is_empty() => self.run(journal, block, VmType::Evm, msg),
-            None => Ok(at::no_contract(&address)),
+            None => {
+                Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))))
+            }
         }
     }
 

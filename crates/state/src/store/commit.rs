@@ -8,7 +8,7 @@ use types::{BlockInfo, StorageError};
 
 use super::tables::{
     BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, STATE, Version,
-    encode_block, history_key, page_buckets, spans_checkpoint, stale_key,
+    encode_block, history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
 };
 use super::versions::{bucket_at, version_at};
 use crate::{ChangeSet, StoreConfig};
@@ -115,12 +115,7 @@ fn write_pages(
 /// `s <= through + 1`, unless a checkpoint lies in `v..s`.
 fn prune(txn: &WriteTransaction, config: &StoreConfig, height: u64) -> Result<(), StorageError> {
     let mut meta = txn.open_table(META).map_err(|e| err("open meta", e))?;
-    let done = match meta.get(PRUNED_THROUGH).map_err(|e| err("read meta", e))? {
-        Some(v) => {
-            u64::from_be_bytes(v.value().try_into().map_err(|_| super::tables::corrupt("pruned_through"))?)
-        }
-        None => 0,
-    };
+    let done = meta_u64(&meta, PRUNED_THROUGH)?.unwrap_or(0);
     let through = height.saturating_sub(config.keep_recent);
     if through <= done {
         return Ok(());

@@ -123,14 +123,7 @@ impl Inner {
         {
             let mut meta = txn.open_table(META).map_err(|e| self.err("open meta", e))?;
             let state = txn.open_table(STATE).map_err(|e| self.err("open state", e))?;
-            let get = |name: &str| -> Result<Option<u64>, StorageError> {
-                match meta.get(name).map_err(|e| self.err("read meta", e))? {
-                    None => Ok(None),
-                    Some(v) => Ok(Some(
-                        v.value().try_into().map(u64::from_be_bytes).map_err(|_| tables::corrupt(name))?,
-                    )),
-                }
-            };
+            let get = |name: &str| tables::meta_u64(&meta, name);
             match get(FORMAT)? {
                 Some(FORMAT_VERSION) => {
                     let depth = get(DEPTH)?.ok_or_else(|| tables::corrupt("no tree depth"))?;

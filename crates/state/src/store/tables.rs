@@ -179,6 +179,15 @@ pub(super) fn is_checkpoint(height: u64, interval: u64) -> bool {
     height.is_multiple_of(interval)
 }
 
+/// The u64 (big-endian) under `name` in `META`, if recorded.
+pub(super) fn meta_u64(
+    meta: &impl redb::ReadableTable<&'static str, &'static [u8]>,
+    name: &str,
+) -> Result<Option<u64>, StorageError> {
+    let value = meta.get(name).map_err(|e| StorageError(format!("redb: read meta {name}: {e}")))?;
+    value.map(|v| v.value().try_into().map(u64::from_be_bytes).map_err(|_| corrupt(name))).transpose()
+}
+
 pub(super) fn corrupt(what: &str) -> StorageError {
     StorageError(format!("redb: corrupt store: {what}"))
 }

@@ -10,7 +10,7 @@ use redb::{ReadTransaction, ReadableTable};
 use types::{BlockInfo, StorageError};
 
 use super::tables::{
-    BASE, BLOCKS, HISTORY, KEYS, META, PRUNED_THROUGH, corrupt, decode_block, is_checkpoint,
+    BASE, BLOCKS, HISTORY, KEYS, META, PRUNED_THROUGH, corrupt, decode_block, is_checkpoint, meta_u64,
 };
 use super::versions::{bucket_at, value_at};
 use super::{Inner, RedbBackend};
@@ -38,14 +38,8 @@ impl Inner {
             return Err(HistoryError::Future { height, head });
         }
         let meta = txn.open_table(META).map_err(|e| self.err("open meta", e))?;
-        let through = match meta.get(PRUNED_THROUGH).map_err(|e| self.err("read meta", e))? {
-            Some(v) => u64::from_be_bytes(v.value().try_into().map_err(|_| corrupt("pruned_through"))?),
-            None => 0,
-        };
-        let base = match meta.get(BASE).map_err(|e| self.err("read meta", e))? {
-            Some(v) => u64::from_be_bytes(v.value().try_into().map_err(|_| corrupt("base"))?),
-            None => 0,
-        };
+        let through = meta_u64(&meta, PRUNED_THROUGH)?.unwrap_or(0);
+        let base = meta_u64(&meta, BASE)?.unwrap_or(0);
         if height < base {
             return Err(HistoryError::BeforeBase { height, base });
         }

@@ -73,7 +73,7 @@ fn child(dir: &Path) -> ! {
 }
 
 fn hex(h: &Hash) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h)
 }
 
 #[test]

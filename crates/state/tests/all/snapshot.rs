@@ -43,6 +43,17 @@ fn import(dir: &Path, file: &Path) -> Result<(RedbBackend, cove_state::Manifest)
     RedbBackend::import_snapshot(dir, config(), file, &|_, _| {})
 }
 
+/// Imports `bytes` (written to a file in `dir`) into a new directory: it must be refused
+/// and leave that directory empty. Returns the error.
+fn refused(dir: &Path, bytes: &[u8], what: &str) -> cove_state::StorageError {
+    let file = dir.join(format!("case-{what}"));
+    std::fs::write(&file, bytes).unwrap();
+    let target = TempDir::new().unwrap();
+    let e = import(target.path(), &file).expect_err(what);
+    assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "{what}: nothing written");
+    e
+}
+
 #[test]
 fn a_snapshot_round_trip_gives_the_same_state_and_root_and_continues_alike() {
     let (dir, store) = source();
@@ -90,12 +101,8 @@ fn a_tampered_snapshot_is_rejected_and_writes_nothing() {
     for at in [0usize, 9, 8 + chunk_bytes as usize - 1, root_at + 5, good.len() - 1, good.len() - 12] {
         let mut bad = good.clone();
         bad[at] ^= 0x01;
-        let tampered = dir.path().join(format!("bad-{at}"));
-        std::fs::write(&tampered, &bad).unwrap();
-        let target = TempDir::new().unwrap();
-        let e = import(target.path(), &tampered).expect_err("tampered");
+        let e = refused(dir.path(), &bad, &format!("byte {at} flipped"));
         assert!(e.0.contains("snapshot"), "byte {at}: {e}");
-        assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "byte {at}: nothing written");
     }
 }
 
@@ -106,11 +113,7 @@ fn a_truncated_snapshot_is_rejected_and_writes_nothing() {
     export(&store, 12, &file);
     let good = std::fs::read(&file).unwrap();
     for len in [0, 7, 8, 100, good.len() / 2, good.len() - 17, good.len() - 1] {
-        let cut = dir.path().join(format!("cut-{len}"));
-        std::fs::write(&cut, &good[..len]).unwrap();
-        let target = TempDir::new().unwrap();
-        assert!(import(target.path(), &cut).is_err(), "{len} bytes");
-        assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "{len} bytes: nothing written");
+        refused(dir.path(), &good[..len], &format!("cut to {len} bytes"));
     }
 }
 
