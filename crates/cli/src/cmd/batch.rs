@@ -56,6 +56,13 @@ enum Tx {
     Fund(Address, Balance),
 }
 
+/// A line ready to run: a deploy with its code read.
+enum Ready<'a> {
+    Deploy(super::deploy::Deploy<'a>),
+    Call(&'a CallArgs),
+    Fund(Address, Balance),
+}
+
 pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
     let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
     if size > MAX_BATCH_BYTES {
@@ -70,26 +77,30 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
         let tx = parse(line).with_context(|| format!("{} line {}", file.display(), i + 1))?;
         txs.push((i + 1, tx));
     }
-    let deploys = txs
+    // Deploys read their code now, so a missing file fails before the block starts.
+    let ready = txs
         .iter()
-        .map(|(n, tx)| match tx {
-            Tx::Deploy(a) => {
-                super::deploy::prepare(a).map(Some).with_context(|| format!("{} line {n}", file.display()))
-            }
-            _ => Ok(None),
+        .map(|(n, tx)| {
+            let ready = match tx {
+                Tx::Deploy(a) => Ready::Deploy(
+                    super::deploy::prepare(a).with_context(|| format!("{} line {n}", file.display()))?,
+                ),
+                Tx::Call(a) => Ready::Call(a),
+                Tx::Fund(address, amount) => Ready::Fund(*address, *amount),
+            };
+            Ok((*n, ready))
         })
         .collect::<Result<Vec<_>>>()?;
 
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
-    let mut results = Vec::with_capacity(txs.len());
+    let mut results = Vec::with_capacity(ready.len());
     let mut failed = 0usize;
-    for ((line, tx), deploy) in txs.iter().zip(&deploys) {
-        let (receipt, success) = match (tx, deploy) {
-            (Tx::Deploy(_), Some(d)) => d.apply(&mut block)?,
-            (Tx::Call(a), _) => super::call::apply(&mut block, a)?,
-            (Tx::Fund(address, amount), _) => super::account::apply_fund(&mut block, address, *amount)?,
-            (Tx::Deploy(_), None) => unreachable!("every deploy was prepared"),
+    for (line, tx) in &ready {
+        let (receipt, success) = match tx {
+            Ready::Deploy(d) => d.apply(&mut block)?,
+            Ready::Call(a) => super::call::apply(&mut block, a)?,
+            Ready::Fund(address, amount) => super::account::apply_fund(&mut block, address, *amount)?,
         };
         failed += usize::from(receipt.result.is_err());
         let mut v = output::receipt_json(&receipt, success);
