@@ -43,10 +43,36 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
     f("precompile", &[I32, I32, I32], &[I64]),
 ];
 
-/// Looks up a host function by import name.
+/// Looks up a host function of cove's ABI by import name.
 pub fn host_fn(name: &str) -> Option<&'static HostFn> {
-    HOST_FUNCTIONS.iter().find(|h| h.name == name)
+    COVE.function(name)
 }
+
+/// An import table: the host functions one family of contracts may import from `env`.
+///
+/// Validation and instrumentation are shared by every ABI; only the imports a module may
+/// name differ. cove's own ABI is [`COVE`]; the CosmWasm VM brings its own table.
+#[derive(Debug, Clone, Copy)]
+pub struct Abi {
+    /// Its name, for error messages.
+    pub name: &'static str,
+    /// Every function a module may import (from [`IMPORT_MODULE`]).
+    pub functions: &'static [HostFn],
+    /// Imports that hand values back through the contract's [`ALLOCATE_EXPORT`], so a
+    /// module importing any of them must export it with the right signature.
+    pub need_allocate: &'static [&'static str],
+}
+
+impl Abi {
+    /// Looks up a host function by import name.
+    pub fn function(&self, name: &str) -> Option<&'static HostFn> {
+        self.functions.iter().find(|h| h.name == name)
+    }
+}
+
+/// cove's own host ABI (`docs/abi.md`).
+pub const COVE: Abi =
+    Abi { name: "cove", functions: HOST_FUNCTIONS, need_allocate: &["storage_read", "precompile"] };
 
 /// The contract export the host calls to obtain memory for values it returns
 /// (`storage_read`): `allocate(len i32) -> i32`.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use wasmtime::{InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy};
 
+use crate::abi::{self, Abi};
 use crate::config::{Compiler, Config};
 use crate::instrument;
 use crate::validate::{self, ValidationError};
@@ -176,13 +177,24 @@ impl Engine {
     /// Validates and instruments `code` without compiling it: the exact bytes that
     /// [`Engine::compile`] would compile.
     pub fn instrument(&self, code: &[u8]) -> Result<Vec<u8>, ValidationError> {
-        let facts = validate::validate(code, &self.inner.config)?;
+        self.instrument_for(code, &abi::COVE)
+    }
+
+    /// [`Engine::instrument`] for a module of another host ABI (its imports are checked
+    /// against `abi`; every other rule is the same).
+    pub fn instrument_for(&self, code: &[u8], abi: &Abi) -> Result<Vec<u8>, ValidationError> {
+        let facts = validate::validate(code, &self.inner.config, abi)?;
         instrument::instrument(code, &facts, &self.inner.config)
     }
 
     /// Validates, instruments and compiles `code` with the first tier.
     pub fn compile(&self, code: &[u8]) -> Result<CompiledModule, ValidationError> {
-        let instrumented = self.instrument(code)?;
+        self.compile_for(code, &abi::COVE)
+    }
+
+    /// [`Engine::compile`] for a module of another host ABI.
+    pub fn compile_for(&self, code: &[u8], abi: &Abi) -> Result<CompiledModule, ValidationError> {
+        let instrumented = self.instrument_for(code, abi)?;
         self.compile_instrumented(&instrumented, self.first_tier())
     }
 
@@ -245,8 +257,8 @@ impl Engine {
         Ok(CompiledModule { module, tier })
     }
 
-    /// Epoch ticks before a call is interrupted.
-    pub(crate) fn deadline_ticks(&self) -> u64 {
+    /// Epoch ticks before a call is interrupted (for `Store::set_epoch_deadline`).
+    pub fn deadline_ticks(&self) -> u64 {
         self.inner.config.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1)
     }
 }

@@ -278,7 +278,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
                     config.limits.max_stack_bytes
                 ),
             )),
-            Err(Failure::Wasm(e)) => match classify(e) {
+            Err(Failure::Wasm(e)) => match classify_error(e) {
                 Ok(e) => Err(e),
                 Err(fault) => return (store.into_data().storage, Err(fault)),
             },
@@ -341,8 +341,10 @@ fn run<S>(
 }
 
 /// Maps a wasmtime error that is not out-of-gas or stack exhaustion to an outcome, or to
-/// a node fault.
-fn classify(e: wasmtime::Error) -> Result<CallError, VmError> {
+/// a node fault. Host functions of any ABI end a call with [`HostTrap`] (the contract's
+/// failure) or [`BackendFault`] (the node's); this is how every VM on this engine reads
+/// them back.
+pub fn classify_error(e: wasmtime::Error) -> Result<CallError, VmError> {
     if let Some(t) = e.downcast_ref::<HostTrap>() {
         return Ok(CallError::new(t.kind, t.message.clone()));
     }

@@ -35,7 +35,7 @@ impl std::error::Error for HostTrap {}
 
 /// A storage backend failure inside a host call: a node fault, not a contract outcome.
 #[derive(Debug)]
-pub(crate) struct BackendFault(pub types::StorageError);
+pub struct BackendFault(pub types::StorageError);
 
 impl fmt::Display for BackendFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

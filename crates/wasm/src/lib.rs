@@ -36,8 +36,8 @@ pub use engine::{
     CompiledModule, EPOCH_TICK, Engine, EngineError, HOST_STACK_HEADROOM, MAX_CONCURRENT_INSTANCES,
     NATIVE_STACK_FACTOR, Tier,
 };
-pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError};
-pub use host::HostTrap;
+pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError, classify_error};
+pub use host::{BackendFault, HostTrap};
 pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
 pub use types::CallError;
 pub use types::{PrecompileCall, Precompiles};

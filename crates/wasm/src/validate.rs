@@ -12,7 +12,7 @@ use wasmparser::{
     ValType, Validator, WasmFeatures,
 };
 
-use crate::abi;
+use crate::abi::{self, Abi};
 use crate::config::Config;
 use crate::costs;
 
@@ -70,7 +70,7 @@ pub(crate) struct ModuleFacts {
 }
 
 /// Validates `code` against every deploy-time rule and returns what instrumentation needs.
-pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, ValidationError> {
+pub(crate) fn validate(code: &[u8], config: &Config, abi: &Abi) -> Result<ModuleFacts, ValidationError> {
     let limits = &config.limits;
     if code.len() > limits.max_code_bytes {
         return Err(invalid(
@@ -98,7 +98,7 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
     let mut table_initial: Option<u64> = None;
     let mut exported_memory = false;
     let mut allocate_export: Option<u32> = None;
-    let mut imports_storage_read = false;
+    let mut needs_allocate = false;
     let mut allocs = FuncValidatorAllocations::default();
     let mut next_func = 0usize;
 
@@ -131,11 +131,8 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
             Payload::ImportSection(reader) => {
                 for import in reader.clone().into_imports() {
                     let import = import.map_err(wasm_err)?;
-                    check_import(&import, &facts.types)?;
-                    // Both return host-allocated values through the contract's `allocate`.
-                    if import.name == "storage_read" || import.name == "precompile" {
-                        imports_storage_read = true;
-                    }
+                    check_import(&import, &facts.types, abi)?;
+                    needs_allocate |= abi.need_allocate.contains(&import.name);
                     facts.imported_funcs += 1;
                 }
                 // Imports count toward the limit even when the module defines no function
@@ -319,7 +316,7 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
             "module must define a linear memory and export it as \"memory\"",
         ));
     }
-    if imports_storage_read {
+    if needs_allocate {
         let ok = allocate_export.is_some_and(|index| {
             let ty = if index < facts.imported_funcs {
                 None
@@ -331,7 +328,10 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
         if !ok {
             return Err(invalid(
                 "allocate-export",
-                "a module importing storage_read or precompile must export `allocate(len: i32) -> i32`",
+                format!(
+                    "a module importing any of {:?} must export `allocate(len: i32) -> i32`",
+                    abi.need_allocate
+                ),
             ));
         }
     }
@@ -341,6 +341,7 @@ pub(crate) fn validate(code: &[u8], config: &Config) -> Result<ModuleFacts, Vali
 fn check_import(
     import: &wasmparser::Import<'_>,
     types: &[(Vec<ValType>, Vec<ValType>)],
+    abi: &Abi,
 ) -> Result<(), ValidationError> {
     if import.module != abi::IMPORT_MODULE {
         return Err(invalid(
@@ -348,8 +349,11 @@ fn check_import(
             format!("import {}.{} is not from module \"env\"", import.module, import.name),
         ));
     }
-    let Some(host) = abi::host_fn(import.name) else {
-        return Err(invalid("imports", format!("unknown import env.{}", import.name)));
+    let Some(host) = abi.function(import.name) else {
+        return Err(invalid(
+            "imports",
+            format!("unknown import env.{} (not a function of the {} ABI)", import.name, abi.name),
+        ));
     };
     let TypeRef::Func(type_index) = import.ty else {
         return Err(invalid("imports", format!("import env.{} must be a function", import.name)));
@@ -359,8 +363,8 @@ fn check_import(
         return Err(invalid(
             "imports",
             format!(
-                "import env.{} has signature {:?} -> {:?}; the ABI says {:?} -> {:?}",
-                import.name, params, results, host.params, host.results
+                "import env.{} has signature {:?} -> {:?}; the {} ABI says {:?} -> {:?}",
+                import.name, params, results, abi.name, host.params, host.results
             ),
         ));
     }
