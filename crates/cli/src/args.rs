@@ -224,8 +224,8 @@ pub(crate) struct DeployArgs {
     /// EVM init code as hex, instead of a file.
     #[arg(long, value_parser = parse_hex)]
     pub code_hex: Option<Hex>,
-    /// The VM: `wasm` or `evm` (default: `evm` for `--code-hex`, `.hex` and `.bin` files,
-    /// else `wasm`).
+    /// The VM: `wasm`, `evm` or `cosmwasm` (default: `evm` for `--code-hex`, `.hex` and
+    /// `.bin` files, `cosmwasm` for a module exporting `interface_version_8`, else `wasm`).
     #[arg(long, value_parser = parse_vm)]
     pub vm: Option<VmType>,
     /// WASM: entry point to run once after instantiation, in the same transaction.
@@ -235,6 +235,9 @@ pub(crate) struct DeployArgs {
     /// to the init code. Hex.
     #[arg(long, value_parser = parse_hex)]
     pub args_hex: Option<Hex>,
+    /// CosmWasm: the instantiate message, as JSON.
+    #[arg(long, value_parser = parse_json, conflicts_with_all = ["init", "args_hex"])]
+    pub msg: Option<Json>,
     /// Native tokens sent to the new contract.
     #[arg(long, value_parser = parse_amount)]
     pub value: Option<Balance>,
@@ -256,6 +259,10 @@ pub(crate) struct CallArgs {
     /// EVM calldata, as hex.
     #[arg(long, value_parser = parse_hex)]
     pub calldata: Option<Hex>,
+    /// CosmWasm: the JSON message (the entry point is `execute` for `call`, `query` for
+    /// `query`, unless METHOD names another, e.g. `sudo`).
+    #[arg(long, value_parser = parse_json, conflicts_with_all = ["args_hex", "calldata"])]
+    pub msg: Option<Json>,
     /// Native tokens sent with the call.
     #[arg(long, value_parser = parse_amount)]
     pub value: Option<Balance>,
@@ -264,11 +271,24 @@ pub(crate) struct CallArgs {
 }
 
 impl CallArgs {
-    /// The entry point (empty for EVM calldata) and the input bytes.
-    pub(crate) fn message(&self) -> (&str, Vec<u8>) {
+    /// The entry point (empty for EVM calldata; `default_entry` for a CosmWasm `--msg`)
+    /// and the input bytes.
+    pub(crate) fn message<'a>(&'a self, default_entry: &'a str) -> (&'a str, Vec<u8>) {
+        if let Some(msg) = &self.msg {
+            return (self.method.as_deref().unwrap_or(default_entry), msg.0.clone());
+        }
         let input = self.calldata.as_ref().or(self.args_hex.as_ref()).cloned().unwrap_or_default().0;
         (self.method.as_deref().unwrap_or(""), input)
     }
+}
+
+/// A JSON message given on the command line, checked to be JSON and kept as its bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Json(pub Vec<u8>);
+
+pub(crate) fn parse_json(s: &str) -> Result<Json, String> {
+    serde_json::from_str::<serde_json::Value>(s).map_err(|e| format!("not JSON: {e}"))?;
+    Ok(Json(s.as_bytes().to_vec()))
 }
 
 /// Arguments of `query`: a call's, and a height.
@@ -308,7 +328,15 @@ pub(crate) fn parse_amount(s: &str) -> Result<Balance, String> {
     s.parse::<Balance>().map_err(|e| e.to_string())
 }
 
+/// A hex address (`0x` + 40 digits) or a bech32 one (`cove1...`, any prefix, 20 bytes).
 pub(crate) fn parse_address(s: &str) -> Result<Address, String> {
+    if !s.starts_with("0x")
+        && let Ok((_, data)) = bech32::decode(s)
+    {
+        let bytes: [u8; 20] =
+            data.try_into().map_err(|d: Vec<u8>| format!("{s} holds {} bytes; addresses are 20", d.len()))?;
+        return Ok(Address(bytes));
+    }
     s.parse::<Address>().map_err(|e| e.to_string())
 }
 

@@ -13,6 +13,26 @@ pub(crate) fn events_json(events: &[Event]) -> Value {
         .collect()
 }
 
+/// Adds what a CosmWasm transaction's JSON shows: its data as base64 and its events as
+/// wasmd's `{"type", "attributes"}` (cove records the type as topic 0 and the
+/// attributes as JSON data).
+pub(crate) fn add_cosmwasm(success: &mut Value, r: &Receipt) {
+    use base64::Engine as _;
+    if let Ok(data) = &r.result {
+        success["data_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(data));
+    }
+    let events: Vec<Value> = r
+        .events
+        .iter()
+        .map(|e| {
+            let ty = e.topics.first().map(|t| String::from_utf8_lossy(t).into_owned()).unwrap_or_default();
+            let attributes = serde_json::from_slice::<Value>(&e.data).unwrap_or(Value::Null);
+            json!({"type": ty, "attributes": attributes})
+        })
+        .collect();
+    success["cosmwasm_events"] = json!(events);
+}
+
 /// Prints a receipt and returns the exit code (1 when the transaction failed).
 /// `success` adds fields to a successful result (e.g. deploy's address).
 pub(crate) fn receipt(r: &Receipt, json_mode: bool, success: Value) -> ExitCode {

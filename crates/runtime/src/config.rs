@@ -10,7 +10,8 @@ pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
 ///
 /// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
 /// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
-/// the module cache's under `[cache]`, the EVM's under `[evm]`, the store's under `[state]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// the module cache's under `[cache]`, the EVM's under `[evm]`, the store's under `[state]`,
+/// the CosmWasm VM's under `[cosmwasm]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
 /// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,9 @@ pub struct Config {
     /// What the authenticated store keeps: tree depth, checkpoints, recent heights
     /// (`docs/state.md`).
     pub state: state::StoreConfig,
+    /// The CosmWasm VM's address prefix, denominations, capabilities, limits and host
+    /// prices (`docs/cosmwasm.md`).
+    pub cosmwasm: cosmwasm::Config,
 }
 
 impl Default for Config {
@@ -37,6 +41,7 @@ impl Default for Config {
             cache: cache::CacheConfig::default(),
             evm: evm::EvmConfig::default(),
             state: state::StoreConfig::default(),
+            cosmwasm: cosmwasm::Config::default(),
         }
     }
 }

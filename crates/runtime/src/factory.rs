@@ -15,11 +15,12 @@ use crate::wasm_vm::WasmVm;
 pub struct VmFactory {
     wasm: Arc<WasmVm>,
     evm: Arc<evm::EvmVm>,
+    cosmwasm: Arc<cosmwasm::CosmWasmVm>,
 }
 
 impl VmFactory {
-    pub(crate) fn new(wasm: WasmVm, evm: evm::EvmVm) -> VmFactory {
-        VmFactory { wasm: Arc::new(wasm), evm: Arc::new(evm) }
+    pub(crate) fn new(wasm: WasmVm, evm: evm::EvmVm, cosmwasm: cosmwasm::CosmWasmVm) -> VmFactory {
+        VmFactory { wasm: Arc::new(wasm), evm: Arc::new(evm), cosmwasm: Arc::new(cosmwasm) }
     }
 
     /// The VM for `vm_type`: the same instance on every call (a reference, so dispatch
@@ -28,12 +29,18 @@ impl VmFactory {
         match vm_type {
             VmType::Wasm => &*self.wasm,
             VmType::Evm => &*self.evm,
+            VmType::CosmWasm => &*self.cosmwasm,
         }
     }
 
     /// The WASM VM, typed.
     pub fn wasm(&self) -> &WasmVm {
         &self.wasm
+    }
+
+    /// The CosmWasm VM, typed.
+    pub fn cosmwasm(&self) -> &cosmwasm::CosmWasmVm {
+        &self.cosmwasm
     }
 
     /// The EVM, typed.

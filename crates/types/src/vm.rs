@@ -15,17 +15,21 @@ pub enum VmType {
     Wasm,
     /// The Ethereum Virtual Machine (`docs/evm.md`).
     Evm,
+    /// CosmWasm contracts (`interface_version_8`) on cove's WASM engine
+    /// (`docs/cosmwasm.md`).
+    CosmWasm,
 }
 
 impl VmType {
     /// Every VM type, in byte order.
-    pub const ALL: [VmType; 2] = [VmType::Wasm, VmType::Evm];
+    pub const ALL: [VmType; 3] = [VmType::Wasm, VmType::Evm, VmType::CosmWasm];
 
     /// The stable name used by the CLI (`--vm wasm|evm`) and in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             VmType::Wasm => "wasm",
             VmType::Evm => "evm",
+            VmType::CosmWasm => "cosmwasm",
         }
     }
 
@@ -34,6 +38,7 @@ impl VmType {
         match self {
             VmType::Wasm => 0,
             VmType::Evm => 1,
+            VmType::CosmWasm => 2,
         }
     }
 
@@ -51,7 +56,7 @@ impl fmt::Display for VmType {
 
 /// A VM name that is not one of [`VmType::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown VM type {0:?} (expected one of: wasm, evm)")]
+#[error("unknown VM type {0:?} (expected one of: wasm, evm, cosmwasm)")]
 pub struct UnknownVmType(pub String);
 
 impl FromStr for VmType {

@@ -21,6 +21,13 @@ pub const NONCE: u8 = 0x03;
 pub const BALANCE: u8 = 0x05;
 /// `0x06 ++ keccak256(code)`: EVM runtime bytecode.
 pub const EVM_CODE: u8 = 0x06;
+/// `0x07 ++ address ++ denom`: an account's balance of a denomination other than the
+/// native one (u128, big-endian; absent means zero). The CosmWasm bank's.
+pub const BANK: u8 = 0x07;
+/// `0x08 ++ tag ++ ...`: the CosmWasm VM's records: code numbers, labels
+/// ([`cosmwasm_code`], [`cosmwasm_code_number`], [`cosmwasm_next_code`],
+/// [`cosmwasm_label`]).
+pub const COSMWASM: u8 = 0x08;
 
 /// The prefix of every storage key of a contract.
 pub fn storage_prefix(address: &Address) -> [u8; 21] {
@@ -74,6 +81,36 @@ pub fn evm_code(hash: &[u8; 32]) -> Vec<u8> {
 /// The key of one storage slot of a contract.
 pub fn storage(address: &Address, key: &[u8]) -> Vec<u8> {
     [&storage_prefix(address)[..], key].concat()
+}
+
+/// The key of `address`'s balance of `denom` (not the native denomination).
+pub fn bank(address: &Address, denom: &str) -> Vec<u8> {
+    [&account_key(BANK, address)[..], denom.as_bytes()].concat()
+}
+
+/// The prefix of every [`bank`] key of `address`.
+pub fn bank_prefix(address: &Address) -> [u8; 21] {
+    account_key(BANK, address)
+}
+
+/// The key of CosmWasm code number `n` (value: the [`CodeId`] ++ the creator).
+pub fn cosmwasm_code(n: u64) -> Vec<u8> {
+    [&[COSMWASM, 0][..], &n.to_be_bytes()].concat()
+}
+
+/// The key of the CosmWasm code number of `id` (value: u64, big-endian).
+pub fn cosmwasm_code_number(id: &CodeId) -> Vec<u8> {
+    [&[COSMWASM, 1][..], &id.0].concat()
+}
+
+/// The key of the next CosmWasm code number to assign (value: u64; absent means 1).
+pub fn cosmwasm_next_code() -> Vec<u8> {
+    vec![COSMWASM, 2]
+}
+
+/// The key of a CosmWasm contract's label.
+pub fn cosmwasm_label(address: &Address) -> Vec<u8> {
+    [&[COSMWASM, 3][..], &address.0].concat()
 }
 
 /// Decodes a big-endian u64 value.

@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use types::Address;
 
-use crate::args::{CallArgs, Cli, DeployArgs, TxArgs, parse_address, parse_amount, parse_hex, parse_vm};
+use crate::args::{
+    CallArgs, Cli, DeployArgs, Json, TxArgs, parse_address, parse_amount, parse_hex, parse_vm,
+};
 use crate::output;
 
 /// The largest batch file: 1 GiB. Each line is held in memory until the block commits.
@@ -30,6 +32,7 @@ enum Line {
         vm: Option<String>,
         init: Option<String>,
         args_hex: Option<String>,
+        msg: Option<Value>,
         value: Option<Value>,
         sender: Option<String>,
         gas_limit: Option<u64>,
@@ -39,6 +42,7 @@ enum Line {
         method: Option<String>,
         args_hex: Option<String>,
         calldata: Option<String>,
+        msg: Option<Value>,
         value: Option<Value>,
         sender: Option<String>,
         gas_limit: Option<u64>,
@@ -150,7 +154,7 @@ fn parse(line: &str) -> Result<Tx> {
         Ok(TxArgs { sender: sender.as_deref().map(address).transpose()?, gas_limit })
     };
     Ok(match parsed {
-        Line::Deploy { file, code_hex, vm, init, args_hex, value, sender, gas_limit } => {
+        Line::Deploy { file, code_hex, vm, init, args_hex, msg, value, sender, gas_limit } => {
             if file.is_some() == code_hex.is_some() {
                 bail!("a deploy names exactly one of file and code_hex");
             }
@@ -160,25 +164,33 @@ fn parse(line: &str) -> Result<Tx> {
                 vm: vm.as_deref().map(parse_vm).transpose().map_err(anyhow::Error::msg)?,
                 init,
                 args_hex: hex(&args_hex)?,
+                msg: msg.as_ref().map(json_msg),
                 value: value.as_ref().map(amount).transpose()?,
                 tx: tx(sender, gas_limit)?,
             }))
         }
-        Line::Call { address: to, method, args_hex, calldata, value, sender, gas_limit } => {
-            if args_hex.is_some() && calldata.is_some() {
-                bail!("a call takes args_hex or calldata, not both");
+        Line::Call { address: to, method, args_hex, calldata, msg, value, sender, gas_limit } => {
+            if [args_hex.is_some(), calldata.is_some(), msg.is_some()].into_iter().filter(|b| *b).count() > 1
+            {
+                bail!("a call takes one of args_hex, calldata and msg");
             }
             Tx::Call(CallArgs {
                 address: address(&to)?,
                 method,
                 args_hex: hex(&args_hex)?,
                 calldata: hex(&calldata)?,
+                msg: msg.as_ref().map(json_msg),
                 value: value.as_ref().map(amount).transpose()?,
                 tx: tx(sender, gas_limit)?,
             })
         }
         Line::Fund { address: to, amount: a } => Tx::Fund(address(&to)?, amount(&a)?),
     })
+}
+
+/// A CosmWasm message given as a JSON value in the line.
+fn json_msg(v: &Value) -> Json {
+    Json(serde_json::to_vec(v).expect("JSON values serialize"))
 }
 
 /// An amount: a decimal string, or a JSON integer.

@@ -1,4 +1,4 @@
-//! `cove call ADDRESS [METHOD] [--args-hex HEX | --calldata HEX] [--value N]`
+//! `cove call ADDRESS [METHOD] [--args-hex HEX | --calldata HEX | --msg JSON] [--value N]`
 
 use std::process::ExitCode;
 
@@ -20,9 +20,13 @@ pub(crate) fn run(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
 /// Runs the call as one transaction of `block`: its receipt and the fields a success adds.
 pub(crate) fn apply(block: &mut Block<'_>, a: &CallArgs) -> Result<(Receipt, Value)> {
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let (method, input) = a.message();
+    let (method, input) = a.message("execute");
     let value = a.value.unwrap_or_default();
     let receipt = block.call_with_value(sender, a.address, method, input, value, a.tx.gas_limit)?;
     let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
-    Ok((receipt, json!({"return_hex": ret})))
+    let mut success = json!({"return_hex": ret});
+    if a.msg.is_some() {
+        output::add_cosmwasm(&mut success, &receipt);
+    }
+    Ok((receipt, success))
 }

@@ -1,4 +1,4 @@
-//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm] [--init METHOD] [--args-hex HEX] [--value N]`
+//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --msg JSON] [--value N]`
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -29,13 +29,19 @@ pub(crate) struct Deploy<'a> {
 
 /// Reads the code and checks the arguments, before any block starts.
 pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
-    let vm = a.vm.unwrap_or_else(|| guess_vm(a));
+    let mut vm = a.vm.unwrap_or_else(|| guess_vm(a));
     let code = match (&a.code_hex, &a.file) {
         (Some(hex), _) => hex.0.clone(),
         (None, Some(file)) if vm == VmType::Evm => read_hex_file(file)?,
         (None, Some(file)) => super::read_code(file)?,
         (None, None) => bail!("give a file or --code-hex"),
     };
+    if a.vm.is_none() && vm == VmType::Wasm && cosmwasm::abi::is_cosmwasm(&code) {
+        vm = VmType::CosmWasm;
+    }
+    if (vm == VmType::CosmWasm) != a.msg.is_some() {
+        bail!("--msg (the instantiate message) is for CosmWasm contracts, and they need one");
+    }
     if vm == VmType::Evm && a.init.is_some() {
         bail!("--init names a WASM entry point; EVM init code runs its constructor itself");
     }
@@ -51,15 +57,18 @@ impl Deploy<'_> {
     pub(crate) fn apply(&self, block: &mut Block<'_>) -> Result<(Receipt, Value)> {
         let a = self.a;
         let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-        let input = a.args_hex.clone().unwrap_or_default().0;
-        let entry = a.init.as_deref().unwrap_or("");
+        let input = a.msg.as_ref().map_or_else(|| a.args_hex.clone().unwrap_or_default().0, |m| m.0.clone());
+        let entry = if a.msg.is_some() { "instantiate" } else { a.init.as_deref().unwrap_or("") };
         let value = a.value.unwrap_or_default();
         let receipt = block.create(self.vm, sender, &self.code, entry, input, value, a.tx.gas_limit)?;
-        let success = json!({
+        let mut success = json!({
             "vm": self.vm.as_str(),
             "address": receipt.address.map(|a| a.to_string()),
             "code_id": receipt.code_id.map(|c| c.to_string()),
         });
+        if self.vm == VmType::CosmWasm {
+            output::add_cosmwasm(&mut success, &receipt);
+        }
         Ok((receipt, success))
     }
 }

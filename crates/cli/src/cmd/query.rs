@@ -17,15 +17,24 @@ pub(crate) fn run(cli: &Cli, q: &QueryArgs) -> Result<ExitCode> {
     }
     let rt = super::open(cli)?;
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let (method, input) = a.message();
+    let (method, input) = a.message("query");
     let receipt = rt.at(q.height)?.query(sender, a.address, method, input, a.tx.gas_limit)?;
     let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
-    Ok(output::receipt(&receipt, cli.json, json!({"return_hex": ret})))
+    let mut success = json!({"return_hex": ret});
+    if a.msg.is_some() {
+        // A CosmWasm query answers JSON: show it as such when it is.
+        if let Some(v) =
+            receipt.result.as_ref().ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        {
+            success["result"] = v;
+        }
+    }
+    Ok(output::receipt(&receipt, cli.json, success))
 }
 
 pub(crate) fn estimate_gas(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
     let rt = super::open(cli)?;
-    let (method, input) = a.message();
+    let (method, input) = a.message("execute");
     let req = runtime::EstimateRequest {
         sender: a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER),
         address: a.address,

@@ -1,0 +1,168 @@
+//! The CosmWasm VM's configuration and limits. Each limit is a named constant with a
+//! test; the host-side ones are CosmWasm's own (cosmwasm-vm 2.x), so contracts see the
+//! limits they were written against.
+
+use serde::{Deserialize, Serialize};
+use types::Gas;
+
+/// Longest storage key a contract may read or write (cosmwasm-vm: 64 KiB).
+pub const MAX_DB_KEY_LEN: usize = 64 * 1024;
+/// Longest storage value a contract may write (cosmwasm-vm: 128 KiB).
+pub const MAX_DB_VALUE_LEN: usize = 128 * 1024;
+/// Longest human address accepted (cosmwasm-vm: 256 bytes).
+pub const MAX_HUMAN_ADDRESS_LEN: usize = 256;
+/// Longest canonical address accepted (cosmwasm-vm: 64 bytes; cove's are 20).
+pub const MAX_CANONICAL_ADDRESS_LEN: usize = 64;
+/// Longest `query_chain` request (cosmwasm-vm: 64 KiB).
+pub const MAX_QUERY_REQUEST_LEN: usize = 64 * 1024;
+/// Longest `debug` message (cosmwasm-vm: 2 MiB).
+pub const MAX_DEBUG_LEN: usize = 2 * 1024 * 1024;
+/// Longest `abort` message (cosmwasm-vm: 2 MiB).
+pub const MAX_ABORT_LEN: usize = 2 * 1024 * 1024;
+/// Longest message in `ed25519_verify` / `ed25519_batch_verify` (cosmwasm-vm: 128 KiB).
+pub const MAX_ED25519_MESSAGE_LEN: usize = 128 * 1024;
+/// Most signatures in one `ed25519_batch_verify` (cosmwasm-vm: 256).
+pub const MAX_ED25519_BATCH: usize = 256;
+/// Most iterators one entry-point call may open with `db_scan` (cove's bound: each holds
+/// its range in memory).
+pub const MAX_ITERATORS: usize = 256;
+/// Most `debug` lines kept per call (further lines are charged and dropped).
+pub const MAX_DEBUG_LINES: usize = 1_000;
+/// Upper bound of [`Limits::max_query_depth`] and [`Limits::max_message_depth`].
+pub const MAX_DEPTH: u32 = 256;
+
+/// How the CosmWasm VM behaves (`[cosmwasm]` in `cove.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The bech32 prefix of human addresses (`cove1...`).
+    pub bech32_prefix: String,
+    /// The chain id contracts see in `env.block.chain_id`.
+    pub chain_id: String,
+    /// The denomination of cove's native balance (the balance the other VMs see).
+    pub native_denom: String,
+    /// The capabilities contracts may require (`requires_*` exports).
+    pub capabilities: Vec<String>,
+    /// Gas limit of a message that names none.
+    pub default_gas_limit: Gas,
+    /// Limits.
+    pub limits: Limits,
+    /// Host-function prices.
+    pub costs: Costs,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            bech32_prefix: "cove".into(),
+            chain_id: "cove-local".into(),
+            native_denom: "ucove".into(),
+            capabilities: [
+                "iterator",
+                "cosmwasm_1_1",
+                "cosmwasm_1_2",
+                "cosmwasm_1_3",
+                "cosmwasm_1_4",
+                "cosmwasm_2_0",
+                "cosmwasm_2_1",
+                "cosmwasm_2_2",
+            ]
+            .map(String::from)
+            .to_vec(),
+            default_gas_limit: 10_000_000_000,
+            limits: Limits::default(),
+            costs: Costs::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Checks every value; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        crate::address::Addresses::new(&self.bech32_prefix)?;
+        if self.native_denom.is_empty() || self.chain_id.is_empty() {
+            return Err("cosmwasm.native_denom and cosmwasm.chain_id must not be empty".into());
+        }
+        for (name, v) in [
+            ("max_query_depth", self.limits.max_query_depth),
+            ("max_message_depth", self.limits.max_message_depth),
+        ] {
+            if v == 0 || v > MAX_DEPTH {
+                return Err(format!("cosmwasm.limits.{name} must be in 1..={MAX_DEPTH}, got {v}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bounds on what one transaction may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Nested `query_chain` smart queries (wasmd's query stack: 10). Deeper fails with
+    /// `exceeded_recursion_limit`.
+    pub max_query_depth: u32,
+    /// Nested messages: a contract's message that makes a contract send messages, and so
+    /// on (each level also pays gas). Deeper fails the message.
+    pub max_message_depth: u32,
+    /// Longest result region an entry point may return.
+    pub max_result_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_query_depth: 10, max_message_depth: 32, max_result_len: 16 * 1024 * 1024 }
+    }
+}
+
+/// Gas prices of the host functions (cove gas, the units of `docs/gas.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Costs {
+    /// `db_read` base.
+    pub db_read: u64,
+    /// `db_write` base.
+    pub db_write: u64,
+    /// Per byte of key and value written.
+    pub db_write_per_byte: u64,
+    /// `db_remove` base.
+    pub db_remove: u64,
+    /// `db_scan` base.
+    pub db_scan: u64,
+    /// Per entry of the range `db_scan` opens.
+    pub db_scan_per_entry: u64,
+    /// `db_next`, `db_next_key`, `db_next_value`.
+    pub db_next: u64,
+    /// `addr_validate`, `addr_canonicalize`, `addr_humanize`.
+    pub addr: u64,
+    /// `secp256k1_verify`, `ed25519_verify` (and per signature of a batch).
+    pub verify: u64,
+    /// `secp256k1_recover_pubkey`.
+    pub recover: u64,
+    /// `debug` and `abort` base.
+    pub debug: u64,
+    /// `query_chain` base (a smart query also pays for the queried contract's run).
+    pub query: u64,
+    /// Per byte read or copied (values read, messages hashed, debug text).
+    pub per_byte: u64,
+}
+
+impl Default for Costs {
+    fn default() -> Costs {
+        Costs {
+            db_read: 100,
+            db_write: 1_000,
+            db_write_per_byte: 10,
+            db_remove: 500,
+            db_scan: 500,
+            db_scan_per_entry: 50,
+            db_next: 50,
+            addr: 200,
+            verify: 5_000,
+            recover: 10_000,
+            debug: 100,
+            query: 1_000,
+            per_byte: 1,
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! CosmWasm-compatible contracts on cove's own WASM engine.
+//!
+//! This crate owns what makes a CosmWasm contract run on cove, and nothing of the engine
+//! itself: modules are validated, instrumented (gas, deterministic stack limit) and
+//! compiled by `cove-wasm`'s [`wasm::Engine`] exactly as cove's own contracts are, with
+//! CosmWasm's import table ([`abi::IMPORTS`]) in place of cove's. On top of that:
+//!
+//! * [`abi`]: the `interface_version_8` exports and `requires_*` capabilities, checked
+//!   at deploy;
+//! * the host functions (`db_*`, `addr_*`, signatures, `debug`, `abort`,
+//!   `query_chain`) over cove's journal, one storage prefix per contract, as the other
+//!   VMs use;
+//! * [`msg`]: `Env`, `MessageInfo`, `Response`, sub-messages, replies and queries in
+//!   cosmwasm-std's JSON;
+//! * [`Bank`]: balances of many denominations, the native one shared with the EVM;
+//! * the transaction: entry point, response, messages and sub-messages processed as wasmd
+//!   does, each caught sub-message's changes rolled back alone (`tx`).
+//!
+//! Limits are in [`config`]; `docs/cosmwasm.md` describes behaviour and gaps.
+
+pub mod abi;
+pub mod address;
+mod bank;
+pub mod config;
+mod crypto;
+pub mod fixtures;
+mod host;
+mod instance;
+pub mod msg;
+mod query;
+mod region;
+mod tx;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use state::Journal;
+use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, StorageError, VmType};
+use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, keys};
+use wasmtime::Linker;
+
+pub use address::Addresses;
+pub use bank::Bank;
+pub use config::Config;
+pub use msg::{Attribute, Coin, Event};
+pub use tx::{Action, Request};
+
+use instance::{EntryCall, Host, Linked};
+
+/// Most compiled modules kept in memory (compiling again is the cost of a miss).
+pub const MAX_CACHED_MODULES: usize = 256;
+
+/// What every call shares: the engine, linkers, compiled modules and configuration.
+pub(crate) struct Shared {
+    engine: wasm::Engine,
+    optimized: Linker<Host>,
+    baseline: Option<Linker<Host>>,
+    modules: Mutex<HashMap<CodeId, Arc<Linked>>>,
+    pub(crate) config: Config,
+    pub(crate) addresses: Addresses,
+    pub(crate) bank: Bank,
+}
+
+/// The CosmWasm VM: one instance per runtime, used from any thread.
+pub struct CosmWasmVm {
+    shared: Arc<Shared>,
+}
+
+impl CosmWasmVm {
+    /// A VM on `engine` (shared with cove's WASM VM) with `config`.
+    pub fn new(engine: wasm::Engine, config: Config) -> Result<CosmWasmVm, String> {
+        config.validate()?;
+        let linker = |e: &wasmtime::Engine| {
+            let mut l = Linker::new(e);
+            host::define(&mut l)
+                .map(|()| l)
+                .map_err(|e| format!("defining the CosmWasm host functions: {e:#}"))
+        };
+        let optimized = linker(engine.wasmtime(wasm::Tier::Optimized).expect("always present"))?;
+        let baseline = engine.wasmtime(wasm::Tier::Baseline).map(linker).transpose()?;
+        let shared = Shared {
+            optimized,
+            baseline,
+            modules: Mutex::new(HashMap::new()),
+            addresses: Addresses::new(&config.bech32_prefix)?,
+            bank: Bank::new(&config.native_denom),
+            engine,
+            config,
+        };
+        Ok(CosmWasmVm { shared: Arc::new(shared) })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Human and canonical addresses.
+    pub fn addresses(&self) -> &Addresses {
+        &self.shared.addresses
+    }
+
+    /// The bank.
+    pub fn bank(&self) -> &Bank {
+        &self.shared.bank
+    }
+
+    /// Runs one transaction: an instantiate, execute, query, migrate or sudo with its
+    /// messages and sub-messages. A failed outcome leaves writes in `state` that the
+    /// caller must revert (as for every VM). Also returns the contracts' `debug` output,
+    /// which is not part of the outcome.
+    pub fn run(
+        &self,
+        state: &mut Journal,
+        block: &BlockInfo,
+        request: Request<'_>,
+    ) -> Result<(Outcome, Vec<String>), VmError> {
+        tx::run(&self.shared, state, block, request)
+    }
+
+    /// The code number CosmWasm messages use for `id`, if stored through this VM.
+    pub fn code_number(&self, state: &Journal, id: &CodeId) -> Result<Option<u64>, StorageError> {
+        Ok(state.get(&keys::cosmwasm_code_number(id))?.and_then(|v| keys::decode_u64(&v)))
+    }
+
+    /// The label a contract was instantiated with.
+    pub fn label(&self, state: &Journal, address: &Address) -> Result<Option<String>, StorageError> {
+        Ok(state.get(&keys::cosmwasm_label(address))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+}
+
+impl Shared {
+    /// Validates and compiles `code`, then links it (cached by code id).
+    fn module(&self, id: CodeId, code: &[u8]) -> Result<Arc<Linked>, CallError> {
+        if let Some(m) = self.modules.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(m.clone());
+        }
+        abi::check_exports(code, &self.config.capabilities)
+            .map_err(|e| CallError::new(ErrorKind::Validation, e))?;
+        let compiled = self
+            .engine
+            .compile_for(code, &abi::IMPORTS)
+            .map_err(|e| CallError::new(ErrorKind::Validation, e.to_string()))?;
+        let linker = match compiled.tier() {
+            wasm::Tier::Optimized => &self.optimized,
+            wasm::Tier::Baseline => {
+                self.baseline.as_ref().expect("a baseline module comes from a baseline engine")
+            }
+        };
+        let pre = linker
+            .instantiate_pre(compiled.module())
+            .map_err(|e| CallError::new(ErrorKind::Validation, format!("linking: {e:#}")))?;
+        let linked = Arc::new(Linked { pre });
+        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        if modules.len() >= MAX_CACHED_MODULES {
+            modules.clear();
+        }
+        modules.insert(id, linked.clone());
+        Ok(linked)
+    }
+
+    /// The linked module of a stored contract's code.
+    fn stored_module(&self, journal: &Journal, id: &CodeId) -> Result<Arc<Linked>, VmError> {
+        if let Some(m) = self.modules.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return Ok(m.clone());
+        }
+        let code = journal
+            .get(&keys::code(id))?
+            .ok_or_else(|| VmError::Corrupt(format!("code {id} is referenced but not stored")))?;
+        self.module(*id, &code)
+            .map_err(|e| VmError::Corrupt(format!("stored code {id} no longer validates: {}", e.message)))
+    }
+}
+
+/// A CosmWasm contract's record, if `address` holds one.
+pub(crate) fn load_cosmwasm(journal: &Journal, address: &Address) -> Result<Option<ContractInfo>, VmError> {
+    Ok(vm::load_contract(journal, address)?.filter(|i| i.vm == VmType::CosmWasm))
+}
+
+/// `ContractInfoResponse` JSON of a CosmWasm contract.
+pub(crate) fn contract_info_json(
+    shared: &Shared,
+    journal: &Journal,
+    address: &Address,
+) -> Result<Option<serde_json::Value>, VmError> {
+    let Some(info) = load_cosmwasm(journal, address)? else { return Ok(None) };
+    let code_id = journal
+        .get(&keys::cosmwasm_code_number(&info.code_id))?
+        .and_then(|v| keys::decode_u64(&v))
+        .unwrap_or(0);
+    Ok(Some(serde_json::json!({
+        "code_id": code_id,
+        "creator": shared.addresses.humanize(&info.creator),
+        "admin": info.admin.map(|a| shared.addresses.humanize(&a)),
+        "pinned": false,
+        "ibc_port": null,
+    })))
+}
+
+/// `CodeInfoResponse` JSON of code number `n`.
+pub(crate) fn code_info_json(
+    shared: &Shared,
+    journal: &Journal,
+    n: u64,
+) -> Result<Option<serde_json::Value>, VmError> {
+    let Some(record) = journal.get(&keys::cosmwasm_code(n))? else { return Ok(None) };
+    let (id, creator) = tx::decode_code_record(&record)?;
+    Ok(Some(serde_json::json!({
+        "code_id": n,
+        "creator": shared.addresses.humanize(&creator),
+        "checksum": hex::encode(id.0),
+    })))
+}
+
+/// A nested query's result and the gas it used.
+pub(crate) type QueryRun = (Result<Vec<u8>, CallError>, Gas);
+
+/// Runs `target`'s `query` read-only for `query_chain`; the outcome and the gas used.
+pub(crate) fn smart_query(
+    shared: &Arc<Shared>,
+    journal: Journal,
+    block: BlockInfo,
+    target: Address,
+    msg: &[u8],
+    gas_limit: Gas,
+    depth: u32,
+) -> (Journal, Result<QueryRun, VmError>) {
+    let info = match load_cosmwasm(&journal, &target) {
+        Ok(Some(info)) => info,
+        Ok(None) => return (journal, Ok((Err(CallError::new(ErrorKind::NotFound, "no such contract")), 0))),
+        Err(e) => return (journal, Err(e)),
+    };
+    let module = match shared.stored_module(&journal, &info.code_id) {
+        Ok(m) => m,
+        Err(e) => return (journal, Err(e)),
+    };
+    let env = tx::env_json(shared, &block, &target);
+    let call = EntryCall {
+        contract: target,
+        block,
+        read_only: true,
+        depth,
+        entry: "query",
+        args: &[&env, msg],
+        min_args: 2,
+        gas_limit,
+    };
+    let (journal, outcome) = instance::run(shared, &module, journal, &call);
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return (journal, Err(tx::engine_fault(e))),
+    };
+    let result = outcome.result.and_then(|bytes| tx::query_result(&bytes));
+    (journal, Ok((result, outcome.gas_used)))
+}
+
+impl VirtualMachine for CosmWasmVm {
+    fn vm_type(&self) -> VmType {
+        VmType::CosmWasm
+    }
+
+    fn vm_version(&self) -> VmVersion {
+        VmVersion {
+            vm: VmType::CosmWasm,
+            engine: format!("wasmtime {}", wasm::WASMTIME_VERSION),
+            detail: format!(
+                "{} (cosmwasm-std 1.x/2.x), instrumentation v{}",
+                abi::INTERFACE_VERSION,
+                wasm::INSTRUMENT_VERSION
+            ),
+        }
+    }
+
+    fn default_gas_limit(&self) -> Gas {
+        self.shared.config.default_gas_limit
+    }
+
+    fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
+        self.shared.module(CodeId::of(code), code).map(|_| ())
+    }
+
+    /// The generic message: `Create` instantiates (no label, no admin), a call runs the
+    /// entry point it names (`execute`, `query`, `migrate` to the same code, `sudo`);
+    /// `input` is the JSON message and `value` the native funds.
+    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
+        let funds: Vec<Coin> = if msg.value.is_zero() {
+            Vec::new()
+        } else {
+            let amount = msg.value.to_string().parse::<u128>().unwrap_or(u128::MAX);
+            vec![Coin { denom: self.shared.config.native_denom.clone(), amount }]
+        };
+        let action = match (msg.target, msg.entry) {
+            (Target::Create(code), "" | "instantiate") => {
+                Action::Instantiate { code, label: "", admin: None }
+            }
+            (Target::Call(contract), "execute") if !msg.read_only => Action::Execute { contract },
+            (Target::Call(contract), "query" | "execute") => Action::Query { contract },
+            (Target::Call(contract), "sudo") => Action::Sudo { contract },
+            (_, entry) => {
+                return Ok(Outcome::failed(CallError::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "{entry:?} is not a CosmWasm entry point cove calls this way (instantiate, execute, query, sudo)"
+                    ),
+                )));
+            }
+        };
+        let request =
+            Request { sender: msg.sender, action, msg: &msg.input, funds: &funds, gas_limit: msg.gas_limit };
+        self.run(state, block, request).map(|(outcome, _debug)| outcome)
+    }
+}

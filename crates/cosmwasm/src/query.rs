@@ -1,0 +1,129 @@
+//! `query_chain`: the queries a contract may make of the chain, answered as
+//! `SystemResult<ContractResult<Binary>>` JSON, the shape cosmwasm-std's querier reads.
+//!
+//! Bank balances and wasm smart/raw/contract-info/code-info queries are answered; any
+//! other request (staking, IBC, stargate, custom) is `unsupported_request`. A smart
+//! query runs the queried contract's `query` read-only, on the same journal, paying its
+//! gas from the caller's; nesting deeper than `max_query_depth` is
+//! `exceeded_recursion_limit`.
+
+use serde_json::{Value, json};
+use wasmtime::Caller;
+
+use crate::host::{charge, gas_left};
+use crate::instance::Host;
+use crate::msg::{BankQuery, QueryRequest, WasmQuery, to_base64};
+
+/// `{"ok":{"ok":base64}}`.
+fn ok(bytes: &[u8]) -> Value {
+    json!({"ok": {"ok": to_base64(bytes)}})
+}
+
+/// `{"ok":{"error":msg}}`: the queried contract failed.
+fn contract_err(msg: &str) -> Value {
+    json!({"ok": {"error": msg}})
+}
+
+/// `{"error": system_error}`.
+fn system_err(e: Value) -> Value {
+    json!({ "error": e })
+}
+
+/// Answers `request` for the contract running in `c`.
+pub(crate) fn answer(c: &mut Caller<'_, Host>, request: &[u8]) -> wasmtime::Result<Vec<u8>> {
+    let value = match serde_json::from_slice::<QueryRequest>(request) {
+        Ok(q) => answer_parsed(c, q)?,
+        Err(e) => {
+            // A well-formed request of a kind cove does not serve is "unsupported"; a
+            // malformed one is "invalid".
+            match serde_json::from_slice::<serde_json::Map<String, Value>>(request) {
+                Ok(m)
+                    if m.len() == 1
+                        && !matches!(m.keys().next().map(String::as_str), Some("bank" | "wasm")) =>
+                {
+                    let kind = m.keys().next().cloned().unwrap_or_default();
+                    system_err(json!({"unsupported_request": {"kind": kind}}))
+                }
+                _ => system_err(
+                    json!({"invalid_request": {"error": e.to_string(), "request": to_base64(request)}}),
+                ),
+            }
+        }
+    };
+    Ok(serde_json::to_vec(&value).expect("JSON values serialize"))
+}
+
+fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<Value> {
+    let shared = c.data().shared.clone();
+    let address = |human: &str| shared.addresses.canonicalize(human);
+    let storage = |e: types::StorageError| wasmtime::Error::new(wasm::BackendFault(e));
+    Ok(match q {
+        QueryRequest::Bank(BankQuery::Balance { address: a, denom }) => match address(&a) {
+            Ok(a) => {
+                let amount = shared.bank.balance(&c.data().journal, &a, &denom).map_err(storage)?;
+                ok(&serde_json::to_vec(&json!({"amount": {"denom": denom, "amount": amount.to_string()}}))?)
+            }
+            Err(e) => contract_err(&e),
+        },
+        QueryRequest::Bank(BankQuery::AllBalances { address: a }) => match address(&a) {
+            Ok(a) => {
+                let coins = shared.bank.all_balances(&c.data().journal, &a).map_err(storage)?;
+                ok(&serde_json::to_vec(&json!({ "amount": coins }))?)
+            }
+            Err(e) => contract_err(&e),
+        },
+        QueryRequest::Wasm(WasmQuery::Raw { contract_addr, key }) => match address(&contract_addr) {
+            Ok(a) => match crate::load_cosmwasm(&c.data().journal, &a)
+                .map_err(|e| wasmtime::Error::msg(e.to_string()))?
+            {
+                None => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
+                Some(_) => {
+                    let value = c.data().journal.get(&vm::keys::storage(&a, &key)).map_err(storage)?;
+                    ok(&value.unwrap_or_default())
+                }
+            },
+            Err(_) => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
+        },
+        QueryRequest::Wasm(WasmQuery::ContractInfo { contract_addr }) => match address(&contract_addr) {
+            Ok(a) => match crate::contract_info_json(&shared, &c.data().journal, &a)
+                .map_err(|e| wasmtime::Error::msg(e.to_string()))?
+            {
+                Some(info) => ok(&serde_json::to_vec(&info)?),
+                None => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
+            },
+            Err(_) => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
+        },
+        QueryRequest::Wasm(WasmQuery::CodeInfo { code_id }) => {
+            match crate::code_info_json(&shared, &c.data().journal, code_id)
+                .map_err(|e| wasmtime::Error::msg(e.to_string()))?
+            {
+                Some(info) => ok(&serde_json::to_vec(&info)?),
+                None => system_err(json!({"no_such_code": {"code_id": code_id}})),
+            }
+        }
+        QueryRequest::Wasm(WasmQuery::Smart { contract_addr, msg }) => {
+            let Ok(target) = address(&contract_addr) else {
+                return Ok(system_err(json!({"no_such_contract": {"addr": contract_addr}})));
+            };
+            let depth = c.data().depth + 1;
+            if depth > shared.config.limits.max_query_depth {
+                return Ok(system_err(json!({"exceeded_recursion_limit": {}})));
+            }
+            let limit = gas_left(c);
+            let empty = state::Journal::new(c.data().journal.backend().clone());
+            let journal = std::mem::replace(&mut c.data_mut().journal, empty);
+            let block = c.data().block;
+            let (journal, result) = crate::smart_query(&shared, journal, block, target, &msg, limit, depth);
+            c.data_mut().journal = journal;
+            let (result, gas_used) = result.map_err(|e| wasmtime::Error::msg(e.to_string()))?;
+            charge(c, gas_used)?;
+            match result {
+                Ok(bytes) => ok(&bytes),
+                Err(e) if e.kind == types::ErrorKind::NotFound => {
+                    system_err(json!({"no_such_contract": {"addr": contract_addr}}))
+                }
+                Err(e) => contract_err(&e.message),
+            }
+        }
+    })
+}
