@@ -146,18 +146,19 @@ fn db_scan(mut c: C<'_>, start_ptr: u32, end_ptr: u32, order: i32) -> Res<u32> {
         );
     }
     let prefix = vm::keys::storage_prefix(&c.data().contract);
+    // The journal scans a whole prefix: opening any range reads every entry of the
+    // contract's storage, so that is what is charged (all of it, before filtering).
     let all = c.data().journal.scan_prefix(&prefix).map_err(fault)?;
+    let bytes: usize = all.iter().map(|(k, v)| k.len() + v.len()).sum();
+    charge(
+        &mut c,
+        costs.db_scan_per_entry.saturating_mul(all.len() as u64).saturating_add(per_byte(&costs, bytes)),
+    )?;
     let mut entries: Vec<(Vec<u8>, Vec<u8>)> = all
         .into_iter()
         .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
         .filter(|(k, _)| start.as_ref().is_none_or(|s| k >= s) && end.as_ref().is_none_or(|e| k < e))
         .collect();
-    // Opening the range reads it all: charge for every entry and byte now.
-    let bytes: usize = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
-    charge(
-        &mut c,
-        costs.db_scan_per_entry.saturating_mul(entries.len() as u64).saturating_add(per_byte(&costs, bytes)),
-    )?;
     if descending {
         entries.reverse();
     }
