@@ -116,9 +116,10 @@ impl Runtime {
     ) -> Result<Runtime, RuntimeError> {
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
         let evm = evm::EvmVm::new(config.evm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        // WASM contracts reach the EVM's precompiles (one registry, the same answers).
+        // CosmWasm contracts run on the same engine: one metering, one set of limits.
         let cosmwasm = cosmwasm::CosmWasmVm::new(engine.clone(), config.cosmwasm.clone())
             .map_err(RuntimeError::Config)?;
+        // WASM contracts reach the EVM's precompiles (one registry, the same answers).
         let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
         let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
         let vms = VmFactory::new(WasmVm::new(modules, config.default_gas_limit), evm, cosmwasm);
