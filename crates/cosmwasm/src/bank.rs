@@ -91,20 +91,10 @@ impl Bank {
         to: &Address,
         coins: &[Coin],
     ) -> Result<Result<(), CallError>, StorageError> {
-        for coin in coins {
-            if let Err(e) = self.burn(journal, from, std::slice::from_ref(coin))? {
-                return Ok(Err(e));
-            }
-            let have = self.balance(journal, to, &coin.denom)?;
-            let Some(sum) = have.checked_add(coin.amount) else {
-                return Ok(Err(CallError::new(
-                    ErrorKind::InvalidArgument,
-                    format!("the {} balance of {to} would overflow", coin.denom),
-                )));
-            };
-            self.set(journal, to, &coin.denom, sum)?;
+        if let Err(e) = self.burn(journal, from, coins)? {
+            return Ok(Err(e));
         }
-        Ok(Ok(()))
+        self.mint(journal, to, coins)
     }
 
     /// Removes `coins` from `from`.

@@ -40,13 +40,7 @@ fn enter(c: &mut C<'_>, name: &str, base: u64) -> Res<()> {
 /// Subtracts `amount` from the instance's gas; running out ends the call.
 pub(crate) fn charge(c: &mut C<'_>, amount: u64) -> Res<()> {
     let gas = c.data().gas.expect("gas global bound before the call");
-    let remaining = gas.get(&mut *c).unwrap_i64();
-    let left = if remaining < 0 || amount > remaining as u64 { -1 } else { remaining - amount as i64 };
-    gas.set(&mut *c, left.into())?;
-    if left < 0 {
-        return trap(ErrorKind::OutOfGas, "out of gas in a host function");
-    }
-    Ok(())
+    wasm::charge_gas(c, gas, amount)
 }
 
 /// The gas left (zero if the balance is already negative).
@@ -217,38 +211,38 @@ pub(crate) fn decode_sections(mut data: &[u8]) -> Option<Vec<Vec<u8>>> {
     Some(out)
 }
 
-/// Reads a human address argument as UTF-8, or the error message CosmWasm reports back.
-fn human_arg(c: &mut C<'_>, ptr: u32) -> Res<Result<String, &'static str>> {
+/// Reads a human address argument and converts it with `convert`: `Ok` with the
+/// address, or `Err` with the pointer of the error message written back to the
+/// contract (as cosmwasm-vm reports bad input).
+fn human_arg(
+    c: &mut C<'_>,
+    ptr: u32,
+    convert: impl FnOnce(&crate::Addresses, &str) -> Result<types::Address, String>,
+) -> Res<Result<types::Address, u32>> {
     let bytes = region::read(c, ptr, MAX_HUMAN_ADDRESS_LEN)?;
-    if bytes.is_empty() {
-        return Ok(Err("Input is empty"));
+    let converted = match String::from_utf8(bytes) {
+        Ok(h) if h.is_empty() => Err("Input is empty".to_string()),
+        Ok(h) => convert(&c.data().shared.addresses, &h),
+        Err(_) => Err("Input is not valid UTF-8".to_string()),
+    };
+    match converted {
+        Ok(address) => Ok(Ok(address)),
+        Err(msg) => region::write_new(c, msg.as_bytes()).map(Err),
     }
-    Ok(String::from_utf8(bytes).map_err(|_| "Input is not valid UTF-8"))
 }
 
 fn addr_validate(mut c: C<'_>, ptr: u32) -> Res<u32> {
     let costs = c.data().shared.config.costs;
     enter(&mut c, "addr_validate", costs.addr)?;
-    let human = match human_arg(&mut c, ptr)? {
-        Ok(h) => h,
-        Err(msg) => return region::write_new(&mut c, msg.as_bytes()),
-    };
-    match c.data().shared.addresses.validate(&human) {
-        Ok(_) => Ok(0),
-        Err(msg) => region::write_new(&mut c, msg.as_bytes()),
-    }
+    Ok(human_arg(&mut c, ptr, crate::Addresses::validate)?.map_or_else(|err_ptr| err_ptr, |_| 0))
 }
 
 fn addr_canonicalize(mut c: C<'_>, ptr: u32, dest: u32) -> Res<u32> {
     let costs = c.data().shared.config.costs;
     enter(&mut c, "addr_canonicalize", costs.addr)?;
-    let human = match human_arg(&mut c, ptr)? {
-        Ok(h) => h,
-        Err(msg) => return region::write_new(&mut c, msg.as_bytes()),
-    };
-    match c.data().shared.addresses.canonicalize(&human) {
+    match human_arg(&mut c, ptr, crate::Addresses::canonicalize)? {
         Ok(address) => region::write_into(&mut c, dest, &address.0).map(|()| 0),
-        Err(msg) => region::write_new(&mut c, msg.as_bytes()),
+        Err(err_ptr) => Ok(err_ptr),
     }
 }
 

@@ -366,13 +366,7 @@ impl Tx<'_> {
         msg: &[u8],
         depth: u32,
     ) -> Step<Option<Vec<u8>>> {
-        let mut info = self.contract(state, &contract)?;
-        if info.admin != Some(sender) {
-            return err(
-                ErrorKind::Unauthorized,
-                format!("only the admin of {} may migrate it", self.human(&contract)),
-            );
-        }
+        let mut info = self.admin_only(state, sender, contract, "migrate it")?;
         info.code_id = code;
         state.set(&keys::contract(&contract), &info.encode());
         let number =
@@ -590,6 +584,24 @@ impl Tx<'_> {
         self.events.push((contract, Event { ty: ty.to_string(), attributes: all }));
     }
 
+    /// The record of `contract`, if `sender` is its admin; `Unauthorized` otherwise.
+    fn admin_only(
+        &self,
+        state: &Journal,
+        sender: Address,
+        contract: Address,
+        what: &str,
+    ) -> Step<ContractInfo> {
+        let info = self.contract(state, &contract)?;
+        if info.admin != Some(sender) {
+            return err(
+                ErrorKind::Unauthorized,
+                format!("only the admin of {} may {what}", self.human(&contract)),
+            );
+        }
+        Ok(info)
+    }
+
     fn set_admin(
         &mut self,
         state: &mut Journal,
@@ -597,13 +609,7 @@ impl Tx<'_> {
         contract: Address,
         admin: Option<Address>,
     ) -> Step<Option<Vec<u8>>> {
-        let mut info = self.contract(state, &contract)?;
-        if info.admin != Some(sender) {
-            return err(
-                ErrorKind::Unauthorized,
-                format!("only the admin of {} may change its admin", self.human(&contract)),
-            );
-        }
+        let mut info = self.admin_only(state, sender, contract, "change its admin")?;
         info.admin = admin;
         state.set(&keys::contract(&contract), &info.encode());
         Ok(None)

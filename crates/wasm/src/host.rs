@@ -70,11 +70,17 @@ fn enter_context<S>(caller: &mut C<'_, S>, name: &str) -> Res<()> {
 /// Subtracts `amount` from the instance's gas global; out of gas ends the call.
 pub(crate) fn charge<S>(caller: &mut C<'_, S>, amount: u64) -> Res<()> {
     let gas = caller.data().gas.expect("gas global bound before the call");
-    let remaining = gas.get(&mut *caller).unwrap_i64();
+    charge_gas(caller, gas, amount)
+}
+
+/// Subtracts `amount` from `gas`, an instrumented instance's gas global, for a host
+/// function of any ABI; out of gas ends the call with [`ErrorKind::OutOfGas`].
+pub fn charge_gas(mut ctx: impl wasmtime::AsContextMut, gas: wasmtime::Global, amount: u64) -> Res<()> {
+    let remaining = gas.get(&mut ctx).unwrap_i64();
     // A balance may already be negative: instrumented code checks only at function
     // entries and loop bodies (docs/gas.md). Never act on a negative balance.
     let left = if remaining < 0 || amount > remaining as u64 { -1 } else { remaining - amount as i64 };
-    gas.set(&mut *caller, left.into())?;
+    gas.set(&mut ctx, left.into())?;
     if left < 0 {
         return trap(ErrorKind::OutOfGas, "out of gas in a host function");
     }

@@ -37,7 +37,7 @@ pub use engine::{
     NATIVE_STACK_FACTOR, Tier,
 };
 pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError, classify_error};
-pub use host::{BackendFault, HostTrap};
+pub use host::{BackendFault, HostTrap, charge_gas};
 pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
 pub use types::CallError;
 pub use types::{PrecompileCall, Precompiles};
