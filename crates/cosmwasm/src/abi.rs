@@ -12,9 +12,9 @@ const fn f(name: &'static str, params: &'static [ValType], results: &'static [Va
     HostFn { name, params, results }
 }
 
-/// Every host function of the CosmWasm ABI that cove provides, with its signature as
-/// cosmwasm-vm defines it. The `bls12_381_*` functions are not provided yet: a module
-/// importing them is rejected at deploy with the function's name.
+/// Every host function of the CosmWasm 2.x ABI (cosmwasm-vm 2.3.5's `env` imports),
+/// with its signature as cosmwasm-vm defines it. A module importing anything else is
+/// rejected at deploy with the function's name.
 pub const HOST_FUNCTIONS: &[HostFn] = &[
     f("db_read", &[I32], &[I32]),
     f("db_write", &[I32, I32], &[]),
@@ -30,6 +30,13 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
     f("secp256k1_recover_pubkey", &[I32, I32, I32], &[I64]),
     f("ed25519_verify", &[I32, I32, I32], &[I32]),
     f("ed25519_batch_verify", &[I32, I32, I32], &[I32]),
+    f("secp256r1_verify", &[I32, I32, I32], &[I32]),
+    f("secp256r1_recover_pubkey", &[I32, I32, I32], &[I64]),
+    f("bls12_381_aggregate_g1", &[I32, I32], &[I32]),
+    f("bls12_381_aggregate_g2", &[I32, I32], &[I32]),
+    f("bls12_381_pairing_equality", &[I32, I32, I32, I32], &[I32]),
+    f("bls12_381_hash_to_g1", &[I32, I32, I32, I32], &[I32]),
+    f("bls12_381_hash_to_g2", &[I32, I32, I32, I32], &[I32]),
     f("debug", &[I32], &[]),
     f("abort", &[I32], &[]),
     f("query_chain", &[I32], &[I32]),

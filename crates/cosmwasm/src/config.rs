@@ -23,6 +23,16 @@ pub const MAX_ABORT_LEN: usize = 2 * 1024 * 1024;
 pub const MAX_ED25519_MESSAGE_LEN: usize = 128 * 1024;
 /// Most signatures in one `ed25519_batch_verify` (cosmwasm-vm: 256).
 pub const MAX_ED25519_BATCH: usize = 256;
+/// Longest list of concatenated points read by `bls12_381_aggregate_g1`/`_g2` and each of
+/// the two lists of `bls12_381_pairing_equality` (cosmwasm-vm
+/// `BLS12_381_MAX_AGGREGATE_SIZE`: 2 MiB).
+pub const MAX_BLS12_381_AGGREGATE_LEN: usize = 2 * 1024 * 1024;
+/// Longest message `bls12_381_hash_to_g1`/`_g2` hash (cosmwasm-vm
+/// `BLS12_381_MAX_MESSAGE_SIZE`: 5 MiB).
+pub const MAX_BLS12_381_MESSAGE_LEN: usize = 5 * 1024 * 1024;
+/// Longest domain separation tag of `bls12_381_hash_to_g1`/`_g2` (cosmwasm-vm
+/// `BLS12_381_MAX_DST_SIZE`: 5 KiB).
+pub const MAX_BLS12_381_DST_LEN: usize = 5 * 1024;
 /// Most iterators one entry-point call may open with `db_scan` (cove's bound: each holds
 /// its range in memory).
 pub const MAX_ITERATORS: usize = 256;
@@ -116,6 +126,14 @@ impl Default for Limits {
 }
 
 /// Gas prices of the host functions (cove gas, the units of `docs/gas.md`).
+///
+/// The `secp256r1_*` and `bls12_381_*` prices are cosmwasm-vm 2.3.5's `GasConfig`
+/// divided by 20,000, charged in the same shape (a fixed price, or a base plus a price
+/// per point or pairing, the count estimated from the input's length as cosmwasm-vm
+/// does). cosmwasm-vm prices 10⁶ gas per µs of its benchmarks; 50 cove gas per µs is
+/// the scale of the secp256k1 and Ed25519 prices here and of the EVM precompile prices
+/// cove charges 1:1. Every byte those functions read also pays [`Costs::per_byte`]
+/// (cosmwasm-vm's `read_region_cost`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Costs {
@@ -139,6 +157,29 @@ pub struct Costs {
     pub verify: u64,
     /// `secp256k1_recover_pubkey`.
     pub recover: u64,
+    /// `secp256r1_verify` (cosmwasm-vm: 279 µs).
+    pub secp256r1_verify: u64,
+    /// `secp256r1_recover_pubkey` (592 µs), charged once the recovery parameter is
+    /// known to be a byte (a larger one returns its error code first, as in cosmwasm-vm).
+    pub secp256r1_recover: u64,
+    /// `bls12_381_aggregate_g1` base (68 µs: cosmwasm-vm halves its single-core figures,
+    /// assuming four cores; cove aggregates on one, so these are generous).
+    pub bls12_381_aggregate_g1: u64,
+    /// Per 48 bytes of points given to `bls12_381_aggregate_g1` (12 µs).
+    pub bls12_381_aggregate_g1_per_point: u64,
+    /// `bls12_381_aggregate_g2` base (103.5 µs, halved as for G1).
+    pub bls12_381_aggregate_g2: u64,
+    /// Per 96 bytes of points given to `bls12_381_aggregate_g2` (24.5 µs).
+    pub bls12_381_aggregate_g2_per_point: u64,
+    /// `bls12_381_pairing_equality` base (2,112 µs).
+    pub bls12_381_pairing_equality: u64,
+    /// Per pairing of `bls12_381_pairing_equality`: n + 1 for n = the length of the G1
+    /// list ÷ 48 (163 µs).
+    pub bls12_381_pairing_equality_per_pair: u64,
+    /// `bls12_381_hash_to_g1` (563 µs).
+    pub bls12_381_hash_to_g1: u64,
+    /// `bls12_381_hash_to_g2` (871 µs).
+    pub bls12_381_hash_to_g2: u64,
     /// `debug` and `abort` base.
     pub debug: u64,
     /// `query_chain` base (a smart query also pays for the queried contract's run).
@@ -160,9 +201,57 @@ impl Default for Costs {
             addr: 200,
             verify: 5_000,
             recover: 10_000,
+            secp256r1_verify: 13_950,
+            secp256r1_recover: 29_600,
+            bls12_381_aggregate_g1: 3_400,
+            bls12_381_aggregate_g1_per_point: 600,
+            bls12_381_aggregate_g2: 5_175,
+            bls12_381_aggregate_g2_per_point: 1_225,
+            bls12_381_pairing_equality: 105_600,
+            bls12_381_pairing_equality_per_pair: 8_150,
+            bls12_381_hash_to_g1: 28_150,
+            bls12_381_hash_to_g2: 43_550,
             debug: 100,
             query: 1_000,
             per_byte: 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// cosmwasm-vm 2.3.5's `GasConfig::default()` for the secp256r1 and BLS12-381
+    /// functions (10⁶ gas per µs), and the factor between its gas and cove's.
+    #[test]
+    fn curve_prices_are_cosmwasm_vm_prices_over_20_000() {
+        const GAS_PER_US: u64 = 1_000_000;
+        const COSMWASM_GAS_PER_COVE_GAS: u64 = 20_000;
+        let c = Costs::default();
+        let cosmwasm_vm = [
+            (c.secp256r1_verify, 279 * GAS_PER_US),
+            (c.secp256r1_recover, 592 * GAS_PER_US),
+            (c.bls12_381_aggregate_g1, 136 * GAS_PER_US / 2),
+            (c.bls12_381_aggregate_g1_per_point, 24 * GAS_PER_US / 2),
+            (c.bls12_381_aggregate_g2, 207 * GAS_PER_US / 2),
+            (c.bls12_381_aggregate_g2_per_point, 49 * GAS_PER_US / 2),
+            (c.bls12_381_hash_to_g1, 563 * GAS_PER_US),
+            (c.bls12_381_hash_to_g2, 871 * GAS_PER_US),
+            (c.bls12_381_pairing_equality, 2112 * GAS_PER_US),
+            (c.bls12_381_pairing_equality_per_pair, 163 * GAS_PER_US),
+        ];
+        for (cove, theirs) in cosmwasm_vm {
+            assert_eq!(cove * COSMWASM_GAS_PER_COVE_GAS, theirs);
+        }
+    }
+
+    #[test]
+    fn curve_prices_are_configurable() {
+        // Any field may be set (`[cosmwasm.costs]`); the others keep their defaults.
+        let costs: Costs =
+            serde_json::from_str(r#"{"bls12_381_hash_to_g2": 7, "secp256r1_verify": 9}"#).unwrap();
+        assert_eq!((costs.bls12_381_hash_to_g2, costs.secp256r1_verify), (7, 9));
+        assert_eq!(costs.bls12_381_pairing_equality, Costs::default().bls12_381_pairing_equality);
     }
 }

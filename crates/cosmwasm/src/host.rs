@@ -10,9 +10,9 @@ use types::ErrorKind;
 use wasmtime::{Caller, Linker};
 
 use crate::config::{
-    Costs, MAX_ABORT_LEN, MAX_CANONICAL_ADDRESS_LEN, MAX_DB_KEY_LEN, MAX_DB_VALUE_LEN, MAX_DEBUG_LEN,
-    MAX_DEBUG_LINES, MAX_ED25519_BATCH, MAX_ED25519_MESSAGE_LEN, MAX_HUMAN_ADDRESS_LEN, MAX_ITERATORS,
-    MAX_QUERY_REQUEST_LEN,
+    Costs, MAX_ABORT_LEN, MAX_BLS12_381_AGGREGATE_LEN, MAX_BLS12_381_DST_LEN, MAX_BLS12_381_MESSAGE_LEN,
+    MAX_CANONICAL_ADDRESS_LEN, MAX_DB_KEY_LEN, MAX_DB_VALUE_LEN, MAX_DEBUG_LEN, MAX_DEBUG_LINES,
+    MAX_ED25519_BATCH, MAX_ED25519_MESSAGE_LEN, MAX_HUMAN_ADDRESS_LEN, MAX_ITERATORS, MAX_QUERY_REQUEST_LEN,
 };
 use crate::instance::{Host, Iter};
 use crate::{crypto, query, region};
@@ -80,6 +80,13 @@ pub(crate) fn define(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.func_wrap("env", "secp256k1_recover_pubkey", secp256k1_recover_pubkey)?;
     linker.func_wrap("env", "ed25519_verify", ed25519_verify)?;
     linker.func_wrap("env", "ed25519_batch_verify", ed25519_batch_verify)?;
+    linker.func_wrap("env", "secp256r1_verify", secp256r1_verify)?;
+    linker.func_wrap("env", "secp256r1_recover_pubkey", secp256r1_recover_pubkey)?;
+    linker.func_wrap("env", "bls12_381_aggregate_g1", bls12_381_aggregate_g1)?;
+    linker.func_wrap("env", "bls12_381_aggregate_g2", bls12_381_aggregate_g2)?;
+    linker.func_wrap("env", "bls12_381_pairing_equality", bls12_381_pairing_equality)?;
+    linker.func_wrap("env", "bls12_381_hash_to_g1", bls12_381_hash_to_g1)?;
+    linker.func_wrap("env", "bls12_381_hash_to_g2", bls12_381_hash_to_g2)?;
     linker.func_wrap("env", "debug", debug)?;
     linker.func_wrap("env", "abort", abort)?;
     linker.func_wrap("env", "query_chain", query_chain)?;
@@ -304,6 +311,123 @@ fn ed25519_batch_verify(mut c: C<'_>, msgs_ptr: u32, sigs_ptr: u32, pks_ptr: u32
     let bytes: usize = msgs.iter().map(Vec::len).sum();
     charge(&mut c, costs.verify.saturating_mul(n.saturating_sub(1)).saturating_add(per_byte(&costs, bytes)))?;
     Ok(crypto::ed25519_batch_verify(&msgs, &sigs, &pks))
+}
+
+fn secp256r1_verify(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, pk_ptr: u32) -> Res<u32> {
+    let costs = c.data().shared.config.costs;
+    enter(&mut c, "secp256r1_verify", costs.secp256r1_verify)?;
+    let hash = region::read(&mut c, hash_ptr, crypto::MESSAGE_HASH_MAX_LEN)?;
+    let sig = region::read(&mut c, sig_ptr, crypto::ECDSA_SIGNATURE_LEN)?;
+    let pk = region::read(&mut c, pk_ptr, crypto::ECDSA_PUBKEY_MAX_LEN)?;
+    Ok(crypto::secp256r1_verify(&hash, &sig, &pk))
+}
+
+fn secp256r1_recover_pubkey(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, param: u32) -> Res<u64> {
+    let costs = c.data().shared.config.costs;
+    enter(&mut c, "secp256r1_recover_pubkey", 0)?;
+    let hash = region::read(&mut c, hash_ptr, crypto::MESSAGE_HASH_MAX_LEN)?;
+    let sig = region::read(&mut c, sig_ptr, crypto::ECDSA_SIGNATURE_LEN)?;
+    // As cosmwasm-vm: a parameter that is not even a byte is refused before the
+    // recovery is charged.
+    let Ok(param) = u8::try_from(param) else {
+        return Ok(u64::from(crypto::INVALID_RECOVERY_PARAM) << 32);
+    };
+    charge(&mut c, costs.secp256r1_recover)?;
+    match crypto::secp256r1_recover(&hash, &sig, param) {
+        Ok(pubkey) => region::write_new(&mut c, &pubkey).map(u64::from),
+        Err(code) => Ok(u64::from(code) << 32),
+    }
+}
+
+/// `bls12_381_aggregate_g1`/`_g2`: reads the points, charges `base` + `per_point` per
+/// `N` bytes (+ per byte read), and writes the sum into the contract's region at
+/// `out_ptr` (which must hold `N` bytes) only on success.
+fn aggregate<const N: usize>(
+    mut c: C<'_>,
+    name: &str,
+    (base, per_point): (u64, u64),
+    points_ptr: u32,
+    out_ptr: u32,
+    sum: fn(&[u8]) -> Result<[u8; N], u32>,
+) -> Res<u32> {
+    let costs = c.data().shared.config.costs;
+    enter(&mut c, name, base)?;
+    let points = region::read(&mut c, points_ptr, MAX_BLS12_381_AGGREGATE_LEN)?;
+    let count = (points.len() / N) as u64;
+    charge(&mut c, per_point.saturating_mul(count).saturating_add(per_byte(&costs, points.len())))?;
+    match sum(&points) {
+        Ok(point) => region::write_into(&mut c, out_ptr, &point).map(|()| crypto::VALID),
+        Err(code) => Ok(code),
+    }
+}
+
+fn bls12_381_aggregate_g1(c: C<'_>, points_ptr: u32, out_ptr: u32) -> Res<u32> {
+    let costs = c.data().shared.config.costs;
+    let price = (costs.bls12_381_aggregate_g1, costs.bls12_381_aggregate_g1_per_point);
+    aggregate(c, "bls12_381_aggregate_g1", price, points_ptr, out_ptr, crypto::bls12_381_aggregate_g1)
+}
+
+fn bls12_381_aggregate_g2(c: C<'_>, points_ptr: u32, out_ptr: u32) -> Res<u32> {
+    let costs = c.data().shared.config.costs;
+    let price = (costs.bls12_381_aggregate_g2, costs.bls12_381_aggregate_g2_per_point);
+    aggregate(c, "bls12_381_aggregate_g2", price, points_ptr, out_ptr, crypto::bls12_381_aggregate_g2)
+}
+
+fn bls12_381_pairing_equality(mut c: C<'_>, ps_ptr: u32, qs_ptr: u32, r_ptr: u32, s_ptr: u32) -> Res<u32> {
+    let costs = c.data().shared.config.costs;
+    enter(&mut c, "bls12_381_pairing_equality", costs.bls12_381_pairing_equality)?;
+    let ps = region::read(&mut c, ps_ptr, MAX_BLS12_381_AGGREGATE_LEN)?;
+    let qs = region::read(&mut c, qs_ptr, MAX_BLS12_381_AGGREGATE_LEN)?;
+    let r = region::read(&mut c, r_ptr, crypto::BLS12_381_G1_POINT_LEN)?;
+    let s = region::read(&mut c, s_ptr, crypto::BLS12_381_G2_POINT_LEN)?;
+    // As cosmwasm-vm: n + 1 pairings, n estimated from the G1 list alone (a list of the
+    // wrong length is an error code, after this charge).
+    let pairs = (ps.len() / crypto::BLS12_381_G1_POINT_LEN) as u64 + 1;
+    let bytes = ps.len() + qs.len() + r.len() + s.len();
+    charge(
+        &mut c,
+        costs
+            .bls12_381_pairing_equality_per_pair
+            .saturating_mul(pairs)
+            .saturating_add(per_byte(&costs, bytes)),
+    )?;
+    Ok(crypto::bls12_381_pairing_equality(&ps, &qs, &r, &s))
+}
+
+/// A hash-to-curve function: `(hash function, message, DST)` to a point or a code.
+type HashToCurve<const N: usize> = fn(u32, &[u8], &[u8]) -> Result<[u8; N], u32>;
+
+/// `bls12_381_hash_to_g1`/`_g2`: charges `price` (+ per byte of message and DST) and
+/// writes the point into the contract's region at `out_ptr` (which must hold `N`
+/// bytes); an unknown hash function is an error code, after the charge.
+fn hash_to_curve<const N: usize>(
+    mut c: C<'_>,
+    name: &str,
+    price: u64,
+    (hash_function, msg_ptr, dst_ptr, out_ptr): (u32, u32, u32, u32),
+    hash: HashToCurve<N>,
+) -> Res<u32> {
+    let costs = c.data().shared.config.costs;
+    enter(&mut c, name, price)?;
+    let msg = region::read(&mut c, msg_ptr, MAX_BLS12_381_MESSAGE_LEN)?;
+    let dst = region::read(&mut c, dst_ptr, MAX_BLS12_381_DST_LEN)?;
+    charge(&mut c, per_byte(&costs, msg.len() + dst.len()))?;
+    match hash(hash_function, &msg, &dst) {
+        Ok(point) => region::write_into(&mut c, out_ptr, &point).map(|()| crypto::VALID),
+        Err(code) => Ok(code),
+    }
+}
+
+fn bls12_381_hash_to_g1(c: C<'_>, hash_function: u32, msg_ptr: u32, dst_ptr: u32, out_ptr: u32) -> Res<u32> {
+    let price = c.data().shared.config.costs.bls12_381_hash_to_g1;
+    let args = (hash_function, msg_ptr, dst_ptr, out_ptr);
+    hash_to_curve(c, "bls12_381_hash_to_g1", price, args, crypto::bls12_381_hash_to_g1)
+}
+
+fn bls12_381_hash_to_g2(c: C<'_>, hash_function: u32, msg_ptr: u32, dst_ptr: u32, out_ptr: u32) -> Res<u32> {
+    let price = c.data().shared.config.costs.bls12_381_hash_to_g2;
+    let args = (hash_function, msg_ptr, dst_ptr, out_ptr);
+    hash_to_curve(c, "bls12_381_hash_to_g2", price, args, crypto::bls12_381_hash_to_g2)
 }
 
 fn debug(mut c: C<'_>, ptr: u32) -> Res<()> {

@@ -1,0 +1,48 @@
+//! The crypto functions of the CosmWasm API with cosmwasm-crypto 2.3.5's conventions:
+//! each returns `0` for valid (or success), `1` for invalid, or one of cosmwasm-crypto's
+//! error codes (`CryptoError::code`), which the host hands back to the contract.
+//!
+//! Each curve is one file. The functions are pure (bytes in, a code or bytes out) and
+//! never panic on any input; the host bounds every input's length before calling them.
+
+mod bls12_381;
+mod ed25519;
+mod secp256k1;
+mod secp256r1;
+
+pub(crate) use bls12_381::{
+    G1_POINT_LEN as BLS12_381_G1_POINT_LEN, G2_POINT_LEN as BLS12_381_G2_POINT_LEN,
+    aggregate_g1 as bls12_381_aggregate_g1, aggregate_g2 as bls12_381_aggregate_g2,
+    hash_to_g1 as bls12_381_hash_to_g1, hash_to_g2 as bls12_381_hash_to_g2,
+    pairing_equality as bls12_381_pairing_equality,
+};
+pub(crate) use ed25519::{EDDSA_PUBKEY_LEN, EDDSA_SIGNATURE_LEN, ed25519_batch_verify, ed25519_verify};
+pub(crate) use secp256k1::{secp256k1_recover, secp256k1_verify};
+pub(crate) use secp256r1::{secp256r1_recover, secp256r1_verify};
+
+/// The longest message hash an ECDSA function reads (cosmwasm-crypto
+/// `MESSAGE_HASH_MAX_LEN`: 32; any other length is `INVALID_HASH_FORMAT`).
+pub(crate) const MESSAGE_HASH_MAX_LEN: usize = 32;
+/// The length of an ECDSA signature, `r || s` (cosmwasm-crypto `ECDSA_SIGNATURE_LEN`: 64).
+pub(crate) const ECDSA_SIGNATURE_LEN: usize = 64;
+/// The longest SEC1 public key, uncompressed (cosmwasm-crypto `ECDSA_PUBKEY_MAX_LEN`: 65).
+pub(crate) const ECDSA_PUBKEY_MAX_LEN: usize = 65;
+
+/// Valid signature, equal pairings, or success.
+pub(crate) const VALID: u32 = 0;
+/// Invalid signature or unequal pairings.
+pub(crate) const INVALID: u32 = 1;
+// cosmwasm-crypto's `CryptoError::code` values.
+pub(crate) const INVALID_HASH_FORMAT: u32 = 3;
+pub(crate) const INVALID_SIGNATURE_FORMAT: u32 = 4;
+pub(crate) const INVALID_PUBKEY_FORMAT: u32 = 5;
+pub(crate) const INVALID_RECOVERY_PARAM: u32 = 6;
+pub(crate) const BATCH_ERR: u32 = 7;
+pub(crate) const INVALID_POINT: u32 = 8;
+pub(crate) const UNKNOWN_HASH_FUNCTION: u32 = 9;
+pub(crate) const GENERIC_ERR: u32 = 10;
+pub(crate) const PAIRING_NOT_MULTIPLE_G1: u32 = 11;
+pub(crate) const PAIRING_NOT_MULTIPLE_G2: u32 = 12;
+pub(crate) const PAIRING_UNEQUAL_POINT_AMOUNT: u32 = 13;
+pub(crate) const AGGREGATE_EMPTY: u32 = 14;
+pub(crate) const AGGREGATE_NOT_MULTIPLE: u32 = 15;
