@@ -155,7 +155,8 @@ pub struct Costs {
     pub addr: u64,
     /// `secp256k1_verify`, `ed25519_verify` (and per signature of a batch).
     pub verify: u64,
-    /// `secp256k1_recover_pubkey`.
+    /// `secp256k1_recover_pubkey`, charged once the recovery parameter is known to be a
+    /// byte (a larger one returns its error code first, as in cosmwasm-vm).
     pub recover: u64,
     /// `secp256r1_verify` (cosmwasm-vm: 279 µs).
     pub secp256r1_verify: u64,

@@ -277,9 +277,15 @@ fn secp256k1_verify(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, pk_ptr: u32) -> R
 
 fn secp256k1_recover_pubkey(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, param: u32) -> Res<u64> {
     let costs = c.data().shared.config.costs;
-    enter(&mut c, "secp256k1_recover_pubkey", costs.recover)?;
+    enter(&mut c, "secp256k1_recover_pubkey", 0)?;
     let hash = region::read(&mut c, hash_ptr, crypto::MESSAGE_HASH_MAX_LEN)?;
     let sig = region::read(&mut c, sig_ptr, crypto::ECDSA_SIGNATURE_LEN)?;
+    // As cosmwasm-vm: a parameter that is not even a byte is refused before the
+    // recovery is charged.
+    let Ok(param) = u8::try_from(param) else {
+        return Ok(u64::from(crypto::INVALID_RECOVERY_PARAM) << 32);
+    };
+    charge(&mut c, costs.recover)?;
     match crypto::secp256k1_recover(&hash, &sig, param) {
         Ok(pubkey) => region::write_new(&mut c, &pubkey).map(u64::from),
         Err(code) => Ok(u64::from(code) << 32),

@@ -46,3 +46,13 @@ pub(crate) const PAIRING_NOT_MULTIPLE_G2: u32 = 12;
 pub(crate) const PAIRING_UNEQUAL_POINT_AMOUNT: u32 = 13;
 pub(crate) const AGGREGATE_EMPTY: u32 = 14;
 pub(crate) const AGGREGATE_NOT_MULTIPLE: u32 = 15;
+
+/// Whether `pk` has the shape of a SEC1 key: `02`/`03` and 33 bytes, or `04` and 65
+/// (cosmwasm-crypto's `check_pubkey`; whether it is a point is checked after).
+fn sec1_shape(pk: &[u8]) -> bool {
+    match pk.first() {
+        Some(0x02 | 0x03) => pk.len() == 33,
+        Some(0x04) => pk.len() == 65,
+        _ => false,
+    }
+}

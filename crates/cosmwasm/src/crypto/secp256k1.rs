@@ -1,58 +1,124 @@
 //! secp256k1 ECDSA over a 32-byte prehash (`secp256k1_verify`,
-//! `secp256k1_recover_pubkey`).
+//! `secp256k1_recover_pubkey`), as cosmwasm-crypto 2.3.5 does it with the same `k256`
+//! crate: a high-S signature is normalised first (valid in `verify`; in `recover` with
+//! the recovery id's parity flipped), only recovery ids 0 and 1 exist, and a signature
+//! or key that does not decode is a generic error (`10`).
+
+use k256::ecdsa::signature::hazmat::PrehashVerifier;
+use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 
 use super::{
-    GENERIC_ERR, INVALID, INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT, INVALID_RECOVERY_PARAM,
-    INVALID_SIGNATURE_FORMAT, MESSAGE_HASH_MAX_LEN, VALID,
+    ECDSA_SIGNATURE_LEN, GENERIC_ERR, INVALID, INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT,
+    INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, MESSAGE_HASH_MAX_LEN, VALID, sec1_shape,
 };
 
-/// secp256k1 ECDSA over a 32-byte prehash; high-S signatures are invalid (as in
-/// cosmwasm-crypto, which uses the same `k256` check).
+/// The signature `r || s`: a format error if not 64 bytes, a generic error if `r` or
+/// `s` is zero or not below the group order.
+fn signature(sig: &[u8]) -> Result<Signature, u32> {
+    let bytes = <[u8; ECDSA_SIGNATURE_LEN]>::try_from(sig).map_err(|_| INVALID_SIGNATURE_FORMAT)?;
+    Signature::from_bytes(&bytes.into()).map_err(|_| GENERIC_ERR)
+}
+
+/// `0` if `sig` is `pk`'s signature of `hash`, `1` if not, or an error code.
 pub(crate) fn secp256k1_verify(hash: &[u8], sig: &[u8], pk: &[u8]) -> u32 {
-    use k256::ecdsa::signature::hazmat::PrehashVerifier;
     if hash.len() != MESSAGE_HASH_MAX_LEN {
         return INVALID_HASH_FORMAT;
     }
-    let Ok(sig) = k256::ecdsa::Signature::from_slice(sig) else { return INVALID_SIGNATURE_FORMAT };
-    if !matches!(pk.len(), 33 | 65) {
+    if sig.len() != ECDSA_SIGNATURE_LEN {
+        return INVALID_SIGNATURE_FORMAT;
+    }
+    if !sec1_shape(pk) {
         return INVALID_PUBKEY_FORMAT;
     }
-    let Ok(key) = k256::ecdsa::VerifyingKey::from_sec1_bytes(pk) else { return INVALID_PUBKEY_FORMAT };
-    if sig.normalize_s().is_some() {
-        return INVALID;
-    }
+    let sig = match signature(sig) {
+        Ok(sig) => sig.normalize_s().unwrap_or(sig),
+        Err(code) => return code,
+    };
+    let Ok(key) = VerifyingKey::from_sec1_bytes(pk) else { return GENERIC_ERR };
     if key.verify_prehash(hash, &sig).is_ok() { VALID } else { INVALID }
 }
 
-/// The uncompressed (65-byte) public key that signed `hash`, or an error code.
-pub(crate) fn secp256k1_recover(hash: &[u8], sig: &[u8], param: u32) -> Result<Vec<u8>, u32> {
+/// The uncompressed (65-byte) public key whose signature of `hash` is `sig` with
+/// recovery id `param` (0 or 1), or an error code.
+pub(crate) fn secp256k1_recover(hash: &[u8], sig: &[u8], param: u8) -> Result<Vec<u8>, u32> {
     if hash.len() != MESSAGE_HASH_MAX_LEN {
         return Err(INVALID_HASH_FORMAT);
     }
-    let Ok(sig) = k256::ecdsa::Signature::from_slice(sig) else { return Err(INVALID_SIGNATURE_FORMAT) };
-    let Some(id) = u8::try_from(param).ok().and_then(k256::ecdsa::RecoveryId::from_byte) else {
-        return Err(INVALID_RECOVERY_PARAM);
+    if sig.len() != ECDSA_SIGNATURE_LEN {
+        return Err(INVALID_SIGNATURE_FORMAT);
+    }
+    let mut id = match param {
+        0 | 1 => RecoveryId::new(param == 1, false),
+        _ => return Err(INVALID_RECOVERY_PARAM),
     };
-    let key = k256::ecdsa::VerifyingKey::recover_from_prehash(hash, &sig, id).map_err(|_| GENERIC_ERR)?;
+    let mut sig = signature(sig)?;
+    if let Some(low) = sig.normalize_s() {
+        // -s signs with the negated nonce point: the other y parity.
+        sig = low;
+        id = RecoveryId::new(!id.is_y_odd(), id.is_x_reduced());
+    }
+    let key = VerifyingKey::recover_from_prehash(hash, &sig, id).map_err(|_| GENERIC_ERR)?;
     Ok(key.to_encoded_point(false).as_bytes().to_vec())
 }
 
 #[cfg(test)]
 mod tests {
+    use k256::ecdsa::SigningKey;
+
     use super::*;
 
-    #[test]
-    fn secp256k1_round_trip() {
-        use k256::ecdsa::SigningKey;
+    /// A signature by a fixed key, its low-S form first, and the key.
+    fn signed() -> ([u8; 32], Signature, u8, VerifyingKey) {
         let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
         let hash = [9u8; 32];
         let (sig, id) = key.sign_prehash_recoverable(&hash).unwrap();
-        let pk = key.verifying_key().to_encoded_point(true);
-        assert_eq!(secp256k1_verify(&hash, &sig.to_bytes(), pk.as_bytes()), VALID);
-        assert_eq!(secp256k1_verify(&[8u8; 32], &sig.to_bytes(), pk.as_bytes()), INVALID);
-        assert_eq!(secp256k1_verify(&[8u8; 31], &sig.to_bytes(), pk.as_bytes()), INVALID_HASH_FORMAT);
-        let recovered = secp256k1_recover(&hash, &sig.to_bytes(), u32::from(id.to_byte())).unwrap();
-        assert_eq!(recovered, key.verifying_key().to_encoded_point(false).as_bytes());
-        assert_eq!(secp256k1_recover(&hash, &sig.to_bytes(), 9), Err(INVALID_RECOVERY_PARAM));
+        (hash, sig, id.to_byte(), *key.verifying_key())
+    }
+
+    /// The same signature with `s` negated (high S).
+    fn high_s(sig: &Signature) -> Vec<u8> {
+        let (r, s) = sig.split_scalars();
+        Signature::from_scalars(r, -*s).unwrap().to_vec()
+    }
+
+    #[test]
+    fn verify_accepts_both_s_and_every_key_encoding() {
+        let (hash, sig, _, key) = signed();
+        for compress in [true, false] {
+            let pk = key.to_encoded_point(compress);
+            assert_eq!(secp256k1_verify(&hash, &sig.to_bytes(), pk.as_bytes()), VALID);
+            assert_eq!(secp256k1_verify(&hash, &high_s(&sig), pk.as_bytes()), VALID);
+            assert_eq!(secp256k1_verify(&[8u8; 32], &sig.to_bytes(), pk.as_bytes()), INVALID);
+        }
+    }
+
+    #[test]
+    fn verify_malformed_inputs_give_cosmwasm_codes() {
+        let (hash, sig, _, key) = signed();
+        let (sig, pk) = (sig.to_vec(), key.to_encoded_point(false).as_bytes().to_vec());
+        assert_eq!(secp256k1_verify(&hash[..31], &sig, &pk), INVALID_HASH_FORMAT);
+        assert_eq!(secp256k1_verify(&hash, &sig[..63], &pk), INVALID_SIGNATURE_FORMAT);
+        assert_eq!(secp256k1_verify(&hash, &sig, &pk[..33]), INVALID_PUBKEY_FORMAT);
+        let mut off_curve = pk.clone();
+        off_curve[64] ^= 1;
+        assert_eq!(secp256k1_verify(&hash, &sig, &off_curve), GENERIC_ERR);
+        assert_eq!(secp256k1_verify(&hash, &[0; 64], &pk), GENERIC_ERR);
+    }
+
+    #[test]
+    fn recovery_with_both_s() {
+        let (hash, sig, id, key) = signed();
+        let pk = key.to_encoded_point(false).as_bytes().to_vec();
+        assert_eq!(secp256k1_recover(&hash, &sig.to_bytes(), id), Ok(pk.clone()));
+        // (r, n - s) signs with the nonce point's negation, so its id has the other
+        // parity; normalised back to (r, s) with the parity flipped, it gives the key.
+        assert_eq!(secp256k1_recover(&hash, &high_s(&sig), 1 - id), Ok(pk.clone()));
+        assert_ne!(secp256k1_recover(&hash, &high_s(&sig), id), Ok(pk.clone()));
+        assert_ne!(secp256k1_recover(&hash, &sig.to_bytes(), 1 - id), Ok(pk));
+        for bad in [2, 3, 255] {
+            assert_eq!(secp256k1_recover(&hash, &sig.to_bytes(), bad), Err(INVALID_RECOVERY_PARAM));
+        }
+        assert_eq!(secp256k1_recover(&hash[..31], &sig.to_bytes(), id), Err(INVALID_HASH_FORMAT));
+        assert_eq!(secp256k1_recover(&hash, &[0; 64], id), Err(GENERIC_ERR));
     }
 }

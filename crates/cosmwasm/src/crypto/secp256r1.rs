@@ -11,18 +11,8 @@ use p256::ecdsa::{Signature, VerifyingKey};
 
 use super::{
     ECDSA_SIGNATURE_LEN, GENERIC_ERR, INVALID, INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT,
-    INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, MESSAGE_HASH_MAX_LEN, VALID,
+    INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, MESSAGE_HASH_MAX_LEN, VALID, sec1_shape,
 };
-
-/// Whether `pk` has the shape of a SEC1 key: `02`/`03` and 33 bytes, or `04` and 65
-/// (cosmwasm-crypto's `check_pubkey`; whether it is a point is checked after).
-fn sec1_shape(pk: &[u8]) -> bool {
-    match pk.first() {
-        Some(0x02 | 0x03) => pk.len() == 33,
-        Some(0x04) => pk.len() == 65,
-        _ => false,
-    }
-}
 
 /// The signature `r || s`: a format error if not 64 bytes, a generic error if `r` or
 /// `s` is zero or not below the group order.
