@@ -34,16 +34,17 @@ pub(crate) enum Command {
     Query(QueryArgs),
     /// The smallest gas limit with which a call succeeds (nothing is written).
     EstimateGas(CallArgs),
-    /// Dev faucet: credit native tokens to an account (one block).
+    /// Dev faucet: credit tokens to an account (one block).
     Fund {
         /// The account.
         #[arg(value_parser = parse_address)]
         address: Address,
-        /// The amount, a decimal integer.
-        #[arg(value_parser = parse_amount)]
-        amount: Balance,
+        /// A decimal amount of the native token, or coins of any denominations
+        /// (`100ucove,5uatom`).
+        #[arg(value_parser = parse_funds)]
+        amount: Funds,
     },
-    /// An account's native balance and nonce.
+    /// An account's native balance, nonce and balances of every denomination.
     Balance {
         /// The account.
         #[arg(value_parser = parse_address)]
@@ -54,6 +55,12 @@ pub(crate) enum Command {
     },
     /// Replace a contract's code, keeping its storage (admin only; one block).
     Upgrade(UpgradeArgs),
+    /// Migrate a CosmWasm contract to new code, running its `migrate` entry point
+    /// (admin only; one block).
+    Migrate(MigrateArgs),
+    /// Run a CosmWasm contract's `sudo` entry point, the chain's privileged call (one
+    /// block).
+    Sudo(SudoArgs),
     /// Print a contract's storage (`cove state ADDRESS`), or the state root, a proof,
     /// or check a proof (`cove state root|proof|verify-proof`).
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -211,9 +218,35 @@ pub(crate) struct TxArgs {
     /// Sending account (default: cove's dev account).
     #[arg(long, value_parser = parse_address)]
     pub sender: Option<Address>,
-    /// Gas limit (default from the config: 100,000,000).
+    /// Gas limit (default from the config: 100,000,000; CosmWasm: 10,000,000,000).
     #[arg(long)]
     pub gas_limit: Option<u64>,
+    /// CosmWasm: show what the contracts printed with `debug` (`"debug"` in JSON).
+    #[arg(long)]
+    pub debug: bool,
+}
+
+/// What `cove fund` credits: native tokens, or coins of named denominations.
+#[derive(Debug, Clone)]
+pub(crate) enum Funds {
+    Native(Balance),
+    Coins(Vec<cosmwasm::Coin>),
+}
+
+/// A decimal amount (native), or coins (`100ucove,5uatom`).
+pub(crate) fn parse_funds(s: &str) -> Result<Funds, String> {
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_amount(s).map(Funds::Native);
+    }
+    cosmwasm::parse_coins(s).map(Funds::Coins)
+}
+
+/// Coins sent with a CosmWasm message, `100ucove,5uatom` (a newtype for clap).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Coins(pub Vec<cosmwasm::Coin>);
+
+pub(crate) fn parse_coins(s: &str) -> Result<Coins, String> {
+    cosmwasm::parse_coins(s).map(Coins)
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +274,16 @@ pub(crate) struct DeployArgs {
     /// Native tokens sent to the new contract.
     #[arg(long, value_parser = parse_amount)]
     pub value: Option<Balance>,
+    /// CosmWasm: coins sent to the new contract, `100ucove,5uatom`.
+    #[arg(long, value_parser = parse_coins, conflicts_with = "value", requires = "msg")]
+    pub funds: Option<Coins>,
+    /// CosmWasm: the contract's label (default: the file's name).
+    #[arg(long, requires = "msg")]
+    pub label: Option<String>,
+    /// CosmWasm: the account that may migrate the contract (default: none, so it
+    /// can never be migrated).
+    #[arg(long, value_parser = parse_address, requires = "msg")]
+    pub admin: Option<Address>,
     #[command(flatten)]
     pub tx: TxArgs,
 }
@@ -266,6 +309,9 @@ pub(crate) struct CallArgs {
     /// Native tokens sent with the call.
     #[arg(long, value_parser = parse_amount)]
     pub value: Option<Balance>,
+    /// CosmWasm: coins sent with the call, `100ucove,5uatom`.
+    #[arg(long, value_parser = parse_coins, conflicts_with = "value", requires = "msg")]
+    pub funds: Option<Coins>,
     #[command(flatten)]
     pub tx: TxArgs,
 }
@@ -314,6 +360,36 @@ pub(crate) struct UpgradeArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct MigrateArgs {
+    /// The CosmWasm contract.
+    #[arg(value_parser = parse_address)]
+    pub address: Address,
+    /// The new .wasm file.
+    pub file: PathBuf,
+    /// The migrate message, as JSON.
+    #[arg(long, value_parser = parse_json)]
+    pub msg: Json,
+    #[command(flatten)]
+    pub tx: TxArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SudoArgs {
+    /// The CosmWasm contract.
+    #[arg(value_parser = parse_address)]
+    pub address: Address,
+    /// The sudo message, as JSON.
+    #[arg(long, value_parser = parse_json)]
+    pub msg: Json,
+    /// Gas limit (default from the config).
+    #[arg(long)]
+    pub gas_limit: Option<u64>,
+    /// Show what the contract printed with `debug`.
+    #[arg(long)]
+    pub debug: bool,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
     /// Scale every workload down (for a quick smoke run).
     #[arg(long)]
@@ -330,14 +406,15 @@ pub(crate) fn parse_amount(s: &str) -> Result<Balance, String> {
 
 /// A hex address (`0x` + 40 digits) or a bech32 one (`cove1...`, any prefix, 20 bytes).
 pub(crate) fn parse_address(s: &str) -> Result<Address, String> {
-    if !s.starts_with("0x")
-        && let Ok((_, data)) = bech32::decode(s)
-    {
-        let bytes: [u8; 20] =
-            data.try_into().map_err(|d: Vec<u8>| format!("{s} holds {} bytes; addresses are 20", d.len()))?;
-        return Ok(Address(bytes));
+    if s.starts_with("0x") || s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return s.parse::<Address>().map_err(|e| e.to_string());
     }
-    s.parse::<Address>().map_err(|e| e.to_string())
+    let (_, data) = bech32::decode(s).map_err(|e| {
+        format!("{s:?} is neither hex (0x + 40 digits) nor a bech32 address like cove1…: {e}")
+    })?;
+    let bytes: [u8; 20] =
+        data.try_into().map_err(|d: Vec<u8>| format!("{s} holds {} bytes; addresses are 20", d.len()))?;
+    Ok(Address(bytes))
 }
 
 /// Bytes given as hex on the command line (a newtype: clap would read `Vec<u8>` as many values).

@@ -21,7 +21,22 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// A closed stdout (`cove … | head`) ends the process quietly, as it does other Unix
+/// tools, instead of making `println!` panic. Output is printed only after a block is
+/// committed, so nothing is lost.
+#[cfg(unix)]
+#[expect(unsafe_code, reason = "restoring the default SIGPIPE action needs libc::signal")]
+fn default_sigpipe() {
+    // SAFETY: called first thing in `main`, before any other thread exists; SIG_DFL is
+    // a valid action for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    default_sigpipe();
     logger::init();
     let cli = args::Cli::parse();
     match cmd::run(&cli) {

@@ -15,7 +15,7 @@ pub(crate) fn events_json(events: &[Event]) -> Value {
 
 /// Adds what a CosmWasm transaction's JSON shows: its data as base64 and its events as
 /// wasmd's `{"type", "attributes"}` (cove records the type as topic 0 and the
-/// attributes as JSON data).
+/// attributes as JSON data), in place of cove's event shape.
 pub(crate) fn add_cosmwasm(success: &mut Value, r: &Receipt) {
     use base64::Engine as _;
     if let Ok(data) = &r.result {
@@ -30,13 +30,17 @@ pub(crate) fn add_cosmwasm(success: &mut Value, r: &Receipt) {
             json!({"type": ty, "attributes": attributes})
         })
         .collect();
-    success["cosmwasm_events"] = json!(events);
+    success["events"] = json!(events);
 }
 
 /// Prints a receipt and returns the exit code (1 when the transaction failed).
 /// `success` adds fields to a successful result (e.g. deploy's address).
 pub(crate) fn receipt(r: &Receipt, json_mode: bool, success: Value) -> ExitCode {
-    let value = receipt_json(r, success);
+    print_receipt(r, json_mode, receipt_json(r, success))
+}
+
+/// Prints `value`, the JSON of receipt `r`, and returns the exit code.
+pub(crate) fn print_receipt(r: &Receipt, json_mode: bool, value: Value) -> ExitCode {
     if json_mode {
         println!("{value}");
     } else {
@@ -45,7 +49,8 @@ pub(crate) fn receipt(r: &Receipt, json_mode: bool, success: Value) -> ExitCode 
     if r.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
-/// A receipt as the JSON the commands print.
+/// A receipt as the JSON the commands print. `success` may set `events` (CosmWasm's
+/// shape); otherwise they are cove's.
 pub(crate) fn receipt_json(r: &Receipt, success: Value) -> Value {
     match &r.result {
         Ok(_) => {
@@ -54,7 +59,9 @@ pub(crate) fn receipt_json(r: &Receipt, success: Value) -> Value {
                 dst.extend(src);
             }
             v["gas_used"] = json!(r.gas_used);
-            v["events"] = events_json(&r.events);
+            if v.get("events").is_none() {
+                v["events"] = events_json(&r.events);
+            }
             v
         }
         Err(e) => {
@@ -81,6 +88,7 @@ pub(crate) fn print_human(value: &Value) {
         if let Some(data) = value.get("return_hex").and_then(Value::as_str) {
             println!("return_hex: {data}");
         }
+        print_debug(value);
         return;
     }
     let Value::Object(map) = value else {
@@ -89,12 +97,31 @@ pub(crate) fn print_human(value: &Value) {
     };
     for (k, v) in map {
         match (k.as_str(), v) {
+            ("debug", _) => print_debug(value),
             ("events", Value::Array(events)) => {
                 for e in events {
+                    if let Some(ty) = e["type"].as_str() {
+                        // CosmWasm: `event: TYPE key=value ...`
+                        let attributes = e["attributes"].as_array().map(Vec::as_slice).unwrap_or_default();
+                        let pairs: Vec<String> = attributes
+                            .iter()
+                            .map(|a| {
+                                format!(
+                                    "{}={}",
+                                    a["key"].as_str().unwrap_or(""),
+                                    a["value"].as_str().unwrap_or("")
+                                )
+                            })
+                            .collect();
+                        println!("event: {ty} {}", pairs.join(" "));
+                        continue;
+                    }
+                    let topics = e["topics_hex"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let topics: Vec<&str> = topics.iter().filter_map(Value::as_str).collect();
                     println!(
-                        "event: {} topic={} data={}",
+                        "event: {} topics={} data={}",
                         e["contract"].as_str().unwrap_or(""),
-                        e["topic_hex"].as_str().unwrap_or(""),
+                        topics.join(","),
                         e["data_hex"].as_str().unwrap_or("")
                     );
                 }
@@ -102,6 +129,13 @@ pub(crate) fn print_human(value: &Value) {
             (_, Value::String(s)) => println!("{k}: {s}"),
             _ => println!("{k}: {v}"),
         }
+    }
+}
+
+/// The contracts' `debug` output of a `--debug` run, a line each.
+fn print_debug(value: &Value) {
+    for line in value["debug"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!("debug: {}", line.as_str().unwrap_or(""));
     }
 }
 

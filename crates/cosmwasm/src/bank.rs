@@ -8,6 +8,51 @@ use vm::{Balance, accounts, keys};
 
 use crate::msg::Coin;
 
+/// The longest denomination (Cosmos SDK: 128 characters).
+pub const MAX_DENOM_LEN: usize = 128;
+/// The most coins in one list of funds given as text ([`parse_coins`]).
+pub const MAX_COINS: usize = 64;
+
+/// Whether `denom` is a Cosmos SDK denomination: a letter, then 2 to 127 letters,
+/// digits or `/:._-`.
+pub fn valid_denom(denom: &str) -> bool {
+    let b = denom.as_bytes();
+    (3..=MAX_DENOM_LEN).contains(&b.len())
+        && b[0].is_ascii_alphabetic()
+        && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || b"/:._-".contains(c))
+}
+
+/// Coins as the Cosmos SDK writes them, `100ucove,5uatom`: each a positive decimal
+/// amount and a valid denomination, no denomination twice. Sorted by denomination.
+pub fn parse_coins(text: &str) -> Result<Vec<Coin>, String> {
+    let mut coins = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let digits = part.bytes().take_while(u8::is_ascii_digit).count();
+        let (amount, denom) = part.split_at(digits);
+        let amount: u128 = amount.parse().map_err(|_| {
+            format!("{part:?} is not a coin: write an amount then a denomination, e.g. 100ucove")
+        })?;
+        if amount == 0 {
+            return Err(format!("{part:?}: amounts must be positive"));
+        }
+        if !valid_denom(denom) {
+            return Err(format!(
+                "{denom:?} is not a denomination: a letter, then 2 to {} letters, digits or /:._-",
+                MAX_DENOM_LEN - 1
+            ));
+        }
+        coins.push(Coin { denom: denom.to_string(), amount });
+        if coins.len() > MAX_COINS {
+            return Err(format!("more than {MAX_COINS} coins"));
+        }
+    }
+    coins.sort_by(|a, b| a.denom.cmp(&b.denom));
+    if let Some(w) = coins.windows(2).find(|w| w[0].denom == w[1].denom) {
+        return Err(format!("{} is given twice", w[0].denom));
+    }
+    Ok(coins)
+}
+
 /// The bank, for one native denomination.
 #[derive(Debug, Clone)]
 pub struct Bank {
@@ -139,5 +184,30 @@ impl Bank {
             self.set(journal, to, &coin.denom, sum)?;
         }
         Ok(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coins_parse_as_the_cosmos_sdk_writes_them() {
+        let coins = parse_coins("5uatom, 100ucove").unwrap();
+        assert_eq!(
+            coins,
+            vec![Coin { denom: "uatom".into(), amount: 5 }, Coin { denom: "ucove".into(), amount: 100 }]
+        );
+        let ibc = format!("1ibc/{}", "A".repeat(64));
+        assert_eq!(parse_coins(&ibc).unwrap()[0].denom.len(), 68);
+        for bad in
+            ["", "ucove", "100", "0ucove", "1u", "1 ucove", "-1ucove", "1ucove,2ucove", "1ucove,", "1u!x"]
+        {
+            assert!(parse_coins(bad).is_err(), "{bad:?} parsed");
+        }
+        let long = format!("1a{}", "b".repeat(MAX_DENOM_LEN));
+        assert!(parse_coins(&long).unwrap_err().contains("not a denomination"));
+        let many: Vec<String> = (0..=MAX_COINS).map(|i| format!("1denom{i}")).collect();
+        assert!(parse_coins(&many.join(",")).unwrap_err().contains("more than"));
     }
 }

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use state::Journal;
-use types::{Address, BlockInfo, CallError, ErrorKind, Gas, MAX_GAS_LIMIT};
+use types::{Address, CallError, ErrorKind, Gas, MAX_GAS_LIMIT};
 use wasmtime::{Global, InstancePre, Memory, Store, TypedFunc, Val};
 
 use crate::Shared;
 use crate::region;
+use crate::tx::Context;
 
 /// A compiled CosmWasm module linked against the host functions.
 pub(crate) struct Linked {
@@ -28,7 +29,7 @@ pub(crate) struct Host {
     pub journal: Journal,
     pub shared: Arc<Shared>,
     pub contract: Address,
-    pub block: BlockInfo,
+    pub ctx: Context,
     pub read_only: bool,
     /// Queries in progress below this call (0 for a transaction's own call).
     pub depth: u32,
@@ -53,7 +54,7 @@ pub(crate) struct EntryOutcome {
 /// Who runs what.
 pub(crate) struct EntryCall<'a> {
     pub contract: Address,
-    pub block: BlockInfo,
+    pub ctx: Context,
     pub read_only: bool,
     pub depth: u32,
     pub entry: &'a str,
@@ -90,7 +91,7 @@ fn run_on_stack(
         journal,
         shared: shared.clone(),
         contract: call.contract,
-        block: call.block,
+        ctx: call.ctx,
         read_only: call.read_only,
         depth: call.depth,
         memory: None,

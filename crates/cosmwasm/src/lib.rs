@@ -40,12 +40,13 @@ use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVers
 use wasmtime::Linker;
 
 pub use address::Addresses;
-pub use bank::Bank;
+pub use bank::{Bank, MAX_COINS, MAX_DENOM_LEN, parse_coins, valid_denom};
 pub use config::Config;
 pub use msg::{Attribute, Coin, Event};
-pub use tx::{Action, Request};
+pub use tx::{Action, MAX_SALT_LEN, Request};
 
 use instance::{EntryCall, Host, Linked};
+use tx::Context;
 
 /// Most compiled modules kept in memory (compiling again is the cost of a miss).
 pub const MAX_CACHED_MODULES: usize = 256;
@@ -108,14 +109,29 @@ impl CosmWasmVm {
     /// Runs one transaction: an instantiate, execute, query, migrate or sudo with its
     /// messages and sub-messages. A failed outcome leaves writes in `state` that the
     /// caller must revert (as for every VM). Also returns the contracts' `debug` output,
-    /// which is not part of the outcome.
+    /// which is not part of the outcome. `Env.transaction` is null: see
+    /// [`CosmWasmVm::run_in_block`] to give the transaction's index.
     pub fn run(
         &self,
         state: &mut Journal,
         block: &BlockInfo,
         request: Request<'_>,
     ) -> Result<(Outcome, Vec<String>), VmError> {
-        tx::run(&self.shared, state, block, request)
+        tx::run(&self.shared, state, Context { block: *block, tx_index: None }, request)
+    }
+
+    /// [`CosmWasmVm::run`] as transaction number `tx_index` of its block, which the
+    /// contracts see as `Env.transaction.index` (wasmd's transaction counter). A query
+    /// is in no transaction and always sees null.
+    pub fn run_in_block(
+        &self,
+        state: &mut Journal,
+        block: &BlockInfo,
+        tx_index: u32,
+        request: Request<'_>,
+    ) -> Result<(Outcome, Vec<String>), VmError> {
+        let tx_index = (!matches!(request.action, Action::Query { .. })).then_some(tx_index);
+        tx::run(&self.shared, state, Context { block: *block, tx_index }, request)
     }
 
     /// The code number CosmWasm messages use for `id`, if stored through this VM.
@@ -219,7 +235,7 @@ pub(crate) type QueryRun = (Result<Vec<u8>, CallError>, Gas);
 pub(crate) fn smart_query(
     shared: &Arc<Shared>,
     journal: Journal,
-    block: BlockInfo,
+    ctx: Context,
     target: Address,
     msg: &[u8],
     gas_limit: Gas,
@@ -234,10 +250,10 @@ pub(crate) fn smart_query(
         Ok(m) => m,
         Err(e) => return (journal, Err(e)),
     };
-    let env = tx::env_json(shared, &block, &target);
+    let env = tx::env_json(shared, &ctx, &target);
     let call = EntryCall {
         contract: target,
-        block,
+        ctx,
         read_only: true,
         depth,
         entry: "query",

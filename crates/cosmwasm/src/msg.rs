@@ -212,6 +212,18 @@ pub(crate) enum WasmMsg {
         funds: Vec<Coin>,
         label: String,
     },
+    Instantiate2 {
+        admin: Option<String>,
+        #[serde(with = "decimal_or_number")]
+        code_id: u64,
+        label: String,
+        #[serde(with = "b64")]
+        msg: Vec<u8>,
+        #[serde(default)]
+        funds: Vec<Coin>,
+        #[serde(with = "b64")]
+        salt: Vec<u8>,
+    },
     Migrate {
         contract_addr: String,
         #[serde(with = "decimal_or_number")]

@@ -112,8 +112,8 @@ fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<
             let limit = gas_left(c);
             let empty = state::Journal::new(c.data().journal.backend().clone());
             let journal = std::mem::replace(&mut c.data_mut().journal, empty);
-            let block = c.data().block;
-            let (journal, result) = crate::smart_query(&shared, journal, block, target, &msg, limit, depth);
+            let ctx = c.data().ctx;
+            let (journal, result) = crate::smart_query(&shared, journal, ctx, target, &msg, limit, depth);
             c.data_mut().journal = journal;
             let (result, gas_used) = result.map_err(|e| wasmtime::Error::msg(e.to_string()))?;
             charge(c, gas_used)?;

@@ -69,10 +69,18 @@ pub struct Request<'a> {
     pub gas_limit: Option<Gas>,
 }
 
+/// Where a call runs: the block, and the transaction's index in it (`Env.transaction`;
+/// `None` for a query, which is in no transaction).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context {
+    pub block: BlockInfo,
+    pub tx_index: Option<u32>,
+}
+
 /// The running transaction.
 struct Tx<'s> {
     shared: &'s Arc<Shared>,
-    block: BlockInfo,
+    ctx: Context,
     gas_limit: Gas,
     gas_used: Gas,
     /// Events with the contract that emitted each.
@@ -109,12 +117,12 @@ fn err<T>(kind: ErrorKind, message: impl Into<String>) -> Step<T> {
 pub(crate) fn run(
     shared: &Arc<Shared>,
     state: &mut Journal,
-    block: &BlockInfo,
+    ctx: Context,
     req: Request<'_>,
 ) -> Result<(Outcome, Vec<String>), VmError> {
     let mut tx = Tx {
         shared,
-        block: *block,
+        ctx,
         gas_limit: req.gas_limit.unwrap_or(shared.config.default_gas_limit),
         gas_used: 0,
         events: Vec::new(),
@@ -124,7 +132,7 @@ pub(crate) fn run(
         Action::Instantiate { code, label, admin } => {
             tx.store_code(state, req.sender, code).and_then(|(id, _)| {
                 let (address, data) =
-                    tx.instantiate(state, req.sender, id, req.msg, req.funds, label, admin, 0)?;
+                    tx.instantiate(state, req.sender, id, req.msg, req.funds, label, admin, None, 0)?;
                 Ok((Some(address), Some(id), data.unwrap_or_default()))
             })
         }
@@ -168,15 +176,15 @@ fn to_cove_event(contract: Address, e: &Event) -> types::Event {
     }
 }
 
-/// `Env` JSON for `contract` in `block`.
-pub(crate) fn env_json(shared: &Shared, block: &BlockInfo, contract: &Address) -> Vec<u8> {
+/// `Env` JSON for `contract` in `ctx`.
+pub(crate) fn env_json(shared: &Shared, ctx: &Context, contract: &Address) -> Vec<u8> {
     msg::Env {
         block: msg::BlockInfo {
-            height: block.height,
-            time: block.timestamp.saturating_mul(1_000_000_000),
+            height: ctx.block.height,
+            time: ctx.block.timestamp.saturating_mul(1_000_000_000),
             chain_id: shared.config.chain_id.clone(),
         },
-        transaction: None,
+        transaction: ctx.tx_index.map(|index| msg::TransactionInfo { index }),
         contract: msg::ContractInfo { address: shared.addresses.humanize(contract) },
     }
     .to_json()
@@ -270,7 +278,7 @@ impl Tx<'_> {
         let min_args = if entry == "migrate" { 2 } else { args.len() };
         let call = EntryCall {
             contract,
-            block: self.block,
+            ctx: self.ctx,
             read_only,
             depth: 0,
             entry,
@@ -297,11 +305,25 @@ impl Tx<'_> {
         funds: &[Coin],
         label: &str,
         admin: Option<Address>,
+        salt: Option<&[u8]>,
         depth: u32,
     ) -> Step<(Address, Option<Vec<u8>>)> {
-        let nonce = state.get(&keys::nonce(&sender))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
-        state.set(&keys::nonce(&sender), &(nonce + 1).to_be_bytes());
-        let address = Address::contract(&sender, nonce);
+        let address = match salt {
+            Some(salt) => {
+                if !(1..=MAX_SALT_LEN).contains(&salt.len()) {
+                    return err(
+                        ErrorKind::InvalidArgument,
+                        format!("an instantiate2 salt is 1 to {MAX_SALT_LEN} bytes, not {}", salt.len()),
+                    );
+                }
+                instantiate2_address(&code, &sender, salt)
+            }
+            None => {
+                let nonce = state.get(&keys::nonce(&sender))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
+                state.set(&keys::nonce(&sender), &(nonce + 1).to_be_bytes());
+                Address::contract(&sender, nonce)
+            }
+        };
         if vm::load_contract(state, &address)?.is_some() {
             return err(
                 ErrorKind::InvalidArgument,
@@ -313,7 +335,7 @@ impl Tx<'_> {
             code_id: code,
             creator: sender,
             admin,
-            created_height: self.block.height,
+            created_height: self.ctx.block.height,
         };
         state.set(&keys::contract(&address), &info.encode());
         if !label.is_empty() {
@@ -323,7 +345,7 @@ impl Tx<'_> {
         let number =
             state.get(&keys::cosmwasm_code_number(&code))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
         self.emit(address, "instantiate", vec![attr("code_id", number.to_string())]);
-        let env = env_json(self.shared, &self.block, &address);
+        let env = env_json(self.shared, &self.ctx, &address);
         let info_json = serde_json::to_vec(&msg::MessageInfo { sender: &self.human(&sender), funds })
             .expect("serializes");
         let out = self.call(state, address, &info, "instantiate", &[&env, &info_json, msg], false)?;
@@ -343,7 +365,7 @@ impl Tx<'_> {
         let info = self.contract(state, &contract)?;
         self.move_funds(state, &sender, &contract, funds)?;
         self.emit(contract, "execute", Vec::new());
-        let env = env_json(self.shared, &self.block, &contract);
+        let env = env_json(self.shared, &self.ctx, &contract);
         let info_json = serde_json::to_vec(&msg::MessageInfo { sender: &self.human(&sender), funds })
             .expect("serializes");
         let out = self.call(state, contract, &info, "execute", &[&env, &info_json, msg], false)?;
@@ -352,7 +374,7 @@ impl Tx<'_> {
 
     fn query(&mut self, state: &mut Journal, contract: Address, msg: &[u8]) -> Step<Vec<u8>> {
         let info = self.contract(state, &contract)?;
-        let env = env_json(self.shared, &self.block, &contract);
+        let env = env_json(self.shared, &self.ctx, &contract);
         let out = self.call(state, contract, &info, "query", &[&env, msg], true)?;
         query_result(&out).map_err(Fail::Contract)
     }
@@ -372,7 +394,7 @@ impl Tx<'_> {
         let number =
             state.get(&keys::cosmwasm_code_number(&code))?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
         self.emit(contract, "migrate", vec![attr("code_id", number.to_string())]);
-        let env = env_json(self.shared, &self.block, &contract);
+        let env = env_json(self.shared, &self.ctx, &contract);
         let migrate_info = serde_json::to_vec(
             &serde_json::json!({"sender": self.human(&sender), "old_migrate_version": null}),
         )
@@ -390,7 +412,7 @@ impl Tx<'_> {
     ) -> Step<Option<Vec<u8>>> {
         let info = self.contract(state, &contract)?;
         self.emit(contract, "sudo", Vec::new());
-        let env = env_json(self.shared, &self.block, &contract);
+        let env = env_json(self.shared, &self.ctx, &contract);
         let out = self.call(state, contract, &info, "sudo", &[&env, msg], false)?;
         self.handle_response(state, contract, &out, depth)
     }
@@ -493,7 +515,7 @@ impl Tx<'_> {
             },
         };
         let info = self.contract(state, &contract)?;
-        let env = env_json(self.shared, &self.block, &contract);
+        let env = env_json(self.shared, &self.ctx, &contract);
         let reply_json = serde_json::to_vec(&reply).expect("serializes");
         self.emit(contract, "reply", Vec::new());
         let out = self.call(state, contract, &info, "reply", &[&env, &reply_json], false)?;
@@ -554,8 +576,16 @@ impl Tx<'_> {
                 let admin = admin.map(|a| address(&a)).transpose()?;
                 let code = self.code_of_number(state, code_id)?;
                 let (created, data) =
-                    self.instantiate(state, sender, code, &msg, &funds, &label, admin, depth)?;
+                    self.instantiate(state, sender, code, &msg, &funds, &label, admin, None, depth)?;
                 // wasmd's `MsgInstantiateContractResponse` (protobuf): field 1 the address, field 2 the data.
+                Ok(Some(instantiate_response(&self.human(&created), data.as_deref())))
+            }
+            CosmosMsg::Wasm(WasmMsg::Instantiate2 { admin, code_id, label, msg, funds, salt }) => {
+                let admin = admin.map(|a| address(&a)).transpose()?;
+                let code = self.code_of_number(state, code_id)?;
+                let (created, data) =
+                    self.instantiate(state, sender, code, &msg, &funds, &label, admin, Some(&salt), depth)?;
+                // wasmd answers `MsgInstantiateContract2Response`, the same two fields.
                 Ok(Some(instantiate_response(&self.human(&created), data.as_deref())))
             }
             CosmosMsg::Wasm(WasmMsg::Migrate { contract_addr, new_code_id, msg }) => {
@@ -620,6 +650,26 @@ fn attr(key: &str, value: String) -> Attribute {
     Attribute { key: key.into(), value }
 }
 
+/// The longest `Instantiate2` salt (wasmd: 64 bytes).
+pub const MAX_SALT_LEN: usize = 64;
+
+/// The address `Instantiate2` gives: cosmwasm-std's `instantiate2_address` (wasmd's
+/// `BuildContractAddressPredictable`, without the message) cut to cove's 20 bytes, as
+/// chains with 20-byte addresses do. It depends only on the code's checksum, the
+/// creator and the salt, so a contract can know it before the instantiation.
+pub(crate) fn instantiate2_address(checksum: &CodeId, creator: &Address, salt: &[u8]) -> Address {
+    let mut key = b"wasm\0".to_vec();
+    for part in [&checksum.0[..], &creator.0[..], salt, &[]] {
+        key.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        key.extend_from_slice(part);
+    }
+    // ADR-028's module address: sha256(sha256("module") || key).
+    let mut input = types::sha256(b"module").to_vec();
+    input.extend_from_slice(&key);
+    let hash = types::sha256(&input);
+    Address(hash[..20].try_into().expect("20 of 32 bytes"))
+}
+
 /// Protobuf `MsgInstantiateContractResponse { address = 1; data = 2 }`.
 fn instantiate_response(address: &str, data: Option<&[u8]>) -> Vec<u8> {
     fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
@@ -638,4 +688,27 @@ fn instantiate_response(address: &str, data: Option<&[u8]>) -> Vec<u8> {
         field(&mut out, 2, d);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// cosmwasm-std 2.3.5's `instantiate2_address_impl_works` vectors (no message), cut
+    /// to 20 bytes.
+    #[test]
+    fn instantiate2_addresses_are_cosmwasm_std_s() {
+        let checksum = CodeId(
+            hex::decode("13a1fc994cc6d1c81b746ee0c0ff6f90043875e0bf1d9be6b7d779fc978dc2a5")
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        );
+        let creator: Address = "9999999999aaaaaaaaaabbbbbbbbbbcccccccccc".parse().unwrap();
+        let address = instantiate2_address(&checksum, &creator, &[0x61]);
+        assert_eq!(hex::encode(address.0), "5e865d3e45ad3e961f77fd77d46543417ced44d9");
+        let long_salt = hex::decode("aabbccddeeffffeeddbbccddaa66551155aaaabbcc787878789900aabbccddeeffffeeddbbccddaa66551155aaaabbcc787878789900aabbbbcc221100acadae").unwrap();
+        let address = instantiate2_address(&checksum, &creator, &long_salt);
+        assert_eq!(hex::encode(address.0), "9384c6248c0bb171e306fd7da0993ec1e20eba00");
+    }
 }

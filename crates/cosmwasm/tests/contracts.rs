@@ -230,6 +230,19 @@ fn cyberpunk_noop_debug_argon2_and_mirror_env() {
     assert_eq!(env["block"]["time"], json!("1700000000000000000"));
     assert_eq!(env["block"]["chain_id"], json!("cove-local"));
     assert_eq!(env["contract"]["address"], json!(chain.human(&contract)));
+    assert_eq!(env["transaction"], Value::Null, "a query is in no transaction");
+
+    // Executed as the block's fourth transaction, the contract sees index 3.
+    let request = Request {
+        sender: CREATOR,
+        action: Action::Execute { contract },
+        msg: br#"{"mirror_env":{}}"#,
+        funds: &[],
+        gas_limit: None,
+    };
+    let (o, _) = chain.vm.run_in_block(&mut chain.journal, &chain.block, 3, request).unwrap();
+    let env: Value = serde_json::from_slice(&o.result.unwrap()).unwrap();
+    assert_eq!(env["transaction"], json!({"index": 3}));
 }
 
 #[test]

@@ -55,6 +55,26 @@ impl<'r> StateAt<'r> {
         self.rt.execute(&mut self.journal(), &self.block, msg)
     }
 
+    /// Runs a CosmWasm contract's `query` entry point with `msg` (read-only, in no
+    /// transaction): the receipt, whose result is the query's answer, and the
+    /// contract's `debug` output.
+    pub fn cosmwasm_query(
+        &self,
+        contract: Address,
+        msg: &[u8],
+        gas_limit: Option<u64>,
+    ) -> Result<(Receipt, Vec<String>), RuntimeError> {
+        let request = cosmwasm::Request {
+            // A query has no sender; the field is unused.
+            sender: Address([0; 20]),
+            action: cosmwasm::Action::Query { contract },
+            msg,
+            funds: &[],
+            gas_limit,
+        };
+        Ok(self.rt.vms().cosmwasm().run(&mut self.journal(), &self.block, request)?)
+    }
+
     /// A contract's metadata.
     pub fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, RuntimeError> {
         Ok(vm::load_contract(&self.journal(), address)?)
@@ -69,6 +89,12 @@ impl<'r> StateAt<'r> {
     /// An account's native balance.
     pub fn balance(&self, address: &Address) -> Result<Balance, RuntimeError> {
         Ok(vm::accounts::balance(&self.journal(), address)?)
+    }
+
+    /// An account's non-zero balances of every denomination of the CosmWasm bank, the
+    /// native one included, sorted by denomination.
+    pub fn coins(&self, address: &Address) -> Result<Vec<cosmwasm::Coin>, RuntimeError> {
+        Ok(self.rt.vms().cosmwasm().bank().all_balances(&self.journal(), address)?)
     }
 
     /// Every key/value pair in a contract's storage, in key order.

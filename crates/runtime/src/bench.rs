@@ -3,6 +3,8 @@
 //! Each function builds its own fresh in-memory runtime and returns a figure; nothing
 //! here is timed inside a test. Workloads use the example contracts in `examples/`.
 
+pub mod cosmwasm;
+
 use std::time::{Duration, Instant};
 
 use types::Address;

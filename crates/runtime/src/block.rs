@@ -11,16 +11,31 @@ pub struct Block<'r> {
     rt: &'r Runtime,
     journal: Journal,
     info: BlockInfo,
+    /// Transactions run so far: the next one's index in the block.
+    txs: u32,
 }
 
 impl<'r> Block<'r> {
     pub(crate) fn new(rt: &'r Runtime, journal: Journal, info: BlockInfo) -> Block<'r> {
-        Block { rt, journal, info }
+        Block { rt, journal, info, txs: 0 }
+    }
+
+    /// The runtime this block belongs to.
+    pub fn runtime(&self) -> &'r Runtime {
+        self.rt
     }
 
     /// This block's height and time.
     pub fn info(&self) -> BlockInfo {
         self.info
+    }
+
+    /// The index of the transaction about to run, counting every kind (`create`,
+    /// `call`, `fund`, `upgrade`, `cosmwasm`) from 0.
+    fn next_tx(&mut self) -> u32 {
+        let index = self.txs;
+        self.txs = self.txs.saturating_add(1);
+        index
     }
 
     /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
@@ -73,6 +88,7 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
+        self.next_tx();
         self.rt.run(&mut self.journal, &self.info, vm, msg)
     }
 
@@ -109,12 +125,55 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
+        self.next_tx();
         self.rt.execute(&mut self.journal, &self.info, msg)
+    }
+
+    /// Runs a CosmWasm transaction (an instantiate with its label and admin, an
+    /// execute, migrate or sudo, with funds of any denomination) as the next
+    /// transaction of this block, which the contract sees as `Env.transaction.index`.
+    /// Reverted on failure. Returns the receipt and the contracts' `debug` output (for
+    /// a developer; not part of the receipt).
+    pub fn cosmwasm(
+        &mut self,
+        request: cosmwasm::Request<'_>,
+    ) -> Result<(Receipt, Vec<String>), RuntimeError> {
+        let index = self.next_tx();
+        let checkpoint = self.journal.checkpoint();
+        let run = self.rt.vms().cosmwasm().run_in_block(&mut self.journal, &self.info, index, request);
+        match &run {
+            Ok((o, _)) if o.is_ok() => self.journal.accept(checkpoint),
+            _ => self.journal.revert(checkpoint),
+        }
+        Ok(run?)
+    }
+
+    /// Dev faucet for the CosmWasm bank: credits `coins` (any denominations; the native
+    /// one is the balance every VM sees) to `address`. Fails with `invalid_argument`,
+    /// nothing credited, if a balance would pass 2^128 - 1.
+    pub fn fund_coins(
+        &mut self,
+        address: Address,
+        coins: &[cosmwasm::Coin],
+    ) -> Result<Receipt, RuntimeError> {
+        self.next_tx();
+        let checkpoint = self.journal.checkpoint();
+        match self.rt.vms().cosmwasm().bank().mint(&mut self.journal, &address, coins)? {
+            Ok(()) => {
+                self.journal.accept(checkpoint);
+                Ok(Receipt::done(Some(address), None))
+            }
+            Err(e) => {
+                self.journal.revert(checkpoint);
+                Ok(Receipt::failed(e))
+            }
+        }
     }
 
     /// Dev faucet: credits `amount` of the native token to `address` out of nowhere.
     /// Fails with `invalid_argument` if the balance would pass 2^256 - 1.
     pub fn fund(&mut self, address: Address, amount: Balance) -> Result<Receipt, RuntimeError> {
+        self.next_tx();
         let have = accounts::balance(&self.journal, &address)?;
         let Some(total) = have.checked_add(amount) else {
             let e = CallError::new(
@@ -135,6 +194,7 @@ impl<'r> Block<'r> {
         address: Address,
         code: &[u8],
     ) -> Result<Receipt, RuntimeError> {
+        self.next_tx();
         let Some(mut info) = vm::load_contract(&self.journal, &address)? else {
             return Ok(Receipt::failed(CallError::new(
                 ErrorKind::NotFound,

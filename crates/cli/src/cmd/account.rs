@@ -1,33 +1,45 @@
-//! `cove fund ADDRESS AMOUNT` (dev faucet) and `cove balance ADDRESS [--height H]`.
+//! `cove fund ADDRESS (AMOUNT | COINS)` (dev faucet) and `cove balance ADDRESS [--height H]`.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use runtime::{Balance, Block, Receipt};
+use runtime::{Block, Receipt};
 use serde_json::{Value, json};
 use types::Address;
 
-use crate::args::Cli;
+use crate::args::{Cli, Funds};
 use crate::output;
 
-pub(crate) fn fund(cli: &Cli, address: &Address, amount: Balance) -> Result<ExitCode> {
+pub(crate) fn fund(cli: &Cli, address: &Address, amount: &Funds) -> Result<ExitCode> {
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
-    let receipt = block.fund(*address, amount)?;
+    let (receipt, mut value) = apply_fund(&mut block, address, amount)?;
     block.commit()?;
-    let balance = rt.balance(address)?;
-    let success = json!({"address": address.to_string(), "balance": balance.to_string()});
-    Ok(output::receipt(&receipt, cli.json, success))
+    if receipt.result.is_ok() {
+        let state = rt.at(None)?;
+        value["balance"] = json!(state.balance(address)?.to_string());
+        value["coins"] = coins_json(&state.coins(address)?);
+    }
+    Ok(output::print_receipt(&receipt, cli.json, value))
 }
 
-/// Funds `address` as one transaction of `block`.
+/// Funds `address` as one transaction of `block`: the receipt and its JSON.
 pub(crate) fn apply_fund(
     block: &mut Block<'_>,
     address: &Address,
-    amount: Balance,
+    amount: &Funds,
 ) -> Result<(Receipt, Value)> {
-    let receipt = block.fund(*address, amount)?;
-    Ok((receipt, json!({"address": address.to_string()})))
+    let receipt = match amount {
+        Funds::Native(amount) => block.fund(*address, *amount)?,
+        Funds::Coins(coins) => block.fund_coins(*address, coins)?,
+    };
+    let value = output::receipt_json(&receipt, json!({"address": address.to_string()}));
+    Ok((receipt, value))
+}
+
+/// Coins as JSON: `[{"denom": .., "amount": ".."}]`, as cosmwasm-std writes them.
+fn coins_json(coins: &[cosmwasm::Coin]) -> Value {
+    coins.iter().map(|c| json!({"denom": c.denom, "amount": c.amount.to_string()})).collect()
 }
 
 pub(crate) fn balance(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
@@ -37,6 +49,7 @@ pub(crate) fn balance(cli: &Cli, address: &Address, height: Option<u64>) -> Resu
         "address": address.to_string(),
         "balance": state.balance(address)?.to_string(),
         "nonce": state.nonce(address)?,
+        "coins": coins_json(&state.coins(address)?),
         "height": state.block().height,
     });
     if cli.json {

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use types::Address;
 
 use crate::args::{
-    CallArgs, Cli, DeployArgs, Json, TxArgs, parse_address, parse_amount, parse_hex, parse_vm,
+    CallArgs, Cli, DeployArgs, Funds, Json, TxArgs, parse_address, parse_amount, parse_coins, parse_funds,
+    parse_hex, parse_vm,
 };
-use crate::output;
 
 /// The largest batch file: 1 GiB. Each line is held in memory until the block commits.
 pub(crate) const MAX_BATCH_BYTES: u64 = 1 << 30;
@@ -34,6 +34,9 @@ enum Line {
         args_hex: Option<String>,
         msg: Option<Value>,
         value: Option<Value>,
+        funds: Option<String>,
+        label: Option<String>,
+        admin: Option<String>,
         sender: Option<String>,
         gas_limit: Option<u64>,
     },
@@ -44,6 +47,7 @@ enum Line {
         calldata: Option<String>,
         msg: Option<Value>,
         value: Option<Value>,
+        funds: Option<String>,
         sender: Option<String>,
         gas_limit: Option<u64>,
     },
@@ -57,14 +61,14 @@ enum Line {
 enum Tx {
     Deploy(Box<DeployArgs>),
     Call(CallArgs),
-    Fund(Address, Balance),
+    Fund(Address, Funds),
 }
 
 /// A line ready to run: a deploy with its code read.
 enum Ready<'a> {
     Deploy(super::deploy::Deploy<'a>),
     Call(&'a CallArgs),
-    Fund(Address, Balance),
+    Fund(Address, &'a Funds),
 }
 
 pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
@@ -90,7 +94,7 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
                     super::deploy::prepare(a).with_context(|| format!("{} line {n}", file.display()))?,
                 ),
                 Tx::Call(a) => Ready::Call(a),
-                Tx::Fund(address, amount) => Ready::Fund(*address, *amount),
+                Tx::Fund(address, amount) => Ready::Fund(*address, amount),
             };
             Ok((*n, ready))
         })
@@ -101,13 +105,12 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
     let mut results = Vec::with_capacity(ready.len());
     let mut failed = 0usize;
     for (line, tx) in &ready {
-        let (receipt, success) = match tx {
+        let (receipt, mut v) = match tx {
             Ready::Deploy(d) => d.apply(&mut block)?,
             Ready::Call(a) => super::call::apply(&mut block, a)?,
-            Ready::Fund(address, amount) => super::account::apply_fund(&mut block, address, *amount)?,
+            Ready::Fund(address, amount) => super::account::apply_fund(&mut block, address, amount)?,
         };
         failed += usize::from(receipt.result.is_err());
-        let mut v = output::receipt_json(&receipt, success);
         v["line"] = json!(line);
         results.push(v);
     }
@@ -151,12 +154,29 @@ fn parse(line: &str) -> Result<Tx> {
     let address = |s: &str| parse_address(s).map_err(anyhow::Error::msg);
     let hex = |s: &Option<String>| s.as_deref().map(parse_hex).transpose().map_err(anyhow::Error::msg);
     let tx = |sender: Option<String>, gas_limit| -> Result<TxArgs> {
-        Ok(TxArgs { sender: sender.as_deref().map(address).transpose()?, gas_limit })
+        Ok(TxArgs { sender: sender.as_deref().map(address).transpose()?, gas_limit, debug: false })
     };
+    let coins = |s: &Option<String>| s.as_deref().map(parse_coins).transpose().map_err(anyhow::Error::msg);
     Ok(match parsed {
-        Line::Deploy { file, code_hex, vm, init, args_hex, msg, value, sender, gas_limit } => {
+        Line::Deploy {
+            file,
+            code_hex,
+            vm,
+            init,
+            args_hex,
+            msg,
+            value,
+            funds,
+            label,
+            admin,
+            sender,
+            gas_limit,
+        } => {
             if file.is_some() == code_hex.is_some() {
                 bail!("a deploy names exactly one of file and code_hex");
+            }
+            if msg.is_none() && (funds.is_some() || label.is_some() || admin.is_some()) {
+                bail!("funds, label and admin are for a CosmWasm deploy, which has a msg");
             }
             Tx::Deploy(Box::new(DeployArgs {
                 file,
@@ -166,13 +186,19 @@ fn parse(line: &str) -> Result<Tx> {
                 args_hex: hex(&args_hex)?,
                 msg: msg.as_ref().map(json_msg),
                 value: value.as_ref().map(amount).transpose()?,
+                funds: coins(&funds)?,
+                label,
+                admin: admin.as_deref().map(address).transpose()?,
                 tx: tx(sender, gas_limit)?,
             }))
         }
-        Line::Call { address: to, method, args_hex, calldata, msg, value, sender, gas_limit } => {
+        Line::Call { address: to, method, args_hex, calldata, msg, value, funds, sender, gas_limit } => {
             if [args_hex.is_some(), calldata.is_some(), msg.is_some()].into_iter().filter(|b| *b).count() > 1
             {
                 bail!("a call takes one of args_hex, calldata and msg");
+            }
+            if msg.is_none() && funds.is_some() {
+                bail!("funds are for a CosmWasm call, which has a msg");
             }
             Tx::Call(CallArgs {
                 address: address(&to)?,
@@ -181,16 +207,27 @@ fn parse(line: &str) -> Result<Tx> {
                 calldata: hex(&calldata)?,
                 msg: msg.as_ref().map(json_msg),
                 value: value.as_ref().map(amount).transpose()?,
+                funds: coins(&funds)?,
                 tx: tx(sender, gas_limit)?,
             })
         }
-        Line::Fund { address: to, amount: a } => Tx::Fund(address(&to)?, amount(&a)?),
+        Line::Fund { address: to, amount: a } => Tx::Fund(address(&to)?, fund_amount(&a)?),
     })
 }
 
 /// A CosmWasm message given as a JSON value in the line.
 fn json_msg(v: &Value) -> Json {
     Json(serde_json::to_vec(v).expect("JSON values serialize"))
+}
+
+/// What a fund line credits: an amount of the native token, or coins (`"100ucove,5uatom"`).
+fn fund_amount(v: &Value) -> Result<Funds> {
+    match v {
+        Value::String(s) if !s.bytes().all(|b| b.is_ascii_digit()) => {
+            parse_funds(s).map_err(anyhow::Error::msg)
+        }
+        v => amount(v).map(Funds::Native),
+    }
 }
 
 /// An amount: a decimal string, or a JSON integer.

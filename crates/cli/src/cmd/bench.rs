@@ -29,7 +29,18 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let evm = bench::evm_transfers(&config, 70_000 / scale);
     // Issue 6: 1,000,000 keys, blocks of 10,000 updates, each durable with its root.
     let store = bench::state_store(1_000_000 / scale, 10_000 / scale, 10);
+    // Issue 5: cyberpunk (a real CosmWasm contract; the fixture is fetched if missing).
+    let noop = bench::cosmwasm::noop_execute_us(&config, 20_000 / scale as usize);
+    let argon2 = bench::cosmwasm::argon2_ms(&config, 11 / scale as usize + 1);
     let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
+    // A figure that could not be measured is null, and the reason goes to stderr.
+    let figure = |r: Result<f64, String>, digits: i32| match r {
+        Ok(x) => json!(round(x, digits)),
+        Err(e) => {
+            eprintln!("cove bench: {e}");
+            serde_json::Value::Null
+        }
+    };
     let figures = json!({
         "transfer_calls_per_sec": transfers.round(),
         "transfer_calls_per_sec_block_each": transfers_block_each.round(),
@@ -49,6 +60,8 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         "state_commit_updates_per_sec": store.commit_updates_per_sec.round(),
         "state_read_us_p50": round(store.read_us_p50, 2),
         "state_keys": store.keys,
+        "cosmwasm_noop_execute_us": figure(noop, 2),
+        "cosmwasm_argon2_ms": figure(argon2, 3),
         "compiler": config.wasm.compiler,
     });
     if cli.json {

@@ -1,8 +1,9 @@
-//! `cove call ADDRESS [METHOD] [--args-hex HEX | --calldata HEX | --msg JSON] [--value N]`
+//! `cove call ADDRESS [METHOD] [--args-hex HEX | --calldata HEX | --msg JSON] [--value N | --funds COINS]`
 
 use std::process::ExitCode;
 
 use anyhow::Result;
+use cosmwasm::Request;
 use runtime::{Block, Receipt};
 use serde_json::{Value, json};
 
@@ -12,21 +13,30 @@ use crate::output;
 pub(crate) fn run(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
-    let (receipt, success) = apply(&mut block, a)?;
+    let (receipt, value) = apply(&mut block, a)?;
     block.commit()?;
-    Ok(output::receipt(&receipt, cli.json, success))
+    Ok(output::print_receipt(&receipt, cli.json, value))
 }
 
-/// Runs the call as one transaction of `block`: its receipt and the fields a success adds.
+/// Runs the call as one transaction of `block`: its receipt and its JSON.
 pub(crate) fn apply(block: &mut Block<'_>, a: &CallArgs) -> Result<(Receipt, Value)> {
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
+    if let Some(msg) = &a.msg {
+        let native = block.runtime().config().cosmwasm.native_denom.clone();
+        let funds = super::cosmwasm::funds(&native, a.value, a.funds.as_ref())?;
+        let request = Request {
+            sender,
+            action: super::cosmwasm::call_action(a.address, a.method.as_deref())?,
+            msg: &msg.0,
+            funds: &funds,
+            gas_limit: a.tx.gas_limit,
+        };
+        return super::cosmwasm::apply(block, request, a.tx.debug, json!({}));
+    }
     let (method, input) = a.message("execute");
     let value = a.value.unwrap_or_default();
     let receipt = block.call_with_value(sender, a.address, method, input, value, a.tx.gas_limit)?;
     let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
-    let mut success = json!({"return_hex": ret});
-    if a.msg.is_some() {
-        output::add_cosmwasm(&mut success, &receipt);
-    }
-    Ok((receipt, success))
+    let value = output::receipt_json(&receipt, json!({"return_hex": ret}));
+    Ok((receipt, value))
 }

@@ -1,12 +1,14 @@
-//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --msg JSON] [--value N]`
+//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --msg JSON]
+//! [--value N | --funds COINS] [--label L] [--admin ADDR]`
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use cosmwasm::{Action, Request};
 use runtime::{Block, Receipt};
 use serde_json::{Value, json};
-use types::VmType;
+use types::{Address, VmType};
 
 use crate::args::{Cli, DeployArgs};
 use crate::output;
@@ -15,9 +17,9 @@ pub(crate) fn run(cli: &Cli, a: &DeployArgs) -> Result<ExitCode> {
     let tx = prepare(a)?;
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
-    let (receipt, success) = tx.apply(&mut block)?;
+    let (receipt, value) = tx.apply(&mut block)?;
     block.commit()?;
-    Ok(output::receipt(&receipt, cli.json, success))
+    Ok(output::print_receipt(&receipt, cli.json, value))
 }
 
 /// A deploy with its code read and its arguments checked, ready to run in a block.
@@ -42,6 +44,9 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
     if (vm == VmType::CosmWasm) != a.msg.is_some() {
         bail!("--msg (the instantiate message) is for CosmWasm contracts, and they need one");
     }
+    if vm == VmType::CosmWasm && a.file.is_none() {
+        bail!("a CosmWasm contract is deployed from its .wasm file");
+    }
     if vm == VmType::Evm && a.init.is_some() {
         bail!("--init names a WASM entry point; EVM init code runs its constructor itself");
     }
@@ -52,24 +57,52 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
 }
 
 impl Deploy<'_> {
-    /// Runs the deploy as one transaction of `block`: its receipt and the fields a
-    /// success adds.
+    /// Runs the deploy as one transaction of `block`: its receipt and its JSON.
     pub(crate) fn apply(&self, block: &mut Block<'_>) -> Result<(Receipt, Value)> {
         let a = self.a;
         let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
+        if let Some(msg) = &a.msg {
+            return self.instantiate(block, sender, &msg.0);
+        }
         let input = a.msg.as_ref().map_or_else(|| a.args_hex.clone().unwrap_or_default().0, |m| m.0.clone());
         let entry = if a.msg.is_some() { "instantiate" } else { a.init.as_deref().unwrap_or("") };
         let value = a.value.unwrap_or_default();
         let receipt = block.create(self.vm, sender, &self.code, entry, input, value, a.tx.gas_limit)?;
-        let mut success = json!({
+        let value = output::receipt_json(&receipt, self.created(&receipt));
+        Ok((receipt, value))
+    }
+
+    /// A CosmWasm instantiate, with its funds, label and admin.
+    fn instantiate(&self, block: &mut Block<'_>, sender: Address, msg: &[u8]) -> Result<(Receipt, Value)> {
+        let a = self.a;
+        let native = block.runtime().config().cosmwasm.native_denom.clone();
+        let funds = super::cosmwasm::funds(&native, a.value, a.funds.as_ref())?;
+        let stem = a.file.as_deref().and_then(Path::file_stem).map(|s| s.to_string_lossy().into_owned());
+        let label = a.label.clone().or(stem).unwrap_or_else(|| "contract".to_string());
+        let request = Request {
+            sender,
+            action: Action::Instantiate { code: &self.code, label: &label, admin: a.admin },
+            msg,
+            funds: &funds,
+            gas_limit: a.tx.gas_limit,
+        };
+        // The address is only known once it ran: fill in the fields after.
+        let (receipt, mut value) = super::cosmwasm::apply(block, request, a.tx.debug, json!({}))?;
+        if receipt.result.is_ok()
+            && let (Value::Object(dst), Value::Object(src)) = (&mut value, self.created(&receipt))
+        {
+            dst.extend(src);
+        }
+        Ok((receipt, value))
+    }
+
+    /// What a successful deploy adds: the VM, address and code id.
+    fn created(&self, receipt: &Receipt) -> Value {
+        json!({
             "vm": self.vm.as_str(),
             "address": receipt.address.map(|a| a.to_string()),
             "code_id": receipt.code_id.map(|c| c.to_string()),
-        });
-        if self.vm == VmType::CosmWasm {
-            output::add_cosmwasm(&mut success, &receipt);
-        }
-        Ok((receipt, success))
+        })
     }
 }
 

@@ -6,6 +6,7 @@ mod bench;
 mod cache;
 mod call;
 mod code;
+mod cosmwasm;
 mod demo;
 mod deploy;
 mod evm;
@@ -34,8 +35,10 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
             SnapshotCommand::Import { file } => snapshot::import(cli, file),
         },
         Command::Upgrade(a) => upgrade::run(cli, a),
+        Command::Migrate(a) => cosmwasm::migrate(cli, a),
+        Command::Sudo(a) => cosmwasm::sudo(cli, a),
         Command::EstimateGas(a) => query::estimate_gas(cli, a),
-        Command::Fund { address, amount } => account::fund(cli, address, *amount),
+        Command::Fund { address, amount } => account::fund(cli, address, amount),
         Command::Balance { address, height } => account::balance(cli, address, *height),
         Command::State { command: Some(command), .. } => match command {
             StateCommand::Root { height } => state::root(cli, *height),

@@ -1,35 +1,44 @@
-//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX] [--height H]`: read-only,
+//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX | --msg JSON] [--height H]`: read-only,
 //! never writes;
 //! `cove estimate-gas` (same arguments, plus `--value`): the exact gas a call needs.
 
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::args::{CallArgs, Cli, QueryArgs};
 use crate::output;
 
 pub(crate) fn run(cli: &Cli, q: &QueryArgs) -> Result<ExitCode> {
     let a = &q.call;
-    if a.value.is_some() {
-        bail!("a query moves no tokens: drop --value, or use `cove call`");
+    if a.value.is_some() || a.funds.is_some() {
+        bail!("a query moves no tokens: drop --value/--funds, or use `cove call`");
     }
     let rt = super::open(cli)?;
-    let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let (method, input) = a.message("query");
-    let receipt = rt.at(q.height)?.query(sender, a.address, method, input, a.tx.gas_limit)?;
-    let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
-    let mut success = json!({"return_hex": ret});
-    if a.msg.is_some() {
+    let state = rt.at(q.height)?;
+    if let Some(msg) = &a.msg {
+        if a.method.as_deref().is_some_and(|m| m != "query") {
+            bail!("with --msg a query runs the contract's `query` entry point; drop METHOD");
+        }
+        let (receipt, debug) = state.cosmwasm_query(a.address, &msg.0, a.tx.gas_limit)?;
+        let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
+        let mut success = json!({"return_hex": ret});
         // A CosmWasm query answers JSON: show it as such when it is.
-        if let Some(v) =
-            receipt.result.as_ref().ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-        {
+        if let Some(v) = receipt.result.as_ref().ok().and_then(|b| serde_json::from_slice::<Value>(b).ok()) {
             success["result"] = v;
         }
+        let mut value = output::receipt_json(&receipt, success);
+        if a.tx.debug {
+            value["debug"] = json!(debug);
+        }
+        return Ok(output::print_receipt(&receipt, cli.json, value));
     }
-    Ok(output::receipt(&receipt, cli.json, success))
+    let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
+    let (method, input) = a.message("query");
+    let receipt = state.query(sender, a.address, method, input, a.tx.gas_limit)?;
+    let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
+    Ok(output::receipt(&receipt, cli.json, json!({"return_hex": ret})))
 }
 
 pub(crate) fn estimate_gas(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
