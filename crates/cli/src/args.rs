@@ -218,7 +218,7 @@ pub(crate) struct TxArgs {
     /// Sending account (default: cove's dev account).
     #[arg(long, value_parser = parse_address)]
     pub sender: Option<Address>,
-    /// Gas limit (default from the config: 100,000,000; CosmWasm: 10,000,000,000).
+    /// Gas limit (default from the config: 100,000,000; CosmWasm: 1,000,000,000).
     #[arg(long)]
     pub gas_limit: Option<u64>,
     /// CosmWasm: show what the contracts printed with `debug` (`"debug"` in JSON).

@@ -145,8 +145,15 @@ fn run_with(config: Config, code: &[u8], image: Vec<u8>) -> Run {
     (o.result.map(|_| stored.expect("the contract stored its result")), o.gas_used)
 }
 
+/// Runs with gas enough for the largest inputs the limits allow (a 2 MiB point list
+/// costs more than the default limit), so each limit is what ends the call.
 fn run(code: &[u8], image: Vec<u8>) -> Result<Vec<u8>, CallError> {
-    run_with(Config::default(), code, image).0
+    run_with(
+        Config { default_gas_limit: 100 * Config::default().default_gas_limit, ..Config::default() },
+        code,
+        image,
+    )
+    .0
 }
 
 /// The `u32` result the module stored.
