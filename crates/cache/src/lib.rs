@@ -14,8 +14,13 @@
 //! 4. **compile**: the wasm bytes from the caller's store, checksum-verified, validated,
 //!    instrumented and compiled again.
 //!
-//! Every cached module is linked once ([`wasm::LinkedModule`], an `InstancePre`), so a
-//! memory hit costs a hash lookup and a call only an instantiation.
+//! Every cached module is linked once (for cove's ABI a [`wasm::LinkedModule`], an
+//! `InstancePre`), so a memory hit costs a hash lookup and a call only an instantiation.
+//!
+//! The cache is generic over the host ABI through [`Link`]: the engine and import table
+//! modules are compiled with, deploy rules beyond the engine's, and the linking step.
+//! cove's own ABI is [`wasm::Vm`]; `cove-cosmwasm` implements it for CosmWasm's. One
+//! cache serves one ABI, with its own directory.
 //!
 //! With [`wasm::Compiler::Tiered`], modules start on the baseline tier (Winch) and the
 //! call that reaches `tier_up_after_calls` starts a background recompilation with
@@ -34,6 +39,7 @@
 mod artifact;
 mod config;
 mod disk;
+mod link;
 mod memory;
 mod module;
 mod stats;
@@ -44,11 +50,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use types::{CodeId, ContractStorage};
-use wasm::{CompiledModule, Engine, LinkedModule, Tier, ValidationError, Vm};
+use sha2::{Digest, Sha256};
+use types::{CallError, CodeId, ErrorKind};
+use wasm::{CompiledModule, Tier, ValidationError};
 
 pub use artifact::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 pub use config::{CacheConfig, CacheError, DEFAULT_MEMORY_BYTES, DEFAULT_MEMORY_MODULES};
+pub use link::Link;
 pub use module::{CachedModule, Source};
 pub use stats::{CacheStats, Hits, Usage};
 
@@ -56,10 +64,11 @@ use crate::disk::Disk;
 use crate::memory::{Memory, MemoryTier};
 use crate::stats::{Counters, bump};
 
-/// The tiered module cache for the VM with storage type `S`. `Send + Sync`.
-pub struct ModuleCache<S: 'static> {
-    vm: Arc<Vm<S>>,
-    memory: RwLock<Memory<S>>,
+/// The tiered module cache of one host ABI ([`Link`]; cove's own is [`wasm::Vm`]).
+/// `Send + Sync`.
+pub struct ModuleCache<L: Link> {
+    linker: Arc<L>,
+    memory: RwLock<Memory<L>>,
     disk: Option<Disk>,
     /// One gate per code being loaded, so concurrent misses compile once.
     gates: Mutex<HashMap<CodeId, Arc<Mutex<()>>>>,
@@ -68,9 +77,10 @@ pub struct ModuleCache<S: 'static> {
     tier_up_threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
-    /// A cache over `vm`, with its disk tier in `dir` when given and enabled.
-    pub fn new(vm: Arc<Vm<S>>, config: &CacheConfig, dir: Option<&Path>) -> Result<Self, CacheError> {
+impl<L: Link> ModuleCache<L> {
+    /// A cache of modules compiled and linked by `linker`, with its disk tier in `dir`
+    /// when given and enabled. `dir` must not be another ABI's cache directory.
+    pub fn new(linker: Arc<L>, config: &CacheConfig, dir: Option<&Path>) -> Result<Self, CacheError> {
         let mut memory = Memory::new(config.memory_modules, config.memory_bytes);
         let disk = match dir.filter(|_| config.disk) {
             None => None,
@@ -93,7 +103,7 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
             }
         };
         Ok(ModuleCache {
-            vm,
+            linker,
             memory: RwLock::new(memory),
             disk,
             gates: Mutex::new(HashMap::new()),
@@ -103,9 +113,9 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         })
     }
 
-    /// The VM the modules are linked for.
-    pub fn vm(&self) -> &Arc<Vm<S>> {
-        &self.vm
+    /// What the modules are compiled and linked by (for cove's ABI, the VM).
+    pub fn linker(&self) -> &Arc<L> {
+        &self.linker
     }
 
     /// The cache directory, if the disk tier is on.
@@ -136,13 +146,23 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         })
     }
 
+    /// [`ModuleCache::prepare`] as a deploy's answer: code that breaks a deploy rule, or
+    /// that cannot be compiled and linked, is refused as [`ErrorKind::Validation`].
+    pub fn validate(&self, id: CodeId, code: &[u8]) -> Result<(), CallError> {
+        match self.prepare(id, code) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CallError::new(ErrorKind::Validation, e.to_string())),
+            Err(e) => Err(CallError::new(ErrorKind::Validation, format!("could not compile: {e}"))),
+        }
+    }
+
     /// The module for `id`, from the first tier that has it; `code` supplies the wasm
     /// on a full miss (and is checked against `id`).
     pub fn get<E: From<CacheError>>(
         &self,
         id: &CodeId,
         code: &dyn Fn() -> Result<Vec<u8>, E>,
-    ) -> Result<(Arc<CachedModule<S>>, Source), E> {
+    ) -> Result<(Arc<CachedModule<L>>, Source), E> {
         if let Some(hit) = self.memory_hit(id) {
             return Ok(hit);
         }
@@ -155,11 +175,11 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         &self,
         id: &CodeId,
         code: &dyn Fn() -> Result<Vec<u8>, E>,
-    ) -> Result<Arc<LinkedModule<S>>, E> {
+    ) -> Result<Arc<L::Linked>, E> {
         let (module, _) = self.get(id, code)?;
         if !module.tier_up_done.load(Ordering::Relaxed) {
             let calls = module.calls.fetch_add(1, Ordering::Relaxed) + 1;
-            if calls >= self.vm.engine().config().tier_up_after_calls
+            if calls >= self.linker.engine().config().tier_up_after_calls
                 && !module.tier_up_done.swap(true, Ordering::Relaxed)
             {
                 match code() {
@@ -274,7 +294,7 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         }
     }
 
-    fn memory_hit(&self, id: &CodeId) -> Option<(Arc<CachedModule<S>>, Source)> {
+    fn memory_hit(&self, id: &CodeId) -> Option<(Arc<CachedModule<L>>, Source)> {
         let (module, tier) = read(&self.memory).get(id)?;
         module.last_used.store(self.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         let source = match tier {
@@ -295,7 +315,7 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         &self,
         id: &CodeId,
         code: &dyn Fn() -> Result<Vec<u8>, E>,
-    ) -> Result<(Arc<CachedModule<S>>, Source), E> {
+    ) -> Result<(Arc<CachedModule<L>>, Source), E> {
         // Another thread may have loaded it while we waited at the gate.
         if let Some(hit) = self.memory_hit(id) {
             return Ok(hit);
@@ -315,35 +335,37 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         Ok((module, Source::Compiled))
     }
 
-    fn insert(&self, module: Arc<CachedModule<S>>) {
+    fn insert(&self, module: Arc<CachedModule<L>>) {
         module.last_used.store(self.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         let evicted = write(&self.memory).insert(module);
         bump(&self.counters.evictions, evicted);
     }
 
-    /// Validates, instruments and compiles with the first tier; saves the artifact.
+    /// Checks, validates, instruments and compiles with the first tier; saves the
+    /// artifact.
     fn compile(
         &self,
         id: CodeId,
         code: &[u8],
-    ) -> Result<Result<Arc<CachedModule<S>>, ValidationError>, CacheError> {
-        let engine = self.vm.engine();
-        let compiled = match engine.compile(code) {
+    ) -> Result<Result<Arc<CachedModule<L>>, ValidationError>, CacheError> {
+        let linker = &*self.linker;
+        let compiled = match linker.check(code).and_then(|()| linker.engine().compile_for(code, linker.abi()))
+        {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
         bump(&self.counters.compiles, 1);
-        let linked = self.vm.link(&compiled)?;
+        let module = cached(linker, id, &compiled)?;
         if let Some(disk) = &self.disk {
-            save(engine, disk, &id, &compiled);
+            save(linker, disk, &id, &compiled);
         }
-        Ok(Ok(Arc::new(CachedModule::new(id, linked, compiled.code_size(), engine.tiers_up()))))
+        Ok(Ok(Arc::new(module)))
     }
 
     /// The best artifact on disk for `id`, if one is intact; deletes the ones that are not.
-    fn load_from_disk(&self, id: &CodeId) -> Option<Arc<CachedModule<S>>> {
+    fn load_from_disk(&self, id: &CodeId) -> Option<Arc<CachedModule<L>>> {
         let disk = self.disk.as_ref()?;
-        let engine = self.vm.engine();
+        let engine = self.linker.engine();
         let tiers: &[Tier] = match (engine.tiers_up(), engine.first_tier()) {
             (true, _) => &[Tier::Optimized, Tier::Baseline],
             (false, Tier::Baseline) => &[Tier::Baseline],
@@ -373,39 +395,39 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
         None
     }
 
-    fn open_artifact(&self, id: &CodeId, tier: Tier, file: &[u8]) -> Result<Arc<CachedModule<S>>, String> {
-        let engine = self.vm.engine();
-        let fingerprint = engine.artifact_fingerprint(tier).ok_or("no such compiler configured")?;
+    fn open_artifact(&self, id: &CodeId, tier: Tier, file: &[u8]) -> Result<Arc<CachedModule<L>>, String> {
+        let engine = self.linker.engine();
+        let fingerprint = fingerprint(&*self.linker, tier).ok_or("no such compiler configured")?;
         let payload = artifact::decode(&artifact::key(id, &fingerprint), file)?;
         // SAFETY: `decode` checked that the file is one `save` wrote under a key that
-        // covers this engine's artifact fingerprint for `tier` (i.e. `Engine::serialize`
-        // output from an engine configured exactly like this one), complete (length) and
-        // undamaged (CRC-32 over the whole payload; see artifact.rs for why that is the
-        // right check against the threat of corruption).
+        // covers this engine's artifact fingerprint for `tier` and the linker's rules
+        // (i.e. `Engine::serialize` output from an engine configured exactly like this
+        // one, for code admitted by the same rules), complete (length) and undamaged
+        // (CRC-32 over the whole payload; see artifact.rs for why that is the right check
+        // against the threat of corruption).
         #[allow(unsafe_code)]
         let compiled = unsafe { engine.deserialize(tier, payload) }.map_err(|e| e.to_string())?;
-        let linked = self.vm.link(&compiled).map_err(|e| e.to_string())?;
-        Ok(Arc::new(CachedModule::new(*id, linked, compiled.code_size(), engine.tiers_up())))
+        cached(&*self.linker, *id, &compiled).map(Arc::new).map_err(|e| e.to_string())
     }
 
-    fn start_tier_up(&self, module: &Arc<CachedModule<S>>, code: Vec<u8>) {
+    fn start_tier_up(&self, module: &Arc<CachedModule<L>>, code: Vec<u8>) {
         let id = module.id;
-        let (vm, module, disk) = (self.vm.clone(), module.clone(), self.disk.clone());
+        let (linker, module, disk) = (self.linker.clone(), module.clone(), self.disk.clone());
         let finished = self.counters.tier_ups.clone();
         let spawned = std::thread::Builder::new().name("cove-tier-up".into()).spawn(move || {
-            let engine = vm.engine();
+            let engine = linker.engine();
             // Code that compiled with Winch compiles with Cranelift too; if it ever does
             // not, the module simply stays on the baseline tier.
-            let Ok(instrumented) = engine.instrument(&code) else { return };
+            let Ok(instrumented) = engine.instrument_for(&code, linker.abi()) else { return };
             let Ok(compiled) = engine.compile_instrumented(&instrumented, Tier::Optimized) else {
                 return;
             };
-            let Ok(linked) = vm.link(&compiled) else { return };
+            let Ok(linked) = linker.link(&compiled) else { return };
             module.size.store(compiled.code_size() as u64, Ordering::Relaxed);
-            *write(&module.linked) = Arc::new(linked);
+            *write(&module.linked) = (Arc::new(linked), compiled.tier());
             bump(&finished, 1);
             if let Some(disk) = disk {
-                save(engine, &disk, &module.id, &compiled);
+                save(&*linker, &disk, &module.id, &compiled);
                 if let Err(e) = disk.remove(&module.id, Tier::Baseline) {
                     log::warn!("cannot remove the baseline artifact of {}: {e}", module.id);
                 }
@@ -441,11 +463,28 @@ impl<S: ContractStorage + Send + 'static> ModuleCache<S> {
     }
 }
 
+/// Links `compiled` as the cache entry of `id`.
+fn cached<L: Link>(linker: &L, id: CodeId, compiled: &CompiledModule) -> Result<CachedModule<L>, CacheError> {
+    let linked = linker.link(compiled)?;
+    let tiers_up = linker.engine().tiers_up();
+    Ok(CachedModule::new(id, linked, compiled.tier(), compiled.code_size(), tiers_up))
+}
+
+/// What an artifact of `tier` depends on besides its code: the engine's artifact
+/// fingerprint, then, if the linker has deploy rules of its own, a hash of both.
+fn fingerprint<L: Link>(linker: &L, tier: Tier) -> Option<[u8; 32]> {
+    let engine = linker.engine().artifact_fingerprint(tier)?;
+    Some(match linker.rules_fingerprint() {
+        None => engine,
+        Some(rules) => Sha256::new().chain_update(engine).chain_update(rules).finalize().into(),
+    })
+}
+
 /// Writes `compiled`'s artifact; a failure only costs a recompilation later.
-fn save(engine: &Engine, disk: &Disk, id: &CodeId, compiled: &CompiledModule) {
+fn save<L: Link>(linker: &L, disk: &Disk, id: &CodeId, compiled: &CompiledModule) {
     let tier = compiled.tier();
-    let Some(fingerprint) = engine.artifact_fingerprint(tier) else { return };
-    let result = engine.serialize(compiled).map_err(|e| e.to_string()).and_then(|payload| {
+    let Some(fingerprint) = fingerprint(linker, tier) else { return };
+    let result = linker.engine().serialize(compiled).map_err(|e| e.to_string()).and_then(|payload| {
         let file = artifact::encode(&artifact::key(id, &fingerprint), &payload);
         disk.write(id, tier, &file).map_err(|e| e.to_string())
     });

@@ -11,13 +11,13 @@ use std::sync::atomic::Ordering;
 
 use types::CodeId;
 
-use crate::CachedModule;
+use crate::{CachedModule, Link};
 
-pub(crate) struct Memory<S: 'static> {
+pub(crate) struct Memory<L: Link> {
     /// Codes pinned by the operator, whether or not their module is loaded yet.
     pub(crate) pinned_ids: HashSet<CodeId>,
-    pub(crate) pinned: HashMap<CodeId, Arc<CachedModule<S>>>,
-    pub(crate) lru: HashMap<CodeId, Arc<CachedModule<S>>>,
+    pub(crate) pinned: HashMap<CodeId, Arc<CachedModule<L>>>,
+    pub(crate) lru: HashMap<CodeId, Arc<CachedModule<L>>>,
     max_modules: usize,
     max_bytes: u64,
 }
@@ -29,8 +29,8 @@ pub(crate) enum MemoryTier {
     Lru,
 }
 
-impl<S> Memory<S> {
-    pub(crate) fn new(max_modules: usize, max_bytes: u64) -> Memory<S> {
+impl<L: Link> Memory<L> {
+    pub(crate) fn new(max_modules: usize, max_bytes: u64) -> Memory<L> {
         Memory {
             pinned_ids: HashSet::new(),
             pinned: HashMap::new(),
@@ -40,7 +40,7 @@ impl<S> Memory<S> {
         }
     }
 
-    pub(crate) fn get(&self, id: &CodeId) -> Option<(Arc<CachedModule<S>>, MemoryTier)> {
+    pub(crate) fn get(&self, id: &CodeId) -> Option<(Arc<CachedModule<L>>, MemoryTier)> {
         if let Some(m) = self.pinned.get(id) {
             return Some((m.clone(), MemoryTier::Pinned));
         }
@@ -49,7 +49,7 @@ impl<S> Memory<S> {
 
     /// Adds a loaded module to the tier its id belongs to; returns how many modules the
     /// LRU evicted to make room.
-    pub(crate) fn insert(&mut self, module: Arc<CachedModule<S>>) -> u64 {
+    pub(crate) fn insert(&mut self, module: Arc<CachedModule<L>>) -> u64 {
         let id = module.id;
         if self.pinned_ids.contains(&id) {
             self.pinned.insert(id, module);

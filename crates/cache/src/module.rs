@@ -4,9 +4,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use types::CodeId;
-use wasm::{LinkedModule, Tier};
+use wasm::Tier;
 
-use crate::read;
+use crate::{Link, read};
 
 /// Which tier answered a lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,9 +22,10 @@ pub enum Source {
 }
 
 /// A module in the cache: linked, with its call count for tier-up.
-pub struct CachedModule<S: 'static> {
+pub struct CachedModule<L: Link> {
     pub(crate) id: CodeId,
-    pub(crate) linked: RwLock<Arc<LinkedModule<S>>>,
+    /// The linked module calls run and its compiler tier, replaced together by a tier-up.
+    pub(crate) linked: RwLock<(Arc<L::Linked>, Tier)>,
     pub(crate) size: AtomicU64,
     pub(crate) calls: AtomicU32,
     /// Set once the module needs no tier-up, or it has started.
@@ -32,12 +33,18 @@ pub struct CachedModule<S: 'static> {
     pub(crate) last_used: AtomicU64,
 }
 
-impl<S> CachedModule<S> {
-    pub(crate) fn new(id: CodeId, linked: LinkedModule<S>, size: usize, tiers_up: bool) -> CachedModule<S> {
-        let done = !(tiers_up && linked.tier() == Tier::Baseline);
+impl<L: Link> CachedModule<L> {
+    pub(crate) fn new(
+        id: CodeId,
+        linked: L::Linked,
+        tier: Tier,
+        size: usize,
+        tiers_up: bool,
+    ) -> CachedModule<L> {
+        let done = !(tiers_up && tier == Tier::Baseline);
         CachedModule {
             id,
-            linked: RwLock::new(Arc::new(linked)),
+            linked: RwLock::new((Arc::new(linked), tier)),
             size: AtomicU64::new(size as u64),
             calls: AtomicU32::new(0),
             tier_up_done: AtomicBool::new(done),
@@ -51,13 +58,13 @@ impl<S> CachedModule<S> {
     }
 
     /// The linked module calls run (the latest tier).
-    pub fn linked(&self) -> Arc<LinkedModule<S>> {
-        read(&self.linked).clone()
+    pub fn linked(&self) -> Arc<L::Linked> {
+        read(&self.linked).0.clone()
     }
 
     /// The compiler tier of its current code.
     pub fn tier(&self) -> Tier {
-        read(&self.linked).tier()
+        read(&self.linked).1
     }
 
     /// Bytes of compiled code (its weight in the LRU).

@@ -119,6 +119,31 @@ fn hackatom_through_the_cli() {
     hackatom_session(dir.path());
 }
 
+/// `cove cache` covers the CosmWasm cache: its stats under `cosmwasm`, pins by address
+/// in it, `clear` empties it.
+#[test]
+fn cosmwasm_modules_in_cove_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let msg = json!({"verifier": human(0xaa), "beneficiary": human(0xbb)}).to_string();
+    let deployed = ok(d, &["deploy", &fixture("hackatom"), "--msg", &msg]);
+    let (address, code_id) = (deployed["address"].as_str().unwrap(), deployed["code_id"].clone());
+    let stats = ok(d, &["cache", "stats"]);
+    assert_eq!(stats["disk"]["modules"], 0, "cove's own cache holds none: {stats}");
+    assert_eq!(stats["cosmwasm"]["disk"]["modules"], 1, "{stats}");
+    assert_eq!(Path::new(stats["cosmwasm"]["dir"].as_str().unwrap()), d.join("cache/cosmwasm"));
+
+    assert_eq!(ok(d, &["cache", "pin", address])["code_id"], code_id);
+    let stats = ok(d, &["cache", "stats"]);
+    assert_eq!(stats["cosmwasm"]["pinned_codes"], json!([code_id]), "{stats}");
+    assert_eq!(stats["pinned_codes"], json!([]), "{stats}");
+
+    ok(d, &["cache", "clear"]);
+    assert_eq!(ok(d, &["cache", "stats"])["cosmwasm"]["disk"]["modules"], 0);
+    let out = ok(d, &["query", address, "--msg", r#"{"verifier":{}}"#]);
+    assert_eq!(out["result"], json!({"verifier": human(0xaa)}));
+}
+
 /// The same session on two fresh data dirs: identical gas, events and state root.
 #[test]
 fn hackatom_is_deterministic_across_data_dirs() {

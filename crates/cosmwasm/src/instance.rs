@@ -12,9 +12,10 @@ use crate::Shared;
 use crate::region;
 use crate::tx::Context;
 
-/// A compiled CosmWasm module linked against the host functions.
-pub(crate) struct Linked {
-    pub pre: InstancePre<Host>,
+/// A compiled CosmWasm module linked against the host functions, as
+/// [`crate::ModuleCache`] holds it.
+pub struct Linked {
+    pub(crate) pre: InstancePre<Host>,
 }
 
 /// One iterator opened by `db_scan`: the entries of its range, in order, read when it

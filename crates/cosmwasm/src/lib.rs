@@ -16,6 +16,10 @@
 //! * the transaction: entry point, response, messages and sub-messages processed as wasmd
 //!   does, each caught sub-message's changes rolled back alone (`tx`).
 //!
+//! Compiled modules go through cove's module cache (`cove-cache`, [`ModuleCache`]):
+//! memory, disk, pins and tier-up as for cove's own contracts, in a cache directory of
+//! their own.
+//!
 //! Limits are in [`config`]; `docs/cosmwasm.md` describes behaviour and gaps.
 
 pub mod abi;
@@ -26,37 +30,36 @@ mod crypto;
 pub mod fixtures;
 mod host;
 mod instance;
+mod link;
 pub mod msg;
 mod query;
 mod region;
 mod tx;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
+use cache::{CacheConfig, CacheError};
 use state::Journal;
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, StorageError, VmType};
 use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, keys};
-use wasmtime::Linker;
 
 pub use address::Addresses;
 pub use bank::{Bank, MAX_COINS, MAX_DENOM_LEN, parse_coins, valid_denom};
 pub use config::Config;
+pub use instance::Linked;
+pub use link::{CosmWasmLinker, ModuleCache};
 pub use msg::{Attribute, Coin, Event};
 pub use tx::{Action, MAX_SALT_LEN, Request};
 
-use instance::{EntryCall, Host, Linked};
+use instance::EntryCall;
+use link::{LoadError, stored_code};
 use tx::Context;
 
-/// Most compiled modules kept in memory (compiling again is the cost of a miss).
-pub const MAX_CACHED_MODULES: usize = 256;
-
-/// What every call shares: the engine, linkers, compiled modules and configuration.
+/// What every call shares: the engine, the module cache and the configuration.
 pub(crate) struct Shared {
     engine: wasm::Engine,
-    optimized: Linker<Host>,
-    baseline: Option<Linker<Host>>,
-    modules: Mutex<HashMap<CodeId, Arc<Linked>>>,
+    modules: ModuleCache,
     pub(crate) config: Config,
     pub(crate) addresses: Addresses,
     pub(crate) bank: Bank,
@@ -67,23 +70,39 @@ pub struct CosmWasmVm {
     shared: Arc<Shared>,
 }
 
+/// Why a [`CosmWasmVm`] could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The configuration is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// The module cache's directory could not be used.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
 impl CosmWasmVm {
-    /// A VM on `engine` (shared with cove's WASM VM) with `config`.
+    /// A VM on `engine` (shared with cove's WASM VM) with `config`, its compiled modules
+    /// cached in memory only (the default [`CacheConfig`]'s limits).
     pub fn new(engine: wasm::Engine, config: Config) -> Result<CosmWasmVm, String> {
-        config.validate()?;
-        let linker = |e: &wasmtime::Engine| {
-            let mut l = Linker::new(e);
-            host::define(&mut l)
-                .map(|()| l)
-                .map_err(|e| format!("defining the CosmWasm host functions: {e:#}"))
-        };
-        let optimized = linker(engine.wasmtime(wasm::Tier::Optimized).expect("always present"))?;
-        let baseline = engine.wasmtime(wasm::Tier::Baseline).map(linker).transpose()?;
+        CosmWasmVm::with_cache(engine, config, &CacheConfig::default(), None).map_err(|e| e.to_string())
+    }
+
+    /// [`CosmWasmVm::new`] with the module cache sized by `cache` and its disk tier in
+    /// `dir`, if given and `cache.disk` is on. `dir` is CosmWasm's alone: not the
+    /// directory of cove's own cache (the runtime uses its `cosmwasm` subdirectory).
+    pub fn with_cache(
+        engine: wasm::Engine,
+        config: Config,
+        cache: &CacheConfig,
+        dir: Option<&Path>,
+    ) -> Result<CosmWasmVm, SetupError> {
+        config.validate().map_err(SetupError::Config)?;
+        let linker = CosmWasmLinker::new(engine.clone(), &config.capabilities).map_err(SetupError::Config)?;
         let shared = Shared {
-            optimized,
-            baseline,
-            modules: Mutex::new(HashMap::new()),
-            addresses: Addresses::new(&config.bech32_prefix)?,
+            modules: ModuleCache::new(Arc::new(linker), cache, dir)?,
+            addresses: Addresses::new(&config.bech32_prefix).map_err(SetupError::Config)?,
             bank: Bank::new(&config.native_denom),
             engine,
             config,
@@ -104,6 +123,11 @@ impl CosmWasmVm {
     /// The bank.
     pub fn bank(&self) -> &Bank {
         &self.shared.bank
+    }
+
+    /// The compiled-module cache (stats, pins, clearing, tier-up).
+    pub fn modules(&self) -> &ModuleCache {
+        &self.shared.modules
     }
 
     /// Runs one transaction: an instantiate, execute, query, migrate or sudo with its
@@ -146,45 +170,17 @@ impl CosmWasmVm {
 }
 
 impl Shared {
-    /// Validates and compiles `code`, then links it (cached by code id).
-    fn module(&self, id: CodeId, code: &[u8]) -> Result<Arc<Linked>, CallError> {
-        if let Some(m) = self.modules.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
-            return Ok(m.clone());
-        }
-        abi::check_exports(code, &self.config.capabilities)
-            .map_err(|e| CallError::new(ErrorKind::Validation, e))?;
-        let compiled = self
-            .engine
-            .compile_for(code, &abi::IMPORTS)
-            .map_err(|e| CallError::new(ErrorKind::Validation, e.to_string()))?;
-        let linker = match compiled.tier() {
-            wasm::Tier::Optimized => &self.optimized,
-            wasm::Tier::Baseline => {
-                self.baseline.as_ref().expect("a baseline module comes from a baseline engine")
-            }
-        };
-        let pre = linker
-            .instantiate_pre(compiled.module())
-            .map_err(|e| CallError::new(ErrorKind::Validation, format!("linking: {e:#}")))?;
-        let linked = Arc::new(Linked { pre });
-        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
-        if modules.len() >= MAX_CACHED_MODULES {
-            modules.clear();
-        }
-        modules.insert(id, linked.clone());
-        Ok(linked)
+    /// Checks, validates and compiles `code` at deploy, caching the module in memory and
+    /// on disk; a failure is the deployer's (`validation`).
+    fn module(&self, id: CodeId, code: &[u8]) -> Result<(), CallError> {
+        self.modules.validate(id, code)
     }
 
-    /// The linked module of a stored contract's code.
+    /// The linked module a call of a stored contract's code runs (counted for tier-up).
+    /// Stored code that is missing, fails its checksum or no longer validates is
+    /// [`VmError::Corrupt`].
     fn stored_module(&self, journal: &Journal, id: &CodeId) -> Result<Arc<Linked>, VmError> {
-        if let Some(m) = self.modules.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
-            return Ok(m.clone());
-        }
-        let code = journal
-            .get(&keys::code(id))?
-            .ok_or_else(|| VmError::Corrupt(format!("code {id} is referenced but not stored")))?;
-        self.module(*id, &code)
-            .map_err(|e| VmError::Corrupt(format!("stored code {id} no longer validates: {}", e.message)))
+        self.modules.for_call(id, &|| stored_code(journal, id)).map_err(|LoadError(e)| e)
     }
 }
 
@@ -292,7 +288,7 @@ impl VirtualMachine for CosmWasmVm {
     }
 
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
-        self.shared.module(CodeId::of(code), code).map(|_| ())
+        self.shared.module(CodeId::of(code), code)
     }
 
     /// The generic message: `Create` instantiates (no label, no admin), a call runs the

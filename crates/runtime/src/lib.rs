@@ -5,8 +5,10 @@
 //! atomically. It holds one instance of each VM in a [`VmFactory`] and dispatches every
 //! call on the VM recorded with the contract: the WASM VM (`cove-wasm`, behind
 //! [`WasmVm`], which adds the tiered module cache `cove-cache` with its disk tier in
-//! `<data dir>/cache`, and each contract's [`ContractView`] of the journal) and the EVM
-//! (`cove-evm`). The key layout every VM shares is `cove-vm`'s (`docs/state.md`).
+//! `<data dir>/cache`, and each contract's [`ContractView`] of the journal), the EVM
+//! (`cove-evm`) and the CosmWasm VM (`cove-cosmwasm`, on the same engine, with a module
+//! cache of its own in `<data dir>/cache/cosmwasm`). The key layout every VM shares is
+//! `cove-vm`'s (`docs/state.md`).
 //!
 //! Invariants:
 //! * a transaction that fails for any reason leaves state exactly as before it (the
@@ -53,6 +55,10 @@ use crate::wasm_vm::{ModuleCache, stored_code};
 
 /// The cache directory inside a data directory.
 pub const CACHE_DIR: &str = "cache";
+
+/// The CosmWasm VM's cache directory inside the cache directory: artifacts of the two
+/// host ABIs never share a directory.
+pub const COSMWASM_CACHE_DIR: &str = "cosmwasm";
 
 /// The account that sends transactions when none is named (CLI `--sender`).
 pub const DEFAULT_SENDER: Address =
@@ -116,9 +122,19 @@ impl Runtime {
     ) -> Result<Runtime, RuntimeError> {
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
         let evm = evm::EvmVm::new(config.evm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        // CosmWasm contracts run on the same engine: one metering, one set of limits.
-        let cosmwasm = cosmwasm::CosmWasmVm::new(engine.clone(), config.cosmwasm.clone())
-            .map_err(RuntimeError::Config)?;
+        // CosmWasm contracts run on the same engine: one metering, one set of limits, one
+        // kind of cache (in a directory of its own).
+        let cosmwasm_dir = cache_dir.map(|dir| dir.join(COSMWASM_CACHE_DIR));
+        let cosmwasm = cosmwasm::CosmWasmVm::with_cache(
+            engine.clone(),
+            config.cosmwasm.clone(),
+            &config.cache,
+            cosmwasm_dir.as_deref(),
+        )
+        .map_err(|e| match e {
+            cosmwasm::SetupError::Cache(e) => RuntimeError::Cache(e),
+            e => RuntimeError::Config(e.to_string()),
+        })?;
         // WASM contracts reach the EVM's precompiles (one registry, the same answers).
         let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
         let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
@@ -143,6 +159,10 @@ impl Runtime {
 
     fn modules(&self) -> &ModuleCache {
         &self.vms.wasm().modules
+    }
+
+    fn cosmwasm_modules(&self) -> &cosmwasm::ModuleCache {
+        self.vms.cosmwasm().modules()
     }
 
     /// The last committed block (height 0 and time 0 before the first).
@@ -279,11 +299,18 @@ impl Runtime {
     /// Never needed for correctness: calls use whichever tier is ready.
     pub fn settle(&self) {
         self.modules().settle();
+        self.cosmwasm_modules().settle();
     }
 
-    /// The module cache's contents and counters.
+    /// The module cache's contents and counters (cove's WASM contracts).
     pub fn cache_stats(&self) -> CacheStats {
         self.modules().stats()
+    }
+
+    /// The CosmWasm module cache's contents and counters (its `dir` is
+    /// [`COSMWASM_CACHE_DIR`] inside [`Runtime::cache_dir`]).
+    pub fn cosmwasm_cache_stats(&self) -> CacheStats {
+        self.cosmwasm_modules().stats()
     }
 
     /// The module cache's directory, if it has a disk tier.
@@ -292,29 +319,60 @@ impl Runtime {
     }
 
     /// Pins a stored code's module in memory, across restarts (the pin list lives in the
-    /// cache directory).
+    /// cache directory), in the cache of the VM it was stored for: CosmWasm's if it has a
+    /// CosmWasm code number, else cove's WASM VM's.
     pub fn pin(&self, code_id: &CodeId) -> Result<(), RuntimeError> {
         let journal = Journal::new(self.backend.clone());
+        let vm = match journal.get(&keys::cosmwasm_code_number(code_id))? {
+            Some(_) => VmType::CosmWasm,
+            None => VmType::Wasm,
+        };
+        self.pin_in(&journal, vm, code_id)
+    }
+
+    /// Pins the code of the contract at `address` in its VM's cache; returns the code.
+    pub fn pin_contract(&self, address: &Address) -> Result<CodeId, RuntimeError> {
+        let journal = Journal::new(self.backend.clone());
+        let info = vm::load_contract(&journal, address)?
+            .ok_or_else(|| RuntimeError::NotFound(format!("no contract at {address}")))?;
+        self.pin_in(&journal, info.vm, &info.code_id)?;
+        Ok(info.code_id)
+    }
+
+    fn pin_in(&self, journal: &Journal, vm: VmType, code_id: &CodeId) -> Result<(), RuntimeError> {
         if journal.get(&keys::code(code_id))?.is_none() {
             return Err(RuntimeError::NotFound(format!("no stored code {code_id}")));
         }
-        self.modules().pin(code_id, &|| stored_code(&journal, code_id))
+        let code = || stored_code(journal, code_id);
+        match vm {
+            VmType::Wasm => self.modules().pin(code_id, &code),
+            VmType::CosmWasm => self.cosmwasm_modules().pin(code_id, &code),
+            VmType::Evm => Err(RuntimeError::Unsupported("EVM code has no compiled module to pin".into())),
+        }
     }
 
-    /// Unpins a code; returns whether it was pinned.
+    /// Unpins a code from every cache that pinned it; returns whether one did.
     pub fn unpin(&self, code_id: &CodeId) -> Result<bool, RuntimeError> {
-        Ok(self.modules().unpin(code_id)?)
+        let wasm = self.modules().unpin(code_id)?;
+        let cosmwasm = self.cosmwasm_modules().unpin(code_id)?;
+        Ok(wasm || cosmwasm)
     }
 
-    /// Drops every compiled module from memory and disk; calls recompile on demand.
+    /// Drops every compiled module (of both WASM ABIs) from memory and disk; calls
+    /// recompile on demand.
     pub fn clear_cache(&self) -> Result<(), RuntimeError> {
-        Ok(self.modules().clear()?)
+        self.modules().clear()?;
+        Ok(self.cosmwasm_modules().clear()?)
     }
 
     /// The compiler tier a contract's calls currently run on, if its code is loaded.
     pub fn tier_of(&self, address: &Address) -> Result<Option<wasm::Tier>, RuntimeError> {
         let Some(info) = self.contract(address)? else { return Ok(None) };
-        Ok(self.modules().tier(&info.code_id))
+        Ok(match info.vm {
+            VmType::Wasm => self.modules().tier(&info.code_id),
+            VmType::CosmWasm => self.cosmwasm_modules().tier(&info.code_id),
+            VmType::Evm => None,
+        })
     }
 
     /// Every stored code.

@@ -8,7 +8,7 @@ use wasm::{CallContext, Vm};
 use crate::error::RuntimeError;
 use crate::view::ContractView;
 
-pub(crate) type ModuleCache = cache::ModuleCache<ContractView>;
+pub(crate) type ModuleCache = cache::ModuleCache<Vm<ContractView>>;
 
 /// cove's WebAssembly VM: compiled modules from the tiered cache, one fresh instance
 /// per call, each contract's storage under its own key prefix.
@@ -24,7 +24,7 @@ impl WasmVm {
 
     /// The underlying VM.
     pub fn vm(&self) -> &Vm<ContractView> {
-        self.modules.vm()
+        self.modules.linker()
     }
 
     /// Validates, compiles and caches `code`, then stores it (once per distinct code).
@@ -127,11 +127,7 @@ impl VirtualMachine for WasmVm {
     }
 
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
-        match self.modules.prepare(CodeId::of(code), code) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(CallError::new(ErrorKind::Validation, e.to_string())),
-            Err(e) => Err(CallError::new(ErrorKind::Validation, format!("could not compile: {e}"))),
-        }
+        self.modules.validate(CodeId::of(code), code)
     }
 
     fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {

@@ -1,7 +1,7 @@
 //! Failures: an unusable cache directory, a disk tier that stops working, and code
 //! sources that lie.
 
-use cove_cache::{CacheConfig, CacheError, ModuleCache, Source};
+use cove_cache::{CacheConfig, CacheError, Source};
 
 use crate::support::*;
 
@@ -10,14 +10,14 @@ fn cache_dir_that_is_a_regular_file_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
-    match ModuleCache::<MapStorage>::new(vm(), &CacheConfig::default(), Some(&file)) {
+    match Cache::new(vm(), &CacheConfig::default(), Some(&file)) {
         Err(CacheError::Io { path, .. }) => assert_eq!(path, file),
         Err(e) => panic!("expected CacheError::Io, got {e}"),
         Ok(_) => panic!("a regular file was accepted as the cache directory"),
     }
     // With the disk tier off the path is never touched.
     let config = CacheConfig { disk: false, ..CacheConfig::default() };
-    let cache = ModuleCache::<MapStorage>::new(vm(), &config, Some(&file)).expect("disk off");
+    let cache = Cache::new(vm(), &config, Some(&file)).expect("disk off");
     assert_eq!(cache.dir(), None);
 }
 

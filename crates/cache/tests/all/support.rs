@@ -28,7 +28,7 @@ impl ContractStorage for MapStorage {
     }
 }
 
-pub(crate) type Cache = ModuleCache<MapStorage>;
+pub(crate) type Cache = ModuleCache<Vm<MapStorage>>;
 
 /// A VM over `config`.
 pub(crate) fn vm_with(config: Config) -> Arc<Vm<MapStorage>> {
@@ -102,7 +102,7 @@ impl Code {
 
 /// Looks `code` up in `cache`, supplying its wasm on a miss.
 #[track_caller]
-pub(crate) fn get(cache: &Cache, code: &Code) -> (Arc<CachedModule<MapStorage>>, Source) {
+pub(crate) fn get(cache: &Cache, code: &Code) -> (Arc<CachedModule<Vm<MapStorage>>>, Source) {
     let wasm = code.wasm.clone();
     cache.get(&code.id, &move || Ok::<_, CacheError>(wasm.clone())).expect("lookup succeeds")
 }
@@ -133,7 +133,7 @@ pub(crate) fn run(cache: &Cache, code: &Code) -> (CallOutcome, MapStorage) {
 
 /// Calls `run` on an already looked-up module with fresh storage.
 #[track_caller]
-pub(crate) fn run_module(cache: &Cache, module: &CachedModule<MapStorage>) -> (CallOutcome, MapStorage) {
+pub(crate) fn run_module(cache: &Cache, module: &CachedModule<Vm<MapStorage>>) -> (CallOutcome, MapStorage) {
     run_linked(cache, &module.linked())
 }
 
@@ -147,7 +147,7 @@ pub(crate) fn run_linked(cache: &Cache, linked: &LinkedModule<MapStorage>) -> (C
         read_only: false,
     };
     let (storage, outcome) =
-        cache.vm().call(linked, &ctx, "run", Vec::new(), 10_000_000, MapStorage::default());
+        cache.linker().call(linked, &ctx, "run", Vec::new(), 10_000_000, MapStorage::default());
     let outcome = outcome.expect("no VM fault");
     assert!(outcome.result.is_ok(), "run failed: {:?}", outcome.result);
     (outcome, storage)

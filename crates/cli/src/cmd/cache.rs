@@ -1,12 +1,14 @@
 //! `cove cache stats|pin|unpin|clear`
 //!
 //! Each command opens the data dir like any other, so `stats` shows what is on disk and
-//! pinned, plus the counters of this (short-lived) process.
+//! pinned, plus the counters of this (short-lived) process. cove's WASM contracts and
+//! CosmWasm contracts have a cache each; `stats` shows both, `clear` clears both, and
+//! `pin` pins in the cache of the code's VM.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use runtime::Runtime;
+use runtime::{CacheStats, Runtime};
 use serde_json::json;
 use types::CodeId;
 
@@ -14,11 +16,21 @@ use crate::args::{Cli, CodeRef};
 
 pub(crate) fn stats(cli: &Cli) -> Result<ExitCode> {
     let rt = super::open(cli)?;
-    let s = rt.cache_stats();
+    let (wasm, cosmwasm) = (rt.cache_stats(), rt.cosmwasm_cache_stats());
     if cli.json {
-        println!("{}", serde_json::to_value(&s)?);
+        // cove's cache at the top level, CosmWasm's with the same fields under `cosmwasm`.
+        let mut out = serde_json::to_value(&wasm)?;
+        out["cosmwasm"] = serde_json::to_value(&cosmwasm)?;
+        println!("{out}");
         return Ok(ExitCode::SUCCESS);
     }
+    print_stats(&wasm);
+    println!("cosmwasm");
+    print_stats(&cosmwasm);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_stats(s: &CacheStats) {
     match &s.dir {
         Some(dir) => println!("dir      {}", dir.display()),
         None => println!("dir      (none: disk tier off)"),
@@ -28,17 +40,20 @@ pub(crate) fn stats(cli: &Cli) -> Result<ExitCode> {
     for id in &s.pinned_codes {
         println!("         {id}");
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn pin(cli: &Cli, target: CodeRef, pin: bool) -> Result<ExitCode> {
     let rt = super::open(cli)?;
-    let id = resolve(&rt, target)?;
-    let changed = if pin {
-        rt.pin(&id)?;
-        true
-    } else {
-        rt.unpin(&id)?
+    let (id, changed) = match (pin, target) {
+        (true, CodeRef::Contract(address)) => (rt.pin_contract(&address)?, true),
+        (true, CodeRef::Code(id)) => {
+            rt.pin(&id)?;
+            (id, true)
+        }
+        (false, target) => {
+            let id = resolve(&rt, target)?;
+            (id, rt.unpin(&id)?)
+        }
     };
     let verb = if pin { "pinned" } else { "unpinned" };
     if cli.json {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use cove_runtime::{CacheStats, Compiler, Config, Receipt, Runtime, Tier};
+use cove_runtime::{Compiler, Config, Receipt, Runtime, Tier};
 use types::Address;
 
 use crate::support::*;
@@ -86,16 +86,6 @@ impl Pair {
     }
 }
 
-/// The counters that moved between two snapshots: (pinned, memory, disk, misses).
-fn answered(before: &CacheStats, after: &CacheStats) -> (u64, u64, u64, u64) {
-    (
-        after.hits.pinned - before.hits.pinned,
-        after.hits.memory - before.hits.memory,
-        after.hits.disk - before.hits.disk,
-        after.misses - before.misses,
-    )
-}
-
 #[test]
 fn every_cache_tier_gives_identical_receipts() {
     let dir = tempfile::tempdir().unwrap();
@@ -159,16 +149,8 @@ fn tier_up_writes_an_optimized_artifact_used_after_restart() {
     config.wasm.compiler = Compiler::Tiered;
     config.wasm.tier_up_after_calls = 2;
     let (mut pair, rt) = Pair::deploy(dir.path(), &config);
-    let modules = rt.cache_dir().expect("disk tier on").join("modules");
-    let files = |suffix: &str| -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&modules)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(suffix))
-            .collect();
-        names.sort();
-        names
-    };
+    let cache_dir = rt.cache_dir().expect("disk tier on");
+    let files = |suffix: &str| artifact_names(&cache_dir, suffix);
     assert_eq!(rt.tier_of(&pair.address).unwrap(), Some(Tier::Baseline));
     assert_eq!(files(".baseline.cwasm").len(), 1, "deploy saved the baseline artifact");
     assert!(files(".optimized.cwasm").is_empty());
@@ -201,7 +183,7 @@ fn tier_up_writes_an_optimized_artifact_used_after_restart() {
 fn the_runtime_and_its_cache_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Runtime>();
-    assert_send_sync::<cache::ModuleCache<cove_runtime::ContractView>>();
+    assert_send_sync::<cache::ModuleCache<wasm::Vm<cove_runtime::ContractView>>>();
     // And concurrent queries through one runtime agree.
     let dir = tempfile::tempdir().unwrap();
     let rt = Runtime::open(dir.path(), Config::default()).unwrap();

@@ -2,6 +2,7 @@
 
 mod backends;
 mod cache;
+mod cosmwasm_cache;
 mod estimate;
 mod evm;
 mod fault;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use cove_runtime::{Config, Receipt, Runtime};
+use cove_runtime::{CacheStats, Config, Receipt, Runtime};
 use types::{Address, ErrorKind};
 
 /// The deployer used by most tests.
@@ -160,4 +160,26 @@ pub(crate) fn call_committed(
 pub(crate) fn balance(rt: &Runtime, token: Address, who: Address) -> u64 {
     let bytes = ok(&rt.query(who, token, "balance", who.0.to_vec(), None).expect("query"));
     u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
+}
+
+/// The counters that moved between two snapshots: (pinned, memory, disk, misses).
+pub(crate) fn answered(before: &CacheStats, after: &CacheStats) -> (u64, u64, u64, u64) {
+    (
+        after.hits.pinned - before.hits.pinned,
+        after.hits.memory - before.hits.memory,
+        after.hits.disk - before.hits.disk,
+        after.misses - before.misses,
+    )
+}
+
+/// The names of the artifact files under `<cache_dir>/modules` ending in `suffix`
+/// (e.g. `.baseline.cwasm`), sorted.
+pub(crate) fn artifact_names(cache_dir: &Path, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(cache_dir.join("modules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(suffix))
+        .collect();
+    names.sort();
+    names
 }
