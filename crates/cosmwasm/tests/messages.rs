@@ -1,6 +1,8 @@
-//! Messages a contract returns, driven by an "echo" module (WAT) whose `execute`
+//! Messages, sub-messages and queries, driven by a scripted module (WAT) whose `execute`
 //! answers with the message it was sent: the test writes the `ContractResult<Response>`
-//! the contract returns, so any message can be tried without compiling a contract.
+//! the contract returns, so any response can be tried without compiling a contract.
+//! Covers `Instantiate2`, `reply_on` never/success/error/always with each sub-message's
+//! writes and events rolled back alone, and unsupported queries and messages.
 
 use std::sync::Arc;
 
@@ -11,9 +13,25 @@ use state::{Journal, MemBackend};
 use types::{Address, BlockInfo, CodeId, ErrorKind};
 use vm::Outcome;
 
-/// `instantiate` answers `{"ok":{}}`; `execute` returns its message region as its result.
+/// A scripted contract. `instantiate` answers `{"ok":{}}`. `execute` stores its message
+/// under `last` and returns it as its result, so the message *is* the
+/// `ContractResult<Response>`. `reply` stores the `Reply` it gets under `replied` and
+/// answers `{"ok":{}}`. `query` passes its message to `query_chain`, prints the answer
+/// with `debug` and returns `{"ok":""}`.
 const ECHO: &str = r#"(module
+  (import "env" "db_write" (func $db_write (param i32 i32)))
+  (import "env" "query_chain" (func $query_chain (param i32) (result i32)))
+  (import "env" "debug" (func $debug (param i32)))
   (memory (export "memory") 2)
+  (data (i32.const 100) "last")
+  (data (i32.const 110) "replied")
+  (data (i32.const 120) "{\"ok\":{}}")
+  (data (i32.const 140) "{\"ok\":\"\"}")
+  ;; regions {offset, capacity, length}: "last", "replied", {"ok":{}}, {"ok":""}
+  (data (i32.const 200) "\64\00\00\00\04\00\00\00\04\00\00\00")
+  (data (i32.const 212) "\6e\00\00\00\07\00\00\00\07\00\00\00")
+  (data (i32.const 224) "\78\00\00\00\09\00\00\00\09\00\00\00")
+  (data (i32.const 236) "\8c\00\00\00\09\00\00\00\09\00\00\00")
   (global $next (mut i32) (i32.const 4096))
   (func (export "interface_version_8"))
   (func (export "allocate") (param $size i32) (result i32)
@@ -26,15 +44,16 @@ const ECHO: &str = r#"(module
     (local.get $region))
   (func (export "deallocate") (param i32))
   (func (export "instantiate") (param i32 i32 i32) (result i32)
-    (i32.store (i32.const 1000) (i32.const 0x6b6f227b))
-    (i32.store (i32.const 1004) (i32.const 0x7d7b3a22))
-    (i32.store8 (i32.const 1008) (i32.const 0x7d))
-    (i32.store (i32.const 900) (i32.const 1000))
-    (i32.store (i32.const 904) (i32.const 9))
-    (i32.store (i32.const 908) (i32.const 9))
-    (i32.const 900))
+    (i32.const 224))
   (func (export "execute") (param i32 i32 i32) (result i32)
-    (local.get 2)))"#;
+    (call $db_write (i32.const 200) (local.get 2))
+    (local.get 2))
+  (func (export "reply") (param i32 i32) (result i32)
+    (call $db_write (i32.const 212) (local.get 1))
+    (i32.const 224))
+  (func (export "query") (param i32 i32) (result i32)
+    (call $debug (call $query_chain (local.get 1)))
+    (i32.const 236)))"#;
 
 struct Chain {
     vm: CosmWasmVm,
@@ -55,16 +74,28 @@ impl Chain {
     }
 
     fn run(&mut self, action: Action<'_>, msg: &[u8]) -> Outcome {
+        self.run_debug(action, msg).0
+    }
+
+    /// Runs a request as the runtime does (reverted on failure): the outcome and what
+    /// the contract printed.
+    fn run_debug(&mut self, action: Action<'_>, msg: &[u8]) -> (Outcome, Vec<String>) {
         let cp = self.journal.checkpoint();
         let request = Request { sender: SENDER, action, msg, funds: &[], gas_limit: None };
         let block = BlockInfo { height: 1, timestamp: 1 };
-        let (o, _) = self.vm.run(&mut self.journal, &block, request).unwrap();
+        let (o, debug) = self.vm.run(&mut self.journal, &block, request).unwrap();
         if o.is_ok() {
             self.journal.accept(cp);
         } else {
             self.journal.revert(cp);
         }
-        o
+        (o, debug)
+    }
+
+    /// What `contract` stored under `key`, as text.
+    fn stored(&self, contract: Address, key: &str) -> Option<String> {
+        let value = self.journal.get(&vm::keys::storage(&contract, key.as_bytes())).unwrap()?;
+        Some(String::from_utf8(value).unwrap())
     }
 
     fn deploy(&mut self) -> Address {
@@ -126,4 +157,101 @@ fn instantiate2_creates_at_the_predictable_address_once() {
         assert!(e.message.contains("salt is 1 to 64 bytes"), "{e:?}");
     }
     assert!(chain.respond(parent, instantiate2(&[7u8; 64])).is_ok());
+}
+
+/// A response whose one sub-message executes `child` with `child_result` as the child's
+/// own `ContractResult<Response>`.
+fn call_child(child: &str, child_result: Value, reply_on: &str) -> Value {
+    let msg = base64::engine::general_purpose::STANDARD.encode(child_result.to_string());
+    json!({"messages": [{
+        "id": 7,
+        "payload": "cGF5",
+        "msg": {"wasm": {"execute": {"contract_addr": child, "msg": msg, "funds": []}}},
+        "reply_on": reply_on,
+    }]})
+}
+
+#[test]
+fn a_caught_sub_message_failure_undoes_only_its_own_writes() {
+    let mut chain = Chain::new();
+    let (parent, child) = (chain.deploy(), chain.deploy());
+    let child_human = chain.vm.addresses().humanize(&child);
+    let boom = json!({"error": "boom"});
+
+    // reply_on error: the child's write is undone, the parent's kept, reply sees the error.
+    let o = chain.respond(parent, call_child(&child_human, boom.clone(), "error"));
+    assert!(o.is_ok(), "{o:?}");
+    assert_eq!(chain.stored(child, "last"), None, "the failed child's write is rolled back");
+    assert!(chain.stored(parent, "last").is_some(), "the parent's own write stays");
+    let reply: Value = serde_json::from_str(&chain.stored(parent, "replied").unwrap()).unwrap();
+    assert_eq!((&reply["id"], &reply["payload"]), (&json!(7), &json!("cGF5")));
+    assert!(reply["result"]["error"].as_str().unwrap().contains("boom"), "{reply}");
+    assert!(o.events.iter().all(|e| e.contract != child), "the failed child's events are dropped");
+}
+
+#[test]
+fn an_uncaught_failure_fails_the_whole_transaction() {
+    for reply_on in ["never", "success"] {
+        let mut chain = Chain::new();
+        let (parent, child) = (chain.deploy(), chain.deploy());
+        let child_human = chain.vm.addresses().humanize(&child);
+        let before = chain.journal.changes();
+        let o = chain.respond(parent, call_child(&child_human, json!({"error": "boom"}), reply_on));
+        let e = o.result.unwrap_err();
+        assert!(e.message.contains("boom"), "{reply_on}: {e:?}");
+        assert_eq!(chain.journal.changes(), before, "{reply_on}: nothing is left behind");
+    }
+}
+
+#[test]
+fn success_replies_see_the_result_and_keep_the_writes() {
+    for (reply_on, replied) in [("success", true), ("always", true), ("error", false), ("never", false)] {
+        let mut chain = Chain::new();
+        let (parent, child) = (chain.deploy(), chain.deploy());
+        let child_human = chain.vm.addresses().humanize(&child);
+        let ok = json!({"ok": {"attributes": [{"key": "k", "value": "v"}], "data": "ZGF0YQ=="}});
+        let o = chain.respond(parent, call_child(&child_human, ok, reply_on));
+        assert!(o.is_ok(), "{reply_on}: {o:?}");
+        assert!(chain.stored(child, "last").is_some(), "{reply_on}: the child's write stays");
+        let reply = chain.stored(parent, "replied");
+        assert_eq!(reply.is_some(), replied, "{reply_on}: {reply:?}");
+        if let Some(reply) = reply {
+            let reply: Value = serde_json::from_str(&reply).unwrap();
+            // The child's events, wasmd-style, and its data.
+            let events = &reply["result"]["ok"]["events"];
+            assert!(events.as_array().unwrap().iter().any(|e| e["type"] == "wasm"), "{reply}");
+            assert_eq!(reply["result"]["ok"]["data"], "ZGF0YQ==", "{reply}");
+        }
+    }
+    // reply_on always with a failure: reply runs, the child's write is undone.
+    let mut chain = Chain::new();
+    let (parent, child) = (chain.deploy(), chain.deploy());
+    let child_human = chain.vm.addresses().humanize(&child);
+    assert!(chain.respond(parent, call_child(&child_human, json!({"error": "boom"}), "always")).is_ok());
+    assert_eq!(chain.stored(child, "last"), None);
+    assert!(chain.stored(parent, "replied").unwrap().contains("boom"));
+}
+
+#[test]
+fn unsupported_queries_and_messages_fail_cleanly() {
+    let mut chain = Chain::new();
+    let contract = chain.deploy();
+    for (query, kind) in [
+        (json!({"staking": {"all_validators": {}}}), "unsupported_request"),
+        (
+            json!({"stargate": {"path": "/cosmos.bank.v1beta1.Query/Balance", "data": ""}}),
+            "unsupported_request",
+        ),
+        (json!({"ibc": {"port_id": {}}}), "unsupported_request"),
+    ] {
+        let (o, debug) = chain.run_debug(Action::Query { contract }, query.to_string().as_bytes());
+        assert!(o.is_ok(), "{query}: {o:?}");
+        // What query_chain answered the contract: a SystemError, not a failure of the call.
+        let answer: Value = serde_json::from_str(&debug[0]).unwrap();
+        assert!(answer["error"].get(kind).is_some(), "{query}: {answer}");
+    }
+    let staking = json!({"messages": [{"id": 0, "msg": {"staking": {"delegate": {"validator": "v", "amount": {"denom": "ucove", "amount": "1"}}}}, "reply_on": "never"}]});
+    let e = chain.respond(contract, staking).result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e:?}");
+    assert!(e.message.contains("staking"), "{e:?}");
 }

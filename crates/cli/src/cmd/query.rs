@@ -44,12 +44,20 @@ pub(crate) fn run(cli: &Cli, q: &QueryArgs) -> Result<ExitCode> {
 pub(crate) fn estimate_gas(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
     let rt = super::open(cli)?;
     let (method, input) = a.message("execute");
+    let native = &rt.config().cosmwasm.native_denom;
+    let value = match a.funds.as_ref().map(|c| c.0.as_slice()) {
+        None => a.value.unwrap_or_default(),
+        Some([coin]) if &coin.denom == native => runtime::Balance::from_u128(coin.amount),
+        Some(_) => {
+            bail!("estimate-gas sends only the native token ({native}): give --value or --funds N{native}")
+        }
+    };
     let req = runtime::EstimateRequest {
         sender: a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER),
         address: a.address,
         method,
         input,
-        value: a.value.unwrap_or_default(),
+        value,
         cap: a.tx.gas_limit,
     };
     match rt.estimate_gas(req)? {

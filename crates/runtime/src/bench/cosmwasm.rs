@@ -33,13 +33,13 @@ fn cyberpunk(config: &Config) -> Result<(Runtime, Address), String> {
     Ok((rt, address))
 }
 
-/// Median time of `calls` executions of cyberpunk with `msg` (after a few untimed
-/// ones), each a transaction of one open block, in microseconds.
+/// Median time of `calls` executions of cyberpunk with `msg`, each a transaction of
+/// one open block, in microseconds. Measured once the contract is hot: after enough
+/// untimed calls for the tiered compiler to move it to Cranelift, and that finished.
 fn execute_us(config: &Config, msg: &[u8], calls: usize) -> Result<f64, String> {
     let (rt, contract) = cyberpunk(config)?;
     let mut block = rt.begin_block(2).map_err(|e| e.to_string())?;
-    let mut samples = Vec::with_capacity(calls);
-    for i in 0..calls + 3 {
+    let mut call = || {
         let request = Request {
             sender: sender(),
             action: Action::Execute { contract },
@@ -50,13 +50,16 @@ fn execute_us(config: &Config, msg: &[u8], calls: usize) -> Result<f64, String> 
         let t = Instant::now();
         let (receipt, _) = block.cosmwasm(request).map_err(|e| e.to_string())?;
         let elapsed = t.elapsed();
-        if let Err(e) = &receipt.result {
-            return Err(format!("cyberpunk {}: {e:?}", String::from_utf8_lossy(msg)));
+        match &receipt.result {
+            Ok(_) => Ok(elapsed),
+            Err(e) => Err(format!("cyberpunk {}: {e:?}", String::from_utf8_lossy(msg))),
         }
-        if i >= 3 {
-            samples.push(elapsed);
-        }
+    };
+    for _ in 0..config.wasm.tier_up_after_calls.max(3) {
+        call()?;
     }
+    rt.settle();
+    let mut samples = (0..calls).map(|_| call()).collect::<Result<Vec<_>, String>>()?;
     Ok(median(&mut samples).as_secs_f64() * 1e6)
 }
 
