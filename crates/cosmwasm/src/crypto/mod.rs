@@ -47,6 +47,24 @@ pub(crate) const PAIRING_UNEQUAL_POINT_AMOUNT: u32 = 13;
 pub(crate) const AGGREGATE_EMPTY: u32 = 14;
 pub(crate) const AGGREGATE_NOT_MULTIPLE: u32 = 15;
 
+/// The format checks of both curves' ECDSA `verify`, in cosmwasm-crypto's order: hash,
+/// signature length, key shape. `Err` is the code to return.
+fn ecdsa_verify_shapes(hash: &[u8], sig: &[u8], pk: &[u8]) -> Result<(), u32> {
+    ecdsa_recover_shapes(hash, sig)?;
+    if sec1_shape(pk) { Ok(()) } else { Err(INVALID_PUBKEY_FORMAT) }
+}
+
+/// The format checks of both curves' ECDSA `recover`: hash, then signature length.
+fn ecdsa_recover_shapes(hash: &[u8], sig: &[u8]) -> Result<(), u32> {
+    if hash.len() != MESSAGE_HASH_MAX_LEN {
+        return Err(INVALID_HASH_FORMAT);
+    }
+    if sig.len() != ECDSA_SIGNATURE_LEN {
+        return Err(INVALID_SIGNATURE_FORMAT);
+    }
+    Ok(())
+}
+
 /// Whether `pk` has the shape of a SEC1 key: `02`/`03` and 33 bytes, or `04` and 65
 /// (cosmwasm-crypto's `check_pubkey`; whether it is a point is checked after).
 fn sec1_shape(pk: &[u8]) -> bool {

@@ -8,8 +8,8 @@ use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 
 use super::{
-    ECDSA_SIGNATURE_LEN, GENERIC_ERR, INVALID, INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT,
-    INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, MESSAGE_HASH_MAX_LEN, VALID, sec1_shape,
+    ECDSA_SIGNATURE_LEN, GENERIC_ERR, INVALID, INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, VALID,
+    ecdsa_recover_shapes, ecdsa_verify_shapes,
 };
 
 /// The signature `r || s`: a format error if not 64 bytes, a generic error if `r` or
@@ -21,14 +21,8 @@ fn signature(sig: &[u8]) -> Result<Signature, u32> {
 
 /// `0` if `sig` is `pk`'s signature of `hash`, `1` if not, or an error code.
 pub(crate) fn secp256k1_verify(hash: &[u8], sig: &[u8], pk: &[u8]) -> u32 {
-    if hash.len() != MESSAGE_HASH_MAX_LEN {
-        return INVALID_HASH_FORMAT;
-    }
-    if sig.len() != ECDSA_SIGNATURE_LEN {
-        return INVALID_SIGNATURE_FORMAT;
-    }
-    if !sec1_shape(pk) {
-        return INVALID_PUBKEY_FORMAT;
+    if let Err(code) = ecdsa_verify_shapes(hash, sig, pk) {
+        return code;
     }
     let sig = match signature(sig) {
         Ok(sig) => sig.normalize_s().unwrap_or(sig),
@@ -41,12 +35,7 @@ pub(crate) fn secp256k1_verify(hash: &[u8], sig: &[u8], pk: &[u8]) -> u32 {
 /// The uncompressed (65-byte) public key whose signature of `hash` is `sig` with
 /// recovery id `param` (0 or 1), or an error code.
 pub(crate) fn secp256k1_recover(hash: &[u8], sig: &[u8], param: u8) -> Result<Vec<u8>, u32> {
-    if hash.len() != MESSAGE_HASH_MAX_LEN {
-        return Err(INVALID_HASH_FORMAT);
-    }
-    if sig.len() != ECDSA_SIGNATURE_LEN {
-        return Err(INVALID_SIGNATURE_FORMAT);
-    }
+    ecdsa_recover_shapes(hash, sig)?;
     let mut id = match param {
         0 | 1 => RecoveryId::new(param == 1, false),
         _ => return Err(INVALID_RECOVERY_PARAM),
@@ -66,6 +55,7 @@ mod tests {
     use k256::ecdsa::SigningKey;
 
     use super::*;
+    use crate::crypto::{INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT};
 
     /// A signature by a fixed key, its low-S form first, and the key.
     fn signed() -> ([u8; 32], Signature, u8, VerifyingKey) {

@@ -10,8 +10,8 @@ use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 
 use super::{
-    ECDSA_SIGNATURE_LEN, GENERIC_ERR, INVALID, INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT,
-    INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, MESSAGE_HASH_MAX_LEN, VALID, sec1_shape,
+    ECDSA_SIGNATURE_LEN, GENERIC_ERR, INVALID, INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, VALID,
+    ecdsa_recover_shapes, ecdsa_verify_shapes,
 };
 
 /// The signature `r || s`: a format error if not 64 bytes, a generic error if `r` or
@@ -23,14 +23,8 @@ fn signature(sig: &[u8]) -> Result<Signature, u32> {
 
 /// `0` if `sig` is `pk`'s signature of `hash`, `1` if not, or an error code.
 pub(crate) fn secp256r1_verify(hash: &[u8], sig: &[u8], pk: &[u8]) -> u32 {
-    if hash.len() != MESSAGE_HASH_MAX_LEN {
-        return INVALID_HASH_FORMAT;
-    }
-    if sig.len() != ECDSA_SIGNATURE_LEN {
-        return INVALID_SIGNATURE_FORMAT;
-    }
-    if !sec1_shape(pk) {
-        return INVALID_PUBKEY_FORMAT;
+    if let Err(code) = ecdsa_verify_shapes(hash, sig, pk) {
+        return code;
     }
     let sig = match signature(sig) {
         Ok(sig) => sig.normalize_s().unwrap_or(sig),
@@ -44,12 +38,7 @@ pub(crate) fn secp256r1_verify(hash: &[u8], sig: &[u8], pk: &[u8]) -> u32 {
 /// recovery id `param` (0 to 3), or an error code. Unlike `secp256k1`, a high-S
 /// signature is not normalised first (cosmwasm-crypto does not).
 pub(crate) fn secp256r1_recover(hash: &[u8], sig: &[u8], param: u8) -> Result<Vec<u8>, u32> {
-    if hash.len() != MESSAGE_HASH_MAX_LEN {
-        return Err(INVALID_HASH_FORMAT);
-    }
-    if sig.len() != ECDSA_SIGNATURE_LEN {
-        return Err(INVALID_SIGNATURE_FORMAT);
-    }
+    ecdsa_recover_shapes(hash, sig)?;
     let id = RecoveryId::from_byte(param).ok_or(INVALID_RECOVERY_PARAM)?;
     let sig = signature(sig)?;
     let key = VerifyingKey::recover_from_prehash(hash, &sig, id).map_err(|_| GENERIC_ERR)?;

@@ -3,6 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::crypto::{INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT};
+
 use super::*;
 use crate::crypto::INVALID_RECOVERY_PARAM;
 
