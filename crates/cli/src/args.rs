@@ -258,7 +258,8 @@ pub(crate) struct DeployArgs {
     #[arg(long, value_parser = parse_hex)]
     pub code_hex: Option<Hex>,
     /// The VM: `wasm`, `evm` or `cosmwasm` (default: `evm` for `--code-hex`, `.hex` and
-    /// `.bin` files, `cosmwasm` for a module exporting `interface_version_8`, else `wasm`).
+    /// `.bin` files, `cosmwasm` with `--msg` or for a module exporting
+    /// `interface_version_8`, else `wasm`).
     #[arg(long, value_parser = parse_vm)]
     pub vm: Option<VmType>,
     /// WASM: entry point to run once after instantiation, in the same transaction.

@@ -155,6 +155,19 @@ fn hackatom_is_deterministic_across_data_dirs() {
     assert!(first.last().unwrap()["root"].is_string(), "the store has a root: {:?}", first.last());
 }
 
+/// empty.wasm passes validation (it has no `instantiate`, so instantiating it fails);
+/// corrupted.wasm is refused as `validation`, detected as CosmWasm by its `--msg`.
+#[test]
+fn empty_and_corrupted_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, out) = cove(d, &["deploy", &fixture("empty"), "--msg", "{}"]);
+    assert_eq!((code, out["error"]["kind"].as_str()), (1, Some("not_found")), "{out}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("instantiate"), "{out}");
+    let (code, out) = cove(d, &["deploy", &fixture("corrupted"), "--msg", "{}"]);
+    assert_eq!((code, out["error"]["kind"].as_str()), (1, Some("validation")), "{out}");
+}
+
 #[test]
 fn cyberpunk_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();

@@ -38,7 +38,9 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
         (None, Some(file)) => super::read_code(file)?,
         (None, None) => bail!("give a file or --code-hex"),
     };
-    if a.vm.is_none() && vm == VmType::Wasm && cosmwasm::abi::is_cosmwasm(&code) {
+    // An instantiate message, or the interface export, makes it CosmWasm (so a module
+    // that does not even parse is refused by CosmWasm's validation, as `validation`).
+    if a.vm.is_none() && vm == VmType::Wasm && (a.msg.is_some() || cosmwasm::abi::is_cosmwasm(&code)) {
         vm = VmType::CosmWasm;
     }
     if (vm == VmType::CosmWasm) != a.msg.is_some() {
@@ -106,7 +108,7 @@ impl Deploy<'_> {
     }
 }
 
-/// EVM for hex input, WASM otherwise.
+/// EVM for hex input, WASM otherwise (then CosmWasm if the module or `--msg` says so).
 fn guess_vm(a: &DeployArgs) -> VmType {
     let hex_file = a.file.as_deref().and_then(Path::extension).is_some_and(|e| e == "hex" || e == "bin");
     if a.code_hex.is_some() || hex_file { VmType::Evm } else { VmType::Wasm }
