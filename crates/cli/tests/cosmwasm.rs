@@ -59,7 +59,12 @@ fn hackatom_session(d: &Path) -> Vec<Value> {
         ],
     );
     assert_eq!(out["vm"], "cosmwasm");
-    assert_eq!(out["events"][0]["type"], "instantiate");
+    // As wasmd: the bank module's events for the funds, then the contract's.
+    let types: Vec<&str> =
+        out["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["coin_spent", "coin_received", "transfer", "instantiate", "wasm"]);
+    let transfer = &out["events"][2]["attributes"];
+    assert_eq!(transfer[2], json!({"key": "amount", "value": "7uatom,1000ucove"}));
     let address = out["address"].as_str().unwrap().to_string();
     outputs.push(out);
 
@@ -87,6 +92,9 @@ fn hackatom_session(d: &Path) -> Vec<Value> {
     // The verifier, named in bech32, releases the rest to the beneficiary.
     let out = ok(d, &["call", &address, "--msg", r#"{"release":{}}"#, "--sender", &human(0xaa)]);
     assert_eq!(out["data_base64"], "8Auq");
+    let types: Vec<&str> =
+        out["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["execute", "wasm", "wasm-hackatom", "coin_spent", "coin_received", "transfer"]);
     let wasm_event = out["events"].as_array().unwrap().iter().find(|e| e["type"] == "wasm").unwrap().clone();
     assert_eq!(wasm_event["attributes"][0], json!({"key": "_contract_address", "value": human_of(&address)}));
     assert_eq!(wasm_event["attributes"][1], json!({"key": "action", "value": "release"}));

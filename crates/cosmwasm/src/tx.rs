@@ -417,8 +417,48 @@ impl Tx<'_> {
         self.handle_response(state, contract, &out, depth)
     }
 
+    /// Moves `funds` (none: nothing, no events) with the bank module's events, as the
+    /// Cosmos SDK's `SendCoins` emits them: `coin_spent`, `coin_received`, `transfer`.
     fn move_funds(&mut self, state: &mut Journal, from: &Address, to: &Address, funds: &[Coin]) -> Step<()> {
-        self.shared.bank.send(state, from, to, funds)?.map_err(Fail::Contract)
+        if funds.is_empty() {
+            return Ok(());
+        }
+        self.shared.bank.send(state, from, to, funds)?.map_err(Fail::Contract)?;
+        let (from_h, to_h, amount) = (self.human(from), self.human(to), coins_string(funds));
+        self.emit_bank(
+            *from,
+            "coin_spent",
+            vec![attr("spender", from_h.clone()), attr("amount", amount.clone())],
+        );
+        self.emit_bank(
+            *from,
+            "coin_received",
+            vec![attr("receiver", to_h.clone()), attr("amount", amount.clone())],
+        );
+        let transfer = vec![attr("recipient", to_h), attr("sender", from_h), attr("amount", amount)];
+        self.emit_bank(*from, "transfer", transfer);
+        Ok(())
+    }
+
+    /// Burns `funds` with the bank module's `coin_spent` and `burn` events.
+    fn burn_funds(&mut self, state: &mut Journal, from: &Address, funds: &[Coin]) -> Step<()> {
+        if funds.is_empty() {
+            return Ok(());
+        }
+        self.shared.bank.burn(state, from, funds)?.map_err(Fail::Contract)?;
+        let (from_h, amount) = (self.human(from), coins_string(funds));
+        self.emit_bank(
+            *from,
+            "coin_spent",
+            vec![attr("spender", from_h.clone()), attr("amount", amount.clone())],
+        );
+        self.emit_bank(*from, "burn", vec![attr("burner", from_h), attr("amount", amount)]);
+        Ok(())
+    }
+
+    /// Records an event of the bank module (no `_contract_address`: not a contract's).
+    fn emit_bank(&mut self, account: Address, ty: &str, attributes: Vec<Attribute>) {
+        self.events.push((account, Event { ty: ty.to_string(), attributes }));
     }
 
     /// Turns an entry point's `ContractResult<Response>` into events and runs its
@@ -565,7 +605,7 @@ impl Tx<'_> {
                 Ok(None)
             }
             CosmosMsg::Bank(BankMsg::Burn { amount }) => {
-                self.shared.bank.burn(state, &sender, &amount)?.map_err(Fail::Contract)?;
+                self.burn_funds(state, &sender, &amount)?;
                 Ok(None)
             }
             CosmosMsg::Wasm(WasmMsg::Execute { contract_addr, msg, funds }) => {
@@ -648,6 +688,11 @@ impl Tx<'_> {
 
 fn attr(key: &str, value: String) -> Attribute {
     Attribute { key: key.into(), value }
+}
+
+/// Coins as the Cosmos SDK prints them: `100ucove,5uatom`, in the order given.
+fn coins_string(coins: &[Coin]) -> String {
+    coins.iter().map(|c| format!("{}{}", c.amount, c.denom)).collect::<Vec<_>>().join(",")
 }
 
 /// The longest `Instantiate2` salt (wasmd: 64 bytes).
