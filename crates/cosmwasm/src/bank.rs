@@ -59,13 +59,6 @@ pub struct Bank {
     native: String,
 }
 
-/// A balance as a u128 (CosmWasm's `Uint128`); native balances above it are reported as
-/// the maximum rather than wrapped.
-fn to_u128(b: Balance) -> u128 {
-    let hi = u128::from_be_bytes(b.0[..16].try_into().expect("16 bytes"));
-    if hi != 0 { u128::MAX } else { u128::from_be_bytes(b.0[16..].try_into().expect("16 bytes")) }
-}
-
 impl Bank {
     /// A bank whose native denomination is `native`.
     pub fn new(native: &str) -> Bank {
@@ -80,7 +73,8 @@ impl Bank {
     /// `address`'s balance of `denom`.
     pub fn balance(&self, journal: &Journal, address: &Address, denom: &str) -> Result<u128, StorageError> {
         if denom == self.native {
-            return Ok(to_u128(accounts::balance(journal, address)?));
+            // CosmWasm's `Uint128`: a native balance above it reads as the maximum, not wrapped.
+            return Ok(accounts::balance(journal, address)?.to_u128().unwrap_or(u128::MAX));
         }
         Ok(journal
             .get(&keys::bank(address, denom))?

@@ -266,27 +266,53 @@ fn addr_humanize(mut c: C<'_>, ptr: u32, dest: u32) -> Res<u32> {
     region::write_into(&mut c, dest, human.as_bytes()).map(|()| 0)
 }
 
-fn secp256k1_verify(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, pk_ptr: u32) -> Res<u32> {
-    let costs = c.data().shared.config.costs;
-    enter(&mut c, "secp256k1_verify", costs.verify)?;
+fn secp256k1_verify(c: C<'_>, hash_ptr: u32, sig_ptr: u32, pk_ptr: u32) -> Res<u32> {
+    let price = c.data().shared.config.costs.verify;
+    ecdsa_verify(c, "secp256k1_verify", price, [hash_ptr, sig_ptr, pk_ptr], crypto::secp256k1_verify)
+}
+
+fn secp256k1_recover_pubkey(c: C<'_>, hash_ptr: u32, sig_ptr: u32, param: u32) -> Res<u64> {
+    let price = c.data().shared.config.costs.recover;
+    ecdsa_recover(c, "secp256k1_recover_pubkey", price, [hash_ptr, sig_ptr], param, crypto::secp256k1_recover)
+}
+
+/// An ECDSA `*_verify`: `price` on entry, then the hash, signature and key regions.
+fn ecdsa_verify(
+    mut c: C<'_>,
+    name: &str,
+    price: u64,
+    [hash_ptr, sig_ptr, pk_ptr]: [u32; 3],
+    verify: fn(&[u8], &[u8], &[u8]) -> u32,
+) -> Res<u32> {
+    enter(&mut c, name, price)?;
     let hash = region::read(&mut c, hash_ptr, crypto::MESSAGE_HASH_MAX_LEN)?;
     let sig = region::read(&mut c, sig_ptr, crypto::ECDSA_SIGNATURE_LEN)?;
     let pk = region::read(&mut c, pk_ptr, crypto::ECDSA_PUBKEY_MAX_LEN)?;
-    Ok(crypto::secp256k1_verify(&hash, &sig, &pk))
+    Ok(verify(&hash, &sig, &pk))
 }
 
-fn secp256k1_recover_pubkey(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, param: u32) -> Res<u64> {
-    let costs = c.data().shared.config.costs;
-    enter(&mut c, "secp256k1_recover_pubkey", 0)?;
+/// A curve's public-key recovery: hash, signature, recovery id → the key or a code.
+type Recover = fn(&[u8], &[u8], u8) -> Result<Vec<u8>, u32>;
+
+/// An ECDSA `*_recover_pubkey`: the key in a new region, or the error code in the high
+/// 32 bits. As cosmwasm-vm, a parameter that is not even a byte is refused before
+/// `price` is charged.
+fn ecdsa_recover(
+    mut c: C<'_>,
+    name: &str,
+    price: u64,
+    [hash_ptr, sig_ptr]: [u32; 2],
+    param: u32,
+    recover: Recover,
+) -> Res<u64> {
+    enter(&mut c, name, 0)?;
     let hash = region::read(&mut c, hash_ptr, crypto::MESSAGE_HASH_MAX_LEN)?;
     let sig = region::read(&mut c, sig_ptr, crypto::ECDSA_SIGNATURE_LEN)?;
-    // As cosmwasm-vm: a parameter that is not even a byte is refused before the
-    // recovery is charged.
     let Ok(param) = u8::try_from(param) else {
         return Ok(u64::from(crypto::INVALID_RECOVERY_PARAM) << 32);
     };
-    charge(&mut c, costs.recover)?;
-    match crypto::secp256k1_recover(&hash, &sig, param) {
+    charge(&mut c, price)?;
+    match recover(&hash, &sig, param) {
         Ok(pubkey) => region::write_new(&mut c, &pubkey).map(u64::from),
         Err(code) => Ok(u64::from(code) << 32),
     }
@@ -319,30 +345,14 @@ fn ed25519_batch_verify(mut c: C<'_>, msgs_ptr: u32, sigs_ptr: u32, pks_ptr: u32
     Ok(crypto::ed25519_batch_verify(&msgs, &sigs, &pks))
 }
 
-fn secp256r1_verify(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, pk_ptr: u32) -> Res<u32> {
-    let costs = c.data().shared.config.costs;
-    enter(&mut c, "secp256r1_verify", costs.secp256r1_verify)?;
-    let hash = region::read(&mut c, hash_ptr, crypto::MESSAGE_HASH_MAX_LEN)?;
-    let sig = region::read(&mut c, sig_ptr, crypto::ECDSA_SIGNATURE_LEN)?;
-    let pk = region::read(&mut c, pk_ptr, crypto::ECDSA_PUBKEY_MAX_LEN)?;
-    Ok(crypto::secp256r1_verify(&hash, &sig, &pk))
+fn secp256r1_verify(c: C<'_>, hash_ptr: u32, sig_ptr: u32, pk_ptr: u32) -> Res<u32> {
+    let price = c.data().shared.config.costs.secp256r1_verify;
+    ecdsa_verify(c, "secp256r1_verify", price, [hash_ptr, sig_ptr, pk_ptr], crypto::secp256r1_verify)
 }
 
-fn secp256r1_recover_pubkey(mut c: C<'_>, hash_ptr: u32, sig_ptr: u32, param: u32) -> Res<u64> {
-    let costs = c.data().shared.config.costs;
-    enter(&mut c, "secp256r1_recover_pubkey", 0)?;
-    let hash = region::read(&mut c, hash_ptr, crypto::MESSAGE_HASH_MAX_LEN)?;
-    let sig = region::read(&mut c, sig_ptr, crypto::ECDSA_SIGNATURE_LEN)?;
-    // As cosmwasm-vm: a parameter that is not even a byte is refused before the
-    // recovery is charged.
-    let Ok(param) = u8::try_from(param) else {
-        return Ok(u64::from(crypto::INVALID_RECOVERY_PARAM) << 32);
-    };
-    charge(&mut c, costs.secp256r1_recover)?;
-    match crypto::secp256r1_recover(&hash, &sig, param) {
-        Ok(pubkey) => region::write_new(&mut c, &pubkey).map(u64::from),
-        Err(code) => Ok(u64::from(code) << 32),
-    }
+fn secp256r1_recover_pubkey(c: C<'_>, hash_ptr: u32, sig_ptr: u32, param: u32) -> Res<u64> {
+    let price = c.data().shared.config.costs.secp256r1_recover;
+    ecdsa_recover(c, "secp256r1_recover_pubkey", price, [hash_ptr, sig_ptr], param, crypto::secp256r1_recover)
 }
 
 /// `bls12_381_aggregate_g1`/`_g2`: reads the points, charges `base` + `per_point` per

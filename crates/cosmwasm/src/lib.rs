@@ -298,7 +298,7 @@ impl VirtualMachine for CosmWasmVm {
         let funds: Vec<Coin> = if msg.value.is_zero() {
             Vec::new()
         } else {
-            let amount = msg.value.to_string().parse::<u128>().unwrap_or(u128::MAX);
+            let amount = msg.value.to_u128().unwrap_or(u128::MAX);
             vec![Coin { denom: self.shared.config.native_denom.clone(), amount }]
         };
         let action = match (msg.target, msg.entry) {

@@ -3,6 +3,8 @@
 //! (arguments, region descriptors, data), calls one import with the arguments, and
 //! stores what it returned (and the output region after it) under the key `r`.
 
+mod common;
+
 use std::sync::Arc;
 
 use cove_cosmwasm::abi::HOST_FUNCTIONS;
@@ -10,6 +12,8 @@ use cove_cosmwasm::config::{MAX_BLS12_381_AGGREGATE_LEN, MAX_BLS12_381_DST_LEN, 
 use cove_cosmwasm::{Action, Config, CosmWasmVm, Request};
 use state::{Journal, MemBackend};
 use types::{Address, BlockInfo, CallError, ErrorKind, Gas};
+
+use common::OK_FUNC;
 
 /// Where the module copies the message: the image's byte 0.
 const IMAGE: u32 = 65536;
@@ -64,15 +68,7 @@ fn module(import: &str, params: usize, result: &str) -> Vec<u8> {
             (memory.copy (i32.const {IMAGE}) (i32.load (local.get 2)) (i32.load offset=8 (local.get 2)))
             {call}
             (call $ok))
-          (func $ok (result i32)
-            ;; {{"ok":{{}}}} in a region
-            (i32.store (i32.const 3000) (i32.const 0x6b6f227b))
-            (i32.store (i32.const 3004) (i32.const 0x7d7b3a22))
-            (i32.store8 (i32.const 3008) (i32.const 0x7d))
-            (i32.store (i32.const 2900) (i32.const 3000))
-            (i32.store (i32.const 2904) (i32.const 9))
-            (i32.store (i32.const 2908) (i32.const 9))
-            (i32.const 2900)))"#
+          {OK_FUNC})"#
     ))
     .unwrap()
 }
@@ -216,14 +212,8 @@ fn every_cosmwasm_import_links() {
             (i32.const 2048))
           (func (export "deallocate") (param i32))
           (func (export "instantiate") (param i32 i32 i32) (result i32)
-            ;; {{"ok":{{}}}} in a region
-            (i32.store (i32.const 3000) (i32.const 0x6b6f227b))
-            (i32.store (i32.const 3004) (i32.const 0x7d7b3a22))
-            (i32.store8 (i32.const 3008) (i32.const 0x7d))
-            (i32.store (i32.const 2900) (i32.const 3000))
-            (i32.store (i32.const 2904) (i32.const 9))
-            (i32.store (i32.const 2908) (i32.const 9))
-            (i32.const 2900)))"#
+            (call $ok))
+          {OK_FUNC})"#
     ))
     .unwrap();
     let engine = wasm::Engine::new(wasm::Config::default()).unwrap();

@@ -1,12 +1,16 @@
 //! Host-side limits, each tested with a hand-written CosmWasm module (WAT) that passes
 //! a region of a chosen length to one host function.
 
+mod common;
+
 use std::sync::Arc;
 
 use cove_cosmwasm::config::{MAX_DB_KEY_LEN, MAX_DB_VALUE_LEN, MAX_HUMAN_ADDRESS_LEN, MAX_QUERY_REQUEST_LEN};
 use cove_cosmwasm::{Action, Config, CosmWasmVm, Request};
 use state::{Journal, MemBackend};
 use types::{Address, BlockInfo, CallError, ErrorKind};
+
+use common::OK_FUNC;
 
 /// A module whose `execute` builds region R at 1024 {offset 4096, capacity = length =
 /// the i32 stored at byte 0 of the message} and calls `body` with it; `allocate`
@@ -34,15 +38,7 @@ fn module(import: &str, body: &str) -> Vec<u8> {
             (i32.store (i32.const 1032) (local.get $len))
             {body}
             (call $ok))
-          (func $ok (result i32)
-            ;; {{"ok":{{}}}} in a region
-            (i32.store (i32.const 3000) (i32.const 0x6b6f227b))
-            (i32.store (i32.const 3004) (i32.const 0x7d7b3a22))
-            (i32.store8 (i32.const 3008) (i32.const 0x7d))
-            (i32.store (i32.const 2900) (i32.const 3000))
-            (i32.store (i32.const 2904) (i32.const 9))
-            (i32.store (i32.const 2908) (i32.const 9))
-            (i32.const 2900)))"#
+          {OK_FUNC})"#
     ))
     .unwrap()
 }

@@ -24,6 +24,12 @@ impl Balance {
         Balance(b)
     }
 
+    /// As a `u128`, if it fits (CosmWasm's `Uint128` amounts).
+    pub fn to_u128(&self) -> Option<u128> {
+        let (hi, lo) = self.halves();
+        (hi == 0).then_some(lo)
+    }
+
     fn halves(&self) -> (u128, u128) {
         let hi = u128::from_be_bytes(self.0[..16].try_into().expect("16 bytes"));
         let lo = u128::from_be_bytes(self.0[16..].try_into().expect("16 bytes"));
@@ -134,6 +140,14 @@ pub fn set_balance(journal: &mut Journal, address: &Address, value: Balance) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_u128_only_when_it_fits() {
+        assert_eq!(Balance::from_u128(u128::MAX).to_u128(), Some(u128::MAX));
+        assert_eq!(Balance::ZERO.to_u128(), Some(0));
+        let above = Balance::from_u128(u128::MAX).checked_add(Balance::from_u128(1)).unwrap();
+        assert_eq!(above.to_u128(), None);
+    }
 
     #[test]
     fn arithmetic_and_decimal_round_trip() {

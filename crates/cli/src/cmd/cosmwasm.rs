@@ -72,7 +72,7 @@ pub(crate) fn funds(native: &str, value: Option<Balance>, coins: Option<&Coins>)
     }
     match value {
         Some(v) if !v.is_zero() => {
-            let amount = v.to_string().parse::<u128>().context("CosmWasm amounts are at most 2^128 - 1")?;
+            let amount = v.to_u128().context("CosmWasm amounts are at most 2^128 - 1")?;
             Ok(vec![Coin { denom: native.to_string(), amount }])
         }
         _ => Ok(Vec::new()),

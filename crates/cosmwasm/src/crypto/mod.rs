@@ -5,6 +5,15 @@
 //! Each curve is one file. The functions are pure (bytes in, a code or bytes out) and
 //! never panic on any input; the host bounds every input's length before calling them.
 
+// ecdsa 0.16 writes its own bounds with generic-array 0.14's (deprecated) `ArrayLength`.
+#[expect(deprecated, reason = "the bound ecdsa 0.16 itself requires")]
+use ecdsa::elliptic_curve::generic_array::ArrayLength;
+use ecdsa::elliptic_curve::sec1::{FromEncodedPoint, ModulusSize, ToEncodedPoint};
+use ecdsa::elliptic_curve::{AffinePoint, CurveArithmetic, FieldBytesSize, PrimeCurve};
+use ecdsa::hazmat::VerifyPrimitive;
+use ecdsa::signature::hazmat::PrehashVerifier;
+use ecdsa::{Signature, SignatureSize, VerifyingKey};
+
 mod bls12_381;
 mod ed25519;
 mod secp256k1;
@@ -47,11 +56,44 @@ pub(crate) const PAIRING_UNEQUAL_POINT_AMOUNT: u32 = 13;
 pub(crate) const AGGREGATE_EMPTY: u32 = 14;
 pub(crate) const AGGREGATE_NOT_MULTIPLE: u32 = 15;
 
-/// The format checks of both curves' ECDSA `verify`, in cosmwasm-crypto's order: hash,
-/// signature length, key shape. `Err` is the code to return.
-fn ecdsa_verify_shapes(hash: &[u8], sig: &[u8], pk: &[u8]) -> Result<(), u32> {
-    ecdsa_recover_shapes(hash, sig)?;
-    if sec1_shape(pk) { Ok(()) } else { Err(INVALID_PUBKEY_FORMAT) }
+/// ECDSA `verify` over a 32-byte prehash on curve `C` (secp256k1 or secp256r1), as
+/// cosmwasm-crypto does it: format checks in its order (hash, signature length, key
+/// shape), a high-S signature normalised (accepted), a signature or key that does not
+/// decode a generic error. `0` valid, `1` invalid, or an error code.
+#[expect(deprecated, reason = "ecdsa 0.16's `ArrayLength` bound")]
+pub(super) fn ecdsa_verify<C>(hash: &[u8], sig: &[u8], pk: &[u8]) -> u32
+where
+    C: PrimeCurve + CurveArithmetic,
+    SignatureSize<C>: ArrayLength<u8>,
+    AffinePoint<C>: FromEncodedPoint<C> + ToEncodedPoint<C> + VerifyPrimitive<C>,
+    FieldBytesSize<C>: ModulusSize,
+{
+    if let Err(code) = ecdsa_recover_shapes(hash, sig) {
+        return code;
+    }
+    if !sec1_shape(pk) {
+        return INVALID_PUBKEY_FORMAT;
+    }
+    let sig = match ecdsa_signature::<C>(sig) {
+        Ok(sig) => sig.normalize_s().unwrap_or(sig),
+        Err(code) => return code,
+    };
+    let Ok(key) = VerifyingKey::<C>::from_sec1_bytes(pk) else { return GENERIC_ERR };
+    if key.verify_prehash(hash, &sig).is_ok() { VALID } else { INVALID }
+}
+
+/// The signature `r || s` on curve `C`: a format error if not 64 bytes, a generic error
+/// if `r` or `s` is zero or not below the group order.
+#[expect(deprecated, reason = "ecdsa 0.16's `ArrayLength` bound")]
+pub(super) fn ecdsa_signature<C>(sig: &[u8]) -> Result<Signature<C>, u32>
+where
+    C: PrimeCurve + CurveArithmetic,
+    SignatureSize<C>: ArrayLength<u8>,
+{
+    if sig.len() != ECDSA_SIGNATURE_LEN {
+        return Err(INVALID_SIGNATURE_FORMAT);
+    }
+    Signature::<C>::from_slice(sig).map_err(|_| GENERIC_ERR)
 }
 
 /// The format checks of both curves' ECDSA `recover`: hash, then signature length.

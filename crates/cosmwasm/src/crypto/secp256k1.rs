@@ -4,32 +4,14 @@
 //! the recovery id's parity flipped), only recovery ids 0 and 1 exist, and a signature
 //! or key that does not decode is a generic error (`10`).
 
-use k256::ecdsa::signature::hazmat::PrehashVerifier;
-use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use k256::ecdsa::{RecoveryId, VerifyingKey};
 
-use super::{
-    ECDSA_SIGNATURE_LEN, GENERIC_ERR, INVALID, INVALID_RECOVERY_PARAM, INVALID_SIGNATURE_FORMAT, VALID,
-    ecdsa_recover_shapes, ecdsa_verify_shapes,
-};
-
-/// The signature `r || s`: a format error if not 64 bytes, a generic error if `r` or
-/// `s` is zero or not below the group order.
-fn signature(sig: &[u8]) -> Result<Signature, u32> {
-    let bytes = <[u8; ECDSA_SIGNATURE_LEN]>::try_from(sig).map_err(|_| INVALID_SIGNATURE_FORMAT)?;
-    Signature::from_bytes(&bytes.into()).map_err(|_| GENERIC_ERR)
-}
+use super::{GENERIC_ERR, INVALID_RECOVERY_PARAM, ecdsa_recover_shapes, ecdsa_signature, ecdsa_verify};
+use k256::Secp256k1;
 
 /// `0` if `sig` is `pk`'s signature of `hash`, `1` if not, or an error code.
 pub(crate) fn secp256k1_verify(hash: &[u8], sig: &[u8], pk: &[u8]) -> u32 {
-    if let Err(code) = ecdsa_verify_shapes(hash, sig, pk) {
-        return code;
-    }
-    let sig = match signature(sig) {
-        Ok(sig) => sig.normalize_s().unwrap_or(sig),
-        Err(code) => return code,
-    };
-    let Ok(key) = VerifyingKey::from_sec1_bytes(pk) else { return GENERIC_ERR };
-    if key.verify_prehash(hash, &sig).is_ok() { VALID } else { INVALID }
+    ecdsa_verify::<Secp256k1>(hash, sig, pk)
 }
 
 /// The uncompressed (65-byte) public key whose signature of `hash` is `sig` with
@@ -40,7 +22,7 @@ pub(crate) fn secp256k1_recover(hash: &[u8], sig: &[u8], param: u8) -> Result<Ve
         0 | 1 => RecoveryId::new(param == 1, false),
         _ => return Err(INVALID_RECOVERY_PARAM),
     };
-    let mut sig = signature(sig)?;
+    let mut sig = ecdsa_signature::<Secp256k1>(sig)?;
     if let Some(low) = sig.normalize_s() {
         // -s signs with the negated nonce point: the other y parity.
         sig = low;
@@ -55,7 +37,11 @@ mod tests {
     use k256::ecdsa::SigningKey;
 
     use super::*;
-    use crate::crypto::{INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT};
+    use k256::ecdsa::Signature;
+
+    use crate::crypto::{
+        INVALID, INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT, INVALID_SIGNATURE_FORMAT, VALID,
+    };
 
     /// A signature by a fixed key, its low-S form first, and the key.
     fn signed() -> ([u8; 32], Signature, u8, VerifyingKey) {

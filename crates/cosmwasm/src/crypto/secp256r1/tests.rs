@@ -3,7 +3,9 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::crypto::{INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT};
+use crate::crypto::{
+    GENERIC_ERR, INVALID, INVALID_HASH_FORMAT, INVALID_PUBKEY_FORMAT, INVALID_SIGNATURE_FORMAT, VALID,
+};
 
 use super::*;
 use crate::crypto::INVALID_RECOVERY_PARAM;
