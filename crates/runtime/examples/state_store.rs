@@ -1,5 +1,5 @@
 //! Profiling aid: the authenticated-store benchmark alone (`state_*` of `cove bench`).
-//! Arguments: keys, updates per block, blocks (default 1,000,000, 10,000, 10).
+//! Arguments: keys, updates per block, blocks (default 1,000,000, 10,000, 16).
 
 /// The allocator the `cove` binary uses, so these figures match `cove bench`.
 #[global_allocator]
@@ -8,7 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let arg =
         |i: usize, default: u64| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-    let blocks = u32::try_from(arg(3, 10)).unwrap_or(10);
+    let blocks = u32::try_from(arg(3, 16)).unwrap_or(16);
     let t = std::time::Instant::now();
     let r = cove_runtime::bench::state_store(arg(1, 1_000_000), arg(2, 10_000), blocks);
     println!(

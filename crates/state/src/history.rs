@@ -16,6 +16,14 @@ pub const MAX_KEEP_RECENT: u64 = 1 << 32;
 /// The largest checkpoint interval ([`StoreConfig::checkpoint_interval`]): 2^32 blocks.
 pub const MAX_CHECKPOINT_INTERVAL: u64 = 1 << 32;
 
+/// The most blocks an authenticated store may hold in its block log before writing them
+/// back into its tables ([`StoreConfig::write_back_blocks`]).
+pub const MAX_WRITE_BACK_BLOCKS: u64 = 4096;
+
+/// The most bytes of changes an authenticated store may hold in its block log (and in
+/// memory, for reads) before writing them back ([`StoreConfig::write_back_bytes`]): 4 GiB.
+pub const MAX_WRITE_BACK_BYTES: u64 = 4 << 30;
+
 /// A committed block as the store records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BlockRecord {
@@ -30,8 +38,8 @@ pub struct BlockRecord {
 /// What an authenticated store keeps and how it hashes. In TOML, under `[state]`.
 ///
 /// `tree_depth` and `checkpoint_interval` are fixed when a store is created (they are
-/// recorded in it, and opening it with other values is refused); `keep_recent` may
-/// change from one run to the next.
+/// recorded in it, and opening it with other values is refused); `keep_recent`,
+/// `write_back_blocks` and `write_back_bytes` may change from one run to the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
@@ -45,11 +53,26 @@ pub struct StoreConfig {
     /// older ones are pruned unless they are checkpoints. Default 100; from 1 to
     /// [`MAX_KEEP_RECENT`].
     pub keep_recent: u64,
+    /// A block is durable once it is in the block log; the tables catch up every this
+    /// many blocks, in one transaction (`docs/state.md`, "The block log"). Larger
+    /// amortises more of the tables' write-back and costs more replay after a crash and
+    /// more memory. Default 16; from 1 to [`MAX_WRITE_BACK_BLOCKS`].
+    pub write_back_blocks: u64,
+    /// The tables also catch up once the blocks not yet written back hold this many
+    /// bytes of keys and values (they are kept in memory for reads until then).
+    /// Default 256 MiB; from 1 to [`MAX_WRITE_BACK_BYTES`].
+    pub write_back_bytes: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { tree_depth: merkle::DEFAULT_DEPTH, checkpoint_interval: 1_000, keep_recent: 100 }
+        StoreConfig {
+            tree_depth: merkle::DEFAULT_DEPTH,
+            checkpoint_interval: 1_000,
+            keep_recent: 100,
+            write_back_blocks: 16,
+            write_back_bytes: 256 << 20,
+        }
     }
 }
 
@@ -72,6 +95,18 @@ impl StoreConfig {
         }
         if !(1..=MAX_KEEP_RECENT).contains(&self.keep_recent) {
             return bad(format!("keep_recent {} is not between 1 and {MAX_KEEP_RECENT}", self.keep_recent));
+        }
+        if !(1..=MAX_WRITE_BACK_BLOCKS).contains(&self.write_back_blocks) {
+            return bad(format!(
+                "write_back_blocks {} is not between 1 and {MAX_WRITE_BACK_BLOCKS}",
+                self.write_back_blocks
+            ));
+        }
+        if !(1..=MAX_WRITE_BACK_BYTES).contains(&self.write_back_bytes) {
+            return bad(format!(
+                "write_back_bytes {} is not between 1 and {MAX_WRITE_BACK_BYTES}",
+                self.write_back_bytes
+            ));
         }
         Ok(())
     }

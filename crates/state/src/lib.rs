@@ -24,7 +24,8 @@ mod store;
 
 pub use backend::{Backend, ChangeSet};
 pub use history::{
-    BlockRecord, History, HistoryError, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT, StoreConfig,
+    BlockRecord, History, HistoryError, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT, MAX_WRITE_BACK_BLOCKS,
+    MAX_WRITE_BACK_BYTES, StoreConfig,
 };
 pub use journal::{Checkpoint, Journal, Stamp};
 pub use mem::MemBackend;

@@ -28,7 +28,7 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let compile_optimized = bench::compile_optimized_ms(&config, &module_230kb, 5 / scale as usize + 1);
     let evm = bench::evm_transfers(&config, 70_000 / scale);
     // Issue 6: 1,000,000 keys, blocks of 10,000 updates, each durable with its root.
-    let store = bench::state_store(1_000_000 / scale, 10_000 / scale, 10);
+    let store = bench::state_store(1_000_000 / scale, 10_000 / scale, 16);
     // Issue 5: cyberpunk (a real CosmWasm contract; the fixture is fetched if missing).
     let noop = bench::cosmwasm::noop_execute_us(&config, 20_000 / scale as usize);
     let argon2 = bench::cosmwasm::argon2_ms(&config, 11 / scale as usize + 1);

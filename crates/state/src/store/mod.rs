@@ -10,13 +10,15 @@ mod snapshot;
 mod tables;
 mod versions;
 mod view;
+mod wal;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use merkle::{Hash, Tree};
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use types::{BlockInfo, StorageError};
 
 use self::tables::{
@@ -27,14 +29,17 @@ use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, History, StoreConfig};
 
 pub use self::snapshot::{ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest};
+use self::wal::Wal;
 
 /// The database file's name inside the data directory.
 pub(super) const FILE_NAME: &str = "state.redb";
 
-/// The redb backend: `<dir>/state.redb`, authenticated ([`History`]).
+/// The redb backend: `<dir>/state.redb`, authenticated ([`History`]), with its block
+/// log `<dir>/state.wal`.
 ///
 /// Cheap to clone handles share one database. redb locks the file, so one process
-/// has it open at a time.
+/// has it open at a time. Dropping the last handle writes the logged blocks back into
+/// the tables (after a crash, the next open replays them from the log instead).
 #[derive(Clone)]
 pub struct RedbBackend {
     inner: Arc<Inner>,
@@ -44,10 +49,29 @@ struct Inner {
     db: Database,
     path: PathBuf,
     config: StoreConfig,
-    /// The tree of the head, or `None` after a failed commit (rebuilt when next needed).
-    tree: Mutex<Option<Tree>>,
+    /// The blocks not yet written back into the tables, and what commits need.
+    pending: Mutex<Pending>,
+    /// The latest value of every key the blocks in `pending` changed (`None`: deleted),
+    /// which reads consult before the tables. Emptied only after a write-back commits.
+    overlay: RwLock<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     /// Commits applied through this handle ([`Backend::generation`]).
     commits: AtomicU64,
+}
+
+/// The blocks committed (durable in the log) but not yet written back into the tables.
+struct Pending {
+    /// The write transaction that holds them, uncommitted; `None` if there are none.
+    txn: Option<WriteTransaction>,
+    /// How many there are, and the bytes of their keys and values.
+    blocks: u64,
+    bytes: u64,
+    /// The head, counting them.
+    head: Option<BlockRecord>,
+    /// The tree of `head`; `None` after a failure left `txn` or the tree unusable, in
+    /// which case both are rebuilt from the tables and the log before the next use.
+    tree: Option<Tree>,
+    /// The block log where they are durable.
+    wal: Wal,
 }
 
 impl std::fmt::Debug for RedbBackend {
@@ -75,9 +99,28 @@ impl RedbBackend {
         let path = dir.join(FILE_NAME);
         let db = Database::create(&path)
             .map_err(|e| StorageError(format!("redb: open {}: {e}", path.display())))?;
-        let inner = Inner { db, path, config, tree: Mutex::new(None), commits: AtomicU64::new(0) };
+        let wal = Wal::open(dir)?;
+        let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal };
+        let inner = Inner {
+            db,
+            path,
+            config,
+            pending: Mutex::new(pending),
+            overlay: RwLock::new(BTreeMap::new()),
+            commits: AtomicU64::new(0),
+        };
         inner.init()?;
+        // Replay what the log holds beyond the tables (a crash came before the last
+        // write-back) and write it back now, so the store starts settled.
+        inner.settle()?;
         Ok(RedbBackend { inner: Arc::new(inner) })
+    }
+
+    /// Writes the blocks held only in the block log back into the tables now (one redb
+    /// transaction) and empties the log. Never needed for durability; reads at past
+    /// heights, proofs, snapshots and [`RedbBackend::stats`] do it first themselves.
+    pub fn write_back(&self) -> Result<(), StorageError> {
+        self.inner.settle()
     }
 
     /// The database file.
@@ -88,6 +131,7 @@ impl RedbBackend {
     /// How much the store holds.
     pub fn stats(&self) -> Result<StoreStats, StorageError> {
         let inner = &self.inner;
+        inner.settle()?;
         let txn = inner.read()?;
         let len = |n: Result<u64, redb::StorageError>| n.map_err(|e| inner.err("count", e));
         Ok(StoreStats {
@@ -179,7 +223,8 @@ impl Inner {
         self.db.begin_read().map_err(|e| self.err("begin read transaction", e))
     }
 
-    fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
+    /// The last block written back into the tables.
+    fn table_head(&self) -> Result<Option<BlockRecord>, StorageError> {
         let txn = self.read()?;
         let blocks = txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         let last = blocks.last().map_err(|e| self.err("read blocks", e))?;
@@ -188,6 +233,10 @@ impl Inner {
             Ok(BlockRecord { height: k.value(), timestamp, root: Some(root) })
         })
         .transpose()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The tree at `height` from its pages: for each page, its last version at or
@@ -213,33 +262,164 @@ impl Inner {
         Ok(tree)
     }
 
-    /// Commits one block; see [`Backend::commit`].
-    fn commit(&self, block: &BlockInfo, changes: &ChangeSet) -> Result<Hash, StorageError> {
-        let mut slot = self.tree.lock().unwrap_or_else(|e| e.into_inner());
-        let head = self.head()?;
-        check_next(head.as_ref(), block)?;
-        let mut tree = match slot.take() {
-            Some(tree) => tree,
-            None => self.tree_at(&self.read()?, head.map_or(0, |h| h.height))?,
-        };
+    fn begin_write(&self) -> Result<WriteTransaction, StorageError> {
         let mut txn = self.db.begin_write().map_err(|e| self.err("begin write transaction", e))?;
-        // Immediate is redb's default; set it explicitly because the Backend contract
-        // (a commit that returned Ok survives a crash) depends on it.
+        // Immediate is redb's default; set it explicitly because a write-back empties the
+        // block log right after, which is only safe once the tables are durable.
         txn.set_durability(Durability::Immediate).map_err(|e| self.err("set durability", e))?;
-        // On any error `tree` is dropped (it may hold this block's buckets) and the
-        // transaction aborts; the next commit rebuilds the tree from the pages.
-        let root = commit::write_block(&txn, &mut tree, &self.config, block, changes)?;
-        txn.commit().map_err(|e| self.err("commit", e))?;
-        *slot = Some(tree);
+        Ok(txn)
+    }
+
+    /// Commits one block; see [`Backend::commit`].
+    ///
+    /// The block goes into the pending write transaction (which computes its root),
+    /// then into the block log, synced: from then on it is committed. Every
+    /// `write_back_blocks` blocks (or `write_back_bytes`) the transaction commits.
+    fn commit(&self, block: &BlockInfo, changes: &ChangeSet) -> Result<Hash, StorageError> {
+        let mut p = self.lock();
+        if p.tree.is_none() {
+            self.recover(&mut p)?;
+        }
+        check_next(p.head.as_ref(), block)?;
+        let root = match self.log_block(&mut p, block, changes) {
+            Ok(root) => root,
+            Err(e) => {
+                // The transaction may hold part of this block: drop it (and the tree)
+                // and rebuild both from the tables and the log before the next commit.
+                p.txn = None;
+                p.tree = None;
+                return Err(e);
+            }
+        };
+        let config = &self.config;
+        if (p.blocks >= config.write_back_blocks || p.bytes >= config.write_back_bytes)
+            && self.write_back(&mut p).is_err()
+        {
+            // The block is durable in the log, so it is committed whatever the tables
+            // say; the next commit (or open) replays the log and writes back again,
+            // and reports the error then if the disk still fails.
+            p.txn = None;
+            p.tree = None;
+        }
         Ok(root)
+    }
+
+    /// Applies `block` to the pending transaction and logs it; see [`Inner::commit`].
+    fn log_block(
+        &self,
+        p: &mut Pending,
+        block: &BlockInfo,
+        changes: &ChangeSet,
+    ) -> Result<Hash, StorageError> {
+        if p.txn.is_none() {
+            p.txn = Some(self.begin_write()?);
+        }
+        let (Some(txn), Some(tree)) = (p.txn.as_ref(), p.tree.as_mut()) else {
+            unreachable!("the transaction was just opened; `commit` rebuilt the tree")
+        };
+        let root = commit::write_block(txn, tree, &self.config, block, changes)?;
+        p.wal.append(block, &root, changes)?;
+        // Committed: make it visible to reads.
+        let mut overlay = self.overlay.write().unwrap_or_else(|e| e.into_inner());
+        for (key, value) in changes.iter() {
+            overlay.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+        }
+        p.head = Some(BlockRecord { height: block.height, timestamp: block.timestamp, root: Some(root) });
+        p.blocks += 1;
+        p.bytes += change_bytes(changes);
+        Ok(root)
+    }
+
+    /// Commits the pending transaction (the tables then hold every block), then empties
+    /// the overlay and the log, in that order, so no read ever misses a block.
+    fn write_back(&self, p: &mut Pending) -> Result<(), StorageError> {
+        if let Some(txn) = p.txn.take() {
+            txn.commit().map_err(|e| self.err("commit", e))?;
+        }
+        self.overlay.write().unwrap_or_else(|e| e.into_inner()).clear();
+        p.blocks = 0;
+        p.bytes = 0;
+        // A failed truncation loses nothing: the blocks stay in the log, already in
+        // the tables, and a replay skips them.
+        let _ = p.wal.reset();
+        Ok(())
+    }
+
+    /// Rebuilds the pending state from the tables and the block log: the tree of the
+    /// tables' head, then every logged block above it applied again in a new
+    /// transaction, each checked against the root it was committed with. On error the
+    /// previous overlay stays (it holds exactly the committed blocks) and the next
+    /// operation tries again.
+    fn recover(&self, p: &mut Pending) -> Result<(), StorageError> {
+        p.txn = None;
+        p.tree = None;
+        let logged = p.wal.read()?;
+        let mut head = self.table_head()?;
+        let mut tree = self.tree_at(&self.read()?, head.map_or(0, |h| h.height))?;
+        let (mut txn, mut overlay, mut blocks, mut bytes) = (None, BTreeMap::new(), 0, 0);
+        let tables_at = head.map_or(0, |h| h.height);
+        for entry in logged.into_iter().filter(|b| b.block.height > tables_at) {
+            let height = entry.block.height;
+            check_next(head.as_ref(), &entry.block)
+                .map_err(|e| tables::corrupt(&format!("the block log does not follow the tables: {e}")))?;
+            let txn = match &mut txn {
+                Some(txn) => txn,
+                None => txn.insert(self.begin_write()?),
+            };
+            let root = commit::write_block(txn, &mut tree, &self.config, &entry.block, &entry.changes)?;
+            if root != entry.root {
+                return Err(tables::corrupt(&format!(
+                    "block {height} replayed from the log gives another root than it was committed with"
+                )));
+            }
+            for (key, value) in entry.changes.iter() {
+                overlay.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+            }
+            blocks += 1;
+            bytes += change_bytes(&entry.changes);
+            head = Some(BlockRecord { height, timestamp: entry.block.timestamp, root: Some(root) });
+        }
+        *self.overlay.write().unwrap_or_else(|e| e.into_inner()) = overlay;
+        (p.txn, p.blocks, p.bytes, p.head, p.tree) = (txn, blocks, bytes, head, Some(tree));
+        Ok(())
+    }
+
+    /// Brings the tables up to the head: what reads at past heights, proofs and
+    /// snapshots (which read the tables) need first.
+    fn settle(&self) -> Result<(), StorageError> {
+        let mut p = self.lock();
+        if p.tree.is_none() {
+            self.recover(&mut p)?;
+        }
+        if p.blocks > 0 { self.write_back(&mut p) } else { Ok(()) }
     }
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Best effort: whatever is not written back now is replayed from the log at the
+        // next open.
+        let healthy = self.lock().tree.is_some();
+        if healthy {
+            let _ = self.settle();
+        }
+    }
+}
+
+/// The bytes of keys and values in `changes` (what the overlay holds for them).
+fn change_bytes(changes: &ChangeSet) -> u64 {
+    changes.iter().map(|(k, v)| (k.len() + v.map_or(0, <[u8]>::len)) as u64).sum()
+}
+
 impl Backend for RedbBackend {
-    /// Opens a read transaction per call. That costs a lock round-trip in redb's
-    /// transaction tracker on top of the B-tree lookup (on the order of a microsecond);
-    /// acceptable while the journal's overlay absorbs repeated reads.
+    /// The blocks not yet written back first, then the tables, through a read
+    /// transaction per call. That costs a lock round-trip in redb's transaction tracker
+    /// on top of the B-tree lookup (on the order of a microsecond); acceptable while the
+    /// journal's overlay absorbs repeated reads.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some(value) = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner()).get(key) {
+            return Ok(value.clone());
+        }
         let txn = self.inner.read()?;
         let table = txn.open_table(STATE).map_err(|e| self.inner.err("open state", e))?;
         let value = table.get(key).map_err(|e| self.inner.err("get", e))?;
@@ -247,19 +427,29 @@ impl Backend for RedbBackend {
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        // Held across the table read: a write-back that commits meanwhile cannot empty
+        // the overlay before this scan has merged it.
+        let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
         let txn = self.inner.read()?;
         let table = txn.open_table(STATE).map_err(|e| self.inner.err("open state", e))?;
         let range = table.range::<&[u8]>(prefix..).map_err(|e| self.inner.err("scan", e))?;
-        let mut out = Vec::new();
+        let mut out = BTreeMap::new();
         for entry in range {
             let (k, v) = entry.map_err(|e| self.inner.err("scan", e))?;
             let key = k.value();
             if !key.starts_with(prefix) {
                 break;
             }
-            out.push((key.to_vec(), v.value().to_vec()));
+            out.insert(key.to_vec(), v.value().to_vec());
         }
-        Ok(out)
+        let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
+        for (key, value) in overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
+            match value {
+                Some(value) => out.insert(key.clone(), value.clone()),
+                None => out.remove(key),
+            };
+        }
+        Ok(out.into_iter().collect())
     }
 
     fn commit(
@@ -278,7 +468,7 @@ impl Backend for RedbBackend {
     }
 
     fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
-        self.inner.head()
+        Ok(self.inner.lock().head)
     }
 
     fn generation(&self) -> Option<u64> {
@@ -287,5 +477,90 @@ impl Backend for RedbBackend {
 
     fn history(&self) -> Option<&dyn History> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(height: u64) -> ChangeSet {
+        vec![(format!("k{height}").into_bytes(), Some(vec![height as u8; 4]))].into_iter().collect()
+    }
+
+    /// A store with `blocks` blocks written back and an empty log, closed.
+    fn store_with(dir: &Path, blocks: u64) -> Vec<Hash> {
+        let store = RedbBackend::open(dir).unwrap();
+        (1..=blocks)
+            .map(|h| {
+                let block = BlockInfo { height: h, timestamp: h };
+                store.commit(&block, changes(h)).map_err(|(e, _)| e).unwrap().unwrap()
+            })
+            .collect()
+    }
+
+    fn log(dir: &Path, height: u64, root: Hash) {
+        let mut wal = Wal::open(dir).unwrap();
+        wal.read().unwrap();
+        wal.append(&BlockInfo { height, timestamp: height }, &root, &changes(height)).unwrap();
+    }
+
+    #[test]
+    fn logged_blocks_above_the_tables_are_replayed_and_those_below_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let roots = store_with(dir.path(), 3);
+        // A block the tables already hold (its log was emptied, then the truncation lost).
+        log(dir.path(), 3, roots[2]);
+        // Block 4 as a crash before its write-back would leave it: computed by a store
+        // elsewhere, committed in the log only.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let root4 = store_with(elsewhere.path(), 4)[3];
+        log(dir.path(), 4, root4);
+        let store = RedbBackend::open(dir.path()).unwrap();
+        assert_eq!(store.head().unwrap().map(|h| (h.height, h.root)), Some((4, Some(root4))));
+        assert_eq!(store.get(b"k4").unwrap(), Some(vec![4; 4]));
+        // Replayed blocks are written back on open: the log is empty again.
+        assert_eq!(std::fs::metadata(dir.path().join(wal::WAL_FILE)).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_logged_block_whose_replay_gives_another_root_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with(dir.path(), 2);
+        log(dir.path(), 3, [7; 32]);
+        let e = RedbBackend::open(dir.path()).unwrap_err();
+        assert!(e.0.contains("block 3 replayed from the log gives another root"), "{e}");
+    }
+
+    #[test]
+    fn a_log_that_skips_heights_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with(dir.path(), 2);
+        log(dir.path(), 5, [7; 32]);
+        let e = RedbBackend::open(dir.path()).unwrap_err();
+        assert!(e.0.contains("the block log does not follow the tables"), "{e}");
+    }
+
+    #[test]
+    fn reads_see_blocks_before_their_write_back_and_the_tables_catch_up_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig { write_back_blocks: 100, ..StoreConfig::default() };
+        let store = RedbBackend::open_with(dir.path(), config).unwrap();
+        for h in 1..=3 {
+            store.commit(&BlockInfo { height: h, timestamp: h }, changes(h)).map_err(|(e, _)| e).unwrap();
+        }
+        let gone: ChangeSet = vec![(b"k2".to_vec(), None)].into_iter().collect();
+        store.commit(&BlockInfo { height: 4, timestamp: 4 }, gone).map_err(|(e, _)| e).unwrap();
+        assert!(store.inner.lock().txn.is_some(), "four blocks are still only in the log");
+        assert_eq!(store.get(b"k3").unwrap(), Some(vec![3; 4]));
+        assert_eq!(store.get(b"k2").unwrap(), None);
+        let keys: Vec<Vec<u8>> = store.scan_prefix(b"k").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, [b"k1".to_vec(), b"k3".to_vec()]);
+        assert_eq!(store.head().unwrap().map(|h| h.height), Some(4));
+        drop(store);
+        assert_eq!(std::fs::metadata(dir.path().join(wal::WAL_FILE)).unwrap().len(), 0);
+        let store = RedbBackend::open_with(dir.path(), config).unwrap();
+        assert_eq!(store.inner.table_head().unwrap().map(|h| h.height), Some(4));
+        assert_eq!(store.get(b"k2").unwrap(), None);
     }
 }

@@ -101,6 +101,7 @@ impl RedbBackend {
         progress: &dyn Fn(u64, u64),
     ) -> Result<Manifest, HistoryError> {
         let inner = &self.inner;
+        inner.settle()?;
         let txn = inner.read()?;
         inner.check_retained(&txn, height)?;
         let record = inner.block_in(&txn, height)?;
@@ -188,11 +189,14 @@ impl RedbBackend {
     ) -> Result<(RedbBackend, Manifest), StorageError> {
         config.validate()?;
         let target = dir.join(FILE_NAME);
-        if target.exists() {
-            return Err(StorageError(format!(
-                "{} already exists: a snapshot is imported into an empty data directory",
-                target.display()
-            )));
+        let log = dir.join(super::wal::WAL_FILE);
+        for path in [&target, &log] {
+            if path.exists() {
+                return Err(StorageError(format!(
+                    "{} already exists: a snapshot is imported into an empty data directory",
+                    path.display()
+                )));
+            }
         }
         let mut reader = SnapshotReader::open(file)?;
         let manifest = reader.manifest.clone();

@@ -53,10 +53,12 @@ impl Inner {
 
 impl History for RedbBackend {
     fn block(&self, height: u64) -> Result<Option<BlockRecord>, StorageError> {
+        self.inner.settle()?;
         self.inner.block_in(&self.inner.read()?, height)
     }
 
     fn at(&self, height: u64) -> Result<Arc<dyn Backend>, HistoryError> {
+        self.inner.settle()?;
         let txn = self.inner.read()?;
         self.inner.check_retained(&txn, height)?;
         let block = self.inner.block_in(&txn, height)?;
@@ -65,6 +67,7 @@ impl History for RedbBackend {
 
     fn proof(&self, key: &[u8], height: u64) -> Result<Proof, HistoryError> {
         let inner = &self.inner;
+        inner.settle()?;
         let txn = inner.read()?;
         inner.check_retained(&txn, height)?;
         let depth = inner.config.tree_depth;

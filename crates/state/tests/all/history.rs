@@ -57,7 +57,15 @@ fn open(dir: &Path, config: StoreConfig) -> RedbBackend {
 }
 
 fn small(keep_recent: u64, checkpoint_interval: u64) -> StoreConfig {
-    StoreConfig { tree_depth: 4, checkpoint_interval, keep_recent }
+    // Three blocks per write-back, so reads and proofs also meet blocks still only in
+    // the block log.
+    StoreConfig {
+        tree_depth: 4,
+        checkpoint_interval,
+        keep_recent,
+        write_back_blocks: 3,
+        ..StoreConfig::default()
+    }
 }
 
 fn root_of(config: &StoreConfig, model: &Model) -> merkle::Hash {
@@ -282,6 +290,10 @@ fn out_of_range_configs_are_refused() {
         },
         StoreConfig { keep_recent: 0, ..StoreConfig::default() },
         StoreConfig { keep_recent: cove_state::MAX_KEEP_RECENT + 1, ..StoreConfig::default() },
+        StoreConfig { write_back_blocks: 0, ..StoreConfig::default() },
+        StoreConfig { write_back_blocks: cove_state::MAX_WRITE_BACK_BLOCKS + 1, ..StoreConfig::default() },
+        StoreConfig { write_back_bytes: 0, ..StoreConfig::default() },
+        StoreConfig { write_back_bytes: cove_state::MAX_WRITE_BACK_BYTES + 1, ..StoreConfig::default() },
     ] {
         let e = RedbBackend::open_with(dir.path(), bad).unwrap_err();
         assert!(e.0.starts_with("state config:"), "{e}");

@@ -9,7 +9,13 @@ use tempfile::TempDir;
 use crate::apply;
 
 fn config() -> StoreConfig {
-    StoreConfig { tree_depth: 8, checkpoint_interval: 10, keep_recent: 50 }
+    StoreConfig {
+        tree_depth: 8,
+        checkpoint_interval: 10,
+        keep_recent: 50,
+        write_back_blocks: 4,
+        ..StoreConfig::default()
+    }
 }
 
 /// Block `i`: sets and deletes over 2,000 keys, some values large.
