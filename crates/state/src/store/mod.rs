@@ -542,6 +542,26 @@ mod tests {
     }
 
     #[test]
+    fn the_tables_catch_up_after_write_back_blocks_or_write_back_bytes() {
+        let commit = |store: &RedbBackend, h: u64| {
+            store.commit(&BlockInfo { height: h, timestamp: h }, changes(h)).map_err(|(e, _)| e).unwrap();
+            store.inner.lock().txn.is_some()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let by_blocks = StoreConfig { write_back_blocks: 3, ..StoreConfig::default() };
+        let store = RedbBackend::open_with(dir.path(), by_blocks).unwrap();
+        let pending: Vec<bool> = (1..=7).map(|h| commit(&store, h)).collect();
+        assert_eq!(pending, [true, true, false, true, true, false, true]);
+        drop(store);
+        // Each block holds 6 bytes of keys and values: the second reaches 12.
+        let dir = tempfile::tempdir().unwrap();
+        let by_bytes = StoreConfig { write_back_blocks: 100, write_back_bytes: 12, ..StoreConfig::default() };
+        let store = RedbBackend::open_with(dir.path(), by_bytes).unwrap();
+        let pending: Vec<bool> = (1..=4).map(|h| commit(&store, h)).collect();
+        assert_eq!(pending, [true, false, true, false]);
+    }
+
+    #[test]
     fn reads_see_blocks_before_their_write_back_and_the_tables_catch_up_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let config = StoreConfig { write_back_blocks: 100, ..StoreConfig::default() };
