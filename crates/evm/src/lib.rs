@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::EVMError;
-use revm::primitives::{B256, Bytes, TxKind, U256};
+use revm::primitives::{B256, Bytes, Log, TxKind, U256};
 use state::Journal;
 use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
 use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
@@ -193,18 +193,7 @@ fn finish(
     let gas_used = run.result.tx_gas_used();
     let (result, events, created) = match run.result {
         ExecutionResult::Success { logs, output, .. } => {
-            let events = logs
-                .into_iter()
-                .map(|log| {
-                    let (topics, data) = log.data.split();
-                    Event {
-                        contract: to_cove(log.address),
-                        topics: topics.iter().map(|t| t.to_vec()).collect(),
-                        // Takes over revm's buffer where it can rather than copying.
-                        data: Vec::from(data.0),
-                    }
-                })
-                .collect();
+            let events = to_events(logs);
             match output {
                 Output::Create(_, address) => (Ok(Vec::new()), events, address.map(to_cove)),
                 Output::Call(bytes) => (Ok(Vec::from(bytes.0)), events, None),
@@ -225,6 +214,22 @@ fn finish(
     let code_id =
         created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
     Ok(Outcome { result, gas_used, events, address: created, code_id })
+}
+
+/// revm's logs as cove events. Built into a vector of their own size: collecting in
+/// place would reuse the logs' larger buffer and then shrink it (a reallocation).
+fn to_events(logs: Vec<Log>) -> Vec<Event> {
+    let mut events = Vec::with_capacity(logs.len());
+    for log in logs {
+        let (topics, data) = log.data.split();
+        events.push(Event {
+            contract: to_cove(log.address),
+            topics: topics.iter().map(|t| t.to_vec()).collect(),
+            // Takes over revm's buffer where it can rather than copying.
+            data: Vec::from(data.0),
+        });
+    }
+    events
 }
 
 /// The reason string of Solidity's `Error(string)` revert data, if `data` is exactly
