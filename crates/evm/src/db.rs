@@ -134,12 +134,14 @@ impl SeenAccount {
         if self.balance.is_zero() && self.nonce.is_none() && code_hash == KECCAK_EMPTY {
             return None;
         }
+        // Every field named: `..Default::default()` would build (and drop) a default
+        // `Bytecode` per account load.
         Some(AccountInfo {
             balance: U256::from_be_bytes(self.balance.0),
             nonce: self.nonce.unwrap_or(0),
             code_hash,
+            account_id: None,
             code: None,
-            ..Default::default()
         })
     }
 }

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::EVMError;
-use revm::primitives::{B256, Bytes, Log, TxKind, U256};
+use revm::primitives::{Bytes, Log, TxKind, U256};
 use state::Journal;
 use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
 use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
@@ -55,8 +55,9 @@ pub struct EvmVm {
     precompiles: Arc<PrecompileRegistry>,
     pool: EvmPool,
     cfg: CfgEnv,
-    /// The last block's `PREVRANDAO` (a keccak-256 per block, not per message).
-    prevrandao: Mutex<(u64, B256)>,
+    /// The last block's environment: built once per block, not per message (its
+    /// `PREVRANDAO` is a keccak-256, its blob gas price a Taylor series).
+    block_env: Mutex<Option<(BlockInfo, BlockEnv)>>,
 }
 
 impl EvmVm {
@@ -66,8 +67,7 @@ impl EvmVm {
         let precompiles = Arc::new(PrecompileRegistry::new(resolved.spec));
         let pool = EvmPool::new(resolved.disabled, Some(precompiles.set()));
         let cfg = cfg_env(&config, &resolved);
-        let prevrandao = Mutex::new((0, block_hash(0)));
-        Ok(EvmVm { config, resolved, precompiles, pool, cfg, prevrandao })
+        Ok(EvmVm { config, resolved, precompiles, pool, cfg, block_env: Mutex::new(None) })
     }
 
     /// The precompiles of the configured fork, which this EVM executes and which the
@@ -81,24 +81,30 @@ impl EvmVm {
         &self.config
     }
 
-    fn prevrandao(&self, height: u64) -> B256 {
-        let mut last = self.prevrandao.lock().unwrap_or_else(|e| e.into_inner());
-        if last.0 != height {
-            *last = (height, block_hash(height));
-        }
-        last.1
-    }
-
+    /// revm's environment for `block`, from the cache if the last message was in the
+    /// same block.
     fn block_env(&self, block: &BlockInfo) -> BlockEnv {
-        BlockEnv {
-            number: U256::from(block.height),
-            timestamp: U256::from(block.timestamp),
-            gas_limit: u64::MAX,
-            basefee: 0,
-            difficulty: U256::ZERO,
-            prevrandao: Some(self.prevrandao(block.height)),
-            ..Default::default()
+        let mut last = self.block_env.lock().unwrap_or_else(|e| e.into_inner());
+        match &*last {
+            Some((info, env)) if info == block => env.clone(),
+            _ => {
+                let env = block_env(block);
+                *last = Some((*block, env.clone()));
+                env
+            }
         }
+    }
+}
+
+fn block_env(block: &BlockInfo) -> BlockEnv {
+    BlockEnv {
+        number: U256::from(block.height),
+        timestamp: U256::from(block.timestamp),
+        gas_limit: u64::MAX,
+        basefee: 0,
+        difficulty: U256::ZERO,
+        prevrandao: Some(block_hash(block.height)),
+        ..Default::default()
     }
 }
 
