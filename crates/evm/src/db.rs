@@ -106,6 +106,16 @@ impl Seen {
         self.accounts.get(address)
     }
 
+    /// The contract record of `address` (`Some(None)`: no contract) if the entries are
+    /// exact at `now` (nothing has written the journal since the last message) and hold
+    /// the account; `None` if they cannot tell.
+    pub(crate) fn record_at(&self, now: Stamp, address: &EvmAddress) -> Option<Option<ContractInfo>> {
+        if self.valid_at != Some(now) {
+            return None;
+        }
+        self.accounts.get(address).map(|account| account.record.clone())
+    }
+
     fn record(&mut self, address: EvmAddress, account: SeenAccount) {
         self.accounts.insert(address, account);
     }

@@ -33,7 +33,7 @@ use revm::context_interface::result::EVMError;
 use revm::primitives::{Bytes, Log, TxKind, U256};
 use state::Journal;
 use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
-use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
+use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
 pub use db::{MAX_CACHED_ACCOUNTS, MAX_CACHED_CODES, block_hash};
@@ -79,6 +79,18 @@ impl EvmVm {
     /// The configuration.
     pub fn config(&self) -> &EvmConfig {
         &self.config
+    }
+
+    /// The contract record at `address` in `journal` (`Some(None)`: none) if this
+    /// thread's EVM account cache holds it exactly, i.e. nothing has written `journal`
+    /// since this EVM's last message there; `None` if the cache cannot tell. The
+    /// runtime dispatches a run of EVM messages with it instead of reading the record.
+    pub fn cached_contract(
+        &self,
+        journal: &Journal,
+        address: &types::Address,
+    ) -> Option<Option<ContractInfo>> {
+        self.pool.cached_record(&self.cfg, journal, &to_evm(address))
     }
 
     /// revm's environment for `block`, from the cache if the last message was in the

@@ -20,8 +20,10 @@ use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthPrecompiles, MainnetContext, MainnetEvm};
 use revm::interpreter::Instruction;
 use revm::precompile::Precompiles;
+use revm::primitives::Address as EvmAddress;
 use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
 use state::{Backend, Journal, MemBackend};
+use vm::ContractInfo;
 
 use crate::db::{DbError, JournalDb, Seen};
 
@@ -91,6 +93,23 @@ impl EvmPool {
             });
         }
         out
+    }
+
+    /// What the idle EVM [`EvmPool::transact`] would use next knows of `address`'s
+    /// contract record in `journal` ([`Seen::record_at`]): exact if `Some`, as the
+    /// journal would return it. Lets the runtime dispatch consecutive EVM messages
+    /// without reading the record again.
+    pub(crate) fn cached_record(
+        &self,
+        cfg: &CfgEnv,
+        journal: &Journal,
+        address: &EvmAddress,
+    ) -> Option<Option<ContractInfo>> {
+        let now = journal.stamp()?;
+        IDLE.with_borrow(|idle| {
+            let (_, evm) = idle.iter().rev().find(|(id, e)| *id == self.id && e.ctx.cfg == *cfg)?;
+            evm.ctx.journaled_state.database.seen.record_at(now, address)
+        })
     }
 
     /// An idle EVM of this pool built for `cfg` (or a new one), holding a placeholder
