@@ -10,7 +10,7 @@
 use revm::bytecode::Bytecode;
 use revm::primitives::map::{AddressMap, B256Map};
 use revm::primitives::{Address as EvmAddress, B256, KECCAK_EMPTY, StorageKey, StorageValue, U256};
-use revm::state::{AccountInfo, EvmState};
+use revm::state::{Account, AccountInfo, EvmState};
 use revm::{Database, database_interface::DBErrorMarker};
 use state::{Journal, Stamp};
 use types::{Address, BlockInfo, CodeId, StorageError, VmType};
@@ -106,6 +106,16 @@ impl Seen {
         self.accounts.get(address)
     }
 
+    /// The contract record of `address` (`Some(None)`: no contract) if the entries are
+    /// exact at `now` (nothing has written the journal since the last message) and hold
+    /// the account; `None` if they cannot tell.
+    pub(crate) fn record_at(&self, now: Stamp, address: &EvmAddress) -> Option<Option<ContractInfo>> {
+        if self.valid_at != Some(now) {
+            return None;
+        }
+        self.accounts.get(address).map(|account| account.record.clone())
+    }
+
     fn record(&mut self, address: EvmAddress, account: SeenAccount) {
         self.accounts.insert(address, account);
     }
@@ -134,12 +144,14 @@ impl SeenAccount {
         if self.balance.is_zero() && self.nonce.is_none() && code_hash == KECCAK_EMPTY {
             return None;
         }
+        // Every field named: `..Default::default()` would build (and drop) a default
+        // `Bytecode` per account load.
         Some(AccountInfo {
             balance: U256::from_be_bytes(self.balance.0),
             nonce: self.nonce.unwrap_or(0),
             code_hash,
+            account_id: None,
             code: None,
-            ..Default::default()
         })
     }
 }
@@ -240,73 +252,92 @@ fn write_back(
         if !account.is_touched() {
             continue;
         }
-        let address = to_cove(evm_address);
-        let before = seen.get(&evm_address).cloned();
-        let record = match &before {
-            Some(b) => b.record.clone(),
-            None => vm::load_contract(journal, &address)?,
-        };
-        let wasm = record.as_ref().is_some_and(|r| r.vm != VmType::Evm);
-        if account.is_selfdestructed() || (!account.is_created() && account.is_empty()) {
-            // An account that did not exist before (e.g. a zero-fee coinbase the EVM
-            // only touched) has nothing to remove.
-            let existed = before
-                .as_ref()
-                .is_none_or(|b| !b.balance.is_zero() || b.nonce.is_some() || b.record.is_some());
-            if existed {
-                remove_account(journal, &address, record.is_some() && !wasm)?;
+        // One lookup of the account's entry, updated in place: `basic` recorded every
+        // account revm loaded, so the entry is almost always there.
+        match seen.accounts.get_mut(&evm_address) {
+            Some(entry) => {
+                *entry = write_account(journal, evm_address, &account, Some(entry), creator, block)?
             }
-            let record = if wasm { record } else { None };
-            seen.record(evm_address, SeenAccount { balance: Balance::ZERO, nonce: None, record });
-            continue;
-        }
-        if account.is_created() && !wasm {
-            clear_storage(journal, &address)?;
-        }
-        // Unchanged fields are not rewritten (the journal holds the values `basic` read).
-        let balance = Balance(account.info.balance.to_be_bytes());
-        if before.as_ref().map(|b| b.balance) != Some(balance) {
-            accounts::set_balance(journal, &address, balance)?;
-        }
-        let nonce = account.info.nonce;
-        if before.as_ref().and_then(|b| b.nonce) != Some(nonce) {
-            journal.set(&keys::nonce(&address), &nonce.to_be_bytes());
-        }
-        let code_hash = account.info.code_hash;
-        let record = match record {
-            Some(r) if r.vm != VmType::Evm => Some(r),
-            Some(_) if code_hash == KECCAK_EMPTY => {
-                journal.delete(&keys::contract(&address))?;
-                None
-            }
-            Some(r) if r.code_id.0 == code_hash.0 => Some(r),
-            None if code_hash == KECCAK_EMPTY => None,
-            _ => {
-                let code = account.info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
-                journal.set(&keys::evm_code(&code_hash.0), &code);
-                let info = ContractInfo {
-                    vm: VmType::Evm,
-                    code_id: CodeId(code_hash.0),
-                    creator,
-                    admin: None,
-                    created_height: block.height,
-                };
-                journal.set(&keys::contract(&address), &info.encode());
-                Some(info)
-            }
-        };
-        for (slot, value) in account.changed_storage_slots() {
-            let key = keys::slot(&address, &slot.to_be_bytes::<32>());
-            let value = value.present_value();
-            if value.is_zero() {
-                journal.delete(&key)?;
-            } else {
-                journal.set(&key, &value.to_be_bytes::<32>());
+            None => {
+                let after = write_account(journal, evm_address, &account, None, creator, block)?;
+                seen.record(evm_address, after);
             }
         }
-        seen.record(evm_address, SeenAccount { balance, nonce: Some(nonce), record });
     }
     Ok(())
+}
+
+/// Writes one touched account (`before`: what the journal held, if known) and returns
+/// what it holds afterwards.
+fn write_account(
+    journal: &mut Journal,
+    evm_address: EvmAddress,
+    account: &Account,
+    before: Option<&SeenAccount>,
+    creator: Address,
+    block: &BlockInfo,
+) -> Result<SeenAccount, VmError> {
+    let address = to_cove(evm_address);
+    let record = match before {
+        Some(b) => b.record.clone(),
+        None => vm::load_contract(journal, &address)?,
+    };
+    let wasm = record.as_ref().is_some_and(|r| r.vm != VmType::Evm);
+    if account.is_selfdestructed() || (!account.is_created() && account.is_empty()) {
+        // An account that did not exist before (e.g. a zero-fee coinbase the EVM
+        // only touched) has nothing to remove.
+        let existed = before.is_none_or(|b| !b.balance.is_zero() || b.nonce.is_some() || b.record.is_some());
+        if existed {
+            remove_account(journal, &address, record.is_some() && !wasm)?;
+        }
+        let record = if wasm { record } else { None };
+        return Ok(SeenAccount { balance: Balance::ZERO, nonce: None, record });
+    }
+    if account.is_created() && !wasm {
+        clear_storage(journal, &address)?;
+    }
+    // Unchanged fields are not rewritten (the journal holds the values `basic` read).
+    let balance = Balance(account.info.balance.to_be_bytes());
+    if before.map(|b| b.balance) != Some(balance) {
+        accounts::set_balance(journal, &address, balance)?;
+    }
+    let nonce = account.info.nonce;
+    if before.and_then(|b| b.nonce) != Some(nonce) {
+        journal.set(&keys::nonce(&address), &nonce.to_be_bytes());
+    }
+    let code_hash = account.info.code_hash;
+    let record = match record {
+        Some(r) if r.vm != VmType::Evm => Some(r),
+        Some(_) if code_hash == KECCAK_EMPTY => {
+            journal.delete(&keys::contract(&address))?;
+            None
+        }
+        Some(r) if r.code_id.0 == code_hash.0 => Some(r),
+        None if code_hash == KECCAK_EMPTY => None,
+        _ => {
+            let code = account.info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
+            journal.set(&keys::evm_code(&code_hash.0), &code);
+            let info = ContractInfo {
+                vm: VmType::Evm,
+                code_id: CodeId(code_hash.0),
+                creator,
+                admin: None,
+                created_height: block.height,
+            };
+            journal.set(&keys::contract(&address), &info.encode());
+            Some(info)
+        }
+    };
+    for (slot, value) in account.changed_storage_slots() {
+        let key = keys::slot(&address, &slot.to_be_bytes::<32>());
+        let value = value.present_value();
+        if value.is_zero() {
+            journal.delete(&key)?;
+        } else {
+            journal.set(&key, &value.to_be_bytes::<32>());
+        }
+    }
+    Ok(SeenAccount { balance, nonce: Some(nonce), record })
 }
 
 fn remove_account(journal: &mut Journal, address: &Address, evm_record: bool) -> Result<(), VmError> {

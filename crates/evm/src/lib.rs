@@ -30,10 +30,10 @@ use std::sync::{Arc, Mutex};
 use revm::context::result::{ExecutionResult, HaltReason, OutOfGasError, Output};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::EVMError;
-use revm::primitives::{B256, Bytes, TxKind, U256};
+use revm::primitives::{Bytes, Log, TxKind, U256};
 use state::Journal;
 use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
-use vm::{Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
+use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
 pub use db::{MAX_CACHED_ACCOUNTS, MAX_CACHED_CODES, block_hash};
@@ -55,8 +55,9 @@ pub struct EvmVm {
     precompiles: Arc<PrecompileRegistry>,
     pool: EvmPool,
     cfg: CfgEnv,
-    /// The last block's `PREVRANDAO` (a keccak-256 per block, not per message).
-    prevrandao: Mutex<(u64, B256)>,
+    /// The last block's environment: built once per block, not per message (its
+    /// `PREVRANDAO` is a keccak-256, its blob gas price a Taylor series).
+    block_env: Mutex<Option<(BlockInfo, BlockEnv)>>,
 }
 
 impl EvmVm {
@@ -66,8 +67,7 @@ impl EvmVm {
         let precompiles = Arc::new(PrecompileRegistry::new(resolved.spec));
         let pool = EvmPool::new(resolved.disabled, Some(precompiles.set()));
         let cfg = cfg_env(&config, &resolved);
-        let prevrandao = Mutex::new((0, block_hash(0)));
-        Ok(EvmVm { config, resolved, precompiles, pool, cfg, prevrandao })
+        Ok(EvmVm { config, resolved, precompiles, pool, cfg, block_env: Mutex::new(None) })
     }
 
     /// The precompiles of the configured fork, which this EVM executes and which the
@@ -81,24 +81,42 @@ impl EvmVm {
         &self.config
     }
 
-    fn prevrandao(&self, height: u64) -> B256 {
-        let mut last = self.prevrandao.lock().unwrap_or_else(|e| e.into_inner());
-        if last.0 != height {
-            *last = (height, block_hash(height));
-        }
-        last.1
+    /// The contract record at `address` in `journal` (`Some(None)`: none) if this
+    /// thread's EVM account cache holds it exactly, i.e. nothing has written `journal`
+    /// since this EVM's last message there; `None` if the cache cannot tell. The
+    /// runtime dispatches a run of EVM messages with it instead of reading the record.
+    pub fn cached_contract(
+        &self,
+        journal: &Journal,
+        address: &types::Address,
+    ) -> Option<Option<ContractInfo>> {
+        self.pool.cached_record(&self.cfg, journal, &to_evm(address))
     }
 
+    /// revm's environment for `block`, from the cache if the last message was in the
+    /// same block.
     fn block_env(&self, block: &BlockInfo) -> BlockEnv {
-        BlockEnv {
-            number: U256::from(block.height),
-            timestamp: U256::from(block.timestamp),
-            gas_limit: u64::MAX,
-            basefee: 0,
-            difficulty: U256::ZERO,
-            prevrandao: Some(self.prevrandao(block.height)),
-            ..Default::default()
+        let mut last = self.block_env.lock().unwrap_or_else(|e| e.into_inner());
+        match &*last {
+            Some((info, env)) if info == block => env.clone(),
+            _ => {
+                let env = block_env(block);
+                *last = Some((*block, env.clone()));
+                env
+            }
         }
+    }
+}
+
+fn block_env(block: &BlockInfo) -> BlockEnv {
+    BlockEnv {
+        number: U256::from(block.height),
+        timestamp: U256::from(block.timestamp),
+        gas_limit: u64::MAX,
+        basefee: 0,
+        difficulty: U256::ZERO,
+        prevrandao: Some(block_hash(block.height)),
+        ..Default::default()
     }
 }
 
@@ -193,18 +211,7 @@ fn finish(
     let gas_used = run.result.tx_gas_used();
     let (result, events, created) = match run.result {
         ExecutionResult::Success { logs, output, .. } => {
-            let events = logs
-                .into_iter()
-                .map(|log| {
-                    let (topics, data) = log.data.split();
-                    Event {
-                        contract: to_cove(log.address),
-                        topics: topics.iter().map(|t| t.to_vec()).collect(),
-                        // Takes over revm's buffer where it can rather than copying.
-                        data: Vec::from(data.0),
-                    }
-                })
-                .collect();
+            let events = to_events(logs);
             match output {
                 Output::Create(_, address) => (Ok(Vec::new()), events, address.map(to_cove)),
                 Output::Call(bytes) => (Ok(Vec::from(bytes.0)), events, None),
@@ -225,6 +232,22 @@ fn finish(
     let code_id =
         created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
     Ok(Outcome { result, gas_used, events, address: created, code_id })
+}
+
+/// revm's logs as cove events. Built into a vector of their own size: collecting in
+/// place would reuse the logs' larger buffer and then shrink it (a reallocation).
+fn to_events(logs: Vec<Log>) -> Vec<Event> {
+    let mut events = Vec::with_capacity(logs.len());
+    for log in logs {
+        let (topics, data) = log.data.split();
+        events.push(Event {
+            contract: to_cove(log.address),
+            topics: topics.iter().map(|t| t.to_vec()).collect(),
+            // Takes over revm's buffer where it can rather than copying.
+            data: Vec::from(data.0),
+        });
+    }
+    events
 }
 
 /// The reason string of Solidity's `Error(string)` revert data, if `data` is exactly

@@ -20,8 +20,10 @@ use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthPrecompiles, MainnetContext, MainnetEvm};
 use revm::interpreter::Instruction;
 use revm::precompile::Precompiles;
+use revm::primitives::Address as EvmAddress;
 use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
 use state::{Backend, Journal, MemBackend};
+use vm::ContractInfo;
 
 use crate::db::{DbError, JournalDb, Seen};
 
@@ -67,17 +69,19 @@ impl EvmPool {
         tx: TxEnv,
         then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &mut Seen) -> R,
     ) -> R {
-        let journal = std::mem::replace(state, Journal::new(NOWHERE.clone()));
-        let mut evm = self.take(cfg, journal);
+        let mut evm = self.take(cfg);
         evm.ctx.block = block;
         {
+            // The block's journal goes in, the idle EVM's placeholder comes out (and goes
+            // back after): a swap, so no journal is built per message.
             let db = &mut evm.ctx.journaled_state.database;
+            std::mem::swap(state, &mut db.journal);
             db.seen.begin(&db.journal);
         }
         let result = evm.transact(tx);
         let reusable = result.is_ok();
         let db = &mut evm.ctx.journaled_state.database;
-        *state = std::mem::replace(&mut db.journal, Journal::new(NOWHERE.clone()));
+        std::mem::swap(state, &mut db.journal);
         let out = then(state, result, &mut db.seen);
         db.seen.end(state);
         if reusable {
@@ -91,24 +95,37 @@ impl EvmPool {
         out
     }
 
-    /// An idle EVM of this pool built for `cfg` (or a new one), holding `journal`.
-    fn take(&self, cfg: &CfgEnv, journal: Journal) -> Box<CoveEvm> {
+    /// What the idle EVM [`EvmPool::transact`] would use next knows of `address`'s
+    /// contract record in `journal` ([`Seen::record_at`]): exact if `Some`, as the
+    /// journal would return it. Lets the runtime dispatch consecutive EVM messages
+    /// without reading the record again.
+    pub(crate) fn cached_record(
+        &self,
+        cfg: &CfgEnv,
+        journal: &Journal,
+        address: &EvmAddress,
+    ) -> Option<Option<ContractInfo>> {
+        let now = journal.stamp()?;
+        IDLE.with_borrow(|idle| {
+            let (_, evm) = idle.iter().rev().find(|(id, e)| *id == self.id && e.ctx.cfg == *cfg)?;
+            evm.ctx.journaled_state.database.seen.record_at(now, address)
+        })
+    }
+
+    /// An idle EVM of this pool built for `cfg` (or a new one), holding a placeholder
+    /// journal over an empty store.
+    fn take(&self, cfg: &CfgEnv) -> Box<CoveEvm> {
         let reused = IDLE.with_borrow_mut(|idle| {
             let at = idle.iter().rposition(|(id, e)| *id == self.id && e.ctx.cfg == *cfg);
             at.map(|i| idle.remove(i).1)
         });
-        match reused {
-            Some(mut evm) => {
-                evm.ctx.journaled_state.database.journal = journal;
-                evm
-            }
-            None => Box::new(self.build(cfg.clone(), journal)),
-        }
+        reused.unwrap_or_else(|| Box::new(self.build(cfg.clone())))
     }
 
-    fn build(&self, cfg: CfgEnv, journal: Journal) -> CoveEvm {
+    fn build(&self, cfg: CfgEnv) -> CoveEvm {
         let spec = cfg.spec;
-        let mut evm = Context::mainnet().with_db(JournalDb::new(journal)).with_cfg(cfg).build_mainnet();
+        let db = JournalDb::new(Journal::new(NOWHERE.clone()));
+        let mut evm = Context::mainnet().with_db(db).with_cfg(cfg).build_mainnet();
         disable_opcodes(&mut evm.instruction, &self.disabled);
         if let Some(set) = self.precompiles {
             // The registry's set for the configured spec: the same one WASM contracts use.

@@ -398,7 +398,13 @@ impl Runtime {
             let e = CallError::new(ErrorKind::InvalidArgument, "a create must name its VM");
             return Ok(Receipt::failed(e));
         };
-        match vm::load_contract(journal, &address)? {
+        // After an EVM message, the EVM's account cache usually knows the record (a run
+        // of EVM transactions reads it from there rather than from the journal).
+        let record = match self.vms.evm().cached_contract(journal, &address) {
+            Some(record) => record,
+            None => vm::load_contract(journal, &address)?,
+        };
+        match record {
             Some(info) => self.run(journal, block, info.vm, Message { callee: Some(&info), ..msg }),
             // Without an entry point the message is an EVM transaction, and an address
             // without code is an Ethereum account: a plain (value) transfer.
