@@ -10,7 +10,7 @@ use super::tables::{
     BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, STATE, Version,
     encode_block, history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
 };
-use super::versions::{bucket_at, version_at};
+use super::versions::bucket_latest;
 use crate::{ChangeSet, StoreConfig};
 
 fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
@@ -29,43 +29,61 @@ pub(super) fn write_block(
 ) -> Result<Hash, StorageError> {
     let height = block.height;
     let depth = config.tree_depth;
-    let mut buckets = Vec::with_capacity(changes.len());
+    let writes: Vec<(&[u8], Option<&[u8]>)> = changes.iter().collect();
+    // The changes in key-hash order, so each bucket's are together and the bucket is
+    // read once: its versions give both what each change supersedes and the leaves of
+    // its new hash.
+    let mut order: Vec<(Hash, usize)> =
+        writes.iter().enumerate().map(|(i, (key, _))| (key_hash(key), i)).collect();
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut buckets = Vec::new();
     {
         let mut state = txn.open_table(STATE).map_err(|e| err("open state", e))?;
         let mut keys = txn.open_table(KEYS).map_err(|e| err("open keys", e))?;
         let mut history = txn.open_table(HISTORY).map_err(|e| err("open history", e))?;
         let mut stale = txn.open_table(STALE_KEYS).map_err(|e| err("open stale_keys", e))?;
-        for (key, value) in changes.iter() {
-            let kh = key_hash(key);
-            let version = match value {
-                Some(value) => {
-                    let existed = state.insert(key, value).map_err(|e| err("insert", e))?.is_some();
-                    if !existed {
-                        keys.insert(key, ()).map_err(|e| err("insert key", e))?;
+        for group in order.chunk_by(|a, b| bucket_of(&a.0, depth) == bucket_of(&b.0, depth)) {
+            let bucket = bucket_of(&group[0].0, depth);
+            let mut leaves = bucket_latest(&history, bucket, depth, height - 1)?;
+            let mut changed = false;
+            for &(kh, i) in group {
+                let (key, value) = writes[i];
+                let (version, leaf) = match value {
+                    Some(value) => {
+                        let existed = state.insert(key, value).map_err(|e| err("insert", e))?.is_some();
+                        if !existed {
+                            keys.insert(key, ()).map_err(|e| err("insert key", e))?;
+                        }
+                        let leaf = leaf_hash(&kh, value);
+                        (Version::Value { leaf, key, value }, Some(leaf))
                     }
-                    Version::Value { leaf: leaf_hash(&kh, value), key, value }
-                }
-                None => {
-                    // Deleting what is not there changes nothing, so records nothing.
-                    if state.remove(key).map_err(|e| err("remove", e))?.is_none() {
-                        continue;
+                    None => {
+                        // Deleting what is not there changes nothing, so records nothing.
+                        if state.remove(key).map_err(|e| err("remove", e))?.is_none() {
+                            continue;
+                        }
+                        (Version::Deleted, None)
                     }
-                    Version::Deleted
+                };
+                let at = leaves.binary_search_by(|(h, _, _)| h.cmp(&kh));
+                if let Ok(p) = at {
+                    stale
+                        .insert(&stale_key(height, &kh)[..], leaves[p].1)
+                        .map_err(|e| err("insert stale", e))?;
                 }
-            };
-            if let Some((previous, _)) = version_at(&history, &kh, height - 1)? {
-                stale.insert(&stale_key(height, &kh)[..], previous).map_err(|e| err("insert stale", e))?;
+                history
+                    .insert(&history_key(&kh, height)[..], &version.encode()[..])
+                    .map_err(|e| err("insert version", e))?;
+                match at {
+                    Ok(p) => leaves[p] = (kh, height, leaf),
+                    Err(p) => leaves.insert(p, (kh, height, leaf)),
+                }
+                changed = true;
             }
-            history
-                .insert(&history_key(&kh, height)[..], &version.encode()[..])
-                .map_err(|e| err("insert version", e))?;
-            buckets.push(bucket_of(&kh, depth));
-        }
-        buckets.sort_unstable();
-        buckets.dedup();
-        for &bucket in &buckets {
-            let leaves = bucket_at(&history, bucket, depth, height, |leaf, _, _| *leaf)?;
-            tree.set_bucket(bucket, bucket_hash(leaves.iter().map(|(_, leaf)| leaf)));
+            if changed {
+                tree.set_bucket(bucket, bucket_hash(leaves.iter().filter_map(|(_, _, leaf)| leaf.as_ref())));
+                buckets.push(bucket);
+            }
         }
     }
     write_pages(txn, tree, depth, height, &buckets)?;

@@ -48,6 +48,38 @@ pub(super) fn value_at(
     })
 }
 
+/// The last version at or before `at` of every key hash in `bucket` that has one, in
+/// ascending key-hash order, as `(key hash, its height, its leaf hash or `None` if it
+/// is a deletion)`. The block commit reads each bucket it changes once with this: the
+/// heights are the versions its changes supersede, the leaves the bucket's hash.
+pub(super) fn bucket_latest(
+    history: &impl HistoryTable,
+    bucket: u32,
+    depth: u8,
+    at: u64,
+) -> Result<Vec<(Hash, u64, Option<Hash>)>, StorageError> {
+    let (lo, hi) = bucket_range(bucket, depth);
+    let range = history.range::<&[u8]>(&lo[..]..=&hi[..]).map_err(|e| err("history range", e))?;
+    let mut out: Vec<(Hash, u64, Option<Hash>)> = Vec::new();
+    for entry in range {
+        let (k, v) = entry.map_err(|e| err("history read", e))?;
+        let (kh, height) = split_history_key(k.value())?;
+        if height > at {
+            continue;
+        }
+        let leaf = match Version::decode(v.value())? {
+            Version::Deleted => None,
+            Version::Value { leaf, .. } => Some(leaf),
+        };
+        // Versions of one key hash come in ascending height: the last one wins.
+        match out.last_mut() {
+            Some(last) if last.0 == kh => *last = (kh, height, leaf),
+            _ => out.push((kh, height, leaf)),
+        }
+    }
+    Ok(out)
+}
+
 /// Every key that holds a value at `at` in `bucket`, in ascending key-hash order, as
 /// `(key hash, pick(version))`; `pick` sees each candidate version at or before `at`
 /// (so it should only copy what it needs: the commit takes the leaf hash alone).

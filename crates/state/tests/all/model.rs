@@ -20,16 +20,33 @@ enum Op {
 }
 
 /// Keys of 1 to 3 bytes over a 3-letter alphabet: small enough that keys collide and
-/// share prefixes often.
+/// share prefixes often. Some are then made long ([`shape`]).
 const ALPHABET: u8 = 3;
 
 fn key() -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(0..ALPHABET, 1..=3)
+    proptest::collection::vec(0..ALPHABET, 1..=3).prop_map(shape)
+}
+
+/// 3-byte keys ending in the last letter get 60 more bytes, so the model also has keys
+/// of an EVM slot key's size and more.
+fn shape(mut key: Vec<u8>) -> Vec<u8> {
+    if key.len() == 3 && key[2] == ALPHABET - 1 {
+        key.extend_from_slice(&[0xee; 60]);
+    }
+    key
+}
+
+/// Values of 0 to 3 bytes, or of 30 to 39 (around an EVM slot value's 32).
+fn value() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => proptest::collection::vec(any::<u8>(), 0..4),
+        1 => proptest::collection::vec(any::<u8>(), 30..40),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        5 => (key(), proptest::collection::vec(any::<u8>(), 0..4))
+        5 => (key(), value())
             .prop_map(|(k, v)| Op::Set(k, v)),
         3 => key().prop_map(Op::Delete),
         2 => Just(Op::Checkpoint),
@@ -46,7 +63,7 @@ fn universe() -> Vec<Vec<u8>> {
         for b in 0..ALPHABET {
             keys.push(vec![a, b]);
             for c in 0..ALPHABET {
-                keys.push(vec![a, b, c]);
+                keys.push(shape(vec![a, b, c]));
             }
         }
     }
