@@ -1,4 +1,4 @@
-//! Writing one block: the latest state, a version per changed key, the rehashed
+//! Writing one block: a version per changed key, the rehashed
 //! buckets and pages of the tree, the block record, then pruning. All inside the
 //! caller's one write transaction (invariant 2 of `docs/state.md`).
 
@@ -7,8 +7,8 @@ use redb::{ReadableTable, WriteTransaction};
 use types::{BlockInfo, StorageError};
 
 use super::tables::{
-    BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, STATE, Version,
-    encode_block, history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
+    BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, Version, encode_block,
+    history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
 };
 use super::versions::bucket_latest;
 use crate::{ChangeSet, StoreConfig};
@@ -35,10 +35,9 @@ pub(super) fn write_block(
     // its new hash.
     let mut order: Vec<(Hash, usize)> =
         writes.iter().enumerate().map(|(i, (key, _))| (key_hash(key), i)).collect();
-    order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    order.sort_unstable_by_key(|a| a.0);
     let mut buckets = Vec::new();
     {
-        let mut state = txn.open_table(STATE).map_err(|e| err("open state", e))?;
         let mut keys = txn.open_table(KEYS).map_err(|e| err("open keys", e))?;
         let mut history = txn.open_table(HISTORY).map_err(|e| err("open history", e))?;
         let mut stale = txn.open_table(STALE_KEYS).map_err(|e| err("open stale_keys", e))?;
@@ -48,24 +47,21 @@ pub(super) fn write_block(
             let mut changed = false;
             for &(kh, i) in group {
                 let (key, value) = writes[i];
+                // The key's last version: `Err` if it never held a value (the last
+                // version of a key, value or deletion, is never pruned).
+                let at = leaves.binary_search_by(|(h, _, _)| h.cmp(&kh));
                 let (version, leaf) = match value {
                     Some(value) => {
-                        let existed = state.insert(key, value).map_err(|e| err("insert", e))?.is_some();
-                        if !existed {
+                        if at.is_err() {
                             keys.insert(key, ()).map_err(|e| err("insert key", e))?;
                         }
                         let leaf = leaf_hash(&kh, value);
                         (Version::Value { leaf, key, value }, Some(leaf))
                     }
-                    None => {
-                        // Deleting what is not there changes nothing, so records nothing.
-                        if state.remove(key).map_err(|e| err("remove", e))?.is_none() {
-                            continue;
-                        }
-                        (Version::Deleted, None)
-                    }
+                    // Deleting what is not there changes nothing, so records nothing.
+                    None if !matches!(at, Ok(p) if leaves[p].2.is_some()) => continue,
+                    None => (Version::Deleted, None),
                 };
-                let at = leaves.binary_search_by(|(h, _, _)| h.cmp(&kh));
                 if let Ok(p) = at {
                     stale
                         .insert(&stale_key(height, &kh)[..], leaves[p].1)

@@ -22,8 +22,8 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableM
 use types::{BlockInfo, StorageError};
 
 use self::tables::{
-    BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, META, PAGES, STALE_KEYS, STALE_PAGES,
-    STATE, decode_block, decode_page, page_buckets, page_count,
+    BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, LEGACY_STATE, META, PAGES, STALE_KEYS,
+    STALE_PAGES, decode_block, decode_page, page_buckets, page_count,
 };
 use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, History, StoreConfig};
@@ -135,7 +135,11 @@ impl RedbBackend {
         let txn = inner.read()?;
         let len = |n: Result<u64, redb::StorageError>| n.map_err(|e| inner.err("count", e));
         Ok(StoreStats {
-            keys: len(txn.open_table(STATE).map_err(|e| inner.err("open state", e))?.len())?,
+            keys: {
+                let keys = txn.open_table(KEYS).map_err(|e| inner.err("open keys", e))?;
+                let history = txn.open_table(HISTORY).map_err(|e| inner.err("open history", e))?;
+                versions::scan_at(&keys, &history, b"", u64::MAX)?.len() as u64
+            },
             versions: len(txn.open_table(HISTORY).map_err(|e| inner.err("open history", e))?.len())?,
             page_versions: len(txn.open_table(PAGES).map_err(|e| inner.err("open pages", e))?.len())?,
             blocks: len(txn.open_table(BLOCKS).map_err(|e| inner.err("open blocks", e))?.len())?,
@@ -164,12 +168,24 @@ impl Inner {
     /// Creates the tables and parameters of a new store, or checks an existing one's.
     fn init(&self) -> Result<(), StorageError> {
         let txn = self.db.begin_write().map_err(|e| self.err("begin write transaction", e))?;
+        // Format 1's latest-value table (and a store from before authenticated state,
+        // which had only that table and no format record).
+        let legacy = {
+            let names = txn.list_tables().map_err(|e| self.err("list tables", e))?;
+            let has = names.into_iter().any(|t| redb::TableHandle::name(&t) == "state");
+            if has {
+                let table = txn.open_table(LEGACY_STATE).map_err(|e| self.err("open state", e))?;
+                Some(table.len().map_err(|e| self.err("read state", e))?)
+            } else {
+                None
+            }
+        };
         {
             let mut meta = txn.open_table(META).map_err(|e| self.err("open meta", e))?;
-            let state = txn.open_table(STATE).map_err(|e| self.err("open state", e))?;
             let get = |name: &str| tables::meta_u64(&meta, name);
             match get(FORMAT)? {
-                Some(FORMAT_VERSION) => {
+                // Format 1 is format 2 plus the latest-value table dropped below.
+                Some(1 | FORMAT_VERSION) => {
                     let depth = get(DEPTH)?.ok_or_else(|| tables::corrupt("no tree depth"))?;
                     let interval = get(INTERVAL)?.ok_or_else(|| tables::corrupt("no checkpoint interval"))?;
                     let want = (u64::from(self.config.tree_depth), self.config.checkpoint_interval);
@@ -190,7 +206,7 @@ impl Inner {
                         self.path.display()
                     )));
                 }
-                None if !state.is_empty().map_err(|e| self.err("read state", e))? => {
+                None if legacy.is_some_and(|rows| rows > 0) => {
                     return Err(StorageError(format!(
                         "{} holds state from a cove without authenticated state (no format record); \
                          start from an empty data directory",
@@ -203,11 +219,16 @@ impl Inner {
                             .map(|_| ())
                             .map_err(|e| self.err("write meta", e))
                     };
-                    put(&mut meta, FORMAT, FORMAT_VERSION)?;
                     put(&mut meta, DEPTH, u64::from(self.config.tree_depth))?;
                     put(&mut meta, INTERVAL, self.config.checkpoint_interval)?;
                 }
             }
+            meta.insert(FORMAT, &FORMAT_VERSION.to_be_bytes()[..]).map_err(|e| self.err("write meta", e))?;
+        }
+        if legacy.is_some() {
+            txn.delete_table(LEGACY_STATE).map_err(|e| self.err("drop the format-1 state table", e))?;
+        }
+        {
             // Create every table up front so reads never see `TableDoesNotExist`.
             txn.open_table(KEYS).map_err(|e| self.err("open keys", e))?;
             txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
@@ -412,18 +433,17 @@ fn change_bytes(changes: &ChangeSet) -> u64 {
 }
 
 impl Backend for RedbBackend {
-    /// The blocks not yet written back first, then the tables, through a read
-    /// transaction per call. That costs a lock round-trip in redb's transaction tracker
-    /// on top of the B-tree lookup (on the order of a microsecond); acceptable while the
-    /// journal's overlay absorbs repeated reads.
+    /// The blocks not yet written back first, then the key's last version in the
+    /// tables, through a read transaction per call. That costs a lock round-trip in
+    /// redb's transaction tracker on top of the B-tree lookup (on the order of a
+    /// microsecond); acceptable while the journal's overlay absorbs repeated reads.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         if let Some(value) = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner()).get(key) {
             return Ok(value.clone());
         }
         let txn = self.inner.read()?;
-        let table = txn.open_table(STATE).map_err(|e| self.inner.err("open state", e))?;
-        let value = table.get(key).map_err(|e| self.inner.err("get", e))?;
-        Ok(value.map(|v| v.value().to_vec()))
+        let history = txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
+        versions::value_at(&history, &merkle::key_hash(key), u64::MAX)
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
@@ -431,17 +451,10 @@ impl Backend for RedbBackend {
         // the overlay before this scan has merged it.
         let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
         let txn = self.inner.read()?;
-        let table = txn.open_table(STATE).map_err(|e| self.inner.err("open state", e))?;
-        let range = table.range::<&[u8]>(prefix..).map_err(|e| self.inner.err("scan", e))?;
-        let mut out = BTreeMap::new();
-        for entry in range {
-            let (k, v) = entry.map_err(|e| self.inner.err("scan", e))?;
-            let key = k.value();
-            if !key.starts_with(prefix) {
-                break;
-            }
-            out.insert(key.to_vec(), v.value().to_vec());
-        }
+        let keys = txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
+        let history = txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
+        let mut out: BTreeMap<Vec<u8>, Vec<u8>> =
+            versions::scan_at(&keys, &history, prefix, u64::MAX)?.into_iter().collect();
         let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
         for (key, value) in overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
             match value {
@@ -530,6 +543,49 @@ mod tests {
         log(dir.path(), 3, [7; 32]);
         let e = RedbBackend::open(dir.path()).unwrap_err();
         assert!(e.0.contains("block 3 replayed from the log gives another root"), "{e}");
+    }
+
+    #[test]
+    fn a_format_1_store_loses_its_latest_value_table_and_reads_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let roots = store_with(dir.path(), 3);
+        {
+            // What format 1 also kept: every live key's value in a `state` table.
+            let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut state = txn.open_table(LEGACY_STATE).unwrap();
+                for h in 1..=3u64 {
+                    state.insert(format!("k{h}").as_bytes(), &[h as u8; 4][..]).unwrap();
+                }
+                let mut meta = txn.open_table(META).unwrap();
+                meta.insert(FORMAT, &1u64.to_be_bytes()[..]).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let store = RedbBackend::open(dir.path()).unwrap();
+        assert_eq!(store.head().unwrap().and_then(|h| h.root), Some(roots[2]));
+        assert_eq!(store.get(b"k2").unwrap(), Some(vec![2; 4]));
+        assert_eq!(store.stats().unwrap().keys, 3);
+        let txn = store.inner.read().unwrap();
+        let names: Vec<String> =
+            txn.list_tables().unwrap().map(|t| redb::TableHandle::name(&t).to_owned()).collect();
+        assert!(!names.iter().any(|n| n == "state"), "{names:?}");
+        let meta = txn.open_table(META).unwrap();
+        assert_eq!(tables::meta_u64(&meta, FORMAT).unwrap(), Some(FORMAT_VERSION));
+    }
+
+    #[test]
+    fn a_store_from_before_authenticated_state_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(LEGACY_STATE).unwrap().insert(&b"k"[..], &b"v"[..]).unwrap();
+            txn.commit().unwrap();
+        }
+        let e = RedbBackend::open(dir.path()).unwrap_err();
+        assert!(e.0.contains("without authenticated state"), "{e}");
     }
 
     #[test]

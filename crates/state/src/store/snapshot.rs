@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use types::StorageError;
 
 use super::tables::{
-    BASE, BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, META, PAGES, STATE, Version,
-    encode_block, history_key, page_buckets, page_count,
+    BASE, BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, META, PAGES, Version, encode_block,
+    history_key, page_buckets, page_count,
 };
 use super::versions::bucket_at;
 use super::{FILE_NAME, RedbBackend};
@@ -374,7 +374,6 @@ impl SnapshotReader {
             ] {
                 meta.insert(name, &v.to_be_bytes()[..]).map_err(|e| err("meta", e.into()))?;
             }
-            let mut state = txn.open_table(STATE).map_err(|e| err("state", e.into()))?;
             let mut keys = txn.open_table(KEYS).map_err(|e| err("keys", e.into()))?;
             let mut history = txn.open_table(HISTORY).map_err(|e| err("history", e.into()))?;
             let total = m.chunks.len() as u64;
@@ -382,7 +381,6 @@ impl SnapshotReader {
                 let bytes = self.chunk(i)?;
                 for_each_entry(&bytes, |key, value| {
                     let kh = key_hash(key);
-                    state.insert(key, value).map_err(|e| err("insert", e.into()))?;
                     keys.insert(key, ()).map_err(|e| err("insert", e.into()))?;
                     let version = Version::Value { leaf: leaf_hash(&kh, value), key, value }.encode();
                     history

@@ -5,8 +5,9 @@ use merkle::Hash;
 use redb::TableDefinition;
 use types::StorageError;
 
-/// `key -> value`: the latest state, what the engine reads.
-pub(super) const STATE: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("state");
+/// `key -> value`: format 1's copy of the latest state, dropped by format 2 (the latest
+/// version in `HISTORY` is the same value); only ever opened to upgrade or refuse an old store.
+pub(super) const LEGACY_STATE: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("state");
 /// `key -> ()`: every key that ever held a value (prefix scans at a past height).
 pub(super) const KEYS: TableDefinition<'static, &[u8], ()> = TableDefinition::new("keys");
 /// `key hash ++ height -> version`: every retained version of every key.
@@ -31,8 +32,9 @@ pub(super) const PRUNED_THROUGH: &str = "pruned_through";
 /// nothing below `H`); absent means 0.
 pub(super) const BASE: &str = "base";
 
-/// The layout version this code reads and writes.
-pub(super) const FORMAT_VERSION: u64 = 1;
+/// The layout version this code reads and writes. Format 1 also kept a `state` table of
+/// latest values; opening such a store drops that table and records format 2.
+pub(super) const FORMAT_VERSION: u64 = 2;
 
 /// Buckets per page of the tree: a page is 64 bucket hashes (2 KiB).
 pub(super) const PAGE_BUCKETS: u32 = 64;

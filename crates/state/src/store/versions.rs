@@ -48,6 +48,30 @@ pub(super) fn value_at(
     })
 }
 
+/// Every key starting with `prefix` that holds a value at `at`, with that value, in
+/// ascending key order: `keys` (every key that ever held a value) walked from `prefix`,
+/// each read at `at`.
+#[expect(clippy::type_complexity, reason = "the `Backend::scan_prefix` result")]
+pub(super) fn scan_at(
+    keys: &impl ReadableTable<&'static [u8], ()>,
+    history: &impl HistoryTable,
+    prefix: &[u8],
+    at: u64,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    let mut out = Vec::new();
+    for entry in keys.range::<&[u8]>(prefix..).map_err(|e| err("scan keys", e))? {
+        let (k, _) = entry.map_err(|e| err("scan keys", e))?;
+        let key = k.value();
+        if !key.starts_with(prefix) {
+            break;
+        }
+        if let Some(value) = value_at(history, &merkle::key_hash(key), at)? {
+            out.push((key.to_vec(), value));
+        }
+    }
+    Ok(out)
+}
+
 /// The last version at or before `at` of every key hash in `bucket` that has one, in
 /// ascending key-hash order, as `(key hash, its height, its leaf hash or `None` if it
 /// is a deletion)`. The block commit reads each bucket it changes once with this: the

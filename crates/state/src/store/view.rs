@@ -12,7 +12,7 @@ use types::{BlockInfo, StorageError};
 use super::tables::{
     BASE, BLOCKS, HISTORY, KEYS, META, PRUNED_THROUGH, corrupt, decode_block, is_checkpoint, meta_u64,
 };
-use super::versions::{bucket_at, value_at};
+use super::versions::{bucket_at, scan_at, value_at};
 use super::{Inner, RedbBackend};
 use crate::backend::{Backend, ChangeSet};
 use crate::{BlockRecord, History, HistoryError, StoreConfig};
@@ -122,18 +122,7 @@ impl Backend for View {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let keys = self.txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
         let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        let mut out = Vec::new();
-        for entry in keys.range::<&[u8]>(prefix..).map_err(|e| self.inner.err("scan", e))? {
-            let (k, ()) = entry.map_err(|e| self.inner.err("scan", e)).map(|(k, v)| (k, v.value()))?;
-            let key = k.value();
-            if !key.starts_with(prefix) {
-                break;
-            }
-            if let Some(value) = value_at(&history, &key_hash(key), self.height)? {
-                out.push((key.to_vec(), value));
-            }
-        }
-        Ok(out)
+        scan_at(&keys, &history, prefix, self.height)
     }
 
     fn commit(&self, _: &BlockInfo, changes: ChangeSet) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
