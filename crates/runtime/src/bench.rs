@@ -417,9 +417,10 @@ pub struct StoreFigures {
 /// values, loaded in blocks of 100,000 and written back; then `blocks` blocks of
 /// `per_block` updates (70% overwrite existing keys, 30% create keys), each committed
 /// durably with its root (durable in the block log), plus the write-back of whatever
-/// they left in the log; then 20,000 reads of random committed keys. With the default
-/// `write_back_blocks` (16), 16 blocks are one whole cycle of the log. The store keeps 5 recent heights,
-/// so the measured blocks prune too, as a node's do in its steady state.
+/// they left in the log; then 20,000 reads of random committed keys. With `blocks` the
+/// default `write_back_blocks` (32), the blocks are one whole cycle of the log. The store
+/// keeps 5 recent heights, so the measured blocks prune too, as a node's do in its
+/// steady state.
 pub fn state_store(keys: u64, per_block: u64, blocks: u32) -> StoreFigures {
     use state::{Backend, ChangeSet, Journal, RedbBackend, StoreConfig};
     let dir = std::env::temp_dir().join(format!("cove-bench-state-{}", std::process::id()));

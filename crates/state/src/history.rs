@@ -24,6 +24,10 @@ pub const MAX_WRITE_BACK_BLOCKS: u64 = 4096;
 /// memory, for reads) before writing them back ([`StoreConfig::write_back_bytes`]): 4 GiB.
 pub const MAX_WRITE_BACK_BYTES: u64 = 4 << 30;
 
+/// The most key hashes an authenticated store may keep in its bucket cache
+/// ([`StoreConfig::bucket_cache_leaves`]): 2^32.
+pub const MAX_BUCKET_CACHE_LEAVES: u64 = 1 << 32;
+
 /// A committed block as the store records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BlockRecord {
@@ -39,7 +43,8 @@ pub struct BlockRecord {
 ///
 /// `tree_depth` and `checkpoint_interval` are fixed when a store is created (they are
 /// recorded in it, and opening it with other values is refused); `keep_recent`,
-/// `write_back_blocks` and `write_back_bytes` may change from one run to the next.
+/// `write_back_blocks`, `write_back_bytes` and `bucket_cache_leaves` may change from one
+/// run to the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
@@ -56,12 +61,18 @@ pub struct StoreConfig {
     /// A block is durable once it is in the block log; the tables catch up every this
     /// many blocks, in one transaction (`docs/state.md`, "The block log"). Larger
     /// amortises more of the tables' write-back and costs more replay after a crash and
-    /// more memory. Default 16; from 1 to [`MAX_WRITE_BACK_BLOCKS`].
+    /// more memory. Default 32; from 1 to [`MAX_WRITE_BACK_BLOCKS`].
     pub write_back_blocks: u64,
     /// The tables also catch up once the blocks not yet written back hold this many
     /// bytes of keys and values (they are kept in memory for reads until then).
     /// Default 256 MiB; from 1 to [`MAX_WRITE_BACK_BYTES`].
     pub write_back_bytes: u64,
+    /// Key hashes (about 80 bytes of memory each) of the buckets recent blocks wrote
+    /// that the store keeps in memory, so the next blocks need not read those buckets
+    /// back from disk (`docs/state.md`, "The bucket cache"). Speed only: no result
+    /// depends on it. Default 2^21 (about 160 MiB when full; a state of 2,000,000 keys
+    /// fits whole); 0 turns it off; at most [`MAX_BUCKET_CACHE_LEAVES`].
+    pub bucket_cache_leaves: u64,
 }
 
 impl Default for StoreConfig {
@@ -70,8 +81,9 @@ impl Default for StoreConfig {
             tree_depth: merkle::DEFAULT_DEPTH,
             checkpoint_interval: 1_000,
             keep_recent: 100,
-            write_back_blocks: 16,
+            write_back_blocks: 32,
             write_back_bytes: 256 << 20,
+            bucket_cache_leaves: 1 << 21,
         }
     }
 }
@@ -100,6 +112,12 @@ impl StoreConfig {
             return bad(format!(
                 "write_back_blocks {} is not between 1 and {MAX_WRITE_BACK_BLOCKS}",
                 self.write_back_blocks
+            ));
+        }
+        if self.bucket_cache_leaves > MAX_BUCKET_CACHE_LEAVES {
+            return bad(format!(
+                "bucket_cache_leaves {} is above the maximum of {MAX_BUCKET_CACHE_LEAVES}",
+                self.bucket_cache_leaves
             ));
         }
         if !(1..=MAX_WRITE_BACK_BYTES).contains(&self.write_back_bytes) {

@@ -24,8 +24,8 @@ mod store;
 
 pub use backend::{Backend, ChangeSet};
 pub use history::{
-    BlockRecord, History, HistoryError, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT, MAX_WRITE_BACK_BLOCKS,
-    MAX_WRITE_BACK_BYTES, StoreConfig,
+    BlockRecord, History, HistoryError, MAX_BUCKET_CACHE_LEAVES, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT,
+    MAX_WRITE_BACK_BLOCKS, MAX_WRITE_BACK_BYTES, StoreConfig,
 };
 pub use journal::{Checkpoint, Journal, Stamp};
 pub use mem::MemBackend;

@@ -27,8 +27,10 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let compile = bench::deploy_ms(&config, &module_230kb, 11 / scale as usize + 1);
     let compile_optimized = bench::compile_optimized_ms(&config, &module_230kb, 5 / scale as usize + 1);
     let evm = bench::evm_transfers(&config, 70_000 / scale);
-    // Issue 6: 1,000,000 keys, blocks of 10,000 updates, each durable with its root.
-    let store = bench::state_store(1_000_000 / scale, 10_000 / scale, 16);
+    // Issue 6: 1,000,000 keys, blocks of 10,000 updates, each durable with its root,
+    // over one whole cycle of the block log (`write_back_blocks` blocks).
+    let cycle = u32::try_from(runtime::StoreConfig::default().write_back_blocks).unwrap_or(u32::MAX);
+    let store = bench::state_store(1_000_000 / scale, 10_000 / scale, cycle);
     // Issue 5: cyberpunk (a real CosmWasm contract; the fixture is fetched if missing).
     let noop = bench::cosmwasm::noop_execute_us(&config, 20_000 / scale as usize);
     let argon2 = bench::cosmwasm::argon2_ms(&config, 11 / scale as usize + 1);

@@ -6,6 +6,7 @@ use merkle::{Hash, Tree, bucket_hash, bucket_of, key_hash, leaf_hash};
 use redb::{ReadableTable, WriteTransaction};
 use types::{BlockInfo, StorageError};
 
+use super::buckets::BucketCache;
 use super::tables::{
     BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, Version, encode_block,
     history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
@@ -18,11 +19,13 @@ fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
 }
 
 /// Writes block `block` with `changes` into `txn` and updates `tree` (the tree of the
-/// previous head) to the new head; returns the new root. On error the transaction must
-/// be dropped and `tree` rebuilt.
+/// previous head) and `cache` (what `txn` holds of the buckets it has seen) to the new
+/// head; returns the new root. On error the transaction must be dropped, `tree` rebuilt
+/// and `cache` emptied.
 pub(super) fn write_block(
     txn: &WriteTransaction,
     tree: &mut Tree,
+    cache: &mut BucketCache,
     config: &StoreConfig,
     block: &BlockInfo,
     changes: &ChangeSet,
@@ -43,7 +46,10 @@ pub(super) fn write_block(
         let mut stale = txn.open_table(STALE_KEYS).map_err(|e| err("open stale_keys", e))?;
         for group in order.chunk_by(|a, b| bucket_of(&a.0, depth) == bucket_of(&b.0, depth)) {
             let bucket = bucket_of(&group[0].0, depth);
-            let mut leaves = bucket_latest(&history, bucket, depth, height - 1)?;
+            let mut leaves = match cache.take(bucket) {
+                Some(leaves) => leaves,
+                None => bucket_latest(&history, bucket, depth, height - 1)?,
+            };
             let mut changed = false;
             for &(kh, i) in group {
                 let (key, value) = writes[i];
@@ -80,6 +86,7 @@ pub(super) fn write_block(
                 tree.set_bucket(bucket, bucket_hash(leaves.iter().filter_map(|(_, _, leaf)| leaf.as_ref())));
                 buckets.push(bucket);
             }
+            cache.put(bucket, leaves);
         }
     }
     write_pages(txn, tree, depth, height, &buckets)?;

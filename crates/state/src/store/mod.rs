@@ -5,6 +5,7 @@
 //! [`tables`]; [`commit`] writes a block; [`versions`] reads versions; [`view`] serves
 //! reads and proofs at past heights.
 
+mod buckets;
 mod commit;
 mod snapshot;
 mod tables;
@@ -28,6 +29,7 @@ use self::tables::{
 use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, History, StoreConfig};
 
+use self::buckets::BucketCache;
 pub use self::snapshot::{ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest};
 use self::wal::Wal;
 
@@ -72,6 +74,8 @@ struct Pending {
     tree: Option<Tree>,
     /// The block log where they are durable.
     wal: Wal,
+    /// The buckets recent blocks wrote, as `txn` holds them; emptied with `tree`.
+    buckets: BucketCache,
 }
 
 impl std::fmt::Debug for RedbBackend {
@@ -100,7 +104,8 @@ impl RedbBackend {
         let db = Database::create(&path)
             .map_err(|e| StorageError(format!("redb: open {}: {e}", path.display())))?;
         let wal = Wal::open(dir)?;
-        let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal };
+        let buckets = BucketCache::new(config.bucket_cache_leaves);
+        let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal, buckets };
         let inner = Inner {
             db,
             path,
@@ -338,7 +343,7 @@ impl Inner {
         let (Some(txn), Some(tree)) = (p.txn.as_ref(), p.tree.as_mut()) else {
             unreachable!("the transaction was just opened; `commit` rebuilt the tree")
         };
-        let root = commit::write_block(txn, tree, &self.config, block, changes)?;
+        let root = commit::write_block(txn, tree, &mut p.buckets, &self.config, block, changes)?;
         p.wal.append(block, &root, changes)?;
         // Committed: make it visible to reads.
         let mut overlay = self.overlay.write().unwrap_or_else(|e| e.into_inner());
@@ -374,6 +379,7 @@ impl Inner {
     fn recover(&self, p: &mut Pending) -> Result<(), StorageError> {
         p.txn = None;
         p.tree = None;
+        p.buckets.clear();
         let logged = p.wal.read()?;
         let mut head = self.table_head()?;
         let mut tree = self.tree_at(&self.read()?, head.map_or(0, |h| h.height))?;
@@ -387,7 +393,14 @@ impl Inner {
                 Some(txn) => txn,
                 None => txn.insert(self.begin_write()?),
             };
-            let root = commit::write_block(txn, &mut tree, &self.config, &entry.block, &entry.changes)?;
+            let root = commit::write_block(
+                txn,
+                &mut tree,
+                &mut p.buckets,
+                &self.config,
+                &entry.block,
+                &entry.changes,
+            )?;
             if root != entry.root {
                 return Err(tables::corrupt(&format!(
                     "block {height} replayed from the log gives another root than it was committed with"

@@ -75,16 +75,20 @@ fn root_of(config: &StoreConfig, model: &Model) -> merkle::Hash {
 
 #[test]
 fn each_root_is_the_root_of_the_state_computed_from_scratch() {
-    for depth in [0u8, 1, 4, 16] {
-        let config = StoreConfig { tree_depth: depth, ..StoreConfig::default() };
-        let dir = TempDir::new().unwrap();
-        let store = open(dir.path(), config);
-        let mut model = Model::new();
-        for changes in random_blocks(7 + u64::from(depth), 30) {
-            apply_model(&mut model, &changes);
-            let root = apply(&store, changes).unwrap().expect("redb commits to a root");
-            assert_eq!(root, root_of(&config, &model), "depth {depth}");
-            assert_eq!(store.head().unwrap().unwrap().root, Some(root));
+    // The bucket cache on (the default), off, and so small that it evicts all the time:
+    // speed only, the same roots.
+    for cache in [StoreConfig::default().bucket_cache_leaves, 0, 3] {
+        for depth in [0u8, 1, 4, 16] {
+            let config = StoreConfig { tree_depth: depth, bucket_cache_leaves: cache, ..small(5, 1_000) };
+            let dir = TempDir::new().unwrap();
+            let store = open(dir.path(), config);
+            let mut model = Model::new();
+            for changes in random_blocks(7 + u64::from(depth), 30) {
+                apply_model(&mut model, &changes);
+                let root = apply(&store, changes).unwrap().expect("redb commits to a root");
+                assert_eq!(root, root_of(&config, &model), "depth {depth}, cache {cache}");
+                assert_eq!(store.head().unwrap().unwrap().root, Some(root));
+            }
         }
     }
 }
@@ -292,6 +296,10 @@ fn out_of_range_configs_are_refused() {
         StoreConfig { keep_recent: cove_state::MAX_KEEP_RECENT + 1, ..StoreConfig::default() },
         StoreConfig { write_back_blocks: 0, ..StoreConfig::default() },
         StoreConfig { write_back_blocks: cove_state::MAX_WRITE_BACK_BLOCKS + 1, ..StoreConfig::default() },
+        StoreConfig {
+            bucket_cache_leaves: cove_state::MAX_BUCKET_CACHE_LEAVES + 1,
+            ..StoreConfig::default()
+        },
         StoreConfig { write_back_bytes: 0, ..StoreConfig::default() },
         StoreConfig { write_back_bytes: cove_state::MAX_WRITE_BACK_BYTES + 1, ..StoreConfig::default() },
     ] {
