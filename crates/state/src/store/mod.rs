@@ -1,9 +1,11 @@
-//! The redb backend: one file, the latest state plus versions, a Merkle root per block,
-//! one write transaction per block.
+//! The redb backend: one file of versions (a key's value now is its last one), a Merkle
+//! root per block; each block durable in the block log ([`wal`]) and written back into
+//! the tables with the others of its cycle in one write transaction.
 //!
 //! Layout and invariants: `docs/state.md`, "Authenticated state". The tables are in
-//! [`tables`]; [`commit`] writes a block; [`versions`] reads versions; [`view`] serves
-//! reads and proofs at past heights.
+//! [`tables`]; [`commit`] writes a block; [`buckets`] keeps what recent blocks wrote of
+//! each bucket; [`versions`] reads versions; [`view`] serves reads and proofs at past
+//! heights.
 
 mod buckets;
 mod commit;
