@@ -73,40 +73,52 @@ pub(super) fn scan_at(
 }
 
 /// The last version at or before `at` of every key hash in `bucket` that has one, in
-/// ascending key-hash order, as `(key hash, its height, its leaf hash or `None` if it
-/// is a deletion)`. The block commit reads each bucket it changes once with this: the
-/// heights are the versions its changes supersede, the leaves the bucket's hash.
-pub(super) fn bucket_latest(
+/// ascending key-hash order, as `(key hash, its height, pick(version))`; `pick` sees each
+/// candidate version (the last one wins), so it should copy only what it needs.
+fn bucket_versions<T>(
     history: &impl HistoryTable,
     bucket: u32,
     depth: u8,
     at: u64,
-) -> Result<Vec<(Hash, u64, Option<Hash>)>, StorageError> {
+    mut pick: impl FnMut(Version<'_>) -> T,
+) -> Result<Vec<(Hash, u64, T)>, StorageError> {
     let (lo, hi) = bucket_range(bucket, depth);
     let range = history.range::<&[u8]>(&lo[..]..=&hi[..]).map_err(|e| err("history range", e))?;
-    let mut out: Vec<(Hash, u64, Option<Hash>)> = Vec::new();
+    let mut out: Vec<(Hash, u64, T)> = Vec::new();
     for entry in range {
         let (k, v) = entry.map_err(|e| err("history read", e))?;
         let (kh, height) = split_history_key(k.value())?;
         if height > at {
             continue;
         }
-        let leaf = match Version::decode(v.value())? {
-            Version::Deleted => None,
-            Version::Value { leaf, .. } => Some(leaf),
-        };
+        let picked = pick(Version::decode(v.value())?);
         // Versions of one key hash come in ascending height: the last one wins.
         match out.last_mut() {
-            Some(last) if last.0 == kh => *last = (kh, height, leaf),
-            _ => out.push((kh, height, leaf)),
+            Some(last) if last.0 == kh => *last = (kh, height, picked),
+            _ => out.push((kh, height, picked)),
         }
     }
     Ok(out)
 }
 
+/// [`bucket_versions`] with each version's leaf hash, `None` for a deletion. The block
+/// commit reads each bucket it changes once with this: the heights are the versions its
+/// changes supersede, the leaves the bucket's hash.
+pub(super) fn bucket_latest(
+    history: &impl HistoryTable,
+    bucket: u32,
+    depth: u8,
+    at: u64,
+) -> Result<Vec<(Hash, u64, Option<Hash>)>, StorageError> {
+    bucket_versions(history, bucket, depth, at, |version| match version {
+        Version::Deleted => None,
+        Version::Value { leaf, .. } => Some(leaf),
+    })
+}
+
 /// Every key that holds a value at `at` in `bucket`, in ascending key-hash order, as
-/// `(key hash, pick(version))`; `pick` sees each candidate version at or before `at`
-/// (so it should only copy what it needs: the commit takes the leaf hash alone).
+/// `(key hash, pick(leaf, key, value))`; `pick` sees each candidate version at or before
+/// `at`, so it should copy only what it needs (a proof takes the leaf hash alone).
 pub(super) fn bucket_at<T>(
     history: &impl HistoryTable,
     bucket: u32,
@@ -114,30 +126,9 @@ pub(super) fn bucket_at<T>(
     at: u64,
     mut pick: impl FnMut(&Hash, &[u8], &[u8]) -> T,
 ) -> Result<Vec<(Hash, T)>, StorageError> {
-    let (lo, hi) = bucket_range(bucket, depth);
-    let range = history.range::<&[u8]>(&lo[..]..=&hi[..]).map_err(|e| err("history range", e))?;
-    let mut out = Vec::new();
-    // The last version at or before `at` of the key hash being walked (`None`: deleted).
-    let mut current: Option<(Hash, Option<T>)> = None;
-    for entry in range {
-        let (k, v) = entry.map_err(|e| err("history read", e))?;
-        let (kh, height) = split_history_key(k.value())?;
-        if current.as_ref().is_some_and(|(c, _)| *c != kh)
-            && let Some((c, Some(live))) = current.take()
-        {
-            out.push((c, live));
-        }
-        if height > at {
-            continue;
-        }
-        let version = match Version::decode(v.value())? {
-            Version::Deleted => None,
-            Version::Value { leaf, key, value } => Some((leaf, key, value)),
-        };
-        current = Some((kh, version.map(|(leaf, key, value)| pick(&leaf, key, value))));
-    }
-    if let Some((c, Some(live))) = current {
-        out.push((c, live));
-    }
-    Ok(out)
+    let versions = bucket_versions(history, bucket, depth, at, |version| match version {
+        Version::Deleted => None,
+        Version::Value { leaf, key, value } => Some(pick(&leaf, key, value)),
+    })?;
+    Ok(versions.into_iter().filter_map(|(kh, _, live)| Some((kh, live?))).collect())
 }
