@@ -2,7 +2,8 @@
 //! call the runtime, print the result (human-readable, or JSON with `--json`).
 //!
 //! Exit codes: 0 success; 1 a contract call failed or a lookup found nothing (the JSON
-//! carries its kind); 2 usage or I/O error (including a state store that cannot be opened).
+//! carries its kind); 2 usage or I/O error (including a state store that cannot be opened)
+//! or damaged stored data (kind `corrupt`).
 
 mod args;
 mod cmd;
@@ -47,6 +48,14 @@ fn main() -> ExitCode {
             let (kind, code) = match e.downcast_ref::<runtime::RuntimeError>() {
                 Some(runtime::RuntimeError::NotFound(_)) => ("not_found", 1),
                 Some(runtime::RuntimeError::Unsupported(_)) => ("unsupported", 1),
+                Some(runtime::RuntimeError::Corrupt(_)) => ("corrupt", 2),
+                Some(runtime::RuntimeError::Storage(s)) if s.is_corrupt() => ("corrupt", 2),
+                _ if e
+                    .chain()
+                    .any(|c| c.downcast_ref::<types::StorageError>().is_some_and(|s| s.is_corrupt())) =>
+                {
+                    ("corrupt", 2)
+                }
                 _ => ("io", 2),
             };
             if cli.json {

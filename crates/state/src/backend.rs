@@ -126,10 +126,10 @@ pub trait Backend: Send + Sync {
 pub(crate) fn check_next(head: Option<&BlockRecord>, block: &BlockInfo) -> Result<(), StorageError> {
     let (height, timestamp) = head.map_or((0, 0), |h| (h.height, h.timestamp));
     if block.height != height + 1 {
-        return Err(StorageError(format!("block {} cannot follow block {height}", block.height)));
+        return Err(StorageError::io(format!("block {} cannot follow block {height}", block.height)));
     }
     if block.timestamp < timestamp {
-        return Err(StorageError(format!(
+        return Err(StorageError::io(format!(
             "block {} has time {}, before its parent's {timestamp}",
             block.height, block.timestamp
         )));

@@ -91,7 +91,7 @@ impl Default for StoreConfig {
 impl StoreConfig {
     /// Checks every field against its limit.
     pub fn validate(&self) -> Result<(), StorageError> {
-        let bad = |what: String| Err(StorageError(format!("state config: {what}")));
+        let bad = |what: String| Err(StorageError::io(format!("state config: {what}")));
         if self.tree_depth > merkle::MAX_DEPTH {
             return bad(format!(
                 "tree_depth {} is above the maximum of {}",

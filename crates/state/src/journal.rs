@@ -128,7 +128,7 @@ impl Journal {
         let mut f = Some(f);
         let mut out = None;
         self.backend.get_with(key, &mut |v| out = f.take().map(|f| f(v)))?;
-        out.ok_or_else(|| StorageError("backend get_with returned without calling back".to_owned()))
+        out.ok_or_else(|| StorageError::io("backend get_with returned without calling back".to_owned()))
     }
 
     /// Stores `value` under `key`.

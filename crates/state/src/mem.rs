@@ -39,7 +39,7 @@ impl MemBackend {
     }
 
     fn write(&self) -> Result<RwLockWriteGuard<'_, Map>, StorageError> {
-        self.map.write().map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))
+        self.map.write().map_err(|_| StorageError::io("mem backend: lock poisoned".to_owned()))
     }
 
     /// Applies `writes` under the write lock `map`, keeping their bytes.
@@ -64,7 +64,7 @@ impl MemBackend {
     }
 
     fn read(&self) -> Result<RwLockReadGuard<'_, Map>, StorageError> {
-        self.map.read().map_err(|_| StorageError("mem backend: lock poisoned".to_owned()))
+        self.map.read().map_err(|_| StorageError::io("mem backend: lock poisoned".to_owned()))
     }
 }
 

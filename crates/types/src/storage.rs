@@ -3,8 +3,49 @@
 /// A storage backend failed (I/O, corruption). Never a contract's fault: it aborts the
 /// whole transaction and surfaces as a node error, not as a consensus result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("storage backend: {0}")]
-pub struct StorageError(pub String);
+#[error("storage backend: {message}")]
+pub struct StorageError {
+    kind: StorageErrorKind,
+    message: String,
+}
+
+/// What kind of storage failure a [`StorageError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageErrorKind {
+    /// The operating system or the storage engine failed (a full disk, a read error, a
+    /// lock held elsewhere, a bad configuration): retrying later may succeed.
+    Io,
+    /// Stored data is damaged or does not agree with what was committed: the store is
+    /// refused rather than believed, and retrying cannot help.
+    Corrupt,
+}
+
+impl StorageError {
+    /// An I/O or engine failure.
+    pub fn io(message: impl Into<String>) -> StorageError {
+        StorageError { kind: StorageErrorKind::Io, message: message.into() }
+    }
+
+    /// Damaged or inconsistent stored data.
+    pub fn corrupt(message: impl Into<String>) -> StorageError {
+        StorageError { kind: StorageErrorKind::Corrupt, message: message.into() }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> StorageErrorKind {
+        self.kind
+    }
+
+    /// Whether stored data was found damaged.
+    pub fn is_corrupt(&self) -> bool {
+        self.kind == StorageErrorKind::Corrupt
+    }
+
+    /// The message, with its context (operation, file).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
 
 /// One contract's view of its own storage.
 ///

@@ -122,7 +122,7 @@ pub fn balance(journal: &Journal, address: &Address) -> Result<Balance, StorageE
         Some(v) => v
             .try_into()
             .map(Balance)
-            .map_err(|_| StorageError(format!("balance of {address} is {} bytes, not 32", v.len()))),
+            .map_err(|_| StorageError::io(format!("balance of {address} is {} bytes, not 32", v.len()))),
         None => Ok(Balance::ZERO),
     })?
 }

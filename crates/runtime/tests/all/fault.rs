@@ -26,7 +26,7 @@ impl Backend for FaultyBackend {
         if self.fail_all_get.load(Ordering::SeqCst)
             || (self.fail_storage_get.load(Ordering::SeqCst) && key.first() == Some(&0x00))
         {
-            return Err(StorageError("injected: read failed".to_owned()));
+            return Err(StorageError::io("injected: read failed".to_owned()));
         }
         self.inner.get(key)
     }
@@ -41,14 +41,14 @@ impl Backend for FaultyBackend {
         changes: ChangeSet,
     ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
         if self.fail_commit.load(Ordering::SeqCst) {
-            return Err((StorageError("injected: disk full".to_owned()), changes));
+            return Err((StorageError::io("injected: disk full".to_owned()), changes));
         }
         self.inner.commit(block, changes)
     }
 
     fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
         if self.fail_all_get.load(Ordering::SeqCst) {
-            return Err(StorageError("injected: read failed".to_owned()));
+            return Err(StorageError::io("injected: read failed".to_owned()));
         }
         self.inner.head()
     }

@@ -15,7 +15,7 @@ use super::versions::bucket_latest;
 use crate::{ChangeSet, StoreConfig};
 
 fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError(format!("redb: {what}: {e}"))
+    StorageError::io(format!("redb: {what}: {e}"))
 }
 
 /// Writes block `block` with `changes` into `txn` and updates `tree` (the tree of the

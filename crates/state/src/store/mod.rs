@@ -101,10 +101,10 @@ impl RedbBackend {
     pub fn open_with(dir: &Path, config: StoreConfig) -> Result<RedbBackend, StorageError> {
         config.validate()?;
         std::fs::create_dir_all(dir)
-            .map_err(|e| StorageError(format!("redb: create data dir {}: {e}", dir.display())))?;
+            .map_err(|e| StorageError::io(format!("redb: create data dir {}: {e}", dir.display())))?;
         let path = dir.join(FILE_NAME);
         let db = Database::create(&path)
-            .map_err(|e| StorageError(format!("redb: open {}: {e}", path.display())))?;
+            .map_err(|e| StorageError::io(format!("redb: open {}: {e}", path.display())))?;
         let wal = Wal::open(dir)?;
         let buckets = BucketCache::new(config.bucket_cache_leaves);
         let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal, buckets };
@@ -169,7 +169,7 @@ pub struct StoreStats {
 
 impl Inner {
     fn err(&self, what: &str, e: impl std::fmt::Display) -> StorageError {
-        StorageError(format!("redb: {what} ({}): {e}", self.path.display()))
+        StorageError::io(format!("redb: {what} ({}): {e}", self.path.display()))
     }
 
     /// Creates the tables and parameters of a new store, or checks an existing one's.
@@ -197,7 +197,7 @@ impl Inner {
                     let interval = get(INTERVAL)?.ok_or_else(|| tables::corrupt("no checkpoint interval"))?;
                     let want = (u64::from(self.config.tree_depth), self.config.checkpoint_interval);
                     if (depth, interval) != want {
-                        return Err(StorageError(format!(
+                        return Err(StorageError::io(format!(
                             "{} was created with tree_depth {depth} and checkpoint_interval {interval}; \
                              the config asks for {} and {}, which would change every root: \
                              use the store's values",
@@ -208,13 +208,13 @@ impl Inner {
                     }
                 }
                 Some(other) => {
-                    return Err(StorageError(format!(
+                    return Err(StorageError::io(format!(
                         "{} has store format {other}; this cove reads format {FORMAT_VERSION}",
                         self.path.display()
                     )));
                 }
                 None if legacy.is_some_and(|rows| rows > 0) => {
-                    return Err(StorageError(format!(
+                    return Err(StorageError::io(format!(
                         "{} holds state from a cove without authenticated state (no format record); \
                          start from an empty data directory",
                         self.path.display()
@@ -271,7 +271,7 @@ impl Inner {
     /// before `height` (a page never written is empty).
     fn tree_at(&self, txn: &redb::ReadTransaction, height: u64) -> Result<Tree, StorageError> {
         let depth = self.config.tree_depth;
-        let mut tree = Tree::new(depth).map_err(|e| StorageError(e.to_string()))?;
+        let mut tree = Tree::new(depth).map_err(|e| StorageError::io(e.to_string()))?;
         let pages = txn.open_table(PAGES).map_err(|e| self.err("open pages", e))?;
         for page in 0..page_count(depth) {
             let last = pages
@@ -557,7 +557,7 @@ mod tests {
         store_with(dir.path(), 2);
         log(dir.path(), 3, [7; 32]);
         let e = RedbBackend::open(dir.path()).unwrap_err();
-        assert!(e.0.contains("block 3 replayed from the log gives another root"), "{e}");
+        assert!(e.message().contains("block 3 replayed from the log gives another root"), "{e}");
     }
 
     #[test]
@@ -600,7 +600,7 @@ mod tests {
             txn.commit().unwrap();
         }
         let e = RedbBackend::open(dir.path()).unwrap_err();
-        assert!(e.0.contains("without authenticated state"), "{e}");
+        assert!(e.message().contains("without authenticated state"), "{e}");
     }
 
     #[test]
@@ -609,7 +609,7 @@ mod tests {
         store_with(dir.path(), 2);
         log(dir.path(), 5, [7; 32]);
         let e = RedbBackend::open(dir.path()).unwrap_err();
-        assert!(e.0.contains("the block log does not follow the tables"), "{e}");
+        assert!(e.message().contains("the block log does not follow the tables"), "{e}");
     }
 
     #[test]

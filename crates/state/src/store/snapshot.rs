@@ -77,11 +77,11 @@ pub struct ChunkInfo {
 }
 
 fn io(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError(format!("snapshot: {what}: {e}"))
+    StorageError::io(format!("snapshot: {what}: {e}"))
 }
 
 fn bad(what: impl std::fmt::Display) -> StorageError {
-    StorageError(format!("snapshot rejected: {what}"))
+    StorageError::io(format!("snapshot rejected: {what}"))
 }
 
 fn put_entry(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
@@ -192,7 +192,7 @@ impl RedbBackend {
         let log = dir.join(super::wal::WAL_FILE);
         for path in [&target, &log] {
             if path.exists() {
-                return Err(StorageError(format!(
+                return Err(StorageError::io(format!(
                     "{} already exists: a snapshot is imported into an empty data directory",
                     path.display()
                 )));
@@ -203,7 +203,7 @@ impl RedbBackend {
         if (manifest.tree_depth, manifest.checkpoint_interval)
             != (config.tree_depth, config.checkpoint_interval)
         {
-            return Err(StorageError(format!(
+            return Err(StorageError::io(format!(
                 "the snapshot has tree_depth {} and checkpoint_interval {}; the config asks for {} and {}",
                 manifest.tree_depth,
                 manifest.checkpoint_interval,

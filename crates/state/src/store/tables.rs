@@ -186,10 +186,10 @@ pub(super) fn meta_u64(
     meta: &impl redb::ReadableTable<&'static str, &'static [u8]>,
     name: &str,
 ) -> Result<Option<u64>, StorageError> {
-    let value = meta.get(name).map_err(|e| StorageError(format!("redb: read meta {name}: {e}")))?;
+    let value = meta.get(name).map_err(|e| StorageError::io(format!("redb: read meta {name}: {e}")))?;
     value.map(|v| v.value().try_into().map(u64::from_be_bytes).map_err(|_| corrupt(name))).transpose()
 }
 
 pub(super) fn corrupt(what: &str) -> StorageError {
-    StorageError(format!("redb: corrupt store: {what}"))
+    StorageError::corrupt(format!("redb: corrupt store: {what}"))
 }

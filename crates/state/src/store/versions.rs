@@ -13,7 +13,7 @@ pub(super) trait HistoryTable: ReadableTable<&'static [u8], &'static [u8]> {}
 impl<T: ReadableTable<&'static [u8], &'static [u8]>> HistoryTable for T {}
 
 fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError(format!("redb: {what}: {e}"))
+    StorageError::io(format!("redb: {what}: {e}"))
 }
 
 /// The height of the last version of `kh` at or before `at`, with the encoded version.

@@ -81,7 +81,7 @@ impl History for RedbBackend {
         // A proof that does not lead to the recorded root means the store is damaged:
         // say so rather than hand out a proof that will not verify.
         let recorded = inner.block_in(&txn, height)?.and_then(|b| b.root).unwrap_or(ZERO);
-        let computed: Hash = proof.root().map_err(|e| StorageError(format!("redb: proof: {e}")))?;
+        let computed: Hash = proof.root().map_err(|e| StorageError::io(format!("redb: proof: {e}")))?;
         if computed != recorded {
             return Err(
                 corrupt(&format!("the tree at height {height} does not match its recorded root")).into()
@@ -126,7 +126,7 @@ impl Backend for View {
     }
 
     fn commit(&self, _: &BlockInfo, changes: ChangeSet) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
-        let e = StorageError(format!("the state at height {} is read-only", self.height));
+        let e = StorageError::io(format!("the state at height {} is read-only", self.height));
         Err((e, changes))
     }
 

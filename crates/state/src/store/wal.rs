@@ -58,7 +58,7 @@ pub(super) struct Wal {
 }
 
 fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError(format!("block log {}: {what}: {e}", path.display()))
+    StorageError::io(format!("block log {}: {what}: {e}", path.display()))
 }
 
 impl Wal {
@@ -117,8 +117,9 @@ impl Wal {
         out.extend_from_slice(&[0; 4]);
         encode_body(&mut out, block, root, changes);
         let body = &out[start + 4..];
-        let body_len = u32::try_from(body.len())
-            .map_err(|_| StorageError(format!("block {} is too large for the block log", block.height)))?;
+        let body_len = u32::try_from(body.len()).map_err(|_| {
+            StorageError::io(format!("block {} is too large for the block log", block.height))
+        })?;
         let hash = Sha256::digest(body);
         out[start..start + 4].copy_from_slice(&body_len.to_le_bytes());
         out.extend_from_slice(&hash);

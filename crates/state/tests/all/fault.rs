@@ -32,7 +32,7 @@ impl Backend for FlakyBackend {
     ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
         self.commits.fetch_add(1, Ordering::SeqCst);
         if self.fail.load(Ordering::SeqCst) {
-            return Err((StorageError("injected: disk full".to_owned()), changes));
+            return Err((StorageError::io("injected: disk full".to_owned()), changes));
         }
         self.inner.commit(block, changes)
     }

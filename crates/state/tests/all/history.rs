@@ -261,12 +261,12 @@ fn a_block_out_of_sequence_is_refused_and_changes_nothing() {
     let cs = ChangeSet::new([(b"a".to_vec(), Some(b"2".to_vec()))]);
     for bad in [BlockInfo { height: 1, timestamp: 0 }, BlockInfo { height: 3, timestamp: 0 }] {
         let (e, back) = store.commit(&bad, cs.clone()).unwrap_err();
-        assert!(e.0.contains("cannot follow"), "{e}");
+        assert!(e.message().contains("cannot follow"), "{e}");
         assert_eq!(back, cs);
     }
     store.commit(&BlockInfo { height: 2, timestamp: 9 }, ChangeSet::default()).unwrap();
     let (e, _) = store.commit(&BlockInfo { height: 3, timestamp: 8 }, cs).unwrap_err();
-    assert!(e.0.contains("before its parent"), "{e}");
+    assert!(e.message().contains("before its parent"), "{e}");
     assert_eq!(store.get(b"a").unwrap(), Some(b"1".to_vec()));
 }
 
@@ -275,9 +275,9 @@ fn a_store_refuses_a_config_that_would_change_its_roots() {
     let dir = TempDir::new().unwrap();
     drop(open(dir.path(), small(5, 10)));
     let e = RedbBackend::open_with(dir.path(), small(5, 20)).unwrap_err();
-    assert!(e.0.contains("checkpoint_interval 10"), "{e}");
+    assert!(e.message().contains("checkpoint_interval 10"), "{e}");
     let e = RedbBackend::open_with(dir.path(), StoreConfig { tree_depth: 5, ..small(5, 10) }).unwrap_err();
-    assert!(e.0.contains("tree_depth 4"), "{e}");
+    assert!(e.message().contains("tree_depth 4"), "{e}");
     // keep_recent may change.
     open(dir.path(), small(50, 10));
 }
@@ -304,6 +304,6 @@ fn out_of_range_configs_are_refused() {
         StoreConfig { write_back_bytes: cove_state::MAX_WRITE_BACK_BYTES + 1, ..StoreConfig::default() },
     ] {
         let e = RedbBackend::open_with(dir.path(), bad).unwrap_err();
-        assert!(e.0.starts_with("state config:"), "{e}");
+        assert!(e.message().starts_with("state config:"), "{e}");
     }
 }

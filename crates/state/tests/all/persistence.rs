@@ -78,7 +78,7 @@ fn garbage_file_is_an_error_not_a_panic() {
             .collect();
         std::fs::write(dir.path().join("state.redb"), &junk).unwrap();
         let err = RedbBackend::open(dir.path()).expect_err("garbage must not open");
-        assert!(err.0.contains("state.redb"), "error names the file: {err}");
+        assert!(err.message().contains("state.redb"), "error names the file: {err}");
     }
 }
 
@@ -95,5 +95,5 @@ fn second_open_of_the_same_file_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let _first = RedbBackend::open(dir.path()).unwrap();
     let err = RedbBackend::open(dir.path()).expect_err("file is already open");
-    assert!(!err.0.is_empty());
+    assert!(!err.message().is_empty());
 }

@@ -108,7 +108,7 @@ fn a_tampered_snapshot_is_rejected_and_writes_nothing() {
         let mut bad = good.clone();
         bad[at] ^= 0x01;
         let e = refused(dir.path(), &bad, &format!("byte {at} flipped"));
-        assert!(e.0.contains("snapshot"), "byte {at}: {e}");
+        assert!(e.message().contains("snapshot"), "byte {at}: {e}");
     }
 }
 
@@ -130,5 +130,5 @@ fn import_refuses_a_directory_with_a_store() {
     export(&store, 12, &file);
     drop(store);
     let e = import(dir.path(), &file).expect_err("not empty");
-    assert!(e.0.contains("empty data directory"), "{e}");
+    assert!(e.message().contains("empty data directory"), "{e}");
 }
