@@ -9,7 +9,9 @@
 
 mod buckets;
 mod commit;
+mod lock;
 mod snapshot;
+mod staged;
 mod tables;
 mod versions;
 mod view;
@@ -32,7 +34,9 @@ use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, History, StoreConfig};
 
 use self::buckets::BucketCache;
+pub use self::lock::{DirLock, LOCK_FILE};
 pub use self::snapshot::{ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest};
+pub use self::staged::SnapshotFile;
 use self::wal::Wal;
 
 /// The database file's name inside the data directory.
@@ -41,9 +45,10 @@ pub(super) const FILE_NAME: &str = "state.redb";
 /// The redb backend: `<dir>/state.redb`, authenticated ([`History`]), with its block
 /// log `<dir>/state.wal`.
 ///
-/// Cheap to clone handles share one database. redb locks the file, so one process
-/// has it open at a time. Dropping the last handle writes the logged blocks back into
-/// the tables (after a crash, the next open replays them from the log instead).
+/// Cheap to clone handles share one database. They hold the data directory's exclusive
+/// lock ([`DirLock`]), so one process has it open at a time. Dropping the last handle
+/// writes the logged blocks back into the tables (after a crash, the next open replays
+/// them from the log instead).
 #[derive(Clone)]
 pub struct RedbBackend {
     inner: Arc<Inner>,
@@ -60,6 +65,8 @@ struct Inner {
     overlay: RwLock<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     /// Commits applied through this handle ([`Backend::generation`]).
     commits: AtomicU64,
+    /// The data directory's exclusive lock: last, so it is released after the rest.
+    _lock: Arc<DirLock>,
 }
 
 /// The blocks committed (durable in the log) but not yet written back into the tables.
@@ -97,11 +104,17 @@ impl RedbBackend {
     ///
     /// Fails (never panics) if the config is out of range, the directory cannot be
     /// created, the file is not a cove store of this format, its tree depth or checkpoint
-    /// interval differ from `config`'s, or another handle in this process has it open.
+    /// interval differ from `config`'s, or another handle (of this process or another)
+    /// holds the directory's lock ([`DirLock`]).
     pub fn open_with(dir: &Path, config: StoreConfig) -> Result<RedbBackend, StorageError> {
         config.validate()?;
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::io(format!("redb: create data dir {}: {e}", dir.display())))?;
+        RedbBackend::open_locked(dir, config, Arc::new(DirLock::exclusive(dir)?))
+    }
+
+    /// [`RedbBackend::open_with`] in `dir`, which exists, under its exclusive `lock`.
+    fn open_locked(dir: &Path, config: StoreConfig, lock: Arc<DirLock>) -> Result<RedbBackend, StorageError> {
         let path = dir.join(FILE_NAME);
         let db = Database::create(&path)
             .map_err(|e| StorageError::io(format!("redb: open {}: {e}", path.display())))?;
@@ -115,6 +128,7 @@ impl RedbBackend {
             pending: Mutex::new(pending),
             overlay: RwLock::new(BTreeMap::new()),
             commits: AtomicU64::new(0),
+            _lock: lock,
         };
         inner.init()?;
         // Replay what the log holds beyond the tables (a crash came before the last
