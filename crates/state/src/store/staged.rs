@@ -160,26 +160,36 @@ impl Write for SnapshotFile {
     }
 }
 
-/// `file` made absolute with every symbolic link resolved, its last component included
-/// when it exists; refused if it is a directory or a link to nothing.
+/// `file` made absolute with every symbolic link resolved: its longest existing
+/// ancestor (itself, if it exists) canonicalized, the rest appended (so a target in a
+/// missing directory inside the data dir is still seen to be inside); refused if it is
+/// a directory or lies under a link to nothing.
 fn resolve(file: &Path) -> Result<PathBuf, StorageError> {
-    let err = |what: &str, e: &dyn std::fmt::Display| {
-        StorageError::io(format!("snapshot export: {}: {what}{e}", file.display()))
-    };
-    match std::fs::canonicalize(file) {
-        Ok(path) if path.is_dir() => Err(err("is a directory", &"")),
-        Ok(path) => Ok(path),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if std::fs::symlink_metadata(file).is_ok() {
-                return Err(err("is a symbolic link to nothing", &""));
+    let err = |what: &str| StorageError::io(format!("snapshot export: {}: {what}", file.display()));
+    let absolute = std::path::absolute(file).map_err(|e| err(&e.to_string()))?;
+    let mut missing = Vec::new();
+    let mut existing = absolute.as_path();
+    let base = loop {
+        match std::fs::canonicalize(existing) {
+            Ok(base) => break base,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if std::fs::symlink_metadata(existing).is_ok() {
+                    return Err(err("is, or lies under, a symbolic link to nothing"));
+                }
+                // No name: the path ends in `..`, which cannot follow a missing directory.
+                let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+                    return Err(err("no such directory"));
+                };
+                missing.push(name);
+                existing = parent;
             }
-            let name = file.file_name().ok_or_else(|| err("names no file", &""))?;
-            let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let parent = std::fs::canonicalize(parent).map_err(|e| err("its directory: ", &e))?;
-            Ok(parent.join(name))
+            Err(e) => return Err(err(&e.to_string())),
         }
-        Err(e) => Err(err("", &e)),
+    };
+    if missing.is_empty() && base.is_dir() {
+        return Err(err("is a directory"));
     }
+    Ok(missing.iter().rev().fold(base, |path, name| path.join(name)))
 }
 
 #[cfg(test)]
@@ -225,6 +235,7 @@ mod tests {
             data.join("cache"),
             data.join("cache/new"),
             data.join("new"),
+            data.join("missing/dir/new"),
             root.path().join("data/../data/state.redb"),
             root.path().join("link/state.redb"),
             root.path().join("store-link"),
