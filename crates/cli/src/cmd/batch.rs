@@ -17,6 +17,7 @@ use crate::args::{
     CallArgs, Cli, DeployArgs, Funds, Json, TxArgs, parse_address, parse_amount, parse_coins, parse_funds,
     parse_hex, parse_vm,
 };
+use crate::input;
 
 /// The largest batch file: 1 GiB. Each line is held in memory until the block commits.
 pub(crate) const MAX_BATCH_BYTES: u64 = 1 << 30;
@@ -72,11 +73,8 @@ enum Ready<'a> {
 }
 
 pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
-    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
-    if size > MAX_BATCH_BYTES {
-        bail!("{} is {size} bytes; a batch is at most {MAX_BATCH_BYTES}", file.display());
-    }
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let limit = input::Limit { max: MAX_BATCH_BYTES, name: "MAX_BATCH_BYTES", what: "batch file" };
+    let text = input::read_text(file, &limit)?;
     let mut txs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

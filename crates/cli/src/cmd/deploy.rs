@@ -114,9 +114,10 @@ fn guess_vm(a: &DeployArgs) -> VmType {
     if a.code_hex.is_some() || hex_file { VmType::Evm } else { VmType::Wasm }
 }
 
-/// A file of hex (optionally `0x`-prefixed, surrounding whitespace ignored).
+/// A file of hex (optionally `0x`-prefixed, surrounding whitespace ignored), at most
+/// `input::MAX_CODE_FILE_BYTES`.
 fn read_hex_file(path: &Path) -> Result<Vec<u8>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::input::read_text(path, &crate::input::CODE)?;
     let digits = text.trim();
     hex::decode(digits.strip_prefix("0x").unwrap_or(digits))
         .with_context(|| format!("{} is not hex EVM code", path.display()))

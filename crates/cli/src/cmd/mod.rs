@@ -74,7 +74,7 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config> {
     let Some(path) = &cli.config else {
         return Ok(Config::default());
     };
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+    let text = crate::input::read_text(path, &crate::input::CONFIG)?;
     toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
 }
 
@@ -85,10 +85,10 @@ pub(crate) fn open(cli: &Cli) -> Result<Runtime> {
         .with_context(|| format!("opening the state in {}", cli.data_dir.display()))
 }
 
-/// Reads a contract file: `.wat` text (or anything not starting with the wasm magic) is
-/// compiled to binary first.
+/// Reads a contract file (at most `input::MAX_CODE_FILE_BYTES`): `.wat` text (or
+/// anything not starting with the wasm magic) is compiled to binary first.
 pub(crate) fn read_code(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::input::read(path, &crate::input::CODE)?;
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }

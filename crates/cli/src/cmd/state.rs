@@ -59,7 +59,7 @@ pub(crate) fn proof(cli: &Cli, address: &Address, key: &[u8], height: Option<u64
 }
 
 pub(crate) fn verify_proof(cli: &Cli, file: &Path, root: Option<&[u8]>) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = crate::input::read_text(file, &crate::input::PROOF)?;
     let doc: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let proof = proof_from_json(&doc["proof"]).with_context(|| format!("{}: the proof", file.display()))?;
