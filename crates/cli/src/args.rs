@@ -161,13 +161,17 @@ pub(crate) enum StateCommand {
         height: Option<u64>,
     },
     /// Check a proof file (the JSON `state proof --json` prints) offline, against its
-    /// root or `--root`.
+    /// root or `--root`: every field it states must be shown by the proof or match.
     VerifyProof {
         /// The proof file.
         file: PathBuf,
         /// The root to check against, hex (default: the file's `root`).
         #[arg(long, value_parser = parse_hex)]
         root: Option<Hex>,
+        /// The height of that root, which a proof cannot show: the file's `height` must
+        /// equal it (a file stating a height is refused without it).
+        #[arg(long)]
+        height: Option<u64>,
     },
 }
 

@@ -2,11 +2,11 @@
 //! one block, roots and proofs, a read at a past height, then a snapshot exported and
 //! imported into a new data dir whose root and balances match. Then what must be
 //! refused: exports into the data dir, imports racing with commits or with each other
-//! (separate processes).
+//! (separate processes), proof files with any field changed.
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 mod common;
 use common::cove;
@@ -89,11 +89,14 @@ fn batch_roots_proofs_history_and_a_snapshot_round_trip() {
     assert_eq!(proof["value_hex"], hex::encode(1u64.to_le_bytes()));
     let file = tmp.path().join("proof.json");
     std::fs::write(&file, proof.to_string()).unwrap();
-    let v = ok(&dir, &["state", "verify-proof", file.to_str().unwrap()]);
+    let v = ok(&dir, &["state", "verify-proof", file.to_str().unwrap(), "--height", "2"]);
     assert_eq!((v["valid"].as_bool(), v["kind"].as_str()), (Some(true), Some("inclusion")));
     let old = ok(&dir, &["state", "proof", &token, &key, "--height", "1"]);
     std::fs::write(&file, old.to_string()).unwrap();
-    assert_eq!(ok(&dir, &["state", "verify-proof", file.to_str().unwrap()])["kind"], "non_inclusion");
+    assert_eq!(
+        ok(&dir, &["state", "verify-proof", file.to_str().unwrap(), "--height", "1"])["kind"],
+        "non_inclusion"
+    );
     let (code, v) = cove(&dir, &["state", "verify-proof", file.to_str().unwrap(), "--root", &root]);
     assert_eq!(
         (code, &v["valid"]),
@@ -104,7 +107,7 @@ fn batch_roots_proofs_history_and_a_snapshot_round_trip() {
     forged["proof"]["value_hex"] = Value::from(hex::encode(1_000u64.to_le_bytes()));
     forged["value_hex"] = forged["proof"]["value_hex"].clone();
     std::fs::write(&file, forged.to_string()).unwrap();
-    let (code, v) = cove(&dir, &["state", "verify-proof", file.to_str().unwrap()]);
+    let (code, v) = cove(&dir, &["state", "verify-proof", file.to_str().unwrap(), "--height", "2"]);
     assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("invalid_proof")), "{v}");
     let (code, v) = cove(&dir, &["state", "root", "--height", "3"]);
     assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("not_found")), "{v}");
@@ -298,5 +301,72 @@ fn two_imports_at_once_give_one_store() {
         assert!(in_use(&lost.1) || message(&lost.1).contains("already holds a store"), "{lost:?}");
         assert_eq!(ok(&dir, &["state", "root"])["root"], snaps[won[0]].1.as_str(), "round {round}");
         assert!(names(&dir).iter().all(|n| !n.contains("import")), "{:?}", names(&dir));
+    }
+}
+
+#[test]
+fn verify_proof_checks_every_field_the_file_states() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("node");
+    let counter = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/counter.wat");
+    let address = ok(&dir, &["deploy", counter.to_str().unwrap()])["address"].as_str().unwrap().to_owned();
+    ok(&dir, &["call", &address, "increment"]);
+    let root1 = ok(&dir, &["state", "root", "--height", "1"])["root"].as_str().unwrap().to_owned();
+    let proof = ok(&dir, &["state", "proof", &address, "636f756e746572"]);
+    let (height, root) = (proof["height"].to_string(), proof["root"].as_str().unwrap().to_owned());
+    let file = tmp.path().join("proof.json");
+    let verify = |doc: &Value, extra: &[&str]| {
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let mut args = vec!["state", "verify-proof", file.to_str().unwrap()];
+        args.extend(extra);
+        cove(&dir, &args)
+    };
+    let trusted = ["--root", root.as_str(), "--height", height.as_str()];
+    let (code, v) = verify(&proof, &trusted);
+    assert_eq!((code, &v["valid"], &v["kind"]), (0, &json!(true), &json!("inclusion")), "{v}");
+    assert_eq!((&v["height"], &v["address"]), (&proof["height"], &proof["address"]), "{v}");
+    assert_eq!(verify(&proof, &["--height", &height]).0, 0, "against the file's own root");
+
+    let other_address = "0x00000000000000000000000000000000000000aa";
+    let mut cases: Vec<(&str, Value, Vec<&str>)> = Vec::new();
+    let mut changed = |what: &'static str, f: &dyn Fn(&mut Value), extra: &[&'static str]| {
+        let mut doc = proof.clone();
+        f(&mut doc);
+        cases.push((what, doc, extra.to_vec()));
+    };
+    changed("height", &|d| d["height"] = json!(1), &[]);
+    changed("root", &|d| d["root"] = json!(root1), &[]);
+    changed("address", &|d| d["address"] = json!(other_address), &[]);
+    changed("key_hex", &|d| d["key_hex"] = json!("636f756e746571"), &[]);
+    changed("value_hex", &|d| d["value_hex"] = json!("02000000"), &[]);
+    changed("value_hex null", &|d| d["value_hex"] = Value::Null, &[]);
+    changed("proof value", &|d| d["proof"]["value_hex"] = json!("02000000"), &[]);
+    changed("proof key", &|d| d["proof"]["key_hex"] = json!("00"), &[]);
+    changed("proof depth", &|d| d["proof"]["depth"] = json!(3), &[]);
+    changed("proof sibling", &|d| d["proof"]["siblings"][0] = json!(root1), &[]);
+    changed("proof others", &|d| d["proof"]["others"] = json!([[root1, root1]]), &[]);
+    changed("an unknown field", &|d| d["timestamp"] = json!(5), &[]);
+    changed("an unknown proof field", &|d| d["proof"]["note"] = json!("x"), &[]);
+    changed("no proof", &|d| d.as_object_mut().unwrap().retain(|k, _| k != "proof"), &[]);
+    changed("not an object", &|d| *d = json!([1, 2]), &[]);
+    for (what, doc, extra) in cases {
+        // Against the trusted root and height, and (where the file alone decides) its own.
+        for args in [trusted.to_vec(), [&["--height", height.as_str()][..], &extra[..]].concat()] {
+            let (code, v) = verify(&doc, &args);
+            assert_eq!((code, v["valid"].as_bool()), (1, Some(false)), "{what} {args:?}: {v}");
+            assert_eq!(v["error"]["kind"], "invalid_proof", "{what}: {v}");
+        }
+    }
+    // A height is checked only against --height; a file without one needs none.
+    let (code, v) = verify(&proof, &["--root", &root]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("invalid_proof")), "{v}");
+    assert!(message(&v).contains("which a proof cannot show"), "{v}");
+    let mut no_height = proof.clone();
+    no_height.as_object_mut().unwrap().remove("height");
+    assert_eq!(verify(&no_height, &["--root", &root]).0, 0);
+    for garbage in [&b"not json"[..], &[0xff, 0xfe, b'{']] {
+        std::fs::write(&file, garbage).unwrap();
+        let (code, v) = cove(&dir, &["state", "verify-proof", file.to_str().unwrap()]);
+        assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("invalid_proof")), "{v}");
     }
 }

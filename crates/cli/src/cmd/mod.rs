@@ -45,8 +45,8 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
             StateCommand::Proof { address, key_hex, height } => {
                 state::proof(cli, address, &key_hex.0, *height)
             }
-            StateCommand::VerifyProof { file, root } => {
-                state::verify_proof(cli, file, root.as_ref().map(|r| &r.0[..]))
+            StateCommand::VerifyProof { file, root, height } => {
+                state::verify_proof(cli, file, root.as_ref().map(|r| &r.0[..]), *height)
             }
         },
         Command::State { command: None, address, height } => {

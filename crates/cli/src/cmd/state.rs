@@ -5,12 +5,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use runtime::{Hash, Proof};
+use runtime::{Hash, Proof, keys};
 use serde_json::{Value, json};
 use types::Address;
 
-use crate::args::Cli;
-use crate::output;
+use crate::args::{Cli, parse_address};
+use crate::{input, output};
 
 pub(crate) fn run(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
     let rt = super::open(cli)?;
@@ -58,40 +58,124 @@ pub(crate) fn proof(cli: &Cli, address: &Address, key: &[u8], height: Option<u64
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn verify_proof(cli: &Cli, file: &Path, root: Option<&[u8]>) -> Result<ExitCode> {
-    let text = crate::input::read_text(file, &crate::input::PROOF)?;
-    let doc: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-    let proof = proof_from_json(&doc["proof"]).with_context(|| format!("{}: the proof", file.display()))?;
-    let root: Hash = match root {
-        Some(r) => r.try_into().ok().context("--root must be 32 bytes of hex")?,
-        None => hash(&doc["root"]).with_context(|| format!("{}: the root", file.display()))?,
-    };
-    // The file's own claims must be the proof's: a verifier checks what it is shown.
-    if let Some(claimed) = doc.get("value_hex")
-        && *claimed != json!(proof.value.as_ref().map(hex::encode))
-    {
-        bail!("{}: value_hex differs from the proof's value", file.display());
+/// The fields a proof file may state: what `state proof --json` prints.
+const FILE_FIELDS: [&str; 6] = ["height", "root", "address", "key_hex", "value_hex", "proof"];
+
+/// The fields of its `proof`.
+const PROOF_FIELDS: [&str; 5] = ["depth", "key_hex", "value_hex", "others", "siblings"];
+
+/// Checks a proof file: exit 0 if every field it states is shown by the proof or
+/// matches `--root`/`--height`, exit 1 with kind `invalid_proof` otherwise (a file that
+/// cannot be read or is too large: exit 2).
+pub(crate) fn verify_proof(
+    cli: &Cli,
+    file: &Path,
+    root: Option<&[u8]>,
+    height: Option<u64>,
+) -> Result<ExitCode> {
+    let root: Option<Hash> =
+        root.map(|r| r.try_into().ok().context("--root must be 32 bytes of hex")).transpose()?;
+    let bytes = input::read(file, &input::PROOF)?;
+    match check_proof_file(&bytes, root, height) {
+        Ok(shown) => {
+            let mut v = json!({"status": "ok", "valid": true});
+            v.as_object_mut().expect("object").extend(shown.as_object().expect("object").clone());
+            print(cli, &v);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(reason) => {
+            let message = format!("{}: {reason}", file.display());
+            let v = json!({"status": "error", "valid": false, "error": {"kind": "invalid_proof", "message": message}});
+            print(cli, &v);
+            Ok(ExitCode::from(1))
+        }
     }
-    let value = json!({
+}
+
+/// What the proof file `bytes` shows, once each field it states has been checked against
+/// the proof (`address`, `key_hex`, `value_hex`), the root it verifies against (`root`,
+/// which must equal `root_arg` if given) or `height_arg` (`height`, which no proof can
+/// show); any other field is refused. The reason if anything fails.
+fn check_proof_file(bytes: &[u8], root_arg: Option<Hash>, height_arg: Option<u64>) -> Result<Value, String> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let fields = doc.as_object().ok_or("not a JSON object")?;
+    if let Some(f) = fields.keys().find(|k| !FILE_FIELDS.contains(&k.as_str())) {
+        return Err(format!("it states {f:?}, which verify-proof cannot check"));
+    }
+    let proof = proof_from_json(fields.get("proof").ok_or("it holds no proof")?)
+        .map_err(|e| format!("the proof: {e:#}"))?;
+
+    let stated_root = fields.get("root").map(hash).transpose().map_err(|e| format!("root: {e:#}"))?;
+    let root = match (root_arg, stated_root) {
+        (Some(arg), Some(stated)) if arg != stated => {
+            return Err(format!("its root {} is not --root {}", hex::encode(stated), hex::encode(arg)));
+        }
+        (Some(root), _) | (None, Some(root)) => root,
+        (None, None) => return Err("it states no root: give --root".into()),
+    };
+
+    let stated_height = match fields.get("height") {
+        None => None,
+        Some(v) => Some(v.as_u64().ok_or("height must be an integer")?),
+    };
+    match (height_arg, stated_height) {
+        (Some(arg), Some(stated)) if arg != stated => {
+            return Err(format!("it states height {stated}, not --height {arg}"));
+        }
+        (None, Some(stated)) => {
+            return Err(format!(
+                "it states height {stated}, which a proof cannot show: give --height {stated} \
+                 (with --root, the root of that height from a source you trust) to check it"
+            ));
+        }
+        (Some(arg), None) => return Err(format!("--height {arg} is given but it states no height")),
+        _ => {}
+    }
+
+    let address = match fields.get("address") {
+        None => None,
+        Some(v) => Some(parse_address(v.as_str().ok_or("address must be a string")?)?),
+    };
+    if let Some(address) = &address
+        && !proof.key.starts_with(&keys::storage_prefix(address))
+    {
+        return Err(format!("the proof is not of a storage slot of address {address}"));
+    }
+    if let Some(key) = fields.get("key_hex") {
+        let key = hex::decode(key.as_str().ok_or("key_hex must be a hex string")?)
+            .map_err(|e| format!("key_hex: {e}"))?;
+        let address = address.as_ref().ok_or("it states key_hex (a contract's key) without its address")?;
+        if proof.key != keys::storage(address, &key) {
+            return Err("the proof is of another key than key_hex".into());
+        }
+    }
+    if let Some(value) = fields.get("value_hex") {
+        let value = match value {
+            Value::Null => None,
+            v => Some(
+                hex::decode(v.as_str().ok_or("value_hex must be a hex string or null")?)
+                    .map_err(|e| format!("value_hex: {e}"))?,
+            ),
+        };
+        if value != proof.value {
+            return Err("value_hex differs from the proof's value".into());
+        }
+    }
+
+    proof.verify(&root).map_err(|e| e.to_string())?;
+    let mut shown = json!({
         "root": hex::encode(root),
         "key_hex": hex::encode(&proof.key),
         "value_hex": proof.value.as_ref().map(hex::encode),
         "kind": if proof.value.is_some() { "inclusion" } else { "non_inclusion" },
     });
-    match proof.verify(&root) {
-        Ok(()) => {
-            let mut v = json!({"status": "ok", "valid": true});
-            v.as_object_mut().expect("object").extend(value.as_object().expect("object").clone());
-            print(cli, &v);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            let v = json!({"status": "error", "valid": false, "error": {"kind": "invalid_proof", "message": e.to_string()}});
-            print(cli, &v);
-            Ok(ExitCode::from(1))
-        }
+    if let Some(height) = stated_height {
+        shown["height"] = json!(height);
     }
+    if let Some(address) = address {
+        shown["address"] = json!(address.to_string());
+    }
+    Ok(shown)
 }
 
 fn print(cli: &Cli, value: &Value) {
@@ -115,6 +199,10 @@ fn proof_json(p: &Proof) -> Value {
 }
 
 fn proof_from_json(v: &Value) -> Result<Proof> {
+    let fields = v.as_object().context("not a JSON object")?;
+    if let Some(f) = fields.keys().find(|k| !PROOF_FIELDS.contains(&k.as_str())) {
+        bail!("unknown field {f:?}");
+    }
     let text = |v: &Value, what: &str| -> Result<String> {
         Ok(v.as_str().with_context(|| format!("{what} must be a hex string"))?.to_owned())
     };
