@@ -1,10 +1,10 @@
 //! Every file the CLI takes as input is read up to a documented most plus one byte:
 //! a device without end or a file above the limit is refused at once, naming the
-//! limit.
+//! limit. And the native balance in the coin list is exact, above u128::MAX too.
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 mod common;
 use common::cove;
@@ -59,4 +59,34 @@ fn a_code_file_at_the_vm_limit_still_deploys() {
     let counter = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/counter.wat");
     let (code, v) = cove(&tmp.path().join("node"), &["deploy", counter.to_str().unwrap()]);
     assert_eq!((code, &v["status"]), (0, &json!("ok")), "{v}");
+}
+
+#[test]
+fn the_coin_list_shows_a_native_balance_above_u128_max_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("node");
+    let who = "0x00000000000000000000000000000000000000aa";
+    let max = u128::MAX.to_string();
+    let (code, v) = cove(&dir, &["fund", who, &max]);
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = cove(&dir, &["fund", who, "10"]);
+    assert_eq!(code, 0, "{v}");
+    let exact = "340282366920938463463374607431768211465"; // u128::MAX + 10
+    assert_eq!(v["balance"], exact, "{v}");
+    assert_eq!(v["coins"], json!([{"denom": "ucove", "amount": exact}]), "{v}");
+    let (code, v) = cove(&dir, &["balance", who]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        (&v["balance"], &v["coins"]),
+        (&Value::from(exact), &json!([{"denom": "ucove", "amount": exact}]))
+    );
+    // Other denominations are listed beside it, as they are.
+    let (code, v) = cove(&dir, &["fund", who, "7uatom"]);
+    assert_eq!(code, 0, "{v}");
+    let (_, v) = cove(&dir, &["balance", who]);
+    assert_eq!(
+        v["coins"],
+        json!([{"denom": "uatom", "amount": "7"}, {"denom": "ucove", "amount": exact}]),
+        "{v}"
+    );
 }

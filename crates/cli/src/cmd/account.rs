@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use runtime::{Block, Receipt};
+use runtime::{Balance, Block, Receipt, Runtime};
 use serde_json::{Value, json};
 use types::Address;
 
@@ -17,8 +17,9 @@ pub(crate) fn fund(cli: &Cli, address: &Address, amount: &Funds) -> Result<ExitC
     block.commit()?;
     if receipt.result.is_ok() {
         let state = rt.at(None)?;
-        value["balance"] = json!(state.balance(address)?.to_string());
-        value["coins"] = coins_json(&state.coins(address)?);
+        let balance = state.balance(address)?;
+        value["balance"] = json!(balance.to_string());
+        value["coins"] = coins_json(&state.coins(address)?, native_denom(&rt), &balance);
     }
     Ok(output::print_receipt(&receipt, cli.json, value))
 }
@@ -37,19 +38,32 @@ pub(crate) fn apply_fund(
     Ok((receipt, value))
 }
 
-/// Coins as JSON: `[{"denom": .., "amount": ".."}]`, as cosmwasm-std writes them.
-fn coins_json(coins: &[cosmwasm::Coin]) -> Value {
-    coins.iter().map(|c| json!({"denom": c.denom, "amount": c.amount.to_string()})).collect()
+/// Coins as JSON: `[{"denom": .., "amount": ".."}]`, as cosmwasm-std writes them. The
+/// native denomination's amount is `balance`, exact: the bank reads it as CosmWasm's
+/// `Uint128` (above that, the maximum), but it is a 256-bit balance.
+fn coins_json(coins: &[cosmwasm::Coin], native: &str, balance: &Balance) -> Value {
+    coins
+        .iter()
+        .map(|c| {
+            let amount = if c.denom == native { balance.to_string() } else { c.amount.to_string() };
+            json!({"denom": c.denom, "amount": amount})
+        })
+        .collect()
+}
+
+fn native_denom(rt: &Runtime) -> &str {
+    &rt.config().cosmwasm.native_denom
 }
 
 pub(crate) fn balance(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
     let rt = super::open(cli)?;
     let state = rt.at(height)?;
+    let balance = state.balance(address)?;
     let value = json!({
         "address": address.to_string(),
-        "balance": state.balance(address)?.to_string(),
+        "balance": balance.to_string(),
         "nonce": state.nonce(address)?,
-        "coins": coins_json(&state.coins(address)?),
+        "coins": coins_json(&state.coins(address)?, native_denom(&rt), &balance),
         "height": state.block().height,
     });
     if cli.json {
