@@ -307,3 +307,82 @@ fn two_imports_at_once_give_one_store_and_the_other_is_refused() {
         assert_eq!(strays(target.path()), Vec::<String>::new(), "round {round}");
     }
 }
+
+/// Runs `during_check` at the import's first progress report while it checks the
+/// snapshot (before it takes the lock) and `during_write` at its first one while it
+/// writes (under the lock).
+fn import_with(
+    dir: &Path,
+    file: &Path,
+    during_check: impl Fn(),
+    during_write: impl Fn(),
+) -> Result<(RedbBackend, cove_state::Manifest), StorageError> {
+    // Each pass reports (1, total) to (total, total): call `total` is the write's first.
+    let calls = std::cell::Cell::new(0u64);
+    let progress = |_done: u64, total: u64| {
+        let n = calls.get();
+        calls.set(n + 1);
+        if n == 0 {
+            during_check();
+        } else if n == total {
+            during_write();
+        }
+    };
+    RedbBackend::import_snapshot(dir, config(), file, &progress)
+}
+
+#[test]
+fn a_commit_while_the_import_checks_makes_it_refused_and_none_can_while_it_writes() {
+    let (_src, file, manifest) = snapshot(12);
+    let target = TempDir::new().unwrap();
+    let dir = target.path();
+    let committed = std::cell::Cell::new(None);
+    let commit_one = || {
+        let store = RedbBackend::open_with(dir, config()).unwrap();
+        let changes: ChangeSet = vec![(b"mine".to_vec(), Some(b"1".to_vec()))].into_iter().collect();
+        committed.set(apply(&store, changes).unwrap());
+    };
+    let e = import_with(dir, &file, commit_one, || panic!("the import must not reach its write"))
+        .expect_err("refused");
+    assert!(e.message().contains("already holds a store with blocks up to height 1"), "{e}");
+    let store = RedbBackend::open_with(dir, config()).unwrap();
+    assert_eq!(store.block(1).unwrap().and_then(|b| b.root), committed.get(), "the commit is kept");
+    assert_eq!(store.get(b"mine").unwrap(), Some(b"1".to_vec()));
+    drop(store);
+
+    let target = TempDir::new().unwrap();
+    let dir = target.path();
+    let refused = std::cell::Cell::new(false);
+    let try_commit = || {
+        let e = RedbBackend::open_with(dir, config()).expect_err("the import holds the lock");
+        refused.set(in_use(&e));
+    };
+    let (store, _) = import_with(dir, &file, || {}, try_commit).unwrap();
+    assert!(refused.get(), "a store open during the write fails as in use");
+    assert_eq!(store.head().unwrap().unwrap().root, Some(root_of(&manifest)));
+}
+
+#[test]
+fn an_import_done_while_another_checks_makes_that_one_refused() {
+    let (_a, file_a, manifest_a) = snapshot(12);
+    let (_b, file_b, manifest_b) = snapshot(7);
+    let target = TempDir::new().unwrap();
+    let dir = target.path();
+    let second = || {
+        import(dir, &file_b).unwrap();
+    };
+    let e = import_with(dir, &file_a, second, || panic!("refused before writing")).expect_err("refused");
+    assert!(e.message().contains("already holds a store with blocks up to height 7"), "{e}");
+    let store = RedbBackend::open_with(dir, config()).unwrap();
+    assert_eq!(store.head().unwrap().unwrap().root, Some(root_of(&manifest_b)));
+    drop(store);
+
+    let target = TempDir::new().unwrap();
+    let dir = target.path();
+    let refused = std::cell::Cell::new(false);
+    let second = || refused.set(in_use(&import(dir, &file_b).expect_err("the first holds the lock")));
+    let (store, _) = import_with(dir, &file_a, || {}, second).unwrap();
+    assert!(refused.get(), "an import during another's write fails as in use");
+    assert_eq!(store.head().unwrap().unwrap().root, Some(root_of(&manifest_a)));
+    assert_eq!(strays(dir), Vec::<String>::new());
+}
