@@ -31,6 +31,7 @@ pub use journal::{Checkpoint, Journal, Stamp};
 pub use mem::MemBackend;
 pub use merkle::{self, Hash, Proof};
 pub use store::{
-    ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest, RedbBackend, StoreStats,
+    ChunkInfo, FileIo, LogFile, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest, RedbBackend,
+    StdLogFile, StoreIo, StoreStats,
 };
 pub use types::StorageError;
