@@ -142,6 +142,9 @@ impl RedbBackend {
         let path = dir.join(FILE_NAME);
         let open_err =
             |e: &dyn std::fmt::Display| StorageError::io(format!("redb: open {}: {e}", path.display()));
+        if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+            create_db(dir, &path, io).map_err(|e| open_err(&e))?;
+        }
         let backend = io.open_db(&path).map_err(|e| open_err(&e))?;
         let db = redb::Builder::new().create_with_backend(io::Boxed(backend)).map_err(|e| open_err(&e))?;
         let wal = Wal::open(io, dir)?;
@@ -186,6 +189,26 @@ impl RedbBackend {
             blocks: len(txn.open_table(BLOCKS).map_err(|e| inner.err("open blocks", e))?.len())?,
         })
     }
+}
+
+/// Creates an empty redb file at `path`: in a staging file first, renamed into place
+/// once whole, so a failure or a crash while redb lays out a new file can never leave a
+/// half-made `state.redb` that no later open accepts.
+fn create_db(dir: &Path, path: &Path, io: &dyn StoreIo) -> Result<(), String> {
+    let staging = dir.join(format!("{FILE_NAME}.new"));
+    match std::fs::remove_file(&staging) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("remove {}: {e}", staging.display()));
+        }
+        _ => {}
+    }
+    let backend = io.open_db(&staging).map_err(|e| format!("create {}: {e}", staging.display()))?;
+    let db = redb::Builder::new()
+        .create_with_backend(io::Boxed(backend))
+        .map_err(|e| format!("create {}: {e}", staging.display()))?;
+    drop(db);
+    std::fs::rename(&staging, path).map_err(|e| format!("rename {} into place: {e}", staging.display()))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| format!("sync {}: {e}", dir.display()))
 }
 
 /// What a [`RedbBackend`] holds ([`RedbBackend::stats`]).
