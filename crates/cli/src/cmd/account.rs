@@ -43,7 +43,7 @@ fn coins_json(coins: &[cosmwasm::Coin]) -> Value {
 }
 
 pub(crate) fn balance(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let state = rt.at(height)?;
     let value = json!({
         "address": address.to_string(),

@@ -85,6 +85,14 @@ pub(crate) fn open(cli: &Cli) -> Result<Runtime> {
         .with_context(|| format!("opening the state in {}", cli.data_dir.display()))
 }
 
+/// Opens the persistent runtime in `--data-dir` for a command that only reads: it
+/// writes neither `state.redb` nor `state.wal`.
+pub(crate) fn open_read_only(cli: &Cli) -> Result<Runtime> {
+    let config = load_config(cli)?;
+    Runtime::open_read_only(&cli.data_dir, config)
+        .with_context(|| format!("opening the state in {} read-only", cli.data_dir.display()))
+}
+
 /// Reads a contract file: `.wat` text (or anything not starting with the wasm magic) is
 /// compiled to binary first.
 pub(crate) fn read_code(path: &Path) -> Result<Vec<u8>> {

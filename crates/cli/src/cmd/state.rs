@@ -13,7 +13,7 @@ use crate::args::Cli;
 use crate::output;
 
 pub(crate) fn run(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let entries = rt.at(height)?.contract_state(address)?;
     if cli.json {
         let entries: Vec<_> = entries
@@ -33,7 +33,7 @@ pub(crate) fn run(cli: &Cli, address: &Address, height: Option<u64>) -> Result<E
 }
 
 pub(crate) fn root(cli: &Cli, height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let record = rt.block_record(height)?;
     let root = record.root.map(hex::encode);
     print(cli, &json!({"height": record.height, "timestamp": record.timestamp, "root": root}));
@@ -41,7 +41,7 @@ pub(crate) fn root(cli: &Cli, height: Option<u64>) -> Result<ExitCode> {
 }
 
 pub(crate) fn proof(cli: &Cli, address: &Address, key: &[u8], height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let (record, proof) = rt.proof(&runtime::keys::storage(address, key), height)?;
     let root = record.root.context("this store commits to no root")?;
     print(
