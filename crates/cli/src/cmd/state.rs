@@ -32,6 +32,18 @@ pub(crate) fn run(cli: &Cli, address: &Address, height: Option<u64>) -> Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+/// `cove state repair`: a read-write open and nothing else. Opening replays the block
+/// log and repairs the database if it was not closed cleanly; closing writes every
+/// logged block back into the tables.
+pub(crate) fn repair(cli: &Cli) -> Result<ExitCode> {
+    let config = super::load_config(cli)?;
+    let head = runtime::Runtime::repair(&cli.data_dir, &config)
+        .with_context(|| format!("repairing the state in {}", cli.data_dir.display()))?;
+    let (height, root) = head.map_or((0, None), |r| (r.height, r.root.map(hex::encode)));
+    print(cli, &json!({"status": "ok", "height": height, "root": root}));
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn root(cli: &Cli, height: Option<u64>) -> Result<ExitCode> {
     let rt = super::open_read_only(cli)?;
     let record = rt.block_record(height)?;
