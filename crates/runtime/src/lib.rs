@@ -38,7 +38,7 @@ pub use config::{Config, DEFAULT_GAS_LIMIT};
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
-pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, StoreConfig};
+pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
 pub use view::ContractView;
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use runtime::{Manifest, Runtime};
+use runtime::{Manifest, Runtime, SnapshotFile};
 use serde_json::json;
 
 use crate::args::Cli;
@@ -13,21 +13,12 @@ use crate::output;
 
 pub(crate) fn export(cli: &Cli, height: Option<u64>, file: &Path) -> Result<ExitCode> {
     let rt = super::open(cli)?;
-    // Written beside the target and renamed into place, so a failed export leaves no
-    // half file under the name.
-    let partial = file.with_extension("partial");
-    let mut out =
-        std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    // Refuses a target inside the data dir; written beside the target and renamed into
+    // place, and removed if the export fails, so nothing half-written is left.
+    let mut out = SnapshotFile::create(&cli.data_dir, file)?;
     let bar = output::progress_bar("export");
-    let manifest = match rt.export_snapshot(height, &mut out, &bar) {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e.into());
-        }
-    };
-    out.sync_all().with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, file).with_context(|| format!("writing {}", file.display()))?;
+    let manifest = rt.export_snapshot(height, &mut out, &bar)?;
+    out.persist()?;
     print(cli, &manifest, file);
     Ok(ExitCode::SUCCESS)
 }

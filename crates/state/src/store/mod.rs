@@ -18,7 +18,9 @@ mod buckets;
 mod commit;
 mod io;
 mod read_only;
+mod lock;
 mod snapshot;
+mod staged;
 mod tables;
 mod versions;
 mod view;
@@ -46,7 +48,9 @@ use crate::{BlockRecord, History, StoreConfig};
 use self::buckets::BucketCache;
 pub use self::io::{FileIo, LogFile, StdLogFile, StoreIo};
 use self::read_only::LogOnly;
+pub use self::lock::{DirLock, LOCK_FILE};
 pub use self::snapshot::{ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest};
+pub use self::staged::SnapshotFile;
 use self::wal::Wal;
 
 /// The database file's name inside the data directory.
@@ -55,10 +59,11 @@ pub(super) const FILE_NAME: &str = "state.redb";
 /// The redb backend: `<dir>/state.redb`, authenticated ([`History`]), with its block
 /// log `<dir>/state.wal`.
 ///
-/// Cheap to clone handles share one database. redb locks the file, so one process
-/// has it open at a time. Dropping the last handle writes the logged blocks back into
-/// the tables (after a crash, the next open replays them from the log instead). A
-/// handle from [`RedbBackend::open_read_only`] writes nothing and refuses commits.
+/// Cheap to clone handles share one database. They hold the data directory's lock
+/// ([`DirLock`]; exclusive), so one process has it open at a time. Dropping the last
+/// handle writes the logged blocks back into the tables (after a crash, the next open
+/// replays them from the log instead). A handle from [`RedbBackend::open_read_only`]
+/// holds the lock shared, writes nothing and refuses commits.
 #[derive(Clone)]
 pub struct RedbBackend {
     inner: Arc<Inner>,
@@ -79,6 +84,9 @@ struct Inner {
     ready: AtomicBool,
     /// In a read-only handle, the blocks only the log holds ([`read_only`]).
     log_only: Option<LogOnly>,
+    /// The data directory's lock (shared in a read-only handle): last, so it is
+    /// released after the rest.
+    _lock: Arc<DirLock>,
 }
 
 /// The redb file, open read-write or read-only.
@@ -123,8 +131,9 @@ impl RedbBackend {
     ///
     /// Fails (never panics) if the config is out of range, the directory cannot be
     /// created, the file is not a cove store of this format, its tree depth or checkpoint
-    /// interval differ from `config`'s, the block log is damaged, or another handle has
-    /// it open. A failed open writes nothing to the block log.
+    /// interval differ from `config`'s, the block log is damaged, or another handle (of
+    /// this process or another) holds the directory's lock ([`DirLock`]). A failed open
+    /// writes nothing to the block log.
     pub fn open_with(dir: &Path, config: StoreConfig) -> Result<RedbBackend, StorageError> {
         RedbBackend::open_with_io(dir, config, &FileIo)
     }
@@ -139,6 +148,20 @@ impl RedbBackend {
         config.validate()?;
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::io(format!("redb: create data dir {}: {e}", dir.display())))?;
+        RedbBackend::open_locked_io(dir, config, Arc::new(DirLock::exclusive(dir)?), io)
+    }
+
+    /// [`RedbBackend::open_with`] in `dir`, which exists, under its exclusive `lock`.
+    fn open_locked(dir: &Path, config: StoreConfig, lock: Arc<DirLock>) -> Result<RedbBackend, StorageError> {
+        RedbBackend::open_locked_io(dir, config, lock, &FileIo)
+    }
+
+    fn open_locked_io(
+        dir: &Path,
+        config: StoreConfig,
+        lock: Arc<DirLock>,
+        io: &dyn StoreIo,
+    ) -> Result<RedbBackend, StorageError> {
         let path = dir.join(FILE_NAME);
         let open_err =
             |e: &dyn std::fmt::Display| StorageError::io(format!("redb: open {}: {e}", path.display()));
@@ -148,7 +171,7 @@ impl RedbBackend {
         let backend = io.open_db(&path).map_err(|e| open_err(&e))?;
         let db = redb::Builder::new().create_with_backend(io::Boxed(backend)).map_err(|e| open_err(&e))?;
         let wal = Wal::open(io, dir)?;
-        let inner = Inner::new(Db::Write(db), path, config, Some(wal), None);
+        let inner = Inner::new(Db::Write(db), path, config, Some(wal), None, lock);
         inner.init()?;
         // Replay what the log holds beyond the tables (a crash came before the last
         // write-back): if that fails, the open fails and nothing was written.
@@ -225,7 +248,14 @@ pub struct StoreStats {
 }
 
 impl Inner {
-    fn new(db: Db, path: PathBuf, config: StoreConfig, wal: Option<Wal>, log_only: Option<LogOnly>) -> Inner {
+    fn new(
+        db: Db,
+        path: PathBuf,
+        config: StoreConfig,
+        wal: Option<Wal>,
+        log_only: Option<LogOnly>,
+        lock: Arc<DirLock>,
+    ) -> Inner {
         let buckets = BucketCache::new(config.bucket_cache_leaves);
         let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal, buckets };
         Inner {
@@ -237,6 +267,7 @@ impl Inner {
             commits: AtomicU64::new(0),
             ready: AtomicBool::new(false),
             log_only,
+            _lock: lock,
         }
     }
 

@@ -21,7 +21,7 @@ use types::{BlockInfo, StorageError};
 use super::tables::{self, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, META};
 use super::versions::{scan_at, value_at};
 use super::wal::{self, LoggedBlock};
-use super::{Db, FILE_NAME, Inner, RedbBackend};
+use super::{Db, DirLock, FILE_NAME, Inner, RedbBackend};
 use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, StoreConfig};
 
@@ -51,6 +51,7 @@ impl RedbBackend {
                 dir.display()
             )));
         }
+        let lock = Arc::new(DirLock::shared(dir)?);
         let db = ReadOnlyDatabase::open(&path).map_err(|e| match e {
             DatabaseError::RepairAborted => StorageError::io(format!(
                 "{} was not closed cleanly and needs a repair, which writes: \
@@ -60,7 +61,7 @@ impl RedbBackend {
             e => StorageError::io(format!("redb: open {} read-only: {e}", path.display())),
         })?;
         let logged = wal::read_only(dir)?;
-        let mut inner = Inner::new(Db::Read(db), path, config, None, None);
+        let mut inner = Inner::new(Db::Read(db), path, config, None, None, lock);
         inner.check_format()?;
         let mut head = inner.table_head()?;
         let tables_at = head.map_or(0, |h| h.height);

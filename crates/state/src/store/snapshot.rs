@@ -1,6 +1,7 @@
 //! State sync: a snapshot of the state at one height, exported as chunks of whole
-//! buckets with a manifest, and imported into an empty data directory only after every
-//! chunk hash and the root have been checked (`docs/state.md`, "Snapshots").
+//! buckets with a manifest, and imported into a data directory without blocks, under
+//! its lock, only after every chunk hash and the root have been checked
+//! (`docs/state.md`, "Snapshots").
 //!
 //! File layout: `MAGIC`, the chunks back to back, the manifest (JSON), the manifest's
 //! length (u64 big-endian), `MAGIC` again. A chunk is a run of entries
@@ -10,6 +11,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use merkle::{Hash, Tree, bucket_hash, bucket_of, key_hash, leaf_hash};
 use redb::{Database, Durability};
@@ -17,13 +19,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use types::StorageError;
 
+use super::staged::Staged;
 use super::tables::{
     BASE, BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, META, PAGES, Version, encode_block,
     history_key, page_buckets, page_count,
 };
 use super::versions::bucket_at;
-use super::{FILE_NAME, RedbBackend};
-use crate::{HistoryError, StoreConfig};
+use super::{DirLock, FILE_NAME, RedbBackend};
+use crate::{Backend, HistoryError, StoreConfig};
 
 /// The first and last 8 bytes of a snapshot file.
 const MAGIC: &[u8; 8] = b"COVESNP1";
@@ -171,13 +174,20 @@ impl RedbBackend {
         Ok(manifest)
     }
 
-    /// Rebuilds a store in `dir`, which must hold none, from the snapshot `file`.
+    /// Rebuilds a store in `dir`, which must hold no block, from the snapshot `file`.
     ///
     /// Every chunk's hash and the root the entries give are checked against the
     /// manifest before anything is written; the store is then written in one
-    /// transaction to a temporary file that is renamed into place only once durable. So
-    /// a tampered, truncated or foreign file leaves `dir` as it was. `progress` is told
-    /// (chunks done, chunks in all), once while checking and once while writing.
+    /// transaction to a staged file of its own that is renamed into place only once
+    /// durable. So a tampered, truncated or foreign file leaves `dir` as it was.
+    /// `progress` is told (chunks done, chunks in all), once while checking and once
+    /// while writing.
+    ///
+    /// The directory's exclusive lock ([`DirLock`]) is held from the check that `dir`
+    /// holds no block (in its tables or its block log) until the imported store is open,
+    /// and the returned store keeps it: a commit from another handle either came first,
+    /// and the import is refused, or comes after, and builds on the imported store; two
+    /// imports never run at once. A directory in use fails at once.
     ///
     /// The store's tree depth and checkpoint interval are the snapshot's (they must
     /// equal `config`'s); its history starts at the snapshot's height.
@@ -188,15 +198,10 @@ impl RedbBackend {
         progress: &dyn Fn(u64, u64),
     ) -> Result<(RedbBackend, Manifest), StorageError> {
         config.validate()?;
-        let target = dir.join(FILE_NAME);
-        let log = dir.join(super::wal::WAL_FILE);
-        for path in [&target, &log] {
-            if path.exists() {
-                return Err(StorageError::io(format!(
-                    "{} already exists: a snapshot is imported into an empty data directory",
-                    path.display()
-                )));
-            }
+        // A quick answer for a directory that is in use or holds blocks, before the
+        // snapshot is read; decided again under the lock below.
+        if has_store_files(dir) {
+            refuse_blocks(dir, config, &Arc::new(DirLock::exclusive(dir)?))?;
         }
         let mut reader = SnapshotReader::open(file)?;
         let manifest = reader.manifest.clone();
@@ -213,22 +218,61 @@ impl RedbBackend {
         }
         // Pass 1: check everything, build the tree.
         let tree = reader.check(progress)?;
-        // Pass 2: write, then move into place.
+        // Pass 2, under the lock: write, then move into place.
         std::fs::create_dir_all(dir).map_err(|e| io(&format!("create {}", dir.display()), e))?;
-        let staging = dir.join(format!("{FILE_NAME}.import"));
-        let _ = std::fs::remove_file(&staging);
-        let written = reader.write(&staging, &tree, progress);
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&staging);
-            return Err(e);
-        }
-        std::fs::rename(&staging, &target).map_err(|e| io("move the store into place", e))?;
-        if let Ok(d) = File::open(dir) {
-            // Make the rename itself durable.
-            let _ = d.sync_all();
-        }
-        let store = RedbBackend::open_with(dir, config)?;
+        let lock = Arc::new(DirLock::exclusive(dir)?);
+        refuse_blocks(dir, config, &lock)?;
+        remove_staged_imports(dir);
+        let mut staged = Staged::new_in(dir, STAGED_IMPORT, "")
+            .map_err(|e| io(&format!("create a staging file in {}", dir.display()), e))?;
+        staged.close();
+        // On error `staged` is dropped, which removes the file.
+        reader.write(staged.path(), &tree, progress)?;
+        staged.persist(&dir.join(FILE_NAME)).map_err(|e| io("move the store into place", e))?;
+        let store = RedbBackend::open_locked(dir, config, lock)?;
         Ok((store, manifest))
+    }
+}
+
+/// The staged store of an import: `state.redb.import.{pid}-{n}` in the data directory.
+const STAGED_IMPORT: &str = "state.redb.import";
+
+/// Whether `dir` holds a store file or a block log (which may be empty).
+fn has_store_files(dir: &Path) -> bool {
+    [FILE_NAME, super::wal::WAL_FILE].iter().any(|name| dir.join(name).exists())
+}
+
+/// Refuses `dir`, whose exclusive `lock` is held, if its store holds any block, in the
+/// tables or in the block log; or if it cannot be opened (a damaged store is never
+/// replaced). A store without blocks may be replaced.
+fn refuse_blocks(dir: &Path, config: StoreConfig, lock: &Arc<DirLock>) -> Result<(), StorageError> {
+    if !has_store_files(dir) {
+        return Ok(());
+    }
+    let existing = RedbBackend::open_locked(dir, config, Arc::clone(lock)).map_err(|e| {
+        StorageError::io(format!(
+            "{} holds a store that does not open ({e}): a snapshot is imported into a data directory without blocks",
+            dir.display()
+        ))
+    })?;
+    match existing.head()? {
+        Some(head) => Err(StorageError::io(format!(
+            "{} already holds a store with blocks up to height {}: a snapshot is imported into an empty data directory",
+            dir.display(),
+            head.height
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Removes what imports that died (killed, or the machine crashed) left staged: only
+/// called under the directory's exclusive lock, so no import is running.
+fn remove_staged_imports(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(STAGED_IMPORT) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -241,7 +285,15 @@ struct SnapshotReader {
 
 impl SnapshotReader {
     /// Reads and checks the frame and the manifest.
+    ///
+    /// Only a regular file is read (so never a device or a pipe without end), and each
+    /// piece of it is bounded: the manifest by [`MAX_SNAPSHOT_MANIFEST_BYTES`], each
+    /// chunk by [`MAX_SNAPSHOT_CHUNK_BYTES`], read one at a time.
     fn open(path: &Path) -> Result<SnapshotReader, StorageError> {
+        let meta = std::fs::metadata(path).map_err(|e| io(&format!("open {}", path.display()), e))?;
+        if !meta.is_file() {
+            return Err(bad(format!("{} is not a regular file", path.display())));
+        }
         let mut file = File::open(path).map_err(|e| io(&format!("open {}", path.display()), e))?;
         let size = file.metadata().map_err(|e| io("stat", e))?.len();
         if size < 24 {

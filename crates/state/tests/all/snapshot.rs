@@ -1,9 +1,12 @@
 //! Snapshots: export at a height, import into an empty directory; tampered and truncated
-//! files are rejected with nothing written.
+//! files are rejected with nothing written; imports hold the data directory's lock, so
+//! racing commits and imports are refused cleanly and never lose a committed block.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
-use cove_state::{Backend, ChangeSet, History, HistoryError, RedbBackend, StoreConfig};
+use cove_state::{Backend, ChangeSet, Hash, History, HistoryError, RedbBackend, StorageError, StoreConfig};
 use tempfile::TempDir;
 
 use crate::apply;
@@ -127,8 +130,180 @@ fn a_truncated_snapshot_is_rejected_and_writes_nothing() {
 fn import_refuses_a_directory_with_a_store() {
     let (dir, store) = source();
     let file = dir.path().join("snap");
+    let root = store.head().unwrap().unwrap().root;
     export(&store, 12, &file);
     drop(store);
     let e = import(dir.path(), &file).expect_err("not empty");
-    assert!(e.message().contains("empty data directory"), "{e}");
+    assert!(e.message().contains("already holds a store with blocks up to height 12"), "{e}");
+    let store = RedbBackend::open_with(dir.path(), config()).unwrap();
+    assert_eq!(store.head().unwrap().unwrap().root, root, "the store is untouched");
+}
+
+/// A snapshot of `source()` at `height`, in a directory of its own.
+fn snapshot(height: u64) -> (TempDir, PathBuf, cove_state::Manifest) {
+    let (dir, store) = source();
+    let file = dir.path().join(format!("snap-{height}"));
+    let manifest = export(&store, height, &file);
+    (dir, file, manifest)
+}
+
+fn in_use(e: &StorageError) -> bool {
+    e.message().contains("is in use by another cove process")
+}
+
+fn root_of(m: &cove_state::Manifest) -> Hash {
+    hex::decode(&m.root).unwrap().try_into().unwrap()
+}
+
+/// The names in `dir` other than the store's own files.
+fn strays(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !["state.redb", "state.wal", "LOCK"].contains(&n.as_str()))
+        .collect()
+}
+
+#[test]
+fn import_replaces_a_store_without_blocks_and_clears_what_dead_imports_left() {
+    let (_src, file, manifest) = snapshot(12);
+    let target = TempDir::new().unwrap();
+    drop(RedbBackend::open_with(target.path(), config()).unwrap());
+    std::fs::write(target.path().join("state.redb.import"), b"left by an older cove").unwrap();
+    std::fs::write(target.path().join("state.redb.import.4242-0"), b"left by a killed import").unwrap();
+    let (store, _) = import(target.path(), &file).unwrap();
+    assert_eq!(store.head().unwrap().unwrap().root, Some(root_of(&manifest)));
+    assert_eq!(strays(target.path()), Vec::<String>::new());
+}
+
+#[test]
+fn import_into_a_directory_in_use_fails_at_once_and_the_imported_store_keeps_the_lock() {
+    let (_src, file, manifest) = snapshot(12);
+    let target = TempDir::new().unwrap();
+    let open = RedbBackend::open_with(target.path(), config()).unwrap();
+    let e = import(target.path(), &file).expect_err("in use");
+    assert!(in_use(&e), "{e}");
+    drop(open);
+    let (store, _) = import(target.path(), &file).unwrap();
+    let e = RedbBackend::open_with(target.path(), config()).expect_err("the import's store holds the lock");
+    assert!(in_use(&e), "{e}");
+    drop(store);
+    let store = RedbBackend::open_with(target.path(), config()).unwrap();
+    assert_eq!(store.head().unwrap().unwrap().root, Some(root_of(&manifest)));
+}
+
+/// What one round of commits reported: (height, root, key written).
+type Reported = Vec<(u64, Hash, Vec<u8>)>;
+
+/// Commits `blocks` blocks to `dir`, one store open each (as separate commands would),
+/// waiting while the directory is in use. Each block writes key `race/{i}`.
+fn commit_blocks(dir: &Path, blocks: u64) -> Reported {
+    let mut reported = Vec::new();
+    for i in 0..blocks {
+        let store = loop {
+            match RedbBackend::open_with(dir, config()) {
+                Ok(store) => break store,
+                Err(e) if in_use(&e) => std::thread::sleep(Duration::from_micros(200)),
+                Err(e) => panic!("open: {e}"),
+            }
+        };
+        let key = format!("race/{i}").into_bytes();
+        let changes: ChangeSet = vec![(key.clone(), Some(vec![i as u8; 8]))].into_iter().collect();
+        let root = apply(&store, changes).unwrap().unwrap();
+        reported.push((store.head().unwrap().unwrap().height, root, key));
+    }
+    reported
+}
+
+/// Imports `file` into `dir`, waiting while the directory is in use: whether it was
+/// imported (`false`: refused because the directory holds blocks).
+fn import_when_free(dir: &Path, file: &Path) -> bool {
+    loop {
+        match import(dir, file) {
+            Ok(_) => return true,
+            Err(e) if in_use(&e) => std::thread::sleep(Duration::from_micros(200)),
+            Err(e) if e.message().contains("already holds a store with blocks") => return false,
+            Err(e) => panic!("import: {e}"),
+        }
+    }
+}
+
+#[test]
+fn an_import_racing_with_commits_comes_first_or_is_refused_and_no_block_is_lost() {
+    let (src, file, manifest) = snapshot(12);
+    let source_state = {
+        let store = RedbBackend::open_with(src.path(), config()).unwrap();
+        store.at(12).unwrap().scan_prefix(b"key/").unwrap()
+    };
+    let (mut first, mut refused) = (0, 0);
+    for round in 0..12u64 {
+        let target = TempDir::new().unwrap();
+        let dir = target.path().to_path_buf();
+        let barrier = Arc::new(Barrier::new(2));
+        let committer = {
+            let (dir, barrier) = (dir.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                // Stagger the start so both orders happen across rounds.
+                std::thread::sleep(Duration::from_millis(round % 4 * 5));
+                commit_blocks(&dir, 6)
+            })
+        };
+        barrier.wait();
+        let imported = import_when_free(&dir, &file);
+        let reported = committer.join().unwrap();
+        let store = RedbBackend::open_with(&dir, config()).unwrap();
+        for (height, root, key) in &reported {
+            assert_eq!(store.block(*height).unwrap().and_then(|b| b.root), Some(*root), "round {round}");
+            assert!(store.get(key).unwrap().is_some(), "round {round}: block {height}'s write is there");
+        }
+        let heights: Vec<u64> = reported.iter().map(|r| r.0).collect();
+        if imported {
+            first += 1;
+            assert_eq!(heights, (13..=18).collect::<Vec<_>>(), "round {round}: commits build on the import");
+            assert_eq!(store.block(12).unwrap().and_then(|b| b.root), Some(root_of(&manifest)));
+            assert_eq!(store.scan_prefix(b"key/").unwrap(), source_state, "round {round}");
+        } else {
+            refused += 1;
+            assert_eq!(heights, (1..=6).collect::<Vec<_>>(), "round {round}");
+            assert!(store.scan_prefix(b"key/").unwrap().is_empty(), "round {round}: nothing imported");
+        }
+        assert_eq!(store.head().unwrap().unwrap().height, *heights.last().unwrap());
+        drop(store);
+        assert_eq!(strays(&dir), Vec::<String>::new(), "round {round}: no staged file left");
+    }
+    eprintln!("import first in {first} rounds, refused in {refused}");
+}
+
+#[test]
+fn two_imports_at_once_give_one_store_and_the_other_is_refused() {
+    let (_a, file_a, manifest_a) = snapshot(12);
+    let (_b, file_b, manifest_b) = snapshot(7);
+    assert_ne!(manifest_a.root, manifest_b.root);
+    for round in 0..6 {
+        let target = TempDir::new().unwrap();
+        let barrier = Arc::new(Barrier::new(2));
+        let run = |file: PathBuf| {
+            let (dir, barrier) = (target.path().to_path_buf(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                import(&dir, &file).map(|(_, m)| m)
+            })
+        };
+        let (a, b) = (run(file_a.clone()), run(file_b.clone()));
+        let results = [a.join().unwrap(), b.join().unwrap()];
+        let won: Vec<&cove_state::Manifest> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(won.len(), 1, "round {round}: exactly one import wins: {results:?}");
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                in_use(e) || e.message().contains("already holds a store with blocks"),
+                "round {round}: {e}"
+            );
+        }
+        let store = RedbBackend::open_with(target.path(), config()).unwrap();
+        let head = store.head().unwrap().unwrap();
+        assert_eq!((head.height, head.root), (won[0].height, Some(root_of(won[0]))), "round {round}");
+        drop(store);
+        assert_eq!(strays(target.path()), Vec::<String>::new(), "round {round}");
+    }
 }
