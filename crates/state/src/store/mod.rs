@@ -112,6 +112,9 @@ struct Pending {
     wal: Option<Wal>,
     /// The buckets recent blocks wrote, as `txn` holds them; emptied with `tree`.
     buckets: BucketCache,
+    /// Why the last write-back failed, until one succeeds: said with the errors of the
+    /// recoveries that follow (redb refuses a handle's transactions after an I/O error).
+    write_back_failed: Option<String>,
 }
 
 impl std::fmt::Debug for RedbBackend {
@@ -257,7 +260,16 @@ impl Inner {
         lock: Arc<DirLock>,
     ) -> Inner {
         let buckets = BucketCache::new(config.bucket_cache_leaves);
-        let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal, buckets };
+        let pending = Pending {
+            txn: None,
+            blocks: 0,
+            bytes: 0,
+            head: None,
+            tree: None,
+            wal,
+            buckets,
+            write_back_failed: None,
+        };
         Inner {
             db,
             path,
@@ -426,8 +438,17 @@ impl Inner {
     fn commit(&self, block: &BlockInfo, changes: &ChangeSet) -> Result<Hash, StorageError> {
         self.write_db()?;
         let mut p = self.lock();
-        if p.tree.is_none() {
-            self.recover(&mut p)?;
+        if p.tree.is_none()
+            && let Err(e) = self.recover(&mut p)
+        {
+            return Err(match &p.write_back_failed {
+                Some(why) if !e.is_corrupt() => StorageError::io(format!(
+                    "{} (after a failed write-back of the logged blocks: {why}; they are kept in the \
+                     block log, and the next commit or open writes them back again)",
+                    e.message()
+                )),
+                _ => e,
+            });
         }
         check_next(p.head.as_ref(), block)?;
         let root = match self.log_block(&mut p, block, changes) {
@@ -498,8 +519,10 @@ impl Inner {
         if let Err(e) = committed {
             p.tree = None;
             p.buckets.clear();
+            p.write_back_failed = Some(e.message().to_owned());
             return Err(e);
         }
+        p.write_back_failed = None;
         self.overlay.write().unwrap_or_else(|e| e.into_inner()).clear();
         p.blocks = 0;
         p.bytes = 0;
