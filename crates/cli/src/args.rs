@@ -160,6 +160,10 @@ pub(crate) enum StateCommand {
         #[arg(long)]
         height: Option<u64>,
     },
+    /// Open the store read-write and commit no block: repairs the database after an
+    /// unclean shutdown (a crash, a full disk) and writes the block log back into the
+    /// tables, which read-only commands never do.
+    Repair,
     /// Check a proof file (the JSON `state proof --json` prints) offline, against its
     /// root or `--root`: every field it states must be shown by the proof or match.
     VerifyProof {

@@ -104,6 +104,27 @@ impl Runtime {
         Runtime::with_backend_and_cache(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)))
     }
 
+    /// Opens the store in `dir` read-write and commits nothing: redb repairs a file that
+    /// was not closed cleanly (a crash, a full disk) and the blocks only the block log
+    /// holds are written back into the tables, so read-only opens can serve everything
+    /// again. Returns the head.
+    pub fn repair(dir: &Path, config: &Config) -> Result<Option<BlockRecord>, RuntimeError> {
+        let backend = RedbBackend::open_with(dir, config.state)?;
+        backend.write_back()?;
+        Ok(backend.head()?)
+    }
+
+    /// Opens the persistent runtime in `dir` for reading only: the state is opened with
+    /// [`RedbBackend::open_read_only`], which writes neither `state.redb` nor
+    /// `state.wal` and refuses commits. Reads at the head and at heights only the block
+    /// log holds are served; proofs and snapshots at such heights are refused until a
+    /// read-write open writes them back (`docs/state.md`, "The block log"). The module
+    /// cache is as in [`Runtime::open`].
+    pub fn open_read_only(dir: &Path, config: Config) -> Result<Runtime, RuntimeError> {
+        let backend = RedbBackend::open_read_only(dir, config.state)?;
+        Runtime::with_backend_and_cache(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)))
+    }
+
     /// A runtime over fresh in-memory state (no disk cache).
     pub fn in_memory(config: Config) -> Result<Runtime, RuntimeError> {
         Runtime::with_backend(Arc::new(MemBackend::new()), config)

@@ -31,7 +31,7 @@ pub use journal::{Checkpoint, Journal, Stamp};
 pub use mem::MemBackend;
 pub use merkle::{self, Hash, Proof};
 pub use store::{
-    ChunkInfo, DirLock, LOCK_FILE, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest,
-    RedbBackend, SnapshotFile, StoreStats,
+    ChunkInfo, DirLock, FileIo, LOCK_FILE, LogFile, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES,
+    Manifest, RedbBackend, SnapshotFile, StdLogFile, StoreIo, StoreStats,
 };
 pub use types::StorageError;

@@ -56,7 +56,7 @@ fn native_denom(rt: &Runtime) -> &str {
 }
 
 pub(crate) fn balance(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let state = rt.at(height)?;
     let balance = state.balance(address)?;
     let value = json!({

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::args::Cli;
 
 pub(crate) fn list(cli: &Cli) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let codes = rt.codes()?;
     if cli.json {
         let codes: Vec<_> =

@@ -42,6 +42,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Balance { address, height } => account::balance(cli, address, *height),
         Command::State { command: Some(command), .. } => match command {
             StateCommand::Root { height } => state::root(cli, *height),
+            StateCommand::Repair => state::repair(cli),
             StateCommand::Proof { address, key_hex, height } => {
                 state::proof(cli, address, &key_hex.0, *height)
             }
@@ -83,6 +84,20 @@ pub(crate) fn open(cli: &Cli) -> Result<Runtime> {
     let config = load_config(cli)?;
     Runtime::open(&cli.data_dir, config)
         .with_context(|| format!("opening the state in {}", cli.data_dir.display()))
+}
+
+/// Opens the persistent runtime in `--data-dir` for a command that only reads: it
+/// writes neither `state.redb` nor `state.wal`. A store that needs a repair first (after
+/// a crash or a full disk) is an error that names `cove state repair`.
+pub(crate) fn open_read_only(cli: &Cli) -> Result<Runtime> {
+    let config = load_config(cli)?;
+    Runtime::open_read_only(&cli.data_dir, config).with_context(|| {
+        format!(
+            "opening the state in {} read-only (a read-only command never writes; if the store \
+             needs a repair, `cove state repair` does it without committing a block)",
+            cli.data_dir.display()
+        )
+    })
 }
 
 /// Reads a contract file (at most `input::MAX_CODE_FILE_BYTES`): `.wat` text (or

@@ -15,7 +15,7 @@ pub(crate) fn run(cli: &Cli, q: &QueryArgs) -> Result<ExitCode> {
     if a.value.is_some() || a.funds.is_some() {
         bail!("a query moves no tokens: drop --value/--funds, or use `cove call`");
     }
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let state = rt.at(q.height)?;
     if let Some(msg) = &a.msg {
         if a.method.as_deref().is_some_and(|m| m != "query") {
@@ -42,7 +42,7 @@ pub(crate) fn run(cli: &Cli, q: &QueryArgs) -> Result<ExitCode> {
 }
 
 pub(crate) fn estimate_gas(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let (method, input) = a.message("execute");
     let native = &rt.config().cosmwasm.native_denom;
     let value = match a.funds.as_ref().map(|c| c.0.as_slice()) {

@@ -13,7 +13,7 @@ use crate::args::{Cli, parse_address};
 use crate::{input, output};
 
 pub(crate) fn run(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let entries = rt.at(height)?.contract_state(address)?;
     if cli.json {
         let entries: Vec<_> = entries
@@ -32,8 +32,20 @@ pub(crate) fn run(cli: &Cli, address: &Address, height: Option<u64>) -> Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+/// `cove state repair`: a read-write open and nothing else. Opening replays the block
+/// log and repairs the database if it was not closed cleanly; closing writes every
+/// logged block back into the tables.
+pub(crate) fn repair(cli: &Cli) -> Result<ExitCode> {
+    let config = super::load_config(cli)?;
+    let head = runtime::Runtime::repair(&cli.data_dir, &config)
+        .with_context(|| format!("repairing the state in {}", cli.data_dir.display()))?;
+    let (height, root) = head.map_or((0, None), |r| (r.height, r.root.map(hex::encode)));
+    print(cli, &json!({"status": "ok", "height": height, "root": root}));
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn root(cli: &Cli, height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let record = rt.block_record(height)?;
     let root = record.root.map(hex::encode);
     print(cli, &json!({"height": record.height, "timestamp": record.timestamp, "root": root}));
@@ -41,7 +53,7 @@ pub(crate) fn root(cli: &Cli, height: Option<u64>) -> Result<ExitCode> {
 }
 
 pub(crate) fn proof(cli: &Cli, address: &Address, key: &[u8], height: Option<u64>) -> Result<ExitCode> {
-    let rt = super::open(cli)?;
+    let rt = super::open_read_only(cli)?;
     let (record, proof) = rt.proof(&runtime::keys::storage(address, key), height)?;
     let root = record.root.context("this store commits to no root")?;
     print(

@@ -5,11 +5,20 @@
 //! Layout and invariants: `docs/state.md`, "Authenticated state". The tables are in
 //! [`tables`]; [`commit`] writes a block; [`buckets`] keeps what recent blocks wrote of
 //! each bucket; [`versions`] reads versions; [`view`] serves reads and proofs at past
-//! heights.
+//! heights; [`io`] is the seam under the two files; [`read_only`] opens a store without
+//! writing anything.
+//!
+//! A block is committed once its record is synced in the log, and stays committed
+//! through any later failure: the log is emptied only after a write-back transaction
+//! committed, a failed write-back leaves the store needing a recovery (the log replayed
+//! into a new transaction, on the next commit or open), and an open that fails writes
+//! nothing.
 
 mod buckets;
 mod commit;
+mod io;
 mod lock;
+mod read_only;
 mod snapshot;
 mod staged;
 mod tables;
@@ -19,11 +28,14 @@ mod wal;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use merkle::{Hash, Tree};
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
+use redb::{
+    Database, Durability, ReadOnlyDatabase, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    WriteTransaction,
+};
 use types::{BlockInfo, StorageError};
 
 use self::tables::{
@@ -34,7 +46,9 @@ use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, History, StoreConfig};
 
 use self::buckets::BucketCache;
+pub use self::io::{FileIo, LogFile, StdLogFile, StoreIo};
 pub use self::lock::{DirLock, LOCK_FILE};
+use self::read_only::LogOnly;
 pub use self::snapshot::{ChunkInfo, MAX_SNAPSHOT_CHUNK_BYTES, MAX_SNAPSHOT_MANIFEST_BYTES, Manifest};
 pub use self::staged::SnapshotFile;
 use self::wal::Wal;
@@ -45,17 +59,18 @@ pub(super) const FILE_NAME: &str = "state.redb";
 /// The redb backend: `<dir>/state.redb`, authenticated ([`History`]), with its block
 /// log `<dir>/state.wal`.
 ///
-/// Cheap to clone handles share one database. They hold the data directory's exclusive
-/// lock ([`DirLock`]), so one process has it open at a time. Dropping the last handle
-/// writes the logged blocks back into the tables (after a crash, the next open replays
-/// them from the log instead).
+/// Cheap to clone handles share one database. They hold the data directory's lock
+/// ([`DirLock`]; exclusive), so one process has it open at a time. Dropping the last
+/// handle writes the logged blocks back into the tables (after a crash, the next open
+/// replays them from the log instead). A handle from [`RedbBackend::open_read_only`]
+/// holds the lock shared, writes nothing and refuses commits.
 #[derive(Clone)]
 pub struct RedbBackend {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    db: Database,
+    db: Db,
     path: PathBuf,
     config: StoreConfig,
     /// The blocks not yet written back into the tables, and what commits need.
@@ -65,8 +80,19 @@ struct Inner {
     overlay: RwLock<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     /// Commits applied through this handle ([`Backend::generation`]).
     commits: AtomicU64,
-    /// The data directory's exclusive lock: last, so it is released after the rest.
+    /// Set once the open succeeded: only then may dropping the handle write back.
+    ready: AtomicBool,
+    /// In a read-only handle, the blocks only the log holds ([`read_only`]).
+    log_only: Option<LogOnly>,
+    /// The data directory's lock (shared in a read-only handle): last, so it is
+    /// released after the rest.
     _lock: Arc<DirLock>,
+}
+
+/// The redb file, open read-write or read-only.
+enum Db {
+    Write(Database),
+    Read(ReadOnlyDatabase),
 }
 
 /// The blocks committed (durable in the log) but not yet written back into the tables.
@@ -78,13 +104,17 @@ struct Pending {
     bytes: u64,
     /// The head, counting them.
     head: Option<BlockRecord>,
-    /// The tree of `head`; `None` after a failure left `txn` or the tree unusable, in
-    /// which case both are rebuilt from the tables and the log before the next use.
+    /// The tree of `head`; `None` after a failure left `txn` or the tree unusable (a
+    /// failed commit or write-back), in which case both are rebuilt from the tables and
+    /// the log (a recovery) before the next use.
     tree: Option<Tree>,
-    /// The block log where they are durable.
-    wal: Wal,
+    /// The block log where they are durable (`None` in a read-only handle).
+    wal: Option<Wal>,
     /// The buckets recent blocks wrote, as `txn` holds them; emptied with `tree`.
     buckets: BucketCache,
+    /// Why the last write-back failed, until one succeeds: said with the errors of the
+    /// recoveries that follow (redb refuses a handle's transactions after an I/O error).
+    write_back_failed: Option<String>,
 }
 
 impl std::fmt::Debug for RedbBackend {
@@ -104,36 +134,55 @@ impl RedbBackend {
     ///
     /// Fails (never panics) if the config is out of range, the directory cannot be
     /// created, the file is not a cove store of this format, its tree depth or checkpoint
-    /// interval differ from `config`'s, or another handle (of this process or another)
-    /// holds the directory's lock ([`DirLock`]).
+    /// interval differ from `config`'s, the block log is damaged, or another handle (of
+    /// this process or another) holds the directory's lock ([`DirLock`]). A failed open
+    /// writes nothing to the block log.
     pub fn open_with(dir: &Path, config: StoreConfig) -> Result<RedbBackend, StorageError> {
+        RedbBackend::open_with_io(dir, config, &FileIo)
+    }
+
+    /// [`RedbBackend::open_with`], with the files opened through `io` (the seam tests
+    /// inject failures through).
+    pub fn open_with_io(
+        dir: &Path,
+        config: StoreConfig,
+        io: &dyn StoreIo,
+    ) -> Result<RedbBackend, StorageError> {
         config.validate()?;
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::io(format!("redb: create data dir {}: {e}", dir.display())))?;
-        RedbBackend::open_locked(dir, config, Arc::new(DirLock::exclusive(dir)?))
+        RedbBackend::open_locked_io(dir, config, Arc::new(DirLock::exclusive(dir)?), io)
     }
 
     /// [`RedbBackend::open_with`] in `dir`, which exists, under its exclusive `lock`.
     fn open_locked(dir: &Path, config: StoreConfig, lock: Arc<DirLock>) -> Result<RedbBackend, StorageError> {
+        RedbBackend::open_locked_io(dir, config, lock, &FileIo)
+    }
+
+    fn open_locked_io(
+        dir: &Path,
+        config: StoreConfig,
+        lock: Arc<DirLock>,
+        io: &dyn StoreIo,
+    ) -> Result<RedbBackend, StorageError> {
         let path = dir.join(FILE_NAME);
-        let db = Database::create(&path)
-            .map_err(|e| StorageError::io(format!("redb: open {}: {e}", path.display())))?;
-        let wal = Wal::open(dir)?;
-        let buckets = BucketCache::new(config.bucket_cache_leaves);
-        let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal, buckets };
-        let inner = Inner {
-            db,
-            path,
-            config,
-            pending: Mutex::new(pending),
-            overlay: RwLock::new(BTreeMap::new()),
-            commits: AtomicU64::new(0),
-            _lock: lock,
-        };
+        let open_err =
+            |e: &dyn std::fmt::Display| StorageError::io(format!("redb: open {}: {e}", path.display()));
+        if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+            create_db(dir, &path, io).map_err(|e| open_err(&e))?;
+        }
+        let backend = io.open_db(&path).map_err(|e| open_err(&e))?;
+        let db = redb::Builder::new().create_with_backend(io::Boxed(backend)).map_err(|e| open_err(&e))?;
+        let wal = Wal::open(io, dir)?;
+        let inner = Inner::new(Db::Write(db), path, config, Some(wal), None, lock);
         inner.init()?;
         // Replay what the log holds beyond the tables (a crash came before the last
-        // write-back) and write it back now, so the store starts settled.
-        inner.settle()?;
+        // write-back): if that fails, the open fails and nothing was written.
+        inner.recover(&mut inner.lock())?;
+        inner.ready.store(true, Ordering::Release);
+        // Then write it back, so the store starts settled. If that fails (a full disk),
+        // the blocks stay in the log and the overlay, and the next commit retries.
+        let _ = inner.settle();
         Ok(RedbBackend { inner: Arc::new(inner) })
     }
 
@@ -168,6 +217,26 @@ impl RedbBackend {
     }
 }
 
+/// Creates an empty redb file at `path`: in a staging file first, renamed into place
+/// once whole, so a failure or a crash while redb lays out a new file can never leave a
+/// half-made `state.redb` that no later open accepts.
+fn create_db(dir: &Path, path: &Path, io: &dyn StoreIo) -> Result<(), String> {
+    let staging = dir.join(format!("{FILE_NAME}.new"));
+    match std::fs::remove_file(&staging) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("remove {}: {e}", staging.display()));
+        }
+        _ => {}
+    }
+    let backend = io.open_db(&staging).map_err(|e| format!("create {}: {e}", staging.display()))?;
+    let db = redb::Builder::new()
+        .create_with_backend(io::Boxed(backend))
+        .map_err(|e| format!("create {}: {e}", staging.display()))?;
+    drop(db);
+    std::fs::rename(&staging, path).map_err(|e| format!("rename {} into place: {e}", staging.display()))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| format!("sync {}: {e}", dir.display()))
+}
+
 /// What a [`RedbBackend`] holds ([`RedbBackend::stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StoreStats {
@@ -182,13 +251,45 @@ pub struct StoreStats {
 }
 
 impl Inner {
+    fn new(
+        db: Db,
+        path: PathBuf,
+        config: StoreConfig,
+        wal: Option<Wal>,
+        log_only: Option<LogOnly>,
+        lock: Arc<DirLock>,
+    ) -> Inner {
+        let buckets = BucketCache::new(config.bucket_cache_leaves);
+        let pending = Pending {
+            txn: None,
+            blocks: 0,
+            bytes: 0,
+            head: None,
+            tree: None,
+            wal,
+            buckets,
+            write_back_failed: None,
+        };
+        Inner {
+            db,
+            path,
+            config,
+            pending: Mutex::new(pending),
+            overlay: RwLock::new(BTreeMap::new()),
+            commits: AtomicU64::new(0),
+            ready: AtomicBool::new(false),
+            log_only,
+            _lock: lock,
+        }
+    }
+
     fn err(&self, what: &str, e: impl std::fmt::Display) -> StorageError {
         StorageError::io(format!("redb: {what} ({}): {e}", self.path.display()))
     }
 
     /// Creates the tables and parameters of a new store, or checks an existing one's.
     fn init(&self) -> Result<(), StorageError> {
-        let txn = self.db.begin_write().map_err(|e| self.err("begin write transaction", e))?;
+        let txn = self.write_db()?.begin_write().map_err(|e| self.err("begin write transaction", e))?;
         // Format 1's latest-value table (and a store from before authenticated state,
         // which had only that table and no format record).
         let legacy = {
@@ -262,7 +363,24 @@ impl Inner {
     }
 
     fn read(&self) -> Result<redb::ReadTransaction, StorageError> {
-        self.db.begin_read().map_err(|e| self.err("begin read transaction", e))
+        match &self.db {
+            Db::Write(db) => db.begin_read(),
+            Db::Read(db) => db.begin_read(),
+        }
+        .map_err(|e| self.err("begin read transaction", e))
+    }
+
+    /// The database, if this handle may write.
+    fn write_db(&self) -> Result<&Database, StorageError> {
+        match &self.db {
+            Db::Write(db) => Ok(db),
+            Db::Read(_) => Err(StorageError::io(format!("{} is open read-only", self.path.display()))),
+        }
+    }
+
+    /// The block log, if this handle may write.
+    fn wal<'p>(&self, p: &'p mut Pending) -> Result<&'p mut Wal, StorageError> {
+        p.wal.as_mut().ok_or_else(|| StorageError::io(format!("{} is open read-only", self.path.display())))
     }
 
     /// The last block written back into the tables.
@@ -305,7 +423,7 @@ impl Inner {
     }
 
     fn begin_write(&self) -> Result<WriteTransaction, StorageError> {
-        let mut txn = self.db.begin_write().map_err(|e| self.err("begin write transaction", e))?;
+        let mut txn = self.write_db()?.begin_write().map_err(|e| self.err("begin write transaction", e))?;
         // Immediate is redb's default; set it explicitly because a write-back empties the
         // block log right after, which is only safe once the tables are durable.
         txn.set_durability(Durability::Immediate).map_err(|e| self.err("set durability", e))?;
@@ -318,9 +436,19 @@ impl Inner {
     /// then into the block log, synced: from then on it is committed. Every
     /// `write_back_blocks` blocks (or `write_back_bytes`) the transaction commits.
     fn commit(&self, block: &BlockInfo, changes: &ChangeSet) -> Result<Hash, StorageError> {
+        self.write_db()?;
         let mut p = self.lock();
-        if p.tree.is_none() {
-            self.recover(&mut p)?;
+        if p.tree.is_none()
+            && let Err(e) = self.recover(&mut p)
+        {
+            return Err(match &p.write_back_failed {
+                Some(why) if !e.is_corrupt() => StorageError::io(format!(
+                    "{} (after a failed write-back of the logged blocks: {why}; they are kept in the \
+                     block log, and the next commit or open writes them back again)",
+                    e.message()
+                )),
+                _ => e,
+            });
         }
         check_next(p.head.as_ref(), block)?;
         let root = match self.log_block(&mut p, block, changes) {
@@ -334,14 +462,12 @@ impl Inner {
             }
         };
         let config = &self.config;
-        if (p.blocks >= config.write_back_blocks || p.bytes >= config.write_back_bytes)
-            && self.write_back(&mut p).is_err()
-        {
+        if p.blocks >= config.write_back_blocks || p.bytes >= config.write_back_bytes {
             // The block is durable in the log, so it is committed whatever the tables
-            // say; the next commit (or open) replays the log and writes back again,
-            // and reports the error then if the disk still fails.
-            p.txn = None;
-            p.tree = None;
+            // say. A failed write-back left the store needing a recovery: the next
+            // commit (or open) replays the log and writes back again, and reports the
+            // error then if the disk still fails.
+            let _ = self.write_back(&mut p);
         }
         Ok(root)
     }
@@ -360,7 +486,7 @@ impl Inner {
             unreachable!("the transaction was just opened; `commit` rebuilt the tree")
         };
         let root = commit::write_block(txn, tree, &mut p.buckets, &self.config, block, changes)?;
-        p.wal.append(block, &root, changes)?;
+        self.wal(p)?.append(block, &root, changes)?;
         // Committed: make it visible to reads.
         let mut overlay = self.overlay.write().unwrap_or_else(|e| e.into_inner());
         for (key, value) in changes.iter() {
@@ -374,16 +500,35 @@ impl Inner {
 
     /// Commits the pending transaction (the tables then hold every block), then empties
     /// the overlay and the log, in that order, so no read ever misses a block.
+    ///
+    /// Only a committed transaction empties anything. If the commit fails, the blocks
+    /// stay in the log and the overlay, and the store needs a recovery (`tree` is
+    /// dropped): the next commit, write-back or open replays the log into a new
+    /// transaction and tries again.
     fn write_back(&self, p: &mut Pending) -> Result<(), StorageError> {
-        if let Some(txn) = p.txn.take() {
-            txn.commit().map_err(|e| self.err("commit", e))?;
+        let committed = match p.txn.take() {
+            Some(txn) => txn.commit().map_err(|e| self.err("write back (commit)", e)),
+            None if p.blocks == 0 => Ok(()),
+            // Pending blocks with no transaction holding them: only a recovery can
+            // put them back in one.
+            None => Err(StorageError::io(format!(
+                "redb: write back ({}): the pending blocks need a replay from the block log",
+                self.path.display()
+            ))),
+        };
+        if let Err(e) = committed {
+            p.tree = None;
+            p.buckets.clear();
+            p.write_back_failed = Some(e.message().to_owned());
+            return Err(e);
         }
+        p.write_back_failed = None;
         self.overlay.write().unwrap_or_else(|e| e.into_inner()).clear();
         p.blocks = 0;
         p.bytes = 0;
         // A failed truncation loses nothing: the blocks stay in the log, already in
-        // the tables, and a replay skips them.
-        let _ = p.wal.reset();
+        // the tables, and a replay skips them (the log refuses appends until a reopen).
+        let _ = self.wal(p)?.reset();
         Ok(())
     }
 
@@ -396,7 +541,7 @@ impl Inner {
         p.txn = None;
         p.tree = None;
         p.buckets.clear();
-        let logged = p.wal.read()?;
+        let logged = self.wal(p)?.read()?;
         let mut head = self.table_head()?;
         let mut tree = self.tree_at(&self.read()?, head.map_or(0, |h| h.height))?;
         let (mut txn, mut overlay, mut blocks, mut bytes) = (None, BTreeMap::new(), 0, 0);
@@ -435,8 +580,12 @@ impl Inner {
     }
 
     /// Brings the tables up to the head: what reads at past heights, proofs and
-    /// snapshots (which read the tables) need first.
+    /// snapshots (which read the tables) need first. A read-only handle cannot: it
+    /// serves the blocks only its log holds itself ([`read_only`]).
     fn settle(&self) -> Result<(), StorageError> {
+        if self.log_only.is_some() {
+            return Ok(());
+        }
         let mut p = self.lock();
         if p.tree.is_none() {
             self.recover(&mut p)?;
@@ -447,10 +596,10 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Best effort: whatever is not written back now is replayed from the log at the
-        // next open.
-        let healthy = self.lock().tree.is_some();
-        if healthy {
+        // Best effort, and only for a store that opened: whatever is not written back
+        // now is replayed from the log at the next open. A write-back empties the log
+        // only once its transaction committed, so this can lose nothing.
+        if self.ready.load(Ordering::Acquire) && self.log_only.is_none() {
             let _ = self.settle();
         }
     }
@@ -542,7 +691,7 @@ mod tests {
     }
 
     fn log(dir: &Path, height: u64, root: Hash) {
-        let mut wal = Wal::open(dir).unwrap();
+        let mut wal = Wal::open(&FileIo, dir).unwrap();
         wal.read().unwrap();
         wal.append(&BlockInfo { height, timestamp: height }, &root, &changes(height)).unwrap();
     }
@@ -667,5 +816,80 @@ mod tests {
         let store = RedbBackend::open_with(dir.path(), config).unwrap();
         assert_eq!(store.inner.table_head().unwrap().map(|h| h.height), Some(4));
         assert_eq!(store.get(b"k2").unwrap(), None);
+    }
+
+    /// A store with blocks 1..=2 in its tables and 3..=4 only in its log (as a crash
+    /// before a write-back leaves it), then a torn tail; the roots of blocks 1..=4.
+    fn store_with_logged_blocks(dir: &Path) -> Vec<Hash> {
+        store_with(dir, 2);
+        let elsewhere = tempfile::tempdir().unwrap();
+        let roots = store_with(elsewhere.path(), 4);
+        log(dir, 3, roots[2]);
+        log(dir, 4, roots[3]);
+        let path = dir.join(wal::WAL_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(&[1, 2, 3, 4, 5]);
+        std::fs::write(&path, bytes).unwrap();
+        roots
+    }
+
+    #[test]
+    fn a_damaged_log_fails_the_open_and_is_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_logged_blocks(dir.path());
+        let path = dir.path().join(wal::WAL_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Inside block 3's record, with block 4's after it.
+        bytes[30] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        for e in [
+            RedbBackend::open(dir.path()).unwrap_err(),
+            RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap_err(),
+        ] {
+            assert!(e.is_corrupt() && e.message().contains("damaged at byte 8"), "{e}");
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_read_only_open_serves_the_blocks_only_the_log_holds_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let roots = store_with_logged_blocks(dir.path());
+        let files = |dir: &Path| [FILE_NAME, wal::WAL_FILE].map(|f| std::fs::read(dir.join(f)).unwrap());
+        let before = files(dir.path());
+        let ro = RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap();
+        assert_eq!(ro.head().unwrap().map(|h| (h.height, h.root)), Some((4, Some(roots[3]))));
+        assert_eq!(ro.get(b"k4").unwrap(), Some(vec![4; 4]));
+        assert_eq!(ro.scan_prefix(b"k").unwrap().len(), 4);
+        // Records, and the state, at heights the log holds and heights the tables hold.
+        for h in 1..=4u64 {
+            assert_eq!(ro.block(h).unwrap().and_then(|b| b.root), Some(roots[h as usize - 1]), "block {h}");
+            let at = ro.at(h).unwrap();
+            assert_eq!(at.head().unwrap().map(|b| b.height), Some(h));
+            assert_eq!(at.get(format!("k{h}").as_bytes()).unwrap(), Some(vec![h as u8; 4]));
+            assert_eq!(at.get(format!("k{}", h + 1).as_bytes()).unwrap(), None);
+            assert_eq!(at.scan_prefix(b"k").unwrap().len(), h as usize);
+        }
+        assert_eq!(ro.block(5).unwrap(), None);
+        // Proofs read the tables' tree: at a height only the log holds, a clear error.
+        ro.proof(b"k1", 2).unwrap().verify(&roots[1]).unwrap();
+        let e = ro.proof(b"k1", 4).unwrap_err();
+        assert!(e.to_string().contains("only in the block log"), "{e}");
+        let refused = ro.commit(&BlockInfo { height: 5, timestamp: 5 }, changes(5));
+        assert!(refused.unwrap_err().0.message().contains("read-only"));
+        drop(ro);
+        assert_eq!(files(dir.path()), before, "a read-only open wrote");
+        // The log's records were right: a read-write open replays them to the same roots.
+        let store = RedbBackend::open(dir.path()).unwrap();
+        assert_eq!(store.head().unwrap().and_then(|h| h.root), Some(roots[3]));
+        assert_eq!(std::fs::metadata(dir.path().join(wal::WAL_FILE)).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_read_only_open_of_a_missing_store_is_an_error_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap_err();
+        assert!(e.message().contains("no store"), "{e}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -32,6 +32,7 @@ impl Inner {
 
     /// Checks that `height` is retained in `txn`'s snapshot.
     pub(super) fn check_retained(&self, txn: &ReadTransaction, height: u64) -> Result<(), HistoryError> {
+        self.check_in_tables(height)?;
         let blocks = txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         let head = blocks.last().map_err(|e| self.err("read blocks", e))?.map_or(0, |(k, _)| k.value());
         if height > head {
@@ -53,11 +54,17 @@ impl Inner {
 
 impl History for RedbBackend {
     fn block(&self, height: u64) -> Result<Option<BlockRecord>, StorageError> {
+        if let Some(record) = self.inner.logged_record(height) {
+            return Ok(Some(record));
+        }
         self.inner.settle()?;
         self.inner.block_in(&self.inner.read()?, height)
     }
 
     fn at(&self, height: u64) -> Result<Arc<dyn Backend>, HistoryError> {
+        if let Some(view) = self.inner.log_view(height)? {
+            return Ok(view);
+        }
         self.inner.settle()?;
         let txn = self.inner.read()?;
         self.inner.check_retained(&txn, height)?;

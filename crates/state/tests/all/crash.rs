@@ -7,6 +7,8 @@
 //! The child is this same test binary, run again with `COVE_CRASH_CHILD` naming the
 //! data directory: `kill_and_reopen` then commits blocks until it is killed.
 //! `COVE_KILL_ROUNDS` sets the number of kills (default 50; the long mode is 500).
+//! Before each reopen, a read-only open must write nothing and, if it opens (redb
+//! refuses one after an unclean shutdown), hold every reported block.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -97,6 +99,7 @@ fn kill_and_reopen() {
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut kills_mid_commit_window = 0u32;
     let mut replays = 0u32;
+    let mut read_only_opens = 0u32;
     for round in 0..rounds {
         let mut child = Command::new(&exe)
             .args(["--exact", "crash::kill_and_reopen", "--nocapture", "--test-threads=1"])
@@ -134,12 +137,32 @@ fn kill_and_reopen() {
         if std::fs::metadata(&log).is_ok_and(|m| m.len() > 0) {
             replays += 1;
         }
-        let store = RedbBackend::open_with(dir.path(), config())
-            .unwrap_or_else(|e| panic!("round {round}: the store must open after a kill: {e}"));
-        let head = store.head().unwrap().map_or(0, |h| h.height);
         // What is known durable: every reported block, and the head seen after the last
         // kill (a block committed but not reported before that kill).
         let floor = reported.keys().next_back().copied().unwrap_or(0).max(model_height);
+        // A read-only open first (as a read-only command would do next): it may refuse
+        // (redb needs a repair, which writes, after an unclean shutdown), but it never
+        // writes, and if it opens it holds every reported block.
+        let files =
+            || ["state.redb", "state.wal"].map(|f| std::fs::read(dir.path().join(f)).unwrap_or_default());
+        let before = files();
+        match RedbBackend::open_read_only(dir.path(), config()) {
+            Ok(ro) => {
+                let head = ro.head().unwrap().map_or(0, |h| h.height);
+                assert!(
+                    head >= floor,
+                    "round {round}: a read-only open lost reported block {floor} (head {head})"
+                );
+                read_only_opens += 1;
+            }
+            Err(e) => {
+                assert!(!e.is_corrupt(), "round {round}: a read-only open found damage after a kill: {e}")
+            }
+        }
+        assert!(files() == before, "round {round}: a read-only open wrote to the store");
+        let store = RedbBackend::open_with(dir.path(), config())
+            .unwrap_or_else(|e| panic!("round {round}: the store must open after a kill: {e}"));
+        let head = store.head().unwrap().map_or(0, |h| h.height);
         assert!(head >= floor, "round {round}: reported block {floor} lost (head {head})");
         assert!(
             head <= floor + 1,
@@ -175,7 +198,7 @@ fn kill_and_reopen() {
     // log; none doing so in 20 or more rounds would mean the log is never exercised.
     assert!(rounds < 20 || replays > 0, "no kill left blocks in the block log to replay");
     eprintln!(
-        "{rounds} kills: head {model_height}, {} reported blocks, {kills_mid_commit_window} kills between a commit and its report, {replays} reopens replayed the block log",
+        "{rounds} kills: head {model_height}, {} reported blocks, {kills_mid_commit_window} kills between a commit and its report, {replays} reopens replayed the block log, {read_only_opens} read-only opens succeeded",
         reported.len()
     );
 }

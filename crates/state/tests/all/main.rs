@@ -3,6 +3,7 @@
 mod crash;
 mod fault;
 mod history;
+mod io_fault;
 mod journal;
 mod model;
 mod persistence;
