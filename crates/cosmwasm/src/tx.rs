@@ -2,7 +2,9 @@
 //! `Response` turned into events, then its messages dispatched in order. A sub-message
 //! runs behind a journal checkpoint: when it fails and its `reply_on` catches errors,
 //! only its own changes and events are undone and the contract's `reply` sees the error;
-//! an uncaught failure fails the whole transaction (the runtime reverts everything).
+//! an uncaught failure fails the whole transaction (the runtime reverts everything). A
+//! timeout (the wall-clock backstop, a node fault) is never caught: it ends the whole
+//! transaction as kind `timeout`, which the runtime never commits.
 //! Gas is one budget for the whole transaction; a sub-message's `gas_limit` caps its
 //! share, and running out without one is never caught (as in wasmd).
 
@@ -526,8 +528,11 @@ impl Tx<'_> {
                 state.accept(checkpoint);
                 Ok(data)
             }
-            // Out of gas without a limit of its own is the whole transaction's, never caught.
-            Err(Fail::Contract(e)) if catches && (e.kind != ErrorKind::OutOfGas || capped) => {
+            // Out of gas without a limit of its own is the whole transaction's, never caught;
+            // a timeout is the node's (not a result the contract may see), never caught.
+            Err(Fail::Contract(e))
+                if catches && e.kind != ErrorKind::Timeout && (e.kind != ErrorKind::OutOfGas || capped) =>
+            {
                 state.revert(checkpoint);
                 self.events.truncate(events_before);
                 Err(e)
