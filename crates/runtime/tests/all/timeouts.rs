@@ -79,8 +79,10 @@ fn a_timed_out_deploy_leaves_no_contract_and_no_nonce() {
 
 /// A CosmWasm contract scripted in WAT. `execute` returns its message as its
 /// `ContractResult<Response>`, except that a message shorter than 8 bytes (`{}`) makes
-/// it loop forever; `reply` answers `{"ok":{}}`.
+/// it loop forever and a `{"wasm":..}` query request is passed to `query_chain` (then it
+/// answers `{"ok":{}}`); `reply` answers `{"ok":{}}`; `query` loops forever.
 const SPINNER: &str = r#"(module
+  (import "env" "query_chain" (func $query_chain (param i32) (result i32)))
   (memory (export "memory") 2)
   (data (i32.const 120) "{\"ok\":{}}")
   (data (i32.const 224) "\78\00\00\00\09\00\00\00\09\00\00\00")
@@ -100,8 +102,16 @@ const SPINNER: &str = r#"(module
   (func (export "execute") (param i32 i32 i32) (result i32)
     (if (i32.lt_u (i32.load offset=8 (local.get 2)) (i32.const 8))
       (then (loop $forever (br $forever))))
+    ;; The third byte of the message: `w` for `{"wasm":..}`.
+    (if (i32.eq (i32.load8_u offset=2 (i32.load (local.get 2))) (i32.const 119))
+      (then
+        (drop (call $query_chain (local.get 2)))
+        (return (i32.const 224))))
     (local.get 2))
   (func (export "reply") (param i32 i32) (result i32)
+    (i32.const 224))
+  (func (export "query") (param i32 i32) (result i32)
+    (loop $forever (br $forever))
     (i32.const 224)))"#;
 
 fn cosmwasm<'a>(gas_limit: Option<u64>, action: Action<'a>, msg: &'a [u8]) -> Request<'a> {
@@ -145,4 +155,18 @@ fn a_timeout_inside_a_caught_sub_message_is_not_caught() {
         expect_timeout(run);
         assert_eq!(block.transactions(), 0, "reply_on {reply_on}");
     }
+}
+
+/// A smart query into a contract that times out is not an answer the querier may act
+/// on: the querier's call ends as `timeout` too, and the transaction is dropped.
+#[test]
+fn a_timeout_inside_a_smart_query_ends_the_querier_too() {
+    let rt = Runtime::in_memory(config()).unwrap();
+    let (querier, queried) = (spinner(&rt), spinner(&rt));
+    let human = rt.vms().cosmwasm().addresses().humanize(&queried);
+    let msg = format!(r#"{{"wasm":{{"smart":{{"contract_addr":"{human}","msg":"e30="}}}}}}"#);
+    let mut block = rt.begin_block(T0).unwrap();
+    let run = block.cosmwasm(cosmwasm(Some(HUGE_GAS), Action::Execute { contract: querier }, msg.as_bytes()));
+    expect_timeout(run);
+    assert_eq!(block.transactions(), 0);
 }
