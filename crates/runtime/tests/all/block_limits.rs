@@ -107,3 +107,55 @@ fn block_limits_are_validated() {
         BlockLimits { max_event_bytes: MAX_BLOCK_EVENT_BYTES, max_transactions: MAX_BLOCK_TRANSACTIONS };
     assert!(Runtime::in_memory(Config { block: top, ..Config::default() }).is_ok());
 }
+
+/// A CosmWasm contract scripted in WAT whose `execute` returns its message as its
+/// `ContractResult<Response>`; `allocate` grows memory as needed.
+const ECHO: &str = r#"(module
+  (memory (export "memory") 2)
+  (data (i32.const 120) "{\"ok\":{}}")
+  (data (i32.const 224) "\78\00\00\00\09\00\00\00\09\00\00\00")
+  (global $next (mut i32) (i32.const 4096))
+  (func (export "interface_version_8"))
+  (func (export "allocate") (param $size i32) (result i32)
+    (local $region i32)
+    (local.set $region (global.get $next))
+    (global.set $next (i32.add (global.get $next) (i32.add (local.get $size) (i32.const 12))))
+    (drop (memory.grow (i32.add (i32.shr_u (local.get $size) (i32.const 16)) (i32.const 1))))
+    (i32.store (local.get $region) (i32.add (local.get $region) (i32.const 12)))
+    (i32.store offset=4 (local.get $region) (local.get $size))
+    (i32.store offset=8 (local.get $region) (i32.const 0))
+    (local.get $region))
+  (func (export "deallocate") (param i32))
+  (func (export "instantiate") (param i32 i32 i32) (result i32) (i32.const 224))
+  (func (export "execute") (param i32 i32 i32) (result i32) (local.get 2)))"#;
+
+fn request<'a>(action: cosmwasm::Action<'a>, msg: &'a [u8]) -> cosmwasm::Request<'a> {
+    cosmwasm::Request { sender: ALICE, action, msg, funds: &[], gas_limit: Some(1 << 40) }
+}
+
+/// A CosmWasm transaction's events are bounded on their own (`MAX_TX_EVENT_BYTES`), not
+/// only by its gas, so a node never holds more than one such transaction past the
+/// block's limit.
+#[test]
+fn a_cosmwasm_transaction_over_its_event_bytes_fails() {
+    use cosmwasm::{Action, config::MAX_TX_EVENT_BYTES};
+    let mut config = Config::default();
+    config.cosmwasm.limits.max_result_len = 2 * MAX_TX_EVENT_BYTES;
+    config.wasm.limits.max_memory_bytes = 512 << 20;
+    let rt = Runtime::in_memory(config).unwrap();
+    let code = wat::parse_str(ECHO).unwrap();
+    let mut block = rt.begin_block(T0).unwrap();
+    let instantiate = Action::Instantiate { code: &code, label: "echo", admin: None };
+    let (receipt, _) = block.cosmwasm(request(instantiate, b"{}")).unwrap();
+    let contract = receipt.address.unwrap();
+
+    let respond = |block: &mut cove_runtime::Block<'_>, value_len: usize| {
+        let value = "v".repeat(value_len);
+        let msg = format!(r#"{{"ok":{{"attributes":[{{"key":"k","value":"{value}"}}]}}}}"#);
+        block.cosmwasm(request(Action::Execute { contract }, msg.as_bytes())).unwrap().0
+    };
+    ok(&respond(&mut block, 1 << 20));
+    let e = respond(&mut block, MAX_TX_EVENT_BYTES).result.unwrap_err();
+    assert_eq!(e.kind, types::ErrorKind::InvalidArgument, "{e:?}");
+    assert!(e.message.contains("MAX_TX_EVENT_BYTES"), "{e:?}");
+}
