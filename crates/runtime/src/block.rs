@@ -25,9 +25,9 @@ use vm::{Balance, Message, Target, accounts, keys};
 
 use crate::{Receipt, Runtime, RuntimeError};
 
-/// Default of [`BlockLimits::max_event_bytes`]: 128 MiB, room for two transactions at
-/// the WASM VM's default per-call event limits (1,024 events of a 256-byte topic and
-/// 64 KiB of data: about 64.3 MiB).
+/// Default of [`BlockLimits::max_event_bytes`]: 128 MiB. One WASM call at the VM's
+/// default event limits logs at most 1,024 events of a 256-byte topic and 64 KiB of
+/// data (about 64.3 MiB), so a block holds one such transaction and many ordinary ones.
 pub const DEFAULT_BLOCK_EVENT_BYTES: u64 = 128 << 20;
 /// Largest [`BlockLimits::max_event_bytes`] a configuration may set: 1 GiB. A node holds
 /// a block's events in memory until it is committed (the CLI prints them as hex, twice
