@@ -7,7 +7,9 @@
 use std::io::Read;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+
+use crate::output::Usage;
 
 /// The largest code file (`deploy`, `upgrade`, `migrate`, a batch's deploys): 64 MiB.
 /// Above any module the VMs accept (`[wasm.limits] max_code_bytes`, 1 MiB by default,
@@ -42,13 +44,13 @@ pub(crate) const PROOF: Limit =
 /// Reads `path`, refusing it if it holds more than `limit.max` bytes.
 pub(crate) fn read(path: &Path, limit: &Limit) -> Result<Vec<u8>> {
     let too_big = || {
-        anyhow::anyhow!(
+        anyhow::Error::new(Usage(format!(
             "{} is larger than {} bytes ({}), the most a {} may hold",
             path.display(),
             limit.max,
             limit.name,
             limit.what
-        )
+        )))
     };
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     // A regular file says its size: refuse a large one before reading a byte.
@@ -71,7 +73,7 @@ pub(crate) fn read_text(path: &Path, limit: &Limit) -> Result<String> {
     let bytes = read(path, limit)?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
-        Err(e) => bail!("{} is not UTF-8 text: {}", path.display(), e.utf8_error()),
+        Err(e) => Err(Usage(format!("{} is not UTF-8 text: {}", path.display(), e.utf8_error())).into()),
     }
 }
 

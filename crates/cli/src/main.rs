@@ -3,7 +3,10 @@
 //!
 //! Exit codes: 0 success; 1 a contract call failed or a lookup found nothing (the JSON
 //! carries its kind); 2 usage or I/O error (including a state store that cannot be opened)
-//! or damaged stored data (kind `corrupt`).
+//! or damaged stored data (kind `corrupt`); 3 a transaction was not executed and nothing
+//! of it was committed: it hit the wall-clock backstop (kind `timeout`, a node fault) or
+//! did not fit in the block's limits (kind `block_limit`); for `batch`, such a line was
+//! dropped and the rest of the block committed.
 
 mod args;
 mod cmd;
@@ -45,22 +48,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // A lookup of something absent (a contract, a pruned height) is an answer,
-            // exit 1 with its kind; anything else is a usage or I/O error, exit 2.
-            let (kind, code) = match e.downcast_ref::<runtime::RuntimeError>() {
-                Some(runtime::RuntimeError::NotFound(_)) => ("not_found", 1),
-                Some(runtime::RuntimeError::Unsupported(_)) => ("unsupported", 1),
-                Some(runtime::RuntimeError::Corrupt(_)) => ("corrupt", 2),
-                Some(runtime::RuntimeError::Storage(s)) if s.is_corrupt() => ("corrupt", 2),
-                _ if e
-                    .chain()
-                    .any(|c| c.downcast_ref::<types::StorageError>().is_some_and(|s| s.is_corrupt())) =>
-                {
-                    ("corrupt", 2)
-                }
-                _ => ("io", 2),
-            };
+            // exit 1 with its kind; a transaction dropped (timeout, block limit) exits 3;
+            // anything else is a usage or I/O error, or damage, exit 2.
+            let (kind, code, dropped) = output::error_kind(&e);
             if cli.json {
-                let body = serde_json::json!({"status": "error", "error": {"kind": kind, "message": format!("{e:#}")}});
+                let mut body = serde_json::json!({"status": "error", "error": {"kind": kind, "message": format!("{e:#}")}});
+                if dropped {
+                    body["committed"] = serde_json::json!(false);
+                }
                 println!("{body}");
             }
             eprintln!("error: {e:#}");

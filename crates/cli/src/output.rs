@@ -1,10 +1,59 @@
-//! Rendering receipts as JSON or text. The JSON shapes are documented in docs/cli.md.
+//! Rendering receipts as JSON or text, and the kinds and exit codes of errors. The JSON
+//! shapes are documented in docs/cli.md.
 
 use std::process::ExitCode;
 
 use runtime::Receipt;
 use serde_json::{Value, json};
 use types::Event;
+
+/// Exit code of a transaction that was not executed: it hit the wall-clock backstop (a
+/// node fault) or did not fit in the block's limits, so nothing of it was committed (a
+/// batch: the line was dropped from the block, the others committed).
+pub(crate) const EXIT_DROPPED: u8 = 3;
+
+/// A usage error found in the command's input (a batch line), as opposed to an I/O
+/// error: printed with kind `invalid_argument`, exit 2.
+#[derive(Debug)]
+pub(crate) struct Usage(pub(crate) String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// The kind and exit code of an error that ended a command, and whether it says that
+/// a transaction was not committed.
+pub(crate) fn error_kind(e: &anyhow::Error) -> (&'static str, u8, bool) {
+    use runtime::RuntimeError as R;
+    let storage_corrupt =
+        || e.chain().any(|c| c.downcast_ref::<types::StorageError>().is_some_and(|s| s.is_corrupt()));
+    match e.downcast_ref::<R>() {
+        Some(R::NotFound(_)) => ("not_found", 1, false),
+        Some(R::Unsupported(_)) => ("unsupported", 1, false),
+        Some(R::Timeout(_)) => ("timeout", EXIT_DROPPED, true),
+        Some(R::BlockLimit(_)) => ("block_limit", EXIT_DROPPED, true),
+        Some(R::Corrupt(_)) => ("corrupt", 2, false),
+        Some(R::Storage(s)) if s.is_corrupt() => ("corrupt", 2, false),
+        _ if storage_corrupt() => ("corrupt", 2, false),
+        _ if e.chain().any(|c| c.is::<Usage>()) => ("invalid_argument", 2, false),
+        _ => ("io", 2, false),
+    }
+}
+
+/// The JSON of a transaction dropped from its block (`e` is
+/// [`runtime::RuntimeError::is_dropped_transaction`]): status `error`, its kind, and
+/// `"committed": false`.
+pub(crate) fn dropped_json(e: &runtime::RuntimeError) -> Value {
+    let kind = match e {
+        runtime::RuntimeError::Timeout(_) => "timeout",
+        _ => "block_limit",
+    };
+    json!({"status": "error", "error": {"kind": kind, "message": e.to_string()}, "committed": false})
+}
 
 pub(crate) fn events_json(events: &[Event]) -> Value {
     events

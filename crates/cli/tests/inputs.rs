@@ -9,10 +9,12 @@ use serde_json::{Value, json};
 mod common;
 use common::cove;
 
-/// Runs `args`, which must fail (exit 2) with a message naming `limit`.
+/// Runs `args`, which must fail (exit 2, kind `invalid_argument`) with a message naming
+/// `limit`.
 fn refused(dir: &Path, args: &[&str], limit: &str) {
     let (code, v) = cove(dir, args);
     assert_eq!(code, 2, "{args:?}: {v}");
+    assert_eq!(v["error"]["kind"], "invalid_argument", "{args:?}: {v}");
     let message = v["error"]["message"].as_str().unwrap_or("");
     assert!(message.contains(limit) && message.contains("is larger than"), "{args:?}: {v}");
 }

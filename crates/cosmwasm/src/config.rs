@@ -40,6 +40,13 @@ pub const MAX_BLS12_381_DST_LEN: usize = 5 * 1024;
 /// Most iterators one entry-point call may open with `db_scan` (cove's bound: each holds
 /// its range in memory).
 pub const MAX_ITERATORS: usize = 256;
+/// Most event bytes one transaction may emit, counting each event's contract address
+/// (20 bytes), type, attribute keys and values: 64 MiB, about the most one call of
+/// cove's WASM VM may log at its default limits. Beyond it the transaction (or the
+/// sub-message that passed it) fails with `invalid_argument`. Without it a transaction's
+/// events were bounded only by its gas, at about one gas per byte; this keeps a node's
+/// memory within the block's event limit plus one transaction's.
+pub const MAX_TX_EVENT_BYTES: usize = 64 << 20;
 /// Most `debug` lines kept per call (further lines are charged and dropped).
 pub const MAX_DEBUG_LINES: usize = 1_000;
 /// Upper bound of [`Limits::max_query_depth`] and [`Limits::max_message_depth`].

@@ -5,7 +5,8 @@
 //! other request (staking, IBC, stargate, custom) is `unsupported_request`. A smart
 //! query runs the queried contract's `query` read-only, on the same journal, paying its
 //! gas from the caller's; nesting deeper than `max_query_depth` is
-//! `exceeded_recursion_limit`.
+//! `exceeded_recursion_limit`. A queried contract that times out (a node fault) ends
+//! the querier's call as kind `timeout` rather than answering it.
 
 use serde_json::{Value, json};
 use wasmtime::Caller;
@@ -119,6 +120,10 @@ fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<
             charge(c, gas_used)?;
             match result {
                 Ok(bytes) => ok(&bytes),
+                // The node's fault, not an answer: it ends the querier's call too.
+                Err(e) if e.kind == types::ErrorKind::Timeout => {
+                    return Err(wasmtime::Error::new(wasm::HostTrap { kind: e.kind, message: e.message }));
+                }
                 Err(e) if e.kind == types::ErrorKind::NotFound => {
                     system_err(json!({"no_such_contract": {"addr": contract_addr}}))
                 }

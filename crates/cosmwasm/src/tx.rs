@@ -2,7 +2,9 @@
 //! `Response` turned into events, then its messages dispatched in order. A sub-message
 //! runs behind a journal checkpoint: when it fails and its `reply_on` catches errors,
 //! only its own changes and events are undone and the contract's `reply` sees the error;
-//! an uncaught failure fails the whole transaction (the runtime reverts everything).
+//! an uncaught failure fails the whole transaction (the runtime reverts everything). A
+//! timeout (the wall-clock backstop, a node fault) is never caught: it ends the whole
+//! transaction as kind `timeout`, which the runtime never commits.
 //! Gas is one budget for the whole transaction; a sub-message's `gas_limit` caps its
 //! share, and running out without one is never caught (as in wasmd).
 
@@ -12,6 +14,7 @@ use state::Journal;
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas};
 use vm::{ContractInfo, Outcome, VmError, keys};
 
+use crate::config::MAX_TX_EVENT_BYTES;
 use crate::instance::{self, EntryCall};
 use crate::msg::{
     self, Attribute, BankMsg, Coin, ContractResult, CosmosMsg, Event, ReplyOn, SubMsg, WasmMsg,
@@ -85,6 +88,8 @@ struct Tx<'s> {
     gas_used: Gas,
     /// Events with the contract that emitted each.
     events: Vec<(Address, Event)>,
+    /// Their bytes, as [`MAX_TX_EVENT_BYTES`] counts them.
+    event_bytes: usize,
     debug: Vec<String>,
 }
 
@@ -126,6 +131,7 @@ pub(crate) fn run(
         gas_limit: req.gas_limit.unwrap_or(shared.config.default_gas_limit),
         gas_used: 0,
         events: Vec::new(),
+        event_bytes: 0,
         debug: Vec::new(),
     };
     let result = match req.action {
@@ -458,7 +464,27 @@ impl Tx<'_> {
 
     /// Records an event of the bank module (no `_contract_address`: not a contract's).
     fn emit_bank(&mut self, account: Address, ty: &str, attributes: Vec<Attribute>) {
-        self.events.push((account, Event { ty: ty.to_string(), attributes }));
+        self.record(account, Event { ty: ty.to_string(), attributes });
+    }
+
+    fn record(&mut self, account: Address, event: Event) {
+        let attributes: usize = event.attributes.iter().map(|a| a.key.len() + a.value.len()).sum();
+        self.event_bytes = self.event_bytes.saturating_add(account.0.len() + event.ty.len() + attributes);
+        self.events.push((account, event));
+    }
+
+    /// Fails once the transaction's events pass [`MAX_TX_EVENT_BYTES`].
+    fn check_event_bytes(&self) -> Step<()> {
+        if self.event_bytes > MAX_TX_EVENT_BYTES {
+            return err(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "the transaction's events reach {} bytes, over MAX_TX_EVENT_BYTES ({MAX_TX_EVENT_BYTES})",
+                    self.event_bytes
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// Turns an entry point's `ContractResult<Response>` into events and runs its
@@ -492,11 +518,13 @@ impl Tx<'_> {
             }
             self.emit(contract, &format!("wasm-{}", e.ty), e.attributes);
         }
+        self.check_event_bytes()?;
         let mut data = response.data;
         for sub in response.messages {
             if let Some(reply_data) = self.sub_message(state, contract, sub, depth)? {
                 data = Some(reply_data);
             }
+            self.check_event_bytes()?;
         }
         Ok(data)
     }
@@ -510,7 +538,7 @@ impl Tx<'_> {
         depth: u32,
     ) -> Step<Option<Vec<u8>>> {
         let checkpoint = state.checkpoint();
-        let events_before = self.events.len();
+        let (events_before, event_bytes_before) = (self.events.len(), self.event_bytes);
         let gas_before = self.gas_used;
         // A sub-message's gas limit caps its share of the budget.
         let outer_limit = self.gas_limit;
@@ -526,10 +554,14 @@ impl Tx<'_> {
                 state.accept(checkpoint);
                 Ok(data)
             }
-            // Out of gas without a limit of its own is the whole transaction's, never caught.
-            Err(Fail::Contract(e)) if catches && (e.kind != ErrorKind::OutOfGas || capped) => {
+            // Out of gas without a limit of its own is the whole transaction's, never caught;
+            // a timeout is the node's (not a result the contract may see), never caught.
+            Err(Fail::Contract(e))
+                if catches && e.kind != ErrorKind::Timeout && (e.kind != ErrorKind::OutOfGas || capped) =>
+            {
                 state.revert(checkpoint);
                 self.events.truncate(events_before);
+                self.event_bytes = event_bytes_before;
                 Err(e)
             }
             Err(f) => return Err(f),
@@ -651,7 +683,7 @@ impl Tx<'_> {
         let mut all = Vec::with_capacity(attributes.len() + 1);
         all.push(attr("_contract_address", self.human(&contract)));
         all.extend(attributes);
-        self.events.push((contract, Event { ty: ty.to_string(), attributes: all }));
+        self.record(contract, Event { ty: ty.to_string(), attributes: all });
     }
 
     /// The record of `contract`, if `sender` is its admin; `Unauthorized` otherwise.

@@ -1,23 +1,165 @@
-//! A block: transactions applied to one journal, committed atomically.
+//! A block: transactions applied to one journal, committed atomically, within the
+//! block's limits ([`BlockLimits`]).
+//!
+//! Every transaction entry point (`create`, `call`, `cosmwasm`, `fund`, `upgrade`, ...)
+//! goes through one gate, [`Block::transact`], which makes two promises an embedder
+//! cannot forget to keep:
+//!
+//! * a receipt of kind `timeout` (the wall-clock backstop: a node fault, never a
+//!   consensus result) is never returned, so it can never be committed: the
+//!   transaction's effects are rolled back, it takes no transaction index, and the
+//!   call returns [`RuntimeError::Timeout`];
+//! * a transaction that would pass the block's event bytes is rolled back the same way
+//!   ([`RuntimeError::BlockLimit`]), and one past the block's transaction count is not
+//!   run at all.
+//!
+//! Either way the block is left exactly as if the transaction had never been offered,
+//! so the caller may go on and commit the rest (a block builder drops the transaction)
+//! or drop the whole block (a node replaying a proposed block that it cannot reproduce
+//! must not commit a different one: it retries or halts). `?` does the latter.
 
+use serde::{Deserialize, Serialize};
 use state::{BlockRecord, Journal};
-use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
+use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Event, Gas, VmType};
 use vm::{Balance, Message, Target, accounts, keys};
 
 use crate::{Receipt, Runtime, RuntimeError};
+
+/// Default of [`BlockLimits::max_event_bytes`]: 128 MiB. One WASM call at the VM's
+/// default event limits logs at most 1,024 events of a 256-byte topic and 64 KiB of
+/// data (about 64.3 MiB), so a block holds one such transaction and many ordinary ones.
+pub const DEFAULT_BLOCK_EVENT_BYTES: u64 = 128 << 20;
+/// Largest [`BlockLimits::max_event_bytes`] a configuration may set: 1 GiB. A node holds
+/// a block's events in memory until it is committed (the CLI prints them as hex, twice
+/// the bytes).
+pub const MAX_BLOCK_EVENT_BYTES: u64 = 1 << 30;
+/// Default of [`BlockLimits::max_transactions`]: 100,000.
+pub const DEFAULT_BLOCK_TRANSACTIONS: u32 = 100_000;
+/// Largest [`BlockLimits::max_transactions`] a configuration may set: 1,000,000.
+pub const MAX_BLOCK_TRANSACTIONS: u32 = 1_000_000;
+
+/// What one block may hold (`[block]` in `cove.toml`). Part of consensus: every node of
+/// a chain must use the same values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlockLimits {
+    /// Total bytes of the events of the block's transactions, each event counted as
+    /// its contract address (20 bytes) plus its topics plus its data. A transaction
+    /// that would pass it is rolled back and left out of the block. By default
+    /// [`DEFAULT_BLOCK_EVENT_BYTES`]; at most [`MAX_BLOCK_EVENT_BYTES`].
+    pub max_event_bytes: u64,
+    /// Transactions in the block (every kind: create, call, fund, upgrade, CosmWasm);
+    /// one more is refused before it runs. By default [`DEFAULT_BLOCK_TRANSACTIONS`]; at
+    /// most [`MAX_BLOCK_TRANSACTIONS`].
+    pub max_transactions: u32,
+}
+
+impl Default for BlockLimits {
+    fn default() -> BlockLimits {
+        BlockLimits {
+            max_event_bytes: DEFAULT_BLOCK_EVENT_BYTES,
+            max_transactions: DEFAULT_BLOCK_TRANSACTIONS,
+        }
+    }
+}
+
+impl BlockLimits {
+    /// Checks the values against their documented ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_event_bytes == 0 || self.max_event_bytes > MAX_BLOCK_EVENT_BYTES {
+            return Err(format!(
+                "block.max_event_bytes must be in 1..={MAX_BLOCK_EVENT_BYTES}, got {}",
+                self.max_event_bytes
+            ));
+        }
+        if self.max_transactions == 0 || self.max_transactions > MAX_BLOCK_TRANSACTIONS {
+            return Err(format!(
+                "block.max_transactions must be in 1..={MAX_BLOCK_TRANSACTIONS}, got {}",
+                self.max_transactions
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The bytes an event counts for against [`BlockLimits::max_event_bytes`].
+pub fn event_bytes(event: &Event) -> u64 {
+    let topics: usize = event.topics.iter().map(Vec::len).sum();
+    (event.contract.0.len() + topics + event.data.len()) as u64
+}
 
 /// The block being built. Dropping it without [`Block::commit`] discards everything.
 pub struct Block<'r> {
     rt: &'r Runtime,
     journal: Journal,
     info: BlockInfo,
-    /// Transactions run so far: the next one's index in the block.
+    /// Transactions in the block so far: the next one's index.
     txs: u32,
+    /// Event bytes of the transactions in the block so far.
+    event_bytes: u64,
 }
 
 impl<'r> Block<'r> {
     pub(crate) fn new(rt: &'r Runtime, journal: Journal, info: BlockInfo) -> Block<'r> {
-        Block { rt, journal, info, txs: 0 }
+        Block { rt, journal, info, txs: 0, event_bytes: 0 }
+    }
+
+    /// Transactions in the block so far (timed-out and refused ones are not).
+    pub fn transactions(&self) -> u32 {
+        self.txs
+    }
+
+    /// Event bytes of the transactions in the block so far ([`event_bytes`]).
+    pub fn event_bytes(&self) -> u64 {
+        self.event_bytes
+    }
+
+    /// Runs one transaction: `run` gets the journal and the transaction's index. The
+    /// transaction joins the block (its index taken, its changes kept, its event bytes
+    /// counted) only if it fits the block's limits and did not time out; otherwise
+    /// everything it did is rolled back and the error says why ([`RuntimeError::Timeout`],
+    /// [`RuntimeError::BlockLimit`]). A node fault from `run` rolls it back too.
+    fn transact<T>(
+        &mut self,
+        receipt: impl Fn(&T) -> &Receipt,
+        run: impl FnOnce(&Runtime, &mut Journal, &BlockInfo, u32) -> Result<T, RuntimeError>,
+    ) -> Result<T, RuntimeError> {
+        let limits = self.rt.config().block;
+        if self.txs >= limits.max_transactions {
+            return Err(RuntimeError::BlockLimit(format!(
+                "the block already holds {} transactions (block.max_transactions)",
+                self.txs
+            )));
+        }
+        let checkpoint = self.journal.checkpoint();
+        let out = match run(self.rt, &mut self.journal, &self.info, self.txs) {
+            Ok(out) => out,
+            Err(e) => {
+                self.journal.revert(checkpoint);
+                return Err(e);
+            }
+        };
+        let r = receipt(&out);
+        if let Err(e) = &r.result
+            && r.is_node_fault()
+        {
+            self.journal.revert(checkpoint);
+            return Err(RuntimeError::Timeout(e.message.clone()));
+        }
+        let bytes = r.events.iter().map(event_bytes).sum::<u64>();
+        let total = self.event_bytes.saturating_add(bytes);
+        if total > limits.max_event_bytes {
+            self.journal.revert(checkpoint);
+            return Err(RuntimeError::BlockLimit(format!(
+                "the transaction's events ({bytes} bytes) would take the block's to {total} bytes, over \
+                 block.max_event_bytes ({})",
+                limits.max_event_bytes
+            )));
+        }
+        self.journal.accept(checkpoint);
+        self.txs += 1;
+        self.event_bytes = total;
+        Ok(out)
     }
 
     /// The runtime this block belongs to.
@@ -28,14 +170,6 @@ impl<'r> Block<'r> {
     /// This block's height and time.
     pub fn info(&self) -> BlockInfo {
         self.info
-    }
-
-    /// The index of the transaction about to run, counting every kind (`create`,
-    /// `call`, `fund`, `upgrade`, `cosmwasm`) from 0.
-    fn next_tx(&mut self) -> u32 {
-        let index = self.txs;
-        self.txs = self.txs.saturating_add(1);
-        index
     }
 
     /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
@@ -88,8 +222,7 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
-        self.next_tx();
-        self.rt.run(&mut self.journal, &self.info, vm, msg)
+        self.transact(|r| r, |rt, journal, info, _| rt.run(journal, info, vm, msg))
     }
 
     /// Executes `method` of the contract at `address` (for an EVM contract, `method` is
@@ -125,8 +258,7 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
-        self.next_tx();
-        self.rt.execute(&mut self.journal, &self.info, msg)
+        self.transact(|r| r, |rt, journal, info, _| rt.execute(journal, info, msg))
     }
 
     /// Runs a CosmWasm transaction (an instantiate with its label and admin, an
@@ -138,14 +270,18 @@ impl<'r> Block<'r> {
         &mut self,
         request: cosmwasm::Request<'_>,
     ) -> Result<(Receipt, Vec<String>), RuntimeError> {
-        let index = self.next_tx();
-        let checkpoint = self.journal.checkpoint();
-        let run = self.rt.vms().cosmwasm().run_in_block(&mut self.journal, &self.info, index, request);
-        match &run {
-            Ok((o, _)) if o.is_ok() => self.journal.accept(checkpoint),
-            _ => self.journal.revert(checkpoint),
-        }
-        Ok(run?)
+        self.transact(
+            |(r, _)| r,
+            |rt, journal, info, index| {
+                let checkpoint = journal.checkpoint();
+                let run = rt.vms().cosmwasm().run_in_block(journal, info, index, request);
+                match &run {
+                    Ok((o, _)) if o.is_ok() => journal.accept(checkpoint),
+                    _ => journal.revert(checkpoint),
+                }
+                Ok(run?)
+            },
+        )
     }
 
     /// Dev faucet for the CosmWasm bank: credits `coins` (any denominations; the native
@@ -156,34 +292,42 @@ impl<'r> Block<'r> {
         address: Address,
         coins: &[cosmwasm::Coin],
     ) -> Result<Receipt, RuntimeError> {
-        self.next_tx();
-        let checkpoint = self.journal.checkpoint();
-        match self.rt.vms().cosmwasm().bank().mint(&mut self.journal, &address, coins)? {
-            Ok(()) => {
-                self.journal.accept(checkpoint);
-                Ok(Receipt::done(Some(address), None))
-            }
-            Err(e) => {
-                self.journal.revert(checkpoint);
-                Ok(Receipt::failed(e))
-            }
-        }
+        self.transact(
+            |r| r,
+            |rt, journal, _, _| {
+                let checkpoint = journal.checkpoint();
+                match rt.vms().cosmwasm().bank().mint(journal, &address, coins)? {
+                    Ok(()) => {
+                        journal.accept(checkpoint);
+                        Ok(Receipt::done(Some(address), None))
+                    }
+                    Err(e) => {
+                        journal.revert(checkpoint);
+                        Ok(Receipt::failed(e))
+                    }
+                }
+            },
+        )
     }
 
     /// Dev faucet: credits `amount` of the native token to `address` out of nowhere.
     /// Fails with `invalid_argument` if the balance would pass 2^256 - 1.
     pub fn fund(&mut self, address: Address, amount: Balance) -> Result<Receipt, RuntimeError> {
-        self.next_tx();
-        let have = accounts::balance(&self.journal, &address)?;
-        let Some(total) = have.checked_add(amount) else {
-            let e = CallError::new(
-                ErrorKind::InvalidArgument,
-                format!("the balance of {address} would overflow"),
-            );
-            return Ok(Receipt::failed(e));
-        };
-        accounts::set_balance(&mut self.journal, &address, total)?;
-        Ok(Receipt::done(Some(address), None))
+        self.transact(
+            |r| r,
+            |_, journal, _, _| {
+                let have = accounts::balance(journal, &address)?;
+                let Some(total) = have.checked_add(amount) else {
+                    let e = CallError::new(
+                        ErrorKind::InvalidArgument,
+                        format!("the balance of {address} would overflow"),
+                    );
+                    return Ok(Receipt::failed(e));
+                };
+                accounts::set_balance(journal, &address, total)?;
+                Ok(Receipt::done(Some(address), None))
+            },
+        )
     }
 
     /// Replaces the code of the WASM contract at `address`, keeping its storage. Only
@@ -194,34 +338,7 @@ impl<'r> Block<'r> {
         address: Address,
         code: &[u8],
     ) -> Result<Receipt, RuntimeError> {
-        self.next_tx();
-        let Some(mut info) = vm::load_contract(&self.journal, &address)? else {
-            return Ok(Receipt::failed(CallError::new(
-                ErrorKind::NotFound,
-                format!("no contract at {address}"),
-            )));
-        };
-        if info.vm != VmType::Wasm {
-            let e = CallError::new(
-                ErrorKind::InvalidArgument,
-                format!("{address} is an {} contract: only WASM contracts can be upgraded", info.vm),
-            );
-            return Ok(Receipt::failed(e));
-        }
-        if info.admin != Some(sender) {
-            return Ok(Receipt::failed(CallError::new(
-                ErrorKind::Unauthorized,
-                format!("{sender} is not the admin of {address}"),
-            )));
-        }
-        // A module that fails validation is refused before anything is written.
-        let code_id = match self.store_code(code)? {
-            Ok(id) => id,
-            Err(e) => return Ok(Receipt::failed(e)),
-        };
-        info.code_id = code_id;
-        self.journal.set(&keys::contract(&address), &info.encode());
-        Ok(Receipt::done(Some(address), Some(code_id)))
+        self.transact(|r| r, |rt, journal, _, _| upgrade(rt, journal, sender, address, code))
     }
 
     /// Commits everything in one atomic, durable write, with the block's record
@@ -231,4 +348,39 @@ impl<'r> Block<'r> {
         self.rt.recycle(self.journal);
         Ok(BlockRecord { height: self.info.height, timestamp: self.info.timestamp, root })
     }
+}
+
+/// [`Block::upgrade`] in `journal`. It writes only once every check passed, so a failure
+/// leaves nothing to roll back.
+fn upgrade(
+    rt: &Runtime,
+    journal: &mut Journal,
+    sender: Address,
+    address: Address,
+    code: &[u8],
+) -> Result<Receipt, RuntimeError> {
+    let Some(mut info) = vm::load_contract(journal, &address)? else {
+        return Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))));
+    };
+    if info.vm != VmType::Wasm {
+        let e = CallError::new(
+            ErrorKind::InvalidArgument,
+            format!("{address} is an {} contract: only WASM contracts can be upgraded", info.vm),
+        );
+        return Ok(Receipt::failed(e));
+    }
+    if info.admin != Some(sender) {
+        return Ok(Receipt::failed(CallError::new(
+            ErrorKind::Unauthorized,
+            format!("{sender} is not the admin of {address}"),
+        )));
+    }
+    // A module that fails validation is refused before anything is written.
+    let code_id = match rt.vms().wasm().store_code(journal, code)? {
+        Ok(id) => id,
+        Err(e) => return Ok(Receipt::failed(e)),
+    };
+    info.code_id = code_id;
+    journal.set(&keys::contract(&address), &info.encode());
+    Ok(Receipt::done(Some(address), Some(code_id)))
 }

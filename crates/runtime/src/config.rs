@@ -11,7 +11,7 @@ pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
 /// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
 /// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
 /// the module cache's under `[cache]`, the EVM's under `[evm]`, the store's under `[state]`,
-/// the CosmWasm VM's under `[cosmwasm]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// the CosmWasm VM's under `[cosmwasm]`, the block's limits under `[block]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
 /// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +31,8 @@ pub struct Config {
     /// The CosmWasm VM's address prefix, denominations, capabilities, limits and host
     /// prices (`docs/cosmwasm.md`).
     pub cosmwasm: cosmwasm::Config,
+    /// What one block may hold: event bytes and transactions (`docs/cli.md`).
+    pub block: crate::BlockLimits,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             evm: evm::EvmConfig::default(),
             state: state::StoreConfig::default(),
             cosmwasm: cosmwasm::Config::default(),
+            block: crate::BlockLimits::default(),
         }
     }
 }

@@ -31,6 +31,25 @@ pub enum RuntimeError {
     /// heights.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The wall-clock backstop interrupted the transaction: a node fault, not a
+    /// consensus result (another machine may finish the same call in time). The
+    /// transaction was not executed: its effects are rolled back and it is not part of
+    /// the block (no transaction index, no events); the rest of the block stands.
+    #[error("timeout: {0}; the transaction was not executed and is not in the block")]
+    Timeout(String),
+    /// The transaction does not fit in the block ([`crate::BlockLimits`]): it was rolled
+    /// back (or never run) and is not part of the block; the rest of the block stands.
+    #[error("block limit: {0}; the transaction is not in the block")]
+    BlockLimit(String),
+}
+
+impl RuntimeError {
+    /// Whether the error dropped one transaction from a block that is still usable
+    /// ([`RuntimeError::Timeout`], [`RuntimeError::BlockLimit`]): the block may go on
+    /// and commit without it. Any other error from a block leaves it to be dropped.
+    pub fn is_dropped_transaction(&self) -> bool {
+        matches!(self, RuntimeError::Timeout(_) | RuntimeError::BlockLimit(_))
+    }
 }
 
 impl From<state::HistoryError> for RuntimeError {

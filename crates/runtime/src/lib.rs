@@ -14,6 +14,10 @@
 //! * a transaction that fails for any reason leaves state exactly as before it (the
 //!   journal is reverted to the checkpoint taken when it started) and emits no events;
 //! * a block is committed in one atomic, durable write: all its transactions or none;
+//! * a block never holds a transaction that hit the wall-clock backstop (kind
+//!   `timeout`, a node fault) or that would pass the block's limits ([`BlockLimits`]):
+//!   the block's entry points roll it back and return [`RuntimeError::Timeout`] or
+//!   [`RuntimeError::BlockLimit`] instead of a receipt;
 //! * everything a call sees (block height and time, caller, input, storage) is part of
 //!   the block, so replaying a block gives bit-identical receipts.
 
@@ -32,7 +36,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use at::StateAt;
-pub use block::Block;
+pub use block::{
+    Block, BlockLimits, DEFAULT_BLOCK_EVENT_BYTES, DEFAULT_BLOCK_TRANSACTIONS, MAX_BLOCK_EVENT_BYTES,
+    MAX_BLOCK_TRANSACTIONS, event_bytes,
+};
 pub use cache::{CacheConfig, CacheStats};
 pub use config::{Config, DEFAULT_GAS_LIMIT};
 pub use error::RuntimeError;
@@ -141,6 +148,7 @@ impl Runtime {
         config: Config,
         cache_dir: Option<&Path>,
     ) -> Result<Runtime, RuntimeError> {
+        config.block.validate().map_err(RuntimeError::Config)?;
         let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
         let evm = evm::EvmVm::new(config.evm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
         // CosmWasm contracts run on the same engine: one metering, one set of limits, one

@@ -1,8 +1,13 @@
 //! `cove batch FILE.jsonl`: many transactions as one block.
 //!
 //! Every line is parsed and checked (code files read) before the block starts, so a bad
-//! line commits nothing. Then each line runs as its own transaction: one that fails is
-//! rolled back alone, and its result says why. The block commits once, at the end.
+//! line commits nothing (a usage error, kind `invalid_argument`, naming the line), and so
+//! does a batch of more lines than a block may hold (`block.max_transactions`). Then each
+//! line runs as its own transaction: one that fails is rolled back alone, and its result
+//! says why. One that the runtime drops from the block (it hit the wall-clock backstop, a
+//! node fault, or would pass `block.max_event_bytes`) leaves no trace in the block: its
+//! result says `"committed": false` and the exit code is 3. The block commits once, at
+//! the end, with every line that was not dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,6 +23,7 @@ use crate::args::{
     parse_hex, parse_vm,
 };
 use crate::input;
+use crate::output::{self, Usage};
 
 /// The largest batch file: 1 GiB. Each line is held in memory until the block commits.
 pub(crate) const MAX_BATCH_BYTES: u64 = 1 << 30;
@@ -80,17 +86,30 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let tx = parse(line).with_context(|| format!("{} line {}", file.display(), i + 1))?;
+        let tx = parse(line).map_err(|e| Usage(format!("{} line {}: {e:#}", file.display(), i + 1)))?;
         txs.push((i + 1, tx));
+    }
+    let config = super::load_config(cli)?;
+    let max = config.block.max_transactions;
+    if txs.len() > max as usize {
+        return Err(Usage(format!(
+            "{} has {} transactions; a block holds at most {max} (block.max_transactions)",
+            file.display(),
+            txs.len()
+        ))
+        .into());
     }
     // Deploys read their code now, so a missing file fails before the block starts.
     let ready = txs
         .iter()
         .map(|(n, tx)| {
             let ready = match tx {
-                Tx::Deploy(a) => Ready::Deploy(
-                    super::deploy::prepare(a).with_context(|| format!("{} line {n}", file.display()))?,
-                ),
+                Tx::Deploy(a) => Ready::Deploy(super::deploy::prepare(a).map_err(|e| {
+                    // An unreadable file is an I/O error; anything else the line got wrong.
+                    let io = e.chain().any(|c| c.is::<std::io::Error>());
+                    let e = if io { e } else { Usage(format!("{e:#}")).into() };
+                    e.context(format!("{} line {n}", file.display()))
+                })?),
                 Tx::Call(a) => Ready::Call(a),
                 Tx::Fund(address, amount) => Ready::Fund(*address, amount),
             };
@@ -101,14 +120,27 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
     let mut results = Vec::with_capacity(ready.len());
-    let mut failed = 0usize;
+    let (mut failed, mut dropped) = (0usize, 0usize);
     for (line, tx) in &ready {
-        let (receipt, mut v) = match tx {
-            Ready::Deploy(d) => d.apply(&mut block)?,
-            Ready::Call(a) => super::call::apply(&mut block, a)?,
-            Ready::Fund(address, amount) => super::account::apply_fund(&mut block, address, amount)?,
+        let applied = match tx {
+            Ready::Deploy(d) => d.apply(&mut block),
+            Ready::Call(a) => super::call::apply(&mut block, a),
+            Ready::Fund(address, amount) => super::account::apply_fund(&mut block, address, amount),
         };
-        failed += usize::from(receipt.result.is_err());
+        let mut v = match applied {
+            Ok((receipt, v)) => {
+                failed += usize::from(receipt.result.is_err());
+                v
+            }
+            // Not in the block: the others go on without it.
+            Err(e) => match e.downcast_ref::<runtime::RuntimeError>() {
+                Some(e) if e.is_dropped_transaction() => {
+                    dropped += 1;
+                    output::dropped_json(e)
+                }
+                _ => return Err(e.context(format!("{} line {line}", file.display()))),
+            },
+        };
         v["line"] = json!(line);
         results.push(v);
     }
@@ -120,8 +152,9 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
             "height": record.height,
             "timestamp": record.timestamp,
             "root": root,
-            "transactions": results.len(),
+            "transactions": results.len() - dropped,
             "failed": failed,
+            "dropped": dropped,
             "results": results,
         });
         println!("{body}");
@@ -130,6 +163,11 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
             let line = r["line"].as_u64().unwrap_or(0);
             match r["status"].as_str() {
                 Some("ok") => println!("line {line}: ok, gas_used {}", r["gas_used"]),
+                _ if r["committed"] == false => println!(
+                    "line {line}: dropped, not in the block ({}): {}",
+                    r["error"]["kind"].as_str().unwrap_or("?"),
+                    r["error"]["message"].as_str().unwrap_or("")
+                ),
                 _ => println!(
                     "line {line}: error ({}): {}",
                     r["error"]["kind"].as_str().unwrap_or("?"),
@@ -138,13 +176,13 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
             }
         }
         println!(
-            "block {}: {} transactions, {failed} failed, root {}",
+            "block {}: {} transactions, {failed} failed, {dropped} dropped, root {}",
             record.height,
-            results.len(),
+            results.len() - dropped,
             root.as_deref().unwrap_or("(none)")
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if dropped > 0 { ExitCode::from(output::EXIT_DROPPED) } else { ExitCode::SUCCESS })
 }
 
 fn parse(line: &str) -> Result<Tx> {

@@ -1,6 +1,7 @@
 //! Integration tests of the runtime, one module per topic.
 
 mod backends;
+mod block_limits;
 mod cache;
 mod cosmwasm_cache;
 mod estimate;
@@ -15,4 +16,5 @@ mod precompiles;
 mod rollback;
 mod support;
 mod tiers;
+mod timeouts;
 mod upgrade;
