@@ -5,10 +5,11 @@
 //! Layout and invariants: `docs/state.md`, "Authenticated state". The tables are in
 //! [`tables`]; [`commit`] writes a block; [`buckets`] keeps what recent blocks wrote of
 //! each bucket; [`versions`] reads versions; [`view`] serves reads and proofs at past
-//! heights.
+//! heights; [`guard`] keeps a damaged file from crashing cove or being believed.
 
 mod buckets;
 mod commit;
+mod guard;
 mod snapshot;
 mod tables;
 mod versions;
@@ -21,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use merkle::{Hash, Tree};
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
+use redb::{Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use types::{BlockInfo, StorageError};
 
 use self::tables::{
@@ -50,7 +51,8 @@ pub struct RedbBackend {
 }
 
 struct Inner {
-    db: Database,
+    /// Closed inside a guard, or leaked once redb panicked on it ([`guard`]).
+    db: guard::Db,
     path: PathBuf,
     config: StoreConfig,
     /// The blocks not yet written back into the tables, and what commits need.
@@ -103,8 +105,7 @@ impl RedbBackend {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::io(format!("redb: create data dir {}: {e}", dir.display())))?;
         let path = dir.join(FILE_NAME);
-        let db = Database::create(&path)
-            .map_err(|e| StorageError::io(format!("redb: open {}: {e}", path.display())))?;
+        let db = guard::Db::new(guard::open_database(&path, config.integrity_check_bytes)?);
         let wal = Wal::open(dir)?;
         let buckets = BucketCache::new(config.bucket_cache_leaves);
         let pending = Pending { txn: None, blocks: 0, bytes: 0, head: None, tree: None, wal, buckets };
@@ -116,10 +117,9 @@ impl RedbBackend {
             overlay: RwLock::new(BTreeMap::new()),
             commits: AtomicU64::new(0),
         };
-        inner.init()?;
         // Replay what the log holds beyond the tables (a crash came before the last
         // write-back) and write it back now, so the store starts settled.
-        inner.settle()?;
+        inner.guard("open", || inner.init().and_then(|()| inner.settle()))?;
         Ok(RedbBackend { inner: Arc::new(inner) })
     }
 
@@ -127,7 +127,7 @@ impl RedbBackend {
     /// transaction) and empties the log. Never needed for durability; reads at past
     /// heights, proofs, snapshots and [`RedbBackend::stats`] do it first themselves.
     pub fn write_back(&self) -> Result<(), StorageError> {
-        self.inner.settle()
+        self.inner.guard("write-back", || self.inner.settle())
     }
 
     /// The database file.
@@ -137,16 +137,16 @@ impl RedbBackend {
 
     /// How much the store holds.
     pub fn stats(&self) -> Result<StoreStats, StorageError> {
+        self.inner.guard("stats", || self.stats_unguarded())
+    }
+
+    fn stats_unguarded(&self) -> Result<StoreStats, StorageError> {
         let inner = &self.inner;
         inner.settle()?;
         let txn = inner.read()?;
         let len = |n: Result<u64, redb::StorageError>| n.map_err(|e| inner.err("count", e));
         Ok(StoreStats {
-            keys: {
-                let keys = txn.open_table(KEYS).map_err(|e| inner.err("open keys", e))?;
-                let history = txn.open_table(HISTORY).map_err(|e| inner.err("open history", e))?;
-                versions::scan_at(&keys, &history, b"", u64::MAX)?.len() as u64
-            },
+            keys: { inner.head_scan(&txn, b"")?.len() as u64 },
             versions: len(txn.open_table(HISTORY).map_err(|e| inner.err("open history", e))?.len())?,
             page_versions: len(txn.open_table(PAGES).map_err(|e| inner.err("open pages", e))?.len())?,
             blocks: len(txn.open_table(BLOCKS).map_err(|e| inner.err("open blocks", e))?.len())?,
@@ -168,8 +168,8 @@ pub struct StoreStats {
 }
 
 impl Inner {
-    fn err(&self, what: &str, e: impl std::fmt::Display) -> StorageError {
-        StorageError::io(format!("redb: {what} ({}): {e}", self.path.display()))
+    fn err(&self, what: &str, e: impl Into<redb::Error>) -> StorageError {
+        guard::redb_error(format!("redb: {what} ({})", self.path.display()), e)
     }
 
     /// Creates the tables and parameters of a new store, or checks an existing one's.
@@ -385,6 +385,7 @@ impl Inner {
         let logged = p.wal.read()?;
         let mut head = self.table_head()?;
         let mut tree = self.tree_at(&self.read()?, head.map_or(0, |h| h.height))?;
+        self.check_root(&mut tree, head.as_ref())?;
         let (mut txn, mut overlay, mut blocks, mut bytes) = (None, BTreeMap::new(), 0, 0);
         let tables_at = head.map_or(0, |h| h.height);
         for entry in logged.into_iter().filter(|b| b.block.height > tables_at) {
@@ -437,8 +438,9 @@ impl Drop for Inner {
         // next open.
         let healthy = self.lock().tree.is_some();
         if healthy {
-            let _ = self.settle();
+            let _ = self.guard("write-back on close", || self.settle());
         }
+        self.close();
     }
 }
 
@@ -456,20 +458,18 @@ impl Backend for RedbBackend {
         if let Some(value) = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner()).get(key) {
             return Ok(value.clone());
         }
-        let txn = self.inner.read()?;
-        let history = txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        versions::value_at(&history, &merkle::key_hash(key), u64::MAX)
+        self.inner.guard("get", || self.inner.head_value(&self.inner.read()?, key))
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         // Held across the table read: a write-back that commits meanwhile cannot empty
         // the overlay before this scan has merged it.
         let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
-        let txn = self.inner.read()?;
-        let keys = txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
-        let history = txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        let mut out: BTreeMap<Vec<u8>, Vec<u8>> =
-            versions::scan_at(&keys, &history, prefix, u64::MAX)?.into_iter().collect();
+        let mut out: BTreeMap<Vec<u8>, Vec<u8>> = self
+            .inner
+            .guard("scan", || self.inner.head_scan(&self.inner.read()?, prefix))?
+            .into_iter()
+            .collect();
         let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
         for (key, value) in overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
             match value {
@@ -485,7 +485,7 @@ impl Backend for RedbBackend {
         block: &BlockInfo,
         changes: ChangeSet,
     ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
-        let result = self.inner.commit(block, &changes);
+        let result = self.inner.guard("commit", || self.inner.commit(block, &changes));
         // Counted after the data is visible, and whatever the result: see `Journal::stamp`
         // for why a reader comparing the number before and after its reads is then safe.
         self.inner.commits.fetch_add(1, Ordering::Release);
@@ -510,6 +510,8 @@ impl Backend for RedbBackend {
 
 #[cfg(test)]
 mod tests {
+    use redb::Database;
+
     use super::*;
 
     fn changes(height: u64) -> ChangeSet {
