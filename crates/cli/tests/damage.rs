@@ -121,7 +121,8 @@ fn a_flipped_byte_of_the_store_is_refused_or_changes_nothing() {
     let offsets = offsets(original.len() as u64);
     let (mut refused, mut same) = (0, 0);
     // Two workers: each command is a process of its own.
-    let results: Vec<(u64, bool)> = std::thread::scope(|s| {
+    // (offset, some command refused, some command said kind `corrupt`)
+    let results: Vec<(u64, bool, bool)> = std::thread::scope(|s| {
         let workers: Vec<_> = offsets
             .chunks(offsets.len().div_ceil(2))
             .map(|chunk| {
@@ -133,7 +134,7 @@ fn a_flipped_byte_of_the_store_is_refused_or_changes_nothing() {
                         bytes[offset as usize] ^= 0xff;
                         let dir = copy_with(&bytes);
                         let got = answers(dir.path(), commands);
-                        let mut failed = false;
+                        let (mut failed, mut corrupt) = (false, false);
                         for ((code, stdout), (_, want)) in got.iter().zip(expected) {
                             let what = format!("offset {offset}: {stdout}");
                             match code {
@@ -143,11 +144,12 @@ fn a_flipped_byte_of_the_store_is_refused_or_changes_nothing() {
                                     let kind = v["error"]["kind"].as_str().unwrap_or_default();
                                     assert!(kind == "corrupt" || kind == "io", "{what}");
                                     failed = true;
+                                    corrupt |= kind == "corrupt";
                                 }
                                 _ => panic!("exit {code:?}, {what}"),
                             }
                         }
-                        out.push((offset, failed));
+                        out.push((offset, failed, corrupt));
                     }
                     out
                 })
@@ -155,7 +157,7 @@ fn a_flipped_byte_of_the_store_is_refused_or_changes_nothing() {
             .collect();
         workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
     });
-    for (_, failed) in &results {
+    for (_, failed, _) in &results {
         if *failed {
             refused += 1;
         } else {
@@ -164,4 +166,6 @@ fn a_flipped_byte_of_the_store_is_refused_or_changes_nothing() {
     }
     eprintln!("{} of {} bytes: {refused} refused, {same} answered the same", results.len(), original.len());
     assert!(refused > 0, "no sampled offset held live data");
+    // The damage reaches the user as kind `corrupt`, not as a generic I/O error.
+    assert!(results.iter().any(|r| r.2), "no command said kind corrupt");
 }
