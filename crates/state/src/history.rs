@@ -73,6 +73,11 @@ pub struct StoreConfig {
     /// depends on it. Default 2^21 (about 160 MiB when full; a state of 2,000,000 keys
     /// fits whole); 0 turns it off; at most [`MAX_BUCKET_CACHE_LEAVES`].
     pub bucket_cache_leaves: u64,
+    /// Stores of up to this many bytes are checked page by page with redb's integrity
+    /// check every time they are opened (`docs/state.md`, "Damaged files"). Default
+    /// 64 MiB (a few hundred milliseconds at most); 0 never checks; `u64::MAX` always
+    /// does.
+    pub integrity_check_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -84,6 +89,7 @@ impl Default for StoreConfig {
             write_back_blocks: 32,
             write_back_bytes: 256 << 20,
             bucket_cache_leaves: 1 << 21,
+            integrity_check_bytes: 64 << 20,
         }
     }
 }

@@ -7,15 +7,16 @@ use redb::{ReadableTable, WriteTransaction};
 use types::{BlockInfo, StorageError};
 
 use super::buckets::BucketCache;
+use super::guard::redb_error;
 use super::tables::{
-    BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, Version, encode_block,
-    history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
+    BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, Version, corrupt,
+    encode_block, history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
 };
 use super::versions::bucket_latest;
 use crate::{ChangeSet, StoreConfig};
 
-fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError::io(format!("redb: {what}: {e}"))
+fn err(what: &str, e: impl Into<redb::Error>) -> StorageError {
+    redb_error(format!("redb: {what}"), e)
 }
 
 /// Writes block `block` with `changes` into `txn` and updates `tree` (the tree of the
@@ -48,7 +49,20 @@ pub(super) fn write_block(
             let bucket = bucket_of(&group[0].0, depth);
             let mut leaves = match cache.take(bucket) {
                 Some(leaves) => leaves,
-                None => bucket_latest(&history, bucket, depth, height - 1)?,
+                None => {
+                    // Built on only if it still gives the bucket's hash in the tree of
+                    // the head: a damaged version is an error, not a diverging root.
+                    let leaves = bucket_latest(&history, bucket, depth, height - 1)?;
+                    if bucket_hash(leaves.iter().filter_map(|(_, _, leaf)| leaf.as_ref()))
+                        != tree.bucket(bucket)
+                    {
+                        return Err(corrupt(&format!(
+                            "the stored versions of bucket {bucket} do not give its hash at block {}",
+                            height - 1
+                        )));
+                    }
+                    leaves
+                }
             };
             let mut changed = false;
             for &(kh, i) in group {

@@ -6,7 +6,7 @@
 //! [`tables`]; [`commit`] writes a block; [`buckets`] keeps what recent blocks wrote of
 //! each bucket; [`versions`] reads versions; [`view`] serves reads and proofs at past
 //! heights; [`io`] is the seam under the two files; [`read_only`] opens a store without
-//! writing anything.
+//! writing anything; [`guard`] keeps a damaged file from crashing cove or being believed.
 //!
 //! A block is committed once its record is synced in the log, and stays committed
 //! through any later failure: the log is emptied only after a write-back transaction
@@ -16,6 +16,7 @@
 
 mod buckets;
 mod commit;
+mod guard;
 mod io;
 mod lock;
 mod read_only;
@@ -70,7 +71,8 @@ pub struct RedbBackend {
 }
 
 struct Inner {
-    db: Db,
+    /// Closed inside a guard, or leaked once redb panicked on it ([`guard`]).
+    db: guard::Db,
     path: PathBuf,
     config: StoreConfig,
     /// The blocks not yet written back into the tables, and what commits need.
@@ -90,7 +92,7 @@ struct Inner {
 }
 
 /// The redb file, open read-write or read-only.
-enum Db {
+enum Handle {
     Write(Database),
     Read(ReadOnlyDatabase),
 }
@@ -171,18 +173,19 @@ impl RedbBackend {
         if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
             create_db(dir, &path, io).map_err(|e| open_err(&e))?;
         }
-        let backend = io.open_db(&path).map_err(|e| open_err(&e))?;
-        let db = redb::Builder::new().create_with_backend(io::Boxed(backend)).map_err(|e| open_err(&e))?;
+        let db = guard::open_database(&path, config.integrity_check_bytes, || {
+            let backend = io.open_db(&path).map_err(|e| open_err(&e))?;
+            redb::Builder::new().create_with_backend(io::Boxed(backend)).map_err(|e| open_err(&e))
+        })?;
         let wal = Wal::open(io, dir)?;
-        let inner = Inner::new(Db::Write(db), path, config, Some(wal), None, lock);
-        inner.init()?;
+        let inner = Inner::new(guard::Db::new(Handle::Write(db)), path, config, Some(wal), None, lock);
         // Replay what the log holds beyond the tables (a crash came before the last
         // write-back): if that fails, the open fails and nothing was written.
-        inner.recover(&mut inner.lock())?;
+        inner.guard("open", || inner.init().and_then(|()| inner.recover(&mut inner.lock())))?;
         inner.ready.store(true, Ordering::Release);
         // Then write it back, so the store starts settled. If that fails (a full disk),
         // the blocks stay in the log and the overlay, and the next commit retries.
-        let _ = inner.settle();
+        let _ = inner.guard("write-back", || inner.settle());
         Ok(RedbBackend { inner: Arc::new(inner) })
     }
 
@@ -190,7 +193,7 @@ impl RedbBackend {
     /// transaction) and empties the log. Never needed for durability; reads at past
     /// heights, proofs, snapshots and [`RedbBackend::stats`] do it first themselves.
     pub fn write_back(&self) -> Result<(), StorageError> {
-        self.inner.settle()
+        self.inner.guard("write-back", || self.inner.settle())
     }
 
     /// The database file.
@@ -200,16 +203,16 @@ impl RedbBackend {
 
     /// How much the store holds.
     pub fn stats(&self) -> Result<StoreStats, StorageError> {
+        self.inner.guard("stats", || self.stats_unguarded())
+    }
+
+    fn stats_unguarded(&self) -> Result<StoreStats, StorageError> {
         let inner = &self.inner;
         inner.settle()?;
         let txn = inner.read()?;
         let len = |n: Result<u64, redb::StorageError>| n.map_err(|e| inner.err("count", e));
         Ok(StoreStats {
-            keys: {
-                let keys = txn.open_table(KEYS).map_err(|e| inner.err("open keys", e))?;
-                let history = txn.open_table(HISTORY).map_err(|e| inner.err("open history", e))?;
-                versions::scan_at(&keys, &history, b"", u64::MAX)?.len() as u64
-            },
+            keys: { inner.head_scan(&txn, b"")?.len() as u64 },
             versions: len(txn.open_table(HISTORY).map_err(|e| inner.err("open history", e))?.len())?,
             page_versions: len(txn.open_table(PAGES).map_err(|e| inner.err("open pages", e))?.len())?,
             blocks: len(txn.open_table(BLOCKS).map_err(|e| inner.err("open blocks", e))?.len())?,
@@ -252,7 +255,7 @@ pub struct StoreStats {
 
 impl Inner {
     fn new(
-        db: Db,
+        db: guard::Db,
         path: PathBuf,
         config: StoreConfig,
         wal: Option<Wal>,
@@ -283,8 +286,8 @@ impl Inner {
         }
     }
 
-    fn err(&self, what: &str, e: impl std::fmt::Display) -> StorageError {
-        StorageError::io(format!("redb: {what} ({}): {e}", self.path.display()))
+    fn err(&self, what: &str, e: impl Into<redb::Error>) -> StorageError {
+        guard::redb_error(format!("redb: {what} ({})", self.path.display()), e)
     }
 
     /// Creates the tables and parameters of a new store, or checks an existing one's.
@@ -363,18 +366,18 @@ impl Inner {
     }
 
     fn read(&self) -> Result<redb::ReadTransaction, StorageError> {
-        match &self.db {
-            Db::Write(db) => db.begin_read(),
-            Db::Read(db) => db.begin_read(),
+        match &*self.db {
+            Handle::Write(db) => db.begin_read(),
+            Handle::Read(db) => db.begin_read(),
         }
         .map_err(|e| self.err("begin read transaction", e))
     }
 
     /// The database, if this handle may write.
     fn write_db(&self) -> Result<&Database, StorageError> {
-        match &self.db {
-            Db::Write(db) => Ok(db),
-            Db::Read(_) => Err(StorageError::io(format!("{} is open read-only", self.path.display()))),
+        match &*self.db {
+            Handle::Write(db) => Ok(db),
+            Handle::Read(_) => Err(StorageError::io(format!("{} is open read-only", self.path.display()))),
         }
     }
 
@@ -544,6 +547,7 @@ impl Inner {
         let logged = self.wal(p)?.read()?;
         let mut head = self.table_head()?;
         let mut tree = self.tree_at(&self.read()?, head.map_or(0, |h| h.height))?;
+        self.check_root(&mut tree, head.as_ref())?;
         let (mut txn, mut overlay, mut blocks, mut bytes) = (None, BTreeMap::new(), 0, 0);
         let tables_at = head.map_or(0, |h| h.height);
         for entry in logged.into_iter().filter(|b| b.block.height > tables_at) {
@@ -600,8 +604,9 @@ impl Drop for Inner {
         // now is replayed from the log at the next open. A write-back empties the log
         // only once its transaction committed, so this can lose nothing.
         if self.ready.load(Ordering::Acquire) && self.log_only.is_none() {
-            let _ = self.settle();
+            let _ = self.guard("write-back on close", || self.settle());
         }
+        self.close();
     }
 }
 
@@ -619,20 +624,18 @@ impl Backend for RedbBackend {
         if let Some(value) = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner()).get(key) {
             return Ok(value.clone());
         }
-        let txn = self.inner.read()?;
-        let history = txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        versions::value_at(&history, &merkle::key_hash(key), u64::MAX)
+        self.inner.guard("get", || self.inner.head_value(&self.inner.read()?, key))
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         // Held across the table read: a write-back that commits meanwhile cannot empty
         // the overlay before this scan has merged it.
         let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
-        let txn = self.inner.read()?;
-        let keys = txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
-        let history = txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        let mut out: BTreeMap<Vec<u8>, Vec<u8>> =
-            versions::scan_at(&keys, &history, prefix, u64::MAX)?.into_iter().collect();
+        let mut out: BTreeMap<Vec<u8>, Vec<u8>> = self
+            .inner
+            .guard("scan", || self.inner.head_scan(&self.inner.read()?, prefix))?
+            .into_iter()
+            .collect();
         let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
         for (key, value) in overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
             match value {
@@ -648,7 +651,7 @@ impl Backend for RedbBackend {
         block: &BlockInfo,
         changes: ChangeSet,
     ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
-        let result = self.inner.commit(block, &changes);
+        let result = self.inner.guard("commit", || self.inner.commit(block, &changes));
         // Counted after the data is visible, and whatever the result: see `Journal::stamp`
         // for why a reader comparing the number before and after its reads is then safe.
         self.inner.commits.fetch_add(1, Ordering::Release);
@@ -673,6 +676,8 @@ impl Backend for RedbBackend {
 
 #[cfg(test)]
 mod tests {
+    use redb::Database;
+
     use super::*;
 
     fn changes(height: u64) -> ChangeSet {

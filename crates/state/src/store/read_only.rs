@@ -14,14 +14,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use merkle::{Hash, key_hash};
+use merkle::Hash;
 use redb::{DatabaseError, ReadOnlyDatabase, ReadTransaction};
 use types::{BlockInfo, StorageError};
 
-use super::tables::{self, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, META};
-use super::versions::{scan_at, value_at};
+use super::tables::{self, DEPTH, FORMAT, FORMAT_VERSION, INTERVAL, META};
 use super::wal::{self, LoggedBlock};
-use super::{Db, DirLock, FILE_NAME, Inner, RedbBackend};
+use super::{DirLock, FILE_NAME, Handle, Inner, RedbBackend, guard};
 use crate::backend::{Backend, ChangeSet, check_next};
 use crate::{BlockRecord, StoreConfig};
 
@@ -52,18 +51,27 @@ impl RedbBackend {
             )));
         }
         let lock = Arc::new(DirLock::shared(dir)?);
-        let db = ReadOnlyDatabase::open(&path).map_err(|e| match e {
-            DatabaseError::RepairAborted => StorageError::io(format!(
-                "{} was not closed cleanly and needs a repair, which writes: \
-                 open it read-write once (any command that commits)",
-                path.display()
-            )),
-            e => StorageError::io(format!("redb: open {} read-only: {e}", path.display())),
+        let db = guard::catch_open(&path, || {
+            ReadOnlyDatabase::open(&path).map_err(|e| match e {
+                DatabaseError::RepairAborted => StorageError::io(format!(
+                    "{} was not closed cleanly and needs a repair, which writes: \
+                     open it read-write once (any command that commits)",
+                    path.display()
+                )),
+                e => guard::redb_error(format!("redb: open {} read-only", path.display()), e),
+            })
         })?;
         let logged = wal::read_only(dir)?;
-        let mut inner = Inner::new(Db::Read(db), path, config, None, None, lock);
-        inner.check_format()?;
-        let mut head = inner.table_head()?;
+        let mut inner = Inner::new(guard::Db::new(Handle::Read(db)), path, config, None, None, lock);
+        // The tables' pages must give the root recorded for their head, as on a
+        // read-write open: reads check what they return against those pages.
+        let mut head = inner.guard("open", || {
+            inner.check_format()?;
+            let head = inner.table_head()?;
+            let mut tree = inner.tree_at(&inner.read()?, head.map_or(0, |h| h.height))?;
+            inner.check_root(&mut tree, head.as_ref())?;
+            Ok::<_, StorageError>(head)
+        })?;
         let tables_at = head.map_or(0, |h| h.height);
         let mut overlay = BTreeMap::new();
         let mut blocks = Vec::new();
@@ -180,15 +188,12 @@ impl Backend for LogView {
         if let Some(value) = self.overlay.get(key) {
             return Ok(value.clone());
         }
-        let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        value_at(&history, &key_hash(key), u64::MAX)
+        self.inner.guard("get", || self.inner.head_value(&self.txn, key))
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        let keys = self.txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
-        let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
         let mut out: BTreeMap<Vec<u8>, Vec<u8>> =
-            scan_at(&keys, &history, prefix, u64::MAX)?.into_iter().collect();
+            self.inner.guard("scan", || self.inner.head_scan(&self.txn, prefix))?.into_iter().collect();
         let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
         for (key, value) in self.overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
             match value {

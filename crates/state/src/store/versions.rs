@@ -1,19 +1,46 @@
 //! Reading versions out of the `HISTORY` table: one key at a height, one bucket at a
 //! height. Shared by the block commit (at the new head) and by reads and proofs at
 //! past heights.
+//!
+//! A value read for a caller is read with its whole bucket ([`value_checked`]): the
+//! stored leaf hashes of the bucket's versions at the height must give the bucket's
+//! hash in the tree, and the value must give its own leaf hash. So a damaged value,
+//! leaf, key hash or height is a `corrupt` error, never an answer. The block commit
+//! needs only the leaf hashes, which it checks against the tree the same way
+//! (`super::commit`).
 
-use merkle::Hash;
+use merkle::{Hash, bucket_hash, bucket_of, key_hash, leaf_hash};
 use redb::ReadableTable;
 use types::StorageError;
 
-use super::tables::{Version, bucket_range, history_key, split_history_key};
+use super::guard::redb_error;
+use super::tables::{Version, bucket_range, corrupt, history_key, split_history_key};
 
 /// A `HISTORY` table, read-only or inside a write transaction.
 pub(super) trait HistoryTable: ReadableTable<&'static [u8], &'static [u8]> {}
 impl<T: ReadableTable<&'static [u8], &'static [u8]>> HistoryTable for T {}
 
-fn err(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError::io(format!("redb: {what}: {e}"))
+fn err(what: &str, e: impl Into<redb::Error>) -> StorageError {
+    redb_error(format!("redb: {what}"), e)
+}
+
+/// `version` of key hash `kh`, if its value and leaf hash agree: the leaf hash is
+/// `leaf_hash(kh, value)`, so one changed byte in the key hash, the leaf or the value
+/// makes them disagree. (Two SHA-256 over the value: `docs/state.md`, "Damaged files".)
+fn checked<'a>(kh: &Hash, version: Version<'a>) -> Result<Version<'a>, StorageError> {
+    if let Version::Value { leaf, value, .. } = &version
+        && leaf_hash(kh, value) != *leaf
+    {
+        return Err(corrupt(&format!(
+            "the stored value of key hash {} does not match its leaf hash",
+            hex(kh)
+        )));
+    }
+    Ok(version)
+}
+
+fn hex(kh: &Hash) -> String {
+    kh[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The height of the last version of `kh` at or before `at`, with the encoded version.
@@ -35,14 +62,59 @@ pub(super) fn version_at(
     }
 }
 
-/// The value of `kh` at `at`, if it held one.
+/// The value of `kh` at `at`, if it held one, read with the versions of its whole
+/// bucket; `bucket_hash_at(bucket)` is the bucket's hash in the tree at `at`, which
+/// their stored leaf hashes must give. Costs a walk of the bucket (about 15 keys at
+/// 1,000,000 keys and depth 16) and one SHA-256 over its leaves on top of the lookup.
+pub(super) fn value_checked(
+    history: &impl HistoryTable,
+    kh: &Hash,
+    depth: u8,
+    at: u64,
+    bucket_hash_at: &mut impl FnMut(u32) -> Result<Hash, StorageError>,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    let bucket = bucket_of(kh, depth);
+    let live = bucket_versions(history, bucket, depth, at, |h, version| match version {
+        Version::Deleted => None,
+        Version::Value { leaf, value, .. } => Some((leaf, (h == kh).then(|| value.to_vec()))),
+    })?;
+    let hash = bucket_hash(live.iter().filter_map(|(_, _, v)| v.as_ref().map(|(leaf, _)| leaf)));
+    if hash != bucket_hash_at(bucket)? {
+        return Err(corrupt(&format!(
+            "the stored versions of bucket {bucket} do not give its hash at height {at}"
+        )));
+    }
+    let Ok(p) = live.binary_search_by(|(h, _, _)| h.cmp(kh)) else {
+        // The bucket hash does not cover the key hashes: a damaged key hash keeps it
+        // but hides the key. An absent key is believed only once the key stored in
+        // every version of the bucket hashes to its key hash (one SHA-256 each).
+        let keys = bucket_versions(history, bucket, depth, at, |h, version| match version {
+            Version::Deleted => true,
+            Version::Value { key, .. } => key_hash(key) == *h,
+        })?;
+        if let Some((h, _, _)) = keys.iter().find(|(_, _, ok)| !ok) {
+            return Err(corrupt(&format!("the stored key of key hash {} does not hash to it", hex(h))));
+        }
+        return Ok(None);
+    };
+    match &live[p].2 {
+        None => Ok(None),
+        Some((leaf, value)) => {
+            let value = value.as_ref().ok_or_else(|| corrupt("bucket walk"))?;
+            checked(kh, Version::Value { leaf: *leaf, key: &[], value })?;
+            Ok(Some(value.clone()))
+        }
+    }
+}
+
+/// The value of `kh` at `at`, if it held one; checked against its own leaf hash only.
 pub(super) fn value_at(
     history: &impl HistoryTable,
     kh: &Hash,
     at: u64,
 ) -> Result<Option<Vec<u8>>, StorageError> {
     let Some((_, bytes)) = version_at(history, kh, at)? else { return Ok(None) };
-    Ok(match Version::decode(&bytes)? {
+    Ok(match checked(kh, Version::decode(&bytes)?)? {
         Version::Deleted => None,
         Version::Value { value, .. } => Some(value.to_vec()),
     })
@@ -50,13 +122,15 @@ pub(super) fn value_at(
 
 /// Every key starting with `prefix` that holds a value at `at`, with that value, in
 /// ascending key order: `keys` (every key that ever held a value) walked from `prefix`,
-/// each read at `at`.
+/// each read at `at`. A key with no version at all is damage (a key's last version is
+/// never pruned): `keys` or `history` was changed.
 #[expect(clippy::type_complexity, reason = "the `Backend::scan_prefix` result")]
 pub(super) fn scan_at(
     keys: &impl ReadableTable<&'static [u8], ()>,
     history: &impl HistoryTable,
     prefix: &[u8],
-    at: u64,
+    (depth, at): (u8, u64),
+    bucket_hash_at: &mut impl FnMut(u32) -> Result<Hash, StorageError>,
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
     let mut out = Vec::new();
     for entry in keys.range::<&[u8]>(prefix..).map_err(|e| err("scan keys", e))? {
@@ -65,8 +139,12 @@ pub(super) fn scan_at(
         if !key.starts_with(prefix) {
             break;
         }
-        if let Some(value) = value_at(history, &merkle::key_hash(key), at)? {
-            out.push((key.to_vec(), value));
+        let kh = key_hash(key);
+        match value_checked(history, &kh, depth, at, bucket_hash_at)? {
+            Some(value) => out.push((key.to_vec(), value)),
+            // Deleted, written only after `at`, or damaged.
+            None if version_at(history, &kh, u64::MAX)?.is_some() => {}
+            None => return Err(corrupt(&format!("key hash {} is listed but has no version", hex(&kh)))),
         }
     }
     Ok(out)
@@ -80,7 +158,7 @@ fn bucket_versions<T>(
     bucket: u32,
     depth: u8,
     at: u64,
-    mut pick: impl FnMut(Version<'_>) -> T,
+    mut pick: impl FnMut(&Hash, Version<'_>) -> T,
 ) -> Result<Vec<(Hash, u64, T)>, StorageError> {
     let (lo, hi) = bucket_range(bucket, depth);
     let range = history.range::<&[u8]>(&lo[..]..=&hi[..]).map_err(|e| err("history range", e))?;
@@ -91,7 +169,7 @@ fn bucket_versions<T>(
         if height > at {
             continue;
         }
-        let picked = pick(Version::decode(v.value())?);
+        let picked = pick(&kh, Version::decode(v.value())?);
         // Versions of one key hash come in ascending height: the last one wins.
         match out.last_mut() {
             Some(last) if last.0 == kh => *last = (kh, height, picked),
@@ -110,7 +188,7 @@ pub(super) fn bucket_latest(
     depth: u8,
     at: u64,
 ) -> Result<Vec<(Hash, u64, Option<Hash>)>, StorageError> {
-    bucket_versions(history, bucket, depth, at, |version| match version {
+    bucket_versions(history, bucket, depth, at, |_, version| match version {
         Version::Deleted => None,
         Version::Value { leaf, .. } => Some(leaf),
     })
@@ -118,7 +196,8 @@ pub(super) fn bucket_latest(
 
 /// Every key that holds a value at `at` in `bucket`, in ascending key-hash order, as
 /// `(key hash, pick(leaf, key, value))`; `pick` sees each candidate version at or before
-/// `at`, so it should copy only what it needs (a proof takes the leaf hash alone).
+/// `at`, so it should copy only what it needs (a proof takes the leaf hash alone). The
+/// live versions are [`checked`], and each key against its key hash.
 pub(super) fn bucket_at<T>(
     history: &impl HistoryTable,
     bucket: u32,
@@ -126,9 +205,19 @@ pub(super) fn bucket_at<T>(
     at: u64,
     mut pick: impl FnMut(&Hash, &[u8], &[u8]) -> T,
 ) -> Result<Vec<(Hash, T)>, StorageError> {
-    let versions = bucket_versions(history, bucket, depth, at, |version| match version {
-        Version::Deleted => None,
-        Version::Value { leaf, key, value } => Some(pick(&leaf, key, value)),
+    let versions = bucket_versions(history, bucket, depth, at, |kh, version| match checked(kh, version) {
+        Ok(Version::Deleted) => Ok(None),
+        Ok(Version::Value { key, .. }) if key_hash(key) != *kh => {
+            Err(corrupt(&format!("the stored key of key hash {} does not hash to it", hex(kh))))
+        }
+        Ok(Version::Value { leaf, key, value }) => Ok(Some(pick(&leaf, key, value))),
+        Err(e) => Err(e),
     })?;
-    Ok(versions.into_iter().filter_map(|(kh, _, live)| Some((kh, live?))).collect())
+    let mut out = Vec::with_capacity(versions.len());
+    for (kh, _, live) in versions {
+        if let Some(picked) = live? {
+            out.push((kh, picked));
+        }
+    }
+    Ok(out)
 }

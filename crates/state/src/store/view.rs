@@ -2,22 +2,70 @@
 //!
 //! Each view and proof reads one redb read transaction, a snapshot: a commit that
 //! prunes the height meanwhile cannot change what a view already open returns.
+//!
+//! Reads are checked against the tree (`super::versions::value_checked`): reads of
+//! the tables' head against the newest version of each page (the tree checked against
+//! the head's root when the store was opened), reads at a past height against the tree
+//! at that height, rebuilt and checked against its recorded root when the view opens.
 
 use std::sync::Arc;
 
-use merkle::{Hash, Proof, ZERO, bucket_of, key_hash};
+use merkle::{Hash, Proof, Tree, ZERO, bucket_of, key_hash};
 use redb::{ReadTransaction, ReadableTable};
 use types::{BlockInfo, StorageError};
 
 use super::tables::{
-    BASE, BLOCKS, HISTORY, KEYS, META, PRUNED_THROUGH, corrupt, decode_block, is_checkpoint, meta_u64,
+    BASE, BLOCKS, HISTORY, KEYS, META, PAGE_BUCKETS, PAGES, PRUNED_THROUGH, corrupt, decode_block,
+    decode_page, is_checkpoint, meta_u64,
 };
-use super::versions::{bucket_at, scan_at, value_at};
+use super::versions::{bucket_at, scan_at, value_at, value_checked};
 use super::{Inner, RedbBackend};
 use crate::backend::{Backend, ChangeSet};
 use crate::{BlockRecord, History, HistoryError, StoreConfig};
 
 impl Inner {
+    /// The hash of `bucket` in the tree of the tables' head: from its page's newest
+    /// version in `txn` (a page never written holds empty buckets).
+    fn head_bucket_hash(&self, txn: &ReadTransaction, bucket: u32) -> Result<Hash, StorageError> {
+        let depth = self.config.tree_depth;
+        let page = bucket / PAGE_BUCKETS;
+        let pages = txn.open_table(PAGES).map_err(|e| self.err("open pages", e))?;
+        let last = pages
+            .range((page, 0)..=(page, u64::MAX))
+            .map_err(|e| self.err("pages range", e))?
+            .next_back()
+            .transpose()
+            .map_err(|e| self.err("pages read", e))?;
+        let Some((_, v)) = last else { return Ok(ZERO) };
+        let hashes = decode_page(v.value(), depth, page)?;
+        Ok(hashes[(bucket - page * PAGE_BUCKETS) as usize])
+    }
+
+    /// The value of `key` in the tables' head, checked against the tree.
+    pub(super) fn head_value(
+        &self,
+        txn: &ReadTransaction,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
+        let depth = self.config.tree_depth;
+        value_checked(&history, &key_hash(key), depth, u64::MAX, &mut |b| self.head_bucket_hash(txn, b))
+    }
+
+    /// Every key with `prefix` and its value in the tables' head, checked against the
+    /// tree.
+    #[expect(clippy::type_complexity, reason = "the `Backend::scan_prefix` result")]
+    pub(super) fn head_scan(
+        &self,
+        txn: &ReadTransaction,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let keys = txn.open_table(KEYS).map_err(|e| self.err("open keys", e))?;
+        let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
+        let at = (self.config.tree_depth, u64::MAX);
+        scan_at(&keys, &history, prefix, at, &mut |b| self.head_bucket_hash(txn, b))
+    }
+
     /// The record of block `height` in `txn`.
     pub(super) fn block_in(
         &self,
@@ -57,22 +105,47 @@ impl History for RedbBackend {
         if let Some(record) = self.inner.logged_record(height) {
             return Ok(Some(record));
         }
-        self.inner.settle()?;
-        self.inner.block_in(&self.inner.read()?, height)
+        self.inner.guard("read a block", || {
+            self.inner.settle()?;
+            self.inner.block_in(&self.inner.read()?, height)
+        })
     }
 
     fn at(&self, height: u64) -> Result<Arc<dyn Backend>, HistoryError> {
         if let Some(view) = self.inner.log_view(height)? {
             return Ok(view);
         }
-        self.inner.settle()?;
-        let txn = self.inner.read()?;
-        self.inner.check_retained(&txn, height)?;
-        let block = self.inner.block_in(&txn, height)?;
-        Ok(Arc::new(View { inner: self.inner.clone(), txn, height, block }))
+        self.inner.guard("read a past height", || {
+            self.inner.settle()?;
+            let txn = self.inner.read()?;
+            self.inner.check_retained(&txn, height)?;
+            let block = self.inner.block_in(&txn, height)?;
+            let mut tree = self.inner.tree_at(&txn, height)?;
+            self.inner.check_root(&mut tree, block.as_ref())?;
+            Ok(Arc::new(View { inner: self.inner.clone(), txn, height, block, tree }) as Arc<dyn Backend>)
+        })
     }
 
     fn proof(&self, key: &[u8], height: u64) -> Result<Proof, HistoryError> {
+        self.inner.guard("proof", || self.proof_unguarded(key, height))
+    }
+
+    fn config(&self) -> StoreConfig {
+        self.inner.config
+    }
+
+    fn export_snapshot(
+        &self,
+        height: u64,
+        out: &mut dyn std::io::Write,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<crate::Manifest, HistoryError> {
+        self.inner.guard("snapshot export", || RedbBackend::export_snapshot(self, height, out, progress))
+    }
+}
+
+impl RedbBackend {
+    fn proof_unguarded(&self, key: &[u8], height: u64) -> Result<Proof, HistoryError> {
         let inner = &self.inner;
         inner.settle()?;
         let txn = inner.read()?;
@@ -96,19 +169,6 @@ impl History for RedbBackend {
         }
         Ok(proof)
     }
-
-    fn config(&self) -> StoreConfig {
-        self.inner.config
-    }
-
-    fn export_snapshot(
-        &self,
-        height: u64,
-        out: &mut dyn std::io::Write,
-        progress: &dyn Fn(u64, u64),
-    ) -> Result<crate::Manifest, HistoryError> {
-        RedbBackend::export_snapshot(self, height, out, progress)
-    }
 }
 
 /// The state right after one block, read-only.
@@ -118,18 +178,27 @@ struct View {
     height: u64,
     /// The block's record (`None` at height 0).
     block: Option<BlockRecord>,
+    /// The tree at `height`, checked against the block's root; reads are checked
+    /// against it.
+    tree: Tree,
 }
 
 impl Backend for View {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        value_at(&history, &key_hash(key), self.height)
+        self.inner.guard("get at a past height", || {
+            let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
+            let depth = self.inner.config.tree_depth;
+            value_checked(&history, &key_hash(key), depth, self.height, &mut |b| Ok(self.tree.bucket(b)))
+        })
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        let keys = self.txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
-        let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
-        scan_at(&keys, &history, prefix, self.height)
+        self.inner.guard("scan at a past height", || {
+            let keys = self.txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
+            let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
+            let at = (self.inner.config.tree_depth, self.height);
+            scan_at(&keys, &history, prefix, at, &mut |b| Ok(self.tree.bucket(b)))
+        })
     }
 
     fn commit(&self, _: &BlockInfo, changes: ChangeSet) -> Result<Option<Hash>, (StorageError, ChangeSet)> {

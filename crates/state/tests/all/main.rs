@@ -1,6 +1,7 @@
 //! Integration tests for cove-state, one module per topic.
 
 mod crash;
+mod damage;
 mod fault;
 mod history;
 mod io_fault;
