@@ -49,6 +49,7 @@ fn main() -> ExitCode {
                 Some(runtime::RuntimeError::NotFound(_)) => ("not_found", 1),
                 Some(runtime::RuntimeError::Unsupported(_)) => ("unsupported", 1),
                 Some(runtime::RuntimeError::Corrupt(_)) => ("corrupt", 2),
+                Some(runtime::RuntimeError::InvalidArgument(_)) => ("invalid_argument", 2),
                 Some(runtime::RuntimeError::Storage(s)) if s.is_corrupt() => ("corrupt", 2),
                 _ if e
                     .chain()

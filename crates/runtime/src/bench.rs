@@ -4,6 +4,8 @@
 //! here is timed inside a test. Workloads use the example contracts in `examples/`.
 
 pub mod cosmwasm;
+pub mod gas;
+pub mod gas_cosmwasm;
 
 use std::time::{Duration, Instant};
 

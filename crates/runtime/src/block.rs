@@ -13,11 +13,13 @@ pub struct Block<'r> {
     info: BlockInfo,
     /// Transactions run so far: the next one's index in the block.
     txs: u32,
+    /// Gas used by the block's transactions so far (`max_block_gas` bounds it).
+    gas_used: Gas,
 }
 
 impl<'r> Block<'r> {
     pub(crate) fn new(rt: &'r Runtime, journal: Journal, info: BlockInfo) -> Block<'r> {
-        Block { rt, journal, info, txs: 0 }
+        Block { rt, journal, info, txs: 0, gas_used: 0 }
     }
 
     /// The runtime this block belongs to.
@@ -36,6 +38,32 @@ impl<'r> Block<'r> {
         let index = self.txs;
         self.txs = self.txs.saturating_add(1);
         index
+    }
+
+    /// Admits a transaction naming `gas_limit` (`max_tx_gas` if none) only if the limit
+    /// is within `max_tx_gas` and fits in the gas the block has left; refused, it runs
+    /// nothing and takes no index (kind `invalid_argument`).
+    fn admit(&self, gas_limit: Option<Gas>) -> Result<(), RuntimeError> {
+        let config = self.rt.config();
+        config.check_gas_limit(gas_limit).map_err(RuntimeError::InvalidArgument)?;
+        let wanted = gas_limit.unwrap_or(config.max_tx_gas);
+        let left = config.max_block_gas.saturating_sub(self.gas_used);
+        if wanted > left {
+            return Err(RuntimeError::InvalidArgument(format!(
+                "the transaction's gas limit {wanted} exceeds the {left} gas the block has left \
+                 (max_block_gas = {})",
+                config.max_block_gas
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts a transaction's gas against the block's cap.
+    fn spend(&mut self, receipt: Result<Receipt, RuntimeError>) -> Result<Receipt, RuntimeError> {
+        if let Ok(r) = &receipt {
+            self.gas_used = self.gas_used.saturating_add(r.gas_used);
+        }
+        receipt
     }
 
     /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
@@ -88,8 +116,10 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
+        self.admit(gas_limit)?;
         self.next_tx();
-        self.rt.run(&mut self.journal, &self.info, vm, msg)
+        let receipt = self.rt.run(&mut self.journal, &self.info, vm, msg);
+        self.spend(receipt)
     }
 
     /// Executes `method` of the contract at `address` (for an EVM contract, `method` is
@@ -125,8 +155,10 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
+        self.admit(gas_limit)?;
         self.next_tx();
-        self.rt.execute(&mut self.journal, &self.info, msg)
+        let receipt = self.rt.execute(&mut self.journal, &self.info, msg);
+        self.spend(receipt)
     }
 
     /// Runs a CosmWasm transaction (an instantiate with its label and admin, an
@@ -138,6 +170,7 @@ impl<'r> Block<'r> {
         &mut self,
         request: cosmwasm::Request<'_>,
     ) -> Result<(Receipt, Vec<String>), RuntimeError> {
+        self.admit(request.gas_limit)?;
         let index = self.next_tx();
         let checkpoint = self.journal.checkpoint();
         let run = self.rt.vms().cosmwasm().run_in_block(&mut self.journal, &self.info, index, request);
@@ -145,7 +178,9 @@ impl<'r> Block<'r> {
             Ok((o, _)) if o.is_ok() => self.journal.accept(checkpoint),
             _ => self.journal.revert(checkpoint),
         }
-        Ok(run?)
+        let (receipt, debug) = run?;
+        self.gas_used = self.gas_used.saturating_add(receipt.gas_used);
+        Ok((receipt, debug))
     }
 
     /// Dev faucet for the CosmWasm bank: credits `coins` (any denominations; the native
