@@ -403,6 +403,17 @@ pub(crate) struct BenchArgs {
     /// Scale every workload down (for a quick smoke run).
     #[arg(long)]
     pub quick: bool,
+    /// Which benchmark (default: the figures of docs/benchmarks.md).
+    #[command(subcommand)]
+    pub what: Option<BenchCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Measure the nanoseconds per unit of gas of every instruction class, host
+    /// function, precompile and CosmWasm store import on this machine, and the worst
+    /// (docs/gas.md, "Calibration").
+    GasCalibration,
 }
 
 pub(crate) fn parse_vm(s: &str) -> Result<VmType, String> {

@@ -183,12 +183,27 @@ fn cyberpunk_through_the_cli() {
     let out = ok(d, &["deploy", &fixture("cyberpunk"), "--msg", "{}"]);
     let address = out["address"].as_str().unwrap().to_string();
 
-    // `--debug` shows what the contract printed; without it nothing is shown.
-    let out = ok(d, &["call", &address, "--msg", r#"{"debug":{}}"#, "--debug"]);
+    // `--debug` shows what the contract printed; without it nothing is shown. cyberpunk's
+    // `debug` uses ~3.3 x 10^8 gas: above the default cap (`max_tx_gas`, 10^8), so it
+    // runs on a node configured with a higher one.
+    let config = d.join("high-cap.toml");
+    std::fs::write(&config, "max_tx_gas = 1000000000\nmax_block_gas = 10000000000\n").unwrap();
+    let config = config.to_str().unwrap();
+    let debug_call = [
+        "--config",
+        config,
+        "call",
+        address.as_str(),
+        "--msg",
+        r#"{"debug":{}}"#,
+        "--gas-limit",
+        "1000000000",
+    ];
+    let out = ok(d, &[&debug_call[..], &["--debug"]].concat());
     let debug = out["debug"].as_array().unwrap();
     assert_eq!(debug.first().unwrap(), "Hey, ho – let's go");
     assert_eq!(debug.last().unwrap(), "Work completed, bye");
-    assert!(ok(d, &["call", &address, "--msg", r#"{"debug":{}}"#]).get("debug").is_none());
+    assert!(ok(d, &debug_call).get("debug").is_none());
 
     // mirror_env: cove's env, with the transaction's index in its block.
     use base64::Engine as _;

@@ -147,19 +147,18 @@ fn db_scan(mut c: C<'_>, start_ptr: u32, end_ptr: u32, order: i32) -> Res<u32> {
         );
     }
     let prefix = vm::keys::storage_prefix(&c.data().contract);
-    // The journal scans a whole prefix: opening any range reads every entry of the
-    // contract's storage, so that is what is charged (all of it, before filtering).
-    let all = c.data().journal.scan_prefix(&prefix).map_err(fault)?;
-    let bytes: usize = all.iter().map(|(k, v)| k.len() + v.len()).sum();
+    // The journal walks the contract's committed pairs and the keys written earlier in
+    // the block that fall in the range, nothing else: that walk is what is charged.
+    let scan = c.data().journal.scan_range(&prefix, start.as_deref(), end.as_deref()).map_err(fault)?;
     charge(
         &mut c,
-        costs.db_scan_per_entry.saturating_mul(all.len() as u64).saturating_add(per_byte(&costs, bytes)),
+        costs
+            .db_scan_per_entry
+            .saturating_mul(scan.walked.entries)
+            .saturating_add(costs.per_byte.saturating_mul(scan.walked.bytes)),
     )?;
-    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = all
-        .into_iter()
-        .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
-        .filter(|(k, _)| start.as_ref().is_none_or(|s| k >= s) && end.as_ref().is_none_or(|e| k < e))
-        .collect();
+    let mut entries: Vec<(Vec<u8>, Vec<u8>)> =
+        scan.entries.into_iter().map(|(k, v)| (k[prefix.len()..].to_vec(), v)).collect();
     if descending {
         entries.reverse();
     }

@@ -210,7 +210,11 @@ fn cyberpunk_loops_end_by_gas_or_limits() {
 
 #[test]
 fn cyberpunk_noop_debug_argon2_and_mirror_env() {
-    let mut chain = Chain::new();
+    // cyberpunk's `debug` uses ~3.3 x 10^8 gas: more than the runtime's default cap
+    // (`max_tx_gas`, 10^8), which only a node configured for it would admit.
+    let config = Config { default_gas_limit: 1_000_000_000, ..Config::default() };
+    let engine = wasm::Engine::new(wasm::Config::default()).unwrap();
+    let mut chain = Chain { vm: CosmWasmVm::new(engine, config).unwrap(), ..Chain::new() };
     let contract = cyberpunk(&mut chain);
     let (o, _) = chain.run(CREATOR, Action::Execute { contract }, json!({"noop": {}}), &[]);
     assert!(o.is_ok(), "{o:?}");

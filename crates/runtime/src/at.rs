@@ -64,6 +64,7 @@ impl<'r> StateAt<'r> {
         msg: &[u8],
         gas_limit: Option<u64>,
     ) -> Result<(Receipt, Vec<String>), RuntimeError> {
+        self.rt.config().check_gas_limit(gas_limit).map_err(RuntimeError::InvalidArgument)?;
         let request = cosmwasm::Request {
             // A query has no sender; the field is unused.
             sender: Address([0; 20]),

@@ -4,6 +4,8 @@
 //! here is timed inside a test. Workloads use the example contracts in `examples/`.
 
 pub mod cosmwasm;
+pub mod gas;
+pub mod gas_cosmwasm;
 
 use std::time::{Duration, Instant};
 
@@ -264,7 +266,9 @@ fn only_contract(rt: &Runtime) -> Address {
 /// up) and the recompilation is done: benchmarks measure the steady state.
 pub fn warm_up(rt: &Runtime, block: &mut crate::Block<'_>, contract: Address, method: &str, input: &[u8]) {
     for _ in 0..rt.config().wasm.tier_up_after_calls.max(1) {
-        block.call(sender(), contract, method, input.to_vec(), Some(1 << 40)).expect("in-memory");
+        block
+            .call(sender(), contract, method, input.to_vec(), Some(rt.config().max_tx_gas))
+            .expect("in-memory");
     }
     rt.settle();
 }
@@ -273,7 +277,9 @@ pub fn warm_up(rt: &Runtime, block: &mut crate::Block<'_>, contract: Address, me
 /// contract runs on after warm-up: the original module on plain wasmtime (same engine,
 /// same configuration) against cove's instrumented module through the full call path.
 pub fn metering_overhead_ratio(config: &Config, runs: usize) -> f64 {
-    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
+    // Many long calls in one block: lift the block's gas cap (`max_block_gas`).
+    let config = Config { max_block_gas: types::MAX_GAS_LIMIT, ..config.clone() };
+    let rt = Runtime::in_memory(config).expect("config is valid");
     let code = wasm(COMPUTE_WAT);
     let mut block = rt.begin_block(1).expect("in-memory");
     let receipt = block.deploy(sender(), &code, None, None).expect("in-memory");
@@ -299,7 +305,9 @@ pub fn metering_overhead_ratio(config: &Config, runs: usize) -> f64 {
         let value = run_plain();
         unmetered.push(t.elapsed());
         let t = Instant::now();
-        let r = block.call(sender(), contract, "run", Vec::new(), Some(1 << 40)).expect("in-memory");
+        let r = block
+            .call(sender(), contract, "run", Vec::new(), Some(rt.config().max_tx_gas))
+            .expect("in-memory");
         metered.push(t.elapsed());
         assert_eq!(
             r.result.expect("compute runs"),

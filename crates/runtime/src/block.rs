@@ -97,11 +97,13 @@ pub struct Block<'r> {
     txs: u32,
     /// Event bytes of the transactions in the block so far.
     event_bytes: u64,
+    /// Gas used by the block's transactions so far (`max_block_gas` bounds it).
+    gas_used: Gas,
 }
 
 impl<'r> Block<'r> {
     pub(crate) fn new(rt: &'r Runtime, journal: Journal, info: BlockInfo) -> Block<'r> {
-        Block { rt, journal, info, txs: 0, event_bytes: 0 }
+        Block { rt, journal, info, txs: 0, event_bytes: 0, gas_used: 0 }
     }
 
     /// Transactions in the block so far (timed-out and refused ones are not).
@@ -116,7 +118,7 @@ impl<'r> Block<'r> {
 
     /// Runs one transaction: `run` gets the journal and the transaction's index. The
     /// transaction joins the block (its index taken, its changes kept, its event bytes
-    /// counted) only if it fits the block's limits and did not time out; otherwise
+    /// and gas counted) only if it fits the block's limits and did not time out; otherwise
     /// everything it did is rolled back and the error says why ([`RuntimeError::Timeout`],
     /// [`RuntimeError::BlockLimit`]). A node fault from `run` rolls it back too.
     fn transact<T>(
@@ -156,9 +158,11 @@ impl<'r> Block<'r> {
                 limits.max_event_bytes
             )));
         }
+        let gas = r.gas_used;
         self.journal.accept(checkpoint);
         self.txs += 1;
         self.event_bytes = total;
+        self.gas_used = self.gas_used.saturating_add(gas);
         Ok(out)
     }
 
@@ -170,6 +174,26 @@ impl<'r> Block<'r> {
     /// This block's height and time.
     pub fn info(&self) -> BlockInfo {
         self.info
+    }
+
+    /// Admits a transaction naming `gas_limit` (`max_tx_gas` if none) only if the limit
+    /// is within `max_tx_gas` ([`RuntimeError::InvalidArgument`] otherwise: the
+    /// transaction can never run) and fits in the gas the block has left
+    /// ([`RuntimeError::BlockLimit`] otherwise: it is dropped from this block and may
+    /// run in the next). Refused, it runs nothing and takes no index.
+    fn admit(&self, gas_limit: Option<Gas>) -> Result<(), RuntimeError> {
+        let config = self.rt.config();
+        config.check_gas_limit(gas_limit).map_err(RuntimeError::InvalidArgument)?;
+        let wanted = gas_limit.unwrap_or(config.max_tx_gas);
+        let left = config.max_block_gas.saturating_sub(self.gas_used);
+        if wanted > left {
+            return Err(RuntimeError::BlockLimit(format!(
+                "the transaction's gas limit {wanted} exceeds the {left} gas the block has left \
+                 (max_block_gas = {})",
+                config.max_block_gas
+            )));
+        }
+        Ok(())
     }
 
     /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
@@ -222,6 +246,7 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
+        self.admit(gas_limit)?;
         self.transact(|r| r, |rt, journal, info, _| rt.run(journal, info, vm, msg))
     }
 
@@ -258,6 +283,7 @@ impl<'r> Block<'r> {
             read_only: false,
             callee: None,
         };
+        self.admit(gas_limit)?;
         self.transact(|r| r, |rt, journal, info, _| rt.execute(journal, info, msg))
     }
 
@@ -270,6 +296,7 @@ impl<'r> Block<'r> {
         &mut self,
         request: cosmwasm::Request<'_>,
     ) -> Result<(Receipt, Vec<String>), RuntimeError> {
+        self.admit(request.gas_limit)?;
         self.transact(
             |(r, _)| r,
             |rt, journal, info, index| {

@@ -1,10 +1,19 @@
 //! Runtime configuration (the CLI's `--config` TOML file).
 
 use serde::{Deserialize, Serialize};
-use types::Gas;
+use types::{Gas, MAX_GAS_LIMIT};
 
 /// Gas limit of a call that names none. By default 100,000,000.
 pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
+
+/// Default of [`Config::max_tx_gas`]: the largest gas limit a transaction may name.
+/// At the worst measured cost per gas unit on this machine class (`docs/gas.md`,
+/// "Gas caps"), it is well under a quarter of the 2 s wall-clock backstop.
+pub const DEFAULT_MAX_TX_GAS: Gas = 100_000_000;
+
+/// Default of [`Config::max_block_gas`]: the most gas the transactions of one block may
+/// use in all (`docs/gas.md`, "Gas caps").
+pub const DEFAULT_MAX_BLOCK_GAS: Gas = 1_000_000_000;
 
 /// Everything cove is configured by.
 ///
@@ -19,6 +28,14 @@ pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
 pub struct Config {
     /// Gas limit of a call that names none.
     pub default_gas_limit: Gas,
+    /// The largest gas limit a transaction or query may name (or get by default, in any
+    /// VM), in `1..=MAX_GAS_LIMIT`; a larger one is refused, never clamped. By default
+    /// [`DEFAULT_MAX_TX_GAS`].
+    pub max_tx_gas: Gas,
+    /// The most gas one block's transactions may use in all, at least `max_tx_gas`: a
+    /// transaction is admitted to a block only while its gas limit (or `max_tx_gas` if it
+    /// names none) fits in what the block has left. By default [`DEFAULT_MAX_BLOCK_GAS`].
+    pub max_block_gas: Gas,
     /// The WASM VM's limits, gas schedule and timeout.
     pub wasm: wasm::Config,
     /// The compiled-module cache's sizes.
@@ -39,12 +56,50 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             default_gas_limit: DEFAULT_GAS_LIMIT,
+            max_tx_gas: DEFAULT_MAX_TX_GAS,
+            max_block_gas: DEFAULT_MAX_BLOCK_GAS,
             wasm: wasm::Config::default(),
             cache: cache::CacheConfig::default(),
             evm: evm::EvmConfig::default(),
             state: state::StoreConfig::default(),
             cosmwasm: cosmwasm::Config::default(),
             block: crate::BlockLimits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Checks the gas caps: `max_tx_gas` in `1..=MAX_GAS_LIMIT`, `max_block_gas` in
+    /// `max_tx_gas..=MAX_GAS_LIMIT`, and every VM's default gas limit within `max_tx_gas`.
+    pub fn validate_gas(&self) -> Result<(), String> {
+        if self.max_tx_gas == 0 || self.max_tx_gas > MAX_GAS_LIMIT {
+            return Err(format!("max_tx_gas must be in 1..={MAX_GAS_LIMIT}, got {}", self.max_tx_gas));
+        }
+        if self.max_block_gas < self.max_tx_gas || self.max_block_gas > MAX_GAS_LIMIT {
+            return Err(format!(
+                "max_block_gas must be in max_tx_gas ({})..={MAX_GAS_LIMIT}, got {}",
+                self.max_tx_gas, self.max_block_gas
+            ));
+        }
+        for (name, limit) in [
+            ("default_gas_limit", self.default_gas_limit),
+            ("cosmwasm.default_gas_limit", self.cosmwasm.default_gas_limit),
+        ] {
+            if limit > self.max_tx_gas {
+                return Err(format!("{name} = {limit} exceeds max_tx_gas ({})", self.max_tx_gas));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a gas limit above `max_tx_gas` (the message names the cap).
+    pub fn check_gas_limit(&self, gas_limit: Option<Gas>) -> Result<(), String> {
+        match gas_limit {
+            Some(limit) if limit > self.max_tx_gas => Err(format!(
+                "gas limit {limit} exceeds the maximum per transaction, max_tx_gas = {}",
+                self.max_tx_gas
+            )),
+            _ => Ok(()),
         }
     }
 }

@@ -27,6 +27,10 @@ pub enum RuntimeError {
     /// height not committed yet or pruned).
     #[error("not found: {0}")]
     NotFound(String),
+    /// A request the runtime refuses before running anything (a gas limit above the
+    /// cap, a block out of gas): nothing was executed or recorded.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
     /// The store keeps no history (an in-memory runtime): no roots, proofs or past
     /// heights.
     #[error("unsupported: {0}")]

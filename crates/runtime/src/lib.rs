@@ -41,7 +41,7 @@ pub use block::{
     MAX_BLOCK_TRANSACTIONS, event_bytes,
 };
 pub use cache::{CacheConfig, CacheStats};
-pub use config::{Config, DEFAULT_GAS_LIMIT};
+pub use config::{Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_TX_GAS};
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
@@ -167,6 +167,7 @@ impl Runtime {
         // WASM contracts reach the EVM's precompiles (one registry, the same answers).
         let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
         let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
+        config.validate_gas().map_err(RuntimeError::Config)?;
         let vms = VmFactory::new(WasmVm::new(modules, config.default_gas_limit), evm, cosmwasm);
         Ok(Runtime { config, backend, vms, spare: Default::default() })
     }
@@ -452,6 +453,7 @@ impl Runtime {
         vm_type: VmType,
         msg: Message<'_>,
     ) -> Result<Receipt, RuntimeError> {
+        self.config.check_gas_limit(msg.gas_limit).map_err(RuntimeError::InvalidArgument)?;
         let checkpoint = journal.checkpoint();
         let outcome = self.vms.get(vm_type).execute(journal, block, msg);
         match &outcome {

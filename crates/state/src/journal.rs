@@ -1,5 +1,7 @@
 //! Uncommitted writes over a backend, with nested checkpoints.
 
+use std::collections::BTreeSet;
+use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -7,6 +9,25 @@ use merkle::Hash;
 use types::{BlockInfo, StorageError};
 
 use crate::backend::{Backend, ChangeSet};
+
+/// What [`Journal::scan_range`] found, and what it walked to find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// The pairs in the range, ascending, full keys.
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Entries and bytes walked: the backend's pairs under the prefix and the overlay
+    /// keys in the range.
+    pub walked: Walked,
+}
+
+/// Entries and bytes a scan walked, for pricing it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Walked {
+    /// Backend pairs read plus overlay keys visited.
+    pub entries: u64,
+    /// Their key and value bytes.
+    pub bytes: u64,
+}
 
 /// A point in a [`Journal`]'s history that [`Journal::revert`] can return to.
 ///
@@ -51,6 +72,11 @@ pub struct Journal {
     /// Hashed with foldhash (randomly seeded per process, so keys chosen by contracts
     /// cannot be crafted to collide; several times faster than SipHash here).
     overlay: foldhash::HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// The overlay's keys in order, kept in step with `overlay` (a key enters when the
+    /// overlay first holds it and leaves when a revert drops it), so a range scan walks
+    /// only the overlay keys in its range ([`Journal::scan_range`]), not every key
+    /// written earlier in the block.
+    ordered: BTreeSet<Vec<u8>>,
     /// `(end of the key in undo_keys, previous overlay entry)` for every change made
     /// while a checkpoint was live, oldest first. Entry `i`'s key is
     /// `undo_keys[end of entry i-1 (or 0)..end]`.
@@ -83,6 +109,7 @@ impl Journal {
         Journal {
             backend,
             overlay: foldhash::HashMap::default(),
+            ordered: BTreeSet::new(),
             undo: Vec::new(),
             undo_keys: Vec::new(),
             checkpoints: Vec::new(),
@@ -160,6 +187,7 @@ impl Journal {
             Some(slot) => Some(std::mem::replace(slot, entry)),
             None => {
                 self.overlay.insert(key.to_vec(), entry);
+                self.ordered.insert(key.to_vec());
                 None
             }
         };
@@ -208,10 +236,12 @@ impl Journal {
                     Some(slot) => *slot = entry,
                     None => {
                         self.overlay.insert(key.to_vec(), entry);
+                        self.ordered.insert(key.to_vec());
                     }
                 },
                 None => {
                     self.overlay.remove(key);
+                    self.ordered.remove(key);
                 }
             }
             self.undo_keys.truncate(start);
@@ -240,40 +270,69 @@ impl Journal {
 
     /// Backend pairs under `prefix` merged with the overlay (overlay wins; deletions hide), ascending.
     ///
-    /// Walks the whole overlay (it is a hash map), so it costs O(overlay) on top of the
-    /// backend scan.
+    /// Walks the overlay keys under `prefix` only (in order), on top of the backend scan.
     #[expect(
         clippy::type_complexity,
         reason = "the plain type is the documented signature; an alias would hide it"
     )]
     pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        Ok(self.scan_range(prefix, None, None)?.entries)
+    }
+
+    /// The pairs whose key is `prefix ++ k` with `start <= k < end` (either bound may be
+    /// absent), backend merged with the overlay (overlay wins; deletions hide), ascending,
+    /// with how much was walked to find them: the backend's pairs under `prefix` (a
+    /// backend scans whole prefixes) and the overlay keys in the range, never the rest of
+    /// the overlay.
+    pub fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> Result<Scan, StorageError> {
+        let in_range = |k: &[u8]| {
+            let Some(rest) = k.strip_prefix(prefix) else { return false };
+            start.is_none_or(|s| rest >= s) && end.is_none_or(|e| rest < e)
+        };
         let base = self.backend.scan_prefix(prefix)?;
-        let mut over: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
-            self.overlay.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
-        if over.is_empty() {
-            return Ok(base);
-        }
-        over.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut over = over.into_iter().peekable();
-        let mut out = Vec::with_capacity(base.len() + over.len());
-        fn emit(out: &mut Vec<(Vec<u8>, Vec<u8>)>, key: &[u8], entry: &Option<Vec<u8>>) {
-            if let Some(value) = entry {
-                out.push((key.to_vec(), value.clone()));
-            }
-        }
-        for (key, value) in base {
+        let mut walked = Walked { entries: base.len() as u64, bytes: 0 };
+        walked.bytes = base.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
+        let low = [prefix, start.unwrap_or_default()].concat();
+        let high = end.map(|e| [prefix, e].concat());
+        let upper = match &high {
+            Some(h) => Bound::Excluded(h.as_slice()),
+            None => Bound::Unbounded,
+        };
+        let mut over = self
+            .ordered
+            .range::<[u8], _>((Bound::Included(low.as_slice()), upper))
+            .take_while(|k| k.starts_with(prefix))
+            .map(|k| {
+                let entry = self.overlay.get(k).and_then(Option::as_ref);
+                walked.entries += 1;
+                walked.bytes += (k.len() + entry.map_or(0, Vec::len)) as u64;
+                (k, entry)
+            })
+            .peekable();
+        let mut entries = Vec::new();
+        for (key, value) in base.into_iter().filter(|(k, _)| in_range(k)) {
             while let Some((k, entry)) = over.next_if(|(k, _)| k.as_slice() < key.as_slice()) {
-                emit(&mut out, k, entry);
+                if let Some(v) = entry {
+                    entries.push((k.clone(), v.clone()));
+                }
             }
             match over.next_if(|(k, _)| k.as_slice() == key.as_slice()) {
-                Some((k, entry)) => emit(&mut out, k, entry),
-                None => out.push((key, value)),
+                Some((k, Some(v))) => entries.push((k.clone(), v.clone())),
+                Some((_, None)) => {}
+                None => entries.push((key, value)),
             }
         }
         for (k, entry) in over {
-            emit(&mut out, k, entry);
+            if let Some(v) = entry {
+                entries.push((k.clone(), v.clone()));
+            }
         }
-        Ok(out)
+        Ok(Scan { entries, walked })
     }
 
     /// The net changes since the journal was created or last committed.
@@ -305,6 +364,7 @@ impl Journal {
                 return Err(e);
             }
         };
+        self.ordered.clear();
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();

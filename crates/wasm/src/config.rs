@@ -16,6 +16,24 @@ pub const WASM_PAGE: u64 = 64 * 1024;
 /// prices at or below `2^24` keeps every product below `2^56`, far from `i64` overflow.
 pub const MAX_UNIT_PRICE: u64 = 1 << 24;
 
+/// The largest static price of one instruction class accepted in [`OpCosts`].
+///
+/// A segment's price is the sum of its instructions' prices and is subtracted from the
+/// `i64` gas global before the segment runs; one function's segments, all charged
+/// between two balance checks at worst, stay below `2^16 x` its instruction count (at
+/// most the code size, `2^20` by default): far from wrapping the balance around.
+pub const MAX_OP_PRICE: u64 = 1 << 16;
+
+/// The largest base price of a host function accepted in [`HostCosts`].
+///
+/// Host charges saturate (a charge larger than the gas left ends the call out of gas),
+/// so this bound is one of sanity: a price above `2^32` exceeds every gas cap.
+pub const MAX_HOST_PRICE: u64 = 1 << 32;
+
+/// The largest conversion rate from EVM gas to cove gas accepted
+/// ([`HostCosts::precompile_per_evm_gas`]).
+pub const MAX_PRECOMPILE_RATE: u64 = 1 << 10;
+
 /// The largest deterministic stack budget accepted, in accounted bytes.
 ///
 /// The budget is counted in an `i32` global; 256 MiB keeps every sum far from overflow.
@@ -85,7 +103,9 @@ pub struct OpCosts {
     pub store: u64,
     /// `br`, `br_if`, `br_table`, `if`, `return`. By default 1.
     pub branch: u64,
-    /// `call` and `call_indirect` (the callee's body is charged on its own). By default 5.
+    /// `call` and `call_indirect` (the callee's body is charged on its own), and the
+    /// static part of the bulk operations (`memory.grow/copy/fill/init`, `data.drop`,
+    /// `table.grow/fill/copy/init`, `elem.drop`), which call into the engine. By default 5.
     pub call: u64,
     /// `memory.size`, `table.size`, `table.get`, `table.set`. By default 2.
     pub table_memory_meta: u64,
@@ -120,9 +140,9 @@ impl Default for OpCosts {
 #[serde(default, deny_unknown_fields)]
 pub struct HostCosts {
     /// Base price of the cheap context calls (`get_caller`, `get_block_number`,
-    /// `input_len`, ...). By default 10.
+    /// `input_len`, ...). By default 30.
     pub context: u64,
-    /// `storage_read` base. By default 100.
+    /// `storage_read` base. By default 300.
     pub storage_read: u64,
     /// Per byte of key and of value returned by `storage_read`. By default 1.
     pub storage_read_per_byte: u64,
@@ -132,11 +152,12 @@ pub struct HostCosts {
     pub storage_write_per_byte: u64,
     /// `storage_delete` base. By default 500.
     pub storage_delete: u64,
-    /// `crypto_hash` base. By default 50.
+    /// `crypto_hash` base. By default 200.
     pub hash: u64,
-    /// Per byte hashed (`crypto_hash`, and the message digest in `crypto_verify`). By default 1.
+    /// Per byte hashed (`crypto_hash`, and the message digest in `crypto_verify`). By default 3.
     pub hash_per_byte: u64,
-    /// `crypto_verify` base. By default 500.
+    /// `crypto_verify` base. By default 60,000 (an Ed25519 verification took ~80 µs on
+    /// this machine class).
     pub verify: u64,
     /// `log_event` base. By default 375.
     pub event: u64,
@@ -147,24 +168,34 @@ pub struct HostCosts {
     pub copy_per_byte: u64,
     /// `precompile` base, on top of the precompile's own gas. By default 100.
     pub precompile: u64,
+    /// Cove gas charged per unit of EVM gas a precompile uses (`precompile`), in
+    /// `1..=MAX_PRECOMPILE_RATE`. EVM gas prices precompiles for an EVM interpreter, which
+    /// is slower per gas than compiled WASM; measured on this machine class, the worst
+    /// precompile per EVM gas (the BLS12-381 pairing) is ~11 ns, against under 2 ns per
+    /// cove gas for contract code (`docs/gas.md`, Calibration). By default 20.
+    pub precompile_per_evm_gas: u64,
 }
+
+/// Default of [`HostCosts::precompile_per_evm_gas`].
+pub const DEFAULT_PRECOMPILE_PER_EVM_GAS: u64 = 20;
 
 impl Default for HostCosts {
     fn default() -> Self {
         HostCosts {
-            context: 10,
-            storage_read: 100,
+            context: 30,
+            storage_read: 300,
             storage_read_per_byte: 1,
             storage_write: 1_000,
             storage_write_per_byte: 10,
             storage_delete: 500,
-            hash: 50,
-            hash_per_byte: 1,
-            verify: 500,
+            hash: 200,
+            hash_per_byte: 3,
+            verify: 60_000,
             event: 375,
             event_per_byte: 8,
             copy_per_byte: 1,
             precompile: 100,
+            precompile_per_evm_gas: DEFAULT_PRECOMPILE_PER_EVM_GAS,
         }
     }
 }
@@ -177,6 +208,66 @@ pub struct GasSchedule {
     pub ops: OpCosts,
     /// Host function prices.
     pub host: HostCosts,
+}
+
+impl GasSchedule {
+    /// Checks every price against its range: instruction prices in `1..=MAX_OP_PRICE`,
+    /// per-unit and per-byte prices in `1..=MAX_UNIT_PRICE`, host base prices in
+    /// `1..=MAX_HOST_PRICE`, the precompile rate in `1..=MAX_PRECOMPILE_RATE`. No price
+    /// may be 0: free work would escape the bound gas puts on a call's time.
+    pub fn validate(&self) -> Result<(), String> {
+        let (o, h) = (&self.ops, &self.host);
+        let ops = [
+            ("base", o.base),
+            ("mul", o.mul),
+            ("div", o.div),
+            ("load", o.load),
+            ("store", o.store),
+            ("branch", o.branch),
+            ("call", o.call),
+            ("table_memory_meta", o.table_memory_meta),
+        ];
+        let units = [
+            ("memory_grow_per_page", o.memory_grow_per_page),
+            ("bulk_memory_per_byte", o.bulk_memory_per_byte),
+            ("bulk_table_per_element", o.bulk_table_per_element),
+        ];
+        let host_bases = [
+            ("context", h.context),
+            ("storage_read", h.storage_read),
+            ("storage_write", h.storage_write),
+            ("storage_delete", h.storage_delete),
+            ("hash", h.hash),
+            ("verify", h.verify),
+            ("event", h.event),
+            ("precompile", h.precompile),
+        ];
+        let host_units = [
+            ("storage_read_per_byte", h.storage_read_per_byte),
+            ("storage_write_per_byte", h.storage_write_per_byte),
+            ("hash_per_byte", h.hash_per_byte),
+            ("event_per_byte", h.event_per_byte),
+            ("copy_per_byte", h.copy_per_byte),
+        ];
+        let check = |table: &str, fields: &[(&str, u64)], max: u64, max_name: &str| {
+            for &(name, price) in fields {
+                if price == 0 || price > max {
+                    return Err(format!("gas.{table}.{name} must be in 1..={max} ({max_name}), got {price}"));
+                }
+            }
+            Ok(())
+        };
+        check("ops", &ops, MAX_OP_PRICE, "MAX_OP_PRICE")?;
+        check("ops", &units, MAX_UNIT_PRICE, "MAX_UNIT_PRICE")?;
+        check("host", &host_bases, MAX_HOST_PRICE, "MAX_HOST_PRICE")?;
+        check("host", &host_units, MAX_UNIT_PRICE, "MAX_UNIT_PRICE")?;
+        check(
+            "host",
+            &[("precompile_per_evm_gas", h.precompile_per_evm_gas)],
+            MAX_PRECOMPILE_RATE,
+            "MAX_PRECOMPILE_RATE",
+        )
+    }
 }
 
 /// Maxima of the byte strings host functions accept or produce.
@@ -294,18 +385,10 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Checks the values against their documented ranges.
+    /// Checks the values against their documented ranges: every price of the gas
+    /// schedule, the deploy limits and the timeout.
     pub fn validate(&self) -> Result<(), String> {
-        let o = &self.gas.ops;
-        for (name, price) in [
-            ("gas.ops.memory_grow_per_page", o.memory_grow_per_page),
-            ("gas.ops.bulk_memory_per_byte", o.bulk_memory_per_byte),
-            ("gas.ops.bulk_table_per_element", o.bulk_table_per_element),
-        ] {
-            if price > MAX_UNIT_PRICE {
-                return Err(format!("{name} = {price} exceeds MAX_UNIT_PRICE ({MAX_UNIT_PRICE})"));
-            }
-        }
+        self.gas.validate()?;
         let l = &self.limits;
         if l.max_stack_bytes == 0 || l.max_stack_bytes > MAX_STACK_BUDGET {
             return Err(format!(

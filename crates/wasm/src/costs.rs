@@ -15,6 +15,19 @@ pub(crate) fn op_cost(op: &Op<'_>, c: &OpCosts) -> u64 {
 
         Op::Br { .. } | Op::BrIf { .. } | Op::BrTable { .. } | Op::If { .. } | Op::Return => c.branch,
         Op::Call { .. } | Op::CallIndirect { .. } => c.call,
+        // Bulk operations are calls into the engine: a call's price, plus their
+        // per-unit price (`dynamic_price`). At the base price, a one-byte `memory.fill`
+        // loop took over 3 ns per gas on Winch (docs/gas.md, Calibration).
+        Op::MemoryGrow { .. }
+        | Op::MemoryCopy { .. }
+        | Op::MemoryFill { .. }
+        | Op::MemoryInit { .. }
+        | Op::DataDrop { .. }
+        | Op::TableGrow { .. }
+        | Op::TableFill { .. }
+        | Op::TableCopy { .. }
+        | Op::TableInit { .. }
+        | Op::ElemDrop { .. } => c.call,
 
         Op::I32Load { .. }
         | Op::I64Load { .. }

@@ -177,7 +177,6 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         gas_limit: Gas,
         storage: S,
     ) -> (S, Result<CallOutcome, VmError>) {
-        let gas_limit = gas_limit.min(MAX_GAS_LIMIT);
         let config = self.engine.config();
         let state = HostState {
             storage,
@@ -205,6 +204,11 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             gas_used: 0,
             events: Vec::new(),
         };
+        if gas_limit > MAX_GAS_LIMIT {
+            // The gas global is an `i64`: a larger limit is refused, never clamped.
+            let msg = format!("gas limit {gas_limit} exceeds MAX_GAS_LIMIT ({MAX_GAS_LIMIT})");
+            return (store.into_data().storage, Ok(fail(ErrorKind::InvalidArgument, msg)));
+        }
         if store.data().input.len() > config.host_limits.max_input_len as usize {
             let msg = format!(
                 "input is {} bytes; the maximum is {}",

@@ -341,6 +341,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
         |mut c: C<'_, S>, address_ptr: i32, input_ptr: i32, input_len: i32| -> Res<i64> {
             let (g, l) = costs(&c);
             let (base, pb) = (g.host.precompile, g.host.copy_per_byte);
+            let rate = g.host.precompile_per_evm_gas.max(1);
             enter(&c, "precompile")?;
             check_len("precompile", "input", input_len, l.max_precompile_input_len)?;
             let address = range(&c, "precompile", "address", address_ptr, 20)?;
@@ -351,16 +352,18 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
             let Some(precompiles) = c.data().precompiles.clone() else { return Ok(0) };
             // Like an EVM call to a precompile: it may use all but 1/64 of the gas left,
             // and a failure consumes what it was given.
+            // Each unit of its EVM gas costs `precompile_per_evm_gas` cove gas (docs/gas.md).
             let left = remaining(&mut c);
-            let given = left - left / 64;
+            let share = left - left / 64;
+            let given = share / rate;
             match precompiles.call(&address, &input, given) {
                 None => Ok(0),
                 Some(PrecompileCall::Failure) => {
-                    charge(&mut c, given)?;
+                    charge(&mut c, share)?;
                     Ok(0)
                 }
                 Some(PrecompileCall::Success { gas_used, output }) => {
-                    charge(&mut c, gas_used.min(given))?;
+                    charge(&mut c, gas_used.min(given).saturating_mul(rate))?;
                     charge(&mut c, per_byte(pb, output.len()))?;
                     let ptr = allocate(&mut c, output.len())?;
                     write_bytes(&mut c, ptr, &output);
@@ -406,5 +409,41 @@ fn allocate<S>(c: &mut C<'_, S>, len: usize) -> Res<usize> {
             ErrorKind::Trap,
             format!("allocate({len}) returned {}, out of bounds of linear memory ({size} bytes)", ptr as u32),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use types::ErrorKind;
+    use wasmtime::{Engine, Global, GlobalType, Mutability, Store, Val, ValType};
+
+    use super::{HostTrap, charge_gas};
+
+    fn gas_global(store: &mut Store<()>, balance: i64) -> Global {
+        let ty = GlobalType::new(ValType::I64, Mutability::Var);
+        Global::new(store, ty, Val::I64(balance)).expect("an i64 global")
+    }
+
+    /// A charge of `2^64 - 1` (a saturated price) ends the call out of gas with the
+    /// balance negative, whatever the balance was: it never wraps into a credit.
+    #[test]
+    fn a_charge_of_u64_max_ends_out_of_gas() {
+        let mut store = Store::new(&Engine::default(), ());
+        for balance in [0, 1, i64::MAX, -1] {
+            let gas = gas_global(&mut store, balance);
+            let e = charge_gas(&mut store, gas, u64::MAX).expect_err("out of gas");
+            assert_eq!(e.downcast_ref::<HostTrap>().map(|t| t.kind), Some(ErrorKind::OutOfGas));
+            assert_eq!(gas.get(&mut store).unwrap_i64(), -1, "balance {balance}");
+        }
+        // An exact charge leaves zero and succeeds.
+        let gas = gas_global(&mut store, i64::MAX);
+        charge_gas(&mut store, gas, i64::MAX as u64).expect("exactly the balance");
+        assert_eq!(gas.get(&mut store).unwrap_i64(), 0);
+    }
+
+    #[test]
+    fn prices_saturate() {
+        assert_eq!(super::price(u64::MAX, 1, 1), u64::MAX);
+        assert_eq!(super::price(1, u64::MAX, 2), u64::MAX);
     }
 }

@@ -40,8 +40,9 @@ use crate::validate::{ModuleFacts, ValidationError, invalid};
 ///
 /// Bump it with any change to what this module emits (costs, where checks go, frame
 /// sizes): artifacts compiled by an older instrumentation must never be loaded, since
-/// they would charge different gas. History: 1, the first release.
-pub const VERSION: u32 = 1;
+/// they would charge different gas. History: 1, the first release; 2, bulk memory and
+/// table instructions pay the `call` price (they call into the engine).
+pub const VERSION: u32 = 2;
 
 /// Accounted bytes of a frame beyond its values: return address, frame pointer,
 /// callee-saved registers, the `vmctx` arguments.

@@ -1,4 +1,5 @@
-//! `cove bench [--json] [--quick]`: the figures of docs/benchmarks.md.
+//! `cove bench [--json] [--quick]`: the figures of docs/benchmarks.md;
+//! `cove bench gas-calibration`: nanoseconds per unit of gas (docs/gas.md).
 
 use std::process::ExitCode;
 
@@ -6,9 +7,12 @@ use anyhow::Result;
 use runtime::bench;
 use serde_json::json;
 
-use crate::args::{BenchArgs, Cli};
+use crate::args::{BenchArgs, BenchCommand, Cli};
 
 pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
+    if let Some(BenchCommand::GasCalibration) = a.what {
+        return gas_calibration(cli, a);
+    }
     let scale = if a.quick { 10 } else { 1 };
     let config = super::load_config(cli)?;
     let (rt, token) = bench::token_runtime(&config);
@@ -70,6 +74,31 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         println!("{figures}");
     } else {
         crate::output::print_human(&figures);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every item's ns per gas, and the worst.
+fn gas_calibration(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
+    let config = super::load_config(cli)?;
+    let items = bench::gas::calibrate(&config, a.quick);
+    let worst = bench::gas::worst(&items).cloned();
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    if cli.json {
+        let items: Vec<_> = items
+            .iter()
+            .map(|i| json!({"name": i.name, "gas": i.gas, "ns": i.ns.round(), "ns_per_gas": round(i.ns_per_gas)}))
+            .collect();
+        let worst = worst.map(|w| json!({"name": w.name, "ns_per_gas": round(w.ns_per_gas)}));
+        println!("{}", json!({"items": items, "worst": worst}));
+    } else {
+        println!("{:<72} {:>14} {:>14} {:>10}", "item", "gas", "ns", "ns/gas");
+        for i in &items {
+            println!("{:<72} {:>14} {:>14.0} {:>10.3}", i.name, i.gas, i.ns, i.ns_per_gas);
+        }
+        if let Some(w) = worst {
+            println!("worst: {} at {:.3} ns/gas", w.name, w.ns_per_gas);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

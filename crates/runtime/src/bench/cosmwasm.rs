@@ -17,7 +17,9 @@ pub const ARGON2_MSG: &[u8] = br#"{"argon2":{"mem_cost":256,"time_cost":3}}"#;
 /// A runtime with cyberpunk instantiated, and its address.
 fn cyberpunk(config: &Config) -> Result<(Runtime, Address), String> {
     let code = cosmwasm::fixtures::load("cyberpunk")?;
-    let rt = Runtime::in_memory(config.clone()).map_err(|e| e.to_string())?;
+    // Many calls in one block (argon2 uses ~10^8 gas each): lift `max_block_gas`.
+    let config = Config { max_block_gas: types::MAX_GAS_LIMIT, ..config.clone() };
+    let rt = Runtime::in_memory(config).map_err(|e| e.to_string())?;
     let mut block = rt.begin_block(1).map_err(|e| e.to_string())?;
     let request = Request {
         sender: sender(),

@@ -130,7 +130,7 @@ const ECHO: &str = r#"(module
   (func (export "execute") (param i32 i32 i32) (result i32) (local.get 2)))"#;
 
 fn request<'a>(action: cosmwasm::Action<'a>, msg: &'a [u8]) -> cosmwasm::Request<'a> {
-    cosmwasm::Request { sender: ALICE, action, msg, funds: &[], gas_limit: Some(1 << 40) }
+    cosmwasm::Request { sender: ALICE, action, msg, funds: &[], gas_limit: Some(100_000_000) }
 }
 
 /// A CosmWasm transaction's events are bounded on their own (`MAX_TX_EVENT_BYTES`), not

@@ -8,6 +8,7 @@ mod estimate;
 mod evm;
 mod fault;
 mod gas;
+mod gas_caps;
 mod isolation;
 mod lifecycle;
 mod not_found;

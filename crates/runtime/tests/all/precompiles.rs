@@ -129,12 +129,13 @@ fn ecrecover_is_the_same_from_wasm_and_from_the_evm() {
 #[test]
 fn wasm_pays_the_precompiles_own_gas() {
     let both = Both::new();
-    // SHA-256 costs 60 + 12 per 32-byte word: 37 bytes are one word more than 5. The
-    // host adds 1 per byte copied in (32 more) and the same 32 bytes copied out.
+    // SHA-256 costs 60 + 12 per 32-byte word of EVM gas, each unit 20 cove gas
+    // (`precompile_per_evm_gas`): 37 bytes are one word more than 5. The host adds 1 per
+    // byte copied in (32 more) and the same 32 bytes copied out.
     let (_, five) = both.wasm_call(0x02, &[1; 5]);
     let (_, thirty_seven) = both.wasm_call(0x02, &[1; 37]);
     let input_copy = 32; // input_read copies 32 more bytes too
-    assert_eq!(thirty_seven - five, 12 + 32 + input_copy);
+    assert_eq!(thirty_seven - five, 12 * 20 + 32 + input_copy);
 }
 
 #[test]

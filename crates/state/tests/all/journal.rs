@@ -460,3 +460,45 @@ fn change_sets_are_sorted_and_the_last_write_of_a_key_wins() {
     assert_eq!(cs.get(b"b"), Some(None));
     assert_eq!(cs.get(b"d"), None);
 }
+
+/// A range scan walks the backend's pairs under the prefix and only the overlay keys in
+/// its range, however many other keys the overlay holds; reverts and commits keep the
+/// ordered index in step with the overlay.
+#[test]
+fn scan_range_walks_only_its_range_of_the_overlay() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"p1", b"backend"), (b"p5", b"backend"), (b"q", b"outside")]);
+        let mut j = Journal::new(backend);
+        for i in 0..1_000u32 {
+            j.set(&[b"other".as_slice(), &i.to_be_bytes()].concat(), b"v");
+        }
+        j.set(b"p2", b"overlay");
+        j.set(b"p7", b"overlay");
+        assert!(j.delete(b"p5").unwrap());
+        let cp = j.checkpoint();
+        j.set(b"p3", b"reverted");
+        j.revert(cp);
+
+        let scan = j.scan_range(b"p", Some(b"2"), Some(b"6")).unwrap();
+        assert_eq!(scan.entries, pairs(&[(b"p2", b"overlay")]), "{name}");
+        // Backend: p1, p5 (the whole prefix); overlay: p2 and the deletion of p5.
+        assert_eq!(scan.walked.entries, 4, "{name}");
+        assert_eq!(scan.walked.bytes, (2 + 7) * 2 + 2 + 7 + 2, "{name}");
+
+        let all = j.scan_range(b"p", None, None).unwrap();
+        assert_eq!(
+            all.entries,
+            pairs(&[(b"p1", b"backend"), (b"p2", b"overlay"), (b"p7", b"overlay")]),
+            "{name}"
+        );
+        assert_eq!(all.entries, j.scan_prefix(b"p").unwrap(), "{name}");
+        assert_eq!(all.walked.entries, 2 + 3, "{name}");
+
+        let block = crate::next_block(&**j.backend());
+        j.commit(&block).unwrap();
+        let scan = j.scan_range(b"p", None, Some(b"5")).unwrap();
+        assert_eq!(scan.entries, pairs(&[(b"p1", b"backend"), (b"p2", b"overlay")]), "{name}");
+        // After the commit the overlay is empty: only the backend's p1, p2, p7.
+        assert_eq!(scan.walked.entries, 3, "{name}");
+    }
+}

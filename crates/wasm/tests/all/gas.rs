@@ -161,10 +161,15 @@ fn exact_limit_with_memory_grow_charges_per_page_even_when_it_fails() {
 }
 
 #[test]
-fn a_gas_limit_above_the_maximum_is_clamped_not_refused() {
+fn a_gas_limit_above_the_maximum_is_refused_not_clamped() {
     let mut h = Harness::new(&module("", r#"(func (export "go") (result i32) (i32.const 1))"#));
     let normal = h.call("go", &[]);
-    assert_eq!(h.call_with_gas("go", &[], u64::MAX), normal);
+    for limit in [u64::MAX, types::MAX_GAS_LIMIT + 1] {
+        let out = h.call_with_gas("go", &[], limit);
+        let e = out.result.unwrap_err();
+        assert_eq!((e.kind, out.gas_used), (types::ErrorKind::InvalidArgument, 0));
+        assert!(e.message.contains("MAX_GAS_LIMIT (9223372036854775807)"), "{}", e.message);
+    }
     assert_eq!(h.call_with_gas("go", &[], types::MAX_GAS_LIMIT), normal);
     assert_eq!(normal.gas_used, OpCosts::default().base);
 }
@@ -303,8 +308,9 @@ fn a_custom_schedule_changes_the_price_accordingly() {
       (func (export "go") (result i32) (table.grow $t (ref.null func) (i32.const 20))))"#;
     let base = Harness::with_config(table, with_ops(o.clone())).call("go", &[]);
     assert_eq!(base.result, Ok(1i32.to_le_bytes().to_vec()));
-    // ref.null, i32.const, table.grow: three base instructions plus 20 elements.
-    assert_eq!(base.gas_used, 3 * o.base + 20 * o.bulk_table_per_element);
+    // ref.null and i32.const at the base price, table.grow at the call price, plus 20
+    // elements.
+    assert_eq!(base.gas_used, 2 * o.base + o.call + 20 * o.bulk_table_per_element);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -431,6 +437,7 @@ fn host_function_prices_follow_a_custom_schedule() {
         event_per_byte: 17,
         copy_per_byte: 19,
         precompile: 137,
+        precompile_per_evm_gas: 139,
     };
     check_host_prices(Config { gas: GasSchedule { ops: custom_ops(), host }, ..Config::default() });
 }

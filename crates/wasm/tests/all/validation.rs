@@ -405,6 +405,55 @@ fn config_validate_rejects_out_of_range_values() {
     assert!(Engine::new(c).is_ok());
 }
 
+/// Every price of the schedule is range-checked, each against its documented bound,
+/// and none may be 0.
+#[test]
+fn config_validate_checks_every_price() {
+    use cove_wasm::{MAX_HOST_PRICE, MAX_OP_PRICE, MAX_PRECOMPILE_RATE};
+    type Field = (&'static str, fn(&mut Config) -> &mut u64, u64);
+    let fields: [Field; 25] = [
+        ("base", |c| &mut c.gas.ops.base, MAX_OP_PRICE),
+        ("mul", |c| &mut c.gas.ops.mul, MAX_OP_PRICE),
+        ("div", |c| &mut c.gas.ops.div, MAX_OP_PRICE),
+        ("load", |c| &mut c.gas.ops.load, MAX_OP_PRICE),
+        ("store", |c| &mut c.gas.ops.store, MAX_OP_PRICE),
+        ("branch", |c| &mut c.gas.ops.branch, MAX_OP_PRICE),
+        ("call", |c| &mut c.gas.ops.call, MAX_OP_PRICE),
+        ("table_memory_meta", |c| &mut c.gas.ops.table_memory_meta, MAX_OP_PRICE),
+        ("memory_grow_per_page", |c| &mut c.gas.ops.memory_grow_per_page, MAX_UNIT_PRICE),
+        ("bulk_memory_per_byte", |c| &mut c.gas.ops.bulk_memory_per_byte, MAX_UNIT_PRICE),
+        ("bulk_table_per_element", |c| &mut c.gas.ops.bulk_table_per_element, MAX_UNIT_PRICE),
+        ("context", |c| &mut c.gas.host.context, MAX_HOST_PRICE),
+        ("storage_read", |c| &mut c.gas.host.storage_read, MAX_HOST_PRICE),
+        ("storage_write", |c| &mut c.gas.host.storage_write, MAX_HOST_PRICE),
+        ("storage_delete", |c| &mut c.gas.host.storage_delete, MAX_HOST_PRICE),
+        ("hash", |c| &mut c.gas.host.hash, MAX_HOST_PRICE),
+        ("verify", |c| &mut c.gas.host.verify, MAX_HOST_PRICE),
+        ("event", |c| &mut c.gas.host.event, MAX_HOST_PRICE),
+        ("precompile", |c| &mut c.gas.host.precompile, MAX_HOST_PRICE),
+        ("storage_read_per_byte", |c| &mut c.gas.host.storage_read_per_byte, MAX_UNIT_PRICE),
+        ("storage_write_per_byte", |c| &mut c.gas.host.storage_write_per_byte, MAX_UNIT_PRICE),
+        ("hash_per_byte", |c| &mut c.gas.host.hash_per_byte, MAX_UNIT_PRICE),
+        ("event_per_byte", |c| &mut c.gas.host.event_per_byte, MAX_UNIT_PRICE),
+        ("copy_per_byte", |c| &mut c.gas.host.copy_per_byte, MAX_UNIT_PRICE),
+        ("precompile_per_evm_gas", |c| &mut c.gas.host.precompile_per_evm_gas, MAX_PRECOMPILE_RATE),
+    ];
+    for (name, field, max) in fields {
+        for bad in [0, max + 1, u64::MAX] {
+            let mut c = Config::default();
+            *field(&mut c) = bad;
+            let e = engine_error(c);
+            assert!(e.contains(name) && e.contains(&max.to_string()), "{name} = {bad}: {e}");
+        }
+        for good in [1, max] {
+            let mut c = Config::default();
+            *field(&mut c) = good;
+            assert!(c.validate().is_ok(), "{name} = {good}");
+        }
+    }
+    assert_eq!((MAX_OP_PRICE, MAX_HOST_PRICE, MAX_PRECOMPILE_RATE), (1 << 16, 1 << 32, 1 << 10));
+}
+
 #[test]
 fn the_maximum_unit_price_cannot_overflow_a_dynamic_charge() {
     // The largest count at the largest price stays far below i64::MAX: out of gas, not
@@ -418,6 +467,7 @@ fn the_maximum_unit_price_cannot_overflow_a_dynamic_charge() {
     );
     let out = h.call_with_gas("go", &[], types::MAX_GAS_LIMIT);
     assert_eq!(out.result.unwrap_err().kind, types::ErrorKind::Trap, "charged, then out of bounds");
-    // Three constants and the fill itself at the base price, then the bytes.
-    assert_eq!(out.gas_used, 4 + u32::MAX as u64 * MAX_UNIT_PRICE);
+    // Three constants at the base price, the fill itself at the call price, then the
+    // bytes.
+    assert_eq!(out.gas_used, 3 + 5 + u32::MAX as u64 * MAX_UNIT_PRICE);
 }
