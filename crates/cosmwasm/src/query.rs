@@ -16,6 +16,19 @@ use crate::instance::Host;
 use crate::msg::{BankQuery, QueryRequest, WasmQuery, to_base64};
 
 /// `{"ok":{"ok":base64}}`.
+/// A node fault met while answering (storage, damaged data, an engine failure in a
+/// nested smart query): it ends the querying call as the node's fault, which no contract
+/// can catch (`reply_on_error` included), never as a `trap` committed as an outcome.
+fn node_fault(e: vm::VmError) -> wasmtime::Error {
+    let fault = match e {
+        vm::VmError::Storage(s) => wasm::VmError::Storage(s),
+        vm::VmError::Corrupt(m) => wasm::VmError::Storage(types::StorageError::corrupt(m)),
+        vm::VmError::Engine(m) => wasm::VmError::Engine(m),
+        e => wasm::VmError::Engine(e.to_string()),
+    };
+    wasmtime::Error::new(wasm::NodeFault(fault))
+}
+
 fn ok(bytes: &[u8]) -> Value {
     json!({"ok": {"ok": to_base64(bytes)}})
 }
@@ -74,9 +87,7 @@ fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<
             Err(e) => contract_err(&e),
         },
         QueryRequest::Wasm(WasmQuery::Raw { contract_addr, key }) => match address(&contract_addr) {
-            Ok(a) => match crate::load_cosmwasm(&c.data().journal, &a)
-                .map_err(|e| wasmtime::Error::msg(e.to_string()))?
-            {
+            Ok(a) => match crate::load_cosmwasm(&c.data().journal, &a).map_err(node_fault)? {
                 None => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
                 Some(_) => {
                     let value = c.data().journal.get(&vm::keys::storage(&a, &key)).map_err(storage)?;
@@ -86,18 +97,14 @@ fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<
             Err(_) => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
         },
         QueryRequest::Wasm(WasmQuery::ContractInfo { contract_addr }) => match address(&contract_addr) {
-            Ok(a) => match crate::contract_info_json(&shared, &c.data().journal, &a)
-                .map_err(|e| wasmtime::Error::msg(e.to_string()))?
-            {
+            Ok(a) => match crate::contract_info_json(&shared, &c.data().journal, &a).map_err(node_fault)? {
                 Some(info) => ok(&serde_json::to_vec(&info)?),
                 None => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
             },
             Err(_) => system_err(json!({"no_such_contract": {"addr": contract_addr}})),
         },
         QueryRequest::Wasm(WasmQuery::CodeInfo { code_id }) => {
-            match crate::code_info_json(&shared, &c.data().journal, code_id)
-                .map_err(|e| wasmtime::Error::msg(e.to_string()))?
-            {
+            match crate::code_info_json(&shared, &c.data().journal, code_id).map_err(node_fault)? {
                 Some(info) => ok(&serde_json::to_vec(&info)?),
                 None => system_err(json!({"no_such_code": {"code_id": code_id}})),
             }
@@ -116,7 +123,7 @@ fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<
             let ctx = c.data().ctx;
             let (journal, result) = crate::smart_query(&shared, journal, ctx, target, &msg, limit, depth);
             c.data_mut().journal = journal;
-            let (result, gas_used) = result.map_err(|e| wasmtime::Error::msg(e.to_string()))?;
+            let (result, gas_used) = result.map_err(node_fault)?;
             charge(c, gas_used)?;
             match result {
                 Ok(bytes) => ok(&bytes),

@@ -84,6 +84,7 @@ impl Config {
         for (name, limit) in [
             ("default_gas_limit", self.default_gas_limit),
             ("cosmwasm.default_gas_limit", self.cosmwasm.default_gas_limit),
+            ("evm.default_gas_limit", self.evm.default_gas_limit),
         ] {
             if limit > self.max_tx_gas {
                 return Err(format!("{name} = {limit} exceeds max_tx_gas ({})", self.max_tx_gas));

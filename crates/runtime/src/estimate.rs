@@ -26,7 +26,8 @@ pub struct EstimateRequest<'a> {
 impl Runtime {
     /// The smallest gas limit `L` with which `req` succeeds against the last committed
     /// state, in the block after it: the call succeeds with `L` and fails with `L - 1`.
-    /// `Err` carries the failed receipt when the call fails even at the cap.
+    /// `Err` carries the failed receipt when the call fails even at the cap; a probe
+    /// that hits the wall-clock backstop is [`RuntimeError::Timeout`], never an answer.
     ///
     /// A binary search over the limit; every probe runs on a throwaway journal that is
     /// never committed, so state never changes. The first probes try the cap and then
@@ -47,7 +48,13 @@ impl Runtime {
                 read_only: false,
                 callee: None,
             };
-            self.execute(&mut journal, &block, msg)
+            let receipt = self.execute(&mut journal, &block, msg)?;
+            // A probe the wall-clock backstop stopped says nothing about the gas: no
+            // estimate rests on it (the answer would depend on the clock).
+            match &receipt.result {
+                Err(e) if receipt.is_node_fault() => Err(RuntimeError::Timeout(e.message.clone())),
+                _ => Ok(receipt),
+            }
         };
         let vm_type = match self.contract(&req.address)? {
             Some(info) => info.vm,

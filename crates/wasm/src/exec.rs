@@ -10,7 +10,7 @@ use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, T
 use crate::abi;
 use crate::config::{GasSchedule, HostLimits};
 use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
-use crate::host::{self, BackendFault, HostTrap};
+use crate::host::{self, BackendFault, HostTrap, NodeFault};
 use types::Precompiles;
 
 /// Per-call host state: everything host functions may touch.
@@ -346,7 +346,7 @@ fn run<S>(
 
 /// Maps a wasmtime error that is not out-of-gas or stack exhaustion to an outcome, or to
 /// a node fault. Host functions of any ABI end a call with [`HostTrap`] (the contract's
-/// failure) or [`BackendFault`] (the node's); this is how every VM on this engine reads
+/// failure) or [`BackendFault`] / [`NodeFault`] (the node's); this is how every VM on this engine reads
 /// them back.
 pub fn classify_error(e: wasmtime::Error) -> Result<CallError, VmError> {
     if let Some(t) = e.downcast_ref::<HostTrap>() {
@@ -355,6 +355,10 @@ pub fn classify_error(e: wasmtime::Error) -> Result<CallError, VmError> {
     if let Some(BackendFault(s)) = e.downcast_ref::<BackendFault>() {
         return Err(VmError::Storage(s.clone()));
     }
+    let e = match e.downcast::<NodeFault>() {
+        Ok(NodeFault(fault)) => return Err(fault),
+        Err(e) => e,
+    };
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Ok(CallError::new(
             ErrorKind::Timeout,

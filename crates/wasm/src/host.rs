@@ -45,6 +45,19 @@ impl fmt::Display for BackendFault {
 
 impl std::error::Error for BackendFault {}
 
+/// Any node fault inside a host call (a storage failure, damaged stored data, an engine
+/// failure in a nested call): never a contract outcome, so no contract can catch it.
+#[derive(Debug)]
+pub struct NodeFault(pub crate::VmError);
+
+impl fmt::Display for NodeFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for NodeFault {}
+
 type Res<T> = wasmtime::Result<T>;
 type C<'a, S> = Caller<'a, HostState<S>>;
 

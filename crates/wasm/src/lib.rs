@@ -38,7 +38,7 @@ pub use engine::{
     NATIVE_STACK_FACTOR, Tier,
 };
 pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError, classify_error};
-pub use host::{BackendFault, HostTrap, charge_gas};
+pub use host::{BackendFault, HostTrap, NodeFault, charge_gas};
 pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
 pub use types::CallError;
 pub use types::{PrecompileCall, Precompiles};

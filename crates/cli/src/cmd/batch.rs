@@ -5,7 +5,8 @@
 //! does a batch of more lines than a block may hold (`block.max_transactions`). Then each
 //! line runs as its own transaction: one that fails is rolled back alone, and its result
 //! says why. One that the runtime drops from the block (it hit the wall-clock backstop, a
-//! node fault, or would pass `block.max_event_bytes`) leaves no trace in the block: its
+//! node fault, would pass `block.max_event_bytes`, or its gas limit no longer fits in the
+//! block's `max_block_gas`) leaves no trace in the block: its
 //! result says `"committed": false` and the exit code is 3. The block commits once, at
 //! the end, with every line that was not dropped.
 

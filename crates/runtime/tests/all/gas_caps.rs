@@ -52,7 +52,8 @@ fn a_gas_limit_above_the_cap_is_refused_naming_it() {
 fn a_block_admits_transactions_while_its_gas_lasts() {
     let config = Config { max_tx_gas: 1_000_000, max_block_gas: 2_500_000, ..Config::default() };
     let config = Config { default_gas_limit: 1_000_000, ..config };
-    let config = Config { cosmwasm: cove_cosmwasm_config(1_000_000), ..config };
+    let mut config = Config { cosmwasm: cove_cosmwasm_config(1_000_000), ..config };
+    config.evm.default_gas_limit = 1_000_000;
     let rt = Runtime::in_memory(config).unwrap();
     let k = deploy_committed(&rt, ALICE, &kv(), None);
     let mut block = rt.begin_block(T0 + 1).unwrap();
@@ -99,6 +100,9 @@ fn the_gas_caps_are_validated() {
     );
     let c = Config { cosmwasm: cove_cosmwasm_config(d.max_tx_gas + 1), ..Config::default() };
     assert!(error(c).contains("cosmwasm.default_gas_limit"));
+    let mut c = Config::default();
+    c.evm.default_gas_limit = d.max_tx_gas + 1;
+    assert!(error(c).contains("evm.default_gas_limit"));
     // The boundaries are accepted.
     let max = types::MAX_GAS_LIMIT;
     Runtime::in_memory(Config { max_tx_gas: max, max_block_gas: max, ..Config::default() }).unwrap();

@@ -172,3 +172,18 @@ fn a_timeout_inside_a_smart_query_ends_the_querier_too() {
     expect_timeout(run);
     assert_eq!(block.transactions(), 0);
 }
+
+#[test]
+fn an_estimate_whose_probe_times_out_is_a_timeout_not_an_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, kv) = kv_chain(dir.path());
+    let req = cove_runtime::EstimateRequest {
+        sender: BOB,
+        address: kv,
+        method: "set_then_spin",
+        input: b"x".to_vec(),
+        value: cove_runtime::Balance::ZERO,
+        cap: Some(HUGE_GAS),
+    };
+    expect_timeout(rt.estimate_gas(req));
+}

@@ -2,7 +2,7 @@
 //! block log is reached through [`LogFile`], the redb file through
 //! [`redb::StorageBackend`], and a [`StoreIo`] opens both. [`FileIo`] is the real
 //! thing (std files, redb's [`FileBackend`]); tests plug in implementations that fail
-//! on demand (`crates/state/tests/all/fault.rs`) to check that no failure of a write,
+//! on demand (`crates/state/tests/all/io_fault.rs`) to check that no failure of a write,
 //! a sync, a truncation or a read ever loses a committed block.
 //!
 //! Only read-write opens go through the seam: a read-only open

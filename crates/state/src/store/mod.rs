@@ -11,8 +11,8 @@
 //! A block is committed once its record is synced in the log, and stays committed
 //! through any later failure: the log is emptied only after a write-back transaction
 //! committed, a failed write-back leaves the store needing a recovery (the log replayed
-//! into a new transaction, on the next commit or open), and an open that fails writes
-//! nothing.
+//! into a new transaction, on the next commit or open), and an open that fails never
+//! writes the block log.
 
 mod buckets;
 mod commit;
@@ -170,7 +170,18 @@ impl RedbBackend {
         let path = dir.join(FILE_NAME);
         let open_err =
             |e: &dyn std::fmt::Display| StorageError::io(format!("redb: open {}: {e}", path.display()));
-        if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+        // A new store only where there is none: any other failure to stat the file (a
+        // dangling symlink to an unmounted disk, a permission) is an error, never a
+        // reason to lay an empty store over it.
+        let missing = match std::fs::metadata(&path) {
+            Ok(meta) => meta.len() == 0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::symlink_metadata(&path) {
+                Ok(_) => return Err(open_err(&"a symbolic link to a file that does not exist")),
+                Err(_) => true,
+            },
+            Err(e) => return Err(open_err(&e)),
+        };
+        if missing {
             create_db(dir, &path, io).map_err(|e| open_err(&e))?;
         }
         let db = guard::open_database(&path, config.integrity_check_bytes, || {
@@ -469,8 +480,9 @@ impl Inner {
             // The block is durable in the log, so it is committed whatever the tables
             // say. A failed write-back left the store needing a recovery: the next
             // commit (or open) replays the log and writes back again, and reports the
-            // error then if the disk still fails.
-            let _ = self.write_back(&mut p);
+            // error then if the disk still fails. A panic inside redb there poisons the
+            // handle (its own guard) but cannot turn this committed block into an error.
+            let _ = self.guard("write-back", || self.write_back(&mut p));
         }
         Ok(root)
     }

@@ -96,8 +96,10 @@ fn put_entry(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
 
 impl RedbBackend {
     /// Writes the state at retained height `height` to `out` as a snapshot; `progress`
-    /// is told (buckets done, buckets in all) as the export goes.
-    pub fn export_snapshot(
+    /// is told (buckets done, buckets in all) as the export goes. Callers go through
+    /// [`History::export_snapshot`](crate::History::export_snapshot), which runs this
+    /// inside the handle's guard.
+    pub(super) fn export_snapshot_unguarded(
         &self,
         height: u64,
         out: &mut dyn Write,
@@ -110,7 +112,10 @@ impl RedbBackend {
         let record = inner.block_in(&txn, height)?;
         let root = record.and_then(|r| r.root).unwrap_or(merkle::ZERO);
         let depth = inner.config.tree_depth;
-        let tree = inner.tree_at(&txn, height)?;
+        // The tree must give the root recorded for the height, or the manifest would
+        // carry a root no import accepts (or, worse, the damage would travel).
+        let mut tree = inner.tree_at(&txn, height)?;
+        inner.check_root(&mut tree, record.as_ref())?;
         let history = txn.open_table(HISTORY).map_err(|e| inner.err("open history", e))?;
         let buckets = 1u32 << depth;
         let mut out = BufWriter::new(out);

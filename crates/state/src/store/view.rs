@@ -140,7 +140,7 @@ impl History for RedbBackend {
         out: &mut dyn std::io::Write,
         progress: &dyn Fn(u64, u64),
     ) -> Result<crate::Manifest, HistoryError> {
-        self.inner.guard("snapshot export", || RedbBackend::export_snapshot(self, height, out, progress))
+        self.inner.guard("snapshot export", || self.export_snapshot_unguarded(height, out, progress))
     }
 }
 

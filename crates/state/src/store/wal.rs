@@ -297,6 +297,26 @@ fn zeros(bytes: &[u8]) -> bool {
     bytes.iter().all(|&b| b == 0)
 }
 
+/// The unit a disk writes whole: a crash leaves each sector of an append either written
+/// or as it was (zeros, past the log's synced end), never half of one.
+const SECTOR: usize = 512;
+
+/// Whether some sector-aligned piece of `bytes[start..end]` is all zeros: what an append
+/// torn by a crash leaves (its pages written back in any order), and what a flipped bit
+/// in a whole record does not.
+fn zero_sector(bytes: &[u8], start: usize, end: usize) -> bool {
+    let mut at = start;
+    while at < end {
+        let next = ((at / SECTOR) + 1) * SECTOR;
+        let piece = &bytes[at..next.min(end)];
+        if zeros(piece) {
+            return true;
+        }
+        at = next;
+    }
+    false
+}
+
 /// Whether `head` is what a torn first append can leave of `magic`: a prefix of it,
 /// then zeros.
 fn torn_magic(head: &[u8], magic: &[u8]) -> bool {
@@ -344,10 +364,19 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, Damage> {
         let Some(record) = rest.get(..end) else { break };
         let body = &record[header..header + len];
         if Sha256::digest(body).as_slice() != &record[header + len..] {
-            if zeros(&rest[end..]) {
+            if !zeros(&rest[end..]) {
+                return Err(Damage::new(at, "the record fails its hash and is not the last"));
+            }
+            // The last record: torn only if part of it never reached the disk, which
+            // leaves a whole sector of it zero. A whole record that fails its hash was
+            // synced, so reported committed, and damaged since.
+            if zero_sector(bytes, at, at + end) {
                 break;
             }
-            return Err(Damage::new(at, "the record fails its hash and is not the last"));
+            return Err(Damage::new(
+                at,
+                "the last record is whole but fails its hash (damaged after it was synced)",
+            ));
         }
         let block = decode_body(body)
             .ok_or_else(|| Damage::new(at, "the record passes its hash but does not decode"))?;
@@ -472,8 +501,13 @@ mod tests {
         let (path, full, at) = three(dir.path());
         let record = at[1] - at[0];
         for cut in 0..full.len() {
-            // Cut, or cut and then zeros (an extension whose data never reached the disk).
+            // Cut, or cut and then zeros (an extension whose data never reached the disk):
+            // a crash zeroes whole sectors, so zeros start where a record or a sector does.
+            let whole = at.contains(&cut) || cut == full.len() || cut % SECTOR == 0;
             for zeros in [0, 9] {
+                if zeros > 0 && !whole {
+                    continue;
+                }
                 let mut bytes = full[..cut].to_vec();
                 bytes.resize(cut + zeros, 0);
                 std::fs::write(&path, &bytes).unwrap();
@@ -516,15 +550,18 @@ mod tests {
     }
 
     #[test]
-    fn the_last_record_failing_its_hash_is_a_torn_tail_but_its_length_is_checked() {
+    fn the_last_record_is_a_torn_tail_only_with_a_sector_never_written_and_its_length_is_checked() {
         let dir = tempfile::tempdir().unwrap();
         let (path, full, at) = three(dir.path());
-        // In the body or the hash of the last record: what an unsynced append leaves.
+        // A flipped bit in the body or the hash of the last, whole record: it was synced
+        // (reported committed), so this is damage, never a silent drop.
         for i in at[2] + 8..full.len() {
             let mut bytes = full.clone();
             bytes[i] ^= 1;
             std::fs::write(&path, &bytes).unwrap();
-            assert_eq!(reread(dir.path()).unwrap().len(), 2, "byte {i}");
+            let e = reread(dir.path()).unwrap_err();
+            assert!(e.is_corrupt() && e.message().contains("damaged after it was synced"), "byte {i}: {e}");
+            assert_eq!(std::fs::read(&path).unwrap(), bytes, "the log is left as it was");
         }
         // Its length (or the length's CRC) is not: a damaged length could otherwise hide
         // the records after it as a torn tail.
@@ -538,6 +575,36 @@ mod tests {
         // Zeros inside the file, followed by a record, are damage too.
         let mut bytes = full.clone();
         bytes[at[1]..at[2]].fill(0);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(reread(dir.path()).unwrap_err().is_corrupt());
+    }
+
+    #[test]
+    fn a_last_record_with_a_sector_never_written_is_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 1..=2);
+        // A record of several sectors, as a crash can leave it: its pages written back
+        // out of order, one sector of it still zero.
+        let mut wal = open(dir.path());
+        wal.read().unwrap();
+        let value: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8 + 1).collect();
+        let changes: ChangeSet = vec![(b"big".to_vec(), Some(value))].into_iter().collect();
+        wal.append(&BlockInfo { height: 3, timestamp: 21 }, &[3; 32], &changes).unwrap();
+        drop(wal);
+        let path = dir.path().join(WAL_FILE);
+        let full = std::fs::read(&path).unwrap();
+        let start = full.len() - 4096;
+        let sector = start.div_ceil(SECTOR) * SECTOR;
+        for hole in [sector, sector + SECTOR, full.len() / SECTOR * SECTOR] {
+            let mut bytes = full.clone();
+            let end = (hole + SECTOR).min(bytes.len());
+            bytes[hole..end].fill(0);
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(reread(dir.path()).unwrap().len(), 2, "sector at {hole}");
+        }
+        // The same record whole, one bit flipped: damage.
+        let mut bytes = full.clone();
+        bytes[sector + 7] ^= 4;
         std::fs::write(&path, &bytes).unwrap();
         assert!(reread(dir.path()).unwrap_err().is_corrupt());
     }
