@@ -184,6 +184,46 @@ pub(super) fn open_database(
     }
 }
 
+/// A value (a redb write transaction held on the stack) dropped as usual, or leaked if it
+/// is dropped while a panic unwinds: dropping an uncommitted transaction rolls it back
+/// through redb's allocator state, and on a damaged file that can panic again, which
+/// aborts the process before [`Inner::guard`] can catch the first panic.
+pub(super) struct LeakOnPanic<T>(Option<T>);
+
+impl<T> LeakOnPanic<T> {
+    pub(super) fn new(value: T) -> LeakOnPanic<T> {
+        LeakOnPanic(Some(value))
+    }
+
+    pub(super) fn into_inner(mut self) -> T {
+        self.0.take().expect("taken only here or by drop")
+    }
+}
+
+impl<T> std::ops::Deref for LeakOnPanic<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("taken only by into_inner or drop")
+    }
+}
+
+impl<T> std::ops::DerefMut for LeakOnPanic<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.as_mut().expect("taken only by into_inner or drop")
+    }
+}
+
+impl<T> Drop for LeakOnPanic<T> {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(value) = self.0.take()
+        {
+            std::mem::forget(value);
+        }
+    }
+}
+
 /// Runs `open` (an open of the database at `path` other than [`open_database`]'s) so
 /// that a panic inside redb is a `corrupt` error.
 pub(super) fn catch_open<T>(
@@ -231,6 +271,29 @@ mod tests {
         assert!(e.is_corrupt() && e.message().contains("refuses every call"), "{e}");
         assert!(store.inner.guard("anything", || Ok::<_, StorageError>(())).unwrap_err().is_corrupt());
         drop(store);
+    }
+
+    #[test]
+    fn a_value_held_for_a_panic_is_leaked_not_dropped_and_dropped_otherwise() {
+        use std::sync::atomic::AtomicUsize;
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        struct Counted;
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        drop(LeakOnPanic::new(Counted));
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
+        let held = LeakOnPanic::new(Counted);
+        let caught = catch_unwind(AssertUnwindSafe(move || {
+            let _held = held;
+            panic!("a damaged page");
+        }));
+        assert!(caught.is_err());
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1, "dropped while unwinding: leaked instead");
+        drop(LeakOnPanic::new(Counted).into_inner());
+        assert_eq!(DROPS.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -303,7 +303,9 @@ impl Inner {
 
     /// Creates the tables and parameters of a new store, or checks an existing one's.
     fn init(&self) -> Result<(), StorageError> {
-        let txn = self.write_db()?.begin_write().map_err(|e| self.err("begin write transaction", e))?;
+        let txn = guard::LeakOnPanic::new(
+            self.write_db()?.begin_write().map_err(|e| self.err("begin write transaction", e))?,
+        );
         // Format 1's latest-value table (and a store from before authenticated state,
         // which had only that table and no format record).
         let legacy = {
@@ -373,7 +375,7 @@ impl Inner {
             txn.open_table(STALE_PAGES).map_err(|e| self.err("open stale_pages", e))?;
             txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         }
-        txn.commit().map_err(|e| self.err("commit", e))
+        txn.into_inner().commit().map_err(|e| self.err("commit", e))
     }
 
     fn read(&self) -> Result<redb::ReadTransaction, StorageError> {
@@ -568,7 +570,7 @@ impl Inner {
                 .map_err(|e| tables::corrupt(&format!("the block log does not follow the tables: {e}")))?;
             let txn = match &mut txn {
                 Some(txn) => txn,
-                None => txn.insert(self.begin_write()?),
+                None => txn.insert(guard::LeakOnPanic::new(self.begin_write()?)),
             };
             let root = commit::write_block(
                 txn,
@@ -591,6 +593,7 @@ impl Inner {
             head = Some(BlockRecord { height, timestamp: entry.block.timestamp, root: Some(root) });
         }
         *self.overlay.write().unwrap_or_else(|e| e.into_inner()) = overlay;
+        let txn = txn.map(guard::LeakOnPanic::into_inner);
         (p.txn, p.blocks, p.bytes, p.head, p.tree) = (txn, blocks, bytes, head, Some(tree));
         Ok(())
     }
