@@ -1,17 +1,19 @@
-//! Range reads ([`Backend::scan_range`]): every backend, and
+//! Range reads ([`Backend::scan_range`], [`Journal::scan_range`]): every backend, and
 //! every way a redb store holds its blocks (written back, only in its block log, or
 //! both; at the head or at a past height), give the pairs of a model of the state, in
 //! either order, cut at the limit; the trait's default (for backends that only scan
 //! whole prefixes) gives the same.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use cove_state::{
-    Backend, BlockRecord, ChangeSet, Hash, History, MemBackend, Order, RedbBackend, StorageError, StoreConfig,
+    Backend, BlockRecord, ChangeSet, Hash, History, Journal, MemBackend, Order, RedbBackend, StorageError,
+    StoreConfig,
 };
 use types::BlockInfo;
 
-use crate::apply;
+use crate::{apply, pairs, seed};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -172,4 +174,77 @@ fn redb_reads_a_range_as_the_model_does_written_back_or_not() {
     check_all("blocks 4..=6 in the log");
     store.write_back().unwrap();
     check_all("written back");
+}
+
+/// The journal merges its overlay into a limited backend read: the pairs it returns
+/// are always the first of the whole range, all of them unless the backend returned
+/// its limit, and it walks at most `limit` backend pairs.
+#[test]
+fn journal_range_reads_stop_at_the_backend_limit() {
+    for (name, backend, _dir) in crate::backends() {
+        let mut r = Rng(0xabc);
+        let mut model = Model::new();
+        let mut seeded = Vec::new();
+        for _ in 0..60 {
+            let (k, v) = (r.key(), r.bytes(2));
+            model.insert(k.clone(), v.clone());
+            seeded.push((k, v));
+        }
+        let items: Vec<(&[u8], &[u8])> = seeded.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+        seed(&*backend, &items);
+        let mut j = Journal::new(backend.clone());
+        for _ in 0..30 {
+            let k = r.key();
+            if r.below(2) == 0 {
+                j.delete(&k).unwrap();
+                model.remove(&k);
+            } else {
+                j.set(&k, b"overlay");
+                model.insert(k, b"overlay".to_vec());
+            }
+        }
+        for _ in 0..400 {
+            let prefix = [&b""[..], b"p", b"q", b"\xff"][r.below(4) as usize];
+            let (start, end) = (r.bound(), r.bound());
+            let order = if r.below(2) == 0 { Order::Ascending } else { Order::Descending };
+            let limit = [0, 1, 3, 10, usize::MAX][r.below(5) as usize];
+            let (s, e) = (start.as_deref(), end.as_deref());
+            let scan = j.scan_range(prefix, s, e, order, limit).unwrap();
+            let all = expected(&model, prefix, s, e, order, usize::MAX);
+            let what = format!("{name}: {prefix:?} [{start:?}, {end:?}) {order:?} limit {limit}");
+            let from_backend = backend.scan_range(prefix, s, e, order, usize::MAX).unwrap().len();
+            // An empty range (start >= end) is known to hold nothing: never limited.
+            let empty = matches!((s, e), (Some(s), Some(e)) if s >= e);
+            assert_eq!(scan.limited, !empty && from_backend >= limit, "{what}");
+            if scan.limited {
+                assert!(all.starts_with(&scan.entries), "{what}");
+            } else {
+                assert_eq!(scan.entries, all, "{what}");
+            }
+            assert!(scan.walked.entries >= from_backend.min(limit) as u64, "{what}");
+        }
+    }
+}
+
+/// A range whose start is above its end is empty (never a panic), in the overlay and
+/// in the backend.
+#[test]
+fn a_range_with_start_above_end_is_empty() {
+    for (name, backend, _dir) in crate::backends() {
+        seed(&*backend, &[(b"p1", b"backend"), (b"p5", b"backend")]);
+        let mut j = Journal::new(backend.clone());
+        j.set(b"p3", b"overlay");
+        for order in [Order::Ascending, Order::Descending] {
+            let scan = j.scan_range(b"p", Some(b"6"), Some(b"2"), order, usize::MAX).unwrap();
+            assert_eq!((scan.entries, scan.walked.entries), (pairs(&[]), 0), "{name}");
+            let scan = j.scan_range(b"p", Some(b"3"), Some(b"3"), order, usize::MAX).unwrap();
+            assert_eq!((scan.entries, scan.walked.entries), (pairs(&[]), 0), "{name}");
+            assert!(
+                backend.scan_range(b"p", Some(b"6"), Some(b"2"), order, 10).unwrap().is_empty(),
+                "{name}"
+            );
+        }
+        let arc: Arc<dyn Backend> = backend;
+        assert!(arc.scan_range(b"p", Some(b"\xff"), Some(b"\x00"), Order::Ascending, 1).unwrap().is_empty());
+    }
 }
