@@ -6,6 +6,7 @@
 //! error that CosmWasm reports back to the contract (a bad address, an invalid
 //! signature) is returned as CosmWasm returns it; anything else ends the call.
 
+use state::Order;
 use types::ErrorKind;
 use wasmtime::{Caller, Linker};
 
@@ -147,24 +148,42 @@ fn db_scan(mut c: C<'_>, start_ptr: u32, end_ptr: u32, order: i32) -> Res<u32> {
         );
     }
     let prefix = vm::keys::storage_prefix(&c.data().contract);
-    // The journal walks the contract's committed pairs and the keys written earlier in
-    // the block that fall in the range, nothing else: that walk is what is charged.
-    let scan = c.data().journal.scan_range(&prefix, start.as_deref(), end.as_deref()).map_err(fault)?;
-    charge(
-        &mut c,
-        costs
-            .db_scan_per_entry
-            .saturating_mul(scan.walked.entries)
-            .saturating_add(costs.per_byte.saturating_mul(scan.walked.bytes)),
-    )?;
-    let mut entries: Vec<(Vec<u8>, Vec<u8>)> =
+    let order = if descending { Order::Descending } else { Order::Ascending };
+    // The journal walks the contract's committed pairs in the range and the keys written
+    // earlier in the block that fall in it, nothing else: that walk is what is charged.
+    // It reads no more committed pairs than the gas left pays for, plus one: each costs
+    // at least `db_scan_per_entry` and its key's bytes, so reaching the bound means the
+    // whole range costs more than is left, whatever it holds.
+    let limit = scan_limit(&costs, prefix.len(), gas_left(&mut c));
+    let scan = c
+        .data()
+        .journal
+        .scan_range(&prefix, start.as_deref(), end.as_deref(), order, limit)
+        .map_err(fault)?;
+    let cost = costs
+        .db_scan_per_entry
+        .saturating_mul(scan.walked.entries)
+        .saturating_add(costs.per_byte.saturating_mul(scan.walked.bytes));
+    // A limited read costs more than is left (see `scan_limit`): say so even if the
+    // prices are zero, rather than hand out a range cut short.
+    charge(&mut c, if scan.limited { u64::MAX } else { cost })?;
+    let entries: Vec<(Vec<u8>, Vec<u8>)> =
         scan.entries.into_iter().map(|(k, v)| (k[prefix.len()..].to_vec(), v)).collect();
-    if descending {
-        entries.reverse();
-    }
     let iterators = &mut c.data_mut().iterators;
     iterators.push(Iter { entries, next: 0 });
     Ok(iterators.len() as u32)
+}
+
+/// How many committed pairs a scan may read with `gas_left`: one more than it can pay
+/// for, each pair costing at least `db_scan_per_entry` plus `per_byte` times its key
+/// (which holds the contract's `prefix_len`-byte prefix). Unbounded only if a pair
+/// costs nothing.
+fn scan_limit(costs: &Costs, prefix_len: usize, gas_left: u64) -> usize {
+    let per_pair = costs.db_scan_per_entry.saturating_add(per_byte(costs, prefix_len));
+    match gas_left.checked_div(per_pair) {
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1),
+        None => usize::MAX,
+    }
 }
 
 #[derive(Clone, Copy)]

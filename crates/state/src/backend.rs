@@ -1,9 +1,62 @@
 //! The seam between the journal and committed storage.
 
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
 use merkle::Hash;
 use types::{BlockInfo, StorageError};
 
 use crate::{BlockRecord, History};
+
+/// The order of a range read ([`Backend::scan_range`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Ascending key order.
+    Ascending,
+    /// Descending key order.
+    Descending,
+}
+
+/// The full-key bounds of the keys `prefix ++ k` with `start <= k < end`: the lowest
+/// key and, if there is one, the first key above the range (exclusive). `None` when
+/// the range is empty (`start >= end`), so callers never hand an inverted range to a
+/// map (`BTreeMap::range` panics on one).
+pub(crate) fn range_bounds(
+    prefix: &[u8],
+    start: Option<&[u8]>,
+    end: Option<&[u8]>,
+) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    if let (Some(s), Some(e)) = (start, end)
+        && s >= e
+    {
+        return None;
+    }
+    let low = [prefix, start.unwrap_or_default()].concat();
+    let high = match end {
+        Some(e) => Some([prefix, e].concat()),
+        None => prefix_end(prefix),
+    };
+    Some((low, high))
+}
+
+/// The first key above every key starting with `prefix`, or `None` if there is none
+/// (`prefix` is empty or all `0xff`).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Whether `key` is `prefix ++ k` with `start <= k < end`.
+pub(crate) fn in_range(key: &[u8], prefix: &[u8], start: Option<&[u8]>, end: Option<&[u8]>) -> bool {
+    let Some(rest) = key.strip_prefix(prefix) else { return false };
+    start.is_none_or(|s| rest >= s) && end.is_none_or(|e| rest < e)
+}
 
 /// A set of writes to apply atomically; `None` = delete.
 ///
@@ -91,6 +144,35 @@ pub trait Backend: Send + Sync {
     )]
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
 
+    /// At most `limit` committed pairs whose key is `prefix ++ k` with `start <= k < end`
+    /// (either bound may be absent; `start >= end` is an empty range), in `order`: the
+    /// first `limit` of the range in that order. The result depends only on the
+    /// committed state, never on how a backend holds it.
+    ///
+    /// The default filters [`Backend::scan_prefix`], so it reads the whole prefix;
+    /// backends that can read a range (every backend of this crate) read at most `limit`
+    /// pairs, so a caller that can pay for only `limit` never waits for more.
+    #[expect(
+        clippy::type_complexity,
+        reason = "the plain type is the documented signature; an alias would hide it"
+    )]
+    fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let mut all = self.scan_prefix(prefix)?;
+        all.retain(|(k, _)| in_range(k, prefix, start, end));
+        if order == Order::Descending {
+            all.reverse();
+        }
+        all.truncate(limit);
+        Ok(all)
+    }
+
     /// Commits block `block`: applies every change in one atomic, durable transaction
     /// and records the block. After it returns Ok, a crash or restart loses nothing; if it
     /// returns Err or the process dies midway, none of it applied (and on Err the change
@@ -120,6 +202,60 @@ pub trait Backend: Send + Sync {
     fn generation(&self) -> Option<u64> {
         None
     }
+}
+
+/// At most `limit` pairs of the range `(low, high)` (full keys, `high` exclusive) in
+/// `order`, from tables under an overlay of changes not yet in them (`None` deletes;
+/// the overlay wins). `tables(n)` reads at most `n` pairs of the range from the tables,
+/// in `order`. Each overlay entry in the range hides or replaces at most one table pair,
+/// so `limit` plus their number of table pairs always yields the first `limit` merged
+/// pairs, whatever the overlay holds.
+#[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
+pub(crate) fn merge_overlay(
+    overlay: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    (low, high): (&[u8], Option<&[u8]>),
+    order: Order,
+    limit: usize,
+    tables: impl FnOnce(usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
+    let range = overlay.range::<[u8], _>((Bound::Included(low), upper));
+    let over: Vec<_> = match order {
+        Order::Ascending => range.collect(),
+        Order::Descending => range.rev().collect(),
+    };
+    let base = tables(limit.saturating_add(over.len()))?;
+    // Whether `a` comes before `b` in `order`.
+    let before = |a: &[u8], b: &[u8]| match order {
+        Order::Ascending => a < b,
+        Order::Descending => a > b,
+    };
+    let mut over = over.into_iter().peekable();
+    let mut out = Vec::new();
+    let mut base = base.into_iter().peekable();
+    while out.len() < limit {
+        let from_overlay = match (base.peek(), over.peek()) {
+            (None, None) => break,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (Some((b, _)), Some((o, _))) => {
+                if b == *o {
+                    base.next();
+                    true
+                } else {
+                    before(o, b)
+                }
+            }
+        };
+        if from_overlay {
+            if let Some((k, Some(v))) = over.next() {
+                out.push((k.clone(), v.clone()));
+            }
+        } else if let Some(pair) = base.next() {
+            out.push(pair);
+        }
+    }
+    Ok(out)
 }
 
 /// Checks that `block` may follow `head` ([`Backend::commit`]'s rule).

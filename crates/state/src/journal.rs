@@ -8,16 +8,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use merkle::Hash;
 use types::{BlockInfo, StorageError};
 
-use crate::backend::{Backend, ChangeSet};
+use crate::backend::{Backend, ChangeSet, Order, range_bounds};
 
 /// What [`Journal::scan_range`] found, and what it walked to find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
-    /// The pairs in the range, ascending, full keys.
+    /// The pairs in the range, in the order asked, full keys.
     pub entries: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Entries and bytes walked: the backend's pairs under the prefix and the overlay
-    /// keys in the range.
+    /// Entries and bytes walked: the backend's pairs read (in the range, at most the
+    /// limit) and the overlay keys in the range.
     pub walked: Walked,
+    /// Whether the backend returned as many pairs as it was allowed, so the range may
+    /// hold more than `entries`.
+    pub limited: bool,
 }
 
 /// Entries and bytes a scan walked, for pricing it.
@@ -276,37 +279,42 @@ impl Journal {
         reason = "the plain type is the documented signature; an alias would hide it"
     )]
     pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        Ok(self.scan_range(prefix, None, None)?.entries)
+        Ok(self.scan_range(prefix, None, None, Order::Ascending, usize::MAX)?.entries)
     }
 
     /// The pairs whose key is `prefix ++ k` with `start <= k < end` (either bound may be
-    /// absent), backend merged with the overlay (overlay wins; deletions hide), ascending,
-    /// with how much was walked to find them: the backend's pairs under `prefix` (a
-    /// backend scans whole prefixes) and the overlay keys in the range, never the rest of
-    /// the overlay.
+    /// absent; `start >= end` is an empty range), backend merged with the overlay
+    /// (overlay wins; deletions hide), in `order`, with how much was walked to find them:
+    /// at most `backend_limit` backend pairs of the range ([`Backend::scan_range`]) and
+    /// the overlay keys in the range, never the rest of either.
+    ///
+    /// If the backend returned `backend_limit` pairs ([`Scan::limited`]), the range may
+    /// hold more: `entries` then stops at the last backend pair, so it is always the
+    /// first pairs of the whole range, exactly.
     pub fn scan_range(
         &self,
         prefix: &[u8],
         start: Option<&[u8]>,
         end: Option<&[u8]>,
+        order: Order,
+        backend_limit: usize,
     ) -> Result<Scan, StorageError> {
-        let in_range = |k: &[u8]| {
-            let Some(rest) = k.strip_prefix(prefix) else { return false };
-            start.is_none_or(|s| rest >= s) && end.is_none_or(|e| rest < e)
-        };
-        let base = self.backend.scan_prefix(prefix)?;
+        let empty = Scan { entries: Vec::new(), walked: Walked::default(), limited: false };
+        let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(empty) };
+        let base = self.backend.scan_range(prefix, start, end, order, backend_limit)?;
+        let limited = base.len() >= backend_limit;
         let mut walked = Walked { entries: base.len() as u64, bytes: 0 };
         walked.bytes = base.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
-        let low = [prefix, start.unwrap_or_default()].concat();
-        let high = end.map(|e| [prefix, e].concat());
         let upper = match &high {
             Some(h) => Bound::Excluded(h.as_slice()),
             None => Bound::Unbounded,
         };
-        let mut over = self
-            .ordered
-            .range::<[u8], _>((Bound::Included(low.as_slice()), upper))
-            .take_while(|k| k.starts_with(prefix))
+        let range = self.ordered.range::<[u8], _>((Bound::Included(low.as_slice()), upper));
+        let keys: Box<dyn Iterator<Item = &Vec<u8>>> = match order {
+            Order::Ascending => Box::new(range),
+            Order::Descending => Box::new(range.rev()),
+        };
+        let mut over = keys
             .map(|k| {
                 let entry = self.overlay.get(k).and_then(Option::as_ref);
                 walked.entries += 1;
@@ -314,9 +322,18 @@ impl Journal {
                 (k, entry)
             })
             .peekable();
+        // Whether `a` comes before `b` in `order`.
+        let before = |a: &[u8], b: &[u8]| match order {
+            Order::Ascending => a < b,
+            Order::Descending => a > b,
+        };
+        // Past the last backend pair of a limited read the backend may hold pairs that
+        // were not read: overlay keys there are walked (and charged) but not returned.
+        let last = base.last().map(|(k, _)| k.clone());
+        let past_read = |k: &[u8]| limited && last.as_deref().is_none_or(|l| before(l, k));
         let mut entries = Vec::new();
-        for (key, value) in base.into_iter().filter(|(k, _)| in_range(k)) {
-            while let Some((k, entry)) = over.next_if(|(k, _)| k.as_slice() < key.as_slice()) {
+        for (key, value) in base {
+            while let Some((k, entry)) = over.next_if(|(k, _)| before(k, &key)) {
                 if let Some(v) = entry {
                     entries.push((k.clone(), v.clone()));
                 }
@@ -328,11 +345,11 @@ impl Journal {
             }
         }
         for (k, entry) in over {
-            if let Some(v) = entry {
+            if let (Some(v), false) = (entry, past_read(k)) {
                 entries.push((k.clone(), v.clone()));
             }
         }
-        Ok(Scan { entries, walked })
+        Ok(Scan { entries, walked, limited })
     }
 
     /// The net changes since the journal was created or last committed.

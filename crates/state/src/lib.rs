@@ -22,7 +22,7 @@ mod journal;
 mod mem;
 mod store;
 
-pub use backend::{Backend, ChangeSet};
+pub use backend::{Backend, ChangeSet, Order};
 pub use history::{
     BlockRecord, History, HistoryError, MAX_BUCKET_CACHE_LEAVES, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT,
     MAX_WRITE_BACK_BLOCKS, MAX_WRITE_BACK_BYTES, StoreConfig,

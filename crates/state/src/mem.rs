@@ -1,6 +1,7 @@
 //! The in-memory backend.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -8,7 +9,7 @@ use merkle::Hash;
 use types::{BlockInfo, StorageError};
 
 use crate::BlockRecord;
-use crate::backend::{Backend, ChangeSet, check_next};
+use crate::backend::{Backend, ChangeSet, Order, check_next, range_bounds};
 
 /// In-memory backend, behind a RwLock. For tests, benchmarks and dry runs. It keeps
 /// the latest state only: no history and no root ([`Backend::history`] is `None`).
@@ -87,6 +88,25 @@ impl Backend for MemBackend {
             .take_while(|k| k.starts_with(prefix))
             .map(|k| (k.clone(), map.index[k].clone()))
             .collect())
+    }
+
+    fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
+        let map = self.read()?;
+        let upper = high.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let range = map.ordered.range::<[u8], _>((Bound::Included(low.as_slice()), upper));
+        let pair = |(k, ()): (&Vec<u8>, &())| (k.clone(), map.index[k].clone());
+        Ok(match order {
+            Order::Ascending => range.take(limit).map(pair).collect(),
+            Order::Descending => range.rev().take(limit).map(pair).collect(),
+        })
     }
 
     fn commit(

@@ -15,6 +15,7 @@ mod not_found;
 mod persistence;
 mod precompiles;
 mod rollback;
+mod scan;
 mod support;
 mod tiers;
 mod timeouts;

@@ -43,7 +43,7 @@ use self::tables::{
     BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, LEGACY_STATE, META, PAGES, STALE_KEYS,
     STALE_PAGES, decode_block, decode_page, page_buckets, page_count,
 };
-use crate::backend::{Backend, ChangeSet, check_next};
+use crate::backend::{Backend, ChangeSet, Order, check_next, merge_overlay, range_bounds};
 use crate::{BlockRecord, History, StoreConfig};
 
 use self::buckets::BucketCache;
@@ -659,6 +659,25 @@ impl Backend for RedbBackend {
             };
         }
         Ok(out.into_iter().collect())
+    }
+
+    /// The range of the blocks not yet written back merged over the range of the
+    /// tables, both read under the overlay's lock (as in `scan_prefix`); the tables are
+    /// walked only until enough pairs are found.
+    fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
+        let bounds = (low.as_slice(), high.as_deref());
+        let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
+        merge_overlay(&overlay, bounds, order, limit, |n| {
+            self.inner.guard("scan", || self.inner.head_scan_range(&self.inner.read()?, bounds, order, n))
+        })
     }
 
     fn commit(

@@ -21,7 +21,7 @@ use types::{BlockInfo, StorageError};
 use super::tables::{self, DEPTH, FORMAT, FORMAT_VERSION, INTERVAL, META};
 use super::wal::{self, LoggedBlock};
 use super::{DirLock, FILE_NAME, Handle, Inner, RedbBackend, guard};
-use crate::backend::{Backend, ChangeSet, check_next};
+use crate::backend::{Backend, ChangeSet, Order, check_next, merge_overlay, range_bounds};
 use crate::{BlockRecord, StoreConfig};
 
 /// What a read-only handle took from the block log.
@@ -202,6 +202,21 @@ impl Backend for LogView {
             };
         }
         Ok(out.into_iter().collect())
+    }
+
+    fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
+        let bounds = (low.as_slice(), high.as_deref());
+        merge_overlay(&self.overlay, bounds, order, limit, |n| {
+            self.inner.guard("scan", || self.inner.head_scan_range(&self.txn, bounds, order, n))
+        })
     }
 
     fn commit(&self, _: &BlockInfo, changes: ChangeSet) -> Result<Option<Hash>, (StorageError, ChangeSet)> {

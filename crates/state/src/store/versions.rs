@@ -9,11 +9,15 @@
 //! needs only the leaf hashes, which it checks against the tree the same way
 //! (`super::commit`).
 
+use std::ops::Bound;
+
 use merkle::{Hash, bucket_hash, bucket_of, key_hash, leaf_hash};
 use redb::ReadableTable;
 use types::StorageError;
 
 use super::guard::redb_error;
+use crate::backend::Order;
+
 use super::tables::{Version, bucket_range, corrupt, history_key, split_history_key};
 
 /// A `HISTORY` table, read-only or inside a write transaction.
@@ -139,15 +143,66 @@ pub(super) fn scan_at(
         if !key.starts_with(prefix) {
             break;
         }
-        let kh = key_hash(key);
-        match value_checked(history, &kh, depth, at, bucket_hash_at)? {
-            Some(value) => out.push((key.to_vec(), value)),
-            // Deleted, written only after `at`, or damaged.
-            None if version_at(history, &kh, u64::MAX)?.is_some() => {}
-            None => return Err(corrupt(&format!("key hash {} is listed but has no version", hex(&kh)))),
+        if let Some(value) = listed_value(history, key, (depth, at), bucket_hash_at)? {
+            out.push((key.to_vec(), value));
         }
     }
     Ok(out)
+}
+
+/// At most `limit` keys of the range `(low, high)` (full keys, `high` exclusive) that
+/// hold a value at `at`, with those values, in `order`: `keys` walked over the range
+/// only, each value read at `at` and checked as [`scan_at`] does, stopping once `limit`
+/// are found.
+#[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
+pub(super) fn scan_range_at(
+    keys: &impl ReadableTable<&'static [u8], ()>,
+    history: &impl HistoryTable,
+    (low, high): (&[u8], Option<&[u8]>),
+    order: Order,
+    limit: usize,
+    (depth, at): (u8, u64),
+    bucket_hash_at: &mut impl FnMut(u32) -> Result<Hash, StorageError>,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
+    let range = keys.range::<&[u8]>((Bound::Included(low), upper)).map_err(|e| err("scan keys", e))?;
+    let walk: Box<dyn Iterator<Item = _>> = match order {
+        Order::Ascending => Box::new(range),
+        Order::Descending => Box::new(range.rev()),
+    };
+    for entry in walk {
+        let (k, _) = entry.map_err(|e| err("scan keys", e))?;
+        let key = k.value();
+        if let Some(value) = listed_value(history, key, (depth, at), bucket_hash_at)? {
+            out.push((key.to_vec(), value));
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The value at `at` of `key`, listed in `keys`, checked against the tree; `None` if it
+/// was deleted or written only after `at`. A listed key with no version at all is
+/// damage (a key's last version is never pruned).
+fn listed_value(
+    history: &impl HistoryTable,
+    key: &[u8],
+    (depth, at): (u8, u64),
+    bucket_hash_at: &mut impl FnMut(u32) -> Result<Hash, StorageError>,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    let kh = key_hash(key);
+    match value_checked(history, &kh, depth, at, bucket_hash_at)? {
+        Some(value) => Ok(Some(value)),
+        // Deleted, written only after `at`, or damaged.
+        None if version_at(history, &kh, u64::MAX)?.is_some() => Ok(None),
+        None => Err(corrupt(&format!("key hash {} is listed but has no version", hex(&kh)))),
+    }
 }
 
 /// The last version at or before `at` of every key hash in `bucket` that has one, in

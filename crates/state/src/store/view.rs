@@ -18,9 +18,9 @@ use super::tables::{
     BASE, BLOCKS, HISTORY, KEYS, META, PAGE_BUCKETS, PAGES, PRUNED_THROUGH, corrupt, decode_block,
     decode_page, is_checkpoint, meta_u64,
 };
-use super::versions::{bucket_at, scan_at, value_at, value_checked};
+use super::versions::{bucket_at, scan_at, scan_range_at, value_at, value_checked};
 use super::{Inner, RedbBackend};
-use crate::backend::{Backend, ChangeSet};
+use crate::backend::{Backend, ChangeSet, Order, range_bounds};
 use crate::{BlockRecord, History, HistoryError, StoreConfig};
 
 impl Inner {
@@ -64,6 +64,22 @@ impl Inner {
         let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
         let at = (self.config.tree_depth, u64::MAX);
         scan_at(&keys, &history, prefix, at, &mut |b| self.head_bucket_hash(txn, b))
+    }
+
+    /// At most `limit` pairs of the range `bounds` (full keys, the upper one exclusive)
+    /// in the tables' head, in `order`, checked against the tree.
+    #[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
+    pub(super) fn head_scan_range(
+        &self,
+        txn: &ReadTransaction,
+        bounds: (&[u8], Option<&[u8]>),
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let keys = txn.open_table(KEYS).map_err(|e| self.err("open keys", e))?;
+        let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
+        let at = (self.config.tree_depth, u64::MAX);
+        scan_range_at(&keys, &history, bounds, order, limit, at, &mut |b| self.head_bucket_hash(txn, b))
     }
 
     /// The record of block `height` in `txn`.
@@ -198,6 +214,24 @@ impl Backend for View {
             let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
             let at = (self.inner.config.tree_depth, self.height);
             scan_at(&keys, &history, prefix, at, &mut |b| Ok(self.tree.bucket(b)))
+        })
+    }
+
+    fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
+        self.inner.guard("scan at a past height", || {
+            let keys = self.txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
+            let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
+            let at = (self.inner.config.tree_depth, self.height);
+            let bounds = (low.as_slice(), high.as_deref());
+            scan_range_at(&keys, &history, bounds, order, limit, at, &mut |b| Ok(self.tree.bucket(b)))
         })
     }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use cove_state::{Backend, ChangeSet, Journal, MemBackend, RedbBackend};
+use cove_state::{Backend, ChangeSet, Journal, MemBackend, Order, RedbBackend};
 
 use crate::{backends, pairs, seed};
 
@@ -479,13 +479,13 @@ fn scan_range_walks_only_its_range_of_the_overlay() {
         j.set(b"p3", b"reverted");
         j.revert(cp);
 
-        let scan = j.scan_range(b"p", Some(b"2"), Some(b"6")).unwrap();
+        let scan = j.scan_range(b"p", Some(b"2"), Some(b"6"), Order::Ascending, usize::MAX).unwrap();
         assert_eq!(scan.entries, pairs(&[(b"p2", b"overlay")]), "{name}");
-        // Backend: p1, p5 (the whole prefix); overlay: p2 and the deletion of p5.
-        assert_eq!(scan.walked.entries, 4, "{name}");
-        assert_eq!(scan.walked.bytes, (2 + 7) * 2 + 2 + 7 + 2, "{name}");
+        // Backend: p5 (its range only); overlay: p2 and the deletion of p5.
+        assert_eq!(scan.walked.entries, 3, "{name}");
+        assert_eq!(scan.walked.bytes, (2 + 7) * 2 + 2, "{name}");
 
-        let all = j.scan_range(b"p", None, None).unwrap();
+        let all = j.scan_range(b"p", None, None, Order::Ascending, usize::MAX).unwrap();
         assert_eq!(
             all.entries,
             pairs(&[(b"p1", b"backend"), (b"p2", b"overlay"), (b"p7", b"overlay")]),
@@ -496,9 +496,9 @@ fn scan_range_walks_only_its_range_of_the_overlay() {
 
         let block = crate::next_block(&**j.backend());
         j.commit(&block).unwrap();
-        let scan = j.scan_range(b"p", None, Some(b"5")).unwrap();
+        let scan = j.scan_range(b"p", None, Some(b"5"), Order::Ascending, usize::MAX).unwrap();
         assert_eq!(scan.entries, pairs(&[(b"p1", b"backend"), (b"p2", b"overlay")]), "{name}");
-        // After the commit the overlay is empty: only the backend's p1, p2, p7.
-        assert_eq!(scan.walked.entries, 3, "{name}");
+        // After the commit the overlay is empty: only the backend's p1 and p2 in range.
+        assert_eq!(scan.walked.entries, 2, "{name}");
     }
 }

@@ -8,6 +8,7 @@ mod io_fault;
 mod journal;
 mod model;
 mod persistence;
+mod scan;
 mod snapshot;
 
 use std::sync::Arc;
