@@ -625,6 +625,22 @@ impl Drop for Inner {
     }
 }
 
+/// Applies what `overlay` (blocks not yet in the tables) holds under `prefix` to `out`,
+/// a scan of the tables: its values win, its deletions remove.
+fn apply_prefix(
+    out: &mut BTreeMap<Vec<u8>, Vec<u8>>,
+    overlay: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    prefix: &[u8],
+) {
+    let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
+    for (key, value) in overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
+        match value {
+            Some(value) => out.insert(key.clone(), value.clone()),
+            None => out.remove(key),
+        };
+    }
+}
+
 /// The bytes of keys and values in `changes` (what the overlay holds for them).
 fn change_bytes(changes: &ChangeSet) -> u64 {
     changes.iter().map(|(k, v)| (k.len() + v.map_or(0, <[u8]>::len)) as u64).sum()
@@ -651,13 +667,7 @@ impl Backend for RedbBackend {
             .guard("scan", || self.inner.head_scan(&self.inner.read()?, prefix))?
             .into_iter()
             .collect();
-        let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
-        for (key, value) in overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
-            match value {
-                Some(value) => out.insert(key.clone(), value.clone()),
-                None => out.remove(key),
-            };
-        }
+        apply_prefix(&mut out, &overlay, prefix);
         Ok(out.into_iter().collect())
     }
 

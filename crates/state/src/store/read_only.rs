@@ -20,7 +20,7 @@ use types::{BlockInfo, StorageError};
 
 use super::tables::{self, DEPTH, FORMAT, FORMAT_VERSION, INTERVAL, META};
 use super::wal::{self, LoggedBlock};
-use super::{DirLock, FILE_NAME, Handle, Inner, RedbBackend, guard};
+use super::{DirLock, FILE_NAME, Handle, Inner, RedbBackend, apply_prefix, guard};
 use crate::backend::{Backend, ChangeSet, Order, check_next, merge_overlay, range_bounds};
 use crate::{BlockRecord, StoreConfig};
 
@@ -194,13 +194,7 @@ impl Backend for LogView {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let mut out: BTreeMap<Vec<u8>, Vec<u8>> =
             self.inner.guard("scan", || self.inner.head_scan(&self.txn, prefix))?.into_iter().collect();
-        let from = (std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded);
-        for (key, value) in self.overlay.range::<[u8], _>(from).take_while(|(k, _)| k.starts_with(prefix)) {
-            match value {
-                Some(value) => out.insert(key.clone(), value.clone()),
-                None => out.remove(key),
-            };
-        }
+        apply_prefix(&mut out, &self.overlay, prefix);
         Ok(out.into_iter().collect())
     }
 
