@@ -400,8 +400,8 @@ pub(crate) struct SudoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Scale every workload down (for a quick smoke run).
-    #[arg(long)]
+    /// Scale every workload down (for a quick smoke run); also after a subcommand.
+    #[arg(long, global = true)]
     pub quick: bool,
     /// Which benchmark (default: the figures of docs/benchmarks.md).
     #[command(subcommand)]
