@@ -74,9 +74,9 @@ pub struct StoreConfig {
     /// fits whole); 0 turns it off; at most [`MAX_BUCKET_CACHE_LEAVES`].
     pub bucket_cache_leaves: u64,
     /// Stores of up to this many bytes are checked page by page with redb's integrity
-    /// check every time they are opened (`docs/state.md`, "Damaged files"). Default
-    /// 64 MiB (a few hundred milliseconds at most); 0 never checks; `u64::MAX` always
-    /// does.
+    /// check every time they are opened read-write, and their keys table against its
+    /// recorded digest on every open (`docs/state.md`, "Damaged files"). Default 64 MiB
+    /// (a few hundred milliseconds at most); 0 never checks; `u64::MAX` always does.
     pub integrity_check_bytes: u64,
 }
 

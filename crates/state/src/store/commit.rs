@@ -41,6 +41,8 @@ pub(super) fn write_block(
         writes.iter().enumerate().map(|(i, (key, _))| (key_hash(key), i)).collect();
     order.sort_unstable_by_key(|a| a.0);
     let mut buckets = Vec::new();
+    // Hashes of the keys this block gives their first value: new entries of `keys`.
+    let mut added = Vec::new();
     {
         let mut keys = txn.open_table(KEYS).map_err(|e| err("open keys", e))?;
         let mut history = txn.open_table(HISTORY).map_err(|e| err("open history", e))?;
@@ -72,8 +74,8 @@ pub(super) fn write_block(
                 let at = leaves.binary_search_by(|(h, _, _)| h.cmp(&kh));
                 let (version, leaf) = match value {
                     Some(value) => {
-                        if at.is_err() {
-                            keys.insert(key, ()).map_err(|e| err("insert key", e))?;
+                        if at.is_err() && keys.insert(key, ()).map_err(|e| err("insert key", e))?.is_none() {
+                            added.push(kh);
                         }
                         let leaf = leaf_hash(&kh, value);
                         (Version::Value { leaf, key, value }, Some(leaf))
@@ -103,6 +105,7 @@ pub(super) fn write_block(
             cache.put(bucket, leaves);
         }
     }
+    super::keyset::add(txn, &added)?;
     write_pages(txn, tree, depth, height, &buckets)?;
     let root = tree.root();
     let mut blocks = txn.open_table(BLOCKS).map_err(|e| err("open blocks", e))?;

@@ -18,6 +18,7 @@ mod buckets;
 mod commit;
 mod guard;
 mod io;
+mod keyset;
 mod lock;
 mod read_only;
 mod snapshot;
@@ -192,7 +193,15 @@ impl RedbBackend {
         let inner = Inner::new(guard::Db::new(Handle::Write(db)), path, config, Some(wal), None, lock);
         // Replay what the log holds beyond the tables (a crash came before the last
         // write-back): if that fails, the open fails and nothing was written.
-        inner.guard("open", || inner.init().and_then(|()| inner.recover(&mut inner.lock())))?;
+        let check_keys =
+            std::fs::metadata(&inner.path).is_ok_and(|m| m.len() <= config.integrity_check_bytes);
+        inner.guard("open", || {
+            inner.init()?;
+            if check_keys {
+                keyset::check(&inner.read()?)?;
+            }
+            inner.recover(&mut inner.lock())
+        })?;
         inner.ready.store(true, Ordering::Release);
         // Then write it back, so the store starts settled. If that fails (a full disk),
         // the blocks stay in the log and the overlay, and the next commit retries.
@@ -374,6 +383,10 @@ impl Inner {
             txn.open_table(PAGES).map_err(|e| self.err("open pages", e))?;
             txn.open_table(STALE_PAGES).map_err(|e| self.err("open stale_pages", e))?;
             txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
+        }
+        // A new store, or one written before the digest of its keys existed.
+        if !keyset::is_recorded(&txn)? {
+            keyset::record(&txn)?;
         }
         txn.into_inner().commit().map_err(|e| self.err("commit", e))
     }
@@ -800,6 +813,47 @@ mod tests {
         assert!(!names.iter().any(|n| n == "state"), "{names:?}");
         let meta = txn.open_table(META).unwrap();
         assert_eq!(tables::meta_u64(&meta, FORMAT).unwrap(), Some(FORMAT_VERSION));
+    }
+
+    #[test]
+    fn a_key_missing_from_the_keys_table_fails_both_opens_and_a_store_without_a_digest_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with(dir.path(), 3);
+        // What a damaged page of `keys` can do: a key drops out of prefix scans, though
+        // its versions and the tree are intact.
+        {
+            let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(KEYS).unwrap().remove(&b"k2"[..]).unwrap();
+            txn.commit().unwrap();
+        }
+        let e = RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap_err();
+        assert!(e.is_corrupt() && e.message().contains("keys table"), "{e}");
+        let e = RedbBackend::open(dir.path()).unwrap_err();
+        assert!(e.is_corrupt() && e.message().contains("keys table"), "{e}");
+
+        // A store written before the digest: read-only opens have nothing to compare; the
+        // first read-write open records it, and the same damage is then caught.
+        let dir = tempfile::tempdir().unwrap();
+        store_with(dir.path(), 3);
+        {
+            let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META).unwrap().remove("key_digest").unwrap();
+            txn.commit().unwrap();
+        }
+        let store = RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap();
+        assert_eq!(store.scan_prefix(b"k").unwrap().len(), 3);
+        drop(store);
+        drop(RedbBackend::open(dir.path()).unwrap());
+        {
+            let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(KEYS).unwrap().insert(&b"k9"[..], ()).unwrap();
+            txn.commit().unwrap();
+        }
+        let e = RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap_err();
+        assert!(e.is_corrupt(), "an extra key: {e}");
     }
 
     #[test]

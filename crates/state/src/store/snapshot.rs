@@ -461,6 +461,7 @@ impl SnapshotReader {
                 .insert(m.height, &encode_block(m.timestamp, &self.root)[..])
                 .map_err(|e| err("blocks", e.into()))?;
         }
+        super::keyset::record(&txn)?;
         txn.commit().map_err(|e| err("commit", e.into()))?;
         Ok(())
     }
