@@ -110,6 +110,11 @@ pub(super) fn write_block(
     let root = tree.root();
     let mut blocks = txn.open_table(BLOCKS).map_err(|e| err("open blocks", e))?;
     blocks.insert(height, &encode_block(block.timestamp, &root)[..]).map_err(|e| err("insert block", e))?;
+    drop(blocks);
+    {
+        let mut meta = txn.open_table(META).map_err(|e| err("open meta", e))?;
+        meta.insert(super::tables::HEAD, &height.to_be_bytes()[..]).map_err(|e| err("write meta", e))?;
+    }
     prune(txn, config, height)?;
     Ok(root)
 }

@@ -413,15 +413,28 @@ impl Inner {
     }
 
     /// The last block written back into the tables.
+    /// Checked against the head `META` records with each block, so a lost record of
+    /// the last block is `corrupt`, not a store one block older.
     fn table_head(&self) -> Result<Option<BlockRecord>, StorageError> {
         let txn = self.read()?;
         let blocks = txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         let last = blocks.last().map_err(|e| self.err("read blocks", e))?;
-        last.map(|(k, v)| {
-            let (timestamp, root) = decode_block(v.value())?;
-            Ok(BlockRecord { height: k.value(), timestamp, root: Some(root) })
-        })
-        .transpose()
+        let head = last
+            .map(|(k, v)| {
+                let (timestamp, root) = decode_block(v.value())?;
+                Ok::<_, StorageError>(BlockRecord { height: k.value(), timestamp, root: Some(root) })
+            })
+            .transpose()?;
+        let meta = txn.open_table(META).map_err(|e| self.err("open meta", e))?;
+        if let Some(recorded) = tables::meta_u64(&meta, tables::HEAD)?
+            && recorded != head.map_or(0, |h| h.height)
+        {
+            return Err(tables::corrupt(&format!(
+                "the last block record is of block {}, but block {recorded} was committed",
+                head.map_or(0, |h| h.height)
+            )));
+        }
+        Ok(head)
     }
 
     fn lock(&self) -> MutexGuard<'_, Pending> {
@@ -854,6 +867,32 @@ mod tests {
         }
         let e = RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap_err();
         assert!(e.is_corrupt(), "an extra key: {e}");
+    }
+
+    #[test]
+    fn a_lost_block_record_is_refused_not_a_store_one_block_older() {
+        let remove_block = |dir: &Path, height: u64| {
+            let db = Database::create(dir.join(FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(BLOCKS).unwrap().remove(height).unwrap();
+            txn.commit().unwrap();
+        };
+        // The head's record: the open would otherwise start at block 2.
+        let dir = tempfile::tempdir().unwrap();
+        store_with(dir.path(), 3);
+        remove_block(dir.path(), 3);
+        let e = RedbBackend::open(dir.path()).unwrap_err();
+        assert!(e.is_corrupt() && e.message().contains("block 3 was committed"), "{e}");
+        let e = RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap_err();
+        assert!(e.is_corrupt(), "{e}");
+        // A record below the head: never "not committed yet".
+        let dir = tempfile::tempdir().unwrap();
+        store_with(dir.path(), 3);
+        remove_block(dir.path(), 2);
+        let store = RedbBackend::open(dir.path()).unwrap();
+        let e = store.block(2).unwrap_err();
+        assert!(e.is_corrupt() && e.message().contains("record of block 2"), "{e}");
+        assert_eq!(store.block(4).unwrap(), None, "above the head: not committed yet");
     }
 
     #[test]

@@ -428,6 +428,7 @@ impl SnapshotReader {
                 (DEPTH, u64::from(m.tree_depth)),
                 (INTERVAL, m.checkpoint_interval),
                 (BASE, m.height),
+                (super::tables::HEAD, m.height),
             ] {
                 meta.insert(name, &v.to_be_bytes()[..]).map_err(|e| err("meta", e.into()))?;
             }

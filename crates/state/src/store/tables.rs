@@ -28,6 +28,10 @@ pub(super) const FORMAT: &str = "format";
 pub(super) const DEPTH: &str = "tree_depth";
 pub(super) const INTERVAL: &str = "checkpoint_interval";
 pub(super) const PRUNED_THROUGH: &str = "pruned_through";
+/// The height of the last block in `BLOCKS`, written with it: a damaged page of `BLOCKS`
+/// that loses the head's record cannot roll the store back to the block before it
+/// unnoticed. Absent in stores written before it (until their next block).
+pub(super) const HEAD: &str = "head";
 /// The first height the store holds (a store restored from a snapshot at `H` has
 /// nothing below `H`); absent means 0.
 pub(super) const BASE: &str = "base";

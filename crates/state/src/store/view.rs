@@ -25,13 +25,17 @@ use crate::{BlockRecord, History, HistoryError, StoreConfig};
 
 impl Inner {
     /// The hash of `bucket` in the tree of the tables' head: from its page's newest
-    /// version in `txn` (a page never written holds empty buckets).
+    /// version at or below the head block in `txn` (a page never written holds empty
+    /// buckets). Bounded by the head, as the tree checked against the head's root at
+    /// open is: a page version whose damaged key claims a later height is never read.
     fn head_bucket_hash(&self, txn: &ReadTransaction, bucket: u32) -> Result<Hash, StorageError> {
         let depth = self.config.tree_depth;
         let page = bucket / PAGE_BUCKETS;
+        let blocks = txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
+        let head = blocks.last().map_err(|e| self.err("read blocks", e))?.map_or(0, |(k, _)| k.value());
         let pages = txn.open_table(PAGES).map_err(|e| self.err("open pages", e))?;
         let last = pages
-            .range((page, 0)..=(page, u64::MAX))
+            .range((page, 0)..=(page, head))
             .map_err(|e| self.err("pages range", e))?
             .next_back()
             .transpose()
@@ -89,7 +93,18 @@ impl Inner {
         height: u64,
     ) -> Result<Option<BlockRecord>, StorageError> {
         let blocks = txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
-        let Some(v) = blocks.get(height).map_err(|e| self.err("read blocks", e))? else { return Ok(None) };
+        let Some(v) = blocks.get(height).map_err(|e| self.err("read blocks", e))? else {
+            // Block records are never pruned: from the base to the head, each is there.
+            let head = blocks.last().map_err(|e| self.err("read blocks", e))?.map_or(0, |(k, _)| k.value());
+            let meta = txn.open_table(META).map_err(|e| self.err("open meta", e))?;
+            let base = meta_u64(&meta, BASE)?.unwrap_or(0);
+            if height > 0 && height >= base && height <= head {
+                return Err(corrupt(&format!(
+                    "the record of block {height} (below the head, {head}) is missing"
+                )));
+            }
+            return Ok(None);
+        };
         let (timestamp, root) = decode_block(v.value())?;
         Ok(Some(BlockRecord { height, timestamp, root: Some(root) }))
     }
