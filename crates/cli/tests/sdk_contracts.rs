@@ -1,0 +1,146 @@
+//! The Rust example contracts (`examples/rust`, built with cove-sdk) as a user drives
+//! them: `cove deploy` of the built `.wasm`, `cove call`, `cove query`.
+//!
+//! The modules come from `scripts/build-contracts.sh` (`docs/sdk.md`); a missing one
+//! fails the test with that instruction, it is never skipped.
+
+use std::path::{Path, PathBuf};
+
+use sdk::{Address, Encode};
+use serde_json::Value;
+
+mod common;
+use common::cove;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// `target/contracts/NAME.wasm`, which must have been built.
+fn built(name: &str) -> PathBuf {
+    let path = root().join("target/contracts").join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: build the Rust example contracts first with `bash scripts/build-contracts.sh` \
+         (needs Debian's rustc-web, cargo-web, rust-web-src and lld-19; docs/sdk.md)",
+        path.display()
+    );
+    path
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Value {
+    let (code, v) = cove(dir, args);
+    assert_eq!(code, 0, "cove {args:?}: {v}");
+    v
+}
+
+fn deploy(dir: &Path, file: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["deploy", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    ok(dir, &args)["address"].as_str().expect("address").to_string()
+}
+
+fn hex_args(value: &impl Encode) -> String {
+    hex::encode(value.encode())
+}
+
+fn address(s: &str) -> Address {
+    let bytes = hex::decode(s.trim_start_matches("0x")).unwrap();
+    Address(bytes.try_into().unwrap())
+}
+
+#[test]
+fn rust_counter_behaves_like_the_wat_counter() {
+    let dir = tempfile::tempdir().unwrap();
+    let rust = deploy(dir.path(), &built("counter"), &[]);
+    let wat = deploy(dir.path(), &root().join("examples/counter.wat"), &[]);
+    for expected in ["01000000", "02000000", "03000000"] {
+        for addr in [&rust, &wat] {
+            assert_eq!(ok(dir.path(), &["call", addr, "increment"])["return_hex"], expected);
+        }
+    }
+    assert_eq!(ok(dir.path(), &["query", &rust, "get"])["return_hex"], "03000000");
+    let (code, v) = cove(dir.path(), &["query", &rust, "increment"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "read_only");
+    // The same storage, byte for byte.
+    assert_eq!(ok(dir.path(), &["state", &rust])["entries"], ok(dir.path(), &["state", &wat])["entries"]);
+    // An argument where none is taken is refused before the body runs.
+    let (code, v) = cove(dir.path(), &["call", &rust, "increment", "--args-hex", "00"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "aborted");
+    assert_eq!(v["error"]["message"], "bad input: trailing bytes");
+}
+
+/// Deploys the Rust token as "Cove"/"COV" with `supply` minted to the default sender.
+fn deploy_token(dir: &Path, supply: u64) -> String {
+    let init = hex_args(&("Cove", "COV", supply));
+    deploy(dir, &built("token"), &["--init", "init", "--args-hex", &init])
+}
+
+fn balance(dir: &Path, token: &str, owner: Address) -> u64 {
+    let v = ok(dir, &["query", token, "balance", "--args-hex", &hex_args(&owner)]);
+    let bytes: [u8; 8] = hex::decode(v["return_hex"].as_str().unwrap()).unwrap().try_into().unwrap();
+    u64::from_le_bytes(bytes)
+}
+
+#[test]
+fn rust_token_alice_pays_bob() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = deploy_token(dir.path(), 1000);
+    let alice = address(&runtime::DEFAULT_SENDER.to_string());
+    let bob = Address([0xb0; 20]);
+
+    assert_eq!(ok(dir.path(), &["query", &token, "name"])["return_hex"], hex_args(&"Cove"));
+    assert_eq!(ok(dir.path(), &["query", &token, "symbol"])["return_hex"], hex_args(&"COV"));
+    assert_eq!(ok(dir.path(), &["query", &token, "total_supply"])["return_hex"], hex_args(&1000u64));
+
+    let v = ok(dir.path(), &["call", &token, "transfer", "--args-hex", &hex_args(&(bob, 100u64))]);
+    assert_eq!(v["return_hex"], "");
+    assert_eq!(v["events"][0]["contract"], token);
+    assert_eq!(v["events"][0]["topics_hex"][0], hex::encode("transfer"));
+    assert_eq!(v["events"][0]["data_hex"], hex_args(&(alice, bob, 100u64)));
+    assert_eq!(balance(dir.path(), &token, alice), 900);
+    assert_eq!(balance(dir.path(), &token, bob), 100);
+
+    // Bob has 100 and cannot send 101: aborted, nothing changed.
+    let bob_hex = bob.to_string();
+    let (code, v) = cove(
+        dir.path(),
+        &["call", &token, "transfer", "--args-hex", &hex_args(&(alice, 101u64)), "--sender", &bob_hex],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "aborted");
+    assert_eq!(v["error"]["message"], "insufficient balance");
+    assert_eq!(balance(dir.path(), &token, bob), 100);
+
+    // A short input is refused by the decoder, not read past.
+    let (code, v) = cove(dir.path(), &["call", &token, "transfer", "--args-hex", &"00".repeat(27)]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["message"], "bad input: too short");
+}
+
+/// The gas of the second of two transfers of 5 to the same recipient (the path every
+/// later transfer takes: both balances found).
+fn second_transfer_gas(dir: &Path, token: &str) -> u64 {
+    let args = hex_args(&(Address([0xaa; 20]), 5u64));
+    ok(dir, &["call", token, "transfer", "--args-hex", &args]);
+    ok(dir, &["call", token, "transfer", "--args-hex", &args])["gas_used"].as_u64().unwrap()
+}
+
+#[test]
+fn rust_token_transfer_gas_and_module_sizes_are_within_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let rust = deploy_token(dir.path(), 1_000_000);
+    let wat = deploy(dir.path(), &root().join("examples/token.wat"), &["--init", "init"]);
+    let (rust_gas, wat_gas) = (second_transfer_gas(dir.path(), &rust), second_transfer_gas(dir.path(), &wat));
+    let counter_bytes = std::fs::metadata(built("counter")).unwrap().len();
+    let token_bytes = std::fs::metadata(built("token")).unwrap().len();
+    println!(
+        "transfer gas: Rust {rust_gas}, WAT {wat_gas} ({:.2}x); counter.wasm {counter_bytes} B, token.wasm {token_bytes} B",
+        rust_gas as f64 / wat_gas as f64
+    );
+    // docs/sdk.md records the figures; these are the bounds the SDK promises.
+    assert!(rust_gas * 2 <= wat_gas * 3, "Rust transfer {rust_gas} gas > 1.5 x WAT {wat_gas}");
+    assert!(counter_bytes < 20 * 1024, "a minimal Rust contract is {counter_bytes} bytes, over 20 KiB");
+}
