@@ -144,3 +144,68 @@ fn rust_token_transfer_gas_and_module_sizes_are_within_bounds() {
     assert!(rust_gas * 2 <= wat_gas * 3, "Rust transfer {rust_gas} gas > 1.5 x WAT {wat_gas}");
     assert!(counter_bytes < 20 * 1024, "a minimal Rust contract is {counter_bytes} bytes, over 20 KiB");
 }
+
+fn deploy_poll(dir: &Path) -> String {
+    let options: Vec<String> = ["tea", "coffee", "water"].map(String::from).to_vec();
+    let init = hex_args(&("Best drink?", options));
+    deploy(dir, &built("voting"), &["--init", "init", "--args-hex", &init])
+}
+
+fn vote(dir: &Path, poll: &str, voter: Address, option: u32) -> (i32, Value) {
+    let voter = voter.to_string();
+    cove(dir, &["call", poll, "vote", "--args-hex", &hex_args(&option), "--sender", &voter])
+}
+
+#[test]
+fn rust_voting_counts_one_vote_per_account_until_the_chair_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let poll = deploy_poll(d);
+    let chair = address(&runtime::DEFAULT_SENDER.to_string());
+    let (a, b, c) = (Address([0xa1; 20]), Address([0xb2; 20]), Address([0xc3; 20]));
+    assert_eq!(ok(d, &["query", &poll, "question"])["return_hex"], hex_args(&"Best drink?"));
+
+    let (code, v) = vote(d, &poll, a, 1);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["events"][0]["topics_hex"][0], hex::encode("vote"));
+    assert_eq!(v["events"][0]["data_hex"], hex_args(&(a, 1u32)));
+    assert_eq!(vote(d, &poll, b, 1).0, 0);
+    assert_eq!(vote(d, &poll, c, 2).0, 0);
+    for (voter, option, message) in [(a, 0, "already voted"), (chair, 3, "no such option")] {
+        let (code, v) = vote(d, &poll, voter, option);
+        assert_eq!(code, 1);
+        assert_eq!(v["error"]["message"], message);
+    }
+    assert_eq!(ok(d, &["query", &poll, "tally"])["return_hex"], hex_args(&vec![0u64, 2, 1]));
+    assert_eq!(
+        ok(d, &["query", &poll, "vote_of", "--args-hex", &hex_args(&c)])["return_hex"],
+        hex_args(&Some(2u32))
+    );
+    assert_eq!(
+        ok(d, &["query", &poll, "vote_of", "--args-hex", &hex_args(&chair)])["return_hex"],
+        hex_args(&None::<u32>)
+    );
+
+    let a_hex = a.to_string();
+    let (code, v) = cove(d, &["call", &poll, "close", "--sender", &a_hex]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["message"], "only the chair can close the poll");
+    let v = ok(d, &["call", &poll, "close"]);
+    assert_eq!(v["events"][0]["data_hex"], hex_args(&(1u32, 2u64)));
+    let closed_at = ok(d, &["query", &poll, "closed_at"])["return_hex"].as_str().unwrap().to_string();
+    assert_eq!(&closed_at[..2], "01", "Some(height): {closed_at}");
+    assert_eq!(vote(d, &poll, chair, 0).1["error"]["message"], "the poll is closed");
+    assert_eq!(ok(d, &["query", &poll, "winner"])["return_hex"], hex_args(&1u32));
+}
+
+#[test]
+fn a_rust_panic_aborts_with_its_message_and_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let poll = deploy_poll(dir.path());
+    let (code, v) = cove(dir.path(), &["query", &poll, "winner"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "aborted");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("panicked at ") && message.contains("src/lib.rs:"), "{message}");
+    assert!(message.ends_with(": no votes cast"), "{message}");
+}
