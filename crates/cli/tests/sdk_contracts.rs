@@ -209,3 +209,37 @@ fn a_rust_panic_aborts_with_its_message_and_location() {
     assert!(message.starts_with("panicked at ") && message.contains("src/lib.rs:"), "{message}");
     assert!(message.ends_with(": no votes cast"), "{message}");
 }
+
+/// The lines of a module's `cove_abi` custom section, parsed.
+fn abi_lines(module: &Path) -> Vec<Value> {
+    let code = std::fs::read(module).unwrap();
+    let mut sections = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&code) {
+        if let wasmparser::Payload::CustomSection(section) = payload.unwrap()
+            && section.name() == sdk::abi::SECTION
+        {
+            sections.push(std::str::from_utf8(section.data()).unwrap().to_string());
+        }
+    }
+    assert_eq!(sections.len(), 1, "one {} section", sdk::abi::SECTION);
+    sections[0].lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+#[test]
+fn the_macro_embeds_every_entry_point_signature() {
+    let token = abi_lines(&built("token"));
+    let names: Vec<&str> = token.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["init", "transfer", "balance", "name", "symbol", "total_supply"]);
+    assert_eq!(
+        token[1],
+        serde_json::json!({"name": "transfer", "args": [{"name": "to", "type": "Address"},
+            {"name": "amount", "type": "u64"}], "result": "()"})
+    );
+    assert_eq!(token[2]["result"], "u64");
+    let voting = abi_lines(&built("voting"));
+    let init = voting.iter().find(|e| e["name"] == "init").unwrap();
+    assert_eq!(init["args"][1], serde_json::json!({"name": "options", "type": "Vec<String>"}));
+    let vote_of = voting.iter().find(|e| e["name"] == "vote_of").unwrap();
+    assert_eq!(vote_of["result"], "Option<u32>");
+    assert_eq!(abi_lines(&built("counter")).len(), 2);
+}

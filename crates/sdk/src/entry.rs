@@ -8,7 +8,8 @@
 /// and returning nothing. The export decodes the call's input as the tuple of the
 /// arguments' types in the SDK's encoding ([`codec`](crate::codec)) — a short input or
 /// trailing bytes abort the call with `bad input: ...` before the body runs — calls the
-/// function, and sets the return data to the result encoded (nothing for `()`).
+/// function, and sets the return data to the result encoded (nothing for `()`). The
+/// signatures go into the module's `cove_abi` custom section ([`abi`](crate::abi)).
 ///
 /// ```
 /// use cove_sdk::{Address, entry_points, env, storage};
@@ -45,6 +46,19 @@ macro_rules! entry_points {
         mod __cove_entry_points {
             #[allow(unused_imports)]
             use super::*;
+
+            const ABI_ENTRIES: &[$crate::abi::EntryPoint] = &[$(
+                $crate::abi::EntryPoint {
+                    name: stringify!($name),
+                    args: &[$((stringify!($arg), stringify!($ty))),*],
+                    result: $crate::__cove_result_type!($($ret)?),
+                }
+            ),*];
+
+            /// The entry points' signatures (`cove_sdk::abi`): data, never executed.
+            #[unsafe(link_section = "cove_abi")]
+            static ABI: [u8; $crate::abi::len(ABI_ENTRIES)] = $crate::abi::bytes(ABI_ENTRIES);
+
             $(
                 #[unsafe(no_mangle)]
                 extern "C" fn $name() {

@@ -4,7 +4,8 @@
 //! function ([`storage`], [`env`], [`crypto`]), the one encoding of arguments, results,
 //! storage values and event data ([`codec`]), the [`entry_points!`] macro, and on wasm32
 //! a bump allocator with the `allocate` export the host needs and a panic handler that
-//! aborts with the panic message. `docs/sdk.md` is the guide.
+//! aborts with the panic message. The macro also embeds the entry points' signatures in
+//! a custom section ([`abi`]). `docs/sdk.md` is the guide.
 //!
 //! It is `no_std` + `alloc` with no dependencies, so a contract builds with
 //! `-Zbuild-std=core,alloc` alone (`scripts/build-contracts.sh`). It must stay free of
@@ -14,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 mod address;
 mod allocator;
 pub mod codec;
