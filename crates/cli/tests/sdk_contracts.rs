@@ -243,3 +243,52 @@ fn the_macro_embeds_every_entry_point_signature() {
     assert_eq!(vote_of["result"], "Option<u32>");
     assert_eq!(abi_lines(&built("counter")).len(), 2);
 }
+
+#[test]
+fn json_arguments_and_results_through_the_abi_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let init = r#"{"name": "Cove", "symbol": "COV", "supply": 1000}"#;
+    let token = deploy(d, &built("token"), &["--init", "init", "--args", init]);
+    let bob = format!("0x{}", "bb".repeat(20));
+    let v = ok(d, &["call", &token, "transfer", "--args", &format!(r#"{{"to": "{bob}", "amount": 250}}"#)]);
+    assert_eq!(v["result"], Value::Null);
+    assert_eq!(v["events"][0]["data_hex"].as_str().unwrap().len(), 96);
+    let v = ok(d, &["query", &token, "balance", "--args", &format!(r#"{{"owner": "{bob}"}}"#)]);
+    assert_eq!((v["result"].clone(), v["return_hex"].clone()), (250.into(), hex_args(&250u64).into()));
+    assert_eq!(ok(d, &["query", &token, "name", "--args", "{}"])["result"], "Cove");
+    let v = ok(d, &["call", &token, "transfer", "--args-hex", &hex_args(&(Address([0xbb; 20]), 1u64))]);
+    assert!(v.get("result").is_none(), "hex in, hex out: {v}");
+
+    // Wrong arguments are refused before anything runs: no block is committed.
+    let height = ok(d, &["state", "root"])["height"].clone();
+    for (method, args, message) in [
+        (
+            "transfer",
+            format!(r#"{{"to": "{bob}", "amount": "lots"}}"#),
+            "argument `amount`: expected an integer (u64)",
+        ),
+        (
+            "transfer",
+            format!(r#"{{"to": "{bob}", "amount": -1}}"#),
+            "argument `amount`: -1 is out of range for u64",
+        ),
+        ("transfer", r#"{"to": "0x12", "amount": 1}"#.into(), "argument `to`: an address is 20 bytes, got 1"),
+        ("transfer", format!(r#"{{"to": "{bob}"}}"#), "missing argument `amount`"),
+        ("mint", "{}".into(), "the contract's ABI has no entry point `mint`"),
+    ] {
+        let (code, v) = cove(d, &["call", &token, method, "--args", &args]);
+        assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("invalid_argument")), "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().starts_with(message), "{v}");
+    }
+    assert_eq!(ok(d, &["state", "root"])["height"], height);
+    let v = ok(d, &["query", &token, "balance", "--args", &format!(r#"{{"owner": "{bob}"}}"#)]);
+    assert_eq!(v["result"], 251);
+
+    // A module without the section: JSON arguments are refused, hex still works.
+    let wat = deploy(d, &root().join("examples/counter.wat"), &[]);
+    let (code, v) = cove(d, &["call", &wat, "increment", "--args", "{}"]);
+    assert_eq!(code, 2);
+    assert!(v["error"]["message"].as_str().unwrap().contains("no cove_abi section"), "{v}");
+    assert_eq!(ok(d, &["call", &wat, "increment"])["return_hex"], "01000000");
+}
