@@ -285,6 +285,11 @@ fn json_arguments_and_results_through_the_abi_section() {
     let v = ok(d, &["query", &token, "balance", "--args", &format!(r#"{{"owner": "{bob}"}}"#)]);
     assert_eq!(v["result"], 251);
 
+    // estimate-gas encodes the same input: the estimate is the call's gas.
+    let args = format!(r#"{{"to": "{bob}", "amount": 1}}"#);
+    let estimate = ok(d, &["estimate-gas", &token, "transfer", "--args", &args])["gas"].clone();
+    assert_eq!(ok(d, &["call", &token, "transfer", "--args", &args])["gas_used"], estimate);
+
     // A module without the section: JSON arguments are refused, hex still works.
     let wat = deploy(d, &root().join("examples/counter.wat"), &[]);
     let (code, v) = cove(d, &["call", &wat, "increment", "--args", "{}"]);
