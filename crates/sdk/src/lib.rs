@@ -1,7 +1,7 @@
 //! Write cove WebAssembly contracts in Rust.
 //!
 //! This crate owns the contract side of `docs/abi.md`: safe wrappers over every host
-//! function ([`storage`], [`env`], [`crypto`]), the one encoding of arguments, results,
+//! function ([`storage`], [`env`](mod@env), [`crypto`]), the one encoding of arguments, results,
 //! storage values and event data ([`codec`]), the [`entry_points!`] macro, and on wasm32
 //! a bump allocator with the `allocate` export the host needs and a panic handler that
 //! aborts with the panic message. The macro also embeds the entry points' signatures in
