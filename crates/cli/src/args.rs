@@ -280,6 +280,10 @@ pub(crate) struct DeployArgs {
     /// CosmWasm: the instantiate message, as JSON.
     #[arg(long, value_parser = parse_json, conflicts_with_all = ["init", "args_hex"])]
     pub msg: Option<Json>,
+    /// WASM built with cove-sdk: the init entry point's arguments as a JSON object,
+    /// encoded by the module's ABI section (`docs/sdk.md`).
+    #[arg(long, value_parser = parse_json_value, requires = "init", conflicts_with_all = ["args_hex", "msg"])]
+    pub args: Option<serde_json::Value>,
     /// Native tokens sent to the new contract.
     #[arg(long, value_parser = parse_amount)]
     pub value: Option<Balance>,
@@ -315,6 +319,10 @@ pub(crate) struct CallArgs {
     /// `query`, unless METHOD names another, e.g. `sudo`).
     #[arg(long, value_parser = parse_json, conflicts_with_all = ["args_hex", "calldata"])]
     pub msg: Option<Json>,
+    /// WASM built with cove-sdk: the arguments as a JSON object, encoded by the
+    /// module's ABI section; the result is decoded too (`docs/sdk.md`).
+    #[arg(long, value_parser = parse_json_value, requires = "method", conflicts_with_all = ["args_hex", "calldata", "msg"])]
+    pub args: Option<serde_json::Value>,
     /// Native tokens sent with the call.
     #[arg(long, value_parser = parse_amount)]
     pub value: Option<Balance>,
@@ -344,6 +352,10 @@ pub(crate) struct Json(pub Vec<u8>);
 pub(crate) fn parse_json(s: &str) -> Result<Json, String> {
     serde_json::from_str::<serde_json::Value>(s).map_err(|e| format!("not JSON: {e}"))?;
     Ok(Json(s.as_bytes().to_vec()))
+}
+
+pub(crate) fn parse_json_value(s: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))
 }
 
 /// Arguments of `query`: a call's, and a height.

@@ -405,6 +405,12 @@ impl Runtime {
         })
     }
 
+    /// The stored code `code_id` as it was deployed (a WASM module, EVM runtime code),
+    /// if any: tools read a module's custom sections from it (`cove call --args`).
+    pub fn code(&self, code_id: &CodeId) -> Result<Option<Vec<u8>>, RuntimeError> {
+        Ok(Journal::new(self.backend.clone()).get(&keys::code(code_id))?)
+    }
+
     /// Every stored code.
     pub fn codes(&self) -> Result<Vec<CodeInfo>, RuntimeError> {
         let mut out = Vec::new();

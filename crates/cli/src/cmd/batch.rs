@@ -68,7 +68,7 @@ enum Line {
 /// A line, checked.
 enum Tx {
     Deploy(Box<DeployArgs>),
-    Call(CallArgs),
+    Call(Box<CallArgs>),
     Fund(Address, Funds),
 }
 
@@ -222,6 +222,8 @@ fn parse(line: &str) -> Result<Tx> {
                 init,
                 args_hex: hex(&args_hex)?,
                 msg: msg.as_ref().map(json_msg),
+                // JSON arguments are a command-line feature (`--args`); lines take hex.
+                args: None,
                 value: value.as_ref().map(amount).transpose()?,
                 funds: coins(&funds)?,
                 label,
@@ -237,16 +239,17 @@ fn parse(line: &str) -> Result<Tx> {
             if msg.is_none() && funds.is_some() {
                 bail!("funds are for a CosmWasm call, which has a msg");
             }
-            Tx::Call(CallArgs {
+            Tx::Call(Box::new(CallArgs {
                 address: address(&to)?,
                 method,
                 args_hex: hex(&args_hex)?,
                 calldata: hex(&calldata)?,
                 msg: msg.as_ref().map(json_msg),
+                args: None,
                 value: value.as_ref().map(amount).transpose()?,
                 funds: coins(&funds)?,
                 tx: tx(sender, gas_limit)?,
-            })
+            }))
         }
         Line::Fund { address: to, amount: a } => Tx::Fund(address(&to)?, fund_amount(&a)?),
     })

@@ -1,4 +1,4 @@
-//! `cove call ADDRESS [METHOD] [--args-hex HEX | --calldata HEX | --msg JSON] [--value N | --funds COINS]`
+//! `cove call ADDRESS [METHOD] [--args-hex HEX | --args JSON | --calldata HEX | --msg JSON] [--value N | --funds COINS]`
 
 use std::process::ExitCode;
 
@@ -33,10 +33,15 @@ pub(crate) fn apply(block: &mut Block<'_>, a: &CallArgs) -> Result<(Receipt, Val
         };
         return super::cosmwasm::apply(block, request, a.tx.debug, json!({}));
     }
-    let (method, input) = a.message("execute");
+    let rt = block.runtime();
+    let sdk = super::sdk_args::input(rt, rt.contract(&a.address)?, a)?;
+    let (method, mut input) = a.message("execute");
+    if let Some((_, encoded)) = &sdk {
+        input = encoded.clone();
+    }
     let value = a.value.unwrap_or_default();
     let receipt = block.call_with_value(sender, a.address, method, input, value, a.tx.gas_limit)?;
-    let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
-    let value = output::receipt_json(&receipt, json!({"return_hex": ret}));
+    let value =
+        output::receipt_json(&receipt, super::sdk_args::return_json(&receipt, sdk.as_ref().map(|s| &s.0)));
     Ok((receipt, value))
 }

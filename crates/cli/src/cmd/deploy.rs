@@ -1,4 +1,4 @@
-//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --msg JSON]
+//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --args JSON | --msg JSON]
 //! [--value N | --funds COINS] [--label L] [--admin ADDR]`
 
 use std::path::Path;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use types::{Address, VmType};
 
 use crate::args::{Cli, DeployArgs};
-use crate::output;
+use crate::output::{self, Usage};
 
 pub(crate) fn run(cli: &Cli, a: &DeployArgs) -> Result<ExitCode> {
     let tx = prepare(a)?;
@@ -27,6 +27,8 @@ pub(crate) struct Deploy<'a> {
     a: &'a DeployArgs,
     vm: VmType,
     code: Vec<u8>,
+    /// The init entry point's input: `--args-hex`, or `--args` encoded by the ABI.
+    input: Vec<u8>,
 }
 
 /// Reads the code and checks the arguments, before any block starts.
@@ -55,7 +57,14 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
     if vm == VmType::Wasm && a.init.is_none() && a.args_hex.as_ref().is_some_and(|h| !h.0.is_empty()) {
         bail!("--args-hex for a WASM deploy is the input of --init; name the entry point");
     }
-    Ok(Deploy { a, vm, code })
+    let input = match &a.args {
+        Some(args) if vm == VmType::Wasm => {
+            crate::abi::entry_point(&code, a.init.as_deref().unwrap_or_default())?.encode_args(args)?
+        }
+        Some(_) => bail!(Usage("--args is for WASM contracts built with cove-sdk".into())),
+        None => a.args_hex.clone().unwrap_or_default().0,
+    };
+    Ok(Deploy { a, vm, code, input })
 }
 
 impl Deploy<'_> {
@@ -66,8 +75,8 @@ impl Deploy<'_> {
         if let Some(msg) = &a.msg {
             return self.instantiate(block, sender, &msg.0);
         }
-        let input = a.msg.as_ref().map_or_else(|| a.args_hex.clone().unwrap_or_default().0, |m| m.0.clone());
-        let entry = if a.msg.is_some() { "instantiate" } else { a.init.as_deref().unwrap_or("") };
+        let input = self.input.clone();
+        let entry = a.init.as_deref().unwrap_or("");
         let value = a.value.unwrap_or_default();
         let receipt = block.create(self.vm, sender, &self.code, entry, input, value, a.tx.gas_limit)?;
         let value = output::receipt_json(&receipt, self.created(&receipt));

@@ -11,6 +11,7 @@ mod demo;
 mod deploy;
 mod evm;
 mod query;
+mod sdk_args;
 mod snapshot;
 mod state;
 mod upgrade;

@@ -1,4 +1,4 @@
-//! `cove query ADDRESS [METHOD] [--args-hex HEX | --calldata HEX | --msg JSON] [--height H]`: read-only,
+//! `cove query ADDRESS [METHOD] [--args-hex HEX | --args JSON | --calldata HEX | --msg JSON] [--height H]`: read-only,
 //! never writes;
 //! `cove estimate-gas` (same arguments, plus `--value`): the exact gas a call needs.
 
@@ -35,15 +35,26 @@ pub(crate) fn run(cli: &Cli, q: &QueryArgs) -> Result<ExitCode> {
         return Ok(output::print_receipt(&receipt, cli.json, value));
     }
     let sender = a.tx.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let (method, input) = a.message("query");
+    let sdk = super::sdk_args::input(&rt, state.contract(&a.address)?, a)?;
+    let (method, mut input) = a.message("query");
+    if let Some((_, encoded)) = &sdk {
+        input = encoded.clone();
+    }
     let receipt = state.query(sender, a.address, method, input, a.tx.gas_limit)?;
-    let ret = receipt.result.as_ref().map(hex::encode).unwrap_or_default();
-    Ok(output::receipt(&receipt, cli.json, json!({"return_hex": ret})))
+    Ok(output::receipt(
+        &receipt,
+        cli.json,
+        super::sdk_args::return_json(&receipt, sdk.as_ref().map(|s| &s.0)),
+    ))
 }
 
 pub(crate) fn estimate_gas(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
     let rt = super::open_read_only(cli)?;
-    let (method, input) = a.message("execute");
+    let sdk = super::sdk_args::input(&rt, rt.contract(&a.address)?, a)?;
+    let (method, mut input) = a.message("execute");
+    if let Some((_, encoded)) = sdk {
+        input = encoded;
+    }
     let native = &rt.config().cosmwasm.native_denom;
     let value = match a.funds.as_ref().map(|c| c.0.as_slice()) {
         None => a.value.unwrap_or_default(),

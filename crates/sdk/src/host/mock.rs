@@ -1,0 +1,107 @@
+//! An in-process stand-in for cove, for this crate's unit tests only.
+//!
+//! It keeps one contract's storage, context, input, return data and events per test
+//! thread, with the ABI's observable rules (values never empty, the last `return_data`
+//! wins). `abort` panics with `aborted: MESSAGE` so a test can expect it. Signature
+//! checks accept exactly the triples a test registered: the wrappers only pass bytes
+//! through, and real verification is the host's (tested in `crates/wasm`).
+
+extern crate std;
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use sha2::Digest;
+
+/// The mock's whole state.
+#[derive(Default)]
+pub(crate) struct Mock {
+    pub(crate) storage: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub(crate) caller: [u8; 20],
+    pub(crate) contract: [u8; 20],
+    pub(crate) height: u64,
+    pub(crate) time: u64,
+    pub(crate) input: Vec<u8>,
+    pub(crate) return_data: Option<Vec<u8>>,
+    pub(crate) events: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) valid_signatures: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+}
+
+std::thread_local! {
+    static MOCK: RefCell<Mock> = RefCell::new(Mock::default());
+}
+
+/// Runs `f` on this thread's mock state.
+pub(crate) fn with<R>(f: impl FnOnce(&mut Mock) -> R) -> R {
+    MOCK.with(|mock| f(&mut mock.borrow_mut()))
+}
+
+/// Resets this thread's mock state to empty.
+pub(crate) fn reset() {
+    with(|mock| *mock = Mock::default());
+}
+
+pub(crate) fn storage_read(key: &[u8]) -> Option<Vec<u8>> {
+    with(|m| m.storage.get(key).cloned())
+}
+
+pub(crate) fn storage_write(key: &[u8], value: &[u8]) {
+    assert!(!value.is_empty(), "invalid_argument: empty storage value");
+    with(|m| m.storage.insert(key.to_vec(), value.to_vec()));
+}
+
+pub(crate) fn storage_delete(key: &[u8]) -> bool {
+    with(|m| m.storage.remove(key).is_some())
+}
+
+pub(crate) fn caller() -> [u8; 20] {
+    with(|m| m.caller)
+}
+
+pub(crate) fn contract_address() -> [u8; 20] {
+    with(|m| m.contract)
+}
+
+pub(crate) fn block_number() -> u64 {
+    with(|m| m.height)
+}
+
+pub(crate) fn block_timestamp() -> u64 {
+    with(|m| m.time)
+}
+
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&sha2::Sha256::digest(data));
+    out
+}
+
+pub(crate) fn verify(message: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
+    with(|m| {
+        m.valid_signatures.iter().any(|(msg, sig, pk)| msg == message && sig == signature && pk == public_key)
+    })
+}
+
+pub(crate) fn log_event(topic: &[u8], data: &[u8]) {
+    with(|m| m.events.push((topic.to_vec(), data.to_vec())));
+}
+
+pub(crate) fn input() -> Vec<u8> {
+    with(|m| m.input.clone())
+}
+
+pub(crate) fn return_data(bytes: &[u8]) {
+    with(|m| m.return_data = Some(bytes.to_vec()));
+}
+
+pub(crate) fn abort(message: &str) -> ! {
+    std::panic::panic_any(String::from("aborted: ") + message)
+}
+
+/// The identity precompile (0x04) echoes its input; no other address has one.
+pub(crate) fn precompile(address: &[u8; 20], input: &[u8]) -> Option<Vec<u8>> {
+    let mut identity = [0u8; 20];
+    identity[19] = 4;
+    (address == &identity).then(|| input.to_vec())
+}
