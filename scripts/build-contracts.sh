@@ -30,7 +30,8 @@ mkdir -p "$out"
 for wasm in "$out"/build/wasm32-unknown-unknown/release/*.wasm; do
   name="$(basename "$wasm")"
   if ! cmp -s "$wasm" "$out/$name"; then
-    cp "$wasm" "$out/$name"
+    # Copy then rename: tests running at once never read a half-written module.
+    cp "$wasm" "$out/$name.$$" && mv -f "$out/$name.$$" "$out/$name"
   fi
   echo "$out/$name $(wc -c <"$out/$name") bytes"
 done

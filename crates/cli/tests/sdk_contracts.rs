@@ -1,8 +1,8 @@
 //! The Rust example contracts (`examples/rust`, built with cove-sdk) as a user drives
 //! them: `cove deploy` of the built `.wasm`, `cove call`, `cove query`.
 //!
-//! The modules come from `scripts/build-contracts.sh` (`docs/sdk.md`); a missing one
-//! fails the test with that instruction, it is never skipped.
+//! The modules come from `scripts/build-contracts.sh` (`docs/sdk.md`), which the tests
+//! run first; without its toolchain they fail naming it, they are never skipped.
 
 use std::path::{Path, PathBuf};
 
@@ -16,15 +16,27 @@ fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-/// `target/contracts/NAME.wasm`, which must have been built.
+/// `target/contracts/NAME.wasm`, built (or brought up to date) by
+/// `scripts/build-contracts.sh` once per test process, so the README's test command
+/// needs no step before it. Without the wasm32 toolchain the script fails, and so does
+/// the test, naming what to install.
 fn built(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let result = BUILT.get_or_init(|| {
+        let out = std::process::Command::new("bash")
+            .arg(root().join("scripts/build-contracts.sh"))
+            .output()
+            .map_err(|e| format!("bash scripts/build-contracts.sh: {e}"))?;
+        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    });
+    if let Err(e) = result {
+        panic!(
+            "building the Rust example contracts (`bash scripts/build-contracts.sh`) failed; it needs \
+             Debian's rustc-web, cargo-web, rust-web-src and lld-19 (docs/sdk.md):\n{e}"
+        );
+    }
     let path = root().join("target/contracts").join(format!("{name}.wasm"));
-    assert!(
-        path.is_file(),
-        "{} is missing: build the Rust example contracts first with `bash scripts/build-contracts.sh` \
-         (needs Debian's rustc-web, cargo-web, rust-web-src and lld-19; docs/sdk.md)",
-        path.display()
-    );
+    assert!(path.is_file(), "{} is missing after scripts/build-contracts.sh", path.display());
     path
 }
 
