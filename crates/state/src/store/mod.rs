@@ -41,8 +41,8 @@ use redb::{
 use types::{BlockInfo, StorageError};
 
 use self::tables::{
-    BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, LEGACY_STATE, META, PAGES, STALE_KEYS,
-    STALE_PAGES, decode_block, decode_page, page_buckets, page_count,
+    BLOCKS, DEPTH, FORMAT, FORMAT_NO_LIVE_KEYS, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, LEGACY_STATE,
+    LIVE_KEYS, META, PAGES, STALE_KEYS, STALE_PAGES, decode_block, decode_page, page_buckets, page_count,
 };
 use crate::backend::{Backend, ChangeSet, Order, check_next, merge_overlay, range_bounds};
 use crate::{BlockRecord, History, StoreConfig};
@@ -87,6 +87,11 @@ struct Inner {
     ready: AtomicBool,
     /// In a read-only handle, the blocks only the log holds ([`read_only`]).
     log_only: Option<LogOnly>,
+    /// Whether scans at the head walk `live_keys` (`keys` only in a read-only handle of a
+    /// format-2 store, which has none yet).
+    live_keys: bool,
+    /// Entries of the key tables scans walked ([`RedbBackend::scan_walked`]).
+    walked: AtomicU64,
     /// The data directory's lock (shared in a read-only handle): last, so it is
     /// released after the rest.
     _lock: Arc<DirLock>,
@@ -216,6 +221,15 @@ impl RedbBackend {
         self.inner.guard("write-back", || self.inner.settle())
     }
 
+    /// Entries of the key tables visited by the scans of this handle (and of the views at
+    /// past heights taken from it) so far, whether they held a value or not: what the
+    /// scans walked, which is what their time is proportional to. A scan at the head
+    /// visits only keys of its range that hold a value there, and no more than its limit;
+    /// a scan at a past height also visits the keys of its range deleted since.
+    pub fn scan_walked(&self) -> u64 {
+        self.inner.walked.load(Ordering::Relaxed)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
@@ -302,6 +316,8 @@ impl Inner {
             commits: AtomicU64::new(0),
             ready: AtomicBool::new(false),
             log_only,
+            live_keys: true,
+            walked: AtomicU64::new(0),
             _lock: lock,
         }
     }
@@ -331,8 +347,9 @@ impl Inner {
             let mut meta = txn.open_table(META).map_err(|e| self.err("open meta", e))?;
             let get = |name: &str| tables::meta_u64(&meta, name);
             match get(FORMAT)? {
-                // Format 1 is format 2 plus the latest-value table dropped below.
-                Some(1 | FORMAT_VERSION) => {
+                // Format 1 is format 2 plus the latest-value table dropped below, format
+                // 2 format 3 without `live_keys`, built below.
+                Some(1 | FORMAT_NO_LIVE_KEYS | FORMAT_VERSION) => {
                     let depth = get(DEPTH)?.ok_or_else(|| tables::corrupt("no tree depth"))?;
                     let interval = get(INTERVAL)?.ok_or_else(|| tables::corrupt("no checkpoint interval"))?;
                     let want = (u64::from(self.config.tree_depth), self.config.checkpoint_interval);
@@ -378,6 +395,7 @@ impl Inner {
         {
             // Create every table up front so reads never see `TableDoesNotExist`.
             txn.open_table(KEYS).map_err(|e| self.err("open keys", e))?;
+            txn.open_table(LIVE_KEYS).map_err(|e| self.err("open live_keys", e))?;
             txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
             txn.open_table(STALE_KEYS).map_err(|e| self.err("open stale_keys", e))?;
             txn.open_table(PAGES).map_err(|e| self.err("open pages", e))?;
@@ -385,8 +403,14 @@ impl Inner {
             txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         }
         // A new store, or one written before the digest of its keys existed.
-        if !keyset::is_recorded(&txn)? {
-            keyset::record(&txn)?;
+        if !keyset::ALL.is_recorded(&txn)? {
+            keyset::ALL.record(&txn)?;
+        }
+        // A new store (an empty table), or one written before `live_keys` existed: the
+        // table and its digest are written together, so a store with the digest has
+        // the table.
+        if !keyset::LIVE.is_recorded(&txn)? {
+            keyset::build_live(&txn)?;
         }
         txn.into_inner().commit().map_err(|e| self.err("commit", e))
     }
