@@ -274,6 +274,34 @@ fn create_db(dir: &Path, path: &Path, io: &dyn StoreIo) -> Result<(), String> {
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| format!("sync {}: {e}", dir.display()))
 }
 
+impl RedbBackend {
+    /// A scan at the head read in the pending write transaction, if it holds the blocks
+    /// not yet written back (`None`: there are none, or a failed write-back left them
+    /// only in the block log; the tables and the overlay serve the scan then).
+    ///
+    /// The tables lag the head by those blocks, so a scan of the tables alone would read
+    /// keys they deleted and hide them behind the overlay: a walk over deleted keys that
+    /// depends on when this node last wrote back, which no gas can price. The pending
+    /// transaction's `live_keys` is the head's. Reading it takes the pending blocks'
+    /// lock, so such a scan waits for a commit in progress (and scans for each other).
+    #[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
+    fn pending_scan(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Option<Vec<(Vec<u8>, Vec<u8>)>>, StorageError> {
+        let inner = &self.inner;
+        let p = inner.lock();
+        let (Some(txn), Some(tree)) = (p.txn.as_ref(), p.tree.as_ref()) else { return Ok(None) };
+        let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Some(Vec::new())) };
+        let bounds = (low.as_slice(), high.as_deref());
+        inner.guard("scan", || inner.pending_scan_range((txn, tree), bounds, order, limit)).map(Some)
+    }
+}
+
 /// What a [`RedbBackend`] holds ([`RedbBackend::stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StoreStats {
@@ -708,7 +736,11 @@ impl Backend for RedbBackend {
         self.inner.guard("get", || self.inner.head_value(&self.inner.read()?, key))
     }
 
+    /// As [`Backend::scan_range`] over the whole prefix.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        if let Some(pairs) = self.pending_scan(prefix, None, None, Order::Ascending, usize::MAX)? {
+            return Ok(pairs);
+        }
         // Held across the table read: a write-back that commits meanwhile cannot empty
         // the overlay before this scan has merged it.
         let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
@@ -721,9 +753,12 @@ impl Backend for RedbBackend {
         Ok(out.into_iter().collect())
     }
 
-    /// The range of the blocks not yet written back merged over the range of the
-    /// tables, both read under the overlay's lock (as in `scan_prefix`); the tables are
-    /// walked only until enough pairs are found.
+    /// Blocks not yet written back are read in the pending write transaction, which
+    /// holds them with the rest ([`RedbBackend::pending_scan`]). Otherwise (none, or
+    /// a failed write-back left them only in the block log and the overlay) the range of
+    /// the overlay is merged over the range of the tables, both read under the overlay's
+    /// lock (as in `scan_prefix`), each walked only until enough pairs are found
+    /// (`merge_overlay`).
     fn scan_range(
         &self,
         prefix: &[u8],
@@ -732,11 +767,16 @@ impl Backend for RedbBackend {
         order: Order,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        if let Some(pairs) = self.pending_scan(prefix, start, end, order, limit)? {
+            return Ok(pairs);
+        }
         let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
         let bounds = (low.as_slice(), high.as_deref());
         let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
-        merge_overlay(&overlay, bounds, order, limit, |n| {
-            self.inner.guard("scan", || self.inner.head_scan_range(&self.inner.read()?, bounds, order, n))
+        // One read transaction for every part of the range the merge reads.
+        let txn = self.inner.guard("scan", || self.inner.read())?;
+        merge_overlay(&overlay, bounds, order, limit, |part, n| {
+            self.inner.guard("scan", || self.inner.head_scan_range(&txn, part, order, n))
         })
     }
 

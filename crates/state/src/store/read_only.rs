@@ -217,8 +217,8 @@ impl Backend for LogView {
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
         let bounds = (low.as_slice(), high.as_deref());
-        merge_overlay(&self.overlay, bounds, order, limit, |n| {
-            self.inner.guard("scan", || self.inner.head_scan_range(&self.txn, bounds, order, n))
+        merge_overlay(&self.overlay, bounds, order, limit, |part, n| {
+            self.inner.guard("scan", || self.inner.head_scan_range(&self.txn, part, order, n))
         })
     }
 

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use merkle::{Hash, Proof, Tree, ZERO, bucket_of, key_hash};
-use redb::{ReadTransaction, ReadableTable};
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use types::{BlockInfo, StorageError};
 
 use super::tables::{
@@ -94,6 +94,37 @@ impl Inner {
             (order, limit),
             at,
             &mut |b| self.head_bucket_hash(txn, b),
+            &mut walked,
+        );
+        self.count_walked(walked);
+        out
+    }
+
+    /// At most `limit` pairs of the range `bounds` at the head, in `order`, read from
+    /// the pending write transaction `txn`, which holds every committed block (the
+    /// tables' head and the blocks only the log holds): `live_keys` there lists exactly
+    /// the keys holding a value at the head, so nothing is merged and nothing deleted is
+    /// walked, whether or not the blocks were written back. Values are checked against
+    /// `tree`, the head's. The caller holds the pending blocks' lock.
+    #[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
+    pub(super) fn pending_scan_range(
+        &self,
+        (txn, tree): (&WriteTransaction, &Tree),
+        bounds: (&[u8], Option<&[u8]>),
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let keys = txn.open_table(LIVE_KEYS).map_err(|e| self.err("open live_keys", e))?;
+        let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
+        let at = (self.config.tree_depth, u64::MAX);
+        let mut walked = 0;
+        let out = scan_range_at(
+            &keys,
+            &history,
+            bounds,
+            (order, limit),
+            at,
+            &mut |b| Ok(tree.bucket(b)),
             &mut walked,
         );
         self.count_walked(walked);
