@@ -6,7 +6,9 @@
 //! [`tables`]; [`commit`] writes a block; [`buckets`] keeps what recent blocks wrote of
 //! each bucket; [`versions`] reads versions; [`view`] serves reads and proofs at past
 //! heights; [`io`] is the seam under the two files; [`read_only`] opens a store without
-//! writing anything; [`guard`] keeps a damaged file from crashing cove or being believed.
+//! writing anything; [`guard`] keeps a damaged file from crashing cove or being believed;
+//! [`keyset`] keeps the digests of the key tables (and builds `live_keys`, which scans at
+//! the head walk, for a store that has none).
 //!
 //! A block is committed once its record is synced in the log, and stays committed
 //! through any later failure: the log is emptied only after a write-back transaction
