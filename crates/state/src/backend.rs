@@ -206,53 +206,81 @@ pub trait Backend: Send + Sync {
 
 /// At most `limit` pairs of the range `(low, high)` (full keys, `high` exclusive) in
 /// `order`, from tables under an overlay of changes not yet in them (`None` deletes;
-/// the overlay wins). `tables(n)` reads at most `n` pairs of the range from the tables,
-/// in `order`. Each overlay entry in the range hides or replaces at most one table pair,
-/// so `limit` plus their number of table pairs always yields the first `limit` merged
-/// pairs, whatever the overlay holds.
+/// the overlay wins). `tables(bounds, n)` reads at most `n` pairs of the range `bounds`
+/// (a part of `(low, high)`) from the tables, in `order`.
+///
+/// Both are walked only as far as the result needs: the tables are asked for as many
+/// pairs as are still missing, and asked again past the last one read only when overlay
+/// entries hid or replaced some of them; overlay entries are visited in order up to
+/// where the result is complete, never the rest of the range. So the work is `limit`
+/// plus the overlay entries before the last pair returned (and the table pairs they
+/// hide), whatever else the range holds.
 #[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
 pub(crate) fn merge_overlay(
     overlay: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     (low, high): (&[u8], Option<&[u8]>),
     order: Order,
     limit: usize,
-    tables: impl FnOnce(usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>,
+    mut tables: impl FnMut((&[u8], Option<&[u8]>), usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>,
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
     let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
     let range = overlay.range::<[u8], _>((Bound::Included(low), upper));
-    let over: Vec<_> = match order {
-        Order::Ascending => range.collect(),
-        Order::Descending => range.rev().collect(),
+    let over: Box<dyn Iterator<Item = (&Vec<u8>, &Option<Vec<u8>>)>> = match order {
+        Order::Ascending => Box::new(range),
+        Order::Descending => Box::new(range.rev()),
     };
-    let base = tables(limit.saturating_add(over.len()))?;
+    let mut over = over.peekable();
     // Whether `a` comes before `b` in `order`.
     let before = |a: &[u8], b: &[u8]| match order {
         Order::Ascending => a < b,
         Order::Descending => a > b,
     };
-    let mut over = over.into_iter().peekable();
     let mut out = Vec::new();
-    let mut base = base.into_iter().peekable();
+    // The part of the range the tables have not been read over yet.
+    let (mut lo, mut hi) = (low.to_vec(), high.map(<[u8]>::to_vec));
     while out.len() < limit {
-        let from_overlay = match (base.peek(), over.peek()) {
-            (None, None) => break,
-            (Some(_), None) => false,
-            (None, Some(_)) => true,
-            (Some((b, _)), Some((o, _))) => {
-                if b == *o {
-                    base.next();
-                    true
-                } else {
-                    before(o, b)
+        let need = limit - out.len();
+        let base = tables((&lo, hi.as_deref()), need)?;
+        // Only a read cut at `need` may leave pairs of the tables unread.
+        let last = base.last().filter(|_| base.len() >= need).map(|(k, _)| k.clone());
+        for (key, value) in base {
+            while let Some((k, v)) = over.next_if(|(k, _)| before(k, &key)) {
+                if let Some(v) = v {
+                    out.push((k.clone(), v.clone()));
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
                 }
             }
-        };
-        if from_overlay {
-            if let Some((k, Some(v))) = over.next() {
-                out.push((k.clone(), v.clone()));
+            match over.next_if(|(k, _)| **k == key) {
+                Some((_, Some(v))) => out.push((key, v.clone())),
+                Some((_, None)) => {}
+                None => out.push((key, value)),
             }
-        } else if let Some(pair) = base.next() {
-            out.push(pair);
+            if out.len() >= limit {
+                return Ok(out);
+            }
+        }
+        let Some(last) = last else {
+            // The tables' part of the range is read: the rest comes from the overlay.
+            for (k, v) in over {
+                if let Some(v) = v {
+                    out.push((k.clone(), v.clone()));
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+            return Ok(out);
+        };
+        // Overlay entries hid some of the pairs read: read on past the last one.
+        match order {
+            Order::Ascending => {
+                // The first key after `last`.
+                lo = last;
+                lo.push(0);
+            }
+            Order::Descending => hi = Some(last),
         }
     }
     Ok(out)
@@ -271,4 +299,89 @@ pub(crate) fn check_next(head: Option<&BlockRecord>, block: &BlockInfo) -> Resul
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn k(i: u32) -> Vec<u8> {
+        format!("k{i:05}").into_bytes()
+    }
+
+    /// Tables of `k(0)..k(n)` (value: the index), read as a backend would, recording each
+    /// `(n asked, pairs returned)`.
+    fn read(
+        table: &BTreeMap<Vec<u8>, Vec<u8>>,
+        (lo, hi): (&[u8], Option<&[u8]>),
+        order: Order,
+        n: usize,
+    ) -> Pairs {
+        let upper = hi.map_or(Bound::Unbounded, Bound::Excluded);
+        let range = table.range::<[u8], _>((Bound::Included(lo), upper)).map(|(k, v)| (k.clone(), v.clone()));
+        match order {
+            Order::Ascending => range.take(n).collect(),
+            Order::Descending => range.rev().take(n).collect(),
+        }
+    }
+
+    /// What a merge must give: the tables with the overlay applied, in order, cut.
+    fn model(
+        table: &BTreeMap<Vec<u8>, Vec<u8>>,
+        overlay: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+        order: Order,
+        limit: usize,
+    ) -> Pairs {
+        let mut all = table.clone();
+        for (k, v) in overlay {
+            match v {
+                Some(v) => all.insert(k.clone(), v.clone()),
+                None => all.remove(k),
+            };
+        }
+        let mut out: Pairs = all.into_iter().collect();
+        if order == Order::Descending {
+            out.reverse();
+        }
+        out.truncate(limit);
+        out
+    }
+
+    #[test]
+    fn a_merge_reads_the_tables_only_as_far_as_the_result_needs() {
+        let table: BTreeMap<Vec<u8>, Vec<u8>> = (0..1_000).map(|i| (k(i), vec![1])).collect();
+        // The overlay deletes the first 300 table keys in either order, replaces some,
+        // adds 5,000 keys after them and deletes keys the tables never held.
+        let mut overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        for i in (0..300).chain(700..1_000) {
+            overlay.insert(k(i), None);
+        }
+        for i in (300..700).step_by(7) {
+            overlay.insert(k(i), Some(vec![2]));
+        }
+        for i in 1_000..6_000 {
+            overlay.insert(k(i), if i % 2 == 0 { Some(vec![3]) } else { None });
+        }
+        for order in [Order::Ascending, Order::Descending] {
+            for limit in [0, 1, 2, 5, 399, 400, 401, 2_000, usize::MAX] {
+                let reads = std::cell::RefCell::new(Vec::new());
+                let got = merge_overlay(&overlay, (b"k", Some(b"l")), order, limit, |part, n| {
+                    let out = read(&table, part, order, n);
+                    reads.borrow_mut().push((n, out.len()));
+                    Ok(out)
+                })
+                .unwrap();
+                assert_eq!(got, model(&table, &overlay, order, limit), "{order:?} limit {limit}");
+                // Never more table pairs than the result plus those the overlay deletes
+                // (600), whatever the 5,000 overlay keys beyond the tables hold.
+                let read: usize = reads.borrow().iter().map(|r| r.1).sum();
+                assert!(read <= limit.saturating_add(600), "{order:?} limit {limit}: read {read}");
+                // Each read asks for what is still missing, never more.
+                let asked = reads.borrow().first().map_or(0, |r| r.0);
+                assert!(asked <= limit, "{order:?} limit {limit}: asked {asked}");
+            }
+        }
+    }
 }

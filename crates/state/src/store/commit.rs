@@ -9,7 +9,7 @@ use types::{BlockInfo, StorageError};
 use super::buckets::BucketCache;
 use super::guard::redb_error;
 use super::tables::{
-    BLOCKS, HISTORY, KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, Version, corrupt,
+    BLOCKS, HISTORY, KEYS, LIVE_KEYS, META, PAGES, PRUNED_THROUGH, STALE_KEYS, STALE_PAGES, Version, corrupt,
     encode_block, history_key, meta_u64, page_buckets, spans_checkpoint, stale_key,
 };
 use super::versions::bucket_latest;
@@ -43,8 +43,12 @@ pub(super) fn write_block(
     let mut buckets = Vec::new();
     // Hashes of the keys this block gives their first value: new entries of `keys`.
     let mut added = Vec::new();
+    // Hashes of the keys this block gives a value they did not hold, and of those it
+    // deletes: entries added to and removed from `live_keys`. An overwrite is neither.
+    let (mut born, mut died) = (Vec::new(), Vec::new());
     {
         let mut keys = txn.open_table(KEYS).map_err(|e| err("open keys", e))?;
+        let mut live = txn.open_table(LIVE_KEYS).map_err(|e| err("open live_keys", e))?;
         let mut history = txn.open_table(HISTORY).map_err(|e| err("open history", e))?;
         let mut stale = txn.open_table(STALE_KEYS).map_err(|e| err("open stale_keys", e))?;
         for group in order.chunk_by(|a, b| bucket_of(&a.0, depth) == bucket_of(&b.0, depth)) {
@@ -72,17 +76,30 @@ pub(super) fn write_block(
                 // The key's last version: `Err` if it never held a value (the last
                 // version of a key, value or deletion, is never pruned).
                 let at = leaves.binary_search_by(|(h, _, _)| h.cmp(&kh));
+                let was_live = matches!(at, Ok(p) if leaves[p].2.is_some());
                 let (version, leaf) = match value {
                     Some(value) => {
                         if at.is_err() && keys.insert(key, ()).map_err(|e| err("insert key", e))?.is_none() {
                             added.push(kh);
                         }
+                        if !was_live {
+                            if live.insert(key, ()).map_err(|e| err("insert live key", e))?.is_some() {
+                                return Err(corrupt("a key without a value is listed in live_keys"));
+                            }
+                            born.push(kh);
+                        }
                         let leaf = leaf_hash(&kh, value);
                         (Version::Value { leaf, key, value }, Some(leaf))
                     }
                     // Deleting what is not there changes nothing, so records nothing.
-                    None if !matches!(at, Ok(p) if leaves[p].2.is_some()) => continue,
-                    None => (Version::Deleted, None),
+                    None if !was_live => continue,
+                    None => {
+                        if live.remove(key).map_err(|e| err("remove live key", e))?.is_none() {
+                            return Err(corrupt("a key with a value is missing from live_keys"));
+                        }
+                        died.push(kh);
+                        (Version::Deleted, None)
+                    }
                 };
                 if let Ok(p) = at {
                     stale
@@ -105,7 +122,8 @@ pub(super) fn write_block(
             cache.put(bucket, leaves);
         }
     }
-    super::keyset::add(txn, &added)?;
+    super::keyset::ALL.update(txn, &added, &[])?;
+    super::keyset::LIVE.update(txn, &born, &died)?;
     write_pages(txn, tree, depth, height, &buckets)?;
     let root = tree.root();
     let mut blocks = txn.open_table(BLOCKS).map_err(|e| err("open blocks", e))?;

@@ -6,7 +6,9 @@
 //! [`tables`]; [`commit`] writes a block; [`buckets`] keeps what recent blocks wrote of
 //! each bucket; [`versions`] reads versions; [`view`] serves reads and proofs at past
 //! heights; [`io`] is the seam under the two files; [`read_only`] opens a store without
-//! writing anything; [`guard`] keeps a damaged file from crashing cove or being believed.
+//! writing anything; [`guard`] keeps a damaged file from crashing cove or being believed;
+//! [`keyset`] keeps the digests of the key tables (and builds `live_keys`, which scans at
+//! the head walk, for a store that has none).
 //!
 //! A block is committed once its record is synced in the log, and stays committed
 //! through any later failure: the log is emptied only after a write-back transaction
@@ -41,8 +43,8 @@ use redb::{
 use types::{BlockInfo, StorageError};
 
 use self::tables::{
-    BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, LEGACY_STATE, META, PAGES, STALE_KEYS,
-    STALE_PAGES, decode_block, decode_page, page_buckets, page_count,
+    BLOCKS, DEPTH, FORMAT, FORMAT_NO_LIVE_KEYS, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, LEGACY_STATE,
+    LIVE_KEYS, META, PAGES, STALE_KEYS, STALE_PAGES, decode_block, decode_page, page_buckets, page_count,
 };
 use crate::backend::{Backend, ChangeSet, Order, check_next, merge_overlay, range_bounds};
 use crate::{BlockRecord, History, StoreConfig};
@@ -87,6 +89,11 @@ struct Inner {
     ready: AtomicBool,
     /// In a read-only handle, the blocks only the log holds ([`read_only`]).
     log_only: Option<LogOnly>,
+    /// Whether scans at the head walk `live_keys` (`keys` only in a read-only handle of a
+    /// format-2 store, which has none yet).
+    live_keys: bool,
+    /// Entries of the key tables scans walked ([`RedbBackend::scan_walked`]).
+    walked: AtomicU64,
     /// The data directory's lock (shared in a read-only handle): last, so it is
     /// released after the rest.
     _lock: Arc<DirLock>,
@@ -216,6 +223,15 @@ impl RedbBackend {
         self.inner.guard("write-back", || self.inner.settle())
     }
 
+    /// Entries of the key tables visited by the scans of this handle (and of the views at
+    /// past heights taken from it) so far, whether they held a value or not: what the
+    /// scans walked, which is what their time is proportional to. A scan at the head
+    /// visits only keys of its range that hold a value there, and no more than its limit;
+    /// a scan at a past height also visits the keys of its range deleted since.
+    pub fn scan_walked(&self) -> u64 {
+        self.inner.walked.load(Ordering::Relaxed)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
@@ -260,6 +276,34 @@ fn create_db(dir: &Path, path: &Path, io: &dyn StoreIo) -> Result<(), String> {
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| format!("sync {}: {e}", dir.display()))
 }
 
+impl RedbBackend {
+    /// A scan at the head read in the pending write transaction, if it holds the blocks
+    /// not yet written back (`None`: there are none, or a failed write-back left them
+    /// only in the block log; the tables and the overlay serve the scan then).
+    ///
+    /// The tables lag the head by those blocks, so a scan of the tables alone would read
+    /// keys they deleted and hide them behind the overlay: a walk over deleted keys that
+    /// depends on when this node last wrote back, which no gas can price. The pending
+    /// transaction's `live_keys` is the head's. Reading it takes the pending blocks'
+    /// lock, so such a scan waits for a commit in progress (and scans for each other).
+    #[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
+    fn pending_scan(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Option<Vec<(Vec<u8>, Vec<u8>)>>, StorageError> {
+        let inner = &self.inner;
+        let p = inner.lock();
+        let (Some(txn), Some(tree)) = (p.txn.as_ref(), p.tree.as_ref()) else { return Ok(None) };
+        let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Some(Vec::new())) };
+        let bounds = (low.as_slice(), high.as_deref());
+        inner.guard("scan", || inner.pending_scan_range((txn, tree), bounds, order, limit)).map(Some)
+    }
+}
+
 /// What a [`RedbBackend`] holds ([`RedbBackend::stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StoreStats {
@@ -302,6 +346,8 @@ impl Inner {
             commits: AtomicU64::new(0),
             ready: AtomicBool::new(false),
             log_only,
+            live_keys: true,
+            walked: AtomicU64::new(0),
             _lock: lock,
         }
     }
@@ -331,8 +377,9 @@ impl Inner {
             let mut meta = txn.open_table(META).map_err(|e| self.err("open meta", e))?;
             let get = |name: &str| tables::meta_u64(&meta, name);
             match get(FORMAT)? {
-                // Format 1 is format 2 plus the latest-value table dropped below.
-                Some(1 | FORMAT_VERSION) => {
+                // Format 1 is format 2 plus the latest-value table dropped below, format
+                // 2 format 3 without `live_keys`, built below.
+                Some(1 | FORMAT_NO_LIVE_KEYS | FORMAT_VERSION) => {
                     let depth = get(DEPTH)?.ok_or_else(|| tables::corrupt("no tree depth"))?;
                     let interval = get(INTERVAL)?.ok_or_else(|| tables::corrupt("no checkpoint interval"))?;
                     let want = (u64::from(self.config.tree_depth), self.config.checkpoint_interval);
@@ -378,6 +425,7 @@ impl Inner {
         {
             // Create every table up front so reads never see `TableDoesNotExist`.
             txn.open_table(KEYS).map_err(|e| self.err("open keys", e))?;
+            txn.open_table(LIVE_KEYS).map_err(|e| self.err("open live_keys", e))?;
             txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
             txn.open_table(STALE_KEYS).map_err(|e| self.err("open stale_keys", e))?;
             txn.open_table(PAGES).map_err(|e| self.err("open pages", e))?;
@@ -385,8 +433,14 @@ impl Inner {
             txn.open_table(BLOCKS).map_err(|e| self.err("open blocks", e))?;
         }
         // A new store, or one written before the digest of its keys existed.
-        if !keyset::is_recorded(&txn)? {
-            keyset::record(&txn)?;
+        if !keyset::ALL.is_recorded(&txn)? {
+            keyset::ALL.record(&txn)?;
+        }
+        // A new store (an empty table), or one written before `live_keys` existed: the
+        // table and its digest are written together, so a store with the digest has
+        // the table.
+        if !keyset::LIVE.is_recorded(&txn)? {
+            keyset::build_live(&txn)?;
         }
         txn.into_inner().commit().map_err(|e| self.err("commit", e))
     }
@@ -684,7 +738,11 @@ impl Backend for RedbBackend {
         self.inner.guard("get", || self.inner.head_value(&self.inner.read()?, key))
     }
 
+    /// As [`Backend::scan_range`] over the whole prefix.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        if let Some(pairs) = self.pending_scan(prefix, None, None, Order::Ascending, usize::MAX)? {
+            return Ok(pairs);
+        }
         // Held across the table read: a write-back that commits meanwhile cannot empty
         // the overlay before this scan has merged it.
         let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
@@ -697,9 +755,12 @@ impl Backend for RedbBackend {
         Ok(out.into_iter().collect())
     }
 
-    /// The range of the blocks not yet written back merged over the range of the
-    /// tables, both read under the overlay's lock (as in `scan_prefix`); the tables are
-    /// walked only until enough pairs are found.
+    /// Blocks not yet written back are read in the pending write transaction, which
+    /// holds them with the rest ([`RedbBackend::pending_scan`]). Otherwise (none, or
+    /// a failed write-back left them only in the block log and the overlay) the range of
+    /// the overlay is merged over the range of the tables, both read under the overlay's
+    /// lock (as in `scan_prefix`), each walked only until enough pairs are found
+    /// (`merge_overlay`).
     fn scan_range(
         &self,
         prefix: &[u8],
@@ -708,11 +769,16 @@ impl Backend for RedbBackend {
         order: Order,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        if let Some(pairs) = self.pending_scan(prefix, start, end, order, limit)? {
+            return Ok(pairs);
+        }
         let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
         let bounds = (low.as_slice(), high.as_deref());
         let overlay = self.inner.overlay.read().unwrap_or_else(|e| e.into_inner());
-        merge_overlay(&overlay, bounds, order, limit, |n| {
-            self.inner.guard("scan", || self.inner.head_scan_range(&self.inner.read()?, bounds, order, n))
+        // One read transaction for every part of the range the merge reads.
+        let txn = self.inner.guard("scan", || self.inner.read())?;
+        merge_overlay(&overlay, bounds, order, limit, |part, n| {
+            self.inner.guard("scan", || self.inner.head_scan_range(&txn, part, order, n))
         })
     }
 

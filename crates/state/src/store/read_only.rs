@@ -18,7 +18,7 @@ use merkle::Hash;
 use redb::{DatabaseError, ReadOnlyDatabase, ReadTransaction};
 use types::{BlockInfo, StorageError};
 
-use super::tables::{self, DEPTH, FORMAT, FORMAT_VERSION, INTERVAL, META};
+use super::tables::{self, DEPTH, FORMAT, FORMAT_NO_LIVE_KEYS, FORMAT_VERSION, INTERVAL, META};
 use super::wal::{self, LoggedBlock};
 use super::{DirLock, FILE_NAME, Handle, Inner, RedbBackend, apply_prefix, guard, keyset};
 use crate::backend::{Backend, ChangeSet, Order, check_next, merge_overlay, range_bounds};
@@ -65,8 +65,8 @@ impl RedbBackend {
         let mut inner = Inner::new(guard::Db::new(Handle::Read(db)), path, config, None, None, lock);
         // The tables' pages must give the root recorded for their head, as on a
         // read-write open: reads check what they return against those pages.
-        let mut head = inner.guard("open", || {
-            inner.check_format()?;
+        let (mut head, format) = inner.guard("open", || {
+            let format = inner.check_format()?;
             let head = inner.table_head()?;
             let mut tree = inner.tree_at(&inner.read()?, head.map_or(0, |h| h.height))?;
             inner.check_root(&mut tree, head.as_ref())?;
@@ -75,8 +75,11 @@ impl RedbBackend {
             if std::fs::metadata(&inner.path).is_ok_and(|m| m.len() <= inner.config.integrity_check_bytes) {
                 keyset::check(&inner.read()?)?;
             }
-            Ok::<_, StorageError>(head)
+            Ok::<_, StorageError>((head, format))
         })?;
+        // A format-2 store has no `live_keys` until its next read-write open: scans at the
+        // head walk `keys`, as format 2 did (the same pairs, more entries walked).
+        inner.live_keys = format == FORMAT_VERSION;
         let tables_at = head.map_or(0, |h| h.height);
         let mut overlay = BTreeMap::new();
         let mut blocks = Vec::new();
@@ -106,23 +109,24 @@ fn apply(overlay: &mut BTreeMap<Vec<u8>, Option<Vec<u8>>>, changes: &ChangeSet) 
 }
 
 impl Inner {
-    /// The checks of [`Inner::init`] that need no write: a store of this format with
-    /// `config`'s tree depth and checkpoint interval.
-    fn check_format(&self) -> Result<(), StorageError> {
+    /// The checks of [`Inner::init`] that need no write: a store of this format (or of
+    /// format 2, which has all but `live_keys`) with `config`'s tree depth and checkpoint
+    /// interval. Returns the format.
+    fn check_format(&self) -> Result<u64, StorageError> {
         let txn = self.read()?;
         let meta = txn.open_table(META).map_err(|e| self.err("open meta (is this a cove store?)", e))?;
         let get = |name: &str| tables::meta_u64(&meta, name);
-        match get(FORMAT)? {
-            Some(FORMAT_VERSION) => {}
+        let format = match get(FORMAT)? {
+            Some(format @ (FORMAT_NO_LIVE_KEYS | FORMAT_VERSION)) => format,
             Some(other) => {
                 return Err(StorageError::io(format!(
-                    "{} has store format {other}; a read-only open reads format {FORMAT_VERSION} \
-                     (a read-write open upgrades format 1)",
+                    "{} has store format {other}; a read-only open reads formats {FORMAT_NO_LIVE_KEYS} \
+                     and {FORMAT_VERSION} (a read-write open upgrades format 1)",
                     self.path.display()
                 )));
             }
             None => return Err(tables::corrupt("no format record")),
-        }
+        };
         let depth = get(DEPTH)?.ok_or_else(|| tables::corrupt("no tree depth"))?;
         let interval = get(INTERVAL)?.ok_or_else(|| tables::corrupt("no checkpoint interval"))?;
         if (depth, interval) != (u64::from(self.config.tree_depth), self.config.checkpoint_interval) {
@@ -134,7 +138,7 @@ impl Inner {
                 self.config.checkpoint_interval
             )));
         }
-        Ok(())
+        Ok(format)
     }
 
     /// In a read-only handle, the logged blocks up to `height` if the tables do not
@@ -213,8 +217,8 @@ impl Backend for LogView {
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
         let Some((low, high)) = range_bounds(prefix, start, end) else { return Ok(Vec::new()) };
         let bounds = (low.as_slice(), high.as_deref());
-        merge_overlay(&self.overlay, bounds, order, limit, |n| {
-            self.inner.guard("scan", || self.inner.head_scan_range(&self.txn, bounds, order, n))
+        merge_overlay(&self.overlay, bounds, order, limit, |part, n| {
+            self.inner.guard("scan", || self.inner.head_scan_range(&self.txn, part, order, n))
         })
     }
 

@@ -21,8 +21,8 @@ use types::StorageError;
 
 use super::staged::Staged;
 use super::tables::{
-    BASE, BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, META, PAGES, Version, encode_block,
-    history_key, page_buckets, page_count,
+    BASE, BLOCKS, DEPTH, FORMAT, FORMAT_VERSION, HISTORY, INTERVAL, KEYS, LIVE_KEYS, META, PAGES, Version,
+    encode_block, history_key, page_buckets, page_count,
 };
 use super::versions::bucket_at;
 use super::{DirLock, FILE_NAME, RedbBackend};
@@ -433,6 +433,9 @@ impl SnapshotReader {
                 meta.insert(name, &v.to_be_bytes()[..]).map_err(|e| err("meta", e.into()))?;
             }
             let mut keys = txn.open_table(KEYS).map_err(|e| err("keys", e.into()))?;
+            // Every key of the snapshot holds a value at its height: `keys` and
+            // `live_keys` start equal.
+            let mut live = txn.open_table(LIVE_KEYS).map_err(|e| err("live_keys", e.into()))?;
             let mut history = txn.open_table(HISTORY).map_err(|e| err("history", e.into()))?;
             let total = m.chunks.len() as u64;
             for i in 0..m.chunks.len() {
@@ -440,6 +443,7 @@ impl SnapshotReader {
                 for_each_entry(&bytes, |key, value| {
                     let kh = key_hash(key);
                     keys.insert(key, ()).map_err(|e| err("insert", e.into()))?;
+                    live.insert(key, ()).map_err(|e| err("insert", e.into()))?;
                     let version = Version::Value { leaf: leaf_hash(&kh, value), key, value }.encode();
                     history
                         .insert(&history_key(&kh, m.height)[..], &version[..])
@@ -462,7 +466,8 @@ impl SnapshotReader {
                 .insert(m.height, &encode_block(m.timestamp, &self.root)[..])
                 .map_err(|e| err("blocks", e.into()))?;
         }
-        super::keyset::record(&txn)?;
+        super::keyset::ALL.record(&txn)?;
+        super::keyset::LIVE.record(&txn)?;
         txn.commit().map_err(|e| err("commit", e.into()))?;
         Ok(())
     }

@@ -10,6 +10,10 @@ use types::StorageError;
 pub(super) const LEGACY_STATE: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("state");
 /// `key -> ()`: every key that ever held a value (prefix scans at a past height).
 pub(super) const KEYS: TableDefinition<'static, &[u8], ()> = TableDefinition::new("keys");
+/// `key -> ()`: every key that holds a value at the tables' head (scans at the head), so
+/// a scan there never steps over deleted keys. Written only when a key gains or loses its
+/// value, never by an overwrite.
+pub(super) const LIVE_KEYS: TableDefinition<'static, &[u8], ()> = TableDefinition::new("live_keys");
 /// `key hash ++ height -> version`: every retained version of every key.
 pub(super) const HISTORY: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("history");
 /// `(height, key hash) -> height`: the version a change at `height` superseded.
@@ -37,8 +41,13 @@ pub(super) const HEAD: &str = "head";
 pub(super) const BASE: &str = "base";
 
 /// The layout version this code reads and writes. Format 1 also kept a `state` table of
-/// latest values; opening such a store drops that table and records format 2.
-pub(super) const FORMAT_VERSION: u64 = 2;
+/// latest values; format 2 had no `live_keys` table. A read-write open of either upgrades
+/// it (drops the `state` table, builds `live_keys`) and records format 3.
+pub(super) const FORMAT_VERSION: u64 = 3;
+
+/// Format 2: `live_keys` not built yet. A read-only open serves it, scanning the head
+/// through `keys` as format 2 did.
+pub(super) const FORMAT_NO_LIVE_KEYS: u64 = 2;
 
 /// Buckets per page of the tree: a page is 64 bucket hashes (2 KiB).
 pub(super) const PAGE_BUCKETS: u32 = 64;

@@ -16,7 +16,7 @@ use redb::ReadableTable;
 use types::StorageError;
 
 use super::guard::redb_error;
-use crate::backend::Order;
+use crate::backend::{Order, range_bounds};
 
 use super::tables::{Version, bucket_range, corrupt, history_key, split_history_key};
 
@@ -125,9 +125,11 @@ pub(super) fn value_at(
 }
 
 /// Every key starting with `prefix` that holds a value at `at`, with that value, in
-/// ascending key order: `keys` (every key that ever held a value) walked from `prefix`,
-/// each read at `at`. A key with no version at all is damage (a key's last version is
-/// never pruned): `keys` or `history` was changed.
+/// ascending key order: `keys` walked from `prefix`, each read at `at`. `keys` is a key
+/// table that lists at least every key holding a value at `at`: `keys` (every key that
+/// ever held one) for any height, `live_keys` for the head. A key with no version at all
+/// is damage (a key's last version is never pruned): a key table or `history` was
+/// changed. Adds the entries of `keys` visited to `walked`.
 #[expect(clippy::type_complexity, reason = "the `Backend::scan_prefix` result")]
 pub(super) fn scan_at(
     keys: &impl ReadableTable<&'static [u8], ()>,
@@ -135,34 +137,28 @@ pub(super) fn scan_at(
     prefix: &[u8],
     (depth, at): (u8, u64),
     bucket_hash_at: &mut impl FnMut(u32) -> Result<Hash, StorageError>,
+    walked: &mut u64,
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-    let mut out = Vec::new();
-    for entry in keys.range::<&[u8]>(prefix..).map_err(|e| err("scan keys", e))? {
-        let (k, _) = entry.map_err(|e| err("scan keys", e))?;
-        let key = k.value();
-        if !key.starts_with(prefix) {
-            break;
-        }
-        if let Some(value) = listed_value(history, key, (depth, at), bucket_hash_at)? {
-            out.push((key.to_vec(), value));
-        }
-    }
-    Ok(out)
+    // The range of the keys with `prefix` (never empty without a start and an end).
+    let Some((low, high)) = range_bounds(prefix, None, None) else { return Ok(Vec::new()) };
+    let bounds = (low.as_slice(), high.as_deref());
+    scan_range_at(keys, history, bounds, (Order::Ascending, usize::MAX), (depth, at), bucket_hash_at, walked)
 }
 
 /// At most `limit` keys of the range `(low, high)` (full keys, `high` exclusive) that
 /// hold a value at `at`, with those values, in `order`: `keys` walked over the range
-/// only, each value read at `at` and checked as [`scan_at`] does, stopping once `limit`
-/// are found.
+/// only, each value read at `at` and checked as [`scan_at`] does (with the same choice of
+/// key table), stopping once `limit` are found. Adds the entries of `keys` visited to
+/// `walked`.
 #[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
 pub(super) fn scan_range_at(
     keys: &impl ReadableTable<&'static [u8], ()>,
     history: &impl HistoryTable,
     (low, high): (&[u8], Option<&[u8]>),
-    order: Order,
-    limit: usize,
+    (order, limit): (Order, usize),
     (depth, at): (u8, u64),
     bucket_hash_at: &mut impl FnMut(u32) -> Result<Hash, StorageError>,
+    walked: &mut u64,
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
     let mut out = Vec::new();
     if limit == 0 {
@@ -176,6 +172,7 @@ pub(super) fn scan_range_at(
     };
     for entry in walk {
         let (k, _) = entry.map_err(|e| err("scan keys", e))?;
+        *walked += 1;
         let key = k.value();
         if let Some(value) = listed_value(history, key, (depth, at), bucket_hash_at)? {
             out.push((key.to_vec(), value));

@@ -11,11 +11,11 @@
 use std::sync::Arc;
 
 use merkle::{Hash, Proof, Tree, ZERO, bucket_of, key_hash};
-use redb::{ReadTransaction, ReadableTable};
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use types::{BlockInfo, StorageError};
 
 use super::tables::{
-    BASE, BLOCKS, HISTORY, KEYS, META, PAGE_BUCKETS, PAGES, PRUNED_THROUGH, corrupt, decode_block,
+    BASE, BLOCKS, HISTORY, KEYS, LIVE_KEYS, META, PAGE_BUCKETS, PAGES, PRUNED_THROUGH, corrupt, decode_block,
     decode_page, is_checkpoint, meta_u64,
 };
 use super::versions::{bucket_at, scan_at, scan_range_at, value_at, value_checked};
@@ -64,10 +64,13 @@ impl Inner {
         txn: &ReadTransaction,
         prefix: &[u8],
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        let keys = txn.open_table(KEYS).map_err(|e| self.err("open keys", e))?;
+        let keys = self.head_keys(txn)?;
         let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
         let at = (self.config.tree_depth, u64::MAX);
-        scan_at(&keys, &history, prefix, at, &mut |b| self.head_bucket_hash(txn, b))
+        let mut walked = 0;
+        let out = scan_at(&keys, &history, prefix, at, &mut |b| self.head_bucket_hash(txn, b), &mut walked);
+        self.count_walked(walked);
+        out
     }
 
     /// At most `limit` pairs of the range `bounds` (full keys, the upper one exclusive)
@@ -80,10 +83,68 @@ impl Inner {
         order: Order,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        let keys = txn.open_table(KEYS).map_err(|e| self.err("open keys", e))?;
+        let keys = self.head_keys(txn)?;
         let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
         let at = (self.config.tree_depth, u64::MAX);
-        scan_range_at(&keys, &history, bounds, order, limit, at, &mut |b| self.head_bucket_hash(txn, b))
+        let mut walked = 0;
+        let out = scan_range_at(
+            &keys,
+            &history,
+            bounds,
+            (order, limit),
+            at,
+            &mut |b| self.head_bucket_hash(txn, b),
+            &mut walked,
+        );
+        self.count_walked(walked);
+        out
+    }
+
+    /// At most `limit` pairs of the range `bounds` at the head, in `order`, read from
+    /// the pending write transaction `txn`, which holds every committed block (the
+    /// tables' head and the blocks only the log holds): `live_keys` there lists exactly
+    /// the keys holding a value at the head, so nothing is merged and nothing deleted is
+    /// walked, whether or not the blocks were written back. Values are checked against
+    /// `tree`, the head's. The caller holds the pending blocks' lock.
+    #[expect(clippy::type_complexity, reason = "the `Backend::scan_range` result")]
+    pub(super) fn pending_scan_range(
+        &self,
+        (txn, tree): (&WriteTransaction, &Tree),
+        bounds: (&[u8], Option<&[u8]>),
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let keys = txn.open_table(LIVE_KEYS).map_err(|e| self.err("open live_keys", e))?;
+        let history = txn.open_table(HISTORY).map_err(|e| self.err("open history", e))?;
+        let at = (self.config.tree_depth, u64::MAX);
+        let mut walked = 0;
+        let out = scan_range_at(
+            &keys,
+            &history,
+            bounds,
+            (order, limit),
+            at,
+            &mut |b| Ok(tree.bucket(b)),
+            &mut walked,
+        );
+        self.count_walked(walked);
+        out
+    }
+
+    /// The key table scans at the tables' head walk: `live_keys`, which lists only the
+    /// keys holding a value there, so a scan never steps over deleted keys; `keys` in a
+    /// read-only handle of a format-2 store, which has no `live_keys` yet.
+    fn head_keys(
+        &self,
+        txn: &ReadTransaction,
+    ) -> Result<redb::ReadOnlyTable<&'static [u8], ()>, StorageError> {
+        let table = if self.live_keys { LIVE_KEYS } else { KEYS };
+        txn.open_table(table).map_err(|e| self.err("open the key table", e))
+    }
+
+    /// Adds `n` entries of a key table to those scans walked ([`RedbBackend::scan_walked`]).
+    pub(super) fn count_walked(&self, n: u64) {
+        self.walked.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The record of block `height` in `txn`.
@@ -228,7 +289,10 @@ impl Backend for View {
             let keys = self.txn.open_table(KEYS).map_err(|e| self.inner.err("open keys", e))?;
             let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
             let at = (self.inner.config.tree_depth, self.height);
-            scan_at(&keys, &history, prefix, at, &mut |b| Ok(self.tree.bucket(b)))
+            let mut walked = 0;
+            let out = scan_at(&keys, &history, prefix, at, &mut |b| Ok(self.tree.bucket(b)), &mut walked);
+            self.inner.count_walked(walked);
+            out
         })
     }
 
@@ -246,7 +310,18 @@ impl Backend for View {
             let history = self.txn.open_table(HISTORY).map_err(|e| self.inner.err("open history", e))?;
             let at = (self.inner.config.tree_depth, self.height);
             let bounds = (low.as_slice(), high.as_deref());
-            scan_range_at(&keys, &history, bounds, order, limit, at, &mut |b| Ok(self.tree.bucket(b)))
+            let mut walked = 0;
+            let out = scan_range_at(
+                &keys,
+                &history,
+                bounds,
+                (order, limit),
+                at,
+                &mut |b| Ok(self.tree.bucket(b)),
+                &mut walked,
+            );
+            self.inner.count_walked(walked);
+            out
         })
     }
 

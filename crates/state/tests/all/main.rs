@@ -6,6 +6,7 @@ mod fault;
 mod history;
 mod io_fault;
 mod journal;
+mod live_keys;
 mod model;
 mod persistence;
 mod scan;

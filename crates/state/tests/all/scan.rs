@@ -151,7 +151,8 @@ fn mem_and_the_default_read_a_range_as_the_model_does() {
 
 /// Blocks 1..=3 written back into the tables, 4..=6 only in the block log (their
 /// changes overlay the tables, deleting some of their keys); then all written back.
-/// The head and every past height read the same as the model, both times.
+/// The head and every past height read the same as the model, both times, and again
+/// once reopened, read-only, and (the head) restored from a snapshot.
 #[test]
 fn redb_reads_a_range_as_the_model_does_written_back_or_not() {
     let (changes, models) = history(6);
@@ -164,16 +165,27 @@ fn redb_reads_a_range_as_the_model_does_written_back_or_not() {
             store.write_back().unwrap();
         }
     }
-    let check_all = |when: &str| {
-        check(&format!("redb head, {when}"), &store, &models[5], 7);
+    let check_all = |store: &RedbBackend, when: &str| {
+        check(&format!("redb head, {when}"), store, &models[5], 7);
         for h in 1..=6u64 {
             let at = store.at(h).unwrap();
             check(&format!("redb at {h}, {when}"), &*at, &models[h as usize - 1], 10 + h);
         }
     };
-    check_all("blocks 4..=6 in the log");
+    check_all(&store, "blocks 4..=6 in the log");
     store.write_back().unwrap();
-    check_all("written back");
+    check_all(&store, "written back");
+    // Reopened, read-only, and restored from a snapshot of the head.
+    drop(store);
+    check_all(&RedbBackend::open_with(dir.path(), config).unwrap(), "reopened");
+    let ro = RedbBackend::open_read_only(dir.path(), config).unwrap();
+    check_all(&ro, "read-only");
+    let snap = tempfile::tempdir().unwrap();
+    let file = snap.path().join("snap");
+    ro.export_snapshot(6, &mut std::fs::File::create(&file).unwrap(), &|_, _| {}).unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let (restored, _) = RedbBackend::import_snapshot(target.path(), config, &file, &|_, _| {}).unwrap();
+    check("redb restored from a snapshot", &restored, &models[5], 7);
 }
 
 /// The journal merges its overlay into a limited backend read: the pairs it returns
