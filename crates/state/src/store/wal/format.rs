@@ -116,19 +116,55 @@ pub(super) fn header(salt: &Salt) -> Vec<u8> {
 /// `n`-th 32 bytes of the file with `SHA-256(MASK_DOMAIN ++ salt ++ n (u64 LE))`. Its
 /// own inverse.
 pub(super) fn mask(salt: &Salt, offset: usize, data: &mut [u8]) {
-    let mut keyed = Sha256::new();
-    keyed.update(MASK_DOMAIN);
-    keyed.update(salt);
+    let mut keystream = Keystream::new(salt);
     let mut i = 0;
     while i < data.len() {
         let at = offset + i;
         let skip = at % 32;
         let n = (32 - skip).min(data.len() - i);
-        let stream = keyed.clone().chain_update((at as u64 / 32).to_le_bytes()).finalize();
+        let stream = keystream.at(at as u64 / 32);
         for (byte, key) in data[i..i + n].iter_mut().zip(&stream[skip..]) {
             *byte ^= key;
         }
         i += n;
+    }
+}
+
+/// SHA-256's initial state.
+const SHA256_IV: [u32; 8] =
+    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+/// Bytes of `MASK_DOMAIN ++ salt ++ n`: one SHA-256 block with its padding.
+const KEYSTREAM_INPUT: usize = MASK_DOMAIN.len() + SALT + 8;
+
+/// `SHA-256(MASK_DOMAIN ++ salt ++ n)` for any `n`, computed as the one compression it
+/// is (the input and its padding fit one 64-byte block): the same bytes as
+/// `Sha256::digest`, without a hasher's setup and finalisation per 32 bytes, which
+/// cost more than the compression itself.
+struct Keystream {
+    block: [u8; 64],
+}
+
+impl Keystream {
+    fn new(salt: &Salt) -> Keystream {
+        const { assert!(KEYSTREAM_INPUT < 56, "the input and its padding must fit one block") };
+        let mut block = [0; 64];
+        block[..MASK_DOMAIN.len()].copy_from_slice(MASK_DOMAIN);
+        block[MASK_DOMAIN.len()..MASK_DOMAIN.len() + SALT].copy_from_slice(salt);
+        block[KEYSTREAM_INPUT] = 0x80;
+        block[56..].copy_from_slice(&(KEYSTREAM_INPUT as u64 * 8).to_be_bytes());
+        Keystream { block }
+    }
+
+    fn at(&mut self, n: u64) -> [u8; 32] {
+        self.block[KEYSTREAM_INPUT - 8..KEYSTREAM_INPUT].copy_from_slice(&n.to_le_bytes());
+        let mut state = SHA256_IV;
+        sha2::block_api::compress256(&mut state, std::slice::from_ref(&self.block));
+        let mut out = [0; 32];
+        for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+        out
     }
 }
 

@@ -1,5 +1,7 @@
 use super::super::io::FileIo;
-use super::format::{HEADER, MAGIC, MAGIC_V1, MAGIC_V2, SALT, SECTOR, mask};
+use sha2::{Digest, Sha256};
+
+use super::format::{HEADER, MAGIC, MAGIC_V1, MAGIC_V2, SALT, SECTOR, Salt, mask};
 use super::*;
 
 fn block(height: u64) -> (BlockInfo, Hash, ChangeSet) {
@@ -116,6 +118,20 @@ fn records_are_masked_with_the_salt_of_their_log_and_each_log_gets_its_own() {
         let blocks = reread(dir).unwrap();
         assert_eq!(blocks.len(), 1);
         assert_eq!(blocks[0].changes, changes);
+    }
+}
+
+#[test]
+fn the_mask_is_the_documented_keystream() {
+    let salt: Salt = std::array::from_fn(|i| i as u8 * 11);
+    for n in [0u64, 1, 17, 1 << 50] {
+        let mut data = [0; 32];
+        mask(&salt, n as usize * 32, &mut data);
+        let stream = Sha256::new()
+            .chain_update(b"cove block log mask")
+            .chain_update(salt)
+            .chain_update(n.to_le_bytes());
+        assert_eq!(data[..], stream.finalize()[..], "n {n}");
     }
 }
 
