@@ -23,7 +23,8 @@
 //! reader therefore drops only what an unsynced append can leave: an incomplete last
 //! record, a last record whose hash fails (followed by nothing or by zeros only) and
 //! that has a sector never written (all zero: the mask keeps a written sector from ever
-//! being), a trailing run of zero bytes, or a log holding no record. Anything else (a
+//! being), a record whose first sector was never written with no whole record after
+//! it, a trailing run of zero bytes, or a log holding no record. Anything else (a
 //! length that fails its CRC, a record that fails its hash with more records after it,
 //! a whole last record that fails its hash, a record that passes its hash but does not
 //! decode) is damage: [`StorageError::corrupt`] naming the file and the byte offset,
