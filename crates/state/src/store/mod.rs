@@ -1047,14 +1047,15 @@ mod tests {
         store_with_logged_blocks(dir.path());
         let path = dir.path().join(wal::WAL_FILE);
         let mut bytes = std::fs::read(&path).unwrap();
-        // Inside block 3's record, with block 4's after it.
-        bytes[30] ^= 1;
+        // Inside block 3's record (after the log's one-sector header), with block 4's
+        // after it.
+        bytes[512 + 30] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
         for e in [
             RedbBackend::open(dir.path()).unwrap_err(),
             RedbBackend::open_read_only(dir.path(), StoreConfig::default()).unwrap_err(),
         ] {
-            assert!(e.is_corrupt() && e.message().contains("damaged at byte 8"), "{e}");
+            assert!(e.is_corrupt() && e.message().contains("damaged at byte 512"), "{e}");
         }
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }

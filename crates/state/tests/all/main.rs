@@ -1,5 +1,6 @@
 //! Integration tests for cove-state, one module per topic.
 
+mod block_log;
 mod crash;
 mod damage;
 mod fault;
