@@ -199,7 +199,7 @@ impl<'r> Block<'r> {
     /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
     /// id. A module that breaks a deploy rule is refused with kind `validation`.
     pub fn store_code(&mut self, code: &[u8]) -> Result<Result<CodeId, CallError>, RuntimeError> {
-        self.rt.vms().wasm().store_code(&mut self.journal, code)
+        Ok(self.rt.vms().wasm().store_code(&mut self.journal, code)?)
     }
 
     /// Stores WASM `code` and instantiates a contract from it at

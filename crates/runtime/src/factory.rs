@@ -5,7 +5,7 @@ use std::sync::Arc;
 use types::VmType;
 use vm::VirtualMachine;
 
-use crate::wasm_vm::WasmVm;
+use wasm_vm::WasmVm;
 
 /// Hands out one shared VM per [`VmType`], all created with the runtime. Thread-safe:
 /// `get` from any thread returns the same instance for a type.

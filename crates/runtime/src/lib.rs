@@ -29,8 +29,6 @@ mod config;
 mod error;
 mod estimate;
 mod factory;
-mod view;
-mod wasm_vm;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,19 +44,18 @@ pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
-pub use view::ContractView;
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
 pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion};
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
-pub use wasm_vm::WasmVm;
+pub use wasm_vm::{ContractView, WasmVm};
 
 use state::{Backend, History, Journal, MemBackend, RedbBackend};
 use types::{Address, BlockInfo, CodeId, ErrorKind, VmType};
 use vm::{Message, Target};
 use wasm::{Engine, Vm};
 
-use crate::wasm_vm::{ModuleCache, stored_code};
+use wasm_vm::{ModuleCache, stored_code};
 
 /// The cache directory inside a data directory.
 pub const CACHE_DIR: &str = "cache";
@@ -188,7 +185,7 @@ impl Runtime {
     }
 
     fn modules(&self) -> &ModuleCache {
-        &self.vms.wasm().modules
+        self.vms.wasm().modules()
     }
 
     fn cosmwasm_modules(&self) -> &cosmwasm::ModuleCache {
@@ -375,8 +372,8 @@ impl Runtime {
         }
         let code = || stored_code(journal, code_id);
         match vm {
-            VmType::Wasm => self.modules().pin(code_id, &code),
-            VmType::CosmWasm => self.cosmwasm_modules().pin(code_id, &code),
+            VmType::Wasm => Ok(self.modules().pin(code_id, &code)?),
+            VmType::CosmWasm => Ok(self.cosmwasm_modules().pin(code_id, &code)?),
             VmType::Evm => Err(RuntimeError::Unsupported("EVM code has no compiled module to pin".into())),
         }
     }

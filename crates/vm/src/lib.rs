@@ -148,6 +148,10 @@ pub enum VmError {
     /// Something the store holds does not decode.
     #[error("corrupt state: {0}")]
     Corrupt(String),
+    /// A module cache could not produce a module (stored code that no longer
+    /// validates, an unusable cache directory).
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
 }
 
 /// A contract's record, if `address` holds a contract.

@@ -5,21 +5,27 @@ use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
 use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, accounts, keys};
 use wasm::{CallContext, Vm};
 
-use crate::error::RuntimeError;
 use crate::view::ContractView;
 
-pub(crate) type ModuleCache = cache::ModuleCache<Vm<ContractView>>;
+/// The module cache of cove's ABI.
+pub type ModuleCache = cache::ModuleCache<Vm<ContractView>>;
 
 /// cove's WebAssembly VM: compiled modules from the tiered cache, one fresh instance
 /// per call, each contract's storage under its own key prefix.
 pub struct WasmVm {
-    pub(crate) modules: ModuleCache,
+    modules: ModuleCache,
     default_gas_limit: Gas,
 }
 
 impl WasmVm {
-    pub(crate) fn new(modules: ModuleCache, default_gas_limit: Gas) -> WasmVm {
+    /// A VM over `modules`, running calls that name no gas limit with `default_gas_limit`.
+    pub fn new(modules: ModuleCache, default_gas_limit: Gas) -> WasmVm {
         WasmVm { modules, default_gas_limit }
+    }
+
+    /// The module cache.
+    pub fn modules(&self) -> &ModuleCache {
+        &self.modules
     }
 
     /// The underlying VM.
@@ -28,11 +34,7 @@ impl WasmVm {
     }
 
     /// Validates, compiles and caches `code`, then stores it (once per distinct code).
-    pub(crate) fn store_code(
-        &self,
-        state: &mut Journal,
-        code: &[u8],
-    ) -> Result<Result<CodeId, CallError>, RuntimeError> {
+    pub fn store_code(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
         let id = CodeId::of(code);
         if let Err(e) = self.modules.prepare(id, code)? {
             return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
@@ -50,7 +52,7 @@ impl WasmVm {
         block: &BlockInfo,
         msg: Message<'_>,
         code: &[u8],
-    ) -> Result<Outcome, RuntimeError> {
+    ) -> Result<Outcome, VmError> {
         let code_id = match self.store_code(state, code)? {
             Ok(id) => id,
             Err(e) => return Ok(Outcome::failed(e)),
@@ -89,7 +91,7 @@ impl WasmVm {
         msg: Message<'_>,
         address: Address,
         info: &ContractInfo,
-    ) -> Result<Outcome, RuntimeError> {
+    ) -> Result<Outcome, VmError> {
         if let Err(e) = transfer(state, &msg.sender, &address, msg.value)? {
             return Ok(Outcome::failed(e));
         }
@@ -102,8 +104,8 @@ impl WasmVm {
         let (view, outcome) = self.vm().call(&module, &ctx, msg.entry, msg.input, gas_limit, view);
         *state = view.journal;
         let o = outcome.map_err(|e| match e {
-            wasm::VmError::Storage(s) => RuntimeError::Storage(s),
-            e => RuntimeError::Vm(VmError::Engine(e.to_string())),
+            wasm::VmError::Storage(s) => VmError::Storage(s),
+            e => VmError::Engine(e.to_string()),
         })?;
         Ok(Outcome { result: o.result, gas_used: o.gas_used, events: o.events, address: None, code_id: None })
     }
@@ -148,26 +150,21 @@ impl VirtualMachine for WasmVm {
                 }
             }
         };
-        result.map_err(into_vm_error)
-    }
-}
-
-fn into_vm_error(e: RuntimeError) -> VmError {
-    match e {
-        RuntimeError::Storage(s) => VmError::Storage(s),
-        RuntimeError::Vm(e) => e,
-        RuntimeError::Corrupt(m) => VmError::Corrupt(m),
-        e => VmError::Engine(e.to_string()),
+        // A module the cache cannot produce for a call is the engine's failure.
+        result.map_err(|e| match e {
+            VmError::Cache(e) => VmError::Engine(e.to_string()),
+            e => e,
+        })
     }
 }
 
 /// Moves `value` from `from` to `to`; a failure if `from` has too little.
-pub(crate) fn transfer(
+pub fn transfer(
     state: &mut Journal,
     from: &Address,
     to: &Address,
     value: vm::Balance,
-) -> Result<Result<(), CallError>, RuntimeError> {
+) -> Result<Result<(), CallError>, VmError> {
     if value.is_zero() {
         return Ok(Ok(()));
     }
@@ -190,8 +187,8 @@ pub(crate) fn transfer(
 }
 
 /// The wasm of `id` as stored (the cache checks it against `id`).
-pub(crate) fn stored_code(journal: &Journal, id: &CodeId) -> Result<Vec<u8>, RuntimeError> {
+pub fn stored_code(journal: &Journal, id: &CodeId) -> Result<Vec<u8>, VmError> {
     journal
         .get(&keys::code(id))?
-        .ok_or_else(|| RuntimeError::Corrupt(format!("code {id} is referenced but not stored")))
+        .ok_or_else(|| VmError::Corrupt(format!("code {id} is referenced but not stored")))
 }
