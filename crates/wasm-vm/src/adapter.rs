@@ -1,8 +1,11 @@
 //! The WASM VM behind [`VirtualMachine`]: `cove-wasm` plus the module cache.
 
 use state::Journal;
-use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
-use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, accounts, keys};
+use types::{Address, CallError, CodeId, ErrorKind, Gas, VmType};
+use vm::{
+    CacheStats, CompiledModules, ContractInfo, Env, Message, Outcome, Target, Tier, VirtualMachine, VmError,
+    VmVersion, accounts, keys,
+};
 use wasm::{CallContext, Vm};
 
 use crate::view::ContractView;
@@ -33,23 +36,10 @@ impl WasmVm {
         self.modules.linker()
     }
 
-    /// Validates, compiles and caches `code`, then stores it (once per distinct code).
-    pub fn store_code(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
-        let id = CodeId::of(code);
-        if let Err(e) = self.modules.prepare(id, code)? {
-            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
-        }
-        let key = keys::code(&id);
-        if state.get(&key)?.is_none() {
-            state.set(&key, code);
-        }
-        Ok(Ok(id))
-    }
-
     fn create(
         &self,
         state: &mut Journal,
-        block: &BlockInfo,
+        env: &Env<'_>,
         msg: Message<'_>,
         code: &[u8],
     ) -> Result<Outcome, VmError> {
@@ -66,7 +56,7 @@ impl WasmVm {
             code_id,
             creator: msg.sender,
             admin: Some(msg.sender),
-            created_height: block.height,
+            created_height: env.block.height,
         };
         state.set(&keys::contract(&address), &info.encode());
         let mut outcome = if msg.entry.is_empty() {
@@ -75,7 +65,7 @@ impl WasmVm {
                 Err(e) => Outcome::failed(e),
             }
         } else {
-            self.call(state, block, Message { target: Target::Call(address), ..msg }, address, &info)?
+            self.call(state, env, Message { target: Target::Call(address), ..msg }, address, &info)?
         };
         if outcome.is_ok() {
             outcome.address = Some(address);
@@ -87,7 +77,7 @@ impl WasmVm {
     fn call(
         &self,
         state: &mut Journal,
-        block: &BlockInfo,
+        env: &Env<'_>,
         msg: Message<'_>,
         address: Address,
         info: &ContractInfo,
@@ -96,8 +86,12 @@ impl WasmVm {
             return Ok(Outcome::failed(e));
         }
         let module = self.modules.for_call(&info.code_id, &|| stored_code(state, &info.code_id))?;
-        let ctx =
-            CallContext { caller: msg.sender, contract: address, block: *block, read_only: msg.read_only };
+        let ctx = CallContext {
+            caller: msg.sender,
+            contract: address,
+            block: *env.block,
+            read_only: msg.read_only,
+        };
         let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
         let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
         let view = ContractView::new(taken, keys::storage_prefix(&address));
@@ -132,9 +126,9 @@ impl VirtualMachine for WasmVm {
         self.modules.validate(CodeId::of(code), code)
     }
 
-    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
+    fn execute(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
         let result = match msg.target {
-            Target::Create(code) => self.create(state, block, msg, code),
+            Target::Create(code) => self.create(state, env, msg, code),
             Target::Call(address) => {
                 // The runtime passes the record it loaded to dispatch; load it only if not.
                 let loaded = match msg.callee {
@@ -142,7 +136,7 @@ impl VirtualMachine for WasmVm {
                     None => vm::load_contract(state, &address)?,
                 };
                 match msg.callee.or(loaded.as_ref()) {
-                    Some(info) if info.vm == VmType::Wasm => self.call(state, block, msg, address, info),
+                    Some(info) if info.vm == VmType::Wasm => self.call(state, env, msg, address, info),
                     _ => Ok(Outcome::failed(CallError::new(
                         ErrorKind::NotFound,
                         format!("no WASM contract at {address}"),
@@ -155,6 +149,59 @@ impl VirtualMachine for WasmVm {
             VmError::Cache(e) => VmError::Engine(e.to_string()),
             e => e,
         })
+    }
+
+    fn modules(&self) -> Option<&dyn CompiledModules> {
+        Some(self)
+    }
+
+    fn upgradable(&self) -> bool {
+        true
+    }
+
+    /// Validates, compiles and caches `code`, then stores it (once per distinct code).
+    fn store_code(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
+        let id = CodeId::of(code);
+        if let Err(e) = self.modules.prepare(id, code)? {
+            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
+        }
+        let key = keys::code(&id);
+        if state.get(&key)?.is_none() {
+            state.set(&key, code);
+        }
+        Ok(Ok(id))
+    }
+}
+
+impl CompiledModules for WasmVm {
+    /// Any stored code: cove's ABI records nothing beside the code itself, so a VM whose
+    /// code has a record of its own is registered before this one.
+    fn claims(&self, state: &Journal, code_id: &CodeId) -> Result<bool, VmError> {
+        Ok(state.get(&keys::code(code_id))?.is_some())
+    }
+
+    fn pin(&self, state: &Journal, code_id: &CodeId) -> Result<(), VmError> {
+        self.modules.pin(code_id, &|| stored_code(state, code_id))
+    }
+
+    fn unpin(&self, code_id: &CodeId) -> Result<bool, VmError> {
+        Ok(self.modules.unpin(code_id)?)
+    }
+
+    fn clear(&self) -> Result<(), VmError> {
+        Ok(self.modules.clear()?)
+    }
+
+    fn tier(&self, code_id: &CodeId) -> Option<Tier> {
+        self.modules.tier(code_id)
+    }
+
+    fn settle(&self) {
+        self.modules.settle();
+    }
+
+    fn stats(&self) -> CacheStats {
+        self.modules.stats()
     }
 }
 
