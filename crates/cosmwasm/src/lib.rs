@@ -27,7 +27,6 @@ pub mod address;
 mod bank;
 pub mod config;
 mod crypto;
-pub mod fixtures;
 mod host;
 mod instance;
 mod link;

@@ -16,8 +16,6 @@
 //! * everything revm sees comes from the journal, the message and the block: the same
 //!   inputs give the same outcome on every node.
 
-#[doc(hidden)]
-pub mod bench;
 mod config;
 mod db;
 mod pool;

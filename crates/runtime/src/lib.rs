@@ -22,8 +22,6 @@
 //!   the block, so replaying a block gives bit-identical receipts.
 
 mod at;
-#[doc(hidden)]
-pub mod bench;
 mod block;
 mod config;
 mod error;
