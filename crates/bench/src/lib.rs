@@ -9,7 +9,9 @@
 //! * gas calibration (`cove bench gas-calibration`): [`gas`], [`gas_cosmwasm`];
 //! * the CosmWasm workloads ([`cosmwasm`]) and the real CosmWasm contracts they and the
 //!   tests run ([`fixtures`]);
-//! * plain revm as the EVM benchmark's reference ([`raw_revm`]).
+//! * plain revm as the EVM benchmark's reference ([`raw_revm`]);
+//! * Ethereum's state tests through cove's EVM and state layer ([`statetest`],
+//!   `cove evm statetest`).
 //!
 //! It must not be a dependency of a library crate (only of the CLI and of tests and
 //! benches), and it reaches the runtime and the VMs only through their public API.
@@ -19,6 +21,7 @@ pub mod fixtures;
 pub mod gas;
 pub mod gas_cosmwasm;
 pub mod raw_revm;
+pub mod statetest;
 
 use std::time::{Duration, Instant};
 

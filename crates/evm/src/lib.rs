@@ -18,9 +18,10 @@
 
 mod config;
 mod db;
+#[doc(hidden)]
+pub mod internals;
 mod pool;
 mod precompiles;
-pub mod statetest;
 mod validate;
 
 use std::sync::{Arc, Mutex};
