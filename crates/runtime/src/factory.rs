@@ -22,7 +22,7 @@ use crate::{COSMWASM_CACHE_DIR, Config, Receipt, RuntimeError};
 /// a type.
 ///
 /// Adding a VM means a crate implementing [`VirtualMachine`], a [`VmType`] variant and
-/// its registration here (built in [`VmFactory::new`], one arm in [`VmFactory::get`],
+/// its registration here (built in `VmFactory::new`, one arm in [`VmFactory::get`],
 /// a place in [`VmFactory::all`]); the other VMs and the rest of the runtime do not
 /// change.
 pub struct VmFactory {
@@ -147,7 +147,7 @@ impl VmFactory {
 }
 
 impl Dispatch for VmFactory {
-    /// [`VmFactory::execute`] one level below `env`. A gas limit the runtime refuses is
+    /// `VmFactory::execute` one level below `env`. A gas limit the runtime refuses is
     /// the sending contract's failure, not the node's.
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
         match self.execute(state, &env.nested(), msg) {

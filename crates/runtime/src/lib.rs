@@ -2,13 +2,19 @@
 //!
 //! This crate owns what a chain embeds: store code, instantiate, execute, query and
 //! upgrade contracts, estimate their gas; group transactions into blocks that commit
-//! atomically. It holds one instance of each VM in a [`VmFactory`] and dispatches every
-//! call on the VM recorded with the contract: the WASM VM (`cove-wasm`, behind
-//! [`WasmVm`], which adds the tiered module cache `cove-cache` with its disk tier in
-//! `<data dir>/cache`, and each contract's [`ContractView`] of the journal), the EVM
-//! (`cove-evm`) and the CosmWasm VM (`cove-cosmwasm`, on the same engine, with a module
-//! cache of its own in `<data dir>/cache/cosmwasm`). The key layout every VM shares is
-//! `cove-vm`'s (`docs/state.md`).
+//! atomically. It holds one instance of each VM in a [`VmFactory`], the one place that
+//! names the VMs: it builds them, registers them, and dispatches every message on the
+//! VM recorded with the contract, in a checkpoint of the block's journal
+//! ([`vm::in_checkpoint`]). The VMs are the adapters beside their engines: cove's WASM
+//! ABI (`cove-wasm-vm`'s [`WasmVm`], with the tiered module cache `cove-cache` and its
+//! disk tier in `<data dir>/cache`), the EVM (`cove-evm`) and CosmWasm (`cove-cosmwasm`,
+//! on the same engine, with a module cache of its own in `<data dir>/cache/cosmwasm`).
+//! The key layout every VM shares is `cove-vm`'s (`docs/state.md`).
+//!
+//! It must not know any VM's engine: outside the factory it goes through
+//! [`VirtualMachine`] and [`vm::CompiledModules`] (the runtime's CosmWasm-specific entry
+//! points, [`Block::cosmwasm`] and the bank, call the CosmWasm VM by its type). Benchmark
+//! workloads and fixtures live in `cove-bench`, not here.
 //!
 //! Invariants:
 //! * a transaction that fails for any reason leaves state exactly as before it (the
@@ -190,7 +196,7 @@ impl Runtime {
     }
 
     /// Runs `method` read-only against the last committed state. Any storage write or
-    /// delete ends it with [`ErrorKind::ReadOnly`]; nothing is ever committed. For an
+    /// delete ends it with [`types::ErrorKind::ReadOnly`]; nothing is ever committed. For an
     /// EVM contract `method` is empty and `input` is the calldata (an `eth_call`).
     pub fn query(
         &self,
