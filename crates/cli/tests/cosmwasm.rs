@@ -17,7 +17,7 @@ fn human(byte: u8) -> String {
 }
 
 fn fixture(name: &str) -> String {
-    let path = cosmwasm::fixtures::path(name).unwrap_or_else(|e| panic!("{e}"));
+    let path = bench::fixtures::path(name).unwrap_or_else(|e| panic!("{e}"));
     path.to_str().unwrap().to_string()
 }
 

@@ -27,7 +27,6 @@ pub mod address;
 mod bank;
 pub mod config;
 mod crypto;
-pub mod fixtures;
 mod host;
 mod instance;
 mod link;
@@ -42,7 +41,9 @@ use std::sync::Arc;
 use cache::{CacheConfig, CacheError};
 use state::Journal;
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, StorageError, VmType};
-use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, keys};
+use vm::{
+    CompiledModules, ContractInfo, Env, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, keys,
+};
 
 pub use address::Addresses;
 pub use bank::{Bank, MAX_COINS, MAX_DENOM_LEN, parse_coins, valid_denom};
@@ -294,7 +295,7 @@ impl VirtualMachine for CosmWasmVm {
     /// The generic message: `Create` instantiates (no label, no admin), a call runs the
     /// entry point it names (`execute`, `query`, `migrate` to the same code, `sudo`);
     /// `input` is the JSON message and `value` the native funds.
-    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
+    fn execute(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
         let funds: Vec<Coin> = if msg.value.is_zero() {
             Vec::new()
         } else {
@@ -319,6 +320,45 @@ impl VirtualMachine for CosmWasmVm {
         };
         let request =
             Request { sender: msg.sender, action, msg: &msg.input, funds: &funds, gas_limit: msg.gas_limit };
-        self.run(state, block, request).map(|(outcome, _debug)| outcome)
+        self.run(state, env.block, request).map(|(outcome, _debug)| outcome)
+    }
+
+    fn modules(&self) -> Option<&dyn CompiledModules> {
+        Some(self)
+    }
+}
+
+impl CompiledModules for CosmWasmVm {
+    /// Code stored by a CosmWasm store-code (it has a CosmWasm code number).
+    fn claims(&self, state: &Journal, code_id: &CodeId) -> Result<bool, VmError> {
+        Ok(state.get(&keys::cosmwasm_code_number(code_id))?.is_some())
+    }
+
+    fn pin(&self, state: &Journal, code_id: &CodeId) -> Result<(), VmError> {
+        self.shared.modules.pin(code_id, &|| {
+            state
+                .get(&keys::code(code_id))?
+                .ok_or_else(|| VmError::Corrupt(format!("code {code_id} is referenced but not stored")))
+        })
+    }
+
+    fn unpin(&self, code_id: &CodeId) -> Result<bool, VmError> {
+        Ok(self.shared.modules.unpin(code_id)?)
+    }
+
+    fn clear(&self) -> Result<(), VmError> {
+        Ok(self.shared.modules.clear()?)
+    }
+
+    fn tier(&self, code_id: &CodeId) -> Option<vm::Tier> {
+        self.shared.modules.tier(code_id)
+    }
+
+    fn settle(&self) {
+        self.shared.modules.settle();
+    }
+
+    fn stats(&self) -> vm::CacheStats {
+        self.shared.modules.stats()
     }
 }

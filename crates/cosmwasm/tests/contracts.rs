@@ -11,7 +11,7 @@ use types::{Address, BlockInfo, ErrorKind};
 use vm::Outcome;
 
 fn fixture(name: &str) -> Vec<u8> {
-    cove_cosmwasm::fixtures::load(name).unwrap_or_else(|e| panic!("{e}"))
+    bench::fixtures::load(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 struct Chain {

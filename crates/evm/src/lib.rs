@@ -16,13 +16,12 @@
 //! * everything revm sees comes from the journal, the message and the block: the same
 //!   inputs give the same outcome on every node.
 
-#[doc(hidden)]
-pub mod bench;
 mod config;
 mod db;
+#[doc(hidden)]
+pub mod internals;
 mod pool;
 mod precompiles;
-pub mod statetest;
 mod validate;
 
 use std::sync::{Arc, Mutex};
@@ -33,7 +32,7 @@ use revm::context_interface::result::EVMError;
 use revm::primitives::{Bytes, Log, TxKind, U256};
 use state::Journal;
 use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
-use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
+use vm::{ContractInfo, Env, Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
 pub use db::{MAX_CACHED_ACCOUNTS, MAX_CACHED_CODES, block_hash};
@@ -152,7 +151,8 @@ impl VirtualMachine for EvmVm {
         validate::check(code, self.config.max_code_size.saturating_mul(2), &self.resolved.disabled)
     }
 
-    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
+    fn execute(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
+        let block = env.block;
         if !msg.entry.is_empty() {
             return Ok(Outcome::failed(CallError::new(
                 ErrorKind::InvalidArgument,

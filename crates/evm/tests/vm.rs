@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cove_evm::{EvmConfig, EvmVm};
 use state::{Journal, MemBackend};
 use types::{Address, BlockInfo};
-use vm::{Balance, Message, Target, VirtualMachine};
+use vm::{Balance, Env, Message, Target, VirtualMachine};
 
 /// Init code returning a one-byte runtime code (STOP).
 const INIT: [u8; 10] = [0x60, 0x00, 0x60, 0x00, 0x53, 0x60, 0x01, 0x60, 0x00, 0xf3];
@@ -27,7 +27,7 @@ fn create_addresses_follow_the_senders_nonce_in_state() {
             read_only: false,
             callee: None,
         };
-        let out = evm.execute(&mut journal, &block, msg).unwrap();
+        let out = evm.execute(&mut journal, &Env::detached(&block), msg).unwrap();
         assert!(out.result.is_ok(), "{out:?}");
         let expected = revm::primitives::Address::from(sender.0).create(nonce);
         assert_eq!(out.address.map(|a| a.0), Some(expected.into_array()), "nonce {nonce}");

@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 use state::{BlockRecord, Journal};
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Event, Gas, VmType};
-use vm::{Balance, Message, Target, accounts, keys};
+use vm::{Balance, Message, Target, VirtualMachine, accounts, keys};
 
 use crate::{Receipt, Runtime, RuntimeError};
 
@@ -199,7 +199,7 @@ impl<'r> Block<'r> {
     /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
     /// id. A module that breaks a deploy rule is refused with kind `validation`.
     pub fn store_code(&mut self, code: &[u8]) -> Result<Result<CodeId, CallError>, RuntimeError> {
-        self.rt.vms().wasm().store_code(&mut self.journal, code)
+        Ok(self.rt.vms().wasm().store_code(&mut self.journal, code)?)
     }
 
     /// Stores WASM `code` and instantiates a contract from it at
@@ -300,13 +300,9 @@ impl<'r> Block<'r> {
         self.transact(
             |(r, _)| r,
             |rt, journal, info, index| {
-                let checkpoint = journal.checkpoint();
-                let run = rt.vms().cosmwasm().run_in_block(journal, info, index, request);
-                match &run {
-                    Ok((o, _)) if o.is_ok() => journal.accept(checkpoint),
-                    _ => journal.revert(checkpoint),
-                }
-                Ok(run?)
+                let cosmwasm = rt.vms().cosmwasm();
+                let keep = |(o, _): &(Receipt, _)| o.is_ok();
+                Ok(vm::in_checkpoint(journal, keep, |j| cosmwasm.run_in_block(j, info, index, request))?)
             },
         )
     }
@@ -322,17 +318,12 @@ impl<'r> Block<'r> {
         self.transact(
             |r| r,
             |rt, journal, _, _| {
-                let checkpoint = journal.checkpoint();
-                match rt.vms().cosmwasm().bank().mint(journal, &address, coins)? {
-                    Ok(()) => {
-                        journal.accept(checkpoint);
-                        Ok(Receipt::done(Some(address), None))
-                    }
-                    Err(e) => {
-                        journal.revert(checkpoint);
-                        Ok(Receipt::failed(e))
-                    }
-                }
+                let bank = rt.vms().cosmwasm().bank();
+                let minted = vm::in_checkpoint(journal, Result::is_ok, |j| bank.mint(j, &address, coins))?;
+                Ok(match minted {
+                    Ok(()) => Receipt::done(Some(address), None),
+                    Err(e) => Receipt::failed(e),
+                })
             },
         )
     }
@@ -389,7 +380,8 @@ fn upgrade(
     let Some(mut info) = vm::load_contract(journal, &address)? else {
         return Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))));
     };
-    if info.vm != VmType::Wasm {
+    let vm = rt.vms().get(info.vm);
+    if !vm.upgradable() {
         let e = CallError::new(
             ErrorKind::InvalidArgument,
             format!("{address} is an {} contract: only WASM contracts can be upgraded", info.vm),
@@ -403,7 +395,7 @@ fn upgrade(
         )));
     }
     // A module that fails validation is refused before anything is written.
-    let code_id = match rt.vms().wasm().store_code(journal, code)? {
+    let code_id = match vm.store_code(journal, code)? {
         Ok(id) => id,
         Err(e) => return Ok(Receipt::failed(e)),
     };

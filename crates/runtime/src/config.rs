@@ -95,12 +95,16 @@ impl Config {
 
     /// Refuses a gas limit above `max_tx_gas` (the message names the cap).
     pub fn check_gas_limit(&self, gas_limit: Option<Gas>) -> Result<(), String> {
-        match gas_limit {
-            Some(limit) if limit > self.max_tx_gas => Err(format!(
-                "gas limit {limit} exceeds the maximum per transaction, max_tx_gas = {}",
-                self.max_tx_gas
-            )),
-            _ => Ok(()),
+        check_gas_limit(self.max_tx_gas, gas_limit)
+    }
+}
+
+/// [`Config::check_gas_limit`] with `max_tx_gas` alone (the dispatch keeps only that).
+pub(crate) fn check_gas_limit(max_tx_gas: Gas, gas_limit: Option<Gas>) -> Result<(), String> {
+    match gas_limit {
+        Some(limit) if limit > max_tx_gas => {
+            Err(format!("gas limit {limit} exceeds the maximum per transaction, max_tx_gas = {max_tx_gas}"))
         }
+        _ => Ok(()),
     }
 }

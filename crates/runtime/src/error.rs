@@ -71,6 +71,7 @@ impl From<vm::VmError> for RuntimeError {
         match e {
             vm::VmError::Storage(s) => RuntimeError::Storage(s),
             vm::VmError::Corrupt(m) => RuntimeError::Corrupt(m),
+            vm::VmError::Cache(e) => RuntimeError::Cache(e),
             e => RuntimeError::Vm(e),
         }
     }

@@ -1,7 +1,7 @@
 //! Exact gas estimation: the smallest gas limit with which a call succeeds.
 
 use state::Journal;
-use types::{Address, Gas, VmType};
+use types::{Address, Gas};
 use vm::{Balance, Message, Target};
 
 use crate::{Receipt, Runtime, RuntimeError};
@@ -56,11 +56,11 @@ impl Runtime {
                 _ => Ok(receipt),
             }
         };
-        let vm_type = match self.contract(&req.address)? {
-            Some(info) => info.vm,
-            None => VmType::Evm,
+        let vm = match self.contract(&req.address)? {
+            Some(info) => self.vms.get(info.vm),
+            None => self.vms.for_account(),
         };
-        let cap = req.cap.unwrap_or_else(|| self.vms.get(vm_type).default_gas_limit());
+        let cap = req.cap.unwrap_or_else(|| vm.default_gas_limit());
         let at_cap = probe(cap)?;
         if !at_cap.is_ok() {
             return Ok(Err(at_cap));

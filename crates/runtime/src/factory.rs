@@ -1,26 +1,66 @@
-//! The VM factory: one shared instance per VM type.
+//! The VM factory: one shared instance per VM type, and the one dispatch of messages
+//! to them.
+//!
+//! This is the only place of the runtime that names the VMs: it builds each from the
+//! configuration, registers it, and answers which VM runs a message. Everything else
+//! goes through [`VirtualMachine`] and [`vm::CompiledModules`].
 
+use std::path::Path;
 use std::sync::Arc;
 
-use types::VmType;
-use vm::VirtualMachine;
+use state::Journal;
+use types::{Address, CallError, ErrorKind, Gas, VmType};
+use vm::{ContractInfo, Dispatch, Env, Message, Outcome, Target, VirtualMachine, VmError};
+use wasm::{Engine, Vm};
+use wasm_vm::{ModuleCache, WasmVm};
 
-use crate::wasm_vm::WasmVm;
+use crate::config::check_gas_limit;
+use crate::{COSMWASM_CACHE_DIR, Config, Receipt, RuntimeError};
 
-/// Hands out one shared VM per [`VmType`], all created with the runtime. Thread-safe:
-/// `get` from any thread returns the same instance for a type.
+/// Hands out one shared VM per [`VmType`], all created with the runtime, and dispatches
+/// messages to them. Thread-safe: `get` from any thread returns the same instance for
+/// a type.
 ///
 /// Adding a VM means a crate implementing [`VirtualMachine`], a [`VmType`] variant and
-/// one arm here; the other VMs do not change.
+/// its registration here (built in `VmFactory::new`, one arm in [`VmFactory::get`],
+/// a place in [`VmFactory::all`]); the other VMs and the rest of the runtime do not
+/// change.
 pub struct VmFactory {
     wasm: Arc<WasmVm>,
     evm: Arc<evm::EvmVm>,
     cosmwasm: Arc<cosmwasm::CosmWasmVm>,
+    /// `max_tx_gas`: no message may name a larger gas limit.
+    max_tx_gas: Gas,
 }
 
 impl VmFactory {
-    pub(crate) fn new(wasm: WasmVm, evm: evm::EvmVm, cosmwasm: cosmwasm::CosmWasmVm) -> VmFactory {
-        VmFactory { wasm: Arc::new(wasm), evm: Arc::new(evm), cosmwasm: Arc::new(cosmwasm) }
+    /// Builds every VM from `config`, their module caches' disk tiers under `cache_dir`.
+    pub(crate) fn new(config: &Config, cache_dir: Option<&Path>) -> Result<VmFactory, RuntimeError> {
+        let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        let evm = evm::EvmVm::new(config.evm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
+        // CosmWasm contracts run on the same engine: one metering, one set of limits, one
+        // kind of cache (in a directory of its own).
+        let cosmwasm_dir = cache_dir.map(|dir| dir.join(COSMWASM_CACHE_DIR));
+        let cosmwasm = cosmwasm::CosmWasmVm::with_cache(
+            engine.clone(),
+            config.cosmwasm.clone(),
+            &config.cache,
+            cosmwasm_dir.as_deref(),
+        )
+        .map_err(|e| match e {
+            cosmwasm::SetupError::Cache(e) => RuntimeError::Cache(e),
+            e => RuntimeError::Config(e.to_string()),
+        })?;
+        // WASM contracts reach the EVM's precompiles (one registry, the same answers).
+        let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
+        let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
+        config.validate_gas().map_err(RuntimeError::Config)?;
+        Ok(VmFactory {
+            wasm: Arc::new(WasmVm::new(modules, config.default_gas_limit)),
+            evm: Arc::new(evm),
+            cosmwasm: Arc::new(cosmwasm),
+            max_tx_gas: config.max_tx_gas,
+        })
     }
 
     /// The VM for `vm_type`: the same instance on every call (a reference, so dispatch
@@ -30,6 +70,29 @@ impl VmFactory {
             VmType::Wasm => &*self.wasm,
             VmType::Evm => &*self.evm,
             VmType::CosmWasm => &*self.cosmwasm,
+        }
+    }
+
+    /// Every VM, in registration order: a VM whose module cache claims only code it
+    /// recorded itself comes before one that claims any stored code
+    /// ([`vm::CompiledModules::claims`]), so CosmWasm comes before cove's WASM.
+    pub fn all(&self) -> [&dyn VirtualMachine; 3] {
+        [&*self.cosmwasm, &*self.evm, &*self.wasm]
+    }
+
+    /// The VM of a message without an entry point to an address that holds no contract:
+    /// the EVM, for which such an address is an Ethereum account (a value transfer).
+    pub fn for_account(&self) -> &dyn VirtualMachine {
+        &*self.evm
+    }
+
+    /// The record of the contract at `address`, if any. After an EVM message the EVM's
+    /// account cache usually knows it (a run of EVM transactions reads it from there
+    /// rather than from the journal).
+    pub fn contract(&self, journal: &Journal, address: &Address) -> Result<Option<ContractInfo>, VmError> {
+        match self.evm.cached_contract(journal, address) {
+            Some(record) => Ok(record),
+            None => vm::load_contract(journal, address),
         }
     }
 
@@ -46,5 +109,57 @@ impl VmFactory {
     /// The EVM, typed.
     pub fn evm(&self) -> &evm::EvmVm {
         &self.evm
+    }
+
+    /// Runs a call in `journal` on the VM the contract was deployed with, reverting it
+    /// on failure: the dispatch of transactions, queries and (through [`Dispatch`])
+    /// messages contracts send.
+    pub(crate) fn execute(
+        &self,
+        journal: &mut Journal,
+        env: &Env<'_>,
+        msg: Message<'_>,
+    ) -> Result<Receipt, RuntimeError> {
+        let Target::Call(address) = msg.target else {
+            let e = CallError::new(ErrorKind::InvalidArgument, "a create must name its VM");
+            return Ok(Receipt::failed(e));
+        };
+        match self.contract(journal, &address)? {
+            Some(info) => self.run(journal, env, self.get(info.vm), Message { callee: Some(&info), ..msg }),
+            None if msg.entry.is_empty() => self.run(journal, env, self.for_account(), msg),
+            None => {
+                Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))))
+            }
+        }
+    }
+
+    /// Runs `msg` on `vm` in `journal`, reverting everything it did if it fails.
+    pub(crate) fn run(
+        &self,
+        journal: &mut Journal,
+        env: &Env<'_>,
+        vm: &dyn VirtualMachine,
+        msg: Message<'_>,
+    ) -> Result<Receipt, RuntimeError> {
+        check_gas_limit(self.max_tx_gas, msg.gas_limit).map_err(RuntimeError::InvalidArgument)?;
+        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |journal| vm.execute(journal, env, msg))?)
+    }
+}
+
+impl Dispatch for VmFactory {
+    /// `VmFactory::execute` one level below `env`. A gas limit the runtime refuses is
+    /// the sending contract's failure, not the node's.
+    fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
+        match self.execute(state, &env.nested(), msg) {
+            Ok(outcome) => Ok(outcome),
+            Err(RuntimeError::InvalidArgument(m)) => {
+                Ok(Outcome::failed(CallError::new(ErrorKind::InvalidArgument, m)))
+            }
+            Err(RuntimeError::Storage(e)) => Err(VmError::Storage(e)),
+            Err(RuntimeError::Vm(e)) => Err(e),
+            Err(RuntimeError::Cache(e)) => Err(VmError::Cache(e)),
+            Err(RuntimeError::Corrupt(m)) => Err(VmError::Corrupt(m)),
+            Err(e) => Err(VmError::Engine(e.to_string())),
+        }
     }
 }

@@ -2,13 +2,19 @@
 //!
 //! This crate owns what a chain embeds: store code, instantiate, execute, query and
 //! upgrade contracts, estimate their gas; group transactions into blocks that commit
-//! atomically. It holds one instance of each VM in a [`VmFactory`] and dispatches every
-//! call on the VM recorded with the contract: the WASM VM (`cove-wasm`, behind
-//! [`WasmVm`], which adds the tiered module cache `cove-cache` with its disk tier in
-//! `<data dir>/cache`, and each contract's [`ContractView`] of the journal), the EVM
-//! (`cove-evm`) and the CosmWasm VM (`cove-cosmwasm`, on the same engine, with a module
-//! cache of its own in `<data dir>/cache/cosmwasm`). The key layout every VM shares is
-//! `cove-vm`'s (`docs/state.md`).
+//! atomically. It holds one instance of each VM in a [`VmFactory`], the one place that
+//! names the VMs: it builds them, registers them, and dispatches every message on the
+//! VM recorded with the contract, in a checkpoint of the block's journal
+//! ([`vm::in_checkpoint`]). The VMs are the adapters beside their engines: cove's WASM
+//! ABI (`cove-wasm-vm`'s [`WasmVm`], with the tiered module cache `cove-cache` and its
+//! disk tier in `<data dir>/cache`), the EVM (`cove-evm`) and CosmWasm (`cove-cosmwasm`,
+//! on the same engine, with a module cache of its own in `<data dir>/cache/cosmwasm`).
+//! The key layout every VM shares is `cove-vm`'s (`docs/state.md`).
+//!
+//! It must not know any VM's engine: outside the factory it goes through
+//! [`VirtualMachine`] and [`vm::CompiledModules`] (the runtime's CosmWasm-specific entry
+//! points, [`Block::cosmwasm`] and the bank, call the CosmWasm VM by its type). Benchmark
+//! workloads and fixtures live in `cove-bench`, not here.
 //!
 //! Invariants:
 //! * a transaction that fails for any reason leaves state exactly as before it (the
@@ -22,15 +28,11 @@
 //!   the block, so replaying a block gives bit-identical receipts.
 
 mod at;
-#[doc(hidden)]
-pub mod bench;
 mod block;
 mod config;
 mod error;
 mod estimate;
 mod factory;
-mod view;
-mod wasm_vm;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,19 +48,16 @@ pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
-pub use view::ContractView;
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
 pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion};
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
-pub use wasm_vm::WasmVm;
+pub use wasm_vm::{ContractView, WasmVm};
 
 use state::{Backend, History, Journal, MemBackend, RedbBackend};
-use types::{Address, BlockInfo, CodeId, ErrorKind, VmType};
-use vm::{Message, Target};
-use wasm::{Engine, Vm};
-
-use crate::wasm_vm::{ModuleCache, stored_code};
+use types::{Address, BlockInfo, CodeId, VmType};
+use vm::{CompiledModules, Env, Message};
+use wasm::Vm;
 
 /// The cache directory inside a data directory.
 pub const CACHE_DIR: &str = "cache";
@@ -76,7 +75,9 @@ pub const DEFAULT_SENDER: Address =
 pub struct Runtime {
     config: Config,
     backend: Arc<dyn Backend>,
-    vms: VmFactory,
+    vms: Arc<VmFactory>,
+    /// `vms` again, as the dispatch every message's [`vm::Env`] carries.
+    dispatch: Arc<dyn vm::Dispatch>,
     /// The last committed block's journal, empty, kept so the next block starts with
     /// its overlay already sized (growing a map of thousands of keys block after block
     /// costs a few percent of a busy block).
@@ -149,27 +150,9 @@ impl Runtime {
         cache_dir: Option<&Path>,
     ) -> Result<Runtime, RuntimeError> {
         config.block.validate().map_err(RuntimeError::Config)?;
-        let engine = Engine::new(config.wasm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        let evm = evm::EvmVm::new(config.evm.clone()).map_err(|e| RuntimeError::Config(e.to_string()))?;
-        // CosmWasm contracts run on the same engine: one metering, one set of limits, one
-        // kind of cache (in a directory of its own).
-        let cosmwasm_dir = cache_dir.map(|dir| dir.join(COSMWASM_CACHE_DIR));
-        let cosmwasm = cosmwasm::CosmWasmVm::with_cache(
-            engine.clone(),
-            config.cosmwasm.clone(),
-            &config.cache,
-            cosmwasm_dir.as_deref(),
-        )
-        .map_err(|e| match e {
-            cosmwasm::SetupError::Cache(e) => RuntimeError::Cache(e),
-            e => RuntimeError::Config(e.to_string()),
-        })?;
-        // WASM contracts reach the EVM's precompiles (one registry, the same answers).
-        let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
-        let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
-        config.validate_gas().map_err(RuntimeError::Config)?;
-        let vms = VmFactory::new(WasmVm::new(modules, config.default_gas_limit), evm, cosmwasm);
-        Ok(Runtime { config, backend, vms, spare: Default::default() })
+        let vms = Arc::new(VmFactory::new(&config, cache_dir)?);
+        let dispatch: Arc<dyn vm::Dispatch> = vms.clone();
+        Ok(Runtime { config, backend, vms, dispatch, spare: Default::default() })
     }
 
     /// The configuration.
@@ -187,12 +170,9 @@ impl Runtime {
         &self.vms
     }
 
-    fn modules(&self) -> &ModuleCache {
-        &self.vms.wasm().modules
-    }
-
-    fn cosmwasm_modules(&self) -> &cosmwasm::ModuleCache {
-        self.vms.cosmwasm().modules()
+    /// Every VM's compiled-module cache, in registration order.
+    fn caches(&self) -> impl Iterator<Item = &dyn CompiledModules> {
+        self.vms.all().into_iter().filter_map(|vm| vm.modules())
     }
 
     /// The last committed block (height 0 and time 0 before the first).
@@ -216,7 +196,7 @@ impl Runtime {
     }
 
     /// Runs `method` read-only against the last committed state. Any storage write or
-    /// delete ends it with [`ErrorKind::ReadOnly`]; nothing is ever committed. For an
+    /// delete ends it with [`types::ErrorKind::ReadOnly`]; nothing is ever committed. For an
     /// EVM contract `method` is empty and `input` is the calldata (an `eth_call`).
     pub fn query(
         &self,
@@ -328,36 +308,38 @@ impl Runtime {
     /// Waits until every background recompilation started so far (tier-up) is done.
     /// Never needed for correctness: calls use whichever tier is ready.
     pub fn settle(&self) {
-        self.modules().settle();
-        self.cosmwasm_modules().settle();
+        self.caches().for_each(CompiledModules::settle);
     }
 
     /// The module cache's contents and counters (cove's WASM contracts).
     pub fn cache_stats(&self) -> CacheStats {
-        self.modules().stats()
+        self.vms.wasm().modules().stats()
     }
 
     /// The CosmWasm module cache's contents and counters (its `dir` is
     /// [`COSMWASM_CACHE_DIR`] inside [`Runtime::cache_dir`]).
     pub fn cosmwasm_cache_stats(&self) -> CacheStats {
-        self.cosmwasm_modules().stats()
+        self.vms.cosmwasm().modules().stats()
     }
 
     /// The module cache's directory, if it has a disk tier.
     pub fn cache_dir(&self) -> Option<PathBuf> {
-        self.modules().dir().map(Path::to_path_buf)
+        self.vms.wasm().modules().dir().map(Path::to_path_buf)
     }
 
     /// Pins a stored code's module in memory, across restarts (the pin list lives in the
-    /// cache directory), in the cache of the VM it was stored for: CosmWasm's if it has a
-    /// CosmWasm code number, else cove's WASM VM's.
+    /// cache directory), in the cache of the VM it was stored for: the first VM whose
+    /// cache claims it ([`CompiledModules::claims`]; CosmWasm's if it has a CosmWasm
+    /// code number, else cove's WASM VM's).
     pub fn pin(&self, code_id: &CodeId) -> Result<(), RuntimeError> {
         let journal = Journal::new(self.backend.clone());
-        let vm = match journal.get(&keys::cosmwasm_code_number(code_id))? {
-            Some(_) => VmType::CosmWasm,
-            None => VmType::Wasm,
-        };
-        self.pin_in(&journal, vm, code_id)
+        check_stored(&journal, code_id)?;
+        for cache in self.caches() {
+            if cache.claims(&journal, code_id)? {
+                return Ok(cache.pin(&journal, code_id)?);
+            }
+        }
+        Err(RuntimeError::Unsupported(format!("no VM has a compiled module of code {code_id} to pin")))
     }
 
     /// Pins the code of the contract at `address` in its VM's cache; returns the code.
@@ -365,44 +347,37 @@ impl Runtime {
         let journal = Journal::new(self.backend.clone());
         let info = vm::load_contract(&journal, address)?
             .ok_or_else(|| RuntimeError::NotFound(format!("no contract at {address}")))?;
-        self.pin_in(&journal, info.vm, &info.code_id)?;
+        check_stored(&journal, &info.code_id)?;
+        let Some(cache) = self.vms.get(info.vm).modules() else {
+            let vm = info.vm.as_str().to_uppercase();
+            return Err(RuntimeError::Unsupported(format!("{vm} code has no compiled module to pin")));
+        };
+        cache.pin(&journal, &info.code_id)?;
         Ok(info.code_id)
-    }
-
-    fn pin_in(&self, journal: &Journal, vm: VmType, code_id: &CodeId) -> Result<(), RuntimeError> {
-        if journal.get(&keys::code(code_id))?.is_none() {
-            return Err(RuntimeError::NotFound(format!("no stored code {code_id}")));
-        }
-        let code = || stored_code(journal, code_id);
-        match vm {
-            VmType::Wasm => self.modules().pin(code_id, &code),
-            VmType::CosmWasm => self.cosmwasm_modules().pin(code_id, &code),
-            VmType::Evm => Err(RuntimeError::Unsupported("EVM code has no compiled module to pin".into())),
-        }
     }
 
     /// Unpins a code from every cache that pinned it; returns whether one did.
     pub fn unpin(&self, code_id: &CodeId) -> Result<bool, RuntimeError> {
-        let wasm = self.modules().unpin(code_id)?;
-        let cosmwasm = self.cosmwasm_modules().unpin(code_id)?;
-        Ok(wasm || cosmwasm)
+        let mut pinned = false;
+        for cache in self.caches() {
+            pinned |= cache.unpin(code_id)?;
+        }
+        Ok(pinned)
     }
 
-    /// Drops every compiled module (of both WASM ABIs) from memory and disk; calls
-    /// recompile on demand.
+    /// Drops every compiled module (of every VM that compiles) from memory and disk;
+    /// calls recompile on demand.
     pub fn clear_cache(&self) -> Result<(), RuntimeError> {
-        self.modules().clear()?;
-        Ok(self.cosmwasm_modules().clear()?)
+        for cache in self.caches() {
+            cache.clear()?;
+        }
+        Ok(())
     }
 
     /// The compiler tier a contract's calls currently run on, if its code is loaded.
     pub fn tier_of(&self, address: &Address) -> Result<Option<wasm::Tier>, RuntimeError> {
         let Some(info) = self.contract(address)? else { return Ok(None) };
-        Ok(match info.vm {
-            VmType::Wasm => self.modules().tier(&info.code_id),
-            VmType::CosmWasm => self.cosmwasm_modules().tier(&info.code_id),
-            VmType::Evm => None,
-        })
+        Ok(self.vms.get(info.vm).modules().and_then(|cache| cache.tier(&info.code_id)))
     }
 
     /// The stored code `code_id` as it was deployed (a WASM module, EVM runtime code),
@@ -430,25 +405,7 @@ impl Runtime {
         block: &BlockInfo,
         msg: Message<'_>,
     ) -> Result<Receipt, RuntimeError> {
-        let Target::Call(address) = msg.target else {
-            let e = CallError::new(ErrorKind::InvalidArgument, "a create must name its VM");
-            return Ok(Receipt::failed(e));
-        };
-        // After an EVM message, the EVM's account cache usually knows the record (a run
-        // of EVM transactions reads it from there rather than from the journal).
-        let record = match self.vms.evm().cached_contract(journal, &address) {
-            Some(record) => record,
-            None => vm::load_contract(journal, &address)?,
-        };
-        match record {
-            Some(info) => self.run(journal, block, info.vm, Message { callee: Some(&info), ..msg }),
-            // Without an entry point the message is an EVM transaction, and an address
-            // without code is an Ethereum account: a plain (value) transfer.
-            None if msg.entry.is_empty() => self.run(journal, block, VmType::Evm, msg),
-            None => {
-                Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))))
-            }
-        }
+        self.vms.execute(journal, &Env::new(block, &self.dispatch), msg)
     }
 
     /// Runs `msg` on `vm_type` in `journal`, reverting everything it did if it fails.
@@ -459,13 +416,14 @@ impl Runtime {
         vm_type: VmType,
         msg: Message<'_>,
     ) -> Result<Receipt, RuntimeError> {
-        self.config.check_gas_limit(msg.gas_limit).map_err(RuntimeError::InvalidArgument)?;
-        let checkpoint = journal.checkpoint();
-        let outcome = self.vms.get(vm_type).execute(journal, block, msg);
-        match &outcome {
-            Ok(o) if o.is_ok() => journal.accept(checkpoint),
-            _ => journal.revert(checkpoint),
-        }
-        Ok(outcome?)
+        self.vms.run(journal, &Env::new(block, &self.dispatch), self.vms.get(vm_type), msg)
+    }
+}
+
+/// Refuses `code_id` unless it is stored.
+fn check_stored(journal: &Journal, code_id: &CodeId) -> Result<(), RuntimeError> {
+    match journal.get(&keys::code(code_id))? {
+        Some(_) => Ok(()),
+        None => Err(RuntimeError::NotFound(format!("no stored code {code_id}"))),
     }
 }

@@ -4,31 +4,44 @@
 //! specific to one VM:
 //!
 //! * the [`VirtualMachine`] trait (after seed 002): `execute`, `validate_code`,
-//!   `vm_type`, `vm_version`. A VM takes a [`Message`] (create a contract or call one)
-//!   and the block's [`Journal`], and returns an [`Outcome`]; gas estimation is the
-//!   runtime's, the same binary search for every VM;
+//!   `vm_type`, `vm_version`. A VM takes a [`Message`] (create a contract or call one),
+//!   the block's [`Journal`] and an [`Env`], and returns an [`Outcome`]; gas estimation
+//!   is the runtime's, the same binary search for every VM;
+//! * the [`Env`] of a message: its block, its depth, and the runtime's [`Dispatch`],
+//!   through which a VM hands a nested message (a contract calling a contract of any VM)
+//!   back to the runtime; [`in_checkpoint`], the one checkpoint-run-accept/revert step
+//!   around a message;
+//! * [`CompiledModules`], the companion trait of VMs that cache compiled code (pin,
+//!   tier, settle, stats);
 //! * the contract record ([`ContractInfo`], which names the VM that runs a contract) and
 //!   the state [`keys`] every VM reads and writes: one account space, one store, one
 //!   journal, so one rollback undoes what any VM did;
 //! * native balances ([`accounts`]), which every VM sees.
 //!
+//! It must not know any VM's engine or host ABI, nor blocks and their limits (the
+//! runtime's).
+//!
 //! Invariants a VM must keep:
 //! * it writes to the journal only on success; on any failure the runtime reverts the
 //!   journal to the checkpoint taken before the message, so a VM may also leave partial
 //!   writes behind a failure, never commit them;
-//! * everything it reads comes from the journal and the message: same message, same
-//!   state ⇒ bit-identical outcome;
+//! * everything it reads comes from the journal, the message and the environment: same
+//!   message, same state ⇒ bit-identical outcome;
 //! * `Err(VmError)` means the node failed (storage, engine), never the contract.
 
 pub mod accounts;
 mod contract;
+mod env;
 pub mod keys;
+mod modules;
 
 use state::Journal;
-use types::{Address, BlockInfo, CallError, CodeId, Event, Gas, StorageError, VmType};
+use types::{Address, CallError, CodeId, Event, Gas, StorageError, VmType};
 
 pub use accounts::Balance;
 pub use contract::ContractInfo;
+pub use env::{Dispatch, Env, in_checkpoint};
+pub use modules::{CacheStats, CompiledModules, Tier};
 
 /// A VM: one shared instance per [`VmType`], used from many threads.
 pub trait VirtualMachine: Send + Sync {
@@ -45,11 +58,33 @@ pub trait VirtualMachine: Send + Sync {
     /// has kind [`types::ErrorKind::Validation`].
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError>;
 
-    /// Runs one message against `state` in `block`.
+    /// Runs one message against `state` in `env` (its block, its depth, the dispatch
+    /// for messages the contract sends).
     ///
     /// Contract failures are `Ok` outcomes with an error kind; the caller reverts
     /// `state` to its checkpoint after any failed outcome.
-    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError>;
+    fn execute(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError>;
+
+    /// Its compiled-module cache, if it compiles code to native modules.
+    fn modules(&self) -> Option<&dyn CompiledModules> {
+        None
+    }
+
+    /// Whether a contract's admin may replace its code, keeping its storage
+    /// ([`VirtualMachine::store_code`] then stores the new code).
+    fn upgradable(&self) -> bool {
+        false
+    }
+
+    /// Validates and stores `code` apart from any contract (once per distinct code);
+    /// its id. By default refused: code of this VM is stored by creating a contract.
+    fn store_code(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
+        let _ = (state, code);
+        Ok(Err(CallError::new(
+            types::ErrorKind::InvalidArgument,
+            format!("{} code is stored by creating a contract", self.vm_type()),
+        )))
+    }
 }
 
 /// A VM's name and version.
@@ -148,6 +183,10 @@ pub enum VmError {
     /// Something the store holds does not decode.
     #[error("corrupt state: {0}")]
     Corrupt(String),
+    /// A module cache could not produce a module (stored code that no longer
+    /// validates, an unusable cache directory).
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
 }
 
 /// A contract's record, if `address` holds a contract.

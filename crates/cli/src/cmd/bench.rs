@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use runtime::bench;
 use serde_json::json;
 
 use crate::args::{BenchArgs, BenchCommand, Cli};

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use runtime::bench::{COUNTER_WAT, TOKEN_WAT};
+use bench::{COUNTER_WAT, TOKEN_WAT};
 use runtime::{Balance, Config, Receipt, Runtime};
 use serde_json::{Value, json};
 use types::{Address, VmType};
@@ -139,7 +139,7 @@ fn evm_token(rt: &Runtime, d: &mut Demo, alice: Address, bob: Address) -> Result
         "
 ERC-20 on the EVM (examples/evm/Token.sol, solc 0.8.28)",
     );
-    let code = hex::decode(runtime::bench::EVM_TOKEN_BIN.trim())?;
+    let code = hex::decode(bench::EVM_TOKEN_BIN.trim())?;
     let mut block = rt.begin_block(1_700_000_030)?;
     let r = block.create(VmType::Evm, alice, &code, "", word(1_000_000).to_vec(), Balance::ZERO, None)?;
     let token = r.address.ok_or_else(|| anyhow::anyhow!("the ERC-20 did not deploy: {:?}", r.result))?;

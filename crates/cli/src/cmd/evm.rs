@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use evm::statetest;
+use bench::statetest;
 use serde_json::json;
 
 use crate::args::Cli;

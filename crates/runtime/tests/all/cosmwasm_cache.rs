@@ -26,7 +26,7 @@ fn hackatom(rt: &Runtime) -> (Address, CodeId) {
 /// Instantiates fixture `name` with `msg` in its own committed block; returns the
 /// contract and its code.
 fn instantiate(rt: &Runtime, name: &str, msg: &str) -> (Address, CodeId) {
-    let code = cosmwasm::fixtures::load(name).unwrap_or_else(|e| panic!("{e}"));
+    let code = bench::fixtures::load(name).unwrap_or_else(|e| panic!("{e}"));
     let mut block = rt.begin_block(T0).unwrap();
     let action = Action::Instantiate { code: &code, label: name, admin: None };
     let request = Request { sender: ALICE, action, msg: msg.as_bytes(), funds: &[], gas_limit: None };

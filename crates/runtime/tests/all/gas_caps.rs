@@ -3,7 +3,7 @@
 //! work reachable from a contract (BLS12-381 pairings through `precompile`, CosmWasm
 //! scans after many writes in the block) ends out of gas at any admitted limit.
 
-use cove_runtime::bench::gas_cosmwasm::{OP_SCAN, OP_WRITE, execute_store, instantiate_store, store_msg};
+use bench::gas_cosmwasm::{OP_SCAN, OP_WRITE, execute_store, instantiate_store, store_msg};
 use cove_runtime::{Config, Runtime, RuntimeError};
 use types::ErrorKind;
 
@@ -123,7 +123,7 @@ fn the_gas_caps_are_validated() {
 /// generators at 64: `go` with one pair in an endless loop, `once1` / `once2` once
 /// with one or two pairs.
 fn bls_contract() -> Vec<u8> {
-    let pair = cove_runtime::bench::gas::precompile_inputs()
+    let pair = bench::gas::precompile_inputs()
         .into_iter()
         .find(|(name, _, _)| name == "BLS12 PAIRING_CHECK (2 pairs)")
         .map(|(_, _, input)| input)

@@ -4,6 +4,7 @@ mod backends;
 mod block_limits;
 mod cache;
 mod cosmwasm_cache;
+mod dispatch;
 mod estimate;
 mod evm;
 mod fault;

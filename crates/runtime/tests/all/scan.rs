@@ -6,9 +6,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use cove_runtime::bench::gas_cosmwasm::{
-    OP_SCAN, OP_WRITE, STORE_WAT, execute_store, instantiate_store, store_msg,
-};
+use bench::gas_cosmwasm::{OP_SCAN, OP_WRITE, STORE_WAT, execute_store, instantiate_store, store_msg};
 use cove_runtime::{Config, Runtime};
 use state::{Backend, BlockRecord, ChangeSet, Hash, History, MemBackend, Order, RedbBackend, StorageError};
 use types::{Address, BlockInfo, ErrorKind};

@@ -5,8 +5,8 @@ fn main() {
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let module = match args.next() {
         Some(path) => wat::parse_file(&path).expect("a WAT or wasm file"),
-        None => cove_runtime::bench::generated_module(230 * 1024),
+        None => cove_bench::generated_module(230 * 1024),
     };
-    let us = cove_runtime::bench::instantiate_memory_us(&cove_runtime::Config::default(), &module, n);
+    let us = cove_bench::instantiate_memory_us(&runtime::Config::default(), &module, n);
     println!("{us:.2} us per instantiate + call");
 }

@@ -2,9 +2,9 @@
 //!
 //! Each case loads its pre-state into a fresh journal over an in-memory store (the
 //! same layout every cove node uses, `docs/state.md`), executes the transaction with
-//! the same revm setup as [`crate::EvmVm`] but Ethereum's rules for failures (a failed
+//! the same revm setup as [`evm::EvmVm`] (`evm::internals`) but Ethereum's rules for failures (a failed
 //! transaction still pays and bumps the nonce), commits the result through the same
-//! `db::commit`, then checks the logs hash and the Merkle-Patricia root of the
+//! write-back, then checks the logs hash and the Merkle-Patricia root of the
 //! resulting accounts against the fixture. Skips are exactly revm's own (`revme
 //! statetest`), listed in [`SKIPPED_FILES`] and `docs/evm.md`.
 
@@ -25,8 +25,7 @@ use state::{Journal, MemBackend};
 use types::{Address, BlockInfo, CodeId, VmType};
 use vm::{Balance, ContractInfo, accounts, keys};
 
-use crate::db::to_cove;
-use crate::pool::EvmPool;
+use evm::internals::{Harness, to_cove};
 
 /// Files revm's own runner skips, with its reasons.
 pub const SKIPPED_FILES: &[(&str, &str)] = &[
@@ -188,7 +187,7 @@ pub fn run_file(path: &Path) -> Report {
     let skip = skip_reason(path).is_some();
     // One pool per file: its EVMs are reused from case to case (and fork to fork when
     // the configuration matches), so every case also checks that nothing leaks.
-    let pool = EvmPool::new([false; 256], None);
+    let pool = Harness::default();
     let suite = match suite {
         Ok(s) => s,
         // revm skips some files because their values do not even parse: one skipped case.
@@ -231,7 +230,7 @@ pub fn run_file(path: &Path) -> Report {
 }
 
 fn run_case(
-    pool: &EvmPool,
+    pool: &Harness,
     unit: &TestUnit,
     test: &Test,
     cfg: &CfgEnv,
@@ -248,7 +247,7 @@ fn run_case(
     let mut journal = Journal::new(Arc::new(MemBackend::new()));
     load_pre_state(&mut journal, unit).map_err(|e| format!("pre-state: {e}"))?;
     let info = BlockInfo { height: block.number.saturating_to(), timestamp: block.timestamp.saturating_to() };
-    pool.transact(&mut journal, cfg, block.clone(), tx, |journal, run, seen| {
+    pool.transact(&mut journal, cfg, block.clone(), tx, |journal, run, commit| {
         let run = match (&test.expect_exception, run) {
             (Some(_), Err(_)) => return Ok(()),
             (Some(expected), Ok(_)) => {
@@ -266,7 +265,7 @@ fn run_case(
         if logs != test.logs {
             return Err(format!("logs hash {logs} != expected {}", test.logs));
         }
-        crate::db::commit(journal, run.state, seen, caller, &info).map_err(|e| format!("commit: {e}"))?;
+        commit.apply(journal, run.state, caller, &info).map_err(|e| format!("commit: {e}"))?;
         let root = roots::state_root(journal).map_err(|e| format!("state root: {e}"))?;
         if root != test.hash {
             return Err(format!("state root {root} != expected {}", test.hash));

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use cove_evm::statetest::{self, Report};
+use cove_bench::statetest::{self, Report};
 
 fn fixtures() -> PathBuf {
     let dir = std::env::var_os("COVE_ETH_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {

@@ -1,25 +1,34 @@
 //! The WASM VM behind [`VirtualMachine`]: `cove-wasm` plus the module cache.
 
 use state::Journal;
-use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
-use vm::{ContractInfo, Message, Outcome, Target, VirtualMachine, VmError, VmVersion, accounts, keys};
+use types::{Address, CallError, CodeId, ErrorKind, Gas, VmType};
+use vm::{
+    CacheStats, CompiledModules, ContractInfo, Env, Message, Outcome, Target, Tier, VirtualMachine, VmError,
+    VmVersion, accounts, keys,
+};
 use wasm::{CallContext, Vm};
 
-use crate::error::RuntimeError;
 use crate::view::ContractView;
 
-pub(crate) type ModuleCache = cache::ModuleCache<Vm<ContractView>>;
+/// The module cache of cove's ABI.
+pub type ModuleCache = cache::ModuleCache<Vm<ContractView>>;
 
 /// cove's WebAssembly VM: compiled modules from the tiered cache, one fresh instance
 /// per call, each contract's storage under its own key prefix.
 pub struct WasmVm {
-    pub(crate) modules: ModuleCache,
+    modules: ModuleCache,
     default_gas_limit: Gas,
 }
 
 impl WasmVm {
-    pub(crate) fn new(modules: ModuleCache, default_gas_limit: Gas) -> WasmVm {
+    /// A VM over `modules`, running calls that name no gas limit with `default_gas_limit`.
+    pub fn new(modules: ModuleCache, default_gas_limit: Gas) -> WasmVm {
         WasmVm { modules, default_gas_limit }
+    }
+
+    /// The module cache.
+    pub fn modules(&self) -> &ModuleCache {
+        &self.modules
     }
 
     /// The underlying VM.
@@ -27,30 +36,13 @@ impl WasmVm {
         self.modules.linker()
     }
 
-    /// Validates, compiles and caches `code`, then stores it (once per distinct code).
-    pub(crate) fn store_code(
-        &self,
-        state: &mut Journal,
-        code: &[u8],
-    ) -> Result<Result<CodeId, CallError>, RuntimeError> {
-        let id = CodeId::of(code);
-        if let Err(e) = self.modules.prepare(id, code)? {
-            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
-        }
-        let key = keys::code(&id);
-        if state.get(&key)?.is_none() {
-            state.set(&key, code);
-        }
-        Ok(Ok(id))
-    }
-
     fn create(
         &self,
         state: &mut Journal,
-        block: &BlockInfo,
+        env: &Env<'_>,
         msg: Message<'_>,
         code: &[u8],
-    ) -> Result<Outcome, RuntimeError> {
+    ) -> Result<Outcome, VmError> {
         let code_id = match self.store_code(state, code)? {
             Ok(id) => id,
             Err(e) => return Ok(Outcome::failed(e)),
@@ -64,7 +56,7 @@ impl WasmVm {
             code_id,
             creator: msg.sender,
             admin: Some(msg.sender),
-            created_height: block.height,
+            created_height: env.block.height,
         };
         state.set(&keys::contract(&address), &info.encode());
         let mut outcome = if msg.entry.is_empty() {
@@ -73,7 +65,7 @@ impl WasmVm {
                 Err(e) => Outcome::failed(e),
             }
         } else {
-            self.call(state, block, Message { target: Target::Call(address), ..msg }, address, &info)?
+            self.call(state, env, Message { target: Target::Call(address), ..msg }, address, &info)?
         };
         if outcome.is_ok() {
             outcome.address = Some(address);
@@ -85,25 +77,29 @@ impl WasmVm {
     fn call(
         &self,
         state: &mut Journal,
-        block: &BlockInfo,
+        env: &Env<'_>,
         msg: Message<'_>,
         address: Address,
         info: &ContractInfo,
-    ) -> Result<Outcome, RuntimeError> {
+    ) -> Result<Outcome, VmError> {
         if let Err(e) = transfer(state, &msg.sender, &address, msg.value)? {
             return Ok(Outcome::failed(e));
         }
         let module = self.modules.for_call(&info.code_id, &|| stored_code(state, &info.code_id))?;
-        let ctx =
-            CallContext { caller: msg.sender, contract: address, block: *block, read_only: msg.read_only };
+        let ctx = CallContext {
+            caller: msg.sender,
+            contract: address,
+            block: *env.block,
+            read_only: msg.read_only,
+        };
         let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
         let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
         let view = ContractView::new(taken, keys::storage_prefix(&address));
         let (view, outcome) = self.vm().call(&module, &ctx, msg.entry, msg.input, gas_limit, view);
         *state = view.journal;
         let o = outcome.map_err(|e| match e {
-            wasm::VmError::Storage(s) => RuntimeError::Storage(s),
-            e => RuntimeError::Vm(VmError::Engine(e.to_string())),
+            wasm::VmError::Storage(s) => VmError::Storage(s),
+            e => VmError::Engine(e.to_string()),
         })?;
         Ok(Outcome { result: o.result, gas_used: o.gas_used, events: o.events, address: None, code_id: None })
     }
@@ -130,9 +126,9 @@ impl VirtualMachine for WasmVm {
         self.modules.validate(CodeId::of(code), code)
     }
 
-    fn execute(&self, state: &mut Journal, block: &BlockInfo, msg: Message<'_>) -> Result<Outcome, VmError> {
+    fn execute(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
         let result = match msg.target {
-            Target::Create(code) => self.create(state, block, msg, code),
+            Target::Create(code) => self.create(state, env, msg, code),
             Target::Call(address) => {
                 // The runtime passes the record it loaded to dispatch; load it only if not.
                 let loaded = match msg.callee {
@@ -140,7 +136,7 @@ impl VirtualMachine for WasmVm {
                     None => vm::load_contract(state, &address)?,
                 };
                 match msg.callee.or(loaded.as_ref()) {
-                    Some(info) if info.vm == VmType::Wasm => self.call(state, block, msg, address, info),
+                    Some(info) if info.vm == VmType::Wasm => self.call(state, env, msg, address, info),
                     _ => Ok(Outcome::failed(CallError::new(
                         ErrorKind::NotFound,
                         format!("no WASM contract at {address}"),
@@ -148,26 +144,74 @@ impl VirtualMachine for WasmVm {
                 }
             }
         };
-        result.map_err(into_vm_error)
+        // A module the cache cannot produce for a call is the engine's failure.
+        result.map_err(|e| match e {
+            VmError::Cache(e) => VmError::Engine(e.to_string()),
+            e => e,
+        })
+    }
+
+    fn modules(&self) -> Option<&dyn CompiledModules> {
+        Some(self)
+    }
+
+    fn upgradable(&self) -> bool {
+        true
+    }
+
+    /// Validates, compiles and caches `code`, then stores it (once per distinct code).
+    fn store_code(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
+        let id = CodeId::of(code);
+        if let Err(e) = self.modules.prepare(id, code)? {
+            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
+        }
+        let key = keys::code(&id);
+        if state.get(&key)?.is_none() {
+            state.set(&key, code);
+        }
+        Ok(Ok(id))
     }
 }
 
-fn into_vm_error(e: RuntimeError) -> VmError {
-    match e {
-        RuntimeError::Storage(s) => VmError::Storage(s),
-        RuntimeError::Vm(e) => e,
-        RuntimeError::Corrupt(m) => VmError::Corrupt(m),
-        e => VmError::Engine(e.to_string()),
+impl CompiledModules for WasmVm {
+    /// Any stored code: cove's ABI records nothing beside the code itself, so a VM whose
+    /// code has a record of its own is registered before this one.
+    fn claims(&self, state: &Journal, code_id: &CodeId) -> Result<bool, VmError> {
+        Ok(state.get(&keys::code(code_id))?.is_some())
+    }
+
+    fn pin(&self, state: &Journal, code_id: &CodeId) -> Result<(), VmError> {
+        self.modules.pin(code_id, &|| stored_code(state, code_id))
+    }
+
+    fn unpin(&self, code_id: &CodeId) -> Result<bool, VmError> {
+        Ok(self.modules.unpin(code_id)?)
+    }
+
+    fn clear(&self) -> Result<(), VmError> {
+        Ok(self.modules.clear()?)
+    }
+
+    fn tier(&self, code_id: &CodeId) -> Option<Tier> {
+        self.modules.tier(code_id)
+    }
+
+    fn settle(&self) {
+        self.modules.settle();
+    }
+
+    fn stats(&self) -> CacheStats {
+        self.modules.stats()
     }
 }
 
 /// Moves `value` from `from` to `to`; a failure if `from` has too little.
-pub(crate) fn transfer(
+pub fn transfer(
     state: &mut Journal,
     from: &Address,
     to: &Address,
     value: vm::Balance,
-) -> Result<Result<(), CallError>, RuntimeError> {
+) -> Result<Result<(), CallError>, VmError> {
     if value.is_zero() {
         return Ok(Ok(()));
     }
@@ -190,8 +234,8 @@ pub(crate) fn transfer(
 }
 
 /// The wasm of `id` as stored (the cache checks it against `id`).
-pub(crate) fn stored_code(journal: &Journal, id: &CodeId) -> Result<Vec<u8>, RuntimeError> {
+pub fn stored_code(journal: &Journal, id: &CodeId) -> Result<Vec<u8>, VmError> {
     journal
         .get(&keys::code(id))?
-        .ok_or_else(|| RuntimeError::Corrupt(format!("code {id} is referenced but not stored")))
+        .ok_or_else(|| VmError::Corrupt(format!("code {id} is referenced but not stored")))
 }

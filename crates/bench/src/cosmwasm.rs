@@ -8,15 +8,15 @@ use std::time::Instant;
 use cosmwasm::{Action, Request};
 use types::Address;
 
-use super::{median, sender};
-use crate::{Config, Runtime};
+use crate::{median, sender};
+use runtime::{Config, Runtime};
 
 /// The argon2 message, as cosmwasm-vm's own benchmark sends it.
 pub const ARGON2_MSG: &[u8] = br#"{"argon2":{"mem_cost":256,"time_cost":3}}"#;
 
 /// A runtime with cyberpunk instantiated, and its address.
 fn cyberpunk(config: &Config) -> Result<(Runtime, Address), String> {
-    let code = cosmwasm::fixtures::load("cyberpunk")?;
+    let code = crate::fixtures::load("cyberpunk")?;
     // Many calls in one block (argon2 uses ~10^8 gas each): lift `max_block_gas`.
     let config = Config { max_block_gas: types::MAX_GAS_LIMIT, ..config.clone() };
     let rt = Runtime::in_memory(config).map_err(|e| e.to_string())?;

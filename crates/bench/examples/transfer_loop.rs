@@ -6,7 +6,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
-    let (rt, token) = cove_runtime::bench::token_runtime(&cove_runtime::Config::default());
-    let per_sec = cove_runtime::bench::transfers_per_sec(&rt, token, n, 1000);
+    let (rt, token) = cove_bench::token_runtime(&runtime::Config::default());
+    let per_sec = cove_bench::transfers_per_sec(&rt, token, n, 1000);
     println!("{per_sec:.0} transfers/s");
 }

@@ -9,10 +9,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let arg =
         |i: usize, default: u64| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-    let cycle = cove_runtime::StoreConfig::default().write_back_blocks;
+    let cycle = runtime::StoreConfig::default().write_back_blocks;
     let blocks = u32::try_from(arg(3, cycle)).unwrap_or(u32::MAX);
     let t = std::time::Instant::now();
-    let r = cove_runtime::bench::state_store(arg(1, 1_000_000), arg(2, 10_000), blocks);
+    let r = cove_bench::state_store(arg(1, 1_000_000), arg(2, 10_000), blocks);
     println!(
         "keys {}  commit {:.0} updates/s  read p50 {:.2} us  (whole run {:.1} s)",
         r.keys,

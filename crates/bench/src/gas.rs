@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use types::Precompiles;
 
-use crate::{Config, Runtime};
+use runtime::{Config, Runtime};
 
 /// One measured item.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -270,7 +270,7 @@ pub fn calibrate(config: &Config, quick: bool) -> Vec<Item> {
         items.push(contract_item(&rt, c.name, &code, c.max_iterations, runs));
     }
     items.extend(precompile_items(&config, &rt, runs));
-    items.extend(super::gas_cosmwasm::items(&config, runs));
+    items.extend(crate::gas_cosmwasm::items(&config, runs));
     items
 }
 
@@ -279,7 +279,7 @@ fn input(iterations: u64) -> Vec<u8> {
 }
 
 fn contract_item(rt: &Runtime, name: &str, code: &[u8], max_iterations: u64, runs: usize) -> Item {
-    let sender = crate::DEFAULT_SENDER;
+    let sender = runtime::DEFAULT_SENDER;
     let mut block = rt.begin_block(1).expect("in-memory");
     let receipt = block.deploy(sender, code, Some(("setup", Vec::new())), None).expect("in-memory");
     assert!(receipt.is_ok(), "{name}: deploy failed: {:?}", receipt.result);

@@ -11,8 +11,8 @@ use std::time::Instant;
 use cosmwasm::{Action, Request};
 use types::Address;
 
-use super::gas::{CALL_GAS, Item};
-use crate::{Block, Config, Receipt, Runtime, RuntimeError};
+use crate::gas::{CALL_GAS, Item};
+use runtime::{Block, Config, Receipt, Runtime, RuntimeError};
 
 /// The store contract (WAT). `execute`'s message is `op: u32, n: u32, tag: u32` (LE):
 /// op 1 writes `n` keys `tag ++ i` (8 bytes, value 8 bytes), op 2 opens `n` iterators
@@ -128,7 +128,7 @@ pub(crate) fn items(config: &Config, runs: usize) -> Vec<Item> {
 fn measure(config: &Config, runs: usize) -> Result<Vec<Item>, String> {
     let err = |e: RuntimeError| e.to_string();
     let rt = Runtime::in_memory(config.clone()).map_err(err)?;
-    let sender = crate::DEFAULT_SENDER;
+    let sender = runtime::DEFAULT_SENDER;
     let mut block = rt.begin_block(1).map_err(err)?;
     let scanned = instantiate_store(&mut block, sender)?;
     let writer = instantiate_store(&mut block, sender)?;

@@ -1,9 +1,9 @@
 //! Criterion benchmarks of the engine's hot paths. Figures and how to read them:
-//! docs/benchmarks.md. Run: `cargo bench -p cove-runtime`.
+//! docs/benchmarks.md. Run: `cargo bench -p cove-bench`.
 
-use cove_runtime::bench;
-use cove_runtime::{Config, DEFAULT_SENDER, Runtime};
+use cove_bench as bench;
 use criterion::{Criterion, criterion_group, criterion_main};
+use runtime::{Config, DEFAULT_SENDER, Runtime};
 
 /// The allocator the `cove` binary uses, so these figures match `cove bench`.
 #[global_allocator]

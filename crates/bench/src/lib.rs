@@ -1,17 +1,33 @@
-//! Benchmark workloads shared by `cove bench` and the criterion benches.
+//! cove's benchmarks and test tooling, kept out of the library crates (`publish = false`).
 //!
-//! Each function builds its own fresh in-memory runtime and returns a figure; nothing
-//! here is timed inside a test. Workloads use the example contracts in `examples/`.
+//! This crate owns the code that measures cove or feeds it fixtures, and that no
+//! embedder needs:
+//!
+//! * the workloads of `cove bench` and of the criterion benches (`benches/engine.rs`),
+//!   in this module: each builds its own fresh runtime and returns a figure; nothing
+//!   here is timed inside a test. Workloads use the example contracts in `examples/`;
+//! * gas calibration (`cove bench gas-calibration`): [`gas`], [`gas_cosmwasm`];
+//! * the CosmWasm workloads ([`cosmwasm`]) and the real CosmWasm contracts they and the
+//!   tests run ([`fixtures`]);
+//! * plain revm as the EVM benchmark's reference ([`raw_revm`]);
+//! * Ethereum's state tests through cove's EVM and state layer ([`statetest`],
+//!   `cove evm statetest`).
+//!
+//! It must not be a dependency of a library crate (only of the CLI and of tests and
+//! benches), and it reaches the runtime and the VMs only through their public API.
 
 pub mod cosmwasm;
+pub mod fixtures;
 pub mod gas;
 pub mod gas_cosmwasm;
+pub mod raw_revm;
+pub mod statetest;
 
 use std::time::{Duration, Instant};
 
 use types::Address;
 
-use crate::{Config, Runtime, Tier};
+use runtime::{Config, Runtime, Tier};
 
 /// `examples/counter.wat`.
 pub const COUNTER_WAT: &str = include_str!("../../../examples/counter.wat");
@@ -25,10 +41,10 @@ fn wasm(wat: &str) -> Vec<u8> {
 }
 
 fn sender() -> Address {
-    crate::DEFAULT_SENDER
+    runtime::DEFAULT_SENDER
 }
 
-/// A runtime with the token deployed (supply 10^15 to [`crate::DEFAULT_SENDER`]) and
+/// A runtime with the token deployed (supply 10^15 to [`runtime::DEFAULT_SENDER`]) and
 /// warmed up.
 pub fn token_runtime(config: &Config) -> (Runtime, Address) {
     let rt = Runtime::in_memory(config.clone()).expect("config is valid");
@@ -240,7 +256,7 @@ pub fn instantiate_disk_ms(config: &Config, code: &[u8], runs: usize) -> DiskLoa
         block.commit().expect("opens");
     }
     let first_tier_ms = first_call_ms();
-    let hot_ms = if config.wasm.compiler == crate::Compiler::Tiered {
+    let hot_ms = if config.wasm.compiler == runtime::Compiler::Tiered {
         let rt = Runtime::open(&dir, config.clone()).expect("temp dir is writable");
         let contract = only_contract(&rt);
         let mut block = rt.begin_block(2).expect("opens");
@@ -264,7 +280,7 @@ fn only_contract(rt: &Runtime) -> Address {
 
 /// Calls `method` of `contract` until its module has tiered up (if the runtime tiers
 /// up) and the recompilation is done: benchmarks measure the steady state.
-pub fn warm_up(rt: &Runtime, block: &mut crate::Block<'_>, contract: Address, method: &str, input: &[u8]) {
+pub fn warm_up(rt: &Runtime, block: &mut runtime::Block<'_>, contract: Address, method: &str, input: &[u8]) {
     for _ in 0..rt.config().wasm.tier_up_after_calls.max(1) {
         block
             .call(sender(), contract, method, input.to_vec(), Some(rt.config().max_tx_gas))
@@ -365,11 +381,11 @@ pub fn evm_transfers(config: &Config, transfers: u64) -> EvmTransfers {
     let rt = Runtime::in_memory(config.clone()).expect("config is valid");
     let mut block = rt.begin_block(1).expect("in-memory");
     let receipt = block
-        .create(types::VmType::Evm, sender(), &code, "", supply.to_vec(), crate::Balance::ZERO, None)
+        .create(types::VmType::Evm, sender(), &code, "", supply.to_vec(), runtime::Balance::ZERO, None)
         .expect("in-memory");
     let token = receipt.address.expect("the bundled ERC-20 deploys");
     block.commit().expect("in-memory");
-    let mut raw = evm::bench::RawRevm::deploy(sender().0, &code, &supply);
+    let mut raw = crate::raw_revm::RawRevm::deploy(sender().0, &code, &supply);
 
     let cove_round = |n: u64| {
         let start = Instant::now();

@@ -1,0 +1,23 @@
+//! cove's own WASM ABI behind [`vm::VirtualMachine`].
+//!
+//! This crate is the adapter between the seam (`cove-vm`) and the engine (`cove-wasm`),
+//! as `cove-evm` is for revm and `cove-cosmwasm` for CosmWasm's ABI. It owns:
+//!
+//! * [`WasmVm`]: create (store the code, derive the address, record the contract, run
+//!   the init entry point) and call (move the value, fetch the linked module from the
+//!   tiered cache `cove-cache`, run the entry point);
+//! * [`ContractView`]: the window one call has onto the block's journal, every key
+//!   under the contract's own prefix (`docs/state.md`).
+//!
+//! It sits in a crate of its own rather than inside `cove-wasm` because the engine is
+//! shared by both WASM ABIs and must not know the journal, and the module cache, which
+//! this adapter needs, is built on the engine.
+//!
+//! It must not know blocks, transactions or other VMs: the runtime reverts a failed
+//! message's writes and dispatches messages to VMs.
+
+mod adapter;
+mod view;
+
+pub use adapter::{ModuleCache, WasmVm, stored_code, transfer};
+pub use view::ContractView;
