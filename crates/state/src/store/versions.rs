@@ -88,10 +88,13 @@ pub(super) fn value_checked(
             "the stored versions of bucket {bucket} do not give its hash at height {at}"
         )));
     }
-    let Ok(p) = live.binary_search_by(|(h, _, _)| h.cmp(kh)) else {
+    let found = live.binary_search_by(|(h, _, _)| h.cmp(kh)).ok().and_then(|p| live[p].2.as_ref());
+    let Some((leaf, value)) = found else {
         // The bucket hash does not cover the key hashes: a damaged key hash keeps it
-        // but hides the key. An absent key is believed only once the key stored in
-        // every version of the bucket hashes to its key hash (one SHA-256 each).
+        // but moves the key's last version to another key hash, so that the key reads
+        // as absent, or as deleted if its version before was a deletion. Absent or
+        // deleted is believed only once the key stored in every version of the bucket
+        // hashes to its key hash (one SHA-256 each).
         let keys = bucket_versions(history, bucket, depth, at, |h, version| match version {
             Version::Deleted => true,
             Version::Value { key, .. } => key_hash(key) == *h,
@@ -101,14 +104,9 @@ pub(super) fn value_checked(
         }
         return Ok(None);
     };
-    match &live[p].2 {
-        None => Ok(None),
-        Some((leaf, value)) => {
-            let value = value.as_ref().ok_or_else(|| corrupt("bucket walk"))?;
-            checked(kh, Version::Value { leaf: *leaf, key: &[], value })?;
-            Ok(Some(value.clone()))
-        }
-    }
+    let value = value.as_ref().ok_or_else(|| corrupt("bucket walk"))?;
+    checked(kh, Version::Value { leaf: *leaf, key: &[], value })?;
+    Ok(Some(value.clone()))
 }
 
 /// The value of `kh` at `at`, if it held one; checked against its own leaf hash only.
@@ -204,7 +202,8 @@ fn listed_value(
 
 /// The last version at or before `at` of every key hash in `bucket` that has one, in
 /// ascending key-hash order, as `(key hash, its height, pick(version))`; `pick` sees each
-/// candidate version (the last one wins), so it should copy only what it needs.
+/// candidate version (the last one wins), so it should copy only what it needs. Keys
+/// out of ascending order, or out of the bucket, are `corrupt`.
 fn bucket_versions<T>(
     history: &impl HistoryTable,
     bucket: u32,
@@ -215,9 +214,17 @@ fn bucket_versions<T>(
     let (lo, hi) = bucket_range(bucket, depth);
     let range = history.range::<&[u8]>(&lo[..]..=&hi[..]).map_err(|e| err("history range", e))?;
     let mut out: Vec<(Hash, u64, T)> = Vec::new();
+    let mut previous: Option<(Hash, u64)> = None;
     for entry in range {
         let (k, v) = entry.map_err(|e| err("history read", e))?;
         let (kh, height) = split_history_key(k.value())?;
+        // redb keeps keys in ascending order; a damaged key out of that order or out of
+        // the bucket (a deletion's key hash, which no stored key vouches for) would
+        // mislead the searches over the result: the key it passes reads as absent.
+        if bucket_of(&kh, depth) != bucket || previous.is_some_and(|p| p >= (kh, height)) {
+            return Err(corrupt(&format!("the versions of bucket {bucket} are out of order")));
+        }
+        previous = Some((kh, height));
         if height > at {
             continue;
         }
@@ -233,17 +240,28 @@ fn bucket_versions<T>(
 
 /// [`bucket_versions`] with each version's leaf hash, `None` for a deletion. The block
 /// commit reads each bucket it changes once with this: the heights are the versions its
-/// changes supersede, the leaves the bucket's hash.
+/// changes supersede, the leaves the bucket's hash. The key stored in each version must
+/// hash to its key hash (one SHA-256 each): the bucket hash does not cover key hashes,
+/// and a version moved to another key hash by damage would leave a leaf the commit
+/// never supersedes (a root no other node computes).
 pub(super) fn bucket_latest(
     history: &impl HistoryTable,
     bucket: u32,
     depth: u8,
     at: u64,
 ) -> Result<Vec<(Hash, u64, Option<Hash>)>, StorageError> {
-    bucket_versions(history, bucket, depth, at, |_, version| match version {
-        Version::Deleted => None,
-        Version::Value { leaf, .. } => Some(leaf),
-    })
+    let versions = bucket_versions(history, bucket, depth, at, |kh, version| match version {
+        Version::Deleted => Ok(None),
+        Version::Value { leaf, key, .. } if key_hash(key) == *kh => Ok(Some(leaf)),
+        Version::Value { .. } => Err(*kh),
+    })?;
+    let mut out = Vec::with_capacity(versions.len());
+    for (kh, height, leaf) in versions {
+        let leaf = leaf
+            .map_err(|h| corrupt(&format!("the stored key of key hash {} does not hash to it", hex(&h))))?;
+        out.push((kh, height, leaf));
+    }
+    Ok(out)
 }
 
 /// Every key that holds a value at `at` in `bucket`, in ascending key-hash order, as
