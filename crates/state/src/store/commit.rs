@@ -127,7 +127,9 @@ pub(super) fn write_block(
     write_pages(txn, tree, depth, height, &buckets)?;
     let root = tree.root();
     let mut blocks = txn.open_table(BLOCKS).map_err(|e| err("open blocks", e))?;
-    blocks.insert(height, &encode_block(block.timestamp, &root)[..]).map_err(|e| err("insert block", e))?;
+    blocks
+        .insert(height, &encode_block(height, block.timestamp, &root)[..])
+        .map_err(|e| err("insert block", e))?;
     drop(blocks);
     {
         let mut meta = txn.open_table(META).map_err(|e| err("open meta", e))?;

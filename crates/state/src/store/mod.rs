@@ -475,7 +475,7 @@ impl Inner {
         let last = blocks.last().map_err(|e| self.err("read blocks", e))?;
         let head = last
             .map(|(k, v)| {
-                let (timestamp, root) = decode_block(v.value())?;
+                let (timestamp, root) = decode_block(k.value(), v.value())?;
                 Ok::<_, StorageError>(BlockRecord { height: k.value(), timestamp, root: Some(root) })
             })
             .transpose()?;

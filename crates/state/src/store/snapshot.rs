@@ -463,7 +463,7 @@ impl SnapshotReader {
             }
             let mut blocks = txn.open_table(BLOCKS).map_err(|e| err("blocks", e.into()))?;
             blocks
-                .insert(m.height, &encode_block(m.timestamp, &self.root)[..])
+                .insert(m.height, &encode_block(m.height, m.timestamp, &self.root)[..])
                 .map_err(|e| err("blocks", e.into()))?;
         }
         super::keyset::ALL.record(&txn)?;

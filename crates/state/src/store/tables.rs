@@ -133,19 +133,49 @@ impl Version<'_> {
     }
 }
 
-/// A `BLOCKS` value: timestamp (u64 BE) ++ root.
-pub(super) fn encode_block(timestamp: u64, root: &Hash) -> [u8; 40] {
-    let mut v = [0u8; 40];
+/// A `BLOCKS` value: timestamp (u64 BE) ++ root ++ check, where check is the first
+/// [`BLOCK_CHECK_LEN`] bytes of `SHA-256("cove block record" ++ height ++ timestamp ++
+/// root)`. The root is also checked against the tree on open, the timestamp only by the
+/// check: a damaged timestamp would otherwise be answered, and would move the earliest
+/// time the next block may have. Records written before the check (40 bytes) are read
+/// unchecked.
+pub(super) fn encode_block(height: u64, timestamp: u64, root: &Hash) -> [u8; 40 + BLOCK_CHECK_LEN] {
+    let mut v = [0u8; 40 + BLOCK_CHECK_LEN];
     v[..8].copy_from_slice(&timestamp.to_be_bytes());
-    v[8..].copy_from_slice(root);
+    v[8..40].copy_from_slice(root);
+    let check = block_check(height, &v[..40]);
+    v[40..].copy_from_slice(&check);
     v
 }
 
-pub(super) fn decode_block(v: &[u8]) -> Result<(u64, Hash), StorageError> {
-    if v.len() != 40 {
-        return Err(corrupt("block record length"));
-    }
-    Ok((u64::from_be_bytes(v[..8].try_into().expect("8 bytes")), v[8..].try_into().expect("32 bytes")))
+/// Bytes of a block record's check.
+pub(super) const BLOCK_CHECK_LEN: usize = 8;
+
+fn block_check(height: u64, timestamp_and_root: &[u8]) -> [u8; BLOCK_CHECK_LEN] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"cove block record");
+    h.update(height.to_be_bytes());
+    h.update(timestamp_and_root);
+    h.finalize()[..BLOCK_CHECK_LEN].try_into().expect("8 bytes")
+}
+
+/// The timestamp and root of the record of block `height`, its check verified.
+pub(super) fn decode_block(height: u64, v: &[u8]) -> Result<(u64, Hash), StorageError> {
+    let body = match v.len() {
+        40 => v,
+        n if n == 40 + BLOCK_CHECK_LEN => {
+            if block_check(height, &v[..40])[..] != v[40..] {
+                return Err(corrupt(&format!("the record of block {height} fails its check")));
+            }
+            &v[..40]
+        }
+        _ => return Err(corrupt("block record length")),
+    };
+    Ok((
+        u64::from_be_bytes(body[..8].try_into().expect("8 bytes")),
+        body[8..40].try_into().expect("32 bytes"),
+    ))
 }
 
 /// The first and last `HISTORY` keys of bucket `bucket` at tree depth `depth`: the

@@ -166,7 +166,7 @@ impl Inner {
             }
             return Ok(None);
         };
-        let (timestamp, root) = decode_block(v.value())?;
+        let (timestamp, root) = decode_block(height, v.value())?;
         Ok(Some(BlockRecord { height, timestamp, root: Some(root) }))
     }
 

@@ -304,3 +304,41 @@ fn a_key_hash_out_of_order_is_refused_by_reads_and_the_commit() {
     let (e, _) = store.commit(&BlockInfo { height: 25, timestamp: 25 }, changes).unwrap_err();
     assert!(e.is_corrupt() && e.message().contains("out of order"), "{e}");
 }
+
+/// A changed timestamp in a block record (the open checks off, as above
+/// `integrity_check_bytes`): the record's check refuses it where it was answered, by
+/// `head` and by `History::block`, and a commit on it is refused rather than timed
+/// against it. Found by content (timestamp ++ root), every copy.
+#[test]
+fn a_changed_block_timestamp_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let head = RedbBackend::open_with(dir.path(), config(0)).unwrap().head().unwrap().unwrap();
+    let (Some(root), 24) = (head.root, head.height) else { panic!("{head:?}") };
+    let file = dir.path().join("state.redb");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mut needle = head.timestamp.to_be_bytes().to_vec();
+    needle.extend_from_slice(&root);
+    let copies: Vec<usize> =
+        bytes.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(at, _)| at).collect();
+    assert!(!copies.is_empty(), "the head's record is in the file");
+    for at in copies {
+        bytes[at + 7] ^= 0x01;
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    match RedbBackend::open_with(dir.path(), config(0)) {
+        Err(e) => assert!(e.is_corrupt() && e.message().contains("fails its check"), "{e}"),
+        Ok(store) => {
+            let e = store.head().unwrap_err();
+            assert!(e.is_corrupt() && e.message().contains("fails its check"), "{e}");
+            let e = store
+                .commit(
+                    &BlockInfo { height: 25, timestamp: 25 },
+                    ChangeSet::new([(key(1), Some(b"x".to_vec()))]),
+                )
+                .unwrap_err()
+                .0;
+            assert!(e.is_corrupt(), "{e}");
+        }
+    }
+}
