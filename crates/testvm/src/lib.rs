@@ -24,6 +24,7 @@
 //! ```
 
 mod backend;
+mod names;
 
 use std::sync::Arc;
 
@@ -94,6 +95,28 @@ pub struct LastCall {
     pub events: Vec<Event>,
     /// The return data (empty on failure).
     pub return_data: Vec<u8>,
+    /// Where a failed call stopped: the contract's call stack, innermost first, named
+    /// from the module's `name` section (empty on success, or when the call failed
+    /// before or outside wasm code). Diagnostic only; see [`Frame`].
+    pub backtrace: Vec<Frame>,
+}
+
+/// One frame of a failed call's stack ([`LastCall::backtrace`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The function's index in the deployed module.
+    pub func_index: u32,
+    /// Its name, demangled, if the module's `name` section has one.
+    pub name: Option<String>,
+}
+
+impl std::fmt::Display for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{name}"),
+            None => write!(f, "<function {}>", self.func_index),
+        }
+    }
 }
 
 /// The whole state of a [`TestVM`] at one moment ([`TestVM::snapshot`]): every
@@ -198,7 +221,7 @@ impl TestVM {
         let (sender, gas) = (self.sender(), self.gas_limit);
         let init = (!init.is_empty()).then(|| (init, args.encode()));
         let receipt = self.in_block(|block| block.deploy(sender, wasm, init, gas))?;
-        self.record(&receipt);
+        self.record(&receipt, Some(wasm));
         let address = receipt.result.map(|_| receipt.address).map_err(CallError::Failed)?;
         let address = address.ok_or_else(|| {
             RuntimeError::Corrupt("a deploy succeeded without naming the contract's address".into())
@@ -217,7 +240,7 @@ impl TestVM {
         let (sender, gas) = (self.sender(), self.gas_limit);
         let target = types::Address(contract.0);
         let receipt = self.in_block(|block| block.call(sender, target, method, args.encode(), gas))?;
-        self.finish(receipt)
+        self.finish(contract, receipt)
     }
 
     /// Runs `method` of `contract` read-only against the last committed block (a
@@ -230,7 +253,7 @@ impl TestVM {
     ) -> Result<R, CallError> {
         let target = types::Address(contract.0);
         let receipt = self.rt.query(self.sender(), target, method, args.encode(), self.gas_limit)?;
-        self.finish(receipt)
+        self.finish(contract, receipt)
     }
 
     /// The gas, events and return data of the last deploy, call or view.
@@ -241,6 +264,11 @@ impl TestVM {
     /// The gas the last deploy, call or view used.
     pub fn last_gas(&self) -> u64 {
         self.last.gas_used
+    }
+
+    /// The failed last call's stack, innermost frame first, one function a line.
+    pub fn last_backtrace(&self) -> String {
+        self.last.backtrace.iter().enumerate().map(|(i, f)| format!("{i:>3}: {f}\n")).collect()
     }
 
     /// The events the last deploy, call or view emitted.
@@ -326,16 +354,34 @@ impl TestVM {
         Ok(receipt)
     }
 
-    fn record(&mut self, receipt: &Receipt) {
+    /// Keeps what `receipt` says, and the failed call's stack named from `code`.
+    fn record(&mut self, receipt: &Receipt, code: Option<&[u8]>) {
+        let frames = wasm::take_backtrace().filter(|_| !receipt.is_ok()).unwrap_or_default();
+        let names = match (frames.is_empty(), code) {
+            (false, Some(code)) => names::function_names(code),
+            _ => Default::default(),
+        };
+        let backtrace = frames
+            .iter()
+            .map(|f| Frame { func_index: f.func_index, name: names.get(&f.func_index).cloned() })
+            .collect();
         self.last = LastCall {
             gas_used: receipt.gas_used,
             events: receipt.events.clone(),
             return_data: receipt.result.as_ref().ok().cloned().unwrap_or_default(),
+            backtrace,
         };
     }
 
-    fn finish<R: Decode>(&mut self, receipt: Receipt) -> Result<R, CallError> {
-        self.record(&receipt);
+    /// The code deployed at `contract`, as stored.
+    fn code_of(&self, contract: &Address) -> Option<Vec<u8>> {
+        let info = self.rt.contract(&types::Address(contract.0)).ok()??;
+        self.rt.code(&info.code_id).ok()?
+    }
+
+    fn finish<R: Decode>(&mut self, contract: &Address, receipt: Receipt) -> Result<R, CallError> {
+        let code = if receipt.is_ok() { None } else { self.code_of(contract) };
+        self.record(&receipt, code.as_deref());
         let data = receipt.result.map_err(CallError::Failed)?;
         decode(&data)
     }
