@@ -25,7 +25,7 @@ pub struct MemBackend {
     commits: AtomicU64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Map {
     index: HashMap<Vec<u8>, Vec<u8>, foldhash::fast::RandomState>,
     ordered: BTreeMap<Vec<u8>, ()>,
@@ -37,6 +37,13 @@ impl MemBackend {
     /// An empty store.
     pub fn new() -> MemBackend {
         MemBackend::default()
+    }
+
+    /// A copy of everything the store holds (its keys and its head), independent of it
+    /// from then on: a fixture's saved state (`cove-testvm`'s snapshots).
+    pub fn fork(&self) -> Result<MemBackend, StorageError> {
+        let map = self.read()?.clone();
+        Ok(MemBackend { map: RwLock::new(map), commits: AtomicU64::new(0) })
     }
 
     fn write(&self) -> Result<RwLockWriteGuard<'_, Map>, StorageError> {

@@ -296,7 +296,8 @@ fn build(config: &Config, tier: Tier) -> Result<wasmtime::Engine, EngineError> {
         .wasm_tail_call(false)
         .wasm_bulk_memory(true)
         .wasm_multi_value(true)
-        .wasm_backtrace_max_frames(None)
+        // Diagnostic only (`backtrace.rs`): frames are recorded when a call fails.
+        .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(crate::backtrace::MAX_BACKTRACE_FRAMES))
         .epoch_interruption(true)
         // Not used (no async), but wasmtime checks max_wasm_stack against it.
         .async_stack_size(native_stack)

@@ -260,7 +260,11 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         }
 
         let func = instance.get_func(&mut store, entry);
+        crate::backtrace::clear();
         let result = run(&mut store, start, func, entry);
+        if let Err(Failure::Wasm(e)) = &result {
+            crate::backtrace::record(e);
+        }
 
         let remaining = gas.get(&mut store).unwrap_i64();
         let height = stack.get(&mut store).unwrap_i32() as u32;

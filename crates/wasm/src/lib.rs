@@ -17,6 +17,7 @@
 
 pub mod abi;
 
+mod backtrace;
 mod config;
 mod costs;
 mod crypto;
@@ -26,6 +27,7 @@ mod host;
 mod instrument;
 mod validate;
 
+pub use backtrace::{Frame, MAX_BACKTRACE_FRAMES, take_backtrace};
 pub use config::{
     Compiler, Config, DEFAULT_PRECOMPILE_PER_EVM_GAS, GasSchedule, HostCosts, HostLimits, Limits,
     MAX_ABORT_MSG_LEN, MAX_EVENT_DATA_LEN, MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_HOST_PRICE, MAX_INPUT_LEN,

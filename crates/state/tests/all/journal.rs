@@ -502,3 +502,19 @@ fn scan_range_walks_only_its_range_of_the_overlay() {
         assert_eq!(scan.walked.entries, 2, "{name}");
     }
 }
+
+#[test]
+fn a_forked_mem_backend_is_independent_of_its_origin() {
+    let origin = MemBackend::new();
+    seed(&origin, &[(b"a", b"1"), (b"b", b"2")]);
+    let fork = origin.fork().unwrap();
+    assert_eq!(fork.head().unwrap(), origin.head().unwrap());
+    assert_eq!(fork.scan_prefix(b"").unwrap(), pairs(&[(b"a", b"1"), (b"b", b"2")]));
+
+    // Each moves on alone: a block on one is not on the other.
+    seed(&origin, &[(b"a", b"changed")]);
+    seed(&fork, &[(b"c", b"3")]);
+    assert_eq!(origin.scan_prefix(b"").unwrap(), pairs(&[(b"a", b"changed"), (b"b", b"2")]));
+    assert_eq!(fork.scan_prefix(b"").unwrap(), pairs(&[(b"a", b"1"), (b"b", b"2"), (b"c", b"3")]));
+    assert_eq!(fork.head().unwrap().unwrap().height, 2);
+}

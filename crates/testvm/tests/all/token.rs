@@ -1,0 +1,97 @@
+//! The Rust token (`examples/rust/token`).
+
+use cove_testvm::{Address, CallError, Decode, ErrorKind, TestVM};
+
+use crate::contract;
+
+/// Alice deploys "Cove"/"COV" with 1,000; returns the VM, the token, alice and bob.
+fn setup() -> (TestVM, Address, Address, Address) {
+    let mut vm = TestVM::new();
+    let alice = vm.create_account(1_000_000).unwrap();
+    let bob = vm.create_account(0).unwrap();
+    vm.set_caller(alice);
+    let token = vm.deploy(&contract("token"), "init", ("Cove", "COV", 1000u64)).unwrap();
+    (vm, token, alice, bob)
+}
+
+#[test]
+fn alice_pays_bob_100() {
+    let (mut vm, token, alice, bob) = setup();
+    assert_eq!(vm.call_view::<String>(&token, "name", ()).unwrap(), "Cove");
+    assert_eq!(vm.call_view::<String>(&token, "symbol", ()).unwrap(), "COV");
+    assert_eq!(vm.call_view::<u64>(&token, "total_supply", ()).unwrap(), 1000);
+
+    vm.call::<()>(&token, "transfer", (bob, 100u64)).unwrap();
+    assert!(vm.last_gas() > 0);
+    let events = vm.last_events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].contract.0, token.0);
+    assert_eq!(events[0].topics, vec![b"transfer".to_vec()]);
+    let (from, to, amount) = <(Address, Address, u64)>::decode(&events[0].data).unwrap();
+    assert_eq!((from, to, amount), (alice, bob, 100));
+
+    assert_eq!(vm.call_view::<u64>(&token, "balance", alice).unwrap(), 900);
+    assert_eq!(vm.call_view::<u64>(&token, "balance", bob).unwrap(), 100);
+}
+
+#[test]
+fn an_overdraft_is_refused_and_changes_nothing() {
+    let (mut vm, token, alice, bob) = setup();
+    vm.call::<()>(&token, "transfer", (bob, 100u64)).unwrap();
+    let before = vm.storage(&token).unwrap();
+
+    vm.set_caller(bob);
+    let err = vm.call::<()>(&token, "transfer", (alice, 101u64)).unwrap_err();
+    assert_eq!(err.kind(), Some(ErrorKind::Aborted), "{err}");
+    assert_eq!(err.message(), Some("insufficient balance"));
+    assert!(vm.last_gas() > 0, "a failed call still costs gas");
+    assert!(vm.last_events().is_empty());
+    assert_eq!(vm.storage(&token).unwrap(), before);
+}
+
+#[test]
+fn balances_live_under_b_and_the_address() {
+    let (mut vm, token, alice, bob) = setup();
+    vm.call::<()>(&token, "transfer", (bob, 250u64)).unwrap();
+    let key = |a: &Address| [&b"b"[..], &a.0].concat();
+    assert_eq!(vm.storage_get::<u64>(&token, &key(&alice)).unwrap(), Some(750));
+    assert_eq!(vm.storage_get::<u64>(&token, &key(&bob)).unwrap(), Some(250));
+    assert_eq!(vm.storage_raw(&token, &key(&bob)).unwrap(), Some(250u64.to_le_bytes().to_vec()));
+    assert_eq!(vm.storage_get::<u64>(&token, b"nobody").unwrap(), None);
+    // A stored string does not decode as a number: a decode error, not a panic.
+    let err = vm.storage_get::<u64>(&token, b"symbol").unwrap_err();
+    assert!(matches!(err, CallError::Decode { .. }), "{err}");
+}
+
+#[test]
+fn a_result_of_the_wrong_type_is_a_decode_error() {
+    let (mut vm, token, _, _) = setup();
+    let err = vm.call_view::<u32>(&token, "total_supply", ()).unwrap_err();
+    assert!(matches!(err, CallError::Decode { len: 8, .. }), "{err}");
+    // The call itself ran: its gas and return data are there.
+    assert_eq!(vm.last_call().return_data, 1000u64.to_le_bytes());
+}
+
+#[test]
+fn bad_arguments_abort_before_the_body() {
+    let (mut vm, token, _, bob) = setup();
+    let err = vm.call::<()>(&token, "transfer", bob).unwrap_err();
+    assert_eq!(err.kind(), Some(ErrorKind::Aborted));
+    assert_eq!(err.message(), Some("bad input: too short"));
+}
+
+#[test]
+fn the_gas_is_that_of_the_runtime_itself() {
+    let (mut vm, token, alice, bob) = setup();
+    let before = vm.snapshot().unwrap();
+    vm.call::<()>(&token, "transfer", (bob, 100u64)).unwrap();
+    let harness_gas = vm.last_gas();
+    // The same call straight on the runtime underneath, on the same state.
+    vm.restore(&before).unwrap();
+    let mut block = vm.runtime().begin_block(vm.time()).unwrap();
+    let input = sdk::Encode::encode(&(bob, 100u64));
+    let receipt =
+        block.call(types::Address(alice.0), types::Address(token.0), "transfer", input, None).unwrap();
+    assert!(receipt.is_ok());
+    assert_eq!(receipt.gas_used, harness_gas);
+}
