@@ -1,0 +1,67 @@
+//! Transactions the node refuses, with geth's messages, and the legacy kind it takes.
+
+use alloy_primitives::{Address, U256};
+use serde_json::json;
+
+use crate::harness::*;
+
+const CHAIN_ID: u64 = 0xc07e;
+
+fn refused(c: &Client, raw: &[u8]) -> String {
+    let e = c.error("eth_sendRawTransaction", json!([alloy_primitives::Bytes::copy_from_slice(raw)]));
+    assert_eq!(e["code"], -32000, "{e}");
+    e["message"].as_str().expect("message").to_string()
+}
+
+#[test]
+fn bad_transactions_are_refused_with_geths_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(5);
+    let to = Address::repeat_byte(9);
+    let hash = c.send(&w.legacy(Some(CHAIN_ID), 0, to, U256::from(1)));
+    assert_eq!(c.receipt(&hash)["type"], "0x0");
+
+    assert_eq!(
+        refused(&c, &w.legacy(Some(CHAIN_ID), 0, to, U256::from(1))),
+        "nonce too low: next nonce 1, tx nonce 0"
+    );
+    assert_eq!(
+        refused(&c, &w.legacy(Some(1), 1, to, U256::from(1))),
+        "invalid chain id for signer: have 1 want 49278"
+    );
+    assert_eq!(
+        refused(&c, &w.legacy(None, 1, to, U256::from(1))),
+        "only replay-protected (EIP-155) transactions allowed over RPC"
+    );
+    assert_eq!(
+        refused(&c, &w.eip1559(CHAIN_ID, 1, Some(to), vec![], 20_000)),
+        "intrinsic gas too low: gas 20000, minimum needed 21000"
+    );
+    let e = refused(&c, &Wallet::dev(6).legacy(Some(CHAIN_ID), 0, to, U256::from(10u128.pow(24))));
+    assert!(e.starts_with("insufficient funds for gas * price + value"), "{e}");
+    let e = refused(&c, &[0x02, 0xc0]);
+    assert!(e.starts_with("rlp"), "{e}");
+    assert_eq!(c.nonce(w.address), 1);
+    node.stop().expect("stop");
+}
+
+#[test]
+fn a_pending_nonce_counts_the_mempool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(7);
+    // A gap: nonce 1 waits for nonce 0.
+    let later = c.send(&w.legacy(Some(CHAIN_ID), 1, Address::repeat_byte(3), U256::from(1)));
+    assert_eq!(c.u256("eth_getTransactionCount", json!([w.address, "pending"])), U256::ZERO);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(c.call("eth_getTransactionReceipt", json!([later])).is_null());
+    assert!(c.call("eth_getTransactionByHash", json!([later]))["blockNumber"].is_null());
+    let first = c.send(&w.legacy(Some(CHAIN_ID), 0, Address::repeat_byte(3), U256::from(1)));
+    let (a, b) = (c.receipt(&first), c.receipt(&later));
+    assert!(quantity(&a["blockNumber"]) < quantity(&b["blockNumber"]));
+    assert_eq!(c.balance(Address::repeat_byte(3)), U256::from(2));
+    node.stop().expect("stop");
+}
