@@ -20,9 +20,13 @@ pub(crate) const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba
 pub(crate) const PRICE: u128 = 2_000_000_000;
 
 pub(crate) fn start(dir: &Path) -> RunningNode {
+    start_mining(dir, Mining::Auto)
+}
+
+pub(crate) fn start_mining(dir: &Path, mining: Mining) -> RunningNode {
     let mut config = NodeConfig::new(dir.to_path_buf());
     config.rpc = SocketAddr::from(([127, 0, 0, 1], 0));
-    config.mining = Mining::Auto;
+    config.mining = mining;
     config.dev = true;
     config.fee_recipient = Address::repeat_byte(0xfe);
     Node::open(config).expect("open").start().expect("start")

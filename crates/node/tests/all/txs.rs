@@ -65,3 +65,33 @@ fn a_pending_nonce_counts_the_mempool() {
     assert_eq!(c.balance(Address::repeat_byte(3)), U256::from(2));
     node.stop().expect("stop");
 }
+
+#[test]
+fn with_a_block_time_blocks_come_on_the_interval_and_hold_many_transactions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_mining(dir.path(), cove_node::Mining::Interval(std::time::Duration::from_secs(1)));
+    let c = Client::new(&node);
+    let (a, b) = (Wallet::dev(8), Wallet::dev(9));
+    let first = c.send(&a.legacy(Some(CHAIN_ID), 0, Address::repeat_byte(4), U256::from(1)));
+    let second = c.send(&b.legacy(Some(CHAIN_ID), 0, Address::repeat_byte(4), U256::from(1)));
+    let third = c.send(&a.legacy(Some(CHAIN_ID), 1, Address::repeat_byte(4), U256::from(1)));
+    let blocks: Vec<u64> =
+        [first, second, third].iter().map(|h| quantity(&c.receipt(h)["blockNumber"])).collect();
+    // Sent within well under a second, the three land in at most two blocks (one tick
+    // may fall between them), so some block holds more than one; nonce order holds.
+    assert!(blocks[0] <= blocks[2] && blocks[2] - blocks[0] <= 1, "{blocks:?}");
+    let held: usize = (blocks[0]..=blocks[2].max(blocks[1]))
+        .map(|n| {
+            c.call("eth_getBlockByNumber", json!([format!("{n:#x}"), false]))["transactions"]
+                .as_array()
+                .expect("txs")
+                .len()
+        })
+        .sum();
+    assert_eq!(held, 3);
+    // Empty blocks follow on the interval.
+    let last = *blocks.iter().max().expect("three");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(quantity(&c.call("eth_blockNumber", json!([]))) >= last + 2);
+    node.stop().expect("stop");
+}
