@@ -153,10 +153,22 @@ impl Wallet {
 
     /// A legacy transaction, EIP-155-protected unless `chain_id` is `None`.
     pub(crate) fn legacy(&self, chain_id: Option<u64>, nonce: u64, to: Address, value: U256) -> Vec<u8> {
+        self.legacy_at(PRICE, chain_id, nonce, to, value)
+    }
+
+    /// [`Wallet::legacy`] at gas price `price`.
+    pub(crate) fn legacy_at(
+        &self,
+        price: u128,
+        chain_id: Option<u64>,
+        nonce: u64,
+        to: Address,
+        value: U256,
+    ) -> Vec<u8> {
         self.sign(TxLegacy {
             chain_id,
             nonce,
-            gas_price: PRICE,
+            gas_price: price,
             gas_limit: 21_000,
             to: TxKind::Call(to),
             value,

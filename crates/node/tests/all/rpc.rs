@@ -141,3 +141,22 @@ fn a_restart_continues_from_the_last_committed_block() {
     assert_eq!(c.balance(Address::repeat_byte(7)), U256::from(10));
     node.stop().expect("stop");
 }
+
+#[test]
+fn a_create_estimate_is_exact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(1);
+    let mut code = hex::decode(TOKEN_BIN.trim()).expect("token hex");
+    code.extend_from_slice(&U256::from(7).to_be_bytes::<32>());
+    let request = json!({"from": w.address, "data": format!("0x{}", hex::encode(&code))});
+    let gas = quantity(&c.call("eth_estimateGas", json!([request])));
+    let short = c.send(&w.eip1559(CHAIN_ID, 0, None, code.clone(), gas - 1));
+    assert_eq!(c.receipt(&short)["status"], "0x0", "one below the estimate fails");
+    let exact = c.send(&w.eip1559(CHAIN_ID, 1, None, code, gas));
+    let r = c.receipt(&exact);
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert!(quantity(&r["gasUsed"]) <= gas);
+    node.stop().expect("stop");
+}

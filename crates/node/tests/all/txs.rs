@@ -54,8 +54,16 @@ fn a_pending_nonce_counts_the_mempool() {
     let c = Client::new(&node);
     let w = Wallet::dev(7);
     // A gap: nonce 1 waits for nonce 0.
-    let later = c.send(&w.legacy(Some(CHAIN_ID), 1, Address::repeat_byte(3), U256::from(1)));
+    c.send(&w.legacy(Some(CHAIN_ID), 1, Address::repeat_byte(3), U256::from(1)));
     assert_eq!(c.u256("eth_getTransactionCount", json!([w.address, "pending"])), U256::ZERO);
+    // A waiting transaction is replaced only at a higher price.
+    let to = Address::repeat_byte(3);
+    assert_eq!(refused(&c, &w.legacy(Some(CHAIN_ID), 1, to, U256::from(1))), "already known");
+    assert_eq!(
+        refused(&c, &w.legacy_at(PRICE, Some(CHAIN_ID), 1, to, U256::from(2))),
+        "replacement transaction underpriced"
+    );
+    let later = c.send(&w.legacy_at(PRICE + 1, Some(CHAIN_ID), 1, to, U256::from(1)));
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(c.call("eth_getTransactionReceipt", json!([later])).is_null());
     assert!(c.call("eth_getTransactionByHash", json!([later]))["blockNumber"].is_null());
