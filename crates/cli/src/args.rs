@@ -105,6 +105,48 @@ pub(crate) enum Command {
     Demo,
     /// Measure throughput and latency; `--json` prints one object of figures.
     Bench(BenchArgs),
+    /// Run a node: Ethereum JSON-RPC over HTTP, signed transactions, a mempool, blocks
+    /// (docs/node.md).
+    Node(NodeArgs),
+}
+
+/// `cove node`.
+#[derive(Debug, Args)]
+pub(crate) struct NodeArgs {
+    /// Where JSON-RPC listens (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    pub rpc: std::net::SocketAddr,
+    /// One block per transaction, as soon as it arrives (the default).
+    #[arg(long, conflicts_with = "block_time")]
+    pub automine: bool,
+    /// One block per interval (`1s`, `500ms`), holding whatever is ready.
+    #[arg(long, value_parser = parse_duration)]
+    pub block_time: Option<std::time::Duration>,
+    /// Fund the ten accounts of the standard test mnemonic on an empty chain.
+    #[arg(long)]
+    pub dev: bool,
+    /// Who receives the fees (default: the zero address).
+    #[arg(long, value_parser = parse_address)]
+    pub fee_recipient: Option<Address>,
+    /// The least gas price admitted, in wei (default 1 gwei).
+    #[arg(long, default_value_t = 1_000_000_000)]
+    pub gas_price: u128,
+}
+
+/// `1s`, `500ms`, `2m`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = s.find(|c: char| !c.is_ascii_digit()).map_or((s, "s"), |i| s.split_at(i));
+    let n: u64 = n.parse().map_err(|_| format!("invalid duration {s:?}: expected e.g. 1s or 500ms"))?;
+    let d = match unit {
+        "ms" => std::time::Duration::from_millis(n),
+        "s" => std::time::Duration::from_secs(n),
+        "m" => std::time::Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("invalid duration unit in {s:?}: use ms, s or m")),
+    };
+    if d.is_zero() {
+        return Err("the block time must be above zero".into());
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Subcommand)]

@@ -98,6 +98,12 @@ impl<'r> StateAt<'r> {
         Ok(self.rt.vms().cosmwasm().bank().all_balances(&self.journal(), address)?)
     }
 
+    /// The raw value under `key` (a key of [`vm::keys`]: an EVM slot, EVM code), if any:
+    /// what a node serves as `eth_getStorageAt` and `eth_getCode`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, RuntimeError> {
+        Ok(self.journal().get(key)?)
+    }
+
     /// Every key/value pair in a contract's storage, in key order.
     pub fn contract_state(&self, address: &Address) -> Result<Entries, RuntimeError> {
         if self.contract(address)?.is_none() {

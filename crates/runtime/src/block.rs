@@ -403,3 +403,67 @@ fn upgrade(
     journal.set(&keys::contract(&address), &info.encode());
     Ok(Receipt::done(Some(address), Some(code_id)))
 }
+
+/// Balance and nonce changes outside any message, for a node that charges fees for
+/// signed transactions: the node debits the most a transaction may cost before it runs,
+/// refunds what it did not use and pays the fee recipient after, and bumps the nonce of a
+/// sender whose transaction failed (a failed message itself leaves nothing behind). None
+/// of them takes a transaction index or counts against the block's limits.
+impl Block<'_> {
+    /// Takes `amount` of the native token from `address`. If the balance is short,
+    /// nothing changes and the error (kind `invalid_argument`) says by how much.
+    pub fn debit(
+        &mut self,
+        address: Address,
+        amount: Balance,
+    ) -> Result<Result<(), CallError>, RuntimeError> {
+        let have = accounts::balance(&self.journal, &address)?;
+        let Some(left) = have.checked_sub(amount) else {
+            return Ok(Err(CallError::new(
+                ErrorKind::InvalidArgument,
+                format!("insufficient funds: balance {have}, needed {amount}"),
+            )));
+        };
+        accounts::set_balance(&mut self.journal, &address, left)?;
+        Ok(Ok(()))
+    }
+
+    /// Gives `amount` of the native token to `address`. If the balance would pass
+    /// 2^256 - 1, nothing changes and the error (kind `invalid_argument`) says so.
+    pub fn credit(
+        &mut self,
+        address: Address,
+        amount: Balance,
+    ) -> Result<Result<(), CallError>, RuntimeError> {
+        let have = accounts::balance(&self.journal, &address)?;
+        let Some(total) = have.checked_add(amount) else {
+            return Ok(Err(CallError::new(
+                ErrorKind::InvalidArgument,
+                format!("the balance of {address} would overflow"),
+            )));
+        };
+        accounts::set_balance(&mut self.journal, &address, total)?;
+        Ok(Ok(()))
+    }
+
+    /// The nonce of `address` in this block so far.
+    pub fn nonce(&self, address: &Address) -> Result<u64, RuntimeError> {
+        let value = self.journal.get(&keys::nonce(address))?;
+        Ok(value.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
+    }
+
+    /// The native balance of `address` in this block so far.
+    pub fn balance(&self, address: &Address) -> Result<Balance, RuntimeError> {
+        Ok(accounts::balance(&self.journal, address)?)
+    }
+
+    /// Adds one to the nonce of `address`.
+    pub fn bump_nonce(&mut self, address: Address) -> Result<(), RuntimeError> {
+        let next = self
+            .nonce(&address)?
+            .checked_add(1)
+            .ok_or_else(|| RuntimeError::InvalidArgument(format!("the nonce of {address} would overflow")))?;
+        self.journal.set(&keys::nonce(&address), &next.to_be_bytes());
+        Ok(())
+    }
+}

@@ -10,6 +10,7 @@ mod cosmwasm;
 mod demo;
 mod deploy;
 mod evm;
+mod node;
 mod query;
 mod sdk_args;
 mod snapshot;
@@ -68,6 +69,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Demo => demo::run(cli),
         Command::Bench(a) => bench::run(cli, a),
+        Command::Node(a) => node::run(cli, a),
     }
 }
 

@@ -1,0 +1,268 @@
+//! The node's index of blocks, transactions and receipts: `node.redb` in the data dir,
+//! beside the state store, which keeps only contract state.
+//!
+//! A block is written twice: before its state is committed (its transactions and
+//! receipts, no root or hash yet) and after (its state root and hash). On open,
+//! entries above the state's committed height are dropped (the state never got them)
+//! and incomplete ones at or below it are completed from the state's block record, so
+//! the index always matches the committed state. Heights the state holds but the index
+//! does not (blocks made by `cove` commands while no node ran) get entries with no
+//! transactions.
+
+use alloy_consensus::{Header, TxEnvelope};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{Address as EthAddress, B256, Bloom, Bytes, Log, LogData};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::NodeError;
+
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const TXS: TableDefinition<&[u8], u64> = TableDefinition::new("txs");
+
+/// The gas limit blocks report (`max_block_gas` is what binds).
+pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
+
+/// A block as the index keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredBlock {
+    /// Its height.
+    pub number: u64,
+    /// Its time (unix seconds).
+    pub timestamp: u64,
+    /// The previous block's hash.
+    pub parent_hash: B256,
+    /// cove's state root after it; `None` until the state is committed.
+    pub state_root: Option<B256>,
+    /// Its hash; `None` until the state is committed.
+    pub hash: Option<B256>,
+    /// Who received its fees.
+    pub fee_recipient: EthAddress,
+    /// Gas its transactions used.
+    pub gas_used: u64,
+    /// Its transactions, in order.
+    pub txs: Vec<StoredTx>,
+}
+
+/// A transaction in a block, with its receipt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredTx {
+    /// Its hash.
+    pub hash: B256,
+    /// Its sender.
+    pub from: EthAddress,
+    /// Its EIP-2718 bytes.
+    pub raw: Bytes,
+    /// Whether it succeeded.
+    pub status: bool,
+    /// Gas it used.
+    pub gas_used: u64,
+    /// Gas the block's transactions used up to and including it.
+    pub cumulative_gas_used: u64,
+    /// The price per gas it paid.
+    pub effective_gas_price: u128,
+    /// The contract it created.
+    pub contract_address: Option<EthAddress>,
+    /// Its logs.
+    pub logs: Vec<Log>,
+}
+
+impl StoredTx {
+    /// Its envelope (decoded from `raw`, which the node checked when it was sent).
+    pub fn envelope(&self) -> Result<TxEnvelope, NodeError> {
+        TxEnvelope::decode_2718(&mut &self.raw[..]).map_err(NodeError::index)
+    }
+
+    /// Its receipt's logs bloom.
+    pub fn bloom(&self) -> Bloom {
+        let mut bloom = Bloom::default();
+        for log in &self.logs {
+            bloom.accrue_log(log);
+        }
+        bloom
+    }
+}
+
+impl StoredBlock {
+    /// The header its hash is taken over.
+    pub fn header(&self) -> Result<Header, NodeError> {
+        let envelopes = self.txs.iter().map(StoredTx::envelope).collect::<Result<Vec<_>, _>>()?;
+        let receipts: Vec<_> = self
+            .txs
+            .iter()
+            .zip(&envelopes)
+            .map(|(t, e)| {
+                let receipt = alloy_consensus::Receipt {
+                    status: t.status.into(),
+                    cumulative_gas_used: t.cumulative_gas_used,
+                    logs: t.logs.clone(),
+                };
+                alloy_consensus::ReceiptEnvelope::from_typed(e.tx_type(), receipt.with_bloom())
+            })
+            .collect();
+        let mut bloom = Bloom::default();
+        for t in &self.txs {
+            bloom.accrue_bloom(&t.bloom());
+        }
+        Ok(Header {
+            parent_hash: self.parent_hash,
+            beneficiary: self.fee_recipient,
+            state_root: self.state_root.unwrap_or_default(),
+            transactions_root: alloy_consensus::proofs::calculate_transaction_root(&envelopes),
+            receipts_root: alloy_consensus::proofs::calculate_receipt_root(&receipts),
+            logs_bloom: bloom,
+            number: self.number,
+            gas_limit: BLOCK_GAS_LIMIT,
+            gas_used: self.gas_used,
+            timestamp: self.timestamp,
+            base_fee_per_gas: Some(0),
+            ..Header::default()
+        })
+    }
+}
+
+/// A cove event as an Ethereum log.
+pub fn to_log(event: &types::Event) -> Log {
+    let topics = event.topics.iter().map(|t| B256::left_padding_from(t)).collect();
+    Log {
+        address: EthAddress::from(event.contract.0),
+        data: LogData::new_unchecked(topics, event.data.clone().into()),
+    }
+}
+
+/// The index.
+pub struct Chain {
+    db: Database,
+}
+
+impl Chain {
+    /// Opens (or creates) `node.redb` in `dir` and brings it in line with the state,
+    /// whose head is `state_height`; `root_at` gives the state root of a height.
+    pub fn open(
+        dir: &std::path::Path,
+        state_height: u64,
+        mut root_at: impl FnMut(u64) -> Result<(u64, B256), NodeError>,
+    ) -> Result<Chain, NodeError> {
+        let db = Database::create(dir.join("node.redb")).map_err(NodeError::index)?;
+        let chain = Chain { db };
+        let w = chain.db.begin_write().map_err(NodeError::index)?;
+        {
+            let mut blocks = w.open_table(BLOCKS).map_err(NodeError::index)?;
+            let mut txs = w.open_table(TXS).map_err(NodeError::index)?;
+            // Drop what the state never committed.
+            let above: Vec<u64> = blocks
+                .range(state_height + 1..)
+                .map_err(NodeError::index)?
+                .map(|e| e.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()
+                .map_err(NodeError::index)?;
+            for h in above {
+                if let Some(v) = blocks.remove(h).map_err(NodeError::index)? {
+                    let b: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
+                    for t in &b.txs {
+                        txs.remove(t.hash.as_slice()).map_err(NodeError::index)?;
+                    }
+                    log::warn!("dropped block {h} from the node index: its state was never committed");
+                }
+            }
+            // Complete or create every height up to the state's head.
+            let mut parent = B256::ZERO;
+            for h in 0..=state_height {
+                let stored = blocks.get(h).map_err(NodeError::index)?.map(|v| v.value().to_vec());
+                let mut block = match stored {
+                    Some(v) => serde_json::from_slice::<StoredBlock>(&v).map_err(NodeError::index)?,
+                    None => {
+                        let (timestamp, _) = root_at(h)?;
+                        StoredBlock {
+                            number: h,
+                            timestamp,
+                            parent_hash: parent,
+                            state_root: None,
+                            hash: None,
+                            fee_recipient: EthAddress::ZERO,
+                            gas_used: 0,
+                            txs: Vec::new(),
+                        }
+                    }
+                };
+                if block.hash.is_none() {
+                    block.state_root = Some(root_at(h)?.1);
+                    block.parent_hash = parent;
+                    block.hash = Some(block.header()?.hash_slow());
+                    let bytes = serde_json::to_vec(&block).map_err(NodeError::index)?;
+                    blocks.insert(h, bytes.as_slice()).map_err(NodeError::index)?;
+                }
+                parent = block.hash.unwrap_or_default();
+            }
+        }
+        w.commit().map_err(NodeError::index)?;
+        Ok(chain)
+    }
+
+    /// Writes `block` (complete or not) and its transactions' positions.
+    pub fn put(&self, block: &StoredBlock) -> Result<(), NodeError> {
+        let w = self.db.begin_write().map_err(NodeError::index)?;
+        {
+            let mut blocks = w.open_table(BLOCKS).map_err(NodeError::index)?;
+            let mut txs = w.open_table(TXS).map_err(NodeError::index)?;
+            let bytes = serde_json::to_vec(block).map_err(NodeError::index)?;
+            blocks.insert(block.number, bytes.as_slice()).map_err(NodeError::index)?;
+            for t in &block.txs {
+                txs.insert(t.hash.as_slice(), block.number).map_err(NodeError::index)?;
+            }
+        }
+        w.commit().map_err(NodeError::index)?;
+        Ok(())
+    }
+
+    /// The complete block at `number`, if any.
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, NodeError> {
+        let r = self.db.begin_read().map_err(NodeError::index)?;
+        let blocks = r.open_table(BLOCKS).map_err(NodeError::index)?;
+        let Some(v) = blocks.get(number).map_err(NodeError::index)? else { return Ok(None) };
+        let block: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
+        Ok(block.hash.is_some().then_some(block))
+    }
+
+    /// The highest complete block.
+    pub fn head(&self) -> Result<StoredBlock, NodeError> {
+        let r = self.db.begin_read().map_err(NodeError::index)?;
+        let blocks = r.open_table(BLOCKS).map_err(NodeError::index)?;
+        for e in blocks.iter().map_err(NodeError::index)?.rev() {
+            let (_, v) = e.map_err(NodeError::index)?;
+            let block: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
+            if block.hash.is_some() {
+                return Ok(block);
+            }
+        }
+        Err(NodeError::Index("no block, not even genesis".into()))
+    }
+
+    /// The complete block holding transaction `hash`, and its index there.
+    pub fn tx(&self, hash: &B256) -> Result<Option<(StoredBlock, usize)>, NodeError> {
+        let number = {
+            let r = self.db.begin_read().map_err(NodeError::index)?;
+            let txs = r.open_table(TXS).map_err(NodeError::index)?;
+            let Some(v) = txs.get(hash.as_slice()).map_err(NodeError::index)? else { return Ok(None) };
+            v.value()
+        };
+        let Some(block) = self.block(number)? else { return Ok(None) };
+        let index = block.txs.iter().position(|t| &t.hash == hash);
+        Ok(index.map(|i| (block, i)))
+    }
+
+    /// The complete block with hash `hash` (a scan from the head: the index keeps no
+    /// hash table yet).
+    pub fn block_by_hash(&self, hash: &B256) -> Result<Option<StoredBlock>, NodeError> {
+        let r = self.db.begin_read().map_err(NodeError::index)?;
+        let blocks = r.open_table(BLOCKS).map_err(NodeError::index)?;
+        for e in blocks.iter().map_err(NodeError::index)?.rev() {
+            let (_, v) = e.map_err(NodeError::index)?;
+            let block: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
+            if block.hash.as_ref() == Some(hash) {
+                return Ok(Some(block));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,198 @@
+//! Block production: ready transactions from the mempool run through the runtime, each
+//! charged gas used × its price, paid to the fee recipient.
+//!
+//! For each transaction: debit gas limit × price (a sender who cannot pay is dropped),
+//! run it, refund the gas it did not use, pay the fee recipient for what it used, and
+//! bump the nonce if it failed (the runtime leaves a failed message no trace). One the
+//! block cannot hold goes back to waiting; one that timed out (a node fault) or that the
+//! EVM calls invalid is dropped and logged, with no receipt.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use alloy_consensus::Transaction;
+use alloy_primitives::{Address as EthAddress, TxKind, U256};
+use runtime::{Balance, Block, RuntimeError};
+use types::{Address, ErrorKind, VmType};
+
+use crate::NodeError;
+use crate::chain::{StoredBlock, StoredTx, to_log};
+use crate::node::{Mining, Shared, now};
+use crate::tx::SignedTx;
+
+/// Most transactions one block takes from the mempool: 10,000.
+pub const MAX_BLOCK_TXS: usize = 10_000;
+
+/// The producer's loop, until the node stops.
+pub(crate) fn run(shared: &Shared) -> Result<(), NodeError> {
+    loop {
+        {
+            let pool = shared.pool.lock().unwrap_or_else(|e| e.into_inner());
+            let pool = match shared.config.mining {
+                Mining::Auto => shared
+                    .wake
+                    .wait_timeout_while(pool, std::time::Duration::from_millis(500), |p| {
+                        p.is_empty() && !shared.stop.load(Ordering::SeqCst)
+                    })
+                    .map(|(p, _)| p),
+                Mining::Interval(every) => shared
+                    .wake
+                    .wait_timeout_while(pool, every, |_| !shared.stop.load(Ordering::SeqCst))
+                    .map(|(p, _)| p),
+            }
+            .unwrap_or_else(|e| e.into_inner().0);
+            let empty = pool.is_empty();
+            drop(pool);
+            if shared.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            if empty && shared.config.mining == Mining::Auto {
+                continue;
+            }
+        }
+        let max = if shared.config.mining == Mining::Auto { 1 } else { MAX_BLOCK_TXS };
+        if let Err(e) = mine(shared, max) {
+            log::error!("block production halted: {e}");
+            return Err(e);
+        }
+    }
+}
+
+/// Makes one block of at most `max` ready transactions; returns its height.
+pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
+    let _building = shared.building.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = &shared.runtime;
+    let started = Instant::now();
+    let parent = shared.chain.head()?;
+    let ready = {
+        let pool = shared.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.ready(max, |s| rt.nonce(&Address(s.into_array())).unwrap_or(u64::MAX))
+    };
+    let mut block = rt.begin_block(now())?;
+    let info = block.info();
+    let mut stored = StoredBlock {
+        number: info.height,
+        timestamp: info.timestamp,
+        parent_hash: parent.hash.unwrap_or_default(),
+        state_root: None,
+        hash: None,
+        fee_recipient: shared.config.fee_recipient,
+        gas_used: 0,
+        txs: Vec::new(),
+    };
+    let mut dropped = Vec::new();
+    for tx in ready {
+        match apply(shared, &mut block, &tx)? {
+            Applied::Receipt(mut receipt) => {
+                stored.gas_used += receipt.gas_used;
+                receipt.cumulative_gas_used = stored.gas_used;
+                stored.txs.push(receipt);
+            }
+            Applied::Drop(why) => {
+                log::warn!("dropped transaction {}: {why}", tx.hash);
+                dropped.push(tx.hash);
+            }
+            Applied::Wait => break,
+        }
+    }
+    let executed = started.elapsed();
+    shared.chain.put(&stored)?;
+    let record = block.commit()?;
+    stored.state_root = Some(record.root.unwrap_or_default().into());
+    stored.hash = Some(stored.header()?.hash_slow());
+    shared.chain.put(&stored)?;
+    {
+        let mut pool = shared.pool.lock().unwrap_or_else(|e| e.into_inner());
+        for hash in dropped {
+            pool.drop_tx(&hash);
+        }
+        for t in &stored.txs {
+            let next = rt.nonce(&Address(t.from.into_array()))?;
+            pool.remove(&t.from, next);
+        }
+    }
+    log::info!(
+        "block {} txs={} gas={} exec={:?} commit={:?}",
+        stored.number,
+        stored.txs.len(),
+        stored.gas_used,
+        executed,
+        started.elapsed() - executed
+    );
+    Ok(stored.number)
+}
+
+enum Applied {
+    Receipt(StoredTx),
+    Drop(String),
+    Wait,
+}
+
+fn balance(v: U256) -> Balance {
+    Balance(v.to_be_bytes::<32>())
+}
+
+/// Runs `tx` in `block` with its fees.
+fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applied, NodeError> {
+    let sender = Address(tx.from.into_array());
+    let recipient = Address(shared.config.fee_recipient.into_array());
+    if block.nonce(&sender)? != tx.nonce() {
+        return Ok(Applied::Drop("nonce no longer next".into()));
+    }
+    let price = U256::from(tx.gas_price());
+    let limit = tx.gas_limit();
+    let max_fee = U256::from(limit) * price;
+    if let Err(e) = block.debit(sender, balance(max_fee))? {
+        return Ok(Applied::Drop(e.message));
+    }
+    let env = &tx.envelope;
+    let value = balance(env.value());
+    let input = env.input().to_vec();
+    let ran = match env.kind() {
+        TxKind::Call(to) => {
+            block.call_with_value(sender, Address(to.into_array()), "", input, value, Some(limit))
+        }
+        TxKind::Create => block.create(VmType::Evm, sender, &input, "", Vec::new(), value, Some(limit)),
+    };
+    let receipt = match ran {
+        Ok(r) => r,
+        Err(e) => {
+            refund(block, sender, balance(max_fee))?;
+            return match e {
+                RuntimeError::BlockLimit(_) => Ok(Applied::Wait),
+                RuntimeError::Timeout(m) | RuntimeError::InvalidArgument(m) => Ok(Applied::Drop(m)),
+                e => Err(e.into()),
+            };
+        }
+    };
+    if let Err(e) = &receipt.result
+        && e.kind == ErrorKind::InvalidArgument
+        && receipt.gas_used == 0
+    {
+        refund(block, sender, balance(max_fee))?;
+        return Ok(Applied::Drop(e.message.clone()));
+    }
+    let used = receipt.gas_used.min(limit);
+    refund(block, sender, balance(U256::from(limit - used) * price))?;
+    refund(block, recipient, balance(U256::from(used) * price))?;
+    if !receipt.is_ok() {
+        block.bump_nonce(sender)?;
+    }
+    Ok(Applied::Receipt(StoredTx {
+        hash: tx.hash,
+        from: tx.from,
+        raw: tx.raw.clone().into(),
+        status: receipt.is_ok(),
+        gas_used: used,
+        cumulative_gas_used: 0,
+        effective_gas_price: tx.gas_price(),
+        contract_address: receipt.address.map(|a| EthAddress::from(a.0)),
+        logs: receipt.events.iter().map(to_log).collect(),
+    }))
+}
+
+/// Credits `amount` to `to`; a balance that would overflow is a node fault here (the
+/// amount was just debited or is a fee within what was).
+fn refund(block: &mut Block<'_>, to: Address, amount: Balance) -> Result<(), NodeError> {
+    block.credit(to, amount)?.map_err(|e| NodeError::Runtime(RuntimeError::InvalidArgument(e.message)))
+}

@@ -1,0 +1,142 @@
+//! Signed Ethereum transactions: decoding, signature recovery and the checks that need
+//! no state (type, chain id, replay protection, intrinsic gas, size).
+//!
+//! Legacy (EIP-155 only), EIP-2930 and EIP-1559 transactions are accepted; blob
+//! (EIP-4844) and set-code (EIP-7702) transactions are refused, and so is a non-empty
+//! access list, because the runtime's EVM message carries none (its gas would differ
+//! from Ethereum's). Messages are geth's.
+
+use alloy_consensus::transaction::SignerRecoverable;
+use alloy_consensus::{Transaction, TxEnvelope};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{Address as EthAddress, B256, U256};
+use revm::primitives::hardfork::SpecId;
+
+/// The largest raw transaction accepted: 128 KiB (geth's `txMaxSize`).
+pub const MAX_TX_BYTES: usize = 128 * 1024;
+
+/// A transaction whose signature and stateless rules have been checked.
+#[derive(Debug, Clone)]
+pub struct SignedTx {
+    /// Its hash (keccak-256 of the raw bytes).
+    pub hash: B256,
+    /// Who signed it.
+    pub from: EthAddress,
+    /// The decoded envelope.
+    pub envelope: TxEnvelope,
+    /// The raw bytes, as sent.
+    pub raw: Vec<u8>,
+}
+
+impl SignedTx {
+    /// Its nonce.
+    pub fn nonce(&self) -> u64 {
+        self.envelope.nonce()
+    }
+
+    /// Its gas limit.
+    pub fn gas_limit(&self) -> u64 {
+        self.envelope.gas_limit()
+    }
+
+    /// The price per gas it pays with no base fee: the gas price, or for EIP-1559 the
+    /// smaller of the fee cap and the tip.
+    pub fn gas_price(&self) -> u128 {
+        self.envelope.effective_gas_price(Some(0))
+    }
+
+    /// The most it may cost: gas limit × price + value.
+    pub fn max_cost(&self) -> U256 {
+        U256::from(self.gas_limit()) * U256::from(self.gas_price()) + self.envelope.value()
+    }
+}
+
+/// Why a raw transaction is refused before it reaches the mempool.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TxError {
+    /// Not a transaction.
+    #[error("rlp: {0}")]
+    Decode(String),
+    /// Too big.
+    #[error("oversized data: transaction size {0}, limit {MAX_TX_BYTES}")]
+    Oversized(usize),
+    /// A type the node does not take.
+    #[error("transaction type not supported")]
+    UnsupportedType,
+    /// A non-empty access list.
+    #[error("access lists are not supported")]
+    AccessList,
+    /// A legacy transaction without EIP-155.
+    #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
+    Unprotected,
+    /// Signed for another chain.
+    #[error("invalid chain id for signer: have {have} want {want}")]
+    ChainId {
+        /// The transaction's.
+        have: u64,
+        /// The node's.
+        want: u64,
+    },
+    /// The signature does not recover.
+    #[error("invalid sender")]
+    Signature,
+    /// Gas limit below the intrinsic gas.
+    #[error("intrinsic gas too low: gas {gas}, minimum needed {needed}")]
+    IntrinsicGas {
+        /// The limit.
+        gas: u64,
+        /// The intrinsic gas.
+        needed: u64,
+    },
+    /// Gas limit above the per-transaction cap.
+    #[error("exceeds block gas limit")]
+    GasCap,
+    /// EIP-1559 tip above the fee cap.
+    #[error("max priority fee per gas higher than max fee per gas")]
+    TipAboveFeeCap,
+}
+
+/// Decodes `raw` (EIP-2718 bytes) and checks what needs no state.
+pub fn decode(raw: &[u8], chain_id: u64, spec: SpecId, max_tx_gas: u64) -> Result<SignedTx, TxError> {
+    if raw.len() > MAX_TX_BYTES {
+        return Err(TxError::Oversized(raw.len()));
+    }
+    let envelope = TxEnvelope::decode_2718(&mut &raw[..]).map_err(|e| TxError::Decode(e.to_string()))?;
+    match &envelope {
+        TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) | TxEnvelope::Eip1559(_) => {}
+        TxEnvelope::Eip4844(_) | TxEnvelope::Eip7702(_) => return Err(TxError::UnsupportedType),
+    }
+    match envelope.chain_id() {
+        None => return Err(TxError::Unprotected),
+        Some(have) if have != chain_id => return Err(TxError::ChainId { have, want: chain_id }),
+        Some(_) => {}
+    }
+    if envelope.access_list().is_some_and(|l| !l.is_empty()) {
+        return Err(TxError::AccessList);
+    }
+    if let Some(tip) = envelope.max_priority_fee_per_gas()
+        && tip > envelope.max_fee_per_gas()
+    {
+        return Err(TxError::TipAboveFeeCap);
+    }
+    let gas = envelope.gas_limit();
+    let needed = intrinsic_gas(spec, envelope.input(), envelope.is_create());
+    if gas < needed {
+        return Err(TxError::IntrinsicGas { gas, needed });
+    }
+    if gas > max_tx_gas {
+        return Err(TxError::GasCap);
+    }
+    let from = envelope.recover_signer().map_err(|_| TxError::Signature)?;
+    let hash = *envelope.tx_hash();
+    Ok(SignedTx { hash, from, envelope, raw: raw.to_vec() })
+}
+
+/// The least gas a transaction with `input` may name under `spec`: the intrinsic gas
+/// or, from Prague, the calldata floor (EIP-7623), whichever is larger.
+pub fn intrinsic_gas(spec: SpecId, input: &[u8], is_create: bool) -> u64 {
+    let gas =
+        revm::context_interface::cfg::gas::calculate_initial_tx_gas(spec, input, is_create, 0, 0, 0, None);
+    gas.initial_total_gas().max(gas.floor_gas)
+}
