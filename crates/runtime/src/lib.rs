@@ -43,7 +43,10 @@ pub use block::{
     MAX_BLOCK_TRANSACTIONS, event_bytes,
 };
 pub use cache::{CacheConfig, CacheStats};
-pub use config::{Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_TX_GAS};
+pub use config::{
+    CallsConfig, Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_CALL_DEPTH,
+    DEFAULT_MAX_TX_GAS, MAX_CALL_DEPTH, Reentrancy,
+};
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;

@@ -4,7 +4,7 @@
 use std::sync::{Arc, LazyLock};
 
 use state::Journal;
-use types::{BlockInfo, CallError, ErrorKind};
+use types::{Address, BlockInfo, CallError, ErrorKind};
 
 use crate::{Message, Outcome, VmError};
 
@@ -32,12 +32,15 @@ pub struct Env<'a> {
     /// The runtime's dispatch, for messages a contract sends. An `Arc` so that a VM whose
     /// engine holds `'static` per-call data (wasmtime's store) can keep a clone there.
     pub dispatch: &'a Arc<dyn Dispatch>,
+    /// The contracts whose executions enclose this message, outermost first (empty for a
+    /// transaction or a query): the call stack a reentrancy policy checks.
+    pub callers: &'a [Address],
 }
 
 impl<'a> Env<'a> {
     /// The environment of a transaction or query in `block` (depth 0).
     pub fn new(block: &'a BlockInfo, dispatch: &'a Arc<dyn Dispatch>) -> Env<'a> {
-        Env { block, depth: 0, dispatch }
+        Env { block, depth: 0, dispatch, callers: &[] }
     }
 
     /// A top-level environment with no runtime behind it, for a VM run alone (its
@@ -52,11 +55,24 @@ impl<'a> Env<'a> {
     pub fn nested(&self) -> Env<'a> {
         Env { depth: self.depth.saturating_add(1), ..*self }
     }
+
+    /// This environment with `callers` as its call stack (a contract sending a message
+    /// passes the stack that encloses it plus itself).
+    pub fn with_callers<'b>(&self, callers: &'b [Address]) -> Env<'b>
+    where
+        'a: 'b,
+    {
+        Env { block: self.block, depth: self.depth, dispatch: self.dispatch, callers }
+    }
 }
 
 impl std::fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Env").field("block", self.block).field("depth", &self.depth).finish_non_exhaustive()
+        f.debug_struct("Env")
+            .field("block", self.block)
+            .field("depth", &self.depth)
+            .field("callers", &self.callers)
+            .finish_non_exhaustive()
     }
 }
 

@@ -94,7 +94,7 @@ impl WasmVm {
         };
         let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
         let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
-        let view = ContractView::new(taken, keys::storage_prefix(&address));
+        let view = ContractView::new(taken, keys::storage_prefix(&address)).in_env(env);
         let (view, outcome) = self.vm().call(&module, &ctx, msg.entry, msg.input, gas_limit, view);
         *state = view.journal;
         let o = outcome.map_err(|e| match e {
