@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use state::Journal;
 use types::{Address, CallError, ErrorKind, Gas, VmType};
-use vm::{ContractInfo, Dispatch, Env, Message, Outcome, Target, VirtualMachine, VmError};
+use vm::{ContractInfo, Dispatch, Env, Instantiate, Message, Outcome, Target, VirtualMachine, VmError};
 use wasm::{Engine, Vm};
 use wasm_vm::{Calls, ModuleCache, WasmVm};
 
@@ -157,14 +157,8 @@ impl Dispatch for VmFactory {
     /// contract's failure, not the node's.
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
         let nested = env.nested();
-        if nested.depth > self.calls.max_call_depth {
-            return Ok(Outcome::failed(CallError::new(
-                ErrorKind::CallDepth,
-                format!(
-                    "the call would run at depth {}; max_call_depth = {}",
-                    nested.depth, self.calls.max_call_depth
-                ),
-            )));
+        if let Some(refused) = self.too_deep(&nested) {
+            return Ok(refused);
         }
         if let Target::Call(address) = msg.target
             && self.calls.reentrancy == Reentrancy::Deny
@@ -186,5 +180,54 @@ impl Dispatch for VmFactory {
             Err(RuntimeError::Corrupt(m)) => Err(VmError::Corrupt(m)),
             Err(e) => Err(VmError::Engine(e.to_string())),
         }
+    }
+
+    /// Creates a contract of cove's ABI from stored code at [`vm::created_address`],
+    /// one level below `env`, under the same depth limit; refused in a query.
+    fn instantiate(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        request: Instantiate<'_>,
+    ) -> Result<Outcome, VmError> {
+        let nested = env.nested();
+        if let Some(refused) = self.too_deep(&nested) {
+            return Ok(refused);
+        }
+        if request.read_only {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::ReadOnly,
+                "a query cannot create a contract",
+            )));
+        }
+        let address = vm::created_address(&request.sender, &request.salt, &request.code_id);
+        let msg = Message {
+            sender: request.sender,
+            target: Target::Call(address),
+            entry: request.entry,
+            input: request.input,
+            value: request.value,
+            gas_limit: Some(request.gas_limit),
+            read_only: false,
+            callee: None,
+        };
+        vm::in_checkpoint(state, Outcome::is_ok, |state| {
+            self.wasm.instantiate(state, &nested, msg, request.code_id, Some(address))
+        })
+    }
+}
+
+impl VmFactory {
+    /// The failure of a message that would run deeper than `max_call_depth`.
+    fn too_deep(&self, nested: &Env<'_>) -> Option<Outcome> {
+        (nested.depth > self.calls.max_call_depth).then(|| {
+            Outcome::failed(CallError::new(
+                ErrorKind::CallDepth,
+                format!(
+                    "the call would run at depth {}; max_call_depth = {}",
+                    nested.depth, self.calls.max_call_depth
+                ),
+            ))
+        })
     }
 }

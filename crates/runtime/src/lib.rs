@@ -53,7 +53,7 @@ pub use factory::VmFactory;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
-pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion};
+pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion, created_address};
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
 pub use wasm_vm::{ContractView, WasmVm};
 

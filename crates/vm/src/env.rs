@@ -19,6 +19,43 @@ pub trait Dispatch: Send + Sync {
     /// what it did if it fails. Contract failures are `Ok` outcomes, as for
     /// [`crate::VirtualMachine::execute`].
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError>;
+
+    /// Creates a contract from stored code at [`crate::created_address`] one level below
+    /// `env`, running its init entry point, reverting what it did if it fails. By
+    /// default refused.
+    fn instantiate(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        request: Instantiate<'_>,
+    ) -> Result<Outcome, VmError> {
+        let _ = (state, env, request);
+        Ok(Outcome::failed(CallError::new(
+            ErrorKind::InvalidArgument,
+            "this VM runs alone: no runtime to create a contract in",
+        )))
+    }
+}
+
+/// A contract creating another from stored code.
+#[derive(Debug, Clone)]
+pub struct Instantiate<'a> {
+    /// The creating contract.
+    pub sender: Address,
+    /// The stored code.
+    pub code_id: types::CodeId,
+    /// The creator's salt: one address per (creator, salt, code).
+    pub salt: [u8; 32],
+    /// The init entry point (empty for none) and its input.
+    pub entry: &'a str,
+    /// The init entry point's input.
+    pub input: Vec<u8>,
+    /// Native tokens moved from the creator to the new contract.
+    pub value: crate::Balance,
+    /// The gas the init entry point may use.
+    pub gas_limit: types::Gas,
+    /// Whether the creator runs read-only (a create is then refused).
+    pub read_only: bool,
 }
 
 /// The environment of one message.

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use state::Journal;
 use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
-use vm::{Balance, Dispatch, Env, Message, Target};
-use wasm::{CallReply, CallRequest, ContractCalls};
+use vm::{Balance, Dispatch, Env, Instantiate, Message, Target};
+use wasm::{CallReply, CallRequest, ContractCalls, CreateRequest};
 
 /// The storage a contract call sees: the block's journal, every key prefixed with the
 /// contract's address. Owns the journal for the duration of the call (wasmtime's store
@@ -99,6 +99,34 @@ impl ContractCalls<ContractView> for Calls {
         };
         let out = frame.dispatch.dispatch(&mut view.journal, &env, msg).map_err(node_fault)?;
         Ok(CallReply { result: out.result, gas_used: out.gas_used, events: out.events })
+    }
+
+    fn create(
+        &self,
+        view: &mut ContractView,
+        request: CreateRequest<'_>,
+    ) -> Result<(CallReply, Option<Address>), wasm::VmError> {
+        let Some(frame) = &view.frame else {
+            let e = "create: this contract runs outside a runtime";
+            return Ok((CallReply::refused(ErrorKind::InvalidArgument, e), None));
+        };
+        let mut callers = Vec::with_capacity(frame.callers.len() + 1);
+        callers.extend_from_slice(&frame.callers);
+        callers.push(request.sender);
+        let env =
+            Env { block: &frame.block, depth: frame.depth, dispatch: &frame.dispatch, callers: &callers };
+        let instantiate = Instantiate {
+            sender: request.sender,
+            code_id: request.code_id,
+            salt: request.salt,
+            entry: request.entry,
+            input: request.input,
+            value: Balance(request.value),
+            gas_limit: request.gas_limit,
+            read_only: request.read_only,
+        };
+        let out = frame.dispatch.instantiate(&mut view.journal, &env, instantiate).map_err(node_fault)?;
+        Ok((CallReply { result: out.result, gas_used: out.gas_used, events: out.events }, out.address))
     }
 }
 

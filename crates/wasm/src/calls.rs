@@ -7,7 +7,7 @@
 //! policy). The engine owns the ABI side: the checks, the gas forwarded and refunded,
 //! the status code, the result buffer, the events of a successful callee.
 
-use types::{Address, CallError, ErrorKind, Event, Gas};
+use types::{Address, CallError, CodeId, ErrorKind, Event, Gas};
 use wasmtime::Linker;
 
 use crate::VmError;
@@ -33,6 +33,27 @@ pub struct CallRequest<'a> {
     /// The gas the callee may use (already taken from the caller).
     pub gas_limit: Gas,
     /// Whether the caller runs read-only (a query): so does the callee, all the way down.
+    pub read_only: bool,
+}
+
+/// One contract a contract creates from stored code.
+#[derive(Debug, Clone)]
+pub struct CreateRequest<'a> {
+    /// The creating contract.
+    pub sender: Address,
+    /// The stored code's id.
+    pub code_id: CodeId,
+    /// The salt the new address is derived with.
+    pub salt: [u8; 32],
+    /// The init entry point (empty for none).
+    pub entry: &'a str,
+    /// Its input.
+    pub input: Vec<u8>,
+    /// Native tokens sent to the new contract: 32 big-endian bytes.
+    pub value: [u8; 32],
+    /// The gas the init entry point may use (already taken from the creator).
+    pub gas_limit: Gas,
+    /// Whether the creator runs read-only (the create is then refused).
     pub read_only: bool,
 }
 
@@ -62,6 +83,20 @@ impl CallReply {
 pub trait ContractCalls<S>: Send + Sync {
     /// Runs `request` against `storage`, the caller's window onto state.
     fn call(&self, storage: &mut S, request: CallRequest<'_>) -> Result<CallReply, VmError>;
+
+    /// Creates a contract from stored code and runs its init entry point; the new
+    /// address with the reply on success. By default refused.
+    fn create(
+        &self,
+        storage: &mut S,
+        request: CreateRequest<'_>,
+    ) -> Result<(CallReply, Option<Address>), VmError> {
+        let _ = (storage, request);
+        Ok((
+            CallReply::refused(ErrorKind::InvalidArgument, "create: no runtime to create a contract in"),
+            None,
+        ))
+    }
 }
 
 /// The status `call` returns for an outcome: 0 for success, else the code of the
@@ -101,7 +136,7 @@ pub fn forwarded_gas(left: Gas, requested: Gas) -> Gas {
     if requested == 0 { cap } else { requested.min(cap) }
 }
 
-/// Defines `call`, `call_result_len` and `call_result_read`.
+/// Defines `call`, `create`, `call_result_len` and `call_result_read`.
 pub(crate) fn define<S: Send + 'static>(linker: &mut Linker<HostState<S>>) -> wasmtime::Result<()> {
     let env = crate::abi::IMPORT_MODULE;
 
@@ -151,6 +186,78 @@ pub(crate) fn define<S: Send + 'static>(linker: &mut Linker<HostState<S>>) -> wa
             } else {
                 CallReply::refused(ErrorKind::InvalidArgument, "call: no runtime to dispatch the call to")
             };
+            finish(&mut c, reply, l.max_abort_msg_len)
+        },
+    )?;
+
+    linker.func_wrap(
+        env,
+        "create",
+        |mut c: C<'_, S>,
+         code_id_ptr: i32,
+         salt_ptr: i32,
+         entry_ptr: i32,
+         entry_len: i32,
+         input_ptr: i32,
+         input_len: i32,
+         value_ptr: i32,
+         gas: i64,
+         address_ptr: i32|
+         -> Res<i32> {
+            let (g, l) = costs(&c);
+            let (base, pb) = (g.host.create, g.host.copy_per_byte);
+            enter(&c, "create")?;
+            check_len("create", "entry point", entry_len, l.max_entry_len)?;
+            check_len("create", "input", input_len, l.max_input_len)?;
+            let code_id = range(&c, "create", "code id", code_id_ptr, 32)?;
+            let salt = range(&c, "create", "salt", salt_ptr, 32)?;
+            let entry = range(&c, "create", "entry point", entry_ptr, entry_len)?;
+            let input = range(&c, "create", "input", input_ptr, input_len)?;
+            let value = range(&c, "create", "value", value_ptr, 32)?;
+            let out = range(&c, "create", "address", address_ptr, 20)?;
+            if gas < 0 {
+                return trap(ErrorKind::InvalidArgument, format!("create: gas {gas} is negative"));
+            }
+            charge(&mut c, price(base, pb, 32 + 32 + entry.len() + input.len() + 32 + 20))?;
+            let Ok(entry) = String::from_utf8(read_bytes(&c, entry)) else {
+                return trap(ErrorKind::InvalidArgument, "create: the entry point is not UTF-8");
+            };
+            let code_id = CodeId(read_bytes(&c, code_id).try_into().expect("a 32-byte range"));
+            let salt: [u8; 32] = read_bytes(&c, salt).try_into().expect("a 32-byte range");
+            let value: [u8; 32] = read_bytes(&c, value).try_into().expect("a 32-byte range");
+            let input = read_bytes(&c, input);
+            let (sender, read_only) = (c.data().contract, c.data().read_only);
+
+            let (reply, address) = if read_only {
+                (CallReply::refused(ErrorKind::ReadOnly, "create: a query cannot create a contract"), None)
+            } else if let Some(calls) = c.data().calls.clone() {
+                let given = forwarded_gas(remaining(&mut c), gas as u64);
+                charge(&mut c, given)?;
+                let request = CreateRequest {
+                    sender,
+                    code_id,
+                    salt,
+                    entry: &entry,
+                    input,
+                    value,
+                    gas_limit: given,
+                    read_only,
+                };
+                let (reply, address) = calls.create(&mut c.data_mut().storage, request).map_err(NodeFault)?;
+                refund(&mut c, given - reply.gas_used.min(given))?;
+                (reply, address)
+            } else {
+                (
+                    CallReply::refused(
+                        ErrorKind::InvalidArgument,
+                        "create: no runtime to create a contract in",
+                    ),
+                    None,
+                )
+            };
+            if let (Ok(_), Some(address)) = (&reply.result, address) {
+                write_bytes(&mut c, out.start, &address.0);
+            }
             finish(&mut c, reply, l.max_abort_msg_len)
         },
     )?;

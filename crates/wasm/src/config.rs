@@ -178,6 +178,9 @@ pub struct HostCosts {
     /// value and of the gas the callee uses (`docs/gas.md`, "Calls between contracts").
     /// A call instantiates the callee afresh: a few microseconds. By default 2,500.
     pub call: u64,
+    /// `create` base, on top of the per-byte copy of its arguments and of the gas the
+    /// init entry point uses: a call plus a contract record. By default 10,000.
+    pub create: u64,
 }
 
 /// Default of [`HostCosts::precompile_per_evm_gas`].
@@ -201,6 +204,7 @@ impl Default for HostCosts {
             precompile: 100,
             precompile_per_evm_gas: DEFAULT_PRECOMPILE_PER_EVM_GAS,
             call: 2_500,
+            create: 10_000,
         }
     }
 }
@@ -247,6 +251,7 @@ impl GasSchedule {
             ("event", h.event),
             ("precompile", h.precompile),
             ("call", h.call),
+            ("create", h.create),
         ];
         let host_units = [
             ("storage_read_per_byte", h.storage_read_per_byte),

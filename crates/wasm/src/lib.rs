@@ -27,7 +27,7 @@ mod host;
 mod instrument;
 mod validate;
 
-pub use calls::{CallReply, CallRequest, ContractCalls, forwarded_gas, status as call_status};
+pub use calls::{CallReply, CallRequest, ContractCalls, CreateRequest, forwarded_gas, status as call_status};
 pub use config::{
     Compiler, Config, DEFAULT_PRECOMPILE_PER_EVM_GAS, GasSchedule, HostCosts, HostLimits, Limits,
     MAX_ABORT_MSG_LEN, MAX_ENTRY_LEN, MAX_EVENT_DATA_LEN, MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_HOST_PRICE,

@@ -415,3 +415,85 @@ fn calls_give_identical_gas_events_and_roots_under_both_compilers() {
     assert_eq!(baseline, run_everything(Compiler::Optimizing));
     assert_eq!(baseline, run_everything(Compiler::Baseline), "and on a second fresh data directory");
 }
+
+/// A factory: `make`, input = code id (32) ++ salt (32), creates a contract from the code
+/// with init entry point "set" and input "born", and returns the status (4 bytes LE) ++
+/// the address (20 bytes; zeros unless created) ++ the result. It writes nothing itself.
+const FACTORY_WAT: &str = r#"(module
+  (import "env" "input_read" (func $input_read (param i32)))
+  (import "env" "return_data" (func $return_data (param i32 i32)))
+  (import "env" "create" (func $create (param i32 i32 i32 i32 i32 i32 i32 i64 i32) (result i32)))
+  (import "env" "call_result_len" (func $result_len (result i32)))
+  (import "env" "call_result_read" (func $result_read (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "set")
+  (data (i32.const 110) "born")
+  (func (export "make")
+    (call $input_read (i32.const 0))
+    (i32.store (i32.const 196)
+      (call $create (i32.const 0) (i32.const 32) (i32.const 100) (i32.const 3) (i32.const 110) (i32.const 4)
+                    (i32.const 128) (i64.const 0) (i32.const 200)))
+    (call $result_read (i32.const 220))
+    (call $return_data (i32.const 196) (i32.add (i32.const 24) (call $result_len)))))"#;
+
+#[test]
+fn a_contract_creates_contracts_at_the_documented_address_once_per_salt() {
+    let rt = runtime(CallsConfig::default());
+    let factory = deploy(&rt, FACTORY_WAT);
+    let mut block = rt.begin_block(T0).unwrap();
+    let code_id = block.store_code(&crate::support::kv()).unwrap().unwrap();
+    block.commit().unwrap();
+    let make = |salt: u8| {
+        let mut input = code_id.0.to_vec();
+        input.extend_from_slice(&[salt; 32]);
+        let mut block = rt.begin_block(T0).unwrap();
+        let out = ok(&block.call(ALICE, factory, "make", input, None).unwrap());
+        block.commit().unwrap();
+        let status = u32::from_le_bytes(out[..4].try_into().unwrap());
+        (status, Address(out[4..24].try_into().unwrap()), String::from_utf8_lossy(&out[24..]).into_owned())
+    };
+    let (status, created, _) = make(1);
+    assert_eq!(status, 0);
+    assert_eq!(created, cove_runtime::created_address(&factory, &[1; 32], &code_id));
+    // vm::created_address, spelled out: SHA-256("cove/create2" ‖ creator ‖ salt ‖ code id)[12..].
+    let mut preimage = b"cove/create2".to_vec();
+    preimage.extend_from_slice(&factory.0);
+    preimage.extend_from_slice(&[1; 32]);
+    preimage.extend_from_slice(&code_id.0);
+    assert_eq!(created.0[..], types::sha256(&preimage)[12..]);
+    let info = rt.contract(&created).unwrap().expect("a contract record");
+    assert_eq!((info.creator, info.code_id), (factory, code_id));
+    // Its init ran, and it is callable.
+    assert_eq!(ok(&call(&rt, created, "get", Vec::new())), b"born");
+    // The same salt again fails and changes nothing; another salt gets another address.
+    let (status, _, message) = make(1);
+    assert_eq!(status, 8, "{message}");
+    assert!(message.contains("already exists"), "{message}");
+    let (status, other, _) = make(2);
+    assert_eq!(status, 0);
+    assert_ne!(other, created);
+    // A code that is not stored: not_found.
+    let mut input = [7u8; 32].to_vec();
+    input.extend_from_slice(&[3; 32]);
+    let r = rt.query(ALICE, factory, "make", input, None).unwrap();
+    assert_eq!(ok(&r)[..4], 5u32.to_le_bytes(), "a query is refused before looking");
+    let mut block = rt.begin_block(T0).unwrap();
+    let mut input = [7u8; 32].to_vec();
+    input.extend_from_slice(&[3; 32]);
+    let out = ok(&block.call(ALICE, factory, "make", input, None).unwrap());
+    assert_eq!(out[..4], 6u32.to_le_bytes());
+}
+
+#[test]
+fn a_create_inside_a_query_is_refused() {
+    let rt = runtime(CallsConfig::default());
+    let factory = deploy(&rt, FACTORY_WAT);
+    let mut block = rt.begin_block(T0).unwrap();
+    let code_id = block.store_code(&crate::support::kv()).unwrap().unwrap();
+    block.commit().unwrap();
+    let mut input = code_id.0.to_vec();
+    input.extend_from_slice(&[1; 32]);
+    let out = ok(&rt.query(ALICE, factory, "make", input, None).unwrap());
+    assert_eq!(out[..4], 5u32.to_le_bytes());
+    assert!(rt.contract(&cove_runtime::created_address(&factory, &[1; 32], &code_id)).unwrap().is_none());
+}
