@@ -411,6 +411,23 @@ impl Runtime {
         self.vms.execute(journal, &Env::new(block, &self.dispatch), msg)
     }
 
+    /// Instantiates stored code `code_id` for `msg` (its sender, init entry point,
+    /// input, value and gas; its target is ignored) at the sender's next
+    /// nonce-derived address, reverting everything it did if it fails.
+    pub(crate) fn instantiate(
+        &self,
+        journal: &mut Journal,
+        block: &BlockInfo,
+        msg: Message<'_>,
+        code_id: CodeId,
+    ) -> Result<Receipt, RuntimeError> {
+        config::check_gas_limit(self.config.max_tx_gas, msg.gas_limit)
+            .map_err(RuntimeError::InvalidArgument)?;
+        let env = Env::new(block, &self.dispatch);
+        let wasm = self.vms.wasm();
+        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |j| wasm.instantiate(j, &env, msg, code_id, None))?)
+    }
+
     /// Runs `msg` on `vm_type` in `journal`, reverting everything it did if it fails.
     pub(crate) fn run(
         &self,
