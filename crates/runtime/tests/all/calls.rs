@@ -497,3 +497,66 @@ fn a_create_inside_a_query_is_refused() {
     assert_eq!(out[..4], 5u32.to_le_bytes());
     assert!(rt.contract(&cove_runtime::created_address(&factory, &[1; 32], &code_id)).unwrap().is_none());
 }
+
+/// `examples/pool.wat` between two `examples/token.wat`: balances of both tokens and the
+/// pool's reserves exact after a swap; a swap that would break the invariant fails and
+/// leaves both tokens untouched.
+#[test]
+fn a_pool_swaps_between_two_tokens_and_refuses_to_break_its_invariant() {
+    use crate::support::{BOB, token};
+    let rt = runtime(CallsConfig::default());
+    let pool_code = wat::parse_str(include_str!("../../../../examples/pool.wat")).expect("pool.wat parses");
+    let mut block = rt.begin_block(T0).unwrap();
+    let a = block.deploy(ALICE, &token(), Some(("init", Vec::new())), None).unwrap().address.unwrap();
+    let b = block.deploy(ALICE, &token(), Some(("init", Vec::new())), None).unwrap().address.unwrap();
+    let init = [a.0, b.0].concat();
+    let pool = block.deploy(ALICE, &pool_code, Some(("init", init)), None).unwrap();
+    let pool = ok_address(&pool);
+    block.commit().unwrap();
+    let transfer = |token: Address, to: Address, amount: u64| {
+        let input = [&to.0[..], &amount.to_le_bytes()].concat();
+        ok(&call(&rt, token, "transfer", input));
+    };
+    let balance = |token: Address, who: Address| {
+        let out = ok(&rt.query(ALICE, token, "balance", who.0.to_vec(), None).unwrap());
+        u64::from_le_bytes(out.try_into().unwrap())
+    };
+    let reserves = || {
+        let get = |k: &[u8]| u64::from_le_bytes(value(&rt, pool, k).unwrap().try_into().unwrap());
+        (get(b"ra"), get(b"rb"))
+    };
+    let swap = |out: u64, to: Address| {
+        let input = [&out.to_le_bytes()[..], &to.0[..]].concat();
+        call(&rt, pool, "swap", input)
+    };
+    transfer(a, pool, 1_000);
+    transfer(b, pool, 1_000);
+    ok(&call(&rt, pool, "sync", Vec::new()));
+    assert_eq!(reserves(), (1_000, 1_000));
+
+    // 100 A in; 90 B out (the most: 1,000 x 100 / 1,100 = 90.9).
+    transfer(a, pool, 100);
+    let r = swap(90, BOB);
+    ok(&r);
+    assert_eq!(r.events.len(), 1, "the token's transfer event joins the swap's");
+    assert_eq!(r.events[0].contract, b);
+    assert_eq!((balance(a, pool), balance(b, pool), balance(b, BOB)), (1_100, 910, 90));
+    assert_eq!((balance(a, ALICE), balance(b, ALICE)), (1_000_000 - 1_100, 1_000_000 - 1_000));
+    assert_eq!(reserves(), (1_100, 910));
+
+    // 10 A in, asking 100 B out: (1,110 x 810) < (1,100 x 910): refused, nothing moves.
+    transfer(a, pool, 10);
+    let r = swap(100, BOB);
+    assert_eq!(failed(&r, ErrorKind::Aborted), "invariant broken");
+    assert_eq!((balance(a, pool), balance(b, pool), balance(b, BOB)), (1_110, 910, 90));
+    assert_eq!(reserves(), (1_100, 910));
+    // The same 10 A buy what the invariant allows: 910 x 10 / 1,110 = 8.2 -> 8.
+    ok(&swap(8, BOB));
+    assert_eq!((balance(b, pool), balance(b, BOB)), (902, 98));
+    failed(&swap(1, BOB), ErrorKind::Aborted);
+}
+
+fn ok_address(r: &cove_runtime::Receipt) -> Address {
+    ok(r);
+    r.address.expect("an address")
+}
