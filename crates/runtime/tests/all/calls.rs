@@ -560,3 +560,40 @@ fn ok_address(r: &cove_runtime::Receipt) -> Address {
     ok(r);
     r.address.expect("an address")
 }
+
+/// A contract of cove's ABI calls an EVM contract through the same dispatch: its input
+/// is the calldata, the EVM's return data comes back, and a revert is status 4 with its
+/// revert data, undoing what the EVM did.
+#[test]
+fn a_cove_contract_calls_an_evm_erc20() {
+    use crate::evm::{BALANCE_OF, SUPPLY, TRANSFER, balance_of, calldata, deploy_token, word_addr, word_u64};
+    use crate::support::BOB;
+    let rt = runtime(CallsConfig::default());
+    let (proxy, erc20) = (deploy(&rt, PROXY_WAT), deploy_token(&rt));
+    // ALICE gives the proxy 500 tokens; the proxy sends 200 on to BOB through a call.
+    let mut block = rt.begin_block(T0).unwrap();
+    ok(&block.call(ALICE, erc20, "", calldata(TRANSFER, &[word_addr(&proxy), word_u64(500)]), None).unwrap());
+    block.commit().unwrap();
+    let pay = |amount: u64| calldata(TRANSFER, &[word_addr(&BOB), word_u64(amount)]);
+    // The EVM caps a message's gas (2^24 since Osaka): "all the gas allowed" is refused.
+    ok(&call(&rt, proxy, "forward", forward(false, erc20, 0, 0, "", &pay(200))));
+    assert_eq!(status(&rt, proxy), 8);
+    let r = call(&rt, proxy, "forward", forward(false, erc20, 0, 1_000_000, "", &pay(200)));
+    ok(&r);
+    let result = String::from_utf8_lossy(&value(&rt, proxy, b"result").unwrap_or_default()).into_owned();
+    assert_eq!(status(&rt, proxy), 0, "{result}");
+    assert_eq!(value(&rt, proxy, b"result").unwrap(), word_u64(1), "transfer returned true");
+    assert_eq!(r.events.len(), 2, "the proxy's event, then the ERC-20's Transfer");
+    assert_eq!(r.events[1].contract, erc20);
+    assert_eq!((balance_of(&rt, erc20, &proxy), balance_of(&rt, erc20, &BOB)), (300, 200));
+    // More than it holds: the ERC-20 reverts; the proxy sees status 4 and the revert data.
+    ok(&call(&rt, proxy, "forward", forward(false, erc20, 0, 1_000_000, "", &pay(301))));
+    assert_eq!(status(&rt, proxy), 4);
+    let data = value(&rt, proxy, b"result").unwrap();
+    assert_eq!(data[..4], [0x08, 0xc3, 0x79, 0xa0], "Error(string)");
+    assert_eq!((balance_of(&rt, erc20, &proxy), balance_of(&rt, erc20, &BOB)), (300, 200));
+    // And read-only, in a query.
+    let query = forward_mode(2, erc20, 0, 1_000_000, "", &calldata(BALANCE_OF, &[word_addr(&ALICE)]));
+    let out = ok(&rt.query(ALICE, proxy, "forward", query, None).unwrap());
+    assert_eq!((out[..4].to_vec(), out[4..].to_vec()), (0u32.to_le_bytes().to_vec(), word_u64(SUPPLY - 500)));
+}
