@@ -597,3 +597,21 @@ fn a_cove_contract_calls_an_evm_erc20() {
     let out = ok(&rt.query(ALICE, proxy, "forward", query, None).unwrap());
     assert_eq!((out[..4].to_vec(), out[4..].to_vec()), (0u32.to_le_bytes().to_vec(), word_u64(SUPPLY - 500)));
 }
+
+#[test]
+fn max_call_depth_is_checked_against_its_range() {
+    use cove_runtime::MAX_CALL_DEPTH;
+    for (depth, valid) in [(0, false), (1, true), (MAX_CALL_DEPTH, true), (MAX_CALL_DEPTH + 1, false)] {
+        let config = Config {
+            calls: CallsConfig { max_call_depth: depth, ..CallsConfig::default() },
+            ..Config::default()
+        };
+        match Runtime::in_memory(config) {
+            Ok(_) => assert!(valid, "{depth} accepted"),
+            Err(e) => {
+                assert!(!valid, "{depth} refused: {e}");
+                assert!(e.to_string().contains("calls.max_call_depth"), "{e}");
+            }
+        }
+    }
+}
