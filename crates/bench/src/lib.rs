@@ -16,12 +16,15 @@
 //! It must not be a dependency of a library crate (only of the CLI and of tests and
 //! benches), and it reaches the runtime and the VMs only through their public API.
 
+mod calls;
 pub mod cosmwasm;
 pub mod fixtures;
 pub mod gas;
 pub mod gas_cosmwasm;
 pub mod raw_revm;
 pub mod statetest;
+
+pub use calls::cross_contract_call_us_p50;
 
 use std::time::{Duration, Instant};
 
@@ -36,11 +39,11 @@ pub const TOKEN_WAT: &str = include_str!("../../../examples/token.wat");
 /// `examples/compute.wat`.
 pub const COMPUTE_WAT: &str = include_str!("../../../examples/compute.wat");
 
-fn wasm(wat: &str) -> Vec<u8> {
+pub(crate) fn wasm(wat: &str) -> Vec<u8> {
     wat::parse_str(wat).expect("bundled examples are valid WAT")
 }
 
-fn sender() -> Address {
+pub(crate) fn sender() -> Address {
     runtime::DEFAULT_SENDER
 }
 
@@ -334,7 +337,7 @@ pub fn metering_overhead_ratio(config: &Config, runs: usize) -> f64 {
     median(&mut metered).as_secs_f64() / median(&mut unmetered).as_secs_f64()
 }
 
-fn median(samples: &mut [Duration]) -> Duration {
+pub(crate) fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }

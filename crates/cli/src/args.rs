@@ -25,8 +25,15 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Store a contract's code and instantiate it (one block).
+    /// Store a contract's code and instantiate it, or instantiate stored code
+    /// (`--code-id`) (one block).
     Deploy(DeployArgs),
+    /// Validate and store a WASM contract's code without instantiating it; prints its
+    /// code id, for `cove deploy --code-id` or a contract's `create` (one block).
+    Store {
+        /// A .wasm or .wat file.
+        file: PathBuf,
+    },
     /// Execute a contract method, or an EVM contract with calldata (one block).
     Call(CallArgs),
     /// Run a contract method (or EVM calldata) read-only against the last block (or
@@ -254,6 +261,10 @@ pub(crate) enum CodeRef {
     Code(CodeId),
 }
 
+fn parse_code_id(s: &str) -> Result<CodeId, String> {
+    s.parse::<CodeId>().map_err(|_| format!("{s:?} is not a code id (64 hex digits)"))
+}
+
 fn parse_code_ref(s: &str) -> Result<CodeRef, String> {
     if let Ok(a) = s.parse::<Address>() {
         return Ok(CodeRef::Contract(a));
@@ -302,8 +313,11 @@ pub(crate) fn parse_coins(s: &str) -> Result<Coins, String> {
 #[derive(Debug, Args)]
 pub(crate) struct DeployArgs {
     /// A .wasm or .wat file (WASM), or a file of EVM init code as hex (`.hex`, `.bin`).
-    #[arg(required_unless_present = "code_hex", conflicts_with = "code_hex")]
+    #[arg(required_unless_present_any = ["code_hex", "code_id"], conflicts_with_all = ["code_hex", "code_id"])]
     pub file: Option<PathBuf>,
+    /// WASM: instantiate the code stored with this id (`cove store`) instead of a file.
+    #[arg(long, value_parser = parse_code_id, conflicts_with_all = ["code_hex", "vm", "msg", "args"])]
+    pub code_id: Option<CodeId>,
     /// EVM init code as hex, instead of a file.
     #[arg(long, value_parser = parse_hex)]
     pub code_hex: Option<Hex>,

@@ -358,3 +358,38 @@ fn evm_erc20_through_the_cli() {
     assert_eq!(v["balance"], "750");
     assert_eq!(v["nonce"], 2, "only the successful EVM transactions bumped BOB's nonce");
 }
+
+#[test]
+fn store_then_deploy_by_code_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = examples().join("counter.wat");
+    let (code, v) = cove(dir.path(), &["store", counter.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    let id = v["code_id"].as_str().expect("a code id").to_string();
+    // Stored, not instantiated: no contract yet, the code is listed.
+    let (_, listed) = cove(dir.path(), &["code", "list"]);
+    assert_eq!(listed["codes"][0]["code_id"], id.as_str());
+    // Two instances of the one stored code, each with its own storage.
+    let mut addresses = Vec::new();
+    for _ in 0..2 {
+        let (code, v) = cove(dir.path(), &["deploy", "--code-id", &id]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["code_id"], id.as_str());
+        addresses.push(v["address"].as_str().unwrap().to_string());
+    }
+    assert_ne!(addresses[0], addresses[1]);
+    let (_, v) = cove(dir.path(), &["call", &addresses[0], "increment"]);
+    assert_eq!(v["return_hex"], "01000000");
+    let (_, v) = cove(dir.path(), &["call", &addresses[1], "get"]);
+    assert_eq!(v["return_hex"], "00000000");
+    // A code id never stored: the contract error not_found, exit 1.
+    let (code, v) = cove(dir.path(), &["deploy", "--code-id", &"ab".repeat(32)]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("not_found")), "{v}");
+    // A module that breaks a rule is refused as validation and nothing is stored.
+    let bad = dir.path().join("bad.wat");
+    std::fs::write(&bad, "(module)").unwrap();
+    let (code, v) = cove(dir.path(), &["store", bad.to_str().unwrap()]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("validation")), "{v}");
+    let (_, listed) = cove(dir.path(), &["code", "list"]);
+    assert_eq!(listed["codes"].as_array().unwrap().len(), 1);
+}

@@ -250,6 +250,33 @@ impl<'r> Block<'r> {
         self.transact(|r| r, |rt, journal, info, _| rt.run(journal, info, vm, msg))
     }
 
+    /// Instantiates a contract of cove's ABI from the stored code `code_id` (see
+    /// [`Block::store_code`]) at `Address::contract(sender, nonce)`, sending it `value`
+    /// and running `entry` (empty for none) with `input`. Fails with `not_found` if no
+    /// such code is stored.
+    pub fn instantiate(
+        &mut self,
+        sender: Address,
+        code_id: CodeId,
+        entry: &str,
+        input: Vec<u8>,
+        value: Balance,
+        gas_limit: Option<Gas>,
+    ) -> Result<Receipt, RuntimeError> {
+        let msg = Message {
+            sender,
+            target: Target::Call(Address::default()),
+            entry,
+            input,
+            value,
+            gas_limit,
+            read_only: false,
+            callee: None,
+        };
+        self.admit(gas_limit)?;
+        self.transact(|r| r, |rt, journal, info, _| rt.instantiate(journal, info, msg, code_id))
+    }
+
     /// Executes `method` of the contract at `address` (for an EVM contract, `method` is
     /// empty and `input` is the calldata).
     pub fn call(

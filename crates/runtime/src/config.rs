@@ -15,12 +15,62 @@ pub const DEFAULT_MAX_TX_GAS: Gas = 100_000_000;
 /// use in all (`docs/gas.md`, "Gas caps").
 pub const DEFAULT_MAX_BLOCK_GAS: Gas = 1_000_000_000;
 
+/// Default of [`CallsConfig::max_call_depth`].
+pub const DEFAULT_MAX_CALL_DEPTH: u32 = 16;
+
+/// The largest [`CallsConfig::max_call_depth`] accepted. Every level of a call chain
+/// holds a live instance, and the engine's pool has `wasm::MAX_CONCURRENT_INSTANCES`
+/// (128) per compiler tier for every call running at once: 64 levels leave room.
+pub const MAX_CALL_DEPTH: u32 = 64;
+
+/// Whether a contract already on the call stack may be entered again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reentrancy {
+    /// Refused: the call fails with kind `reentrancy` (the caller sees its status).
+    #[default]
+    Deny,
+    /// Allowed, as the EVM does: contracts guard themselves.
+    Allow,
+}
+
+/// Calls between contracts (TOML `[calls]`, `docs/abi.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsConfig {
+    /// How deep calls may nest: a transaction's contract runs at depth 0, a contract it
+    /// calls at depth 1; a call that would run at a greater depth fails with kind
+    /// `call_depth`. In `1..=MAX_CALL_DEPTH`; by default [`DEFAULT_MAX_CALL_DEPTH`].
+    pub max_call_depth: u32,
+    /// The reentrancy policy. By default [`Reentrancy::Deny`].
+    pub reentrancy: Reentrancy,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        CallsConfig { max_call_depth: DEFAULT_MAX_CALL_DEPTH, reentrancy: Reentrancy::Deny }
+    }
+}
+
+impl CallsConfig {
+    /// Checks `max_call_depth` against `1..=MAX_CALL_DEPTH`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_call_depth == 0 || self.max_call_depth > MAX_CALL_DEPTH {
+            return Err(format!(
+                "calls.max_call_depth must be in 1..={MAX_CALL_DEPTH}, got {}",
+                self.max_call_depth
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Everything cove is configured by.
 ///
 /// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
 /// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
 /// the module cache's under `[cache]`, the EVM's under `[evm]`, the store's under `[state]`,
-/// the CosmWasm VM's under `[cosmwasm]`, the block's limits under `[block]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// the CosmWasm VM's under `[cosmwasm]`, the block's limits under `[block]`, calls between contracts under `[calls]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
 /// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +100,8 @@ pub struct Config {
     pub cosmwasm: cosmwasm::Config,
     /// What one block may hold: event bytes and transactions (`docs/cli.md`).
     pub block: crate::BlockLimits,
+    /// Calls between contracts: depth limit and reentrancy policy.
+    pub calls: CallsConfig,
 }
 
 impl Default for Config {
@@ -64,6 +116,7 @@ impl Default for Config {
             state: state::StoreConfig::default(),
             cosmwasm: cosmwasm::Config::default(),
             block: crate::BlockLimits::default(),
+            calls: CallsConfig::default(),
         }
     }
 }

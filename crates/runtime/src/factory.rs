@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use state::Journal;
 use types::{Address, CallError, ErrorKind, Gas, VmType};
-use vm::{ContractInfo, Dispatch, Env, Message, Outcome, Target, VirtualMachine, VmError};
+use vm::{ContractInfo, Dispatch, Env, Instantiate, Message, Outcome, Target, VirtualMachine, VmError};
 use wasm::{Engine, Vm};
-use wasm_vm::{ModuleCache, WasmVm};
+use wasm_vm::{Calls, ModuleCache, WasmVm};
 
-use crate::config::check_gas_limit;
+use crate::config::{CallsConfig, Reentrancy, check_gas_limit};
 use crate::{COSMWASM_CACHE_DIR, Config, Receipt, RuntimeError};
 
 /// Hands out one shared VM per [`VmType`], all created with the runtime, and dispatches
@@ -31,6 +31,8 @@ pub struct VmFactory {
     cosmwasm: Arc<cosmwasm::CosmWasmVm>,
     /// `max_tx_gas`: no message may name a larger gas limit.
     max_tx_gas: Gas,
+    /// The depth limit and reentrancy policy of messages contracts send.
+    calls: CallsConfig,
 }
 
 impl VmFactory {
@@ -52,14 +54,16 @@ impl VmFactory {
             e => RuntimeError::Config(e.to_string()),
         })?;
         // WASM contracts reach the EVM's precompiles (one registry, the same answers).
-        let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone());
+        let vm = Vm::new(engine).with_precompiles(evm.precompiles().clone()).with_calls(Arc::new(Calls));
         let modules = ModuleCache::new(Arc::new(vm), &config.cache, cache_dir)?;
         config.validate_gas().map_err(RuntimeError::Config)?;
+        config.calls.validate().map_err(RuntimeError::Config)?;
         Ok(VmFactory {
             wasm: Arc::new(WasmVm::new(modules, config.default_gas_limit)),
             evm: Arc::new(evm),
             cosmwasm: Arc::new(cosmwasm),
             max_tx_gas: config.max_tx_gas,
+            calls: config.calls,
         })
     }
 
@@ -147,10 +151,25 @@ impl VmFactory {
 }
 
 impl Dispatch for VmFactory {
-    /// `VmFactory::execute` one level below `env`. A gas limit the runtime refuses is
-    /// the sending contract's failure, not the node's.
+    /// `VmFactory::execute` one level below `env`, unless that passes the depth limit
+    /// (kind `call_depth`) or, under [`Reentrancy::Deny`], enters a contract already on
+    /// `env.callers` (kind `reentrancy`). A gas limit the runtime refuses is the sending
+    /// contract's failure, not the node's.
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
-        match self.execute(state, &env.nested(), msg) {
+        let nested = env.nested();
+        if let Some(refused) = self.too_deep(&nested) {
+            return Ok(refused);
+        }
+        if let Target::Call(address) = msg.target
+            && self.calls.reentrancy == Reentrancy::Deny
+            && env.callers.contains(&address)
+        {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::Reentrancy,
+                format!("{address} is already on the call stack and reentrancy is denied"),
+            )));
+        }
+        match self.execute(state, &nested, msg) {
             Ok(outcome) => Ok(outcome),
             Err(RuntimeError::InvalidArgument(m)) => {
                 Ok(Outcome::failed(CallError::new(ErrorKind::InvalidArgument, m)))
@@ -161,5 +180,54 @@ impl Dispatch for VmFactory {
             Err(RuntimeError::Corrupt(m)) => Err(VmError::Corrupt(m)),
             Err(e) => Err(VmError::Engine(e.to_string())),
         }
+    }
+
+    /// Creates a contract of cove's ABI from stored code at [`vm::created_address`],
+    /// one level below `env`, under the same depth limit; refused in a query.
+    fn instantiate(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        request: Instantiate<'_>,
+    ) -> Result<Outcome, VmError> {
+        let nested = env.nested();
+        if let Some(refused) = self.too_deep(&nested) {
+            return Ok(refused);
+        }
+        if request.read_only {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::ReadOnly,
+                "a query cannot create a contract",
+            )));
+        }
+        let address = vm::created_address(&request.sender, &request.salt, &request.code_id);
+        let msg = Message {
+            sender: request.sender,
+            target: Target::Call(address),
+            entry: request.entry,
+            input: request.input,
+            value: request.value,
+            gas_limit: Some(request.gas_limit),
+            read_only: false,
+            callee: None,
+        };
+        vm::in_checkpoint(state, Outcome::is_ok, |state| {
+            self.wasm.instantiate(state, &nested, msg, request.code_id, Some(address))
+        })
+    }
+}
+
+impl VmFactory {
+    /// The failure of a message that would run deeper than `max_call_depth`.
+    fn too_deep(&self, nested: &Env<'_>) -> Option<Outcome> {
+        (nested.depth > self.calls.max_call_depth).then(|| {
+            Outcome::failed(CallError::new(
+                ErrorKind::CallDepth,
+                format!(
+                    "the call would run at depth {}; max_call_depth = {}",
+                    nested.depth, self.calls.max_call_depth
+                ),
+            ))
+        })
     }
 }

@@ -43,14 +43,17 @@ pub use block::{
     MAX_BLOCK_TRANSACTIONS, event_bytes,
 };
 pub use cache::{CacheConfig, CacheStats};
-pub use config::{Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_TX_GAS};
+pub use config::{
+    CallsConfig, Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_CALL_DEPTH,
+    DEFAULT_MAX_TX_GAS, MAX_CALL_DEPTH, Reentrancy,
+};
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
-pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion};
+pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion, created_address};
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
 pub use wasm_vm::{ContractView, WasmVm};
 
@@ -406,6 +409,23 @@ impl Runtime {
         msg: Message<'_>,
     ) -> Result<Receipt, RuntimeError> {
         self.vms.execute(journal, &Env::new(block, &self.dispatch), msg)
+    }
+
+    /// Instantiates stored code `code_id` for `msg` (its sender, init entry point,
+    /// input, value and gas; its target is ignored) at the sender's next
+    /// nonce-derived address, reverting everything it did if it fails.
+    pub(crate) fn instantiate(
+        &self,
+        journal: &mut Journal,
+        block: &BlockInfo,
+        msg: Message<'_>,
+        code_id: CodeId,
+    ) -> Result<Receipt, RuntimeError> {
+        config::check_gas_limit(self.config.max_tx_gas, msg.gas_limit)
+            .map_err(RuntimeError::InvalidArgument)?;
+        let env = Env::new(block, &self.dispatch);
+        let wasm = self.vms.wasm();
+        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |j| wasm.instantiate(j, &env, msg, code_id, None))?)
     }
 
     /// Runs `msg` on `vm_type` in `journal`, reverting everything it did if it fails.

@@ -33,6 +33,11 @@ pub enum ErrorKind {
     InvalidArgument,
     /// The contract reverted (EVM `REVERT`); its revert data is in [`CallError::data`].
     Reverted,
+    /// A contract's call to another would pass the configured call-depth limit.
+    CallDepth,
+    /// A contract's call would re-enter a contract already on the call stack, and the
+    /// chain's reentrancy policy denies it.
+    Reentrancy,
 }
 
 impl ErrorKind {
@@ -49,6 +54,8 @@ impl ErrorKind {
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::Reverted => "reverted",
+            ErrorKind::CallDepth => "call_depth",
+            ErrorKind::Reentrancy => "reentrancy",
         }
     }
 }

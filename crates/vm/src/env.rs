@@ -4,7 +4,7 @@
 use std::sync::{Arc, LazyLock};
 
 use state::Journal;
-use types::{BlockInfo, CallError, ErrorKind};
+use types::{Address, BlockInfo, CallError, ErrorKind};
 
 use crate::{Message, Outcome, VmError};
 
@@ -19,6 +19,43 @@ pub trait Dispatch: Send + Sync {
     /// what it did if it fails. Contract failures are `Ok` outcomes, as for
     /// [`crate::VirtualMachine::execute`].
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError>;
+
+    /// Creates a contract from stored code at [`crate::created_address`] one level below
+    /// `env`, running its init entry point, reverting what it did if it fails. By
+    /// default refused.
+    fn instantiate(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        request: Instantiate<'_>,
+    ) -> Result<Outcome, VmError> {
+        let _ = (state, env, request);
+        Ok(Outcome::failed(CallError::new(
+            ErrorKind::InvalidArgument,
+            "this VM runs alone: no runtime to create a contract in",
+        )))
+    }
+}
+
+/// A contract creating another from stored code.
+#[derive(Debug, Clone)]
+pub struct Instantiate<'a> {
+    /// The creating contract.
+    pub sender: Address,
+    /// The stored code.
+    pub code_id: types::CodeId,
+    /// The creator's salt: one address per (creator, salt, code).
+    pub salt: [u8; 32],
+    /// The init entry point (empty for none) and its input.
+    pub entry: &'a str,
+    /// The init entry point's input.
+    pub input: Vec<u8>,
+    /// Native tokens moved from the creator to the new contract.
+    pub value: crate::Balance,
+    /// The gas the init entry point may use.
+    pub gas_limit: types::Gas,
+    /// Whether the creator runs read-only (a create is then refused).
+    pub read_only: bool,
 }
 
 /// The environment of one message.
@@ -32,12 +69,15 @@ pub struct Env<'a> {
     /// The runtime's dispatch, for messages a contract sends. An `Arc` so that a VM whose
     /// engine holds `'static` per-call data (wasmtime's store) can keep a clone there.
     pub dispatch: &'a Arc<dyn Dispatch>,
+    /// The contracts whose executions enclose this message, outermost first (empty for a
+    /// transaction or a query): the call stack a reentrancy policy checks.
+    pub callers: &'a [Address],
 }
 
 impl<'a> Env<'a> {
     /// The environment of a transaction or query in `block` (depth 0).
     pub fn new(block: &'a BlockInfo, dispatch: &'a Arc<dyn Dispatch>) -> Env<'a> {
-        Env { block, depth: 0, dispatch }
+        Env { block, depth: 0, dispatch, callers: &[] }
     }
 
     /// A top-level environment with no runtime behind it, for a VM run alone (its
@@ -52,11 +92,24 @@ impl<'a> Env<'a> {
     pub fn nested(&self) -> Env<'a> {
         Env { depth: self.depth.saturating_add(1), ..*self }
     }
+
+    /// This environment with `callers` as its call stack (a contract sending a message
+    /// passes the stack that encloses it plus itself).
+    pub fn with_callers<'b>(&self, callers: &'b [Address]) -> Env<'b>
+    where
+        'a: 'b,
+    {
+        Env { block: self.block, depth: self.depth, dispatch: self.dispatch, callers }
+    }
 }
 
 impl std::fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Env").field("block", self.block).field("depth", &self.depth).finish_non_exhaustive()
+        f.debug_struct("Env")
+            .field("block", self.block)
+            .field("depth", &self.depth)
+            .field("callers", &self.callers)
+            .finish_non_exhaustive()
     }
 }
 

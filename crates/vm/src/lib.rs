@@ -40,7 +40,7 @@ use types::{Address, CallError, CodeId, Event, Gas, StorageError, VmType};
 
 pub use accounts::Balance;
 pub use contract::ContractInfo;
-pub use env::{Dispatch, Env, in_checkpoint};
+pub use env::{Dispatch, Env, Instantiate, in_checkpoint};
 pub use modules::{CacheStats, CompiledModules, Tier};
 
 /// A VM: one shared instance per [`VmType`], used from many threads.
@@ -187,6 +187,20 @@ pub enum VmError {
     /// validates, an unusable cache directory).
     #[error(transparent)]
     Cache(#[from] cache::CacheError),
+}
+
+/// The address of a contract a contract creates from stored code: the last 20 bytes of
+/// SHA-256(`"cove/create2"` ‖ creator (20 bytes) ‖ salt (32) ‖ code id (32)). It depends
+/// on nothing else (no nonce), so a creator can know it before creating, and the same
+/// (creator, salt, code) can be used once.
+pub fn created_address(creator: &Address, salt: &[u8; 32], code_id: &CodeId) -> Address {
+    let mut preimage = Vec::with_capacity(12 + 20 + 32 + 32);
+    preimage.extend_from_slice(b"cove/create2");
+    preimage.extend_from_slice(&creator.0);
+    preimage.extend_from_slice(salt);
+    preimage.extend_from_slice(&code_id.0);
+    let hash = types::sha256(&preimage);
+    Address(hash[12..].try_into().expect("20 bytes"))
 }
 
 /// A contract's record, if `address` holds a contract.

@@ -47,10 +47,47 @@ impl WasmVm {
             Ok(id) => id,
             Err(e) => return Ok(Outcome::failed(e)),
         };
-        let nonce_key = keys::nonce(&msg.sender);
-        let nonce = state.get(&nonce_key)?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
-        state.set(&nonce_key, &(nonce + 1).to_be_bytes());
-        let address = Address::contract(&msg.sender, nonce);
+        self.instantiate(state, env, msg, code_id, None)
+    }
+
+    /// Creates a contract from the stored code `code_id` at `address` (by default
+    /// `Address::contract(sender, nonce)`, bumping the sender's nonce), records it with
+    /// the sender as creator and admin, and runs `msg.entry` (the init entry point; empty
+    /// for none) with `msg.value`. Fails with `not_found` if no such code is stored,
+    /// `validation` if it is not code of cove's ABI, `invalid_argument` if `address`
+    /// already holds a contract. The caller reverts a failure.
+    pub fn instantiate(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        msg: Message<'_>,
+        code_id: CodeId,
+        address: Option<Address>,
+    ) -> Result<Outcome, VmError> {
+        let Some(code) = state.get(&keys::code(&code_id))? else {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::NotFound,
+                format!("no stored code {code_id}"),
+            )));
+        };
+        if let Err(e) = self.modules.prepare(code_id, &code)? {
+            return Ok(Outcome::failed(CallError::new(ErrorKind::Validation, e.to_string())));
+        }
+        let address = match address {
+            Some(address) => address,
+            None => {
+                let nonce_key = keys::nonce(&msg.sender);
+                let nonce = state.get(&nonce_key)?.and_then(|v| keys::decode_u64(&v)).unwrap_or(0);
+                state.set(&nonce_key, &(nonce + 1).to_be_bytes());
+                Address::contract(&msg.sender, nonce)
+            }
+        };
+        if vm::load_contract(state, &address)?.is_some() {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::InvalidArgument,
+                format!("a contract already exists at {address}"),
+            )));
+        }
         let info = ContractInfo {
             vm: VmType::Wasm,
             code_id,
@@ -94,7 +131,7 @@ impl WasmVm {
         };
         let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
         let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
-        let view = ContractView::new(taken, keys::storage_prefix(&address));
+        let view = ContractView::new(taken, keys::storage_prefix(&address)).in_env(env);
         let (view, outcome) = self.vm().call(&module, &ctx, msg.entry, msg.input, gas_limit, view);
         *state = view.journal;
         let o = outcome.map_err(|e| match e {

@@ -7,7 +7,9 @@
 //!   the init entry point) and call (move the value, fetch the linked module from the
 //!   tiered cache `cove-cache`, run the entry point);
 //! * [`ContractView`]: the window one call has onto the block's journal, every key
-//!   under the contract's own prefix (`docs/state.md`).
+//!   under the contract's own prefix (`docs/state.md`);
+//! * [`Calls`]: the engine's `call` host function, handed to the runtime's dispatch
+//!   with the caller's environment (its depth and call stack).
 //!
 //! It sits in a crate of its own rather than inside `cove-wasm` because the engine is
 //! shared by both WASM ABIs and must not know the journal, and the module cache, which
@@ -20,4 +22,4 @@ mod adapter;
 mod view;
 
 pub use adapter::{ModuleCache, WasmVm, stored_code, transfer};
-pub use view::ContractView;
+pub use view::{Calls, ContractView};

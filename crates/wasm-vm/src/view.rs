@@ -1,7 +1,11 @@
-//! One contract's window onto the journal.
+//! One contract's window onto the journal, and the calls it makes through it.
+
+use std::sync::Arc;
 
 use state::Journal;
-use types::{ContractStorage, StorageError};
+use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
+use vm::{Balance, Dispatch, Env, Instantiate, Message, Target};
+use wasm::{CallReply, CallRequest, ContractCalls, CreateRequest};
 
 /// The storage a contract call sees: the block's journal, every key prefixed with the
 /// contract's address. Owns the journal for the duration of the call (wasmtime's store
@@ -10,11 +14,34 @@ pub struct ContractView {
     pub(crate) journal: Journal,
     prefix: [u8; 21],
     key: Vec<u8>,
+    /// Where the call runs, for the calls it makes; `None` outside a runtime.
+    frame: Option<Frame>,
+}
+
+/// The part of a call's [`Env`] a contract needs to call another, owned (the view is
+/// `'static`).
+struct Frame {
+    block: BlockInfo,
+    depth: u32,
+    dispatch: Arc<dyn Dispatch>,
+    /// The contracts enclosing this call (empty for a transaction: no allocation).
+    callers: Vec<Address>,
 }
 
 impl ContractView {
     pub(crate) fn new(journal: Journal, prefix: [u8; 21]) -> ContractView {
-        ContractView { journal, prefix, key: Vec::with_capacity(64) }
+        ContractView { journal, prefix, key: Vec::with_capacity(64), frame: None }
+    }
+
+    /// The same view, able to call other contracts from `env`.
+    pub(crate) fn in_env(mut self, env: &Env<'_>) -> ContractView {
+        self.frame = Some(Frame {
+            block: *env.block,
+            depth: env.depth,
+            dispatch: env.dispatch.clone(),
+            callers: env.callers.to_vec(),
+        });
+        self
     }
 
     fn full_key(&mut self, key: &[u8]) -> &[u8] {
@@ -40,5 +67,73 @@ impl ContractStorage for ContractView {
     fn remove(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         self.full_key(key);
         self.journal.delete(&self.key)
+    }
+}
+
+/// The calls of cove's ABI: each goes to the runtime's dispatch, which runs the callee
+/// on its VM in a checkpoint nested in the caller's.
+pub struct Calls;
+
+impl ContractCalls<ContractView> for Calls {
+    fn call(&self, view: &mut ContractView, request: CallRequest<'_>) -> Result<CallReply, wasm::VmError> {
+        let Some(frame) = &view.frame else {
+            return Ok(CallReply::refused(
+                ErrorKind::InvalidArgument,
+                "call: this contract runs outside a runtime",
+            ));
+        };
+        let mut callers = Vec::with_capacity(frame.callers.len() + 1);
+        callers.extend_from_slice(&frame.callers);
+        callers.push(request.sender);
+        let env =
+            Env { block: &frame.block, depth: frame.depth, dispatch: &frame.dispatch, callers: &callers };
+        let msg = Message {
+            sender: request.sender,
+            target: Target::Call(request.target),
+            entry: request.entry,
+            input: request.input,
+            value: Balance(request.value),
+            gas_limit: Some(request.gas_limit),
+            read_only: request.read_only,
+            callee: None,
+        };
+        let out = frame.dispatch.dispatch(&mut view.journal, &env, msg).map_err(node_fault)?;
+        Ok(CallReply { result: out.result, gas_used: out.gas_used, events: out.events })
+    }
+
+    fn create(
+        &self,
+        view: &mut ContractView,
+        request: CreateRequest<'_>,
+    ) -> Result<(CallReply, Option<Address>), wasm::VmError> {
+        let Some(frame) = &view.frame else {
+            let e = "create: this contract runs outside a runtime";
+            return Ok((CallReply::refused(ErrorKind::InvalidArgument, e), None));
+        };
+        let mut callers = Vec::with_capacity(frame.callers.len() + 1);
+        callers.extend_from_slice(&frame.callers);
+        callers.push(request.sender);
+        let env =
+            Env { block: &frame.block, depth: frame.depth, dispatch: &frame.dispatch, callers: &callers };
+        let instantiate = Instantiate {
+            sender: request.sender,
+            code_id: request.code_id,
+            salt: request.salt,
+            entry: request.entry,
+            input: request.input,
+            value: Balance(request.value),
+            gas_limit: request.gas_limit,
+            read_only: request.read_only,
+        };
+        let out = frame.dispatch.instantiate(&mut view.journal, &env, instantiate).map_err(node_fault)?;
+        Ok((CallReply { result: out.result, gas_used: out.gas_used, events: out.events }, out.address))
+    }
+}
+
+/// A node fault below a call, as the engine carries it up.
+fn node_fault(e: vm::VmError) -> wasm::VmError {
+    match e {
+        vm::VmError::Storage(s) => wasm::VmError::Storage(s),
+        e => wasm::VmError::Engine(e.to_string()),
     }
 }

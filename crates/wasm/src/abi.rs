@@ -41,6 +41,10 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
     f("return_data", &[I32, I32], &[]),
     f("abort", &[I32, I32], &[]),
     f("precompile", &[I32, I32, I32], &[I64]),
+    f("call", &[I32, I32, I32, I32, I32, I32, I64], &[I32]),
+    f("create", &[I32, I32, I32, I32, I32, I32, I32, I64, I32], &[I32]),
+    f("call_result_len", &[], &[I32]),
+    f("call_result_read", &[I32], &[]),
 ];
 
 /// Looks up a host function of cove's ABI by import name.

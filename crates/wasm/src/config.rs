@@ -174,6 +174,13 @@ pub struct HostCosts {
     /// precompile per EVM gas (the BLS12-381 pairing) is ~11 ns, against under 2 ns per
     /// cove gas for contract code (`docs/gas.md`, Calibration). By default 20.
     pub precompile_per_evm_gas: u64,
+    /// `call` base, on top of the per-byte copy of the address, entry point, input and
+    /// value and of the gas the callee uses (`docs/gas.md`, "Calls between contracts").
+    /// A call instantiates the callee afresh: a few microseconds. By default 2,500.
+    pub call: u64,
+    /// `create` base, on top of the per-byte copy of its arguments and of the gas the
+    /// init entry point uses: a call plus a contract record. By default 10,000.
+    pub create: u64,
 }
 
 /// Default of [`HostCosts::precompile_per_evm_gas`].
@@ -196,6 +203,8 @@ impl Default for HostCosts {
             copy_per_byte: 1,
             precompile: 100,
             precompile_per_evm_gas: DEFAULT_PRECOMPILE_PER_EVM_GAS,
+            call: 2_500,
+            create: 10_000,
         }
     }
 }
@@ -241,6 +250,8 @@ impl GasSchedule {
             ("verify", h.verify),
             ("event", h.event),
             ("precompile", h.precompile),
+            ("call", h.call),
+            ("create", h.create),
         ];
         let host_units = [
             ("storage_read_per_byte", h.storage_read_per_byte),
@@ -294,6 +305,9 @@ pub struct HostLimits {
     pub max_input_len: u32,
     /// Longest input to `precompile`. By default 128 KiB (`MAX_PRECOMPILE_INPUT_LEN`).
     pub max_precompile_input_len: u32,
+    /// Longest entry-point name a contract may name in `call`. By default 256 bytes
+    /// (`MAX_ENTRY_LEN`).
+    pub max_entry_len: u32,
 }
 
 /// Default of [`HostLimits::max_key_len`].
@@ -316,6 +330,8 @@ pub const MAX_ABORT_MSG_LEN: u32 = 1024;
 pub const MAX_INPUT_LEN: u32 = 128 * 1024;
 /// Default of [`HostLimits::max_precompile_input_len`].
 pub const MAX_PRECOMPILE_INPUT_LEN: u32 = 128 * 1024;
+/// Default of [`HostLimits::max_entry_len`].
+pub const MAX_ENTRY_LEN: u32 = 256;
 
 impl Default for HostLimits {
     fn default() -> Self {
@@ -330,6 +346,7 @@ impl Default for HostLimits {
             max_abort_msg_len: MAX_ABORT_MSG_LEN,
             max_input_len: MAX_INPUT_LEN,
             max_precompile_input_len: MAX_PRECOMPILE_INPUT_LEN,
+            max_entry_len: MAX_ENTRY_LEN,
         }
     }
 }

@@ -8,6 +8,7 @@ use types::{
 use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, Trap, TypedFunc};
 
 use crate::abi;
+use crate::calls::ContractCalls;
 use crate::config::{GasSchedule, HostLimits};
 use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
 use crate::host::{self, BackendFault, HostTrap, NodeFault};
@@ -30,6 +31,10 @@ pub struct HostState<S> {
     pub(crate) memory: Option<Memory>,
     pub(crate) allocate: Option<TypedFunc<i32, i32>>,
     pub(crate) in_allocate: bool,
+    /// Runs the contracts this one calls (`None`: every call is refused).
+    pub(crate) calls: Option<Arc<dyn ContractCalls<S>>>,
+    /// The last `call`'s result, for `call_result_read`.
+    pub(crate) call_result: Vec<u8>,
 }
 
 /// Who calls what, where.
@@ -95,6 +100,7 @@ pub struct Vm<S: 'static> {
     baseline: Option<Linker<HostState<S>>>,
     schedule: Arc<GasSchedule>,
     precompiles: Option<Arc<dyn Precompiles>>,
+    calls: Option<Arc<dyn ContractCalls<S>>>,
 }
 
 impl<S: ContractStorage + Send + 'static> Vm<S> {
@@ -108,13 +114,20 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"));
         let baseline = engine.wasmtime(Tier::Baseline).map(linker);
         let schedule = Arc::new(engine.config().gas.clone());
-        Vm { engine, optimized, baseline, schedule, precompiles: None }
+        Vm { engine, optimized, baseline, schedule, precompiles: None, calls: None }
     }
 
     /// The same VM, with `precompiles` reachable through the `precompile` host
     /// function (without them, every `precompile` call fails and returns 0).
     pub fn with_precompiles(mut self, precompiles: Arc<dyn Precompiles>) -> Vm<S> {
         self.precompiles = Some(precompiles);
+        self
+    }
+
+    /// The same VM, with `calls` running the contracts a contract calls through the
+    /// `call` host function (without it, every `call` fails with `invalid_argument`).
+    pub fn with_calls(mut self, calls: Arc<dyn ContractCalls<S>>) -> Vm<S> {
+        self.calls = Some(calls);
         self
     }
 
@@ -194,6 +207,8 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             memory: None,
             allocate: None,
             in_allocate: false,
+            calls: self.calls.clone(),
+            call_result: Vec::new(),
         };
         let mut store = Store::new(module.pre.module().engine(), state);
         store.set_epoch_deadline(self.engine.deadline_ticks());

@@ -58,15 +58,15 @@ impl fmt::Display for NodeFault {
 
 impl std::error::Error for NodeFault {}
 
-type Res<T> = wasmtime::Result<T>;
-type C<'a, S> = Caller<'a, HostState<S>>;
+pub(crate) type Res<T> = wasmtime::Result<T>;
+pub(crate) type C<'a, S> = Caller<'a, HostState<S>>;
 
-fn trap<T>(kind: ErrorKind, message: impl Into<String>) -> Res<T> {
+pub(crate) fn trap<T>(kind: ErrorKind, message: impl Into<String>) -> Res<T> {
     Err(wasmtime::Error::new(HostTrap { kind, message: message.into() }))
 }
 
 /// Enters a host function: no host calls from inside `allocate`.
-fn enter<S>(caller: &C<'_, S>, name: &str) -> Res<()> {
+pub(crate) fn enter<S>(caller: &C<'_, S>, name: &str) -> Res<()> {
     if caller.data().in_allocate {
         return trap(ErrorKind::Trap, format!("{name}: host functions may not be called from `allocate`"));
     }
@@ -74,7 +74,7 @@ fn enter<S>(caller: &C<'_, S>, name: &str) -> Res<()> {
 }
 
 /// Enters a context call that costs only the `context` base price.
-fn enter_context<S>(caller: &mut C<'_, S>, name: &str) -> Res<()> {
+pub(crate) fn enter_context<S>(caller: &mut C<'_, S>, name: &str) -> Res<()> {
     enter(caller, name)?;
     let base = caller.data().schedule.host.context;
     charge(caller, base)
@@ -105,12 +105,18 @@ fn per_byte(price: u64, bytes: usize) -> u64 {
 }
 
 /// A base price plus a per-byte price, charged together.
-fn price(base: u64, per_byte_price: u64, bytes: usize) -> u64 {
+pub(crate) fn price(base: u64, per_byte_price: u64, bytes: usize) -> u64 {
     base.saturating_add(per_byte(per_byte_price, bytes))
 }
 
 /// A checked `(ptr, len)` range in linear memory.
-fn range<S>(caller: &C<'_, S>, name: &str, what: &str, ptr: i32, len: i32) -> Res<std::ops::Range<usize>> {
+pub(crate) fn range<S>(
+    caller: &C<'_, S>,
+    name: &str,
+    what: &str,
+    ptr: i32,
+    len: i32,
+) -> Res<std::ops::Range<usize>> {
     let memory = caller.data().memory.expect("memory bound before the call");
     let size = memory.data_size(caller);
     let (start, len) = (ptr as u32 as usize, len as u32 as usize);
@@ -123,7 +129,7 @@ fn range<S>(caller: &C<'_, S>, name: &str, what: &str, ptr: i32, len: i32) -> Re
     }
 }
 
-fn check_len(name: &str, what: &str, len: i32, max: u32) -> Res<()> {
+pub(crate) fn check_len(name: &str, what: &str, len: i32, max: u32) -> Res<()> {
     if len as u32 > max {
         return trap(
             ErrorKind::InvalidArgument,
@@ -133,12 +139,12 @@ fn check_len(name: &str, what: &str, len: i32, max: u32) -> Res<()> {
     Ok(())
 }
 
-fn read_bytes<S>(caller: &C<'_, S>, r: std::ops::Range<usize>) -> Vec<u8> {
+pub(crate) fn read_bytes<S>(caller: &C<'_, S>, r: std::ops::Range<usize>) -> Vec<u8> {
     let memory = caller.data().memory.expect("memory bound before the call");
     memory.data(caller)[r].to_vec()
 }
 
-fn write_bytes<S>(caller: &mut C<'_, S>, at: usize, bytes: &[u8]) {
+pub(crate) fn write_bytes<S>(caller: &mut C<'_, S>, at: usize, bytes: &[u8]) {
     let memory = caller.data().memory.expect("memory bound before the call");
     memory.data_mut(caller)[at..at + bytes.len()].copy_from_slice(bytes);
 }
@@ -147,7 +153,7 @@ fn storage_fault(e: types::StorageError) -> wasmtime::Error {
     wasmtime::Error::new(BackendFault(e))
 }
 
-fn costs<'a, S>(caller: &'a C<'_, S>) -> (&'a GasSchedule, HostLimits) {
+pub(crate) fn costs<'a, S>(caller: &'a C<'_, S>) -> (&'a GasSchedule, HostLimits) {
     let data = caller.data();
     (&data.schedule, data.limits)
 }
@@ -386,11 +392,11 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
         },
     )?;
 
-    Ok(())
+    crate::calls::define(linker)
 }
 
 /// The gas left in the instance's gas global (zero if already negative).
-fn remaining<S>(caller: &mut C<'_, S>) -> u64 {
+pub(crate) fn remaining<S>(caller: &mut C<'_, S>) -> u64 {
     let gas = caller.data().gas.expect("gas global bound before the call");
     gas.get(&mut *caller).unwrap_i64().max(0) as u64
 }

@@ -18,6 +18,7 @@
 pub mod abi;
 
 mod backtrace;
+mod calls;
 mod config;
 mod costs;
 mod crypto;
@@ -28,10 +29,11 @@ mod instrument;
 mod validate;
 
 pub use backtrace::{Frame, MAX_BACKTRACE_FRAMES, take_backtrace};
+pub use calls::{CallReply, CallRequest, ContractCalls, CreateRequest, forwarded_gas, status as call_status};
 pub use config::{
     Compiler, Config, DEFAULT_PRECOMPILE_PER_EVM_GAS, GasSchedule, HostCosts, HostLimits, Limits,
-    MAX_ABORT_MSG_LEN, MAX_EVENT_DATA_LEN, MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_HOST_PRICE, MAX_INPUT_LEN,
-    MAX_KEY_LEN, MAX_OP_PRICE, MAX_PRECOMPILE_INPUT_LEN, MAX_PRECOMPILE_RATE, MAX_RETURN_LEN,
+    MAX_ABORT_MSG_LEN, MAX_ENTRY_LEN, MAX_EVENT_DATA_LEN, MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_HOST_PRICE,
+    MAX_INPUT_LEN, MAX_KEY_LEN, MAX_OP_PRICE, MAX_PRECOMPILE_INPUT_LEN, MAX_PRECOMPILE_RATE, MAX_RETURN_LEN,
     MAX_STACK_BUDGET, MAX_TOPIC_LEN, MAX_UNIT_PRICE, MAX_VALUE_LEN, OpCosts, WASM_PAGE,
 };
 pub use crypto::{MAX_PUBLIC_KEY_LEN, MAX_SIGNATURE_LEN};

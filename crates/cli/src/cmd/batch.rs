@@ -217,6 +217,7 @@ fn parse(line: &str) -> Result<Tx> {
             }
             Tx::Deploy(Box::new(DeployArgs {
                 file,
+                code_id: None,
                 code_hex: hex(&code_hex)?,
                 vm: vm.as_deref().map(parse_vm).transpose().map_err(anyhow::Error::msg)?,
                 init,

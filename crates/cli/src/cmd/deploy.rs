@@ -1,4 +1,4 @@
-//! `cove deploy (FILE | --code-hex HEX) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --args JSON | --msg JSON]
+//! `cove deploy (FILE | --code-hex HEX | --code-id ID) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --args JSON | --msg JSON]
 //! [--value N | --funds COINS] [--label L] [--admin ADDR]`
 
 use std::path::Path;
@@ -33,6 +33,13 @@ pub(crate) struct Deploy<'a> {
 
 /// Reads the code and checks the arguments, before any block starts.
 pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
+    if a.code_id.is_some() {
+        if a.init.is_none() && a.args_hex.as_ref().is_some_and(|h| !h.0.is_empty()) {
+            bail!("--args-hex with --code-id is the input of --init; name the entry point");
+        }
+        let input = a.args_hex.clone().unwrap_or_default().0;
+        return Ok(Deploy { a, vm: VmType::Wasm, code: Vec::new(), input });
+    }
     let mut vm = a.vm.unwrap_or_else(|| guess_vm(a));
     let code = match (&a.code_hex, &a.file) {
         (Some(hex), _) => hex.0.clone(),
@@ -78,7 +85,10 @@ impl Deploy<'_> {
         let input = self.input.clone();
         let entry = a.init.as_deref().unwrap_or("");
         let value = a.value.unwrap_or_default();
-        let receipt = block.create(self.vm, sender, &self.code, entry, input, value, a.tx.gas_limit)?;
+        let receipt = match a.code_id {
+            Some(code_id) => block.instantiate(sender, code_id, entry, input, value, a.tx.gas_limit)?,
+            None => block.create(self.vm, sender, &self.code, entry, input, value, a.tx.gas_limit)?,
+        };
         let value = output::receipt_json(&receipt, self.created(&receipt));
         Ok((receipt, value))
     }

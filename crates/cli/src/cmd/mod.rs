@@ -29,6 +29,7 @@ use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand, SnapshotC
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Deploy(a) => deploy::run(cli, a),
+        Command::Store { file } => code::store(cli, file),
         Command::Call(a) => call::run(cli, a),
         Command::Query(a) => query::run(cli, a),
         Command::Batch { file } => batch::run(cli, file),

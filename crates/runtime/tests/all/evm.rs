@@ -14,7 +14,7 @@ pub(crate) fn token_init_code() -> Vec<u8> {
 
 pub(crate) const SUPPLY: u64 = 1_000_000;
 pub(crate) const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb]; // transfer(address,uint256)
-const BALANCE_OF: [u8; 4] = [0x70, 0xa0, 0x82, 0x31]; // balanceOf(address)
+pub(crate) const BALANCE_OF: [u8; 4] = [0x70, 0xa0, 0x82, 0x31]; // balanceOf(address)
 const ERROR_STRING: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0]; // Error(string)
 /// keccak256("Transfer(address,address,uint256)")
 const TRANSFER_TOPIC: &str = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
@@ -50,7 +50,7 @@ pub(crate) fn deploy_token(rt: &Runtime) -> Address {
     r.address.expect("a create returns the address")
 }
 
-fn balance_of(rt: &Runtime, token: Address, who: &Address) -> u64 {
+pub(crate) fn balance_of(rt: &Runtime, token: Address, who: &Address) -> u64 {
     let r = rt.query(BOB, token, "", calldata(BALANCE_OF, &[word_addr(who)]), None).unwrap();
     let out = r.result.expect("balanceOf succeeds");
     assert_eq!(out.len(), 32);

@@ -3,6 +3,7 @@
 mod backends;
 mod block_limits;
 mod cache;
+mod calls;
 mod cosmwasm_cache;
 mod dispatch;
 mod estimate;

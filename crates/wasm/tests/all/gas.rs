@@ -356,6 +356,20 @@ fn host_cases(c: &HostCosts, alloc: u64) -> Vec<(&'static str, &'static str, u64
         ("input_read", "(i32.const 300)", c.context + 6 * c.copy_per_byte),
         ("return_data", "(i32.const 16) (i32.const 5)", c.context + 5 * c.copy_per_byte),
         ("abort", "(i32.const 16) (i32.const 5)", c.context + 5 * c.copy_per_byte),
+        // Refused (no runtime behind this VM): the base and the copy, no forwarded gas.
+        (
+            "call",
+            "(i32.const 0) (i32.const 16) (i32.const 3) (i32.const 16) (i32.const 5) (i32.const 100) (i64.const 0)",
+            c.call + (20 + 3 + 5 + 32) * c.copy_per_byte,
+        ),
+        (
+            "create",
+            "(i32.const 0) (i32.const 0) (i32.const 16) (i32.const 3) (i32.const 16) (i32.const 5) (i32.const 100) (i64.const 0) (i32.const 100)",
+            c.create + (32 + 32 + 3 + 5 + 32 + 20) * c.copy_per_byte,
+        ),
+        ("call_result_len", "", c.context),
+        // No call made yet: an empty result.
+        ("call_result_read", "(i32.const 300)", c.context),
     ]
 }
 
@@ -438,6 +452,8 @@ fn host_function_prices_follow_a_custom_schedule() {
         copy_per_byte: 19,
         precompile: 137,
         precompile_per_evm_gas: 139,
+        call: 149,
+        create: 151,
     };
     check_host_prices(Config { gas: GasSchedule { ops: custom_ops(), host }, ..Config::default() });
 }

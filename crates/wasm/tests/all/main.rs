@@ -2,6 +2,7 @@
 
 mod abi;
 mod backtrace;
+mod calls;
 mod gas;
 mod hostile;
 mod stack;
