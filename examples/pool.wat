@@ -8,6 +8,8 @@
 ;;         checks the invariant (reserve A + in) x (reserve B - out) >= reserve A x
 ;;         reserve B and aborts with "invariant broken" if it fails, which undoes the
 ;;         transfer of B too. A failed token call aborts with "token call failed".
+;;         Reserves and balances of 2^32 or more abort with "amount above 2^32" (the
+;;         invariant's products are 64-bit).
 ;;
 ;; It calls the tokens with `call` (docs/abi.md, "Calls between contracts").
 ;; Storage: "ta", "tb" -> token addresses; "ra", "rb" -> reserves (u64 LE).
@@ -32,6 +34,7 @@
   (data (i32.const 64) "invariant broken")
   (data (i32.const 96) "token call failed")
   (data (i32.const 128) "bad input")
+  (data (i32.const 144) "amount above 2^32")
 
   (global $heap (mut i32) (i32.const 4096))
   (func (export "allocate") (param $len i32) (result i32)
@@ -86,7 +89,7 @@
     (call $set64 (i32.const 24) (call $balance (i32.const 320))))
 
   (func (export "swap")
-    (local $ra i64) (local $rb i64) (local $bal_a i64) (local $in i64) (local $out i64)
+    (local $ra i64) (local $rb i64) (local $bal_a i64) (local $out i64)
     (if (i32.ne (call $input_len) (i32.const 28)) (then (call $abort (i32.const 128) (i32.const 9))))
     (call $input_read (i32.const 700))
     (local.set $out (i64.load (i32.const 700)))
@@ -95,7 +98,10 @@
     (local.set $ra (call $get64 (i32.const 16)))
     (local.set $rb (call $get64 (i32.const 24)))
     (local.set $bal_a (call $balance (i32.const 300)))
-    (local.set $in (i64.sub (local.get $bal_a) (local.get $ra)))
+    ;; Reserves and balances stay below 2^32, so the products below fit in 64 bits.
+    (if (i64.ge_u (i64.or (local.get $bal_a) (i64.or (local.get $ra) (local.get $rb)))
+                  (i64.const 0x100000000))
+      (then (call $abort (i32.const 144) (i32.const 17))))
     (if (i64.gt_u (local.get $out) (local.get $rb)) (then (call $abort (i32.const 64) (i32.const 16))))
     ;; Pay out first: the invariant below decides whether any of it stands.
     (memory.copy (i32.const 400) (i32.const 708) (i32.const 20))

@@ -169,6 +169,19 @@ impl Dispatch for VmFactory {
                 format!("{address} is already on the call stack and reentrancy is denied"),
             )));
         }
+        // CosmWasm's messages and their policy (`sudo`, read-only queries, its own
+        // sub-message depth) are not mapped onto a contract's call yet: refused, running
+        // nothing, rather than run outside the depth limit and the read-only rule.
+        if let Target::Call(address) = msg.target
+            && self.contract(state, &address)?.is_some_and(|info| info.vm == VmType::CosmWasm)
+        {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "{address} is a CosmWasm contract; calls to one from a contract are not supported yet"
+                ),
+            )));
+        }
         match self.execute(state, &nested, msg) {
             Ok(outcome) => Ok(outcome),
             Err(RuntimeError::InvalidArgument(m)) => {

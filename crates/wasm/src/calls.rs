@@ -121,10 +121,18 @@ pub fn status(result: &Result<Vec<u8>, CallError>) -> i32 {
     }
 }
 
-/// The bytes a failure leaves in the result buffer: its data (EVM revert data) if any,
-/// else its message, cut at `max_len` bytes.
+/// The bytes a failure leaves in the result buffer, cut at `max_len` bytes: only what
+/// the callee's contract wrote, its revert data (EVM) or its abort message. A failure
+/// the host describes (a trap, out of gas, a refused call) leaves nothing but its
+/// status: the host's wording comes from wasmtime, revm or the module cache and may
+/// change with their versions, so a contract that stored it would tie the state root
+/// to them.
 fn failure_bytes(e: CallError, max_len: u32) -> Vec<u8> {
-    let mut bytes = if e.data.is_empty() { e.message.into_bytes() } else { e.data };
+    let mut bytes = match e.kind {
+        ErrorKind::Reverted => e.data,
+        ErrorKind::Aborted => e.message.into_bytes(),
+        _ => Vec::new(),
+    };
     bytes.truncate(max_len as usize);
     bytes
 }
@@ -350,9 +358,12 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_shows_its_data_else_its_message_cut() {
+    fn a_failure_shows_only_what_the_contract_wrote_cut() {
         assert_eq!(failure_bytes(CallError::reverted(vec![1, 2]), 1), vec![1]);
         assert_eq!(failure_bytes(CallError::new(ErrorKind::Aborted, "boom"), 1024), b"boom".to_vec());
         assert_eq!(failure_bytes(CallError::new(ErrorKind::Aborted, "boom"), 2), b"bo".to_vec());
+        for kind in [ErrorKind::Trap, ErrorKind::OutOfGas, ErrorKind::NotFound, ErrorKind::Validation] {
+            assert_eq!(failure_bytes(CallError::new(kind, "wasm trap: unreachable"), 1024), Vec::<u8>::new());
+        }
     }
 }

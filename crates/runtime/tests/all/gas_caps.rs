@@ -24,14 +24,10 @@ fn dropped(r: Result<cove_runtime::Receipt, RuntimeError>) -> String {
     }
 }
 
-/// A runtime for running work to the gas cap. The 2 s backstop bounds the cap's work in
-/// a release build (`docs/gas.md`, "Gas caps"); a debug build on a loaded machine can
-/// be ten times slower, and these tests check the gas outcome, not the time: their
-/// backstop is a minute.
+/// A runtime for running work to the gas cap (a minute's backstop: see
+/// [`config_for_heavy_work`]).
 fn runtime_to_the_cap() -> Runtime {
-    let mut config = Config::default();
-    config.wasm.timeout_ms = 60_000;
-    Runtime::in_memory(config).expect("in-memory runtime")
+    Runtime::in_memory(config_for_heavy_work()).expect("in-memory runtime")
 }
 
 #[test]

@@ -150,7 +150,7 @@ fn a_scan_of_a_large_storage_reads_only_what_its_gas_pays_for() {
         [("mem", Arc::new(MemBackend::new())), ("redb", redb.clone())];
     for (name, inner) in backends {
         let counting = Counting::new(inner);
-        let rt = Runtime::with_backend(counting.clone(), Config::default()).unwrap();
+        let rt = Runtime::with_backend(counting.clone(), crate::support::config_for_heavy_work()).unwrap();
         let c = filled(&rt);
         let costs = rt.config().cosmwasm.costs;
         let limit = 200_000;

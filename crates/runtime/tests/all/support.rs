@@ -183,3 +183,14 @@ pub(crate) fn artifact_names(cache_dir: &Path, suffix: &str) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The default configuration with a minute's wall-clock backstop, for tests that run
+/// work near the gas cap (tens of thousands of writes in one transaction). The 2 s
+/// backstop bounds that work in a release build (`docs/gas.md`, "Gas caps"); a debug
+/// build on a loaded machine can be ten times slower, and these tests check results
+/// and gas, never the time.
+pub(crate) fn config_for_heavy_work() -> Config {
+    let mut config = Config::default();
+    config.wasm.timeout_ms = 60_000;
+    config
+}
