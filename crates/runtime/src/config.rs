@@ -20,7 +20,10 @@ pub const DEFAULT_MAX_CALL_DEPTH: u32 = 16;
 
 /// The largest [`CallsConfig::max_call_depth`] accepted. Every level of a call chain
 /// holds a live instance, and the engine's pool has `wasm::MAX_CONCURRENT_INSTANCES`
-/// (128) per compiler tier for every call running at once: 64 levels leave room.
+/// (128) per compiler tier, shared by every call running at once in the process: one
+/// chain of 64 levels fits, but concurrent queries with deep chains can exhaust the
+/// pool, which fails the call as a node fault (`docs/abi.md`, "Calls between
+/// contracts", known limits).
 pub const MAX_CALL_DEPTH: u32 = 64;
 
 /// Whether a contract already on the call stack may be entered again.
