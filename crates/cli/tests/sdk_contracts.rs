@@ -16,28 +16,10 @@ fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-/// `target/contracts/NAME.wasm`, built (or brought up to date) by
-/// `scripts/build-contracts.sh` once per test process, so the README's test command
-/// needs no step before it. Without the wasm32 toolchain the script fails, and so does
-/// the test, naming what to install.
+/// `target/contracts/NAME.wasm`, built by `scripts/build-contracts.sh` once per test
+/// process (`testvm::examples`).
 fn built(name: &str) -> PathBuf {
-    static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    let result = BUILT.get_or_init(|| {
-        let out = std::process::Command::new("bash")
-            .arg(root().join("scripts/build-contracts.sh"))
-            .output()
-            .map_err(|e| format!("bash scripts/build-contracts.sh: {e}"))?;
-        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
-    });
-    if let Err(e) = result {
-        panic!(
-            "building the Rust example contracts (`bash scripts/build-contracts.sh`) failed; it needs \
-             Debian's rustc-web, cargo-web, rust-web-src and lld-19 (docs/sdk.md):\n{e}"
-        );
-    }
-    let path = root().join("target/contracts").join(format!("{name}.wasm"));
-    assert!(path.is_file(), "{} is missing after scripts/build-contracts.sh", path.display());
-    path
+    testvm::examples::example_path(name)
 }
 
 fn ok(dir: &Path, args: &[&str]) -> Value {

@@ -24,6 +24,7 @@
 //! ```
 
 mod backend;
+pub mod examples;
 mod names;
 
 use std::sync::Arc;
