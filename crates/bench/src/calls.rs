@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use runtime::{Config, Runtime};
+use types::Address;
 
 use crate::{median, sender, warm_up, wasm};
 
@@ -59,4 +60,47 @@ pub fn cross_contract_call_us_p50(config: &Config, calls: usize) -> f64 {
     }
     let (with, without) = (median(&mut with), median(&mut without));
     with.saturating_sub(without).as_secs_f64() * 1e6
+}
+
+/// `examples/pool.wat`.
+pub const POOL_WAT: &str = include_str!("../../../examples/pool.wat");
+
+/// Median latency, in microseconds, of one swap through `examples/pool.wat` between two
+/// `examples/token.wat`: a transaction whose contract calls token A (`balance`) and
+/// token B (`transfer`) and reads and writes the reserves, about ten storage operations
+/// in all. Before each swap the trader moves 1,000 of token A into the pool, untimed.
+pub fn defi_swap_us_p50(config: &Config, swaps: usize) -> f64 {
+    let rt = Runtime::in_memory(config.clone()).expect("config is valid");
+    let mut block = rt.begin_block(1).expect("in-memory");
+    // Supply and reserves stay below 2^32, the pool's bound on amounts.
+    let supply = 4_000_000_000u64.to_le_bytes().to_vec();
+    let token = wasm(crate::TOKEN_WAT);
+    let mut deploy = |code: &[u8], init: Vec<u8>| {
+        let r = block.deploy(sender(), code, Some(("init", init)), None).expect("in-memory");
+        assert!(r.is_ok(), "deploy failed: {:?}", r.result);
+        r.address.expect("deploy returns an address")
+    };
+    let a = deploy(&token, supply.clone());
+    let b = deploy(&token, supply);
+    let pool = deploy(&wasm(POOL_WAT), [a.0, b.0].concat());
+    let call = |block: &mut runtime::Block<'_>, to, entry: &str, input: Vec<u8>| {
+        let r = block.call(sender(), to, entry, input, None).expect("in-memory");
+        assert!(r.is_ok(), "{entry} failed: {:?}", r.result);
+    };
+    let transfer = |to: Address, amount: u64| [&to.0[..], &amount.to_le_bytes()].concat();
+    call(&mut block, a, "transfer", transfer(pool, 1_000_000_000));
+    call(&mut block, b, "transfer", transfer(pool, 1_000_000_000));
+    call(&mut block, pool, "sync", Vec::new());
+    // 1,000 A in buys 999 B at these reserves (10^9 x 1,000 / (10^9 + 1,000) = 999.999).
+    let swap = [&999u64.to_le_bytes()[..], &sender().0[..]].concat();
+    let mut samples = Vec::with_capacity(swaps);
+    for i in 0..swaps + 100 {
+        call(&mut block, a, "transfer", transfer(pool, 1_000));
+        let t = Instant::now();
+        call(&mut block, pool, "swap", swap.clone());
+        if i >= 100 {
+            samples.push(t.elapsed());
+        }
+    }
+    median(&mut samples).as_secs_f64() * 1e6
 }

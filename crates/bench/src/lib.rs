@@ -24,7 +24,7 @@ pub mod gas_cosmwasm;
 pub mod raw_revm;
 pub mod statetest;
 
-pub use calls::cross_contract_call_us_p50;
+pub use calls::{POOL_WAT, cross_contract_call_us_p50, defi_swap_us_p50};
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Write cove WebAssembly contracts in Rust.
 //!
 //! This crate owns the contract side of `docs/abi.md`: safe wrappers over every host
-//! function ([`storage`], [`env`](mod@env), [`crypto`]), the one encoding of arguments, results,
+//! function ([`storage`], [`env`](mod@env), [`crypto`], [`calls`]), the one encoding of arguments, results,
 //! storage values and event data ([`codec`]), the [`entry_points!`] macro, and on wasm32
 //! a bump allocator with the `allocate` export the host needs and a panic handler that
 //! aborts with the panic message. The macro also embeds the entry points' signatures in
@@ -18,6 +18,7 @@ extern crate alloc;
 pub mod abi;
 mod address;
 mod allocator;
+pub mod calls;
 pub mod codec;
 pub mod crypto;
 mod entry;
@@ -31,6 +32,7 @@ pub use codec::{Decode, DecodeError, Encode};
 
 /// `String` and `Vec` for contracts, which are `no_std`.
 pub mod prelude {
+    pub use crate::calls::{self, CallFailure, CallOptions};
     pub use crate::codec::{Decode, Encode};
     pub use crate::{Address, entry_points, env, storage};
     pub use alloc::string::{String, ToString};

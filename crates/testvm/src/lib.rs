@@ -230,6 +230,16 @@ impl TestVM {
         Ok(Address(address.0))
     }
 
+    /// Validates and stores `wasm` without creating a contract (`cove store`), in a
+    /// block of its own; its code id, for a contract that creates contracts from it
+    /// (`cove_sdk::calls::create`).
+    pub fn store(&mut self, wasm: &[u8]) -> Result<[u8; 32], CallError> {
+        let mut block = self.rt.begin_block(self.time)?;
+        let code_id = block.store_code(wasm)?.map_err(CallError::Failed)?;
+        block.commit()?;
+        Ok(code_id.0)
+    }
+
     /// Calls `method` of `contract` with `args` as the caller, as a transaction of a
     /// new block, and decodes its return data as `R` (`()` for none).
     pub fn call<R: Decode>(

@@ -21,6 +21,7 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let transfers_block_each = bench::transfers_per_sec(&rt, token, 20_000 / scale, 1);
     let counter = bench::counter_call_us_p50(&config, 20_000 / scale as usize);
     let cross_call = bench::cross_contract_call_us_p50(&config, 10_000 / scale as usize);
+    let swap = bench::defi_swap_us_p50(&config, 5_000 / scale as usize);
     let module = bench::generated_module(200 * 1024);
     let deploy = bench::deploy_ms(&config, &module, 11 / scale as usize + 1);
     let metering = bench::metering_overhead_ratio(&config, 31 / scale as usize + 1);
@@ -52,6 +53,7 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         "transfer_calls_per_sec_block_each": transfers_block_each.round(),
         "counter_call_us_p50": (counter * 100.0).round() / 100.0,
         "cross_contract_call_us_p50": round(cross_call, 2),
+        "defi_swap_us_p50": round(swap, 2),
         "deploy_ms_200kb": (deploy * 100.0).round() / 100.0,
         "deploy_module_bytes": module.len(),
         "metering_overhead_ratio": (metering * 1000.0).round() / 1000.0,

@@ -8,11 +8,14 @@
 
 extern crate std;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use sha2::Digest;
+
+/// A call the contract made: address, entry, input, value, gas.
+pub(crate) type SentCall = ([u8; 20], Vec<u8>, Vec<u8>, [u8; 32], u64);
 
 /// The mock's whole state.
 #[derive(Default)]
@@ -26,6 +29,13 @@ pub(crate) struct Mock {
     pub(crate) return_data: Option<Vec<u8>>,
     pub(crate) events: Vec<(Vec<u8>, Vec<u8>)>,
     pub(crate) valid_signatures: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+    /// The calls made: address, entry, input, value, gas.
+    pub(crate) calls: Vec<SentCall>,
+    /// The next calls' and creates' status and result, in order; none left: success
+    /// with an empty result.
+    pub(crate) call_replies: VecDeque<(i32, Vec<u8>)>,
+    /// The last call's or create's result.
+    pub(crate) call_result: Vec<u8>,
 }
 
 std::thread_local! {
@@ -104,4 +114,35 @@ pub(crate) fn precompile(address: &[u8; 20], input: &[u8]) -> Option<Vec<u8>> {
     let mut identity = [0u8; 20];
     identity[19] = 4;
     (address == &identity).then(|| input.to_vec())
+}
+
+pub(crate) fn call(address: &[u8; 20], entry: &[u8], input: &[u8], value: &[u8; 32], gas: u64) -> i32 {
+    with(|m| {
+        m.calls.push((*address, entry.to_vec(), input.to_vec(), *value, gas));
+        let (status, result) = m.call_replies.pop_front().unwrap_or_default();
+        m.call_result = result;
+        status
+    })
+}
+
+/// Succeeds at cove's derived address unless a reply says otherwise.
+pub(crate) fn create(
+    code_id: &[u8; 32],
+    salt: &[u8; 32],
+    _entry: &[u8],
+    _input: &[u8],
+    _value: &[u8; 32],
+    _gas: u64,
+) -> (i32, [u8; 20]) {
+    let creator = with(|m| m.contract);
+    let address = crate::calls::created_address(crate::Address(creator), salt, code_id).0;
+    with(|m| {
+        let (status, result) = m.call_replies.pop_front().unwrap_or_default();
+        m.call_result = result;
+        (status, address)
+    })
+}
+
+pub(crate) fn call_result() -> Vec<u8> {
+    with(|m| m.call_result.clone())
 }

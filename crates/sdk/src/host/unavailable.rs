@@ -52,3 +52,19 @@ pub(crate) fn abort(_message: &str) -> ! {
 pub(crate) fn precompile(_address: &[u8; 20], _input: &[u8]) -> Option<Vec<u8>> {
     unavailable()
 }
+pub(crate) fn call(_address: &[u8; 20], _entry: &[u8], _input: &[u8], _value: &[u8; 32], _gas: u64) -> i32 {
+    unavailable()
+}
+pub(crate) fn create(
+    _code_id: &[u8; 32],
+    _salt: &[u8; 32],
+    _entry: &[u8],
+    _input: &[u8],
+    _value: &[u8; 32],
+    _gas: u64,
+) -> (i32, [u8; 20]) {
+    unavailable()
+}
+pub(crate) fn call_result() -> Vec<u8> {
+    unavailable()
+}

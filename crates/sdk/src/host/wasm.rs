@@ -37,6 +37,29 @@ mod raw {
         pub(super) fn return_data(ptr: *const u8, len: usize);
         pub(super) fn abort(msg_ptr: *const u8, msg_len: usize);
         pub(super) fn precompile(address_ptr: *const u8, input_ptr: *const u8, input_len: usize) -> u64;
+        pub(super) fn call(
+            address_ptr: *const u8,
+            entry_ptr: *const u8,
+            entry_len: usize,
+            input_ptr: *const u8,
+            input_len: usize,
+            value_ptr: *const u8,
+            gas: i64,
+        ) -> i32;
+        #[allow(clippy::too_many_arguments)]
+        pub(super) fn create(
+            code_id_ptr: *const u8,
+            salt_ptr: *const u8,
+            entry_ptr: *const u8,
+            entry_len: usize,
+            input_ptr: *const u8,
+            input_len: usize,
+            value_ptr: *const u8,
+            gas: i64,
+            address_ptr: *mut u8,
+        ) -> i32;
+        pub(super) fn call_result_len() -> usize;
+        pub(super) fn call_result_read(dst_ptr: *mut u8);
     }
 }
 
@@ -186,4 +209,73 @@ pub(crate) fn precompile(address: &[u8; 20], input: &[u8]) -> Option<Vec<u8>> {
     // SAFETY: live array and slice; any output comes back through `allocate`.
     let packed = unsafe { raw::precompile(address.as_ptr(), input.as_ptr(), input.len()) };
     (packed != 0).then(|| owned(packed))
+}
+
+/// A gas amount as the host takes it: an `i64`, which a `u64` above `i64::MAX` saturates
+/// to (more than any call may use, so the host caps it as it caps 0).
+#[inline]
+fn gas_arg(gas: u64) -> i64 {
+    i64::try_from(gas).unwrap_or(i64::MAX)
+}
+
+#[inline]
+pub(crate) fn call(address: &[u8; 20], entry: &[u8], input: &[u8], value: &[u8; 32], gas: u64) -> i32 {
+    // SAFETY: live arrays and slices, which the host only reads.
+    unsafe {
+        raw::call(
+            address.as_ptr(),
+            entry.as_ptr(),
+            entry.len(),
+            input.as_ptr(),
+            input.len(),
+            value.as_ptr(),
+            gas_arg(gas),
+        )
+    }
+}
+
+#[inline]
+pub(crate) fn create(
+    code_id: &[u8; 32],
+    salt: &[u8; 32],
+    entry: &[u8],
+    input: &[u8],
+    value: &[u8; 32],
+    gas: u64,
+) -> (i32, [u8; 20]) {
+    let mut address = [0u8; 20];
+    // SAFETY: live arrays and slices the host only reads, and a 20-byte array it may
+    // write in full.
+    let status = unsafe {
+        raw::create(
+            code_id.as_ptr(),
+            salt.as_ptr(),
+            entry.as_ptr(),
+            entry.len(),
+            input.as_ptr(),
+            input.len(),
+            value.as_ptr(),
+            gas_arg(gas),
+            address.as_mut_ptr(),
+        )
+    };
+    (status, address)
+}
+
+/// The last call's or create's result.
+#[inline]
+pub(crate) fn call_result() -> Vec<u8> {
+    // SAFETY: no memory is involved.
+    let len = unsafe { raw::call_result_len() };
+    if len == 0 {
+        return Vec::new();
+    }
+    let mut buffer = Vec::with_capacity(len);
+    // SAFETY: the buffer has room for `len` bytes, which the host writes in full before
+    // `set_len` exposes them.
+    unsafe {
+        raw::call_result_read(buffer.as_mut_ptr());
+        buffer.set_len(len);
+    }
+    buffer
 }

@@ -6,6 +6,7 @@
 //! it, never skip.
 
 mod counter;
+mod defi;
 mod harness;
 mod token;
 mod voting;
