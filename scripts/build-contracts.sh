@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds every Rust example contract (examples/rust) for wasm32 and copies the modules
-# to target/contracts/NAME.wasm, where the CLI's tests and docs/sdk.md expect them.
+# Builds every Rust example contract (examples/rust) and every C one (examples/c) for
+# wasm32 and copies the modules to target/contracts/NAME.wasm (a C example: NAME_c.wasm),
+# where the tests and docs/sdk.md expect them.
 #
-# Needs Debian's Rust for the web (rustc 1.96 with its library sources) and LLVM 19's
-# wasm-ld:  apt-get install rustc-web cargo-web rust-web-src lld-19
+# Needs Debian's Rust for the web (rustc 1.96 with its library sources), LLVM 19's
+# wasm-ld and clang:  apt-get install rustc-web cargo-web rust-web-src lld-19 clang-19
 # rustup's toolchain has no wasm32 target here; this script uses /usr/bin/cargo and
 # /usr/bin/rustc (override with COVE_WASM_CARGO / COVE_WASM_RUSTC). core and alloc are
 # built from source (-Zbuild-std, hence RUSTC_BOOTSTRAP=1) the first time, a few minutes;
@@ -13,9 +14,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cargo_bin="${COVE_WASM_CARGO:-/usr/bin/cargo}"
 rustc_bin="${COVE_WASM_RUSTC:-/usr/bin/rustc}"
 out="$root/target/contracts"
-for tool in "$cargo_bin" "$rustc_bin" /usr/lib/llvm-19/bin/wasm-ld; do
+clang_bin="${COVE_WASM_CLANG:-/usr/bin/clang-19}"
+for tool in "$cargo_bin" "$rustc_bin" /usr/lib/llvm-19/bin/wasm-ld "$clang_bin"; do
   if [ ! -x "$tool" ]; then
-    echo "build-contracts: $tool is missing; install: apt-get install rustc-web cargo-web rust-web-src lld-19" >&2
+    echo "build-contracts: $tool is missing; install: apt-get install rustc-web cargo-web rust-web-src lld-19 clang-19" >&2
     exit 1
   fi
 done
@@ -26,8 +28,18 @@ cd "$root/examples/rust"
 PATH="/usr/bin:$PATH" RUSTC="$rustc_bin" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$out/build" \
   "$cargo_bin" build --release --locked --quiet
 
+# C: no libc; the same CPU features as the Rust flags (the MVP, bulk memory, sign
+# extension), a 32 KiB stack. cove.h documents the command.
+mkdir -p "$out/build/c"
+for source in "$root"/examples/c/*.c; do
+  name="$(basename "$source" .c)_c"
+  "$clang_bin" --target=wasm32-unknown-unknown -mcpu=mvp -mbulk-memory -msign-ext -O2 -nostdlib \
+    -Wall -Wextra -Werror -I "$root/crates/sdk/include" -fuse-ld=/usr/lib/llvm-19/bin/wasm-ld \
+    -Wl,--no-entry -Wl,-z,stack-size=32768 -o "$out/build/c/$name.wasm" "$source"
+done
+
 mkdir -p "$out"
-for wasm in "$out"/build/wasm32-unknown-unknown/release/*.wasm; do
+for wasm in "$out"/build/wasm32-unknown-unknown/release/*.wasm "$out"/build/c/*.wasm; do
   name="$(basename "$wasm")"
   if ! cmp -s "$wasm" "$out/$name"; then
     # Copy then rename: tests running at once never read a half-written module.

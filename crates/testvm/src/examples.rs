@@ -1,4 +1,4 @@
-//! The Rust example contracts (`examples/rust`) as tests use them: built (or brought up
+//! The Rust and C example contracts (`examples/rust`, `examples/c`) as tests use them: built (or brought up
 //! to date) by `scripts/build-contracts.sh` once per process, so a test command needs
 //! no step before it. Without the script's toolchain a test fails naming it; it is
 //! never skipped.
@@ -24,8 +24,8 @@ pub fn example_path(name: &str) -> PathBuf {
     });
     if let Err(e) = result {
         panic!(
-            "building the Rust example contracts (`bash scripts/build-contracts.sh`) failed; it needs \
-             Debian's rustc-web, cargo-web, rust-web-src and lld-19 (docs/sdk.md):\n{e}"
+            "building the example contracts (`bash scripts/build-contracts.sh`) failed; it needs \
+             Debian's rustc-web, cargo-web, rust-web-src, lld-19 and clang-19 (docs/sdk.md):\n{e}"
         );
     }
     let path = root().join("target/contracts").join(format!("{name}.wasm"));

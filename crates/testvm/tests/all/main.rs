@@ -1,10 +1,11 @@
-//! The Rust example contracts (`examples/rust`) tested with the harness, and the
+//! The Rust and C example contracts (`examples/rust`, `examples/c`) tested with the harness, and the
 //! harness's own behaviour (blocks, snapshots, storage, errors).
 //!
 //! The modules come from `scripts/build-contracts.sh` (`docs/sdk.md`), which runs once
 //! per test process (`cove_testvm::examples`); without its toolchain the tests fail naming
 //! it, never skip.
 
+mod c_token;
 mod counter;
 mod defi;
 mod harness;
