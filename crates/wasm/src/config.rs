@@ -62,6 +62,16 @@ pub struct Limits {
     /// Deterministic call-stack budget in accounted bytes (see `docs/gas.md`, "Stack
     /// limit"). By default 1 MiB, the seed's stack size.
     pub max_stack_bytes: u32,
+    /// Largest function body (locals and code), in bytes. By default 256 KiB.
+    /// Compilers' time and memory grow faster than linearly in a function's size.
+    pub max_function_body_bytes: u32,
+    /// Deepest nesting of `block`, `loop` and `if` in a function (the function's own
+    /// frame counts as one). By default 1,024.
+    pub max_control_depth: u32,
+    /// Most `block`, `loop` and `if` instructions in one function. By default 65,536.
+    pub max_blocks_per_function: u32,
+    /// Most targets of one `br_table` (its default included). By default 16,384.
+    pub max_br_table_targets: u32,
 }
 
 impl Default for Limits {
@@ -75,6 +85,10 @@ impl Default for Limits {
             max_locals: 1_000,
             max_params: 64,
             max_stack_bytes: 1024 * 1024,
+            max_function_body_bytes: 256 * 1024,
+            max_control_depth: 1_024,
+            max_blocks_per_function: 65_536,
+            max_br_table_targets: 16_384,
         }
     }
 }

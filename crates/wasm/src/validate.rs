@@ -259,6 +259,17 @@ pub(crate) fn validate(code: &[u8], config: &Config, abi: &Abi) -> Result<Module
                 };
                 let type_index = func_type_indices[next_func];
                 next_func += 1;
+                let func_index = facts.imported_funcs as usize + next_func - 1;
+                let body_bytes = body.range().len();
+                if body_bytes > limits.max_function_body_bytes as usize {
+                    return Err(invalid(
+                        "body-size",
+                        format!(
+                            "function {func_index} has a {body_bytes}-byte body; the limit is {}",
+                            limits.max_function_body_bytes
+                        ),
+                    ));
+                }
                 let mut fv = to_validate.into_validator(std::mem::take(&mut allocs));
                 let params = facts.types[type_index as usize].0.len() as u64;
                 let mut declared: u64 = 0;
@@ -270,11 +281,7 @@ pub(crate) fn validate(code: &[u8], config: &Config, abi: &Abi) -> Result<Module
                     if declared > limits.max_locals as u64 {
                         return Err(invalid(
                             "locals-limit",
-                            format!(
-                                "function {} declares more than {} locals",
-                                facts.imported_funcs as usize + next_func - 1,
-                                limits.max_locals
-                            ),
+                            format!("function {func_index} declares more than {} locals", limits.max_locals),
                         ));
                     }
                     fv.define_locals(offset, count, ty).map_err(wasm_err)?;
@@ -284,9 +291,20 @@ pub(crate) fn validate(code: &[u8], config: &Config, abi: &Abi) -> Result<Module
                 let mut segment_costs = Vec::new();
                 let mut has_dynamic = false;
                 let mut split_pending = true;
+                let mut blocks = 0u32;
                 while !ops.eof() {
                     let (op, offset) = ops.read_with_offset().map_err(wasm_err)?;
+                    check_control(&op, func_index, &mut blocks, limits)?;
                     fv.op(offset, &op).map_err(wasm_err)?;
+                    if fv.control_stack_height() > limits.max_control_depth {
+                        return Err(invalid(
+                            "nesting-limit",
+                            format!(
+                                "function {func_index} nests blocks deeper than {} (at byte offset {offset})",
+                                limits.max_control_depth
+                            ),
+                        ));
+                    }
                     max_height = max_height.max(fv.operand_stack_height());
                     if split_pending {
                         segment_costs.push(0u64);
@@ -336,6 +354,45 @@ pub(crate) fn validate(code: &[u8], config: &Config, abi: &Abi) -> Result<Module
         }
     }
     Ok(facts)
+}
+
+/// The per-instruction compile-bomb rules: blocks per function and `br_table` size,
+/// checked before wasmparser's validator sees the instruction.
+fn check_control(
+    op: &Operator<'_>,
+    func_index: usize,
+    blocks: &mut u32,
+    limits: &crate::config::Limits,
+) -> Result<(), ValidationError> {
+    match op {
+        Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            *blocks += 1;
+            if *blocks > limits.max_blocks_per_function {
+                return Err(invalid(
+                    "blocks-limit",
+                    format!(
+                        "function {func_index} has more than {} blocks, loops and ifs",
+                        limits.max_blocks_per_function
+                    ),
+                ));
+            }
+        }
+        Operator::BrTable { targets } => {
+            // `len` counts the targets without the default.
+            let total = u64::from(targets.len()) + 1;
+            if total > u64::from(limits.max_br_table_targets) {
+                return Err(invalid(
+                    "br-table-limit",
+                    format!(
+                        "function {func_index} has a br_table of {total} targets; the limit is {}",
+                        limits.max_br_table_targets
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn check_import(

@@ -2,6 +2,7 @@
 
 mod abi;
 mod backtrace;
+mod bombs;
 mod calls;
 mod gas;
 mod hostile;
