@@ -18,6 +18,11 @@ use crate::NodeError;
 use crate::chain::{BLOCK_GAS_LIMIT, StoredBlock, StoredTx};
 use crate::node::{Shared, SubmitError};
 
+mod logs;
+pub use logs::{
+    MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
+};
+
 /// The client version `web3_clientVersion` answers.
 pub const CLIENT_VERSION: &str = concat!("cove/v", env!("CARGO_PKG_VERSION"));
 /// Most blocks `eth_feeHistory` reports: 1,024 (as geth).
@@ -83,6 +88,7 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("eth_getTransactionReceipt", get_transaction_receipt),
         ("eth_getBlockByNumber", get_block_by_number),
         ("eth_getBlockByHash", get_block_by_hash),
+        ("eth_getLogs", logs::get_logs),
     ];
     for &(name, f) in table {
         module.register_blocking_method(name, move |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {
@@ -328,25 +334,8 @@ fn receipt_json(block: &StoredBlock, index: usize) -> RpcResult {
     let t = &block.txs[index];
     let env = t.envelope().map_err(node)?;
     let first_log: usize = block.txs[..index].iter().map(|t| t.logs.len()).sum();
-    let logs: Vec<Value> = t
-        .logs
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            json!({
-                "address": l.address,
-                "topics": l.data.topics(),
-                "data": hex_bytes(&l.data.data),
-                "blockNumber": hex_u(block.number),
-                "blockHash": block.hash,
-                "blockTimestamp": hex_u(block.timestamp),
-                "transactionHash": t.hash,
-                "transactionIndex": hex_u(index as u64),
-                "logIndex": hex_u((first_log + i) as u64),
-                "removed": false,
-            })
-        })
-        .collect();
+    let logs: Vec<Value> =
+        t.logs.iter().enumerate().map(|(i, l)| logs::log_json(block, index, first_log + i, l)).collect();
     Ok(json!({
         "transactionHash": t.hash,
         "transactionIndex": hex_u(index as u64),

@@ -2,5 +2,6 @@
 
 mod dev;
 mod harness;
+mod logs;
 mod rpc;
 mod txs;
