@@ -224,6 +224,26 @@ impl Chain {
         Ok(block.hash.is_some().then_some(block))
     }
 
+    /// Calls `f` with each complete block from `from` to `to` (inclusive) in order,
+    /// until it returns false.
+    pub fn each_block(
+        &self,
+        from: u64,
+        to: u64,
+        mut f: impl FnMut(&StoredBlock) -> bool,
+    ) -> Result<(), NodeError> {
+        let r = self.db.begin_read().map_err(NodeError::index)?;
+        let blocks = r.open_table(BLOCKS).map_err(NodeError::index)?;
+        for e in blocks.range(from..=to).map_err(NodeError::index)? {
+            let (_, v) = e.map_err(NodeError::index)?;
+            let block: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
+            if block.hash.is_some() && !f(&block) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// The highest complete block.
     pub fn head(&self) -> Result<StoredBlock, NodeError> {
         let r = self.db.begin_read().map_err(NodeError::index)?;

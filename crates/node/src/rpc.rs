@@ -18,6 +18,12 @@ use crate::NodeError;
 use crate::chain::{BLOCK_GAS_LIMIT, StoredBlock, StoredTx};
 use crate::node::{Shared, SubmitError};
 
+mod blocks;
+mod logs;
+pub use logs::{
+    MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
+};
+
 /// The client version `web3_clientVersion` answers.
 pub const CLIENT_VERSION: &str = concat!("cove/v", env!("CARGO_PKG_VERSION"));
 /// Most blocks `eth_feeHistory` reports: 1,024 (as geth).
@@ -83,6 +89,12 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("eth_getTransactionReceipt", get_transaction_receipt),
         ("eth_getBlockByNumber", get_block_by_number),
         ("eth_getBlockByHash", get_block_by_hash),
+        ("eth_getLogs", logs::get_logs),
+        ("eth_getBlockTransactionCountByNumber", blocks::tx_count_by_number),
+        ("eth_getBlockTransactionCountByHash", blocks::tx_count_by_hash),
+        ("eth_getTransactionByBlockNumberAndIndex", blocks::tx_by_number_and_index),
+        ("eth_getTransactionByBlockHashAndIndex", blocks::tx_by_hash_and_index),
+        ("eth_syncing", |_, _| Ok(Value::Bool(false))),
     ];
     for &(name, f) in table {
         module.register_blocking_method(name, move |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {
@@ -107,20 +119,32 @@ fn quantity(v: &Value) -> Result<u64, ErrorObjectOwned> {
     u64::from_str_radix(digits, 16).map_err(|e| invalid(format!("invalid hex quantity {s}: {e}")))
 }
 
-/// A block tag or number: `None` is the head.
+/// A block parameter: a tag, a number, a block hash, or an EIP-1898 object
+/// (`{"blockNumber": …}` or `{"blockHash": …}`). `None` is the head.
 fn height(s: &Shared, v: Option<&Value>) -> Result<Option<u64>, ErrorObjectOwned> {
     let head = s.chain.head().map_err(node)?.number;
-    match v {
-        None | Some(Value::Null) => Ok(None),
+    let n = match v {
+        None | Some(Value::Null) => return Ok(None),
         Some(Value::String(t)) if matches!(t.as_str(), "latest" | "pending" | "safe" | "finalized") => {
-            Ok(None)
+            return Ok(None);
         }
-        Some(Value::String(t)) if t == "earliest" => Ok(Some(0)),
-        Some(v) => match quantity(v)? {
-            n if n == head => Ok(None),
-            n if n > head => Err(err(-32000, "header not found")),
-            n => Ok(Some(n)),
+        Some(Value::String(t)) if t == "earliest" => 0,
+        Some(Value::String(t)) if t.len() == 66 => blocks::number_of_hash(s, v)?,
+        Some(Value::Object(o)) => match (o.get("blockNumber"), o.get("blockHash")) {
+            (Some(n), None) if !n.is_object() => return height(s, Some(n)),
+            (None, Some(h)) => blocks::number_of_hash(s, Some(h))?,
+            _ => {
+                return Err(invalid(
+                    "invalid argument: a block parameter object takes one of blockNumber or blockHash",
+                ));
+            }
         },
+        Some(v) => quantity(v)?,
+    };
+    match n {
+        n if n == head => Ok(None),
+        n if n > head => Err(err(-32000, "header not found")),
+        n => Ok(Some(n)),
     }
 }
 
@@ -219,6 +243,20 @@ fn estimate_gas(s: &Shared, a: &[Value]) -> RpcResult {
     let sender = cove(req.from.unwrap_or_default());
     let value = runtime::Balance(req.value.unwrap_or_default().to_be_bytes::<32>());
     let cap = req.gas()?.or(Some(s.config.runtime.evm.default_gas_limit));
+    if let Some(value) = req.value.filter(|v| !v.is_zero()) {
+        // As geth's at a zero price: the value alone must be covered, and clients
+        // (viem, web3.py) recognise the message.
+        let from = req.from.unwrap_or_default();
+        let balance = U256::from_be_bytes(s.runtime.balance(&sender).map_err(internal)?.0);
+        if value > balance {
+            return Err(err(
+                -32000,
+                format!(
+                    "insufficient funds for gas * price + value: address {from} have {balance} want {value}"
+                ),
+            ));
+        }
+    }
     let Some(to) = req.to else {
         return estimate_create(s, sender, req.input(), value, cap.unwrap_or_default());
     };
@@ -328,25 +366,8 @@ fn receipt_json(block: &StoredBlock, index: usize) -> RpcResult {
     let t = &block.txs[index];
     let env = t.envelope().map_err(node)?;
     let first_log: usize = block.txs[..index].iter().map(|t| t.logs.len()).sum();
-    let logs: Vec<Value> = t
-        .logs
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            json!({
-                "address": l.address,
-                "topics": l.data.topics(),
-                "data": hex_bytes(&l.data.data),
-                "blockNumber": hex_u(block.number),
-                "blockHash": block.hash,
-                "blockTimestamp": hex_u(block.timestamp),
-                "transactionHash": t.hash,
-                "transactionIndex": hex_u(index as u64),
-                "logIndex": hex_u((first_log + i) as u64),
-                "removed": false,
-            })
-        })
-        .collect();
+    let logs: Vec<Value> =
+        t.logs.iter().enumerate().map(|(i, l)| logs::log_json(block, index, first_log + i, l)).collect();
     Ok(json!({
         "transactionHash": t.hash,
         "transactionIndex": hex_u(index as u64),

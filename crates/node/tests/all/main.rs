@@ -1,6 +1,8 @@
 //! The node driven over raw JSON-RPC on a free port, with transactions signed here.
 
+mod compat;
 mod dev;
 mod harness;
+mod logs;
 mod rpc;
 mod txs;
