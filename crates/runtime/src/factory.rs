@@ -151,8 +151,9 @@ impl VmFactory {
 }
 
 impl Dispatch for VmFactory {
-    /// `VmFactory::execute` one level below `env`, unless that passes the depth limit
-    /// (kind `call_depth`) or, under [`Reentrancy::Deny`], enters a contract already on
+    /// `VmFactory::execute` one level below `env`, on any VM (CosmWasm's callee runs
+    /// its `execute` or `query`), unless that passes the depth limit (kind
+    /// `call_depth`) or, under [`Reentrancy::Deny`], enters a contract already on
     /// `env.callers` (kind `reentrancy`). A gas limit the runtime refuses is the sending
     /// contract's failure, not the node's.
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
@@ -164,19 +165,6 @@ impl Dispatch for VmFactory {
         }
         if let Some(refused) = self.too_deep(&nested) {
             return Ok(refused);
-        }
-        // CosmWasm's messages and their policy (`sudo`, read-only queries, its own
-        // sub-message depth) are not mapped onto a contract's call yet: refused, running
-        // nothing, rather than run outside the depth limit and the read-only rule.
-        if let Target::Call(address) = msg.target
-            && self.contract(state, &address)?.is_some_and(|info| info.vm == VmType::CosmWasm)
-        {
-            return Ok(Outcome::failed(CallError::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "{address} is a CosmWasm contract; calls to one from a contract are not supported yet"
-                ),
-            )));
         }
         match self.execute(state, &nested, msg) {
             Ok(outcome) => Ok(outcome),
