@@ -9,10 +9,10 @@
 //! share, and running out without one is never caught (as in wasmd).
 //!
 //! A message to a contract of another VM goes through the runtime's dispatch
-//! (`foreign`); every other message runs here, and obeys the same depth limit and
-//! reentrancy policy (checked with [`vm::Dispatch::admits`] against the contracts
-//! enclosing the transaction: between CosmWasm contracts, wasmd's actor model holds, a
-//! sender's entry point having returned before its messages run).
+//! (`other_vms`, `foreign`); every other message runs here, and obeys the same depth
+//! limit and reentrancy policy (checked with [`vm::Dispatch::admits`] against the
+//! contracts enclosing the transaction: between CosmWasm contracts, wasmd's actor model
+//! holds, a sender's entry point having returned before its messages run).
 
 use std::sync::Arc;
 
@@ -27,6 +27,8 @@ use crate::msg::{
     self, Attribute, BankMsg, Coin, ContractResult, CosmosMsg, Event, ReplyOn, SubMsg, WasmMsg,
 };
 use crate::{Shared, load_cosmwasm};
+
+mod other_vms;
 
 /// What a [`Request`] does.
 #[derive(Debug, Clone, Copy)]
@@ -725,59 +727,6 @@ impl Tx<'_> {
                 self.set_admin(state, sender, contract, None)
             }
         }
-    }
-
-    /// Checks a message to `target` at message depth `depth` (0: the transaction's
-    /// own, which whoever sent it admitted) against the runtime's depth limit and
-    /// reentrancy policy, as the contracts enclosing the transaction see it.
-    fn admit(&self, target: &Address, depth: u32) -> Step<()> {
-        let Some(sender_depth) = depth.checked_sub(1) else { return Ok(()) };
-        let frame = self.frame.below(sender_depth, &[]);
-        match frame.dispatch.admits(&frame.env(&self.ctx.block), target) {
-            Some(refused) => Err(Fail::Contract(refused)),
-            None => Ok(()),
-        }
-    }
-
-    /// Executes `target`, a contract of VM `vm`, through the runtime's dispatch with all
-    /// the gas left: `msg` names its entry point and input ([`foreign::entry_and_input`]),
-    /// `funds` its value. Its result is the data (none if empty); its events join the
-    /// transaction's.
-    #[allow(clippy::too_many_arguments)]
-    fn execute_foreign(
-        &mut self,
-        state: &mut Journal,
-        sender: Address,
-        target: Address,
-        vm: VmType,
-        msg: &[u8],
-        funds: &[Coin],
-        depth: u32,
-    ) -> Step<Option<Vec<u8>>> {
-        let (entry, input) = foreign::entry_and_input(vm, msg).map_err(Fail::Contract)?;
-        let value = foreign::value(&self.shared.config.native_denom, funds).map_err(Fail::Contract)?;
-        // The sender runs one level up, inside the messages of `path` (its own last).
-        let frame = self.frame.below(depth.saturating_sub(1), &self.path);
-        let outcome = foreign::call(
-            &frame,
-            &self.ctx.block,
-            state,
-            sender,
-            target,
-            &entry,
-            input,
-            value,
-            self.gas_left(),
-            false,
-        )?;
-        self.gas_used = self.gas_used.saturating_add(outcome.gas_used);
-        let data = outcome.result.map_err(Fail::Contract)?;
-        for e in outcome.events {
-            let bytes = e.contract.0.len() + e.topics.iter().map(Vec::len).sum::<usize>() + e.data.len();
-            self.event_bytes = self.event_bytes.saturating_add(bytes);
-            self.events.push(Recorded::Cove(e));
-        }
-        Ok((!data.is_empty()).then_some(data))
     }
 
     /// Records an event of type `ty` from `contract`, its first attribute
