@@ -420,3 +420,28 @@ fn messages_between_cosmwasm_contracts_obey_the_runtime_depth_limit() {
         }
     }
 }
+
+#[test]
+fn smart_queries_between_cosmwasm_contracts_obey_the_runtime_depth_limit() {
+    let mut chain = Chain::new();
+    let (querier, queried) = (chain.deploy(), chain.deploy());
+    let query = json!({"wasm": {"smart": {
+        "contract_addr": chain.vm.addresses().humanize(&queried),
+        "msg": base64::engine::general_purpose::STANDARD.encode(br#"{"bank":{"all_balances":{"address":"x"}}}"#),
+    }}});
+    let query = serde_json::to_vec(&query).unwrap();
+    // The querier runs at depth 3: the queried contract would run at depth 4.
+    let mut answers = Vec::new();
+    for max_depth in [4, 3] {
+        let dispatch: Arc<dyn vm::Dispatch> = Arc::new(Recorder { seen: Default::default(), max_depth });
+        let block = BlockInfo { height: 1, timestamp: 1 };
+        let env = vm::Env { block: &block, depth: 3, dispatch: &dispatch, callers: &[] };
+        let action = Action::Query { contract: querier };
+        let request = Request { sender: SENDER, action, msg: &query, funds: &[], gas_limit: None };
+        let (o, debug) = chain.vm.run_in_env(&mut chain.journal, &env, None, request).unwrap();
+        assert!(o.is_ok(), "{o:?}");
+        answers.push(debug[0].clone());
+    }
+    // Within the limit the queried contract ran (its own query's answer, `""`).
+    assert_eq!(answers, [r#"{"ok":{"ok":""}}"#, r#"{"error":{"exceeded_recursion_limit":{}}}"#]);
+}
