@@ -10,7 +10,8 @@
 //!
 //! Gas needs no conversion: CosmWasm contracts run on cove's engine with cove's
 //! metering, so their gas is cove gas, which the dispatch hands to every VM. (A rate
-//! would go where [`Frame::env`]'s caller sets the callee's gas limit.)
+//! would apply in [`call`], to the gas limit it gives and the gas used it reports, and
+//! in the runtime's dispatch for calls into CosmWasm.)
 
 use std::sync::Arc;
 
