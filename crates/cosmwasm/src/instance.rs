@@ -9,6 +9,7 @@ use types::{Address, CallError, ErrorKind, Gas, MAX_GAS_LIMIT};
 use wasmtime::{Global, InstancePre, Memory, Store, TypedFunc, Val};
 
 use crate::Shared;
+use crate::foreign::Frame;
 use crate::region;
 use crate::tx::Context;
 
@@ -34,6 +35,9 @@ pub(crate) struct Host {
     pub read_only: bool,
     /// Queries in progress below this call (0 for a transaction's own call).
     pub depth: u32,
+    /// Where the call runs in the runtime's call tree, for the queries it makes of
+    /// contracts of other VMs.
+    pub frame: Frame,
     pub memory: Option<Memory>,
     pub gas: Option<Global>,
     pub allocate: Option<TypedFunc<u32, u32>>,
@@ -58,6 +62,7 @@ pub(crate) struct EntryCall<'a> {
     pub ctx: Context,
     pub read_only: bool,
     pub depth: u32,
+    pub frame: Frame,
     pub entry: &'a str,
     /// The arguments, each passed as a region, in order.
     pub args: &'a [&'a [u8]],
@@ -95,6 +100,7 @@ fn run_on_stack(
         ctx: call.ctx,
         read_only: call.read_only,
         depth: call.depth,
+        frame: call.frame.clone(),
         memory: None,
         gas: None,
         allocate: None,

@@ -14,7 +14,10 @@
 //!   cosmwasm-std's JSON;
 //! * [`Bank`]: balances of many denominations, the native one shared with the EVM;
 //! * the transaction: entry point, response, messages and sub-messages processed as wasmd
-//!   does, each caught sub-message's changes rolled back alone (`tx`).
+//!   does, each caught sub-message's changes rolled back alone (`tx`);
+//! * messages and smart queries to contracts of the other VMs, and calls from them,
+//!   through the runtime's one dispatch, under its depth limit and reentrancy policy
+//!   (`foreign`).
 //!
 //! Compiled modules go through cove's module cache (`cove-cache`, [`ModuleCache`]):
 //! memory, disk, pins and tier-up as for cove's own contracts, in a cache directory of
@@ -27,6 +30,7 @@ pub mod address;
 mod bank;
 pub mod config;
 mod crypto;
+mod foreign;
 mod host;
 mod instance;
 mod link;
@@ -53,6 +57,7 @@ pub use link::{CosmWasmLinker, ModuleCache};
 pub use msg::{Attribute, Coin, Event};
 pub use tx::{Action, MAX_SALT_LEN, Request};
 
+use foreign::Frame;
 use instance::EntryCall;
 use link::{LoadError, stored_code};
 use tx::Context;
@@ -136,13 +141,32 @@ impl CosmWasmVm {
     /// caller must revert (as for every VM). Also returns the contracts' `debug` output,
     /// which is not part of the outcome. `Env.transaction` is null: see
     /// [`CosmWasmVm::run_in_block`] to give the transaction's index.
+    ///
+    /// The VM runs alone: a message or query to a contract of another VM fails (see
+    /// [`CosmWasmVm::run_in_env`]).
     pub fn run(
         &self,
         state: &mut Journal,
         block: &BlockInfo,
         request: Request<'_>,
     ) -> Result<(Outcome, Vec<String>), VmError> {
-        tx::run(&self.shared, state, Context { block: *block, tx_index: None }, request)
+        self.run_in_env(state, &Env::detached(block), None, request)
+    }
+
+    /// [`CosmWasmVm::run`] in `env`: its messages and queries to contracts of other VMs
+    /// go through `env.dispatch`, and every message (between CosmWasm contracts too)
+    /// obeys its depth limit and reentrancy policy. `tx_index` as for
+    /// [`CosmWasmVm::run_in_block`] (a query always sees null).
+    pub fn run_in_env(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        tx_index: Option<u32>,
+        request: Request<'_>,
+    ) -> Result<(Outcome, Vec<String>), VmError> {
+        let tx_index = tx_index.filter(|_| !matches!(request.action, Action::Query { .. }));
+        let ctx = Context { block: *env.block, tx_index };
+        tx::run(&self.shared, state, ctx, Frame::of(env), request)
     }
 
     /// [`CosmWasmVm::run`] as transaction number `tx_index` of its block, which the
@@ -155,8 +179,7 @@ impl CosmWasmVm {
         tx_index: u32,
         request: Request<'_>,
     ) -> Result<(Outcome, Vec<String>), VmError> {
-        let tx_index = (!matches!(request.action, Action::Query { .. })).then_some(tx_index);
-        tx::run(&self.shared, state, Context { block: *block, tx_index }, request)
+        self.run_in_env(state, &Env::detached(block), Some(tx_index), request)
     }
 
     /// The code number CosmWasm messages use for `id`, if stored through this VM.
@@ -228,11 +251,14 @@ pub(crate) fn code_info_json(
 /// A nested query's result and the gas it used.
 pub(crate) type QueryRun = (Result<Vec<u8>, CallError>, Gas);
 
-/// Runs `target`'s `query` read-only for `query_chain`; the outcome and the gas used.
+/// Runs `target`'s `query` read-only for `query_chain`, in `frame`; the outcome and
+/// the gas used.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn smart_query(
     shared: &Arc<Shared>,
     journal: Journal,
     ctx: Context,
+    frame: Frame,
     target: Address,
     msg: &[u8],
     gas_limit: Gas,
@@ -253,6 +279,7 @@ pub(crate) fn smart_query(
         ctx,
         read_only: true,
         depth,
+        frame,
         entry: "query",
         args: &[&env, msg],
         min_args: 2,
@@ -293,9 +320,25 @@ impl VirtualMachine for CosmWasmVm {
     }
 
     /// The generic message: `Create` instantiates (no label, no admin), a call runs the
-    /// entry point it names (`execute`, `query`, `migrate` to the same code, `sudo`);
-    /// `input` is the JSON message and `value` the native funds.
+    /// entry point it names (`execute`, `query`, `sudo`); `input` is the JSON message
+    /// and `value` the native funds. A call from a contract (`env.depth` > 0) may name
+    /// only `execute` (refused as `read_only` in a query) and `query`.
     fn execute(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
+        if env.depth > 0 {
+            let refused = match msg.entry {
+                "execute" if msg.read_only => {
+                    Some((ErrorKind::ReadOnly, "a query cannot execute a CosmWasm contract".to_string()))
+                }
+                "execute" | "query" => None,
+                entry => Some((
+                    ErrorKind::InvalidArgument,
+                    format!("a contract may call a CosmWasm contract's execute or query, not {entry:?}"),
+                )),
+            };
+            if let Some((kind, message)) = refused {
+                return Ok(Outcome::failed(CallError::new(kind, message)));
+            }
+        }
         let funds: Vec<Coin> = if msg.value.is_zero() {
             Vec::new()
         } else {
@@ -320,7 +363,7 @@ impl VirtualMachine for CosmWasmVm {
         };
         let request =
             Request { sender: msg.sender, action, msg: &msg.input, funds: &funds, gas_limit: msg.gas_limit };
-        self.run(state, env.block, request).map(|(outcome, _debug)| outcome)
+        self.run_in_env(state, env, None, request).map(|(outcome, _debug)| outcome)
     }
 
     fn modules(&self) -> Option<&dyn CompiledModules> {

@@ -4,12 +4,17 @@
 //! Bank balances and wasm smart/raw/contract-info/code-info queries are answered; any
 //! other request (staking, IBC, stargate, custom) is `unsupported_request`. A smart
 //! query runs the queried contract's `query` read-only, on the same journal, paying its
-//! gas from the caller's; nesting deeper than `max_query_depth` is
-//! `exceeded_recursion_limit`. A queried contract that times out (a node fault) ends
-//! the querier's call as kind `timeout` rather than answering it.
+//! gas from the caller's; nesting deeper than `max_query_depth`, or than the runtime's
+//! depth limit, is `exceeded_recursion_limit`. A smart query of a contract of another
+//! VM goes through the runtime's dispatch, read-only (`foreign`). A queried contract
+//! that times out (a node fault) ends the querier's call as kind `timeout` rather than
+//! answering it.
 
 use serde_json::{Value, json};
+use types::{Address, CallError, ErrorKind, VmType};
 use wasmtime::Caller;
+
+use crate::foreign::Frame;
 
 use crate::host::{charge, gas_left};
 use crate::instance::Host;
@@ -41,6 +46,55 @@ fn contract_err(msg: &str) -> Value {
 /// `{"error": system_error}`.
 fn system_err(e: Value) -> Value {
     json!({ "error": e })
+}
+
+/// A nested query the runtime's depth limit or reentrancy policy refuses.
+fn refused(e: CallError) -> Value {
+    match e.kind {
+        ErrorKind::CallDepth => system_err(json!({"exceeded_recursion_limit": {}})),
+        _ => contract_err(&crate::foreign::failure(e).message),
+    }
+}
+
+/// A smart query of `target`, a contract of VM `vm`, through the runtime's dispatch
+/// from `frame`: read-only, with all the querier's gas left, paid from it.
+fn query_foreign(
+    c: &mut Caller<'_, Host>,
+    frame: &Frame,
+    target: Address,
+    vm: VmType,
+    msg: &[u8],
+) -> wasmtime::Result<Value> {
+    let (entry, input) = match crate::foreign::entry_and_input(vm, msg) {
+        Ok(m) => m,
+        Err(e) => return Ok(contract_err(&e.message)),
+    };
+    let (limit, sender, block) = (gas_left(c), c.data().contract, c.data().ctx.block);
+    let empty = state::Journal::new(c.data().journal.backend().clone());
+    let mut journal = std::mem::replace(&mut c.data_mut().journal, empty);
+    let outcome = crate::foreign::call(
+        frame,
+        &block,
+        &mut journal,
+        sender,
+        target,
+        &entry,
+        input,
+        vm::Balance::ZERO,
+        limit,
+        true,
+    );
+    c.data_mut().journal = journal;
+    let outcome = outcome.map_err(node_fault)?;
+    charge(c, outcome.gas_used)?;
+    Ok(match outcome.result {
+        Ok(bytes) => ok(&bytes),
+        Err(e) if e.kind == ErrorKind::Timeout => {
+            return Err(wasmtime::Error::new(wasm::HostTrap { kind: e.kind, message: e.message }));
+        }
+        Err(e) if e.kind == ErrorKind::CallDepth => system_err(json!({"exceeded_recursion_limit": {}})),
+        Err(e) => contract_err(&e.message),
+    })
 }
 
 /// Answers `request` for the contract running in `c`.
@@ -117,11 +171,25 @@ fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<
             if depth > shared.config.limits.max_query_depth {
                 return Ok(system_err(json!({"exceeded_recursion_limit": {}})));
             }
+            // The querier's frame, the querier inside it: where the queried contract runs.
+            let frame = c.data().frame.below(0, &[c.data().contract]);
+            let info = vm::load_contract(&c.data().journal, &target).map_err(node_fault)?;
+            if let Some(info) = info.filter(|i| i.vm != types::VmType::CosmWasm) {
+                return query_foreign(c, &frame, target, info.vm, &msg);
+            }
+            // Between CosmWasm contracts only the depth limit applies: a query only reads.
+            let depth_only = Frame { callers: Vec::new(), ..frame.clone() };
+            let block = c.data().ctx.block;
+            if let Some(e) = frame.dispatch.admits(&depth_only.env(&block), &target) {
+                return Ok(refused(e));
+            }
+            let frame = Frame { depth: frame.depth + 1, ..frame };
             let limit = gas_left(c);
             let empty = state::Journal::new(c.data().journal.backend().clone());
             let journal = std::mem::replace(&mut c.data_mut().journal, empty);
             let ctx = c.data().ctx;
-            let (journal, result) = crate::smart_query(&shared, journal, ctx, target, &msg, limit, depth);
+            let (journal, result) =
+                crate::smart_query(&shared, journal, ctx, frame, target, &msg, limit, depth);
             c.data_mut().journal = journal;
             let (result, gas_used) = result.map_err(node_fault)?;
             charge(c, gas_used)?;

@@ -7,19 +7,28 @@
 //! transaction as kind `timeout`, which the runtime never commits.
 //! Gas is one budget for the whole transaction; a sub-message's `gas_limit` caps its
 //! share, and running out without one is never caught (as in wasmd).
+//!
+//! A message to a contract of another VM goes through the runtime's dispatch
+//! (`other_vms`, `foreign`); every other message runs here, and obeys the same depth
+//! limit and reentrancy policy (checked with [`vm::Dispatch::admits`] against the
+//! contracts enclosing the transaction: between CosmWasm contracts, wasmd's actor model
+//! holds, a sender's entry point having returned before its messages run).
 
 use std::sync::Arc;
 
 use state::Journal;
-use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas};
+use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
 use vm::{ContractInfo, Outcome, VmError, keys};
 
 use crate::config::MAX_TX_EVENT_BYTES;
+use crate::foreign::{self, Frame};
 use crate::instance::{self, EntryCall};
 use crate::msg::{
     self, Attribute, BankMsg, Coin, ContractResult, CosmosMsg, Event, ReplyOn, SubMsg, WasmMsg,
 };
 use crate::{Shared, load_cosmwasm};
+
+mod other_vms;
 
 /// What a [`Request`] does.
 #[derive(Debug, Clone, Copy)]
@@ -84,13 +93,26 @@ pub(crate) struct Context {
 struct Tx<'s> {
     shared: &'s Arc<Shared>,
     ctx: Context,
+    /// Where the transaction's own entry point runs in the runtime's call tree.
+    frame: Frame,
+    /// The senders of the messages being processed, outermost first: with the frame's
+    /// callers, the call stack of a message sent now.
+    path: Vec<Address>,
     gas_limit: Gas,
     gas_used: Gas,
-    /// Events with the contract that emitted each.
-    events: Vec<(Address, Event)>,
+    /// Events, in order.
+    events: Vec<Recorded>,
     /// Their bytes, as [`MAX_TX_EVENT_BYTES`] counts them.
     event_bytes: usize,
     debug: Vec<String>,
+}
+
+/// One event of the transaction.
+enum Recorded {
+    /// A CosmWasm contract's or the bank's, with the account that emitted it.
+    CosmWasm(Address, Event),
+    /// A contract's of another VM (a message to it), as that VM emitted it.
+    Cove(types::Event),
 }
 
 /// A failure that ends the transaction: the contract's, or the node's.
@@ -123,11 +145,14 @@ pub(crate) fn run(
     shared: &Arc<Shared>,
     state: &mut Journal,
     ctx: Context,
+    frame: Frame,
     req: Request<'_>,
 ) -> Result<(Outcome, Vec<String>), VmError> {
     let mut tx = Tx {
         shared,
         ctx,
+        frame,
+        path: Vec::new(),
         gas_limit: req.gas_limit.unwrap_or(shared.config.default_gas_limit),
         gas_used: 0,
         events: Vec::new(),
@@ -160,7 +185,14 @@ pub(crate) fn run(
         Ok((address, code_id, data)) => Outcome {
             result: Ok(data),
             gas_used,
-            events: tx.events.iter().map(|(c, e)| to_cove_event(*c, e)).collect(),
+            events: tx
+                .events
+                .drain(..)
+                .map(|e| match e {
+                    Recorded::CosmWasm(c, e) => to_cove_event(c, &e),
+                    Recorded::Cove(e) => e,
+                })
+                .collect(),
             address,
             code_id,
         },
@@ -270,7 +302,8 @@ impl Tx<'_> {
         self.shared.addresses.humanize(address)
     }
 
-    /// Runs one entry point of `contract` with `args`, paying its gas.
+    /// Runs one entry point of `contract` with `args` (`query` read-only), paying its
+    /// gas; `depth` is the message depth it runs at.
     fn call(
         &mut self,
         state: &mut Journal,
@@ -278,8 +311,10 @@ impl Tx<'_> {
         info: &ContractInfo,
         entry: &str,
         args: &[&[u8]],
-        read_only: bool,
+        depth: u32,
     ) -> Step<Vec<u8>> {
+        // Only `query` is read-only.
+        let read_only = entry == "query";
         let module = self.shared.stored_module(state, &info.code_id)?;
         let min_args = if entry == "migrate" { 2 } else { args.len() };
         let call = EntryCall {
@@ -287,6 +322,7 @@ impl Tx<'_> {
             ctx: self.ctx,
             read_only,
             depth: 0,
+            frame: self.frame.below(depth, &self.path),
             entry,
             args,
             min_args,
@@ -330,6 +366,7 @@ impl Tx<'_> {
                 Address::contract(&sender, nonce)
             }
         };
+        self.admit(&address, depth)?;
         if vm::load_contract(state, &address)?.is_some() {
             return err(
                 ErrorKind::InvalidArgument,
@@ -354,7 +391,7 @@ impl Tx<'_> {
         let env = env_json(self.shared, &self.ctx, &address);
         let info_json = serde_json::to_vec(&msg::MessageInfo { sender: &self.human(&sender), funds })
             .expect("serializes");
-        let out = self.call(state, address, &info, "instantiate", &[&env, &info_json, msg], false)?;
+        let out = self.call(state, address, &info, "instantiate", &[&env, &info_json, msg], depth)?;
         let data = self.handle_response(state, address, &out, depth)?;
         Ok((address, data))
     }
@@ -369,19 +406,20 @@ impl Tx<'_> {
         depth: u32,
     ) -> Step<Option<Vec<u8>>> {
         let info = self.contract(state, &contract)?;
+        self.admit(&contract, depth)?;
         self.move_funds(state, &sender, &contract, funds)?;
         self.emit(contract, "execute", Vec::new());
         let env = env_json(self.shared, &self.ctx, &contract);
         let info_json = serde_json::to_vec(&msg::MessageInfo { sender: &self.human(&sender), funds })
             .expect("serializes");
-        let out = self.call(state, contract, &info, "execute", &[&env, &info_json, msg], false)?;
+        let out = self.call(state, contract, &info, "execute", &[&env, &info_json, msg], depth)?;
         self.handle_response(state, contract, &out, depth)
     }
 
     fn query(&mut self, state: &mut Journal, contract: Address, msg: &[u8]) -> Step<Vec<u8>> {
         let info = self.contract(state, &contract)?;
         let env = env_json(self.shared, &self.ctx, &contract);
-        let out = self.call(state, contract, &info, "query", &[&env, msg], true)?;
+        let out = self.call(state, contract, &info, "query", &[&env, msg], 0)?;
         query_result(&out).map_err(Fail::Contract)
     }
 
@@ -395,6 +433,7 @@ impl Tx<'_> {
         depth: u32,
     ) -> Step<Option<Vec<u8>>> {
         let mut info = self.admin_only(state, sender, contract, "migrate it")?;
+        self.admit(&contract, depth)?;
         info.code_id = code;
         state.set(&keys::contract(&contract), &info.encode());
         let number =
@@ -405,7 +444,7 @@ impl Tx<'_> {
             &serde_json::json!({"sender": self.human(&sender), "old_migrate_version": null}),
         )
         .expect("serializes");
-        let out = self.call(state, contract, &info, "migrate", &[&env, msg, &migrate_info], false)?;
+        let out = self.call(state, contract, &info, "migrate", &[&env, msg, &migrate_info], depth)?;
         self.handle_response(state, contract, &out, depth)
     }
 
@@ -419,7 +458,7 @@ impl Tx<'_> {
         let info = self.contract(state, &contract)?;
         self.emit(contract, "sudo", Vec::new());
         let env = env_json(self.shared, &self.ctx, &contract);
-        let out = self.call(state, contract, &info, "sudo", &[&env, msg], false)?;
+        let out = self.call(state, contract, &info, "sudo", &[&env, msg], depth)?;
         self.handle_response(state, contract, &out, depth)
     }
 
@@ -470,7 +509,7 @@ impl Tx<'_> {
     fn record(&mut self, account: Address, event: Event) {
         let attributes: usize = event.attributes.iter().map(|a| a.key.len() + a.value.len()).sum();
         self.event_bytes = self.event_bytes.saturating_add(account.0.len() + event.ty.len() + attributes);
-        self.events.push((account, event));
+        self.events.push(Recorded::CosmWasm(account, event));
     }
 
     /// Fails once the transaction's events pass [`MAX_TX_EVENT_BYTES`].
@@ -545,7 +584,9 @@ impl Tx<'_> {
         if let Some(limit) = sub.gas_limit {
             self.gas_limit = outer_limit.min(self.gas_used.saturating_add(limit));
         }
+        self.path.push(contract);
         let result = self.dispatch(state, contract, sub.msg, depth + 1);
+        self.path.pop();
         let capped = self.gas_limit < outer_limit;
         self.gas_limit = outer_limit;
         let catches = matches!(sub.reply_on, ReplyOn::Error | ReplyOn::Always);
@@ -579,7 +620,13 @@ impl Tx<'_> {
             gas_used: self.gas_used - gas_before,
             result: match result {
                 Ok(data) => msg::SubMsgResult::Ok(msg::SubMsgResponse {
-                    events: self.events[events_before..].iter().map(|(_, e)| e.clone()).collect(),
+                    events: self.events[events_before..]
+                        .iter()
+                        .map(|e| match e {
+                            Recorded::CosmWasm(_, e) => e.clone(),
+                            Recorded::Cove(e) => foreign::event(&self.shared.addresses, e),
+                        })
+                        .collect(),
                     data,
                     msg_responses: Vec::new(),
                 }),
@@ -590,7 +637,7 @@ impl Tx<'_> {
         let env = env_json(self.shared, &self.ctx, &contract);
         let reply_json = serde_json::to_vec(&reply).expect("serializes");
         self.emit(contract, "reply", Vec::new());
-        let out = self.call(state, contract, &info, "reply", &[&env, &reply_json], false)?;
+        let out = self.call(state, contract, &info, "reply", &[&env, &reply_json], depth)?;
         self.handle_response(state, contract, &out, depth)
     }
 
@@ -642,7 +689,12 @@ impl Tx<'_> {
             }
             CosmosMsg::Wasm(WasmMsg::Execute { contract_addr, msg, funds }) => {
                 let contract = address(&contract_addr)?;
-                self.execute(state, sender, contract, &msg, &funds, depth)
+                match vm::load_contract(state, &contract)? {
+                    Some(info) if info.vm != VmType::CosmWasm => {
+                        self.execute_foreign(state, sender, contract, info.vm, &msg, &funds, depth)
+                    }
+                    _ => self.execute(state, sender, contract, &msg, &funds, depth),
+                }
             }
             CosmosMsg::Wasm(WasmMsg::Instantiate { admin, code_id, msg, funds, label }) => {
                 let admin = admin.map(|a| address(&a)).transpose()?;

@@ -255,3 +255,193 @@ fn unsupported_queries_and_messages_fail_cleanly() {
     assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e:?}");
     assert!(e.message.contains("staking"), "{e:?}");
 }
+
+/// What a [`Recorder`] saw of one nested message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    depth: u32,
+    callers: Vec<Address>,
+    sender: Address,
+    entry: String,
+    input: Vec<u8>,
+    value: vm::Balance,
+    read_only: bool,
+}
+
+/// A runtime's dispatch stand-in: records each message and answers `answer` with 5
+/// gas; admits messages up to depth `max_depth`.
+struct Recorder {
+    seen: std::sync::Mutex<Vec<Seen>>,
+    max_depth: u32,
+}
+
+impl vm::Dispatch for Recorder {
+    fn dispatch(
+        &self,
+        _: &mut Journal,
+        env: &vm::Env<'_>,
+        msg: vm::Message<'_>,
+    ) -> Result<Outcome, vm::VmError> {
+        self.seen.lock().unwrap().push(Seen {
+            depth: env.depth,
+            callers: env.callers.to_vec(),
+            sender: msg.sender,
+            entry: msg.entry.to_string(),
+            input: msg.input,
+            value: msg.value,
+            read_only: msg.read_only,
+        });
+        Ok(Outcome {
+            result: Ok(b"answer".to_vec()),
+            gas_used: 5,
+            events: Vec::new(),
+            address: None,
+            code_id: None,
+        })
+    }
+
+    fn admits(&self, env: &vm::Env<'_>, _: &Address) -> Option<types::CallError> {
+        (env.depth + 1 > self.max_depth).then(|| types::CallError::new(ErrorKind::CallDepth, "too deep"))
+    }
+}
+
+/// A contract of cove's ABI (its record only) at `address`.
+fn cove_contract(journal: &mut Journal, address: Address) {
+    let info = vm::ContractInfo {
+        vm: types::VmType::Wasm,
+        code_id: CodeId([9; 32]),
+        creator: SENDER,
+        admin: None,
+        created_height: 1,
+    };
+    journal.set(&vm::keys::contract(&address), &info.encode());
+}
+
+/// Executes `contract` (answering `response`) in an environment at depth 3 inside
+/// `caller`'s call, with `recorder` as the dispatch.
+fn respond_in_env(
+    chain: &mut Chain,
+    recorder: &Arc<Recorder>,
+    contract: Address,
+    response: Value,
+) -> Outcome {
+    let dispatch: Arc<dyn vm::Dispatch> = recorder.clone();
+    let block = BlockInfo { height: 1, timestamp: 1 };
+    let callers = [Address([0xca; 20])];
+    let env = vm::Env { block: &block, depth: 3, dispatch: &dispatch, callers: &callers };
+    let msg = serde_json::to_vec(&json!({ "ok": response })).unwrap();
+    let request = Request {
+        sender: SENDER,
+        action: Action::Execute { contract },
+        msg: &msg,
+        funds: &[],
+        gas_limit: None,
+    };
+    chain.vm.run_in_env(&mut chain.journal, &env, Some(0), request).unwrap().0
+}
+
+#[test]
+fn a_message_to_another_vm_goes_to_the_dispatch_one_level_down_inside_its_senders() {
+    let mut chain = Chain::new();
+    let echo = chain.deploy();
+    let other = Address([0x0c; 20]);
+    cove_contract(&mut chain.journal, other);
+    let recorder = Arc::new(Recorder { seen: Default::default(), max_depth: 16 });
+    let msg = base64::engine::general_purpose::STANDARD.encode(br#"{"entry":"set","input":"aGk="}"#);
+    let response = json!({"messages": [{"id": 1, "reply_on": "success", "msg": {"wasm": {"execute": {
+        "contract_addr": chain.vm.addresses().humanize(&other), "msg": msg,
+        "funds": [{"denom": "ucove", "amount": "7"}]}}}}]});
+    let o = respond_in_env(&mut chain, &recorder, echo, response);
+    assert!(o.is_ok(), "{o:?}");
+    // Sent from the echo's frame (depth 3), the echo last on the call stack.
+    let expected = Seen {
+        depth: 3,
+        callers: vec![Address([0xca; 20]), echo],
+        sender: echo,
+        entry: "set".into(),
+        input: b"hi".to_vec(),
+        value: vm::Balance::from_u128(7),
+        read_only: false,
+    };
+    assert_eq!(recorder.seen.lock().unwrap().as_slice(), &[expected]);
+    let reply: Value = serde_json::from_str(&chain.stored(echo, "replied").unwrap()).unwrap();
+    assert_eq!(reply["result"]["ok"]["data"], "YW5zd2Vy", "the callee's result is the data");
+    assert!(reply["gas_used"].as_u64().unwrap() >= 5, "the callee's gas is paid: {reply}");
+
+    // A smart query of it: read-only, from the querier's frame, the answer its result.
+    let dispatch: Arc<dyn vm::Dispatch> = recorder.clone();
+    let block = BlockInfo { height: 1, timestamp: 1 };
+    let env = vm::Env { block: &block, depth: 3, dispatch: &dispatch, callers: &[] };
+    let query =
+        json!({"wasm": {"smart": {"contract_addr": chain.vm.addresses().humanize(&other), "msg": msg}}});
+    let query = serde_json::to_vec(&query).unwrap();
+    let request = Request {
+        sender: SENDER,
+        action: Action::Query { contract: echo },
+        msg: &query,
+        funds: &[],
+        gas_limit: None,
+    };
+    let (o, debug) = chain.vm.run_in_env(&mut chain.journal, &env, None, request).unwrap();
+    assert!(o.is_ok(), "{o:?}");
+    assert_eq!(debug, [r#"{"ok":{"ok":"YW5zd2Vy"}}"#]);
+    let seen = recorder.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (seen.depth, seen.callers, seen.read_only, seen.value),
+        (3, vec![echo], true, vm::Balance::ZERO)
+    );
+
+    // Alone (no runtime), the VM refuses it.
+    let o = chain.respond(
+        echo,
+        json!({"messages": [{"id": 1, "reply_on": "never", "msg": {"wasm": {"execute": {
+        "contract_addr": chain.vm.addresses().humanize(&other), "msg": msg, "funds": []}}}}]}),
+    );
+    assert_eq!(o.result.unwrap_err().kind, ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn messages_between_cosmwasm_contracts_obey_the_runtime_depth_limit() {
+    let mut chain = Chain::new();
+    let (parent, child) = (chain.deploy(), chain.deploy());
+    let child_human = chain.vm.addresses().humanize(&child);
+    // The transaction runs at depth 3: its message to the child would run at depth 4.
+    for (max_depth, ok) in [(4, true), (3, false)] {
+        let recorder = Arc::new(Recorder { seen: Default::default(), max_depth });
+        let o = respond_in_env(
+            &mut chain,
+            &recorder,
+            parent,
+            call_child(&child_human, json!({"ok": {}}), "never"),
+        );
+        match o.result {
+            Ok(_) => assert!(ok, "max depth {max_depth}"),
+            Err(e) => assert!(!ok && e.kind == ErrorKind::CallDepth, "max depth {max_depth}: {e:?}"),
+        }
+    }
+}
+
+#[test]
+fn smart_queries_between_cosmwasm_contracts_obey_the_runtime_depth_limit() {
+    let mut chain = Chain::new();
+    let (querier, queried) = (chain.deploy(), chain.deploy());
+    let query = json!({"wasm": {"smart": {
+        "contract_addr": chain.vm.addresses().humanize(&queried),
+        "msg": base64::engine::general_purpose::STANDARD.encode(br#"{"bank":{"all_balances":{"address":"x"}}}"#),
+    }}});
+    let query = serde_json::to_vec(&query).unwrap();
+    // The querier runs at depth 3: the queried contract would run at depth 4.
+    let mut answers = Vec::new();
+    for max_depth in [4, 3] {
+        let dispatch: Arc<dyn vm::Dispatch> = Arc::new(Recorder { seen: Default::default(), max_depth });
+        let block = BlockInfo { height: 1, timestamp: 1 };
+        let env = vm::Env { block: &block, depth: 3, dispatch: &dispatch, callers: &[] };
+        let action = Action::Query { contract: querier };
+        let request = Request { sender: SENDER, action, msg: &query, funds: &[], gas_limit: None };
+        let (o, debug) = chain.vm.run_in_env(&mut chain.journal, &env, None, request).unwrap();
+        assert!(o.is_ok(), "{o:?}");
+        answers.push(debug[0].clone());
+    }
+    // Within the limit the queried contract ran (its own query's answer, `""`).
+    assert_eq!(answers, [r#"{"ok":{"ok":""}}"#, r#"{"error":{"exceeded_recursion_limit":{}}}"#]);
+}

@@ -73,7 +73,8 @@ impl<'r> StateAt<'r> {
             funds: &[],
             gas_limit,
         };
-        Ok(self.rt.vms().cosmwasm().run(&mut self.journal(), &self.block, request)?)
+        let env = vm::Env::new(&self.block, &self.rt.dispatch);
+        Ok(self.rt.vms().cosmwasm().run_in_env(&mut self.journal(), &env, None, request)?)
     }
 
     /// A contract's metadata.

@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 use state::{BlockRecord, Journal};
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Event, Gas, VmType};
-use vm::{Balance, Message, Target, VirtualMachine, accounts, keys};
+use vm::{Balance, Env, Message, Target, VirtualMachine, accounts, keys};
 
 use crate::{Receipt, Runtime, RuntimeError};
 
@@ -329,7 +329,8 @@ impl<'r> Block<'r> {
             |rt, journal, info, index| {
                 let cosmwasm = rt.vms().cosmwasm();
                 let keep = |(o, _): &(Receipt, _)| o.is_ok();
-                Ok(vm::in_checkpoint(journal, keep, |j| cosmwasm.run_in_block(j, info, index, request))?)
+                let env = Env::new(info, &rt.dispatch);
+                Ok(vm::in_checkpoint(journal, keep, |j| cosmwasm.run_in_env(j, &env, Some(index), request))?)
             },
         )
     }

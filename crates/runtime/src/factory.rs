@@ -151,36 +151,20 @@ impl VmFactory {
 }
 
 impl Dispatch for VmFactory {
-    /// `VmFactory::execute` one level below `env`, unless that passes the depth limit
-    /// (kind `call_depth`) or, under [`Reentrancy::Deny`], enters a contract already on
+    /// `VmFactory::execute` one level below `env`, on any VM (CosmWasm's callee runs
+    /// its `execute` or `query`), unless that passes the depth limit (kind
+    /// `call_depth`) or, under [`Reentrancy::Deny`], enters a contract already on
     /// `env.callers` (kind `reentrancy`). A gas limit the runtime refuses is the sending
     /// contract's failure, not the node's.
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
         let nested = env.nested();
+        if let Target::Call(address) = msg.target
+            && let Some(refused) = self.admits(env, &address)
+        {
+            return Ok(Outcome::failed(refused));
+        }
         if let Some(refused) = self.too_deep(&nested) {
             return Ok(refused);
-        }
-        if let Target::Call(address) = msg.target
-            && self.calls.reentrancy == Reentrancy::Deny
-            && env.callers.contains(&address)
-        {
-            return Ok(Outcome::failed(CallError::new(
-                ErrorKind::Reentrancy,
-                format!("{address} is already on the call stack and reentrancy is denied"),
-            )));
-        }
-        // CosmWasm's messages and their policy (`sudo`, read-only queries, its own
-        // sub-message depth) are not mapped onto a contract's call yet: refused, running
-        // nothing, rather than run outside the depth limit and the read-only rule.
-        if let Target::Call(address) = msg.target
-            && self.contract(state, &address)?.is_some_and(|info| info.vm == VmType::CosmWasm)
-        {
-            return Ok(Outcome::failed(CallError::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "{address} is a CosmWasm contract; calls to one from a contract are not supported yet"
-                ),
-            )));
         }
         match self.execute(state, &nested, msg) {
             Ok(outcome) => Ok(outcome),
@@ -193,6 +177,20 @@ impl Dispatch for VmFactory {
             Err(RuntimeError::Corrupt(m)) => Err(VmError::Corrupt(m)),
             Err(e) => Err(VmError::Engine(e.to_string())),
         }
+    }
+
+    /// The depth limit, then under [`Reentrancy::Deny`] the call stack: what
+    /// [`Dispatch::dispatch`] checks before running a call.
+    fn admits(&self, env: &Env<'_>, target: &Address) -> Option<CallError> {
+        if let Some(refused) = self.too_deep(&env.nested()) {
+            return refused.result.err();
+        }
+        (self.calls.reentrancy == Reentrancy::Deny && env.callers.contains(target)).then(|| {
+            CallError::new(
+                ErrorKind::Reentrancy,
+                format!("{target} is already on the call stack and reentrancy is denied"),
+            )
+        })
     }
 
     /// Creates a contract of cove's ABI from stored code at [`vm::created_address`],

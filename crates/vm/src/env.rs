@@ -20,6 +20,16 @@ pub trait Dispatch: Send + Sync {
     /// [`crate::VirtualMachine::execute`].
     fn dispatch(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError>;
 
+    /// Whether a message from `env` to `target` may run one level below it under the
+    /// depth limit and the reentrancy policy, without running it: `None`, or the failure
+    /// [`Dispatch::dispatch`] would give. For a VM that runs some nested messages itself
+    /// (CosmWasm's messages between its own contracts) so that they obey the same
+    /// limits. By default every message may.
+    fn admits(&self, env: &Env<'_>, target: &Address) -> Option<CallError> {
+        let _ = (env, target);
+        None
+    }
+
     /// Creates a contract from stored code at [`crate::created_address`] one level below
     /// `env`, running its init entry point, reverting what it did if it fails. By
     /// default refused.

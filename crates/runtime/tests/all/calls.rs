@@ -166,23 +166,6 @@ fn a_failed_callee_leaves_no_trace_and_the_caller_continues() {
     assert_eq!(value(&rt, proxy, b"result").as_deref(), Some(&b"boom"[..]));
 }
 
-/// A CosmWasm contract is not a callee yet: the call is refused (status 8), running
-/// nothing, rather than run outside the depth limit and the read-only rule.
-#[test]
-fn a_call_to_a_cosmwasm_contract_is_refused_running_nothing() {
-    let rt = runtime(CallsConfig::default());
-    let proxy = deploy(&rt, PROXY_WAT);
-    let mut block = rt.begin_block(T0).unwrap();
-    let store = bench::gas_cosmwasm::instantiate_store(&mut block, ALICE).unwrap();
-    block.commit().unwrap();
-    let r = call(&rt, proxy, "forward", forward(false, store, 0, 0, "execute", b"{}"));
-    ok(&r);
-    assert_eq!(status(&rt, proxy), 8);
-    let r = rt.query(ALICE, proxy, "forward", forward_mode(2, store, 0, 0, "sudo", b"{}"), None).unwrap();
-    assert_eq!(ok(&r)[..4], 8u32.to_le_bytes());
-    assert_eq!(value(&rt, proxy, b"mark").as_deref(), Some(&b"x"[..]), "the proxy's own writes stand");
-}
-
 #[test]
 fn a_propagated_failure_leaves_nothing() {
     let rt = runtime(CallsConfig::default());

@@ -5,6 +5,7 @@ mod block_limits;
 mod cache;
 mod calls;
 mod cosmwasm_cache;
+mod cosmwasm_calls;
 mod dispatch;
 mod estimate;
 mod evm;
