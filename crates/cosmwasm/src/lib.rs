@@ -339,10 +339,29 @@ impl VirtualMachine for CosmWasmVm {
                 return Ok(Outcome::failed(CallError::new(kind, message)));
             }
         }
+        // Value goes with `execute` and `instantiate` only: a query moves nothing, so
+        // value sent with one is refused rather than silently kept by the sender.
+        let queries = matches!(msg.entry, "query") || (msg.read_only && msg.entry == "execute");
+        if queries && !msg.value.is_zero() {
+            return Ok(Outcome::failed(CallError::new(
+                ErrorKind::InvalidArgument,
+                "a CosmWasm query takes no value",
+            )));
+        }
+        // A read-only message runs only as a query: `sudo` writes.
+        if msg.read_only && msg.entry == "sudo" {
+            return Ok(Outcome::failed(CallError::new(ErrorKind::ReadOnly, "sudo cannot run read-only")));
+        }
         let funds: Vec<Coin> = if msg.value.is_zero() {
             Vec::new()
         } else {
-            let amount = msg.value.to_u128().unwrap_or(u128::MAX);
+            // CosmWasm amounts are Uint128: a larger value cannot be sent as funds.
+            let Some(amount) = msg.value.to_u128() else {
+                return Ok(Outcome::failed(CallError::new(
+                    ErrorKind::InvalidArgument,
+                    "a value above 2^128 - 1 cannot be sent to a CosmWasm contract (Uint128 funds)",
+                )));
+            };
             vec![Coin { denom: self.shared.config.native_denom.clone(), amount }]
         };
         let action = match (msg.target, msg.entry) {

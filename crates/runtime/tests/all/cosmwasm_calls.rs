@@ -331,8 +331,8 @@ fn a_cove_contract_queries_a_cosmwasm_contract_read_only() {
             .unwrap());
         (u32::from_le_bytes(out[..4].try_into().unwrap()), out[4..].to_vec())
     };
-    let (status, answer) = query("query", br#"{"verifier":{}}"#);
-    assert_eq!(status, 0);
+    let (code, answer) = query("query", br#"{"verifier":{}}"#);
+    assert_eq!(code, 0);
     let answer: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(answer, json!({"verifier": human(&rt, &proxy)}));
     // An execute inside a query is refused as read-only.
@@ -340,6 +340,15 @@ fn a_cove_contract_queries_a_cosmwasm_contract_read_only() {
     // The same call in a transaction runs: `query` works there too.
     ok(&call(&rt, proxy, "forward", forward(false, contract, 0, 0, "query", br#"{"verifier":{}}"#)));
     assert_eq!(stored(&rt, proxy, b"result"), Some(serde_json::to_vec(&answer).unwrap()));
+    // A query moves nothing, so value sent with one is refused, not kept by the sender.
+    fund(&rt, proxy, 10);
+    ok(&call(&rt, proxy, "forward", forward(false, contract, 5, 0, "query", br#"{"verifier":{}}"#)));
+    assert_eq!(status(&rt, proxy), 8);
+    assert_eq!((balance(&rt, proxy), balance(&rt, contract)), (10, 0));
+    // `sudo` writes, so a read-only message cannot run it, even at the top.
+    let r =
+        rt.query(ALICE, contract, "sudo", br#"{"steal_funds":{"recipient":"x","amount":[]}}"#.to_vec(), None);
+    assert_eq!(r.unwrap().result.unwrap_err().kind, ErrorKind::ReadOnly);
 }
 
 #[test]
