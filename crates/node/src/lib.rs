@@ -6,8 +6,8 @@
 //! ([`pool`]), builds blocks from them on the runtime's public API and charges their
 //! fees ([`produce`]), keeps an index of blocks, transactions and receipts beside the
 //! state store ([`chain`], `node.redb` in the data dir) and serves Ethereum JSON-RPC
-//! ([`rpc`]). It must not reach into a VM or the state store: everything goes through
-//! `cove-runtime`.
+//! ([`rpc`]) with an explorer page ([`explorer`]). It must not reach into a VM or the
+//! state store: everything goes through `cove-runtime`.
 //!
 //! Invariants:
 //! * a receipt is served only for a block whose state is committed;
@@ -20,6 +20,7 @@
 
 pub mod chain;
 mod error;
+pub mod explorer;
 mod node;
 pub mod pool;
 mod produce;

@@ -19,7 +19,9 @@ use crate::chain::{BLOCK_GAS_LIMIT, StoredBlock, StoredTx};
 use crate::node::{Shared, SubmitError};
 
 mod blocks;
+mod cove;
 mod logs;
+pub use cove::MAX_STORAGE_PAGE;
 pub use logs::{
     MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
 };
@@ -60,7 +62,10 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     addr: SocketAddr,
 ) -> Result<(ServerHandle, SocketAddr), NodeError> {
-    let server = Server::builder().build(addr).await?;
+    let server = Server::builder()
+        .set_http_middleware(tower::ServiceBuilder::new().layer(crate::explorer::ExplorerLayer))
+        .build(addr)
+        .await?;
     let local = server.local_addr()?;
     let module = methods(shared).map_err(|e| NodeError::Config(e.to_string()))?;
     Ok((server.start(module), local))
@@ -95,6 +100,8 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("eth_getTransactionByBlockNumberAndIndex", blocks::tx_by_number_and_index),
         ("eth_getTransactionByBlockHashAndIndex", blocks::tx_by_hash_and_index),
         ("eth_syncing", |_, _| Ok(Value::Bool(false))),
+        ("cove_getContract", cove::get_contract),
+        ("cove_getStorage", cove::get_storage),
     ];
     for &(name, f) in table {
         module.register_blocking_method(name, move |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {

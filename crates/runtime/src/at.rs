@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use state::{Backend, Journal};
+use state::{Backend, Journal, Order};
 use types::{Address, BlockInfo};
 use vm::{Balance, ContractInfo, Message, Target, keys};
 
@@ -103,6 +103,24 @@ impl<'r> StateAt<'r> {
     /// what a node serves as `eth_getStorageAt` and `eth_getCode`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, RuntimeError> {
         Ok(self.journal().get(key)?)
+    }
+
+    /// At most `limit` key/value pairs of a contract's storage, in key order, from the
+    /// first key at or after `start` (the key within the contract's storage): one page,
+    /// read without reading the rest. Fewer than `limit` pairs means the storage ends.
+    pub fn contract_state_page(
+        &self,
+        address: &Address,
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, RuntimeError> {
+        let prefix = keys::storage_prefix(address);
+        Ok(self
+            .backend
+            .scan_range(&prefix, start, None, Order::Ascending, limit)?
+            .into_iter()
+            .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
+            .collect())
     }
 
     /// Every key/value pair in a contract's storage, in key order.

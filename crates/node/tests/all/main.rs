@@ -2,6 +2,7 @@
 
 mod compat;
 mod dev;
+mod explorer;
 mod harness;
 mod logs;
 mod rpc;
