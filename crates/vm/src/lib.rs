@@ -39,8 +39,8 @@ use state::Journal;
 use types::{Address, CallError, CodeId, Event, Gas, StorageError, VmType};
 
 pub use accounts::Balance;
-pub use contract::ContractInfo;
-pub use env::{Dispatch, Env, Instantiate, in_checkpoint};
+pub use contract::{AppFlags, ContractInfo};
+pub use env::{Dispatch, Env, Instantiate, LibraryCall, in_checkpoint};
 pub use modules::{CacheStats, CompiledModules, Tier};
 
 /// A VM: one shared instance per [`VmType`], used from many threads.
