@@ -410,8 +410,9 @@ fn deploy_with_flags_and_inspect_shows_them() {
     let (_, v) = cove(dir.path(), &["inspect", &plain]);
     assert_eq!(v["flags"], serde_json::json!(["callable"]));
     // An unknown flag is a usage error (exit 2); no contract: not_found.
-    let (code, _) = cove(dir.path(), &["deploy", counter.to_str().unwrap(), "--flags", "payable"]);
-    assert_eq!(code, 2);
+    let out = cove_output(dir.path(), &["deploy", counter.to_str().unwrap(), "--flags", "payable"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown flag \"payable\""));
     let (code, v) = cove(dir.path(), &["inspect", &format!("0x{}", "77".repeat(20))]);
     assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("not_found")), "{v}");
 }
