@@ -3,7 +3,7 @@
 //! library call runs an `importable` contract's code in the caller's context (its
 //! storage, its address, its caller) and is refused for any other.
 
-use cove_runtime::{AppFlags, Balance, Config, Receipt, Runtime};
+use cove_runtime::{AppFlags, Balance, CallsConfig, Config, Receipt, Runtime};
 use types::{Address, ErrorKind, VmType};
 
 use crate::calls::{PROXY_WAT, forward_mode};
@@ -184,4 +184,70 @@ fn a_public_contract_takes_plain_transfers_and_others_refuse_them() {
     assert_eq!(rt.balance(&private).unwrap(), Balance::ZERO);
     assert_eq!(rt.balance(&ALICE).unwrap(), Balance::from_u128(600));
     assert_eq!(rt.contract_state(&public).unwrap(), Vec::new());
+}
+
+#[test]
+fn an_evm_contract_that_is_not_callable_answers_transactions_and_queries_only() {
+    use crate::evm::{BALANCE_OF, SUPPLY, calldata, token_init_code, word_addr, word_u64};
+    let rt = mem_runtime();
+    let mut block = rt.begin_block(T0).unwrap();
+    let r = block.create_with_flags(
+        VmType::Evm,
+        ALICE,
+        &token_init_code(),
+        "",
+        word_u64(SUPPLY),
+        Balance::ZERO,
+        None,
+        AppFlags::NONE,
+    );
+    let r = r.unwrap();
+    ok(&r);
+    block.commit().unwrap();
+    let erc20 = r.address.unwrap();
+    // The record has the flags, set once the constructor succeeded.
+    assert_eq!(rt.contract(&erc20).unwrap().unwrap().flags, AppFlags::NONE);
+    let balance_of = calldata(BALANCE_OF, &[word_addr(&ALICE)]);
+    // A contract's call: refused, status 7.
+    let proxy = deploy(&rt, PROXY_WAT, AppFlags::DEFAULT);
+    let out = ok(&rt
+        .query(ALICE, proxy, "forward", forward_mode(2, erc20, 0, 1_000_000, "", &balance_of), None)
+        .unwrap());
+    assert_eq!(out, 7u32.to_le_bytes().to_vec());
+    // A query (as a transaction would) runs it.
+    assert_eq!(ok(&rt.query(ALICE, erc20, "", balance_of, None).unwrap()), word_u64(SUPPLY));
+}
+
+#[test]
+fn a_library_call_counts_toward_the_depth_limit_and_is_read_only_in_a_query() {
+    let config =
+        Config { calls: CallsConfig { max_call_depth: 1, ..CallsConfig::default() }, ..Config::default() };
+    let rt = Runtime::in_memory(config).unwrap();
+    let library = deploy(&rt, LIBRARY_WAT, IMPORTABLE);
+    let delegator = deploy(&rt, DELEGATOR_WAT, AppFlags::DEFAULT);
+    let proxy = deploy(&rt, PROXY_WAT, AppFlags::DEFAULT);
+    // A transaction's library call runs at depth 1: allowed.
+    assert_eq!(status_and_result(&call(&rt, delegator, "delegate", delegate(library, "stamp"))).0, 0);
+    // Called by the proxy, the delegator runs at depth 1 and its library call would run
+    // at depth 2, past max_call_depth = 1: status 9 (the proxy's own call succeeded).
+    let input = forward_mode(2, delegator, 0, 0, "delegate", &delegate(library, "stamp"));
+    let out = ok(&call(&rt, proxy, "forward", input));
+    assert_eq!(out, [0u32.to_le_bytes(), 9u32.to_le_bytes()].concat());
+
+    let rt = mem_runtime();
+    let library = deploy(&rt, LIBRARY_WAT, IMPORTABLE);
+    let query = r#"(module
+  (import "env" "input_read" (func $input_read (param i32)))
+  (import "env" "return_data" (func $return_data (param i32 i32)))
+  (import "env" "library_call" (func $library_call (param i32 i32 i32 i32 i32 i64) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 32) "stamp")
+  (func (export "ask")
+    (call $input_read (i32.const 0))
+    (i32.store (i32.const 64) (call $library_call (i32.const 0) (i32.const 32) (i32.const 5) (i32.const 0) (i32.const 0) (i64.const 0)))
+    (call $return_data (i32.const 64) (i32.const 4))))"#;
+    let asker = deploy(&rt, query, AppFlags::DEFAULT);
+    // In a query the library's write fails it: status 5 (read_only).
+    let out = ok(&rt.query(ALICE, asker, "ask", library.0.to_vec(), None).unwrap());
+    assert_eq!(out, 5u32.to_le_bytes().to_vec());
 }
