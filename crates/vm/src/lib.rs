@@ -13,7 +13,8 @@
 //!   around a message;
 //! * [`CompiledModules`], the companion trait of VMs that cache compiled code (pin,
 //!   tier, settle, stats);
-//! * the contract record ([`ContractInfo`], which names the VM that runs a contract) and
+//! * the contract record ([`ContractInfo`], which names the VM that runs a contract and
+//!   carries its [`AppFlags`]) and
 //!   the state [`keys`] every VM reads and writes: one account space, one store, one
 //!   journal, so one rollback undoes what any VM did;
 //! * native balances ([`accounts`]), which every VM sees.
