@@ -53,11 +53,12 @@ impl WasmVm {
         code: &[u8],
         flags: AppFlags,
     ) -> Result<Outcome, VmError> {
-        let code_id = match self.store_code(state, code)? {
-            Ok(id) => id,
-            Err(e) => return Ok(Outcome::failed(e)),
+        let created = match self.store_code(state, code) {
+            Ok(Ok(id)) => self.instantiate(state, env, msg, id, None, flags),
+            Ok(Err(e)) => Ok(Outcome::failed(e)),
+            Err(e) => Err(e),
         };
-        self.instantiate(state, env, msg, code_id, None, flags)
+        created.map_err(engine_fault)
     }
 
     /// Creates a contract from the stored code `code_id` at `address` (by default
@@ -276,11 +277,7 @@ impl VirtualMachine for WasmVm {
                 }
             }
         };
-        // A module the cache cannot produce for a call is the engine's failure.
-        result.map_err(|e| match e {
-            VmError::Cache(e) => VmError::Engine(e.to_string()),
-            e => e,
-        })
+        result.map_err(engine_fault)
     }
 
     fn modules(&self) -> Option<&dyn CompiledModules> {
@@ -341,6 +338,14 @@ impl CompiledModules for WasmVm {
 
     fn stats(&self) -> CacheStats {
         self.modules.stats()
+    }
+}
+
+/// A module the cache cannot produce for a message is the engine's failure.
+fn engine_fault(e: VmError) -> VmError {
+    match e {
+        VmError::Cache(e) => VmError::Engine(e.to_string()),
+        e => e,
     }
 }
 
