@@ -3,7 +3,7 @@
 //! library call runs an `importable` contract's code in the caller's context (its
 //! storage, its address, its caller) and is refused for any other.
 
-use cove_runtime::{AppFlags, Balance, CallsConfig, Config, Receipt, Runtime};
+use cove_runtime::{AppFlags, Balance, CallsConfig, Config, Receipt, Reentrancy, Runtime};
 use types::{Address, ErrorKind, VmType};
 
 use crate::calls::{PROXY_WAT, forward_mode};
@@ -11,12 +11,14 @@ use crate::support::{ALICE, KV_WAT, T0, failed, mem_runtime, ok};
 
 /// A library: `stamp` stores under "who" (in whichever storage it runs in) the address
 /// it runs as and its caller (20 + 20 bytes) and returns them; `stamp_then_trap` does
-/// the same, then traps.
+/// the same, then traps; `call_self` calls the contract it runs as (entry "who") and
+/// returns the status (4 bytes LE).
 const LIBRARY_WAT: &str = r#"(module
   (import "env" "storage_write" (func $write (param i32 i32 i32 i32) (result i32)))
   (import "env" "get_caller" (func $caller (param i32) (result i32)))
   (import "env" "get_contract_address" (func $self (param i32) (result i32)))
   (import "env" "return_data" (func $return_data (param i32 i32)))
+  (import "env" "call" (func $call (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "who")
   (func $stamp
@@ -25,7 +27,12 @@ const LIBRARY_WAT: &str = r#"(module
     (drop (call $write (i32.const 0) (i32.const 3) (i32.const 64) (i32.const 40)))
     (call $return_data (i32.const 64) (i32.const 40)))
   (func (export "stamp") (call $stamp))
-  (func (export "stamp_then_trap") (call $stamp) (unreachable)))"#;
+  (func (export "stamp_then_trap") (call $stamp) (unreachable))
+  (func (export "call_self")
+    (drop (call $self (i32.const 64)))
+    (i32.store (i32.const 128)
+      (call $call (i32.const 64) (i32.const 0) (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 160) (i64.const 0)))
+    (call $return_data (i32.const 128) (i32.const 4))))"#;
 
 /// `delegate`, input = library (20) ++ entry length (1) ++ entry ++ input: makes that
 /// library call with all the gas allowed, stores "status" (4 bytes LE) and returns the
@@ -250,4 +257,26 @@ fn a_library_call_counts_toward_the_depth_limit_and_is_read_only_in_a_query() {
     // In a query the library's write fails it: status 5 (read_only).
     let out = ok(&rt.query(ALICE, asker, "ask", library.0.to_vec(), None).unwrap());
     assert_eq!(out, 5u32.to_le_bytes().to_vec());
+}
+
+#[test]
+fn library_code_calling_the_contract_it_runs_as_is_reentrancy_under_deny() {
+    let rt = mem_runtime();
+    let library = deploy(&rt, LIBRARY_WAT, IMPORTABLE);
+    let delegator = deploy(&rt, DELEGATOR_WAT, AppFlags::DEFAULT);
+    // The library's code runs as the delegator, which is on the call stack: status 10.
+    let r = call(&rt, delegator, "delegate", delegate(library, "call_self"));
+    assert_eq!(status_and_result(&r), (0, 10u32.to_le_bytes().to_vec()));
+    // Run by a transaction as itself, the same code's call is reentrancy too (the
+    // library's own address is then on the stack), so the refusal is the stack's, not
+    // the library call's.
+    let r = call(&rt, library, "call_self", Vec::new());
+    assert_eq!(ok(&r), 10u32.to_le_bytes().to_vec());
+    // Under `allow` the call reaches the delegator, which has no entry point "who": 6.
+    let calls = CallsConfig { reentrancy: Reentrancy::Allow, ..CallsConfig::default() };
+    let rt = Runtime::in_memory(Config { calls, ..Config::default() }).unwrap();
+    let library = deploy(&rt, LIBRARY_WAT, IMPORTABLE);
+    let delegator = deploy(&rt, DELEGATOR_WAT, AppFlags::DEFAULT);
+    let r = call(&rt, delegator, "delegate", delegate(library, "call_self"));
+    assert_eq!(status_and_result(&r), (0, 6u32.to_le_bytes().to_vec()));
 }
