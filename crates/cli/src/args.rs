@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use runtime::Balance;
+use runtime::{AppFlags, Balance};
 use types::{Address, CodeId, VmType};
 
 /// cove: a deterministic smart-contract engine.
@@ -50,6 +50,12 @@ pub(crate) enum Command {
         /// (`100ucove,5uatom`).
         #[arg(value_parser = parse_funds)]
         amount: Funds,
+    },
+    /// A contract's record: its VM, code, creator, admin, height and app flags.
+    Inspect {
+        /// The contract.
+        #[arg(value_parser = parse_address)]
+        address: Address,
     },
     /// An account's native balance, nonce and balances of every denomination.
     Balance {
@@ -343,6 +349,11 @@ pub(crate) struct DeployArgs {
     /// Native tokens sent to the new contract.
     #[arg(long, value_parser = parse_amount)]
     pub value: Option<Balance>,
+    /// WASM and EVM: the contract's app flags, comma-separated, from `callable`,
+    /// `importable` and `public` (default: `callable`; `--flags ""`: none). See
+    /// docs/abi.md, "App flags".
+    #[arg(long, value_parser = parse_flags, conflicts_with = "msg")]
+    pub flags: Option<AppFlags>,
     /// CosmWasm: coins sent to the new contract, `100ucove,5uatom`.
     #[arg(long, value_parser = parse_coins, conflicts_with = "value", requires = "msg")]
     pub funds: Option<Coins>,
@@ -486,6 +497,10 @@ pub(crate) enum BenchCommand {
 
 pub(crate) fn parse_vm(s: &str) -> Result<VmType, String> {
     s.parse::<VmType>().map_err(|e| e.to_string())
+}
+
+pub(crate) fn parse_flags(s: &str) -> Result<AppFlags, String> {
+    AppFlags::parse(s)
 }
 
 pub(crate) fn parse_amount(s: &str) -> Result<Balance, String> {

@@ -393,3 +393,26 @@ fn store_then_deploy_by_code_id() {
     let (_, listed) = cove(dir.path(), &["code", "list"]);
     assert_eq!(listed["codes"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn deploy_with_flags_and_inspect_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = examples().join("counter.wat");
+    let (code, v) = cove(dir.path(), &["deploy", counter.to_str().unwrap(), "--flags", "importable,public"]);
+    assert_eq!(code, 0, "{v}");
+    let address = v["address"].as_str().unwrap().to_string();
+    let (code, v) = cove(dir.path(), &["inspect", &address]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["flags"], serde_json::json!(["importable", "public"]));
+    assert_eq!(v["vm"], "wasm");
+    // Without --flags: the defaults.
+    let plain = deploy(dir.path(), "counter.wat", &[]);
+    let (_, v) = cove(dir.path(), &["inspect", &plain]);
+    assert_eq!(v["flags"], serde_json::json!(["callable"]));
+    // An unknown flag is a usage error (exit 2); no contract: not_found.
+    let out = cove_output(dir.path(), &["deploy", counter.to_str().unwrap(), "--flags", "payable"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown flag \"payable\""));
+    let (code, v) = cove(dir.path(), &["inspect", &format!("0x{}", "77".repeat(20))]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("not_found")), "{v}");
+}

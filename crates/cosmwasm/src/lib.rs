@@ -200,6 +200,12 @@ impl Shared {
         self.modules.validate(id, code)
     }
 
+    /// `code` inflated if it is gzip-compressed (as wasmd accepts it), bounded by the
+    /// engine's `max_code_bytes`; a failure is `validation`.
+    fn inflate<'c>(&self, code: &'c [u8]) -> Result<std::borrow::Cow<'c, [u8]>, CallError> {
+        wasm::inflate_code(code, self.engine.config().limits.max_code_bytes)
+    }
+
     /// The linked module a call of a stored contract's code runs (counted for tier-up).
     /// Stored code that is missing, fails its checksum or no longer validates is
     /// [`VmError::Corrupt`].
@@ -316,7 +322,8 @@ impl VirtualMachine for CosmWasmVm {
     }
 
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
-        self.shared.module(CodeId::of(code), code)
+        let code = self.shared.inflate(code)?;
+        self.shared.module(CodeId::of(&code), &code)
     }
 
     /// The generic message: `Create` instantiates (no label, no admin), a call runs the

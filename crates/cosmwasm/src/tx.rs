@@ -264,8 +264,11 @@ impl Tx<'_> {
         self.gas_limit.saturating_sub(self.gas_used)
     }
 
-    /// Validates and stores `code` once, assigning it the next code number.
+    /// Validates and stores `code` (inflated first if gzip-compressed) once, assigning it
+    /// the next code number; the id is that of the inflated module.
     fn store_code(&mut self, state: &mut Journal, creator: Address, code: &[u8]) -> Step<(CodeId, u64)> {
+        let code = self.shared.inflate(code).map_err(Fail::Contract)?;
+        let code = code.as_ref();
         let id = CodeId::of(code);
         self.shared.module(id, code).map_err(Fail::Contract)?;
         if let Some(n) = state.get(&keys::cosmwasm_code_number(&id))?.and_then(|v| keys::decode_u64(&v)) {
@@ -379,6 +382,7 @@ impl Tx<'_> {
             creator: sender,
             admin,
             created_height: self.ctx.block.height,
+            flags: vm::AppFlags::DEFAULT,
         };
         state.set(&keys::contract(&address), &info.encode());
         if !label.is_empty() {

@@ -313,6 +313,7 @@ fn cove_contract(journal: &mut Journal, address: Address) {
         creator: SENDER,
         admin: None,
         created_height: 1,
+        flags: vm::AppFlags::DEFAULT,
     };
     journal.set(&vm::keys::contract(&address), &info.encode());
 }

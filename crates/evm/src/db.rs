@@ -323,6 +323,7 @@ fn write_account(
                 creator,
                 admin: None,
                 created_height: block.height,
+                flags: vm::AppFlags::DEFAULT,
             };
             journal.set(&keys::contract(&address), &info.encode());
             Some(info)

@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 use state::{BlockRecord, Journal};
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Event, Gas, VmType};
-use vm::{Balance, Env, Message, Target, VirtualMachine, accounts, keys};
+use vm::{AppFlags, Balance, Env, Message, Target, VirtualMachine, accounts, keys};
 
 use crate::{Receipt, Runtime, RuntimeError};
 
@@ -236,6 +236,26 @@ impl<'r> Block<'r> {
         value: Balance,
         gas_limit: Option<Gas>,
     ) -> Result<Receipt, RuntimeError> {
+        self.create_with_flags(vm, sender, code, entry, input, value, gas_limit, AppFlags::DEFAULT)
+    }
+
+    /// [`Block::create`], recording the contract with `flags` (`docs/abi.md`, "App
+    /// flags"). `code` of cove's ABI may be gzip-compressed.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one per field of the message and the flags; a struct would only rename them"
+    )]
+    pub fn create_with_flags(
+        &mut self,
+        vm: VmType,
+        sender: Address,
+        code: &[u8],
+        entry: &str,
+        input: Vec<u8>,
+        value: Balance,
+        gas_limit: Option<Gas>,
+        flags: AppFlags,
+    ) -> Result<Receipt, RuntimeError> {
         let msg = Message {
             sender,
             target: Target::Create(code),
@@ -247,7 +267,7 @@ impl<'r> Block<'r> {
             callee: None,
         };
         self.admit(gas_limit)?;
-        self.transact(|r| r, |rt, journal, info, _| rt.run(journal, info, vm, msg))
+        self.transact(|r| r, |rt, journal, info, _| rt.create(journal, info, vm, msg, flags))
     }
 
     /// Instantiates a contract of cove's ABI from the stored code `code_id` (see
@@ -263,6 +283,25 @@ impl<'r> Block<'r> {
         value: Balance,
         gas_limit: Option<Gas>,
     ) -> Result<Receipt, RuntimeError> {
+        self.instantiate_with_flags(sender, code_id, entry, input, value, gas_limit, AppFlags::DEFAULT)
+    }
+
+    /// [`Block::instantiate`], recording the contract with `flags` before its init
+    /// entry point runs.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one per field of the message and the flags; a struct would only rename them"
+    )]
+    pub fn instantiate_with_flags(
+        &mut self,
+        sender: Address,
+        code_id: CodeId,
+        entry: &str,
+        input: Vec<u8>,
+        value: Balance,
+        gas_limit: Option<Gas>,
+        flags: AppFlags,
+    ) -> Result<Receipt, RuntimeError> {
         let msg = Message {
             sender,
             target: Target::Call(Address::default()),
@@ -274,7 +313,7 @@ impl<'r> Block<'r> {
             callee: None,
         };
         self.admit(gas_limit)?;
-        self.transact(|r| r, |rt, journal, info, _| rt.instantiate(journal, info, msg, code_id))
+        self.transact(|r| r, |rt, journal, info, _| rt.instantiate(journal, info, msg, code_id, flags))
     }
 
     /// Executes `method` of the contract at `address` (for an EVM contract, `method` is

@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use state::Journal;
 use types::{Address, CallError, ErrorKind, Gas, VmType};
-use vm::{ContractInfo, Dispatch, Env, Instantiate, Message, Outcome, Target, VirtualMachine, VmError};
+use vm::{
+    AppFlags, ContractInfo, Dispatch, Env, Instantiate, LibraryCall, Message, Outcome, Target,
+    VirtualMachine, VmError,
+};
 use wasm::{Engine, Vm};
 use wasm_vm::{Calls, ModuleCache, WasmVm};
 
@@ -166,6 +169,9 @@ impl Dispatch for VmFactory {
         if let Some(refused) = self.too_deep(&nested) {
             return Ok(refused);
         }
+        if let Some(refused) = self.not_callable(state, &msg)? {
+            return Ok(refused);
+        }
         match self.execute(state, &nested, msg) {
             Ok(outcome) => Ok(outcome),
             Err(RuntimeError::InvalidArgument(m)) => {
@@ -223,12 +229,42 @@ impl Dispatch for VmFactory {
             callee: None,
         };
         vm::in_checkpoint(state, Outcome::is_ok, |state| {
-            self.wasm.instantiate(state, &nested, msg, request.code_id, Some(address))
+            self.wasm.instantiate(state, &nested, msg, request.code_id, Some(address), AppFlags::DEFAULT)
+        })
+    }
+
+    /// Runs an importable contract's code in the sender's context
+    /// ([`WasmVm::library_call`]) one level below `env`, under the same depth limit.
+    fn library_call(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        call: LibraryCall<'_>,
+    ) -> Result<Outcome, VmError> {
+        let nested = env.nested();
+        if let Some(refused) = self.too_deep(&nested) {
+            return Ok(refused);
+        }
+        let library = self.contract(state, &call.library)?;
+        vm::in_checkpoint(state, Outcome::is_ok, |state| {
+            self.wasm.library_call(state, &nested, call, library.as_ref())
         })
     }
 }
 
 impl VmFactory {
+    /// The failure of a contract's call to a contract whose `callable` flag is off
+    /// (kind `unauthorized`): only transactions and queries may call it.
+    fn not_callable(&self, state: &Journal, msg: &Message<'_>) -> Result<Option<Outcome>, VmError> {
+        let Target::Call(address) = msg.target else { return Ok(None) };
+        Ok(self.contract(state, &address)?.filter(|info| !info.flags.callable).map(|_| {
+            Outcome::failed(CallError::new(
+                ErrorKind::Unauthorized,
+                format!("{address} is not callable by contracts (its `callable` flag is off)"),
+            ))
+        }))
+    }
+
     /// The failure of a message that would run deeper than `max_call_depth`.
     fn too_deep(&self, nested: &Env<'_>) -> Option<Outcome> {
         (nested.depth > self.calls.max_call_depth).then(|| {

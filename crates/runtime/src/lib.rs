@@ -53,13 +53,15 @@ pub use factory::VmFactory;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
-pub use vm::{Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion, created_address};
+pub use vm::{
+    AppFlags, Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion, created_address,
+};
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
 pub use wasm_vm::{ContractView, WasmVm};
 
 use state::{Backend, History, Journal, MemBackend, RedbBackend};
 use types::{Address, BlockInfo, CodeId, VmType};
-use vm::{CompiledModules, Env, Message};
+use vm::{CompiledModules, Env, Message, Target};
 use wasm::Vm;
 
 /// The cache directory inside a data directory.
@@ -413,19 +415,53 @@ impl Runtime {
 
     /// Instantiates stored code `code_id` for `msg` (its sender, init entry point,
     /// input, value and gas; its target is ignored) at the sender's next
-    /// nonce-derived address, reverting everything it did if it fails.
+    /// nonce-derived address with `flags`, reverting everything it did if it fails.
     pub(crate) fn instantiate(
         &self,
         journal: &mut Journal,
         block: &BlockInfo,
         msg: Message<'_>,
         code_id: CodeId,
+        flags: AppFlags,
     ) -> Result<Receipt, RuntimeError> {
         config::check_gas_limit(self.config.max_tx_gas, msg.gas_limit)
             .map_err(RuntimeError::InvalidArgument)?;
         let env = Env::new(block, &self.dispatch);
         let wasm = self.vms.wasm();
-        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |j| wasm.instantiate(j, &env, msg, code_id, None))?)
+        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |j| {
+            wasm.instantiate(j, &env, msg, code_id, None, flags)
+        })?)
+    }
+
+    /// Runs the create `msg` on `vm_type` with `flags`, reverting everything it did if
+    /// it fails. A WASM contract has its flags before its init entry point runs; a
+    /// contract of another VM gets them once its creation succeeded (its constructor
+    /// runs with the defaults), in the same transaction.
+    pub(crate) fn create(
+        &self,
+        journal: &mut Journal,
+        block: &BlockInfo,
+        vm_type: VmType,
+        msg: Message<'_>,
+        flags: AppFlags,
+    ) -> Result<Receipt, RuntimeError> {
+        if let (VmType::Wasm, Target::Create(code)) = (vm_type, msg.target) {
+            config::check_gas_limit(self.config.max_tx_gas, msg.gas_limit)
+                .map_err(RuntimeError::InvalidArgument)?;
+            let env = Env::new(block, &self.dispatch);
+            let wasm = self.vms.wasm();
+            return Ok(vm::in_checkpoint(journal, Receipt::is_ok, |j| {
+                wasm.create(j, &env, msg, code, flags)
+            })?);
+        }
+        let receipt = self.run(journal, block, vm_type, msg)?;
+        if let (true, Some(address)) = (receipt.is_ok() && flags != AppFlags::DEFAULT, receipt.address)
+            && let Some(mut info) = vm::load_contract(journal, &address)?
+        {
+            info.flags = flags;
+            journal.set(&keys::contract(&address), &info.encode());
+        }
+        Ok(receipt)
     }
 
     /// Runs `msg` on `vm_type` in `journal`, reverting everything it did if it fails.

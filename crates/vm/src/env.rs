@@ -45,6 +45,41 @@ pub trait Dispatch: Send + Sync {
             "this VM runs alone: no runtime to create a contract in",
         )))
     }
+
+    /// Runs the code of the importable contract `request.library` one level below `env`
+    /// in the context of `request.sender` (its address, storage and caller), reverting
+    /// what it did if it fails. By default refused.
+    fn library_call(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        request: LibraryCall<'_>,
+    ) -> Result<Outcome, VmError> {
+        let _ = (state, env, request);
+        Ok(Outcome::failed(CallError::new(
+            ErrorKind::InvalidArgument,
+            "this VM runs alone: no runtime to run a library in",
+        )))
+    }
+}
+
+/// A contract running another contract's code in its own context (`library_call`).
+#[derive(Debug, Clone)]
+pub struct LibraryCall<'a> {
+    /// The calling contract: the code runs as it, in its storage.
+    pub sender: Address,
+    /// Who called the calling contract: the code's caller.
+    pub caller: Address,
+    /// The importable contract whose code runs.
+    pub library: Address,
+    /// The entry point of that code.
+    pub entry: &'a str,
+    /// Its input.
+    pub input: Vec<u8>,
+    /// The gas the code may use.
+    pub gas_limit: types::Gas,
+    /// Whether the caller runs read-only (so does the code).
+    pub read_only: bool,
 }
 
 /// A contract creating another from stored code.

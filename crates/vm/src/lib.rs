@@ -13,7 +13,8 @@
 //!   around a message;
 //! * [`CompiledModules`], the companion trait of VMs that cache compiled code (pin,
 //!   tier, settle, stats);
-//! * the contract record ([`ContractInfo`], which names the VM that runs a contract) and
+//! * the contract record ([`ContractInfo`], which names the VM that runs a contract and
+//!   carries its [`AppFlags`]) and
 //!   the state [`keys`] every VM reads and writes: one account space, one store, one
 //!   journal, so one rollback undoes what any VM did;
 //! * native balances ([`accounts`]), which every VM sees.
@@ -39,8 +40,8 @@ use state::Journal;
 use types::{Address, CallError, CodeId, Event, Gas, StorageError, VmType};
 
 pub use accounts::Balance;
-pub use contract::ContractInfo;
-pub use env::{Dispatch, Env, Instantiate, in_checkpoint};
+pub use contract::{AppFlags, ContractInfo};
+pub use env::{Dispatch, Env, Instantiate, LibraryCall, in_checkpoint};
 pub use modules::{CacheStats, CompiledModules, Tier};
 
 /// A VM: one shared instance per [`VmType`], used from many threads.

@@ -3,8 +3,8 @@
 use state::Journal;
 use types::{Address, CallError, CodeId, ErrorKind, Gas, VmType};
 use vm::{
-    CacheStats, CompiledModules, ContractInfo, Env, Message, Outcome, Target, Tier, VirtualMachine, VmError,
-    VmVersion, accounts, keys,
+    AppFlags, CacheStats, CompiledModules, ContractInfo, Env, LibraryCall, Message, Outcome, Target, Tier,
+    VirtualMachine, VmError, VmVersion, accounts, keys,
 };
 use wasm::{CallContext, Vm};
 
@@ -36,26 +36,38 @@ impl WasmVm {
         self.modules.linker()
     }
 
-    fn create(
+    /// The most bytes a module may have (`[wasm.limits] max_code_bytes`), also the bound
+    /// of a gzip-compressed module's inflated size.
+    fn max_code_bytes(&self) -> usize {
+        self.vm().engine().config().limits.max_code_bytes
+    }
+
+    /// Stores `code` (gzip-compressed or not, [`VirtualMachine::store_code`]) and
+    /// instantiates a contract of it with `flags` ([`WasmVm::instantiate`]). The caller
+    /// reverts a failure.
+    pub fn create(
         &self,
         state: &mut Journal,
         env: &Env<'_>,
         msg: Message<'_>,
         code: &[u8],
+        flags: AppFlags,
     ) -> Result<Outcome, VmError> {
-        let code_id = match self.store_code(state, code)? {
-            Ok(id) => id,
-            Err(e) => return Ok(Outcome::failed(e)),
+        let created = match self.store_code(state, code) {
+            Ok(Ok(id)) => self.instantiate(state, env, msg, id, None, flags),
+            Ok(Err(e)) => Ok(Outcome::failed(e)),
+            Err(e) => Err(e),
         };
-        self.instantiate(state, env, msg, code_id, None)
+        created.map_err(engine_fault)
     }
 
     /// Creates a contract from the stored code `code_id` at `address` (by default
     /// `Address::contract(sender, nonce)`, bumping the sender's nonce), records it with
-    /// the sender as creator and admin, and runs `msg.entry` (the init entry point; empty
-    /// for none) with `msg.value`. Fails with `not_found` if no such code is stored,
-    /// `validation` if it is not code of cove's ABI, `invalid_argument` if `address`
-    /// already holds a contract. The caller reverts a failure.
+    /// the sender as creator and admin and with `flags` (in force before its init runs),
+    /// and runs `msg.entry` (the init entry point; empty for none) with `msg.value`.
+    /// Fails with `not_found` if no such code is stored, `validation` if it is not code
+    /// of cove's ABI, `invalid_argument` if `address` already holds a contract. The
+    /// caller reverts a failure.
     pub fn instantiate(
         &self,
         state: &mut Journal,
@@ -63,6 +75,7 @@ impl WasmVm {
         msg: Message<'_>,
         code_id: CodeId,
         address: Option<Address>,
+        flags: AppFlags,
     ) -> Result<Outcome, VmError> {
         let Some(code) = state.get(&keys::code(&code_id))? else {
             return Ok(Outcome::failed(CallError::new(
@@ -94,6 +107,7 @@ impl WasmVm {
             creator: msg.sender,
             admin: Some(msg.sender),
             created_height: env.block.height,
+            flags,
         };
         state.set(&keys::contract(&address), &info.encode());
         let mut outcome = if msg.entry.is_empty() {
@@ -119,20 +133,101 @@ impl WasmVm {
         address: Address,
         info: &ContractInfo,
     ) -> Result<Outcome, VmError> {
+        let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
+        if msg.entry.is_empty() && info.flags.public {
+            return self.plain_transfer(state, &msg, address, gas_limit);
+        }
         if let Err(e) = transfer(state, &msg.sender, &address, msg.value)? {
             return Ok(Outcome::failed(e));
         }
-        let module = self.modules.for_call(&info.code_id, &|| stored_code(state, &info.code_id))?;
         let ctx = CallContext {
             caller: msg.sender,
             contract: address,
             block: *env.block,
             read_only: msg.read_only,
         };
-        let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
+        self.run(state, env, &info.code_id, &ctx, msg.entry, msg.input, gas_limit)
+    }
+
+    /// A message with no entry point to a public contract: its value moves, no code
+    /// runs, and it costs the price of the two balance writes (`docs/gas.md`).
+    fn plain_transfer(
+        &self,
+        state: &mut Journal,
+        msg: &Message<'_>,
+        address: Address,
+        gas_limit: Gas,
+    ) -> Result<Outcome, VmError> {
+        let gas = 2 * self.vm().engine().config().gas.host.storage_write;
+        if gas > gas_limit {
+            let e = format!("a transfer to a public contract costs {gas} gas; the limit is {gas_limit}");
+            let mut out = Outcome::failed(CallError::new(ErrorKind::OutOfGas, e));
+            out.gas_used = gas_limit;
+            return Ok(out);
+        }
+        if msg.read_only && !msg.value.is_zero() {
+            let e = "a read-only message cannot send value";
+            return Ok(Outcome::failed(CallError::new(ErrorKind::ReadOnly, e)));
+        }
+        let mut out = match transfer(state, &msg.sender, &address, msg.value)? {
+            Ok(()) => Outcome::done(None, None),
+            Err(e) => Outcome::failed(e),
+        };
+        out.gas_used = gas;
+        Ok(out)
+    }
+
+    /// Runs the code of the importable WASM contract `library` in the context of
+    /// `call.sender`: its address, its storage, its caller `call.caller`. No value moves.
+    /// Fails with `not_found` if `library` holds no contract, `unauthorized` if it is
+    /// not importable, `invalid_argument` if it is not a contract of cove's ABI. The
+    /// caller reverts a failure.
+    pub fn library_call(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        call: LibraryCall<'_>,
+        library: Option<&ContractInfo>,
+    ) -> Result<Outcome, VmError> {
+        let refused = |kind, message: String| Ok(Outcome::failed(CallError::new(kind, message)));
+        let Some(info) = library else {
+            return refused(ErrorKind::NotFound, format!("no contract at {}", call.library));
+        };
+        if info.vm != VmType::Wasm {
+            let m = format!(
+                "{} is an {} contract; only cove's ABI code runs as a library",
+                call.library, info.vm
+            );
+            return refused(ErrorKind::InvalidArgument, m);
+        }
+        if !info.flags.importable {
+            return refused(ErrorKind::Unauthorized, format!("{} is not importable", call.library));
+        }
+        let ctx = CallContext {
+            caller: call.caller,
+            contract: call.sender,
+            block: *env.block,
+            read_only: call.read_only,
+        };
+        self.run(state, env, &info.code_id, &ctx, call.entry, call.input, call.gas_limit)
+    }
+
+    /// Runs `entry` of the code `code_id` as `ctx.contract`, in its storage.
+    #[expect(clippy::too_many_arguments, reason = "the parts of one run; callers build them differently")]
+    fn run(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        code_id: &CodeId,
+        ctx: &CallContext,
+        entry: &str,
+        input: Vec<u8>,
+        gas_limit: Gas,
+    ) -> Result<Outcome, VmError> {
+        let module = self.modules.for_call(code_id, &|| stored_code(state, code_id))?;
         let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
-        let view = ContractView::new(taken, keys::storage_prefix(&address)).in_env(env);
-        let (view, outcome) = self.vm().call(&module, &ctx, msg.entry, msg.input, gas_limit, view);
+        let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract)).in_env(env);
+        let (view, outcome) = self.vm().call(&module, ctx, entry, input, gas_limit, view);
         *state = view.journal;
         let o = outcome.map_err(|e| match e {
             wasm::VmError::Storage(s) => VmError::Storage(s),
@@ -160,12 +255,13 @@ impl VirtualMachine for WasmVm {
     }
 
     fn validate_code(&self, code: &[u8]) -> Result<(), CallError> {
-        self.modules.validate(CodeId::of(code), code)
+        let code = wasm::inflate_code(code, self.max_code_bytes())?;
+        self.modules.validate(CodeId::of(&code), &code)
     }
 
     fn execute(&self, state: &mut Journal, env: &Env<'_>, msg: Message<'_>) -> Result<Outcome, VmError> {
         let result = match msg.target {
-            Target::Create(code) => self.create(state, env, msg, code),
+            Target::Create(code) => self.create(state, env, msg, code, AppFlags::DEFAULT),
             Target::Call(address) => {
                 // The runtime passes the record it loaded to dispatch; load it only if not.
                 let loaded = match msg.callee {
@@ -181,11 +277,7 @@ impl VirtualMachine for WasmVm {
                 }
             }
         };
-        // A module the cache cannot produce for a call is the engine's failure.
-        result.map_err(|e| match e {
-            VmError::Cache(e) => VmError::Engine(e.to_string()),
-            e => e,
-        })
+        result.map_err(engine_fault)
     }
 
     fn modules(&self) -> Option<&dyn CompiledModules> {
@@ -196,8 +288,15 @@ impl VirtualMachine for WasmVm {
         true
     }
 
-    /// Validates, compiles and caches `code`, then stores it (once per distinct code).
+    /// Inflates `code` if it is gzip-compressed (bounded by `max_code_bytes`), then
+    /// validates, compiles and caches it and stores it (once per distinct code). The id
+    /// is that of the inflated module.
     fn store_code(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
+        let code = match wasm::inflate_code(code, self.max_code_bytes()) {
+            Ok(code) => code,
+            Err(e) => return Ok(Err(e)),
+        };
+        let code = code.as_ref();
         let id = CodeId::of(code);
         if let Err(e) = self.modules.prepare(id, code)? {
             return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
@@ -239,6 +338,14 @@ impl CompiledModules for WasmVm {
 
     fn stats(&self) -> CacheStats {
         self.modules.stats()
+    }
+}
+
+/// A module the cache cannot produce for a message is the engine's failure.
+fn engine_fault(e: VmError) -> VmError {
+    match e {
+        VmError::Cache(e) => VmError::Engine(e.to_string()),
+        e => e,
     }
 }
 

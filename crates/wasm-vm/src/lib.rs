@@ -8,8 +8,11 @@
 //!   tiered cache `cove-cache`, run the entry point);
 //! * [`ContractView`]: the window one call has onto the block's journal, every key
 //!   under the contract's own prefix (`docs/state.md`);
-//! * [`Calls`]: the engine's `call` host function, handed to the runtime's dispatch
-//!   with the caller's environment (its depth and call stack).
+//! * [`Calls`]: the engine's `call`, `create` and `library_call` host functions, handed
+//!   to the runtime's dispatch with the caller's environment (its depth and call stack);
+//! * the app flags a contract of cove's ABI honours itself: `public` (a message with no
+//!   entry point moves its value and runs nothing) and `importable` (whose code
+//!   [`WasmVm::library_call`] runs in another contract's context).
 //!
 //! It sits in a crate of its own rather than inside `cove-wasm` because the engine is
 //! shared by both WASM ABIs and must not know the journal, and the module cache, which

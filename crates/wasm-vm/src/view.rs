@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use state::Journal;
 use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
-use vm::{Balance, Dispatch, Env, Instantiate, Message, Target};
-use wasm::{CallReply, CallRequest, ContractCalls, CreateRequest};
+use vm::{Balance, Dispatch, Env, Instantiate, LibraryCall, Message, Target};
+use wasm::{CallReply, CallRequest, ContractCalls, CreateRequest, LibraryRequest};
 
 /// The storage a contract call sees: the block's journal, every key prefixed with the
 /// contract's address. Owns the journal for the duration of the call (wasmtime's store
@@ -127,6 +127,35 @@ impl ContractCalls<ContractView> for Calls {
         };
         let out = frame.dispatch.instantiate(&mut view.journal, &env, instantiate).map_err(node_fault)?;
         Ok((CallReply { result: out.result, gas_used: out.gas_used, events: out.events }, out.address))
+    }
+
+    /// The running contract stays on the call stack (it runs the library's code) and the
+    /// library does not join it: the library's storage is never touched.
+    fn library_call(
+        &self,
+        view: &mut ContractView,
+        request: LibraryRequest<'_>,
+    ) -> Result<CallReply, wasm::VmError> {
+        let Some(frame) = &view.frame else {
+            let e = "library_call: this contract runs outside a runtime";
+            return Ok(CallReply::refused(ErrorKind::InvalidArgument, e));
+        };
+        let mut callers = Vec::with_capacity(frame.callers.len() + 1);
+        callers.extend_from_slice(&frame.callers);
+        callers.push(request.sender);
+        let env =
+            Env { block: &frame.block, depth: frame.depth, dispatch: &frame.dispatch, callers: &callers };
+        let call = LibraryCall {
+            sender: request.sender,
+            caller: request.caller,
+            library: request.library,
+            entry: request.entry,
+            input: request.input,
+            gas_limit: request.gas_limit,
+            read_only: request.read_only,
+        };
+        let out = frame.dispatch.library_call(&mut view.journal, &env, call).map_err(node_fault)?;
+        Ok(CallReply { result: out.result, gas_used: out.gas_used, events: out.events })
     }
 }
 

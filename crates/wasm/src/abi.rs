@@ -43,6 +43,7 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
     f("precompile", &[I32, I32, I32], &[I64]),
     f("call", &[I32, I32, I32, I32, I32, I32, I64], &[I32]),
     f("create", &[I32, I32, I32, I32, I32, I32, I32, I64, I32], &[I32]),
+    f("library_call", &[I32, I32, I32, I32, I32, I64], &[I32]),
     f("call_result_len", &[], &[I32]),
     f("call_result_read", &[I32], &[]),
 ];

@@ -1,5 +1,6 @@
 //! Calls from one contract to another: the engine's seam to whoever runs the callee,
-//! and the host functions `call`, `call_result_len` and `call_result_read`.
+//! and the host functions `call`, `create`, `library_call`, `call_result_len` and
+//! `call_result_read`.
 //!
 //! The engine knows neither the journal nor other VMs: a [`ContractCalls`] handler
 //! given to [`crate::Vm::with_calls`] runs the callee (the runtime dispatches it to the
@@ -57,6 +58,25 @@ pub struct CreateRequest<'a> {
     pub read_only: bool,
 }
 
+/// A library call: another contract's code run in the calling contract's context.
+#[derive(Debug, Clone)]
+pub struct LibraryRequest<'a> {
+    /// The calling contract: the code runs as it, in its storage.
+    pub sender: Address,
+    /// Who called the calling contract: the library code's `get_caller`.
+    pub caller: Address,
+    /// The contract whose code runs (it must be importable).
+    pub library: Address,
+    /// The entry point of that code.
+    pub entry: &'a str,
+    /// The input bytes.
+    pub input: Vec<u8>,
+    /// The gas the code may use (already taken from the caller).
+    pub gas_limit: Gas,
+    /// Whether the caller runs read-only (so does the library code).
+    pub read_only: bool,
+}
+
 /// What a call did, as the handler reports it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallReply {
@@ -96,6 +116,13 @@ pub trait ContractCalls<S>: Send + Sync {
             CallReply::refused(ErrorKind::InvalidArgument, "create: no runtime to create a contract in"),
             None,
         ))
+    }
+
+    /// Runs a library's code in the calling contract's context (its address, storage and
+    /// caller). By default refused.
+    fn library_call(&self, storage: &mut S, request: LibraryRequest<'_>) -> Result<CallReply, VmError> {
+        let _ = (storage, request);
+        Ok(CallReply::refused(ErrorKind::InvalidArgument, "library_call: no runtime to run the library in"))
     }
 }
 
@@ -144,7 +171,7 @@ pub fn forwarded_gas(left: Gas, requested: Gas) -> Gas {
     if requested == 0 { cap } else { requested.min(cap) }
 }
 
-/// Defines `call`, `create`, `call_result_len` and `call_result_read`.
+/// Defines `call`, `create`, `library_call`, `call_result_len` and `call_result_read`.
 pub(crate) fn define<S: Send + 'static>(linker: &mut Linker<HostState<S>>) -> wasmtime::Result<()> {
     let env = crate::abi::IMPORT_MODULE;
 
@@ -266,6 +293,61 @@ pub(crate) fn define<S: Send + 'static>(linker: &mut Linker<HostState<S>>) -> wa
             if let (Ok(_), Some(address)) = (&reply.result, address) {
                 write_bytes(&mut c, out.start, &address.0);
             }
+            finish(&mut c, reply, l.max_abort_msg_len)
+        },
+    )?;
+
+    linker.func_wrap(
+        env,
+        "library_call",
+        |mut c: C<'_, S>,
+         address_ptr: i32,
+         entry_ptr: i32,
+         entry_len: i32,
+         input_ptr: i32,
+         input_len: i32,
+         gas: i64|
+         -> Res<i32> {
+            let (g, l) = costs(&c);
+            let (base, pb) = (g.host.call, g.host.copy_per_byte);
+            enter(&c, "library_call")?;
+            check_len("library_call", "entry point", entry_len, l.max_entry_len)?;
+            check_len("library_call", "input", input_len, l.max_input_len)?;
+            let address = range(&c, "library_call", "address", address_ptr, 20)?;
+            let entry = range(&c, "library_call", "entry point", entry_ptr, entry_len)?;
+            let input = range(&c, "library_call", "input", input_ptr, input_len)?;
+            if gas < 0 {
+                return trap(ErrorKind::InvalidArgument, format!("library_call: gas {gas} is negative"));
+            }
+            charge(&mut c, price(base, pb, 20 + entry.len() + input.len()))?;
+            let Ok(entry) = String::from_utf8(read_bytes(&c, entry)) else {
+                return trap(ErrorKind::InvalidArgument, "library_call: the entry point is not UTF-8");
+            };
+            let library = Address(read_bytes(&c, address).try_into().expect("a 20-byte range"));
+            let input = read_bytes(&c, input);
+            let (sender, caller, read_only) = (c.data().contract, c.data().caller, c.data().read_only);
+
+            let reply = if let Some(calls) = c.data().calls.clone() {
+                let given = forwarded_gas(remaining(&mut c), gas as u64);
+                charge(&mut c, given)?;
+                let request = LibraryRequest {
+                    sender,
+                    caller,
+                    library,
+                    entry: &entry,
+                    input,
+                    gas_limit: given,
+                    read_only,
+                };
+                let reply = calls.library_call(&mut c.data_mut().storage, request).map_err(NodeFault)?;
+                refund(&mut c, given - reply.gas_used.min(given))?;
+                reply
+            } else {
+                CallReply::refused(
+                    ErrorKind::InvalidArgument,
+                    "library_call: no runtime to run the library in",
+                )
+            };
             finish(&mut c, reply, l.max_abort_msg_len)
         },
     )?;

@@ -2,6 +2,8 @@
 //!
 //! This crate owns everything between contract bytes and a call's outcome:
 //!
+//! * [`inflate_code`]: gzip-compressed uploads, inflated with a bounded output before
+//!   validation;
 //! * [`validate`](Engine::compile): every deploy-time rule (format, features, imports from
 //!   the [`abi`], limits) checked before anything runs;
 //! * instrumentation: gas metering and the deterministic stack limit injected into the
@@ -24,12 +26,16 @@ mod costs;
 mod crypto;
 mod engine;
 mod exec;
+mod gzip;
 mod host;
 mod instrument;
 mod validate;
 
 pub use backtrace::{Frame, MAX_BACKTRACE_FRAMES, take_backtrace};
-pub use calls::{CallReply, CallRequest, ContractCalls, CreateRequest, forwarded_gas, status as call_status};
+pub use calls::{
+    CallReply, CallRequest, ContractCalls, CreateRequest, LibraryRequest, forwarded_gas,
+    status as call_status,
+};
 pub use config::{
     Compiler, Config, DEFAULT_PRECOMPILE_PER_EVM_GAS, GasSchedule, HostCosts, HostLimits, Limits,
     MAX_ABORT_MSG_LEN, MAX_ENTRY_LEN, MAX_EVENT_DATA_LEN, MAX_EVENTS, MAX_HASH_INPUT_LEN, MAX_HOST_PRICE,
@@ -42,6 +48,7 @@ pub use engine::{
     NATIVE_STACK_FACTOR, Tier,
 };
 pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError, classify_error};
+pub use gzip::{GZIP_MAGIC, inflate as inflate_code, is_gzip};
 pub use host::{BackendFault, HostTrap, NodeFault, charge_gas};
 pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
 pub use types::CallError;

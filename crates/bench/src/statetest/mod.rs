@@ -290,6 +290,7 @@ fn load_pre_state(journal: &mut Journal, unit: &TestUnit) -> Result<(), vm::VmEr
                 creator: Address::default(),
                 admin: None,
                 created_height: 0,
+                flags: vm::AppFlags::DEFAULT,
             };
             journal.set(&keys::contract(&address), &info.encode());
         }

@@ -229,6 +229,9 @@ fn parse(line: &str) -> Result<Tx> {
                 funds: coins(&funds)?,
                 label,
                 admin: admin.as_deref().map(address).transpose()?,
+                // App flags are a command-line feature (`--flags`); a batch deploys with
+                // the defaults.
+                flags: None,
                 tx: tx(sender, gas_limit)?,
             }))
         }

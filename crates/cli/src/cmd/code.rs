@@ -1,10 +1,12 @@
-//! `cove code list`, `cove store FILE`
+//! `cove code list`, `cove store FILE`, `cove inspect ADDRESS`
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::json;
+
+use types::Address;
 
 use crate::args::Cli;
 
@@ -42,6 +44,38 @@ pub(crate) fn store(cli: &Cli, file: &Path) -> Result<ExitCode> {
             let receipt = runtime::Receipt::failed(e);
             return Ok(crate::output::receipt(&receipt, cli.json, json!({})));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cove inspect ADDRESS`: the contract's record at the head.
+pub(crate) fn inspect(cli: &Cli, address: &Address) -> Result<ExitCode> {
+    let rt = super::open_read_only(cli)?;
+    let Some(info) = rt.contract(address)? else {
+        return Err(runtime::RuntimeError::NotFound(format!("no contract at {address}")).into());
+    };
+    if cli.json {
+        let admin = info.admin.map(|a| a.to_string());
+        println!(
+            "{}",
+            json!({
+                "address": address.to_string(),
+                "vm": info.vm.as_str(),
+                "code_id": info.code_id.to_string(),
+                "creator": info.creator.to_string(),
+                "admin": admin,
+                "created_height": info.created_height,
+                "flags": info.flags.names(),
+            })
+        );
+    } else {
+        println!("address:        {address}");
+        println!("vm:             {}", info.vm.as_str());
+        println!("code id:        {}", info.code_id);
+        println!("creator:        {}", info.creator);
+        println!("admin:          {}", info.admin.map_or("none".to_string(), |a| a.to_string()));
+        println!("created height: {}", info.created_height);
+        println!("flags:          {}", info.flags);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,5 @@
 //! `cove deploy (FILE | --code-hex HEX | --code-id ID) [--vm wasm|evm|cosmwasm] [--init METHOD] [--args-hex HEX | --args JSON | --msg JSON]
-//! [--value N | --funds COINS] [--label L] [--admin ADDR]`
+//! [--value N | --funds COINS] [--label L] [--admin ADDR] [--flags callable,importable,public]`
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -52,6 +52,9 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
     if a.vm.is_none() && vm == VmType::Wasm && (a.msg.is_some() || cosmwasm::abi::is_cosmwasm(&code)) {
         vm = VmType::CosmWasm;
     }
+    if vm == VmType::CosmWasm && a.flags.is_some() {
+        bail!("--flags is for WASM and EVM contracts; a CosmWasm contract has the defaults");
+    }
     if (vm == VmType::CosmWasm) != a.msg.is_some() {
         bail!("--msg (the instantiate message) is for CosmWasm contracts, and they need one");
     }
@@ -85,9 +88,13 @@ impl Deploy<'_> {
         let input = self.input.clone();
         let entry = a.init.as_deref().unwrap_or("");
         let value = a.value.unwrap_or_default();
+        let flags = a.flags.unwrap_or_default();
+        let gas = a.tx.gas_limit;
         let receipt = match a.code_id {
-            Some(code_id) => block.instantiate(sender, code_id, entry, input, value, a.tx.gas_limit)?,
-            None => block.create(self.vm, sender, &self.code, entry, input, value, a.tx.gas_limit)?,
+            Some(code_id) => {
+                block.instantiate_with_flags(sender, code_id, entry, input, value, gas, flags)?
+            }
+            None => block.create_with_flags(self.vm, sender, &self.code, entry, input, value, gas, flags)?,
         };
         let value = output::receipt_json(&receipt, self.created(&receipt));
         Ok((receipt, value))

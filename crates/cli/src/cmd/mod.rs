@@ -43,6 +43,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::EstimateGas(a) => query::estimate_gas(cli, a),
         Command::Fund { address, amount } => account::fund(cli, address, amount),
         Command::Balance { address, height } => account::balance(cli, address, *height),
+        Command::Inspect { address } => code::inspect(cli, address),
         Command::State { command: Some(command), .. } => match command {
             StateCommand::Root { height } => state::root(cli, *height),
             StateCommand::Repair => state::repair(cli),

@@ -367,6 +367,11 @@ fn host_cases(c: &HostCosts, alloc: u64) -> Vec<(&'static str, &'static str, u64
             "(i32.const 0) (i32.const 0) (i32.const 16) (i32.const 3) (i32.const 16) (i32.const 5) (i32.const 100) (i64.const 0) (i32.const 100)",
             c.create + (32 + 32 + 3 + 5 + 32 + 20) * c.copy_per_byte,
         ),
+        (
+            "library_call",
+            "(i32.const 0) (i32.const 16) (i32.const 3) (i32.const 16) (i32.const 5) (i64.const 0)",
+            c.call + (20 + 3 + 5) * c.copy_per_byte,
+        ),
         ("call_result_len", "", c.context),
         // No call made yet: an empty result.
         ("call_result_read", "(i32.const 300)", c.context),
