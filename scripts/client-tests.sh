@@ -2,8 +2,9 @@
 # Real Ethereum clients against `cove node --dev` (docs/node.md, "Client tests"):
 # builds the debug `cove`, installs the pinned viem and solc-js (npm) and web3.py (PyPI,
 # into a venv), compiles examples/evm/Token.sol with solc-js, then runs the viem test
-# (tests/clients/viem) and the web3.py test (tests/clients/web3py). Each test starts
-# its own node on a free port over a temporary data dir.
+# (tests/clients/viem), the explorer page in headless Chromium
+# (tests/clients/viem/explorer.test.mjs) and the web3.py test (tests/clients/web3py).
+# Each test starts its own node on a free port over a temporary data dir.
 #
 # Run from anywhere: bash scripts/client-tests.sh
 # Needs node (>= 18) with npm, and python3 (>= 3.9) with venv; exits non-zero, saying
@@ -29,6 +30,8 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)
   fail "Node.js >= 18 needed (node:test), found $(node --version)"
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' ||
   fail "Python >= 3.9 needed, found $(python3 --version)"
+chromium=${COVE_CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || fail "missing prerequisite: Chromium at $chromium (apt-get install chromium, or set COVE_CHROMIUM)"
 python3 -c 'import venv, ensurepip' 2>/dev/null ||
   fail "missing prerequisite: python3 venv with ensurepip (e.g. apt-get install python3-venv)"
 
@@ -63,10 +66,15 @@ echo "== client tests: viem"
   echo "client-tests: the viem test FAILED" >&2
   status=1
 }
+echo "== client tests: the explorer page in headless Chromium"
+(cd tests/clients/viem && COVE_CHROMIUM=$chromium node --test --test-reporter=spec explorer.test.mjs) || {
+  echo "client-tests: the explorer test FAILED" >&2
+  status=1
+}
 echo "== client tests: web3.py"
 (cd tests/clients/web3py && "$venv/bin/python" -m unittest -v test_node) || {
   echo "client-tests: the web3.py test FAILED" >&2
   status=1
 }
 [ "$status" = 0 ] || fail "FAILED (see above)"
-echo "client-tests: viem and web3.py passed"
+echo "client-tests: viem, the explorer and web3.py passed"
