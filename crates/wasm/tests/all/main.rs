@@ -5,6 +5,7 @@ mod backtrace;
 mod calls;
 mod gas;
 mod hostile;
+mod profile;
 mod stack;
 mod support;
 mod validation;
