@@ -14,7 +14,9 @@
 //!   cosmwasm-std's JSON;
 //! * [`Bank`]: balances of many denominations, the native one shared with the EVM;
 //! * the transaction: entry point, response, messages and sub-messages processed as wasmd
-//!   does, each caught sub-message's changes rolled back alone (`tx`).
+//!   does, each caught sub-message's changes rolled back alone (`tx`);
+//! * gas profiles of a transaction ([`CosmWasmVm::profile`], `profile`), from profiling
+//!   compiles that bypass the module cache.
 //!
 //! Compiled modules go through cove's module cache (`cove-cache`, [`ModuleCache`]):
 //! memory, disk, pins and tier-up as for cove's own contracts, in a cache directory of
@@ -31,6 +33,7 @@ mod host;
 mod instance;
 mod link;
 pub mod msg;
+mod profile;
 mod query;
 mod region;
 mod tx;
@@ -56,6 +59,7 @@ pub use tx::{Action, MAX_SALT_LEN, Request};
 use instance::EntryCall;
 use link::{LoadError, stored_code};
 use tx::Context;
+use wasm::profile::GasProfile;
 
 /// What every call shares: the engine, the module cache and the configuration.
 pub(crate) struct Shared {
@@ -157,6 +161,33 @@ impl CosmWasmVm {
     ) -> Result<(Outcome, Vec<String>), VmError> {
         let tx_index = (!matches!(request.action, Action::Query { .. })).then_some(tx_index);
         tx::run(&self.shared, state, Context { block: *block, tx_index }, request)
+    }
+
+    /// [`CosmWasmVm::run_in_block`] with a gas profile (`docs/cli.md`, `cove profile`):
+    /// each entry point runs from a profiling compile of its code that bypasses the
+    /// module cache and charges the same gas. The profile's root frame is
+    /// `[cosmwasm ACTION]` and its total is the outcome's `gas_used`. The caller discards
+    /// `state` as for any run.
+    pub fn profile(
+        &self,
+        state: &mut Journal,
+        block: &BlockInfo,
+        tx_index: u32,
+        request: Request<'_>,
+    ) -> Result<(Outcome, Vec<String>, GasProfile), VmError> {
+        let action = match request.action {
+            Action::Instantiate { .. } => "instantiate",
+            Action::Execute { .. } => "execute",
+            Action::Query { .. } => "query",
+            Action::Migrate { .. } => "migrate",
+            Action::Sudo { .. } => "sudo",
+        };
+        let root = format!("[cosmwasm {action}]");
+        let tx_index = (!matches!(request.action, Action::Query { .. })).then_some(tx_index);
+        let ctx = Context { block: *block, tx_index };
+        let (outcome, debug, profile) =
+            tx::run_maybe_profiled(&self.shared, state, ctx, request, Some(root))?;
+        Ok((outcome, debug, profile.unwrap_or_default()))
     }
 
     /// The code number CosmWasm messages use for `id`, if stored through this VM.
