@@ -41,6 +41,9 @@ pub(crate) enum Command {
     Query(QueryArgs),
     /// The smallest gas limit with which a call succeeds (nothing is written).
     EstimateGas(CallArgs),
+    /// Run a call once (nothing is written) and write its gas as a flamegraph: every
+    /// unit attributed to a stack of contract functions, host functions as leaves.
+    Profile(ProfileArgs),
     /// Dev faucet: credit tokens to an account (one block).
     Fund {
         /// The account.
@@ -366,6 +369,19 @@ pub(crate) struct DeployArgs {
     pub admin: Option<Address>,
     #[command(flatten)]
     pub tx: TxArgs,
+}
+
+/// Arguments of `profile`: a call's, plus where the profile goes.
+#[derive(Debug, Args)]
+pub(crate) struct ProfileArgs {
+    #[command(flatten)]
+    pub call: CallArgs,
+    /// The flamegraph (SVG) to write: widths are gas.
+    #[arg(long)]
+    pub svg: PathBuf,
+    /// Also write the profile as folded stacks (`root;caller;callee GAS` lines).
+    #[arg(long)]
+    pub folded: Option<PathBuf>,
 }
 
 /// Arguments of `call` and `query`.

@@ -5,6 +5,8 @@
 //! fresh data dirs giving the same gas, events and state root.
 
 mod common;
+#[path = "common/profile.rs"]
+mod profile;
 
 use std::path::Path;
 
@@ -233,4 +235,53 @@ fn cyberpunk_through_the_cli() {
         assert_eq!(ok(d, &["state", &address]), storage, "{msg} changed the contract's storage");
         assert_eq!(ok(d, &["state", "root"])["root"], root, "{msg} changed the state");
     }
+}
+
+#[test]
+fn cove_profile_of_hackatom_attributes_all_its_gas() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["fund", CREATOR, "5000ucove"]);
+    let msg = json!({"verifier": human(0xaa), "beneficiary": human(0xbb)}).to_string();
+    let address = ok(d, &["deploy", &fixture("hackatom"), "--msg", &msg, "--funds", "1000ucove"])["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (svg, folded) = (d.join("h.svg"), d.join("h.folded"));
+    let release = r#"{"release":{}}"#;
+    let p = ok(
+        d,
+        &[
+            "profile",
+            &address,
+            "--msg",
+            release,
+            "--sender",
+            &human(0xaa),
+            "--svg",
+            svg.to_str().unwrap(),
+            "--folded",
+            folded.to_str().unwrap(),
+        ],
+    );
+    let gas_used = p["gas_used"].as_u64().unwrap();
+    assert_eq!(p["profile"]["attributed_gas"], gas_used);
+    let folded = std::fs::read_to_string(&folded).unwrap();
+    assert_eq!(profile::folded_total(&folded), gas_used, "{folded}");
+    let entry = format!("[cosmwasm execute];[execute {}];", human_of(&address));
+    // The fixture has no name section: its exports go by their export names (the host
+    // calls `allocate` for the arguments' regions, then `execute`), and the host
+    // functions it calls are leaves.
+    assert!(folded.lines().all(|l| l.starts_with(&entry)), "{folded}");
+    for frame in ["allocate;", "execute;"] {
+        assert!(folded.lines().any(|l| l.starts_with(&format!("{entry}{frame}"))), "{frame}\n{folded}");
+    }
+    assert!(folded.lines().any(|l| l.starts_with(&format!("{entry}execute;")) && l.contains(";db_read ")));
+    let svg = std::fs::read(&svg).unwrap();
+    profile::assert_xml(&svg);
+    assert!(String::from_utf8(svg).unwrap().contains("db_read"));
+
+    // Nothing was committed: the release still pays out, at exactly the profiled gas.
+    let out = ok(d, &["call", &address, "--msg", release, "--sender", &human(0xaa)]);
+    assert_eq!(out["gas_used"], gas_used);
 }

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 mod common;
 use common::cove;
+#[path = "common/profile.rs"]
+mod profile;
+use profile::{assert_xml, folded_total};
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -290,4 +293,55 @@ fn json_arguments_and_results_through_the_abi_section() {
     assert_eq!(code, 2);
     assert!(v["error"]["message"].as_str().unwrap().contains("no cove_abi section"), "{v}");
     assert_eq!(ok(d, &["call", &wat, "increment"])["return_hex"], "01000000");
+}
+
+#[test]
+fn cove_profile_of_the_rust_token_transfer_attributes_all_its_gas() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = deploy_token(dir.path(), 1000);
+    let (svg, folded) = (dir.path().join("t.svg"), dir.path().join("t.folded"));
+    let args = r#"{"to":"0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0","amount":250}"#;
+    let p = ok(
+        dir.path(),
+        &[
+            "profile",
+            &token,
+            "transfer",
+            "--args",
+            args,
+            "--svg",
+            svg.to_str().unwrap(),
+            "--folded",
+            folded.to_str().unwrap(),
+        ],
+    );
+    let gas_used = p["gas_used"].as_u64().unwrap();
+    assert_eq!(p["profile"]["attributed_gas"], gas_used);
+    let folded = std::fs::read_to_string(&folded).unwrap();
+    assert_eq!(folded_total(&folded), gas_used, "{folded}");
+    // Rust functions by name, host functions as leaves, under the root frame.
+    assert!(folded.lines().all(|l| l.starts_with("[transfer]")), "{folded}");
+    assert!(folded.contains(";token::transfer;storage_write "), "{folded}");
+    let svg = std::fs::read(&svg).unwrap();
+    assert_xml(&svg);
+    let text = String::from_utf8(svg).unwrap();
+    assert!(text.contains("token::transfer") && text.contains("storage_write"));
+
+    // Nothing was committed, and the same call costs exactly the profiled gas.
+    assert_eq!(balance(dir.path(), &token, Address([0xb0; 20])), 0);
+    let v = ok(dir.path(), &["call", &token, "transfer", "--args", args]);
+    assert_eq!(v["gas_used"], gas_used);
+    assert_eq!(v["events"], p["events"]);
+
+    // A failing call is profiled too (exit 1), its gas still all attributed.
+    let too_much = r#"{"to":"0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0","amount":5000}"#;
+    let svg2 = dir.path().join("fail.svg");
+    let (code, v) = cove(
+        dir.path(),
+        &["profile", &token, "transfer", "--args", too_much, "--svg", svg2.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "aborted");
+    assert_eq!(v["profile"]["attributed_gas"], v["gas_used"]);
+    assert_xml(&std::fs::read(&svg2).unwrap());
 }

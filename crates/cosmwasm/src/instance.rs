@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use state::Journal;
 use types::{Address, CallError, ErrorKind, Gas, MAX_GAS_LIMIT};
+use wasm::profile::{CallProfile, ProfileHost, Recorder};
 use wasmtime::{Global, InstancePre, Memory, Store, TypedFunc, Val};
 
 use crate::Shared;
@@ -46,6 +47,18 @@ pub(crate) struct Host {
     pub iterators: Vec<Iter>,
     /// What the contract printed with `debug`, in order.
     pub debug: Vec<String>,
+    /// The gas profile being recorded (a profiled transaction only).
+    pub profile: Option<Box<Recorder>>,
+}
+
+impl ProfileHost for Host {
+    fn gas_global(&self) -> Option<Global> {
+        self.gas
+    }
+
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        self.profile.as_deref_mut()
+    }
 }
 
 /// How an entry point ended.
@@ -54,6 +67,8 @@ pub(crate) struct EntryOutcome {
     pub result: Result<Vec<u8>, CallError>,
     pub gas_used: Gas,
     pub debug: Vec<String>,
+    /// The entry point's gas profile (a profiled run that ran something).
+    pub profile: Option<CallProfile>,
 }
 
 /// Who runs what.
@@ -80,9 +95,21 @@ pub(crate) fn run(
     journal: Journal,
     call: &EntryCall<'_>,
 ) -> (Journal, Result<EntryOutcome, wasm::VmError>) {
+    run_maybe_profiled(shared, module, journal, call, false)
+}
+
+/// [`run`], recording a gas profile when `profiled` (`module` should then be a
+/// profiling compile, `crate::profile`).
+pub(crate) fn run_maybe_profiled(
+    shared: &Arc<Shared>,
+    module: &Linked,
+    journal: Journal,
+    call: &EntryCall<'_>,
+    profiled: bool,
+) -> (Journal, Result<EntryOutcome, wasm::VmError>) {
     let native = wasm::Engine::native_stack(shared.engine.config()) + wasm::HOST_STACK_HEADROOM;
     stacker::maybe_grow(native, native + wasm::HOST_STACK_HEADROOM, || {
-        run_on_stack(shared, module, journal, call)
+        run_on_stack(shared, module, journal, call, profiled)
     })
 }
 
@@ -91,6 +118,7 @@ fn run_on_stack(
     module: &Linked,
     journal: Journal,
     call: &EntryCall<'_>,
+    profiled: bool,
 ) -> (Journal, Result<EntryOutcome, wasm::VmError>) {
     let gas_limit = call.gas_limit.min(MAX_GAS_LIMIT);
     let host = Host {
@@ -107,6 +135,7 @@ fn run_on_stack(
         in_allocate: false,
         iterators: Vec::new(),
         debug: Vec::new(),
+        profile: profiled.then(|| Box::new(Recorder::new(gas_limit))),
     };
     let mut store = Store::new(module.pre.module().engine(), host);
     store.set_epoch_deadline(shared.engine.deadline_ticks());
@@ -141,6 +170,7 @@ fn run_on_stack(
     let remaining = gas.get(&mut store).unwrap_i64();
     let height = stack.get(&mut store).unwrap_i32() as u32;
     let gas_used = if remaining < 0 { gas_limit } else { gas_limit - remaining as u64 };
+    let profile = store.data_mut().profile.take().map(|r| r.finish(gas_limit, gas_used));
     let max_stack = shared.engine.config().limits.max_stack_bytes;
     let result = match result {
         _ if remaining < 0 => {
@@ -158,7 +188,7 @@ fn run_on_stack(
         },
     };
     let host = store.into_data();
-    (host.journal, Ok(EntryOutcome { result, gas_used, debug: host.debug }))
+    (host.journal, Ok(EntryOutcome { result, gas_used, debug: host.debug, profile }))
 }
 
 enum Failure {

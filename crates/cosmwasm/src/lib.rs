@@ -17,7 +17,9 @@
 //!   does, each caught sub-message's changes rolled back alone (`tx`);
 //! * messages and smart queries to contracts of the other VMs, and calls from them,
 //!   through the runtime's one dispatch, under its depth limit and reentrancy policy
-//!   (`foreign`).
+//!   (`foreign`);
+//! * gas profiles of a transaction ([`CosmWasmVm::profile`], `profile`), from profiling
+//!   compiles that bypass the module cache.
 //!
 //! Compiled modules go through cove's module cache (`cove-cache`, [`ModuleCache`]):
 //! memory, disk, pins and tier-up as for cove's own contracts, in a cache directory of
@@ -35,6 +37,7 @@ mod host;
 mod instance;
 mod link;
 pub mod msg;
+mod profile;
 mod query;
 mod region;
 mod tx;
@@ -61,6 +64,7 @@ use foreign::Frame;
 use instance::EntryCall;
 use link::{LoadError, stored_code};
 use tx::Context;
+use wasm::profile::GasProfile;
 
 /// What every call shares: the engine, the module cache and the configuration.
 pub(crate) struct Shared {
@@ -180,6 +184,33 @@ impl CosmWasmVm {
         request: Request<'_>,
     ) -> Result<(Outcome, Vec<String>), VmError> {
         self.run_in_env(state, &Env::detached(block), Some(tx_index), request)
+    }
+
+    /// [`CosmWasmVm::run_in_env`] with a gas profile (`docs/cli.md`, `cove profile`):
+    /// each entry point runs from a profiling compile of its code that bypasses the
+    /// module cache and charges the same gas. The profile's root frame is
+    /// `[cosmwasm ACTION]` and its total is the outcome's `gas_used`. The caller discards
+    /// `state` as for any run.
+    pub fn profile(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        tx_index: u32,
+        request: Request<'_>,
+    ) -> Result<(Outcome, Vec<String>, GasProfile), VmError> {
+        let action = match request.action {
+            Action::Instantiate { .. } => "instantiate",
+            Action::Execute { .. } => "execute",
+            Action::Query { .. } => "query",
+            Action::Migrate { .. } => "migrate",
+            Action::Sudo { .. } => "sudo",
+        };
+        let root = format!("[cosmwasm {action}]");
+        let tx_index = (!matches!(request.action, Action::Query { .. })).then_some(tx_index);
+        let ctx = Context { block: *env.block, tx_index };
+        let (outcome, debug, profile) =
+            tx::run_maybe_profiled(&self.shared, state, ctx, Frame::of(env), request, Some(root))?;
+        Ok((outcome, debug, profile.unwrap_or_default()))
     }
 
     /// The code number CosmWasm messages use for `id`, if stored through this VM.

@@ -34,6 +34,7 @@ impl CosmWasmLinker {
         let linker = |e: &wasmtime::Engine| {
             let mut l = Linker::new(e);
             host::define(&mut l)
+                .and_then(|()| wasm::profile::define_hooks(&mut l))
                 .map(|()| l)
                 .map_err(|e| format!("defining the CosmWasm host functions: {e:#}"))
         };

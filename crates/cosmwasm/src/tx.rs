@@ -19,6 +19,7 @@ use std::sync::Arc;
 use state::Journal;
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
 use vm::{ContractInfo, Outcome, VmError, keys};
+use wasm::profile::GasProfile;
 
 use crate::config::MAX_TX_EVENT_BYTES;
 use crate::foreign::{self, Frame};
@@ -26,6 +27,7 @@ use crate::instance::{self, EntryCall};
 use crate::msg::{
     self, Attribute, BankMsg, Coin, ContractResult, CosmosMsg, Event, ReplyOn, SubMsg, WasmMsg,
 };
+use crate::profile::{TxProfile, contract_name};
 use crate::{Shared, load_cosmwasm};
 
 mod other_vms;
@@ -105,6 +107,8 @@ struct Tx<'s> {
     /// Their bytes, as [`MAX_TX_EVENT_BYTES`] counts them.
     event_bytes: usize,
     debug: Vec<String>,
+    /// The gas profile, when the transaction is profiled (`crate::profile`).
+    profile: Option<TxProfile>,
 }
 
 /// One event of the transaction.
@@ -148,6 +152,19 @@ pub(crate) fn run(
     frame: Frame,
     req: Request<'_>,
 ) -> Result<(Outcome, Vec<String>), VmError> {
+    run_maybe_profiled(shared, state, ctx, frame, req, None).map(|(o, debug, _)| (o, debug))
+}
+
+/// [`run`], with a gas profile whose root frame is `root` when given: the profile's
+/// total is the outcome's `gas_used`.
+pub(crate) fn run_maybe_profiled(
+    shared: &Arc<Shared>,
+    state: &mut Journal,
+    ctx: Context,
+    frame: Frame,
+    req: Request<'_>,
+    root: Option<String>,
+) -> Result<(Outcome, Vec<String>, Option<GasProfile>), VmError> {
     let mut tx = Tx {
         shared,
         ctx,
@@ -158,6 +175,7 @@ pub(crate) fn run(
         events: Vec::new(),
         event_bytes: 0,
         debug: Vec::new(),
+        profile: root.map(TxProfile::new),
     };
     let result = match req.action {
         Action::Instantiate { code, label, admin } => {
@@ -181,6 +199,7 @@ pub(crate) fn run(
     };
     let gas_used = tx.gas_used.min(tx.gas_limit);
     let debug = std::mem::take(&mut tx.debug);
+    let profile = tx.profile.take().map(|p| p.finish(gas_used));
     let outcome = match result {
         Ok((address, code_id, data)) => Outcome {
             result: Ok(data),
@@ -201,7 +220,7 @@ pub(crate) fn run(
         }
         Err(Fail::Node(e)) => return Err(e),
     };
-    Ok((outcome, debug))
+    Ok((outcome, debug, profile))
 }
 
 /// A CosmWasm event as a cove event: topic 0 is the event type, the data is the
@@ -318,7 +337,10 @@ impl Tx<'_> {
     ) -> Step<Vec<u8>> {
         // Only `query` is read-only.
         let read_only = entry == "query";
-        let module = self.shared.stored_module(state, &info.code_id)?;
+        let module = match &mut self.profile {
+            Some(p) => p.module(self.shared, state, &info.code_id)?,
+            None => self.shared.stored_module(state, &info.code_id)?,
+        };
         let min_args = if entry == "migrate" { 2 } else { args.len() };
         let call = EntryCall {
             contract,
@@ -332,9 +354,13 @@ impl Tx<'_> {
             gas_limit: self.gas_left(),
         };
         let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
-        let (journal, outcome) = instance::run(self.shared, &module, taken, &call);
+        let profiled = self.profile.is_some();
+        let (journal, outcome) = instance::run_maybe_profiled(self.shared, &module, taken, &call, profiled);
         *state = journal;
-        let outcome = outcome.map_err(engine_fault)?;
+        let mut outcome = outcome.map_err(engine_fault)?;
+        if let (Some(p), Some(profile)) = (&mut self.profile, outcome.profile.take()) {
+            p.add(&info.code_id, entry, &contract_name(self.shared, &contract), profile);
+        }
         self.gas_used = self.gas_used.saturating_add(outcome.gas_used);
         self.debug.extend(outcome.debug);
         outcome.result.map_err(Fail::Contract)

@@ -1,7 +1,7 @@
 //! cove's runtime: the contract lifecycle over blocks of transactions.
 //!
 //! This crate owns what a chain embeds: store code, instantiate, execute, query and
-//! upgrade contracts, estimate their gas; group transactions into blocks that commit
+//! upgrade contracts, estimate and profile their gas; group transactions into blocks that commit
 //! atomically. It holds one instance of each VM in a [`VmFactory`], the one place that
 //! names the VMs: it builds them, registers them, and dispatches every message on the
 //! VM recorded with the contract, in a checkpoint of the block's journal
@@ -33,6 +33,7 @@ mod config;
 mod error;
 mod estimate;
 mod factory;
+mod profile;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,6 +51,7 @@ pub use config::{
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
+pub use profile::Profiled;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;

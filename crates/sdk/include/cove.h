@@ -40,7 +40,6 @@ COVE_IMPORT(get_block_timestamp) int64_t cove_get_block_timestamp(void);
 /* Cryptography. crypto_hash writes SHA-256 (32 bytes); crypto_verify returns 1 or 0. */
 COVE_IMPORT(crypto_hash) int32_t cove_crypto_hash(const void *data, int32_t data_len, uint8_t out[32]);
 COVE_IMPORT(crypto_verify) int32_t cove_crypto_verify(const void *msg, int32_t msg_len, const void *sig, int32_t sig_len, const void *pk, int32_t pk_len);
-COVE_IMPORT(precompile) int64_t cove_precompile(const uint8_t address[20], const void *input, int32_t input_len);
 
 /* Events, input, output, failure. cove_abort does not return. */
 COVE_IMPORT(log_event) void cove_log_event(const void *topic, int32_t topic_len, const void *data, int32_t data_len);
@@ -49,11 +48,18 @@ COVE_IMPORT(input_read) void cove_input_read(void *dst);
 COVE_IMPORT(return_data) void cove_return_data(const void *data, int32_t len);
 COVE_IMPORT(abort) __attribute__((noreturn)) void cove_abort(const char *msg, int32_t msg_len);
 
+/* The precompiled contract at `address` (the EVM's set): 0 if none or it failed, else
+ * (ptr << 32) | len of its output, placed through `allocate`. */
+COVE_IMPORT(precompile) int64_t cove_precompile(const uint8_t address[20], const void *input, int32_t input_len);
+
 /* Calls between contracts ("Calls between contracts" in docs/abi.md). gas 0: as much
  * as allowed. Both return a status below; the callee's result (or abort message /
  * revert data) is then readable with cove_call_result_len/read. */
 COVE_IMPORT(call) int32_t cove_call(const uint8_t address[20], const char *entry, int32_t entry_len, const void *input, int32_t input_len, const uint8_t value[32], int64_t gas);
 COVE_IMPORT(create) int32_t cove_create(const uint8_t code_id[32], const uint8_t salt[32], const char *entry, int32_t entry_len, const void *input, int32_t input_len, const uint8_t value[32], int64_t gas, uint8_t address_out[20]);
+/* Runs the code of the (importable) contract at `library` in this contract's context:
+ * its storage, address and caller; no value. */
+COVE_IMPORT(library_call) int32_t cove_library_call(const uint8_t library[20], const char *entry, int32_t entry_len, const void *input, int32_t input_len, int64_t gas);
 COVE_IMPORT(call_result_len) int32_t cove_call_result_len(void);
 COVE_IMPORT(call_result_read) void cove_call_result_read(void *dst);
 

@@ -1,5 +1,6 @@
-//! Calling and creating other contracts (`call`, `create`, `call_result_len`,
-//! `call_result_read`; `docs/abi.md`, "Calls between contracts").
+//! Calling and creating other contracts, and running library code (`call`, `create`,
+//! `library_call`, `call_result_len`, `call_result_read`; `docs/abi.md`, "Calls between
+//! contracts").
 //!
 //! A call runs the callee one level deeper in a checkpoint nested in this contract's: if
 //! it fails, everything it did is undone and this contract gets a [`CallFailure`] it may
@@ -138,6 +139,19 @@ pub fn call_raw(
     }
 }
 
+/// Runs `entry` of the code of the contract at `library` (whose `importable` flag is
+/// on) in **this** contract's context, as the EVM's `DELEGATECALL`: this contract's
+/// storage and address, its caller; no value moves. `gas` as [`CallOptions::gas`]. Its
+/// raw result; [`Status::Unauthorized`] if the library is not importable.
+pub fn library_call(library: Address, entry: &str, input: &[u8], gas: u64) -> Result<Vec<u8>, CallFailure> {
+    let status = host::library_call(&library.0, entry.as_bytes(), input, gas);
+    let result = host::call_result();
+    match status {
+        0 => Ok(result),
+        code => Err(CallFailure { status: Status::from_code(code), data: result }),
+    }
+}
+
 /// Creates a contract from stored code `code_id` (`cove store`) at
 /// [`created_address`]`(this contract, salt, code_id)`, running its init entry point
 /// `init` (`""` for none) with `args` encoded; its address. The same salt and code twice
@@ -213,6 +227,19 @@ mod tests {
         let e = call::<_, u64>(Address([7; 20]), "x", &()).unwrap_err();
         assert_eq!(e.status, Status::BadResult(DecodeError::UnexpectedEnd));
         assert_eq!(Status::from_code(99), Status::Other(99));
+    }
+
+    #[test]
+    fn a_library_call_sends_no_value_and_reports_refusals() {
+        mock::reset();
+        mock::with(|m| m.call_replies.push_back((7, Vec::new())));
+        let e = library_call(Address([4; 20]), "helper", b"in", 0).unwrap_err();
+        assert_eq!(e.status, Status::Unauthorized);
+        assert_eq!(
+            mock::with(|m| m.calls[0].clone()),
+            (Address([4; 20]).0, b"helper".to_vec(), b"in".to_vec(), [0; 32], 0)
+        );
+        assert_eq!(library_call(Address([4; 20]), "helper", b"", 5), Ok(Vec::new()));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use vm::{
     AppFlags, CacheStats, CompiledModules, ContractInfo, Env, LibraryCall, Message, Outcome, Target, Tier,
     VirtualMachine, VmError, VmVersion, accounts, keys,
 };
+use wasm::profile::{FunctionNames, GasProfile};
 use wasm::{CallContext, Vm};
 
 use crate::view::ContractView;
@@ -234,6 +235,60 @@ impl WasmVm {
             e => VmError::Engine(e.to_string()),
         })?;
         Ok(Outcome { result: o.result, gas_used: o.gas_used, events: o.events, address: None, code_id: None })
+    }
+
+    /// Runs `msg`, a call of the contract `info` at its target, as [`VirtualMachine::execute`]
+    /// would, on a profiling compile of its code that bypasses the module cache, and
+    /// returns the outcome with its gas profile (whose total is the outcome's `gas_used`).
+    /// The root frame is `[ENTRY]`. Contracts it calls run ordinarily: their gas shows
+    /// under the `call` host function. What the call wrote stays in `state`, which the
+    /// caller discards.
+    pub fn profile(
+        &self,
+        state: &mut Journal,
+        env: &Env<'_>,
+        msg: Message<'_>,
+        info: &ContractInfo,
+    ) -> Result<(Outcome, GasProfile), VmError> {
+        let root = format!("[{}]", msg.entry);
+        let Target::Call(address) = msg.target else {
+            let e = CallError::new(ErrorKind::InvalidArgument, "only a call of a contract is profiled");
+            return Ok((Outcome::failed(e), GasProfile::default()));
+        };
+        if let Err(e) = transfer(state, &msg.sender, &address, msg.value)? {
+            return Ok((Outcome::failed(e), GasProfile::default()));
+        }
+        let code = stored_code(state, &info.code_id)?;
+        let compiled = self
+            .vm()
+            .engine()
+            .compile_profiling_for(&code, &wasm::abi::COVE)
+            .map_err(|e| VmError::Corrupt(format!("code {} no longer validates: {e}", info.code_id)))?;
+        let module = self.vm().link(&compiled).map_err(|e| VmError::Engine(e.to_string()))?;
+        let ctx = CallContext {
+            caller: msg.sender,
+            contract: address,
+            block: *env.block,
+            read_only: msg.read_only,
+        };
+        let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
+        let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
+        let view = ContractView::new(taken, keys::storage_prefix(&address)).in_env(env);
+        let (view, outcome) = self.vm().call_profiled(&module, &ctx, msg.entry, msg.input, gas_limit, view);
+        *state = view.journal;
+        let (o, profile) = outcome.map_err(|e| match e {
+            wasm::VmError::Storage(s) => VmError::Storage(s),
+            e => VmError::Engine(e.to_string()),
+        })?;
+        let profile = profile.map(|p| p.named(&FunctionNames::of(&code), &root)).unwrap_or_default();
+        let outcome = Outcome {
+            result: o.result,
+            gas_used: o.gas_used,
+            events: o.events,
+            address: None,
+            code_id: None,
+        };
+        Ok((outcome, profile))
     }
 }
 

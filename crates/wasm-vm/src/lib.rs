@@ -5,7 +5,8 @@
 //!
 //! * [`WasmVm`]: create (store the code, derive the address, record the contract, run
 //!   the init entry point) and call (move the value, fetch the linked module from the
-//!   tiered cache `cove-cache`, run the entry point);
+//!   tiered cache `cove-cache`, run the entry point), and a call's gas profile
+//!   ([`WasmVm::profile`], from a profiling compile that bypasses the cache);
 //! * [`ContractView`]: the window one call has onto the block's journal, every key
 //!   under the contract's own prefix (`docs/state.md`);
 //! * [`Calls`]: the engine's `call`, `create` and `library_call` host functions, handed

@@ -198,6 +198,16 @@ impl Engine {
         self.compile_instrumented(&instrumented, self.first_tier())
     }
 
+    /// [`Engine::compile_for`] for a gas profile ([`crate::profile`]): the same
+    /// instrumentation plus the profiling hooks, compiled with the first tier. Never
+    /// cached and never used for an ordinary call: its code differs from what
+    /// [`Engine::compile`] makes, though its gas does not.
+    pub fn compile_profiling_for(&self, code: &[u8], abi: &Abi) -> Result<CompiledModule, ValidationError> {
+        let instrumented = self.instrument_for(code, abi)?;
+        let hooked = crate::profile::add_hooks(&instrumented)?;
+        self.compile_instrumented(&hooked, self.first_tier())
+    }
+
     /// Compiles already-instrumented code (from [`Engine::instrument`]) with `tier`.
     pub fn compile_instrumented(
         &self,

@@ -12,6 +12,7 @@ use crate::calls::ContractCalls;
 use crate::config::{GasSchedule, HostLimits};
 use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
 use crate::host::{self, BackendFault, HostTrap, NodeFault};
+use crate::profile::{CallProfile, ProfileHost, Recorder};
 use types::Precompiles;
 
 /// Per-call host state: everything host functions may touch.
@@ -35,6 +36,18 @@ pub struct HostState<S> {
     pub(crate) calls: Option<Arc<dyn ContractCalls<S>>>,
     /// The last `call`'s result, for `call_result_read`.
     pub(crate) call_result: Vec<u8>,
+    /// The gas profile being recorded (a profiled call only).
+    pub(crate) profile: Option<Box<Recorder>>,
+}
+
+impl<S: 'static> ProfileHost for HostState<S> {
+    fn gas_global(&self) -> Option<Global> {
+        self.gas
+    }
+
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        self.profile.as_deref_mut()
+    }
 }
 
 /// Who calls what, where.
@@ -109,6 +122,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let linker = |engine: &wasmtime::Engine| {
             let mut linker = Linker::new(engine);
             host::define(&mut linker).expect("host ABI names are unique");
+            crate::profile::define_hooks(&mut linker).expect("hook names are unique");
             linker
         };
         let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"));
@@ -177,10 +191,35 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         // (plus the host's own) is there, switching to a fresh stack only if not.
         let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
-            self.call_on_stack(module, ctx, entry, input, gas_limit, storage)
+            let (storage, outcome, _) =
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, None);
+            (storage, outcome)
         })
     }
 
+    /// [`Vm::call`] with a gas profile: `module` must be linked from
+    /// [`Engine::compile_profiling_for`] (a module without hooks gives a profile whose
+    /// whole gas sits in the root frame). The outcome is the one [`Vm::call`] gives; the
+    /// profile's total is its `gas_used`. `None` when the call ran nothing.
+    pub fn call_profiled(
+        &self,
+        module: &LinkedModule<S>,
+        ctx: &CallContext,
+        entry: &str,
+        input: Vec<u8>,
+        gas_limit: Gas,
+        storage: S,
+    ) -> (S, Result<(CallOutcome, Option<CallProfile>), VmError>) {
+        let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
+        stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
+            let recorder = Box::new(Recorder::new(gas_limit));
+            let (storage, outcome, profile) =
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, Some(recorder));
+            (storage, outcome.map(|o| (o, profile)))
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn call_on_stack(
         &self,
         module: &LinkedModule<S>,
@@ -189,7 +228,8 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         input: Vec<u8>,
         gas_limit: Gas,
         storage: S,
-    ) -> (S, Result<CallOutcome, VmError>) {
+        profile: Option<Box<Recorder>>,
+    ) -> (S, Result<CallOutcome, VmError>, Option<CallProfile>) {
         let config = self.engine.config();
         let state = HostState {
             storage,
@@ -209,6 +249,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             in_allocate: false,
             calls: self.calls.clone(),
             call_result: Vec::new(),
+            profile,
         };
         let mut store = Store::new(module.pre.module().engine(), state);
         store.set_epoch_deadline(self.engine.deadline_ticks());
@@ -222,7 +263,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         if gas_limit > MAX_GAS_LIMIT {
             // The gas global is an `i64`: a larger limit is refused, never clamped.
             let msg = format!("gas limit {gas_limit} exceeds MAX_GAS_LIMIT ({MAX_GAS_LIMIT})");
-            return (store.into_data().storage, Ok(fail(ErrorKind::InvalidArgument, msg)));
+            return (store.into_data().storage, Ok(fail(ErrorKind::InvalidArgument, msg)), None);
         }
         if store.data().input.len() > config.host_limits.max_input_len as usize {
             let msg = format!(
@@ -230,17 +271,18 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
                 store.data().input.len(),
                 config.host_limits.max_input_len
             );
-            return (store.into_data().storage, Ok(fail(ErrorKind::InvalidArgument, msg)));
+            return (store.into_data().storage, Ok(fail(ErrorKind::InvalidArgument, msg)), None);
         }
         if entry.starts_with(abi::RESERVED_PREFIX) || entry == abi::ALLOCATE_EXPORT {
             let msg = format!("{entry:?} is not an entry point");
-            return (store.into_data().storage, Ok(fail(ErrorKind::NotFound, msg)));
+            return (store.into_data().storage, Ok(fail(ErrorKind::NotFound, msg)), None);
         }
 
         let instance = match module.pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(e) => {
-                return (store.into_data().storage, Err(VmError::Engine(format!("instantiate: {e:#}"))));
+                let fault = VmError::Engine(format!("instantiate: {e:#}"));
+                return (store.into_data().storage, Err(fault), None);
             }
         };
         let global = |store: &mut Store<HostState<S>>, ex: &ModuleExport| {
@@ -285,6 +327,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let height = stack.get(&mut store).unwrap_i32() as u32;
         let out_of_gas = remaining < 0;
         let gas_used = if out_of_gas { gas_limit } else { gas_limit - remaining as u64 };
+        let profile = store.data_mut().profile.take().map(|r| r.finish(gas_limit, gas_used));
         // A negative balance means out of gas however the call ended: instrumented code
         // checks only at function entries and loop bodies, so a call may return, or trap,
         // within the loop-free stretch after its gas ran out (docs/gas.md).
@@ -303,12 +346,12 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             )),
             Err(Failure::Wasm(e)) => match classify_error(e) {
                 Ok(e) => Err(e),
-                Err(fault) => return (store.into_data().storage, Err(fault)),
+                Err(fault) => return (store.into_data().storage, Err(fault), None),
             },
         };
         let state = store.into_data();
         let events = if result.is_ok() { state.events } else { Vec::new() };
-        (state.storage, Ok(CallOutcome { result, gas_used, events }))
+        (state.storage, Ok(CallOutcome { result, gas_used, events }), profile)
     }
 }
 

@@ -10,6 +10,8 @@
 //!   module's own bytecode (see `docs/gas.md`);
 //! * the [`Engine`]: wasmtime with Cranelift, configured for determinism, plus an epoch
 //!   ticker for the wall-clock backstop;
+//! * [`profile`]: gas profiles of a call, from a separate compile with hooks (never
+//!   used to run anything else);
 //! * the host functions of `docs/abi.md`, and [`Vm::call`], which runs an entry point in
 //!   a fresh instance and classifies how it ended.
 //!
@@ -29,6 +31,7 @@ mod exec;
 mod gzip;
 mod host;
 mod instrument;
+pub mod profile;
 mod validate;
 
 pub use backtrace::{Frame, MAX_BACKTRACE_FRAMES, take_backtrace};

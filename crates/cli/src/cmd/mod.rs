@@ -11,6 +11,7 @@ mod demo;
 mod deploy;
 mod evm;
 mod node;
+mod profile;
 mod query;
 mod sdk_args;
 mod snapshot;
@@ -41,6 +42,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Migrate(a) => cosmwasm::migrate(cli, a),
         Command::Sudo(a) => cosmwasm::sudo(cli, a),
         Command::EstimateGas(a) => query::estimate_gas(cli, a),
+        Command::Profile(a) => profile::run(cli, a),
         Command::Fund { address, amount } => account::fund(cli, address, amount),
         Command::Balance { address, height } => account::balance(cli, address, *height),
         Command::Inspect { address } => code::inspect(cli, address),

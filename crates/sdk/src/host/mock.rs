@@ -125,6 +125,11 @@ pub(crate) fn call(address: &[u8; 20], entry: &[u8], input: &[u8], value: &[u8; 
     })
 }
 
+/// Recorded as a call with no value.
+pub(crate) fn library_call(library: &[u8; 20], entry: &[u8], input: &[u8], gas: u64) -> i32 {
+    call(library, entry, input, &[0; 32], gas)
+}
+
 /// Succeeds at cove's derived address unless a reply says otherwise.
 pub(crate) fn create(
     code_id: &[u8; 32],

@@ -55,6 +55,9 @@ pub(crate) fn precompile(_address: &[u8; 20], _input: &[u8]) -> Option<Vec<u8>> 
 pub(crate) fn call(_address: &[u8; 20], _entry: &[u8], _input: &[u8], _value: &[u8; 32], _gas: u64) -> i32 {
     unavailable()
 }
+pub(crate) fn library_call(_library: &[u8; 20], _entry: &[u8], _input: &[u8], _gas: u64) -> i32 {
+    unavailable()
+}
 pub(crate) fn create(
     _code_id: &[u8; 32],
     _salt: &[u8; 32],

@@ -58,6 +58,14 @@ mod raw {
             gas: i64,
             address_ptr: *mut u8,
         ) -> i32;
+        pub(super) fn library_call(
+            address_ptr: *const u8,
+            entry_ptr: *const u8,
+            entry_len: usize,
+            input_ptr: *const u8,
+            input_len: usize,
+            gas: i64,
+        ) -> i32;
         pub(super) fn call_result_len() -> usize;
         pub(super) fn call_result_read(dst_ptr: *mut u8);
     }
@@ -229,6 +237,21 @@ pub(crate) fn call(address: &[u8; 20], entry: &[u8], input: &[u8], value: &[u8; 
             input.as_ptr(),
             input.len(),
             value.as_ptr(),
+            gas_arg(gas),
+        )
+    }
+}
+
+#[inline]
+pub(crate) fn library_call(library: &[u8; 20], entry: &[u8], input: &[u8], gas: u64) -> i32 {
+    // SAFETY: live arrays and slices, which the host only reads.
+    unsafe {
+        raw::library_call(
+            library.as_ptr(),
+            entry.as_ptr(),
+            entry.len(),
+            input.as_ptr(),
+            input.len(),
             gas_arg(gas),
         )
     }

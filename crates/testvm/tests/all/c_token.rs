@@ -38,3 +38,16 @@ fn the_c_token_deploys_without_an_init_supply() {
     let token = vm.deploy(&contract("token_c"), "init", ()).unwrap();
     assert_eq!(vm.call_view::<u64>(&token, "balance", alice).unwrap(), 1_000_000);
 }
+
+/// `cove.h` declares exactly the host functions of cove's ABI, in its order.
+#[test]
+fn the_c_header_declares_every_host_function() {
+    let header = std::fs::read_to_string(crate::root().join("crates/sdk/include/cove.h")).unwrap();
+    let declared: Vec<&str> = header
+        .lines()
+        .filter_map(|line| line.strip_prefix("COVE_IMPORT("))
+        .filter_map(|rest| rest.split(')').next())
+        .collect();
+    let abi: Vec<&str> = wasm::abi::HOST_FUNCTIONS.iter().map(|f| f.name).collect();
+    assert_eq!(declared, abi);
+}

@@ -95,3 +95,34 @@ fn the_gas_is_that_of_the_runtime_itself() {
     assert!(receipt.is_ok());
     assert_eq!(receipt.gas_used, harness_gas);
 }
+
+/// `Runtime::profile` of the Rust token's `transfer`: every unit of the call's gas sits
+/// in a stack of named Rust functions (host functions as leaves), the total is the gas
+/// the same call uses in a block, and nothing is committed.
+#[test]
+fn a_profile_of_transfer_names_rust_functions_and_holds_all_its_gas() {
+    use cove_testvm::Encode;
+    let (mut vm, token, alice, bob) = setup();
+    let req = runtime::EstimateRequest {
+        sender: types::Address(alice.0),
+        address: types::Address(token.0),
+        method: "transfer",
+        input: (bob, 100u64).encode(),
+        value: Default::default(),
+        cap: None,
+    };
+    let profiled = vm.runtime().profile(req).unwrap();
+    assert!(profiled.receipt.is_ok(), "{:?}", profiled.receipt.result);
+    let profile = &profiled.profile;
+    assert_eq!(profile.total(), profiled.receipt.gas_used, "{}", profile.folded());
+    let stacks: Vec<String> = profile.stacks().map(|(s, _)| s.join(";")).collect();
+    assert!(stacks.iter().all(|s| s.starts_with("[transfer];transfer")), "{stacks:#?}");
+    for leaf in ["token::transfer;storage_write", "token::transfer;log_event", "token::transfer;storage_read"]
+    {
+        assert!(stacks.iter().any(|s| s.ends_with(leaf)), "no {leaf} in {stacks:#?}");
+    }
+    assert_eq!(vm.call_view::<u64>(&token, "balance", bob).unwrap(), 0, "nothing committed");
+
+    vm.call::<()>(&token, "transfer", (bob, 100u64)).unwrap();
+    assert_eq!(vm.last_gas(), profiled.receipt.gas_used, "the same gas as the call in a block");
+}

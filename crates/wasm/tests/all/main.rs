@@ -6,6 +6,7 @@ mod bombs;
 mod calls;
 mod gas;
 mod hostile;
+mod profile;
 mod stack;
 mod support;
 mod validation;
