@@ -5,6 +5,7 @@ mod block_limits;
 mod cache;
 mod calls;
 mod cosmwasm_cache;
+mod cross_vm;
 mod dispatch;
 mod estimate;
 mod evm;
