@@ -276,3 +276,59 @@ fn the_callee_sees_the_evm_s_writes_and_the_evm_sees_the_callee_s() {
         assert_eq!(counter, word_u64(expected), "{reentrancy:?}");
     }
 }
+
+/// Every receipt and every block's state root of a run of cross-VM calls that succeed,
+/// fail, revert after succeeding, move value and re-enter, at a gas rate of 3:2, on a
+/// fresh data directory.
+fn run_cross_vm(compiler: cove_runtime::Compiler) -> (Vec<Receipt>, Vec<Option<cove_runtime::Hash>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.wasm.compiler = compiler;
+    config.calls = CallsConfig {
+        reentrancy: Reentrancy::Allow,
+        evm_gas_rate: GasRate { evm: 3, cove: 2 },
+        ..CallsConfig::default()
+    };
+    let rt = Runtime::open(dir.path(), config).unwrap();
+    let (token, payer) = setup(&rt);
+    let proxy = deploy_wat(&rt, PROXY_WAT, None);
+    let reentered = hex_code(include_str!("../../../../examples/evm/Reentered.bin"));
+    let reentered = create_evm(&rt, &reentered, vec![]).address.expect("Reentered deploys");
+    let mut block = rt.begin_block(T0).unwrap();
+    ok(&block.fund(ALICE, Balance::from_u128(1_000)).unwrap());
+    block.commit().unwrap();
+    let bump =
+        forward_mode(0, reentered, 0, 1_000_000, "", &calldata([0xb2, 0x0e, 0xb4, 0xc4], &[word_u64(10)]));
+    let mut bump_around = calldata([0x02, 0x54, 0xb2, 0x56], &[word_addr(&proxy), word_u64(64)]);
+    bump_around.extend_from_slice(&tail(&bump));
+    let messages = [
+        (payer, pay(PAY, token, &BOB, 300), 0),
+        (payer, pay(PAY, token, &BOB, HELD), 0),
+        (payer, pay(PAY_THEN_REVERT, token, &BOB, 1), 0),
+        (payer, forward(token, "balance", &payer.0), 250),
+        (
+            payer,
+            forward(proxy, "forward", &forward_mode(1, token, 0, 0, "transfer", &transfer_input(&BOB, 1))),
+            0,
+        ),
+        (reentered, bump_around, 0),
+    ];
+    let (mut receipts, mut roots) = (Vec::new(), Vec::new());
+    for (to, input, value) in messages {
+        let mut block = rt.begin_block(T0).unwrap();
+        receipts.push(block.call_with_value(ALICE, to, "", input, Balance::from_u128(value), None).unwrap());
+        roots.push(block.commit().unwrap().root);
+    }
+    (receipts, roots)
+}
+
+#[test]
+fn cross_vm_calls_give_identical_gas_events_and_roots_under_both_compilers() {
+    use cove_runtime::Compiler;
+    let baseline = run_cross_vm(Compiler::Baseline);
+    assert!(baseline.1.iter().all(Option::is_some), "an authenticated store has roots");
+    let oks: Vec<bool> = baseline.0.iter().map(Receipt::is_ok).collect();
+    assert_eq!(oks, [true, false, false, true, false, true], "{:?}", baseline.0);
+    assert_eq!(baseline, run_cross_vm(Compiler::Optimizing));
+    assert_eq!(baseline, run_cross_vm(Compiler::Baseline), "and on a second fresh data directory");
+}
