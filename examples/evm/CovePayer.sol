@@ -87,4 +87,17 @@ contract Reentered {
         COVE.call(proxy, "forward", input);
         counter += 100;
     }
+
+    /// Sends `data` to the precompile as it is, with CALL or DELEGATECALL, and returns
+    /// or re-raises what it gave back.
+    function raw(bytes calldata data, bool delegate) external returns (bytes memory) {
+        (bool ok, bytes memory out) =
+            delegate ? address(COVE).delegatecall(data) : address(COVE).call(data);
+        if (!ok) {
+            assembly {
+                revert(add(out, 32), mload(out))
+            }
+        }
+        return out;
+    }
 }

@@ -332,3 +332,38 @@ fn cross_vm_calls_give_identical_gas_events_and_roots_under_both_compilers() {
     assert_eq!(baseline, run_cross_vm(Compiler::Optimizing));
     assert_eq!(baseline, run_cross_vm(Compiler::Baseline), "and on a second fresh data directory");
 }
+
+/// Calldata that is not `call(address,string,bytes)`, and `DELEGATECALL`, are refused
+/// with an `Error(string)`, running nothing; the well-formed call through the same
+/// path runs.
+#[test]
+fn malformed_calldata_and_delegatecall_are_refused() {
+    const RAW: [u8; 4] = [0x03, 0x90, 0xd1, 0x51]; // raw(bytes,bool)
+    let rt = runtime(CallsConfig::default());
+    let (token, _) = setup(&rt);
+    let init = hex_code(include_str!("../../../../examples/evm/Reentered.bin"));
+    let evm = create_evm(&rt, &init, vec![]).address.expect("Reentered deploys");
+    let raw = |data: &[u8], delegate: bool| {
+        let mut input = calldata(RAW, &[word_u64(64), word_u64(delegate as u64)]);
+        input.extend_from_slice(&tail(data));
+        send(&rt, evm, "", input, 0)
+    };
+    // call(token, "balance", evm): the precompile's own calldata.
+    let entry = tail(b"balance");
+    let mut good =
+        calldata(evm::CALL_SELECTOR, &[word_addr(&token), word_u64(96), word_u64(96 + entry.len() as u64)]);
+    good.extend_from_slice(&entry);
+    good.extend_from_slice(&tail(&evm.0));
+    let out = returned_bytes(&ok(&raw(&good, false)));
+    assert_eq!(returned_bytes(&out), 0u64.to_le_bytes(), "the token's answer, as bytes");
+    for (data, delegate, reason) in [
+        (&good[..good.len() - 13], false, "not call(address,string,bytes)"),
+        (&[0xde, 0xad][..], false, "not call(address,string,bytes)"),
+        (&good[..], true, "with CALL or STATICCALL"),
+    ] {
+        let r = raw(data, delegate);
+        let message = r.result.as_ref().unwrap_err().message.clone();
+        assert!(message.contains(reason), "{message}");
+        reverted(&r);
+    }
+}
