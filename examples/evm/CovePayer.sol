@@ -22,9 +22,42 @@ contract CovePayer {
         revert("changed my mind");
     }
 
-    /// Pays from an inner call frame: refused (only the outermost frame may call).
+    /// Pays from an inner call frame.
     function payFromInnerFrame(address token, address to, uint64 amount) external {
         this.pay(token, to, amount);
+    }
+
+    /// Pays `amount` in an inner frame that then reverts (caught here), then pays it
+    /// again from this frame: only the second payment stands.
+    function payTwiceOnceUndone(address token, address to, uint64 amount) external {
+        try this.payThenRevert(token, to, amount) {} catch {}
+        pay(token, to, amount);
+    }
+
+    /// Sends `msg.value` with a call in an inner frame that reads the target's native
+    /// balance and reverts (caught here); returns that balance, and the target's balance
+    /// as this frame sees it afterwards (the send undone).
+    function balanceAfterUndoneSend(address target, string calldata entry, bytes calldata input)
+        external
+        payable
+        returns (uint256 inside, uint256 afterwards)
+    {
+        try this.sendAndRevert{value: msg.value}(target, entry, input) {}
+        catch (bytes memory data) {
+            inside = abi.decode(data, (uint256));
+        }
+        afterwards = target.balance;
+    }
+
+    /// Sends `msg.value` to `target` with a call, then reverts with the target's native
+    /// balance (32 bytes) as the revert data.
+    function sendAndRevert(address target, string calldata entry, bytes calldata input) external payable {
+        COVE.call{value: msg.value}(target, entry, input);
+        uint256 seen = target.balance;
+        assembly {
+            mstore(0, seen)
+            revert(0, 32)
+        }
     }
 
     /// `token`'s balance of `who`, read through STATICCALL (so it also works in a query).

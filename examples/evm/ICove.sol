@@ -8,8 +8,9 @@ pragma solidity ^0.8.28;
 /// - gas: 2,600 plus 3 per 32-byte word of calldata, plus what the callee used,
 ///   converted from cove gas at the chain's rate (`[calls] evm_gas_rate`);
 /// - inside a STATICCALL or a query the callee runs read-only;
-/// - only the outermost frame of a message may call it, and not in a message that
-///   created or destroyed a contract: anything else reverts with an `Error(string)`.
+/// - an EVM frame that reverts after a call undoes the call too;
+/// - it refuses, with an `Error(string)` revert, a call in a message that created or
+///   destroyed a contract, a DELEGATECALL or CALLCODE, and malformed calldata.
 interface ICove {
     /// Runs `entry` of the contract at `target` with `input` and returns its result;
     /// reverts with its failure data (its revert data or abort message; empty for a

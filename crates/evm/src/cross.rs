@@ -2,18 +2,17 @@
 //! [`COVE_CALL_ADDRESS`] (`docs/evm.md`, "Calling other VMs").
 //!
 //! This module owns the precompile provider the EVM runs with ([`CrossVm`]: revm's
-//! precompiles plus this one) and the one thing that makes a call out of revm sound:
-//! revm keeps a message's changes in memory until the message ends, while the callee
-//! reads and writes cove's journal. So before the call the EVM's pending changes are
-//! written to the journal (`flush`), and after it revm's cached accounts and slots are
-//! refreshed from the journal through revm journal entries (`refresh`), so that the
-//! precompile frame's own revert (a failed callee) restores both sides alike.
+//! precompiles plus this one) and what makes a call out of revm sound, with
+//! `linked.rs`: revm keeps a message's changes in memory until the message ends, while
+//! the callee reads and writes cove's journal. So before the call every open EVM frame
+//! gets a cove checkpoint (`LinkedJournal::link`: a frame that reverts later undoes the
+//! call in cove's journal too), the EVM's pending changes are written to the journal
+//! (`flush`), and after it revm's cached accounts and slots are refreshed from the
+//! journal through revm journal entries (`refresh`), which revm reverts with the frame.
 //!
-//! It must not undo a successful callee itself. It relies instead on a restriction
-//! that makes every later failure a failure of the whole message, which the runtime
-//! undoes in the journal: only the outermost frame of a message may call, and not in a
-//! message that created or destroyed a contract (whose storage revm keeps in memory
-//! only). Anything else is refused with a revert, running nothing.
+//! It refuses (a revert, running nothing) a message that created or destroyed a
+//! contract before the call: revm keeps a new contract's storage in memory only, and
+//! assumes nothing else writes it.
 
 use std::sync::Arc;
 
@@ -22,7 +21,7 @@ use revm::handler::{EthPrecompiles, PrecompileProvider, precompile_output_to_int
 use revm::interpreter::{CallInputs, InterpreterResult};
 use revm::precompile::{PrecompileHalt, PrecompileOutput};
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address as EvmAddress, AddressSet, Bytes, U256};
+use revm::primitives::{Address as EvmAddress, AddressSet, Bytes, TxKind, U256};
 use types::{Address, BlockInfo, CallError, ErrorKind, Event};
 use vm::{Balance, Dispatch, Env, Message, Target, VmError, accounts};
 
@@ -43,8 +42,16 @@ pub const COVE_CALL_BASE_GAS: u64 = 2_600;
 /// point and the input out of the EVM), as the EVM's own copies are priced.
 pub const COVE_CALL_WORD_GAS: u64 = 3;
 
-/// The EVM context cove runs revm with.
-pub(crate) type CoveContext = revm::handler::MainnetContext<JournalDb>;
+/// The EVM context cove runs revm with: mainnet's, with cove checkpoints linked to
+/// revm's frames (`linked.rs`).
+pub(crate) type CoveContext = revm::Context<
+    revm::context::BlockEnv,
+    revm::context::TxEnv,
+    revm::context::CfgEnv,
+    JournalDb,
+    crate::linked::LinkedJournal,
+    (),
+>;
 
 /// The message an EVM execution belongs to, as the precompile needs it to send one
 /// (owned: revm's EVM outlives any one message's borrowed environment).
@@ -75,7 +82,9 @@ pub(crate) struct Calls {
     /// Whether a call flushed the EVM's changes to the journal: the write-back must
     /// then write every slot revm holds of a touched account ([`db::commit`]).
     pub(crate) flushed: bool,
-    /// The events of successful callees, each with the number of EVM logs before it.
+    /// The events of successful callees whose frames did not revert, each with the
+    /// number of EVM logs before it (kept by [`crate::linked::LinkedJournal`], which
+    /// drops those of a frame that reverts).
     pub(crate) events: Vec<(usize, Vec<Event>)>,
     /// A node fault (a storage failure, a timeout) that ended the message.
     pub(crate) fault: Option<Fault>,
@@ -175,11 +184,7 @@ impl CrossVm {
         if inputs.target_address != here {
             return refuse("cove: call the precompile with CALL or STATICCALL");
         }
-        // Frames: the message's (depth 1) and this precompile's (2).
-        if ctx.journaled_state.inner.depth != 2 {
-            return refuse("cove: only the outermost frame of a message may call another VM");
-        }
-        if ctx.journaled_state.inner.state.values().any(|a| a.is_created() || a.is_selfdestructed()) {
+        if ctx.journaled_state.revm.inner.state.values().any(|a| a.is_created() || a.is_selfdestructed()) {
             return refuse("cove: no call to another VM in a message that created or destroyed a contract");
         }
         let Some(args) = solidity::decode_call(&data) else {
@@ -191,7 +196,15 @@ impl CrossVm {
             return refuse("cove: a read-only call cannot send value");
         }
         let sender = to_cove(inputs.caller);
-        let callers: Vec<Address> = outer.callers.iter().copied().chain([sender]).collect();
+        // The stack: the EVM message's, its contract, and the calling contract if another
+        // (the EVM frames in between are not on it).
+        let mut callers = outer.callers.clone();
+        if let TxKind::Call(contract) = ctx.tx.kind
+            && to_cove(contract) != sender
+        {
+            callers.push(to_cove(contract));
+        }
+        callers.push(sender);
         let env =
             Env { block: &outer.block, depth: outer.depth, dispatch: &outer.dispatch, callers: &callers };
         let msg = Message {
@@ -206,7 +219,9 @@ impl CrossVm {
         };
 
         self.calls.flushed = true;
-        let journal = &mut ctx.journaled_state;
+        // From here on a revert of any open frame undoes the call in cove's journal too.
+        ctx.journaled_state.link();
+        let (journal, events) = (&mut ctx.journaled_state.revm, &mut ctx.journaled_state.events);
         // A read-only message leaves the journal as it found it, flush included.
         let undo = outer.read_only.then(|| journal.database.journal.checkpoint());
         let outcome = flush(journal, sender, &outer.block, value)
@@ -225,7 +240,7 @@ impl CrossVm {
         match outcome.result {
             Ok(output) => {
                 if !outcome.events.is_empty() {
-                    self.calls.events.push((journal.inner.logs.len(), outcome.events));
+                    events.push((journal.inner.logs.len(), outcome.events));
                 }
                 Ok(PrecompileOutput::new(used, solidity::encode_bytes(&output).into(), reservoir))
             }

@@ -55,6 +55,11 @@ pub(crate) struct JournalDb {
     codes: B256Map<Bytecode>,
     /// The accounts `basic` decoded, kept across transactions while they are exact.
     pub(crate) seen: Seen,
+    /// Whether to log first loads in `loads` (while a cove checkpoint is linked to a
+    /// revm frame, `linked.rs`).
+    pub(crate) logging: bool,
+    /// The accounts (`None`) and slots revm loaded, in order, while `logging`.
+    pub(crate) loads: Vec<(EvmAddress, Option<StorageKey>)>,
 }
 
 /// Most accounts one [`Seen`] cache holds (then it starts over).
@@ -158,7 +163,13 @@ impl SeenAccount {
 
 impl JournalDb {
     pub(crate) fn new(journal: Journal) -> JournalDb {
-        JournalDb { journal, codes: Default::default(), seen: Seen::default() }
+        JournalDb {
+            journal,
+            codes: Default::default(),
+            seen: Seen::default(),
+            logging: false,
+            loads: Vec::new(),
+        }
     }
 }
 
@@ -166,6 +177,9 @@ impl Database for JournalDb {
     type Error = DbError;
 
     fn basic(&mut self, address: EvmAddress) -> Result<Option<AccountInfo>, DbError> {
+        if self.logging {
+            self.loads.push((address, None));
+        }
         if let Some(account) = self.seen.get(&address) {
             return Ok(account.info());
         }
@@ -205,6 +219,9 @@ impl Database for JournalDb {
     }
 
     fn storage(&mut self, address: EvmAddress, index: StorageKey) -> Result<StorageValue, DbError> {
+        if self.logging {
+            self.loads.push((address, Some(index)));
+        }
         slot_value(&self.journal, address, index).map_err(DbError)
     }
 

@@ -5,7 +5,8 @@
 //! code and storage through the block's [`Journal`] (`db.rs`: one store and one journal
 //! for every VM, not revm's in-memory database), and writes back the accounts a
 //! successful message changed. Deploy-time validation (code size, disabled opcodes) is
-//! in `validate.rs`; calls to other VMs through a precompile in `cross.rs`;
+//! in `validate.rs`; calls to other VMs through a precompile in `cross.rs`, with cove's
+//! checkpoints linked to revm's frames in `linked.rs`;
 //! `docs/evm.md` documents behaviour and differences from Ethereum.
 //!
 //! Invariants:
@@ -23,6 +24,7 @@ mod cross;
 mod db;
 #[doc(hidden)]
 pub mod internals;
+mod linked;
 mod pool;
 mod precompiles;
 mod solidity;

@@ -17,6 +17,7 @@ use std::sync::{Arc, LazyLock};
 use revm::context::Evm;
 use revm::context::result::{EVMError, ResultAndState};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
+use revm::context_interface::JournalTr;
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, EthPrecompiles};
 use revm::interpreter::Instruction;
@@ -29,6 +30,7 @@ use vm::ContractInfo;
 
 use crate::cross::{Calls, CoveContext, CrossVm, Outer};
 use crate::db::{DbError, JournalDb, Seen};
+use crate::linked::LinkedJournal;
 
 type CoveEvm =
     Evm<CoveContext, (), EthInstructions<EthInterpreter, CoveContext>, CrossVm, EthFrame<EthInterpreter>>;
@@ -86,17 +88,19 @@ impl EvmPool {
         let mut evm = self.take(cfg);
         evm.ctx.block = block;
         evm.precompiles.begin(outer);
+        evm.ctx.journaled_state.events.clear();
         {
             // The block's journal goes in, the idle EVM's placeholder comes out (and goes
             // back after): a swap, so no journal is built per message.
-            let db = &mut evm.ctx.journaled_state.database;
+            let db = &mut evm.ctx.journaled_state.revm.database;
             std::mem::swap(state, &mut db.journal);
             db.seen.begin(&db.journal);
         }
         let result = evm.transact(tx);
         let reusable = result.is_ok();
-        let calls = evm.precompiles.end();
-        let db = &mut evm.ctx.journaled_state.database;
+        let mut calls = evm.precompiles.end();
+        calls.events = std::mem::take(&mut evm.ctx.journaled_state.events);
+        let db = &mut evm.ctx.journaled_state.revm.database;
         std::mem::swap(state, &mut db.journal);
         let out = then(state, result, &mut db.seen, calls);
         db.seen.end(state);
@@ -124,7 +128,7 @@ impl EvmPool {
         let now = journal.stamp()?;
         IDLE.with_borrow(|idle| {
             let (_, evm) = idle.iter().rev().find(|(id, e)| *id == self.id && e.ctx.cfg == *cfg)?;
-            evm.ctx.journaled_state.database.seen.record_at(now, address)
+            evm.ctx.journaled_state.revm.database.seen.record_at(now, address)
         })
     }
 
@@ -140,8 +144,12 @@ impl EvmPool {
 
     fn build(&self, cfg: CfgEnv) -> CoveEvm {
         let spec = cfg.spec;
-        let db = JournalDb::new(Journal::new(NOWHERE.clone()));
-        let mut evm = Context::mainnet().with_db(db).with_cfg(cfg).build_mainnet();
+        let placeholder = || JournalDb::new(Journal::new(NOWHERE.clone()));
+        let mut evm = Context::mainnet()
+            .with_db(placeholder())
+            .with_cfg(cfg)
+            .with_new_journal(LinkedJournal::new(placeholder()))
+            .build_mainnet();
         disable_opcodes(&mut evm.instruction, &self.disabled);
         let eth = match self.precompiles {
             // The registry's set for the configured spec: the same one WASM contracts use.

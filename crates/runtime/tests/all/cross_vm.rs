@@ -1,7 +1,8 @@
 //! EVM contracts calling contracts of cove's ABI through the cross-VM precompile
 //! (`examples/evm/ICove.sol`, `CovePayer.sol`): a payment with a cove token, value,
-//! a callee's failure and its data, a revert after a successful call, queries, the
-//! outermost-frame rule, the depth limit and reentrancy across VMs, and the gas rate.
+//! a callee's failure and its data, a revert after a successful call (in the outermost
+//! frame or an inner one), queries, refusals, the depth limit and reentrancy across
+//! VMs, and the gas rate.
 
 use cove_runtime::{Balance, CallsConfig, Config, GasRate, Receipt, Reentrancy, Runtime};
 use types::{Address, ErrorKind, VmType};
@@ -173,15 +174,35 @@ fn a_query_runs_the_callee_read_only() {
     assert_eq!(ok(&r), word_u64(HELD));
 }
 
+/// A call from an inner EVM frame runs; a frame that reverts after a successful call
+/// undoes exactly that call (the payment, its events, the value it moved), and what the
+/// EVM read after the call inside that frame is read again after it.
 #[test]
-fn only_the_outermost_frame_of_a_message_may_call_another_vm() {
+fn an_inner_frame_may_call_and_its_revert_undoes_exactly_its_calls() {
+    const PAY_TWICE_ONCE_UNDONE: [u8; 4] = [0x91, 0xd5, 0xed, 0x78];
+    const BALANCE_AFTER_UNDONE_SEND: [u8; 4] = [0x06, 0x7f, 0xd9, 0xad];
     let rt = runtime(CallsConfig::default());
     let (token, payer) = setup(&rt);
-    let r = send(&rt, payer, "", pay(PAY_FROM_INNER_FRAME, token, &BOB, 300), 0);
-    let message = r.result.as_ref().unwrap_err().message.clone();
-    assert!(message.contains("only the outermost frame"), "{message}");
-    assert_eq!((tokens(&rt, token, &payer), tokens(&rt, token, &BOB)), (HELD, 0));
-    // Nor a constructor (a message that creates a contract).
+    ok(&send(&rt, payer, "", pay(PAY_FROM_INNER_FRAME, token, &BOB, 300), 0));
+    assert_eq!((tokens(&rt, token, &payer), tokens(&rt, token, &BOB)), (HELD - 300, 300));
+
+    let r = send(&rt, payer, "", pay(PAY_TWICE_ONCE_UNDONE, token, &BOB, 100), 0);
+    ok(&r);
+    assert_eq!((tokens(&rt, token, &payer), tokens(&rt, token, &BOB)), (HELD - 400, 400), "paid once");
+    let contracts: Vec<Address> = r.events.iter().map(|e| e.contract).collect();
+    assert_eq!(contracts, [token, payer], "the undone payment's events are gone");
+
+    let mut block = rt.begin_block(T0).unwrap();
+    ok(&block.fund(ALICE, Balance::from_u128(1_000)).unwrap());
+    block.commit().unwrap();
+    let balance = |a: &Address| rt.balance(a).unwrap().to_u128().unwrap();
+    let mut input = forward(token, "balance", &payer.0);
+    input[..4].copy_from_slice(&BALANCE_AFTER_UNDONE_SEND);
+    let out = ok(&send(&rt, payer, "", input, 250));
+    assert_eq!((out[..32].to_vec(), out[32..].to_vec()), (word_u64(250), word_u64(0)), "inside, then after");
+    assert_eq!((balance(&ALICE), balance(&payer), balance(&token)), (750, 250, 0));
+
+    // Refused: a call in a constructor (a message that creates a contract).
     let init = hex_code(include_str!("../../../../examples/evm/CallsInConstructor.bin"));
     let r = create_evm(&rt, &init, word_addr(&token));
     let message = r.result.as_ref().unwrap_err().message.clone();
