@@ -121,6 +121,15 @@ contract Reentered {
         counter += 100;
     }
 
+    /// Sets the counter to `during` for a call to `token`'s `balance`, then back: the
+    /// counter ends as it began, though the call saw `during` written out.
+    function setAround(address token, uint256 during) external {
+        uint256 before = counter;
+        counter = during;
+        COVE.call(token, "balance", abi.encodePacked(address(this)));
+        counter = before;
+    }
+
     /// Sends `data` to the precompile as it is, with CALL or DELEGATECALL, and returns
     /// or re-raises what it gave back.
     function raw(bytes calldata data, bool delegate) external returns (bytes memory) {

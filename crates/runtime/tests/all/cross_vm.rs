@@ -354,6 +354,23 @@ fn cross_vm_calls_give_identical_gas_events_and_roots_under_both_compilers() {
     assert_eq!(baseline, run_cross_vm(Compiler::Baseline), "and on a second fresh data directory");
 }
 
+/// A slot written before a call (so written out to the journal for the callee) and
+/// set back to its value at the start of the message after it ends as it began: the
+/// write-back writes every slot of a touched account once the message has called.
+#[test]
+fn a_slot_set_back_after_a_call_ends_as_it_began() {
+    const SET_AROUND: [u8; 4] = [0x4a, 0x17, 0xcf, 0xe2]; // setAround(address,uint256)
+    const COUNTER: [u8; 4] = [0x61, 0xbc, 0x22, 0x1a]; // counter()
+    let rt = runtime(CallsConfig::default());
+    let (token, _) = setup(&rt);
+    let init = hex_code(include_str!("../../../../examples/evm/Reentered.bin"));
+    let evm = create_evm(&rt, &init, vec![]).address.expect("Reentered deploys");
+    ok(&send(&rt, evm, "", calldata(SET_AROUND, &[word_addr(&token), word_u64(5)]), 0));
+    let counter = ok(&rt.query(ALICE, evm, "", COUNTER.to_vec(), None).unwrap());
+    assert_eq!(counter, word_u64(0));
+    assert!(rt.contract_state(&evm).unwrap().is_empty(), "no slot left behind");
+}
+
 /// Calldata that is not `call(address,string,bytes)`, and `DELEGATECALL`, are refused
 /// with an `Error(string)`, running nothing; the well-formed call through the same
 /// path runs.
