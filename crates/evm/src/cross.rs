@@ -330,3 +330,19 @@ fn refresh(journal: &mut revm::Journal<JournalDb>) -> Result<(), VmError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_is_the_documented_one_and_no_ethereum_precompile() {
+        let address = EvmAddress::from(COVE_CALL_ADDRESS);
+        assert_eq!(address.to_checksum(None), "0x00000000000000000000000000000000000C0E00");
+        let interface = include_str!("../../../examples/evm/ICove.sol");
+        assert!(interface.contains("ICove(0x00000000000000000000000000000000000C0E00)"), "ICove.sol");
+        let osaka = crate::PrecompileRegistry::new(SpecId::OSAKA);
+        assert!(osaka.list().iter().all(|p| p.address != address.to_string()));
+        assert!(osaka.execute(&COVE_CALL_ADDRESS, &[], u64::MAX).is_none(), "not revm's");
+    }
+}
