@@ -55,6 +55,11 @@ pub(crate) struct JournalDb {
     codes: B256Map<Bytecode>,
     /// The accounts `basic` decoded, kept across transactions while they are exact.
     pub(crate) seen: Seen,
+    /// Whether to log first loads in `loads` (while a cove checkpoint is linked to a
+    /// revm frame, `linked.rs`).
+    pub(crate) logging: bool,
+    /// The accounts (`None`) and slots revm loaded, in order, while `logging`.
+    pub(crate) loads: Vec<(EvmAddress, Option<StorageKey>)>,
 }
 
 /// Most accounts one [`Seen`] cache holds (then it starts over).
@@ -120,7 +125,7 @@ impl Seen {
         self.accounts.insert(address, account);
     }
 
-    fn forget_all(&mut self) {
+    pub(crate) fn forget_all(&mut self) {
         self.accounts.clear();
         self.valid_at = None;
         self.began = None;
@@ -158,7 +163,13 @@ impl SeenAccount {
 
 impl JournalDb {
     pub(crate) fn new(journal: Journal) -> JournalDb {
-        JournalDb { journal, codes: Default::default(), seen: Seen::default() }
+        JournalDb {
+            journal,
+            codes: Default::default(),
+            seen: Seen::default(),
+            logging: false,
+            loads: Vec::new(),
+        }
     }
 }
 
@@ -166,6 +177,9 @@ impl Database for JournalDb {
     type Error = DbError;
 
     fn basic(&mut self, address: EvmAddress) -> Result<Option<AccountInfo>, DbError> {
+        if self.logging {
+            self.loads.push((address, None));
+        }
         if let Some(account) = self.seen.get(&address) {
             return Ok(account.info());
         }
@@ -205,21 +219,34 @@ impl Database for JournalDb {
     }
 
     fn storage(&mut self, address: EvmAddress, index: StorageKey) -> Result<StorageValue, DbError> {
-        let key = keys::slot(&to_cove(address), &index.to_be_bytes::<32>());
-        self.journal.get_with(&key, |v| match v {
-            Some(v) if v.len() == 32 => Ok(U256::from_be_slice(v)),
-            Some(v) => Err(DbError(VmError::Corrupt(format!(
-                "EVM slot of {} is {} bytes",
-                to_cove(address),
-                v.len()
-            )))),
-            None => Ok(U256::ZERO),
-        })?
+        if self.logging {
+            self.loads.push((address, Some(index)));
+        }
+        slot_value(&self.journal, address, index).map_err(DbError)
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
         Ok(block_hash(number))
     }
+}
+
+/// Slot `index` of `address` as the journal holds it (zero: no entry).
+pub(crate) fn slot_value(journal: &Journal, address: EvmAddress, index: StorageKey) -> Result<U256, VmError> {
+    let key = keys::slot(&to_cove(address), &index.to_be_bytes::<32>());
+    journal.get_with(&key, |v| match v {
+        Some(v) if v.len() == 32 => Ok(U256::from_be_slice(v)),
+        Some(v) => Err(VmError::Corrupt(format!("EVM slot of {} is {} bytes", to_cove(address), v.len()))),
+        None => Ok(U256::ZERO),
+    })?
+}
+
+/// The account at `address` as the journal holds it, as revm sees it (code not loaded).
+pub(crate) fn account_info(journal: &Journal, address: EvmAddress) -> Result<AccountInfo, VmError> {
+    let cove = to_cove(address);
+    let balance = accounts::balance(journal, &cove)?;
+    let nonce = journal.get_with(&keys::nonce(&cove), |v| v.and_then(keys::decode_u64))?;
+    let record = vm::load_contract(journal, &cove)?;
+    Ok(SeenAccount { balance, nonce, record }.info().unwrap_or_default())
 }
 
 /// Writes the accounts a message changed into the journal, the way revm's own state
@@ -231,24 +258,30 @@ impl Database for JournalDb {
 ///
 /// A WASM contract keeps its record and storage whatever the EVM did: the EVM sees it
 /// as an account without code.
+///
+/// `every_slot`: write every slot revm holds of a touched account, not only those that
+/// differ from their value at the start of the message: after a call to another VM
+/// the journal may already hold a value written earlier in the message (`cross.rs`).
 pub(crate) fn commit(
     journal: &mut Journal,
-    changes: EvmState,
+    changes: &EvmState,
     seen: &mut Seen,
     creator: Address,
     block: &BlockInfo,
+    every_slot: bool,
 ) -> Result<(), VmError> {
-    write_back(journal, changes, seen, creator, block).inspect_err(|_| seen.forget_all())
+    write_back(journal, changes, seen, creator, block, every_slot).inspect_err(|_| seen.forget_all())
 }
 
 fn write_back(
     journal: &mut Journal,
-    changes: EvmState,
+    changes: &EvmState,
     seen: &mut Seen,
     creator: Address,
     block: &BlockInfo,
+    every_slot: bool,
 ) -> Result<(), VmError> {
-    for (evm_address, account) in changes {
+    for (&evm_address, account) in changes {
         if !account.is_touched() {
             continue;
         }
@@ -256,10 +289,11 @@ fn write_back(
         // account revm loaded, so the entry is almost always there.
         match seen.accounts.get_mut(&evm_address) {
             Some(entry) => {
-                *entry = write_account(journal, evm_address, &account, Some(entry), creator, block)?
+                *entry =
+                    write_account(journal, evm_address, account, Some(entry), creator, block, every_slot)?
             }
             None => {
-                let after = write_account(journal, evm_address, &account, None, creator, block)?;
+                let after = write_account(journal, evm_address, account, None, creator, block, every_slot)?;
                 seen.record(evm_address, after);
             }
         }
@@ -276,6 +310,7 @@ fn write_account(
     before: Option<&SeenAccount>,
     creator: Address,
     block: &BlockInfo,
+    every_slot: bool,
 ) -> Result<SeenAccount, VmError> {
     let address = to_cove(evm_address);
     let record = match before {
@@ -329,7 +364,7 @@ fn write_account(
             Some(info)
         }
     };
-    for (slot, value) in account.changed_storage_slots() {
+    for (slot, value) in account.storage.iter().filter(|(_, v)| every_slot || v.is_changed()) {
         let key = keys::slot(&address, &slot.to_be_bytes::<32>());
         let value = value.present_value();
         if value.is_zero() {

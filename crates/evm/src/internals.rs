@@ -23,7 +23,7 @@ pub struct Harness {
 
 impl Default for Harness {
     fn default() -> Harness {
-        Harness { pool: EvmPool::new([false; 256], None) }
+        Harness { pool: EvmPool::new([false; 256], None, false) }
     }
 }
 
@@ -39,7 +39,7 @@ impl Harness {
         tx: TxEnv,
         then: impl FnOnce(&mut Journal, Result<ResultAndState, String>, Commit<'_>) -> R,
     ) -> R {
-        self.pool.transact(state, cfg, block, tx, |state, run, seen| {
+        self.pool.transact(state, cfg, block, tx, None, |state, run, seen, _| {
             then(state, run.map_err(|e| e.to_string()), Commit { seen })
         })
     }
@@ -59,7 +59,7 @@ impl Commit<'_> {
         creator: Address,
         block: &BlockInfo,
     ) -> Result<(), VmError> {
-        crate::db::commit(journal, changes, self.seen, creator, block)
+        crate::db::commit(journal, &changes, self.seen, creator, block, false)
     }
 }
 

@@ -5,23 +5,29 @@
 //! code and storage through the block's [`Journal`] (`db.rs`: one store and one journal
 //! for every VM, not revm's in-memory database), and writes back the accounts a
 //! successful message changed. Deploy-time validation (code size, disabled opcodes) is
-//! in `validate.rs`; `docs/evm.md` documents behaviour and differences from Ethereum.
+//! in `validate.rs`; calls to other VMs through a precompile in `cross.rs`, with cove's
+//! checkpoints linked to revm's frames in `linked.rs`;
+//! `docs/evm.md` documents behaviour and differences from Ethereum.
 //!
 //! Invariants:
-//! * a failed message (revert, halt, invalid transaction) writes nothing, so the
-//!   caller's rollback is trivially complete; a reverted message does not even bump
-//!   the sender's nonce (unlike Ethereum, where a failed transaction is still included);
+//! * a failed message (revert, halt, invalid transaction) commits nothing: only a call
+//!   to another VM writes before the end (`cross.rs`), and the caller's rollback undoes
+//!   that; a reverted message does not even bump the sender's nonce (unlike Ethereum,
+//!   where a failed transaction is still included);
 //! * gas costs nothing: the gas price and base fee are zero, so balances move only by
 //!   value transfers;
 //! * everything revm sees comes from the journal, the message and the block: the same
 //!   inputs give the same outcome on every node.
 
 mod config;
+mod cross;
 mod db;
 #[doc(hidden)]
 pub mod internals;
+mod linked;
 mod pool;
 mod precompiles;
+mod solidity;
 mod validate;
 
 use std::sync::{Arc, Mutex};
@@ -35,9 +41,11 @@ use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
 use vm::{ContractInfo, Env, Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
+pub use cross::{COVE_CALL_ADDRESS, COVE_CALL_BASE_GAS, COVE_CALL_WORD_GAS};
 pub use db::{MAX_CACHED_ACCOUNTS, MAX_CACHED_CODES, block_hash};
 pub use pool::MAX_IDLE_EVMS;
 pub use precompiles::{PrecompileInfo, PrecompileRegistry};
+pub use solidity::CALL_SELECTOR;
 
 use crate::config::Resolved;
 use crate::db::{to_cove, to_evm};
@@ -64,7 +72,7 @@ impl EvmVm {
     pub fn new(config: EvmConfig) -> Result<EvmVm, ConfigError> {
         let resolved = config.resolve()?;
         let precompiles = Arc::new(PrecompileRegistry::new(resolved.spec));
-        let pool = EvmPool::new(resolved.disabled, Some(precompiles.set()));
+        let pool = EvmPool::new(resolved.disabled, Some(precompiles.set()), true);
         let cfg = cfg_env(&config, &resolved);
         Ok(EvmVm { config, resolved, precompiles, pool, cfg, block_env: Mutex::new(None) })
     }
@@ -181,13 +189,16 @@ impl VirtualMachine for EvmVm {
         };
 
         let (sender, read_only) = (msg.sender, msg.read_only);
-        self.pool.transact(state, &self.cfg, self.block_env(block), tx, |state, run, seen| {
-            finish(state, block, sender, read_only, gas_limit, run, seen)
+        let outer = Some(cross::Outer::of(env, read_only));
+        self.pool.transact(state, &self.cfg, self.block_env(block), tx, outer, |state, run, seen, calls| {
+            finish(state, block, sender, read_only, gas_limit, run, seen, calls)
         })
     }
 }
 
-/// Turns revm's result into an outcome, committing a successful call's changes.
+/// Turns revm's result into an outcome, committing a successful call's changes, with
+/// the events of the calls it made to other VMs in their place among its own.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     state: &mut Journal,
     block: &BlockInfo,
@@ -196,7 +207,15 @@ fn finish(
     gas_limit: Gas,
     run: Result<revm::context::result::ResultAndState, EVMError<db::DbError>>,
     seen: &mut db::Seen,
+    calls: cross::Calls,
 ) -> Result<Outcome, VmError> {
+    match calls.fault {
+        Some(cross::Fault::Node(e)) => return Err(e),
+        Some(cross::Fault::Timeout(e)) => {
+            return Ok(Outcome { gas_used: gas_limit, ..Outcome::failed(e) });
+        }
+        None => {}
+    }
     let run = match run {
         Ok(run) => run,
         Err(EVMError::Database(db::DbError(e))) => return Err(e),
@@ -211,7 +230,7 @@ fn finish(
     let gas_used = run.result.tx_gas_used();
     let (result, events, created) = match run.result {
         ExecutionResult::Success { logs, output, .. } => {
-            let events = to_events(logs);
+            let events = to_events(logs, calls.events);
             match output {
                 Output::Create(_, address) => (Ok(Vec::new()), events, address.map(to_cove)),
                 Output::Call(bytes) => (Ok(Vec::from(bytes.0)), events, None),
@@ -227,18 +246,23 @@ fn finish(
         ExecutionResult::Halt { reason, .. } => (Err(halt(reason, gas_limit)), Vec::new(), None),
     };
     if result.is_ok() && !read_only {
-        db::commit(state, run.state, seen, sender, block)?;
+        db::commit(state, &run.state, seen, sender, block, calls.flushed)?;
     }
     let code_id =
         created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);
     Ok(Outcome { result, gas_used, events, address: created, code_id })
 }
 
-/// revm's logs as cove events. Built into a vector of their own size: collecting in
-/// place would reuse the logs' larger buffer and then shrink it (a reallocation).
-fn to_events(logs: Vec<Log>) -> Vec<Event> {
-    let mut events = Vec::with_capacity(logs.len());
-    for log in logs {
+/// revm's logs as cove events, with the events of calls to other VMs (each after the
+/// number of logs emitted before it). Built into a vector of their own size: collecting
+/// in place would reuse the logs' larger buffer and then shrink it (a reallocation).
+fn to_events(logs: Vec<Log>, calls: Vec<(usize, Vec<Event>)>) -> Vec<Event> {
+    let mut events = Vec::with_capacity(logs.len() + calls.iter().map(|(_, e)| e.len()).sum::<usize>());
+    let mut calls = calls.into_iter().peekable();
+    for (i, log) in logs.into_iter().enumerate() {
+        while let Some((_, called)) = calls.next_if(|(at, _)| *at <= i) {
+            events.extend(called);
+        }
         let (topics, data) = log.data.split();
         events.push(Event {
             contract: to_cove(log.address),
@@ -247,6 +271,7 @@ fn to_events(logs: Vec<Log>) -> Vec<Event> {
             data: Vec::from(data.0),
         });
     }
+    events.extend(calls.flat_map(|(_, called)| called));
     events
 }
 

@@ -14,20 +14,26 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
+use revm::context::Evm;
 use revm::context::result::{EVMError, ResultAndState};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
+use revm::context_interface::JournalTr;
 use revm::handler::instructions::EthInstructions;
-use revm::handler::{EthPrecompiles, MainnetContext, MainnetEvm};
+use revm::handler::{EthFrame, EthPrecompiles};
 use revm::interpreter::Instruction;
+use revm::interpreter::interpreter::EthInterpreter;
 use revm::precompile::Precompiles;
 use revm::primitives::Address as EvmAddress;
 use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
 use state::{Backend, Journal, MemBackend};
 use vm::ContractInfo;
 
+use crate::cross::{Calls, CoveContext, CrossVm, Outer};
 use crate::db::{DbError, JournalDb, Seen};
+use crate::linked::LinkedJournal;
 
-type CoveEvm = MainnetEvm<MainnetContext<JournalDb>>;
+type CoveEvm =
+    Evm<CoveContext, (), EthInstructions<EthInterpreter, CoveContext>, CrossVm, EthFrame<EthInterpreter>>;
 
 /// Most idle EVMs one thread keeps, over all pools (the least recently used goes first).
 pub const MAX_IDLE_EVMS: usize = 8;
@@ -48,41 +54,55 @@ pub(crate) struct EvmPool {
     id: u64,
     disabled: [bool; 256],
     precompiles: Option<&'static Precompiles>,
+    /// Whether the EVMs run the cross-VM precompile (`cross.rs`).
+    cross: bool,
 }
 
 impl EvmPool {
     /// A pool whose EVMs halt on `disabled` opcodes and execute `precompiles` (revm's
-    /// default set for the configuration's fork if `None`).
-    pub(crate) fn new(disabled: [bool; 256], precompiles: Option<&'static Precompiles>) -> EvmPool {
-        EvmPool { id: NEXT_POOL.fetch_add(1, Ordering::Relaxed), disabled, precompiles }
+    /// default set for the configuration's fork if `None`), plus the cross-VM
+    /// precompile if `cross`.
+    pub(crate) fn new(
+        disabled: [bool; 256],
+        precompiles: Option<&'static Precompiles>,
+        cross: bool,
+    ) -> EvmPool {
+        EvmPool { id: NEXT_POOL.fetch_add(1, Ordering::Relaxed), disabled, precompiles, cross }
     }
 
-    /// Runs one transaction against `state` (read only), then `then(state, result,
-    /// seen)` with the accounts as `basic` read them, for `db::commit`, which must be
-    /// the only writer to `state` in `then`. The accounts stay with the EVM for the next
-    /// transaction, to be reused if nothing else changed `state` ([`Seen`]).
+    /// Runs one transaction against `state` (read only but for the flushes of calls to
+    /// other VMs, `cross.rs`), sending the messages of such calls through `outer`, then
+    /// `then(state, result, seen, calls)` with the accounts as `basic` read them, for
+    /// `db::commit`, which must be the only writer to `state` in `then`. The accounts
+    /// stay with the EVM for the next transaction, to be reused if nothing else changed
+    /// `state` ([`Seen`]).
     pub(crate) fn transact<R>(
         &self,
         state: &mut Journal,
         cfg: &CfgEnv,
         block: BlockEnv,
         tx: TxEnv,
-        then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &mut Seen) -> R,
+        outer: Option<Outer>,
+        then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &mut Seen, Calls) -> R,
     ) -> R {
         let mut evm = self.take(cfg);
         evm.ctx.block = block;
+        evm.precompiles.begin(outer);
+        evm.ctx.journaled_state.events.clear();
         {
             // The block's journal goes in, the idle EVM's placeholder comes out (and goes
             // back after): a swap, so no journal is built per message.
-            let db = &mut evm.ctx.journaled_state.database;
+            let db = &mut evm.ctx.journaled_state.revm.database;
             std::mem::swap(state, &mut db.journal);
             db.seen.begin(&db.journal);
         }
         let result = evm.transact(tx);
         let reusable = result.is_ok();
-        let db = &mut evm.ctx.journaled_state.database;
+        let mut calls = evm.precompiles.end();
+        calls.events = std::mem::take(&mut evm.ctx.journaled_state.events);
+        let db = &mut evm.ctx.journaled_state.revm.database;
         std::mem::swap(state, &mut db.journal);
-        let out = then(state, result, &mut db.seen);
+        let out = then(state, result, &mut db.seen, calls);
         db.seen.end(state);
         if reusable {
             IDLE.with_borrow_mut(|idle| {
@@ -108,7 +128,7 @@ impl EvmPool {
         let now = journal.stamp()?;
         IDLE.with_borrow(|idle| {
             let (_, evm) = idle.iter().rev().find(|(id, e)| *id == self.id && e.ctx.cfg == *cfg)?;
-            evm.ctx.journaled_state.database.seen.record_at(now, address)
+            evm.ctx.journaled_state.revm.database.seen.record_at(now, address)
         })
     }
 
@@ -124,14 +144,19 @@ impl EvmPool {
 
     fn build(&self, cfg: CfgEnv) -> CoveEvm {
         let spec = cfg.spec;
-        let db = JournalDb::new(Journal::new(NOWHERE.clone()));
-        let mut evm = Context::mainnet().with_db(db).with_cfg(cfg).build_mainnet();
+        let placeholder = || JournalDb::new(Journal::new(NOWHERE.clone()));
+        let mut evm = Context::mainnet()
+            .with_db(placeholder())
+            .with_cfg(cfg)
+            .with_new_journal(LinkedJournal::new(placeholder()))
+            .build_mainnet();
         disable_opcodes(&mut evm.instruction, &self.disabled);
-        if let Some(set) = self.precompiles {
+        let eth = match self.precompiles {
             // The registry's set for the configured spec: the same one WASM contracts use.
-            evm.precompiles = EthPrecompiles { precompiles: set, spec };
-        }
-        evm
+            Some(set) => EthPrecompiles { precompiles: set, spec },
+            None => evm.precompiles.clone(),
+        };
+        evm.with_precompiles(CrossVm::new(eth, self.cross))
     }
 }
 

@@ -26,6 +26,57 @@ pub const DEFAULT_MAX_CALL_DEPTH: u32 = 16;
 /// contracts", known limits).
 pub const MAX_CALL_DEPTH: u32 = 64;
 
+/// The largest term of [`GasRate`] accepted: either VM's gas may be worth up to a
+/// million of the other's.
+pub const MAX_GAS_RATE_TERM: u64 = 1_000_000;
+
+/// How EVM gas and cove gas (the gas of cove's ABI and of CosmWasm contracts) convert
+/// when a contract of one calls a contract of the other: `evm` units of EVM gas are
+/// worth `cove` units of cove gas. TOML: `[calls] evm_gas_rate = { evm = 1, cove = 1 }`
+/// (the default: one for one). Each term in `1..=MAX_GAS_RATE_TERM`.
+///
+/// The callee's limit converts into its unit rounding down (capped by `max_tx_gas`);
+/// the gas it used converts back rounding up, so the caller never pays less than the
+/// callee used and never more than it forwarded (`docs/gas.md`, "Calls between VMs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GasRate {
+    /// EVM gas ...
+    pub evm: u64,
+    /// ... worth this much cove gas.
+    pub cove: u64,
+}
+
+impl Default for GasRate {
+    fn default() -> Self {
+        GasRate { evm: 1, cove: 1 }
+    }
+}
+
+impl GasRate {
+    /// `(num, den)`: callee gas per caller gas, for a call from the EVM (`from_evm`) or
+    /// to it.
+    fn ratio(&self, from_evm: bool) -> (u128, u128) {
+        if from_evm { (self.cove as u128, self.evm as u128) } else { (self.evm as u128, self.cove as u128) }
+    }
+
+    /// A caller's gas `limit` in the callee's unit, rounding down, at most `cap`.
+    pub fn to_callee(&self, from_evm: bool, limit: Gas, cap: Gas) -> Gas {
+        let (num, den) = self.ratio(from_evm);
+        u64::try_from(limit as u128 * num / den).unwrap_or(u64::MAX).min(cap)
+    }
+
+    /// Gas a callee `used`, in the caller's unit, rounding up.
+    pub fn to_caller(&self, from_evm: bool, used: Gas) -> Gas {
+        let (num, den) = self.ratio(from_evm);
+        u64::try_from((used as u128 * den).div_ceil(num)).unwrap_or(u64::MAX)
+    }
+
+    fn is_one(&self) -> bool {
+        self.evm == self.cove
+    }
+}
+
 /// Whether a contract already on the call stack may be entered again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,16 +98,23 @@ pub struct CallsConfig {
     pub max_call_depth: u32,
     /// The reentrancy policy. By default [`Reentrancy::Deny`].
     pub reentrancy: Reentrancy,
+    /// How gas converts between the EVM and the other VMs. By default one for one.
+    pub evm_gas_rate: GasRate,
 }
 
 impl Default for CallsConfig {
     fn default() -> Self {
-        CallsConfig { max_call_depth: DEFAULT_MAX_CALL_DEPTH, reentrancy: Reentrancy::Deny }
+        CallsConfig {
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            reentrancy: Reentrancy::Deny,
+            evm_gas_rate: GasRate::default(),
+        }
     }
 }
 
 impl CallsConfig {
-    /// Checks `max_call_depth` against `1..=MAX_CALL_DEPTH`.
+    /// Checks `max_call_depth` against `1..=MAX_CALL_DEPTH` and each term of
+    /// `evm_gas_rate` against `1..=MAX_GAS_RATE_TERM`.
     pub fn validate(&self) -> Result<(), String> {
         if self.max_call_depth == 0 || self.max_call_depth > MAX_CALL_DEPTH {
             return Err(format!(
@@ -64,7 +122,21 @@ impl CallsConfig {
                 self.max_call_depth
             ));
         }
+        let GasRate { evm, cove } = self.evm_gas_rate;
+        for (name, term) in [("evm", evm), ("cove", cove)] {
+            if term == 0 || term > MAX_GAS_RATE_TERM {
+                return Err(format!(
+                    "calls.evm_gas_rate.{name} must be in 1..={MAX_GAS_RATE_TERM}, got {term}"
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether calls between the EVM and the other VMs convert gas (the rate is not
+    /// one for one).
+    pub(crate) fn converts_gas(&self) -> bool {
+        !self.evm_gas_rate.is_one()
     }
 }
 
@@ -162,5 +234,54 @@ pub(crate) fn check_gas_limit(max_tx_gas: Gas, gas_limit: Option<Gas>) -> Result
             Err(format!("gas limit {limit} exceeds the maximum per transaction, max_tx_gas = {max_tx_gas}"))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gas_converts_down_into_the_callee_and_up_back() {
+        let rate = GasRate { evm: 3, cove: 2 };
+        // cove -> EVM: 1 cove gas is 1.5 EVM gas.
+        assert_eq!(rate.to_callee(false, 1_001, u64::MAX), 1_501);
+        assert_eq!(rate.to_caller(false, 1_501), 1_001);
+        assert_eq!(rate.to_caller(false, 1_500), 1_000);
+        assert_eq!(rate.to_caller(false, 1), 1, "a partial unit is a whole one");
+        // EVM -> cove: 1 EVM gas is 2/3 cove gas.
+        assert_eq!(rate.to_callee(true, 1_000, u64::MAX), 666);
+        assert_eq!(rate.to_caller(true, 666), 999);
+        assert_eq!(rate.to_caller(true, 1), 2);
+        assert_eq!(rate.to_callee(true, 1_000, 10), 10, "capped");
+        // Whatever the callee uses of what it got, the caller pays at most what it gave.
+        for limit in [0, 1, 2, 3, 7, 1_000, 1 << 40] {
+            for from_evm in [false, true] {
+                let given = rate.to_callee(from_evm, limit, u64::MAX);
+                assert!(rate.to_caller(from_evm, given) <= limit, "{limit} {from_evm}");
+            }
+        }
+        let huge = GasRate { evm: MAX_GAS_RATE_TERM, cove: 1 };
+        assert_eq!(huge.to_callee(false, u64::MAX, u64::MAX), u64::MAX, "saturates");
+        assert_eq!(huge.to_caller(true, u64::MAX), u64::MAX, "saturates");
+        assert!(GasRate::default().is_one());
+    }
+
+    #[test]
+    fn gas_rate_terms_are_checked_against_their_range() {
+        for (term, valid) in
+            [(0, false), (1, true), (MAX_GAS_RATE_TERM, true), (MAX_GAS_RATE_TERM + 1, false)]
+        {
+            for rate in [GasRate { evm: term, cove: 1 }, GasRate { evm: 1, cove: term }] {
+                let calls = CallsConfig { evm_gas_rate: rate, ..CallsConfig::default() };
+                match calls.validate() {
+                    Ok(()) => assert!(valid, "{rate:?} accepted"),
+                    Err(e) => {
+                        assert!(!valid, "{rate:?} refused: {e}");
+                        assert!(e.contains("calls.evm_gas_rate"), "{e}");
+                    }
+                }
+            }
+        }
     }
 }

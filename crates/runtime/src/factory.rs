@@ -172,8 +172,26 @@ impl Dispatch for VmFactory {
         if let Some(refused) = self.not_callable(state, &msg)? {
             return Ok(refused);
         }
+        // Between the EVM and another VM, gas converts at the configured rate.
+        let crossing = match msg.target {
+            Target::Call(address) if self.calls.converts_gas() => {
+                self.crosses_gas_units(state, &msg.sender, &address, msg.entry)?
+            }
+            _ => None,
+        };
+        let rate = self.calls.evm_gas_rate;
+        let msg = match crossing {
+            Some(from_evm) => Message {
+                gas_limit: msg.gas_limit.map(|limit| rate.to_callee(from_evm, limit, self.max_tx_gas)),
+                ..msg
+            },
+            None => msg,
+        };
         match self.execute(state, &nested, msg) {
-            Ok(outcome) => Ok(outcome),
+            Ok(outcome) => Ok(match crossing {
+                Some(from_evm) => Outcome { gas_used: rate.to_caller(from_evm, outcome.gas_used), ..outcome },
+                None => outcome,
+            }),
             Err(RuntimeError::InvalidArgument(m)) => {
                 Ok(Outcome::failed(CallError::new(ErrorKind::InvalidArgument, m)))
             }
@@ -263,6 +281,25 @@ impl VmFactory {
                 format!("{address} is not callable by contracts (its `callable` flag is off)"),
             ))
         }))
+    }
+
+    /// `Some(sender is an EVM contract)` if a message from `sender` to `address` crosses
+    /// between EVM gas and cove gas; `None` if both sides count the same gas. An
+    /// address without a contract is an EVM account for a message without an entry
+    /// point ([`VmFactory::for_account`]).
+    fn crosses_gas_units(
+        &self,
+        state: &Journal,
+        sender: &Address,
+        address: &Address,
+        entry: &str,
+    ) -> Result<Option<bool>, VmError> {
+        let from_evm = self.contract(state, sender)?.is_some_and(|info| info.vm == VmType::Evm);
+        let to_evm = match self.contract(state, address)? {
+            Some(info) => info.vm == VmType::Evm,
+            None => entry.is_empty(),
+        };
+        Ok((from_evm != to_evm).then_some(from_evm))
     }
 
     /// The failure of a message that would run deeper than `max_call_depth`.

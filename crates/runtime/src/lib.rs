@@ -46,7 +46,7 @@ pub use block::{
 pub use cache::{CacheConfig, CacheStats};
 pub use config::{
     CallsConfig, Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_CALL_DEPTH,
-    DEFAULT_MAX_TX_GAS, MAX_CALL_DEPTH, Reentrancy,
+    DEFAULT_MAX_TX_GAS, GasRate, MAX_CALL_DEPTH, MAX_GAS_RATE_TERM, Reentrancy,
 };
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;

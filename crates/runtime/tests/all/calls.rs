@@ -200,7 +200,11 @@ fn an_out_of_gas_callee_uses_exactly_what_it_was_given() {
 #[test]
 fn the_depth_limit_holds_at_exactly_the_configured_depth() {
     for depth in [1, 3] {
-        let rt = runtime(CallsConfig { max_call_depth: depth, reentrancy: Reentrancy::Deny });
+        let rt = runtime(CallsConfig {
+            max_call_depth: depth,
+            reentrancy: Reentrancy::Deny,
+            ..CallsConfig::default()
+        });
         let kv = deploy(&rt, KV_WAT);
         // Proxies p[0] -> p[1] -> ... -> kv; p[0] runs at depth 0, kv at depth n.
         let proxies: Vec<Address> = (0..5).map(|_| deploy(&rt, PROXY_WAT)).collect();

@@ -6,6 +6,7 @@ mod cache;
 mod calls;
 mod cosmwasm_cache;
 mod cosmwasm_calls;
+mod cross_vm;
 mod dispatch;
 mod estimate;
 mod evm;
