@@ -281,7 +281,7 @@ fn a_cosmwasm_contract_executes_and_queries_an_evm_contract() {
 }
 
 /// hackatom, with `verifier` the only account that may `release` its funds to BOB.
-fn hackatom(rt: &Runtime, verifier: Address) -> Address {
+pub(crate) fn hackatom(rt: &Runtime, verifier: Address) -> Address {
     let code = bench::fixtures::load("hackatom").unwrap_or_else(|e| panic!("{e}"));
     let msg = json!({"verifier": human(rt, &verifier), "beneficiary": human(rt, &BOB)});
     instantiate(rt, &code, &msg.to_string())

@@ -405,3 +405,35 @@ fn malformed_calldata_and_delegatecall_are_refused() {
         reverted(&r);
     }
 }
+
+/// An EVM contract executes and queries a CosmWasm contract (hackatom) through the
+/// precompile: entry `execute` with the JSON message and value as funds, `query`
+/// read-only; a contract error reverts with its error string.
+#[test]
+fn an_evm_contract_executes_and_queries_a_cosmwasm_contract() {
+    let rt = runtime(CallsConfig::default());
+    let (_, payer) = setup(&rt);
+    let mine = crate::cosmwasm_calls::hackatom(&rt, payer);
+    let alices = crate::cosmwasm_calls::hackatom(&rt, ALICE);
+    let mut block = rt.begin_block(T0).unwrap();
+    ok(&block.fund(ALICE, Balance::from_u128(1_000)).unwrap());
+    block.commit().unwrap();
+    let balance = |a: &Address| rt.balance(a).unwrap().to_u128().unwrap();
+    let release = br#"{"release":{}}"#;
+
+    // The payer is the verifier: `info.sender` is the EVM contract; the 300 sent with
+    // the message arrive as funds and release sends them on to BOB.
+    let r = send(&rt, payer, "", forward(mine, "execute", release), 300);
+    assert_eq!(returned_bytes(&ok(&r)), [0xF0, 0x0B, 0xAA], "hackatom's response data");
+    assert_eq!((balance(&ALICE), balance(&payer), balance(&mine), balance(&BOB)), (700, 0, 0, 300));
+    // Not the verifier: hackatom's error reverts the EVM message; the value is back.
+    let r = send(&rt, payer, "", forward(alices, "execute", release), 300);
+    assert!(String::from_utf8_lossy(&reverted(&r)).contains("Unauthorized"), "{r:?}");
+    assert_eq!((balance(&ALICE), balance(&alices)), (700, 0));
+    // A query through eth_call's path: read-only all the way; `execute` there is refused.
+    let verifier = rt.query(ALICE, payer, "", forward(mine, "query", br#"{"verifier":{}}"#), None).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&returned_bytes(&ok(&verifier))).unwrap();
+    assert!(answer["verifier"].as_str().is_some_and(|v| !v.is_empty()), "{answer}");
+    let r = rt.query(ALICE, payer, "", forward(mine, "execute", release), None).unwrap();
+    reverted(&r);
+}
