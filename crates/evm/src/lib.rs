@@ -177,6 +177,15 @@ impl VirtualMachine for EvmVm {
             Target::Call(address) => (TxKind::Call(to_evm(&address)), msg.input),
         };
         let gas_limit = msg.gas_limit.unwrap_or(self.config.default_gas_limit);
+        // A message from another contract gets at most what one EVM message may use
+        // (EIP-7825's cap from Osaka on), as EIP-150 gives a callee at most what is left:
+        // the caller pays only what the callee used. A transaction asking for more is
+        // still refused, as Ethereum refuses it.
+        let gas_limit = if env.depth > 0 {
+            gas_limit.min(revm::context_interface::Cfg::tx_gas_limit_cap(&self.cfg))
+        } else {
+            gas_limit
+        };
         let tx = TxEnv {
             caller: to_evm(&msg.sender),
             gas_limit,

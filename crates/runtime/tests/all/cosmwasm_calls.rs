@@ -250,7 +250,7 @@ fn a_cosmwasm_contract_executes_and_queries_an_evm_contract() {
     ok(&block.call(ALICE, erc20, "", calldata(TRANSFER, &[word_addr(&echo), word_u64(500)]), None).unwrap());
     block.commit().unwrap();
     let pay = |amount: u64| calldata(TRANSFER, &[word_addr(&BOB), word_u64(amount)]);
-    // The EVM caps a message's gas: a sub-message to it names a gas limit.
+    // Sub-messages naming a gas limit (one without: below).
     let with_gas = |mut sub: Value| {
         sub["gas_limit"] = json!(1_000_000);
         sub
@@ -271,13 +271,16 @@ fn a_cosmwasm_contract_executes_and_queries_an_evm_contract() {
     ok(&respond(&rt, echo, vec![with_gas(execute(&rt, 3, erc20, &pay(1), 10, "error"))]));
     assert!(replied(&rt, echo)["result"]["error"].as_str().unwrap().starts_with("reverted"));
     assert_eq!((balance(&rt, echo), balance(&rt, erc20)), (100, 0));
-    // A smart query's `msg` is the calldata too. The EVM refuses more gas than its cap
-    // on a message, and a query forwards all it has left: the query is given less.
+    // A smart query's `msg` is the calldata too. A query forwards all the gas it has
+    // left; the EVM takes at most its cap on a message, with any gas.
     let balance_query = smart(&rt, erc20, &calldata(BALANCE_OF, &[word_addr(&echo)]));
     let answer = chain_query(&rt, echo, balance_query.clone(), Some(10_000_000));
     assert_eq!(answer, json!({"ok": {"ok": b64(&word_u64(300))}}));
     let answer = chain_query(&rt, echo, balance_query, None);
-    assert_eq!(answer, json!({"ok": {"error": "invalid_argument"}}));
+    assert_eq!(answer, json!({"ok": {"ok": b64(&word_u64(300))}}));
+    // So does a sub-message without a gas limit.
+    ok(&respond(&rt, echo, vec![execute(&rt, 4, erc20, &pay(100), 0, "success")]));
+    assert_eq!((balance_of(&rt, erc20, &echo), balance_of(&rt, erc20, &BOB)), (200, 300));
 }
 
 /// hackatom, with `verifier` the only account that may `release` its funds to BOB.
