@@ -437,3 +437,32 @@ fn an_evm_contract_executes_and_queries_a_cosmwasm_contract() {
     let r = rt.query(ALICE, payer, "", forward(mine, "execute", release), None).unwrap();
     reverted(&r);
 }
+
+/// A contract of cove's ABI sends value with a call to an EVM contract (which forwards
+/// it on to another cove contract); a failure below sends it back.
+#[test]
+fn a_cove_contract_sends_value_to_an_evm_contract() {
+    let rt = runtime(CallsConfig::default());
+    let (token, payer) = setup(&rt);
+    let proxy = deploy_wat(&rt, PROXY_WAT, None);
+    let mut block = rt.begin_block(T0).unwrap();
+    ok(&block.fund(proxy, Balance::from_u128(100)).unwrap());
+    block.commit().unwrap();
+    let balance = |a: &Address| rt.balance(a).unwrap().to_u128().unwrap();
+    let status = || {
+        let state = rt.contract_state(&proxy).unwrap();
+        let (_, v) = state.iter().find(|(k, _)| k == b"status").expect("a status");
+        u32::from_le_bytes(v.as_slice().try_into().unwrap())
+    };
+    let via_payer = |entry: &str, input: &[u8]| {
+        crate::calls::forward(false, payer, 30, 1_000_000, "", &forward(token, entry, input))
+    };
+
+    ok(&send(&rt, proxy, "forward", via_payer("balance", &payer.0), 0));
+    assert_eq!(status(), 0);
+    assert_eq!((balance(&proxy), balance(&payer), balance(&token)), (70, 0, 30));
+    // The token has no such entry point: the payer reverts, the 30 come back.
+    ok(&send(&rt, proxy, "forward", via_payer("missing", b""), 0));
+    assert_eq!(status(), 4);
+    assert_eq!((balance(&proxy), balance(&payer), balance(&token)), (70, 0, 30));
+}
