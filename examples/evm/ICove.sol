@@ -5,7 +5,8 @@ pragma solidity ^0.8.28;
 /// (cove's ABI; any contract the runtime dispatches to). docs/evm.md, "Calling other
 /// VMs", gives the rules; in short:
 /// - `msg.value` moves from the calling contract to `target`;
-/// - gas: 2,600 plus 3 per 32-byte word of calldata, plus what the callee used,
+/// - gas: 2,600 plus 3 per 32-byte word of calldata plus 100 per account and storage
+///   slot the message holds, plus what the callee used,
 ///   converted from cove gas at the chain's rate (`[calls] evm_gas_rate`);
 /// - inside a STATICCALL or a query the callee runs read-only;
 /// - an EVM frame that reverts after a call undoes the call too;

@@ -41,6 +41,10 @@ pub const COVE_CALL_BASE_GAS: u64 = 2_600;
 /// EVM gas the precompile charges per 32-byte word of its calldata (copying the entry
 /// point and the input out of the EVM), as the EVM's own copies are priced.
 pub const COVE_CALL_WORD_GAS: u64 = 3;
+/// Gas of a call to another VM per account and per storage slot the EVM holds when it
+/// calls (a warm `SLOAD`'s price): each is written to cove's journal before the callee
+/// runs and read back after.
+pub const COVE_CALL_HELD_GAS: u64 = 100;
 
 /// The EVM context cove runs revm with: mainnet's, with cove checkpoints linked to
 /// revm's frames (`linked.rs`).
@@ -170,7 +174,12 @@ impl CrossVm {
         let reservoir = inputs.reservoir;
         let data = inputs.input.as_bytes(ctx).to_vec();
         let words = (data.len() as u64).div_ceil(32);
-        let base = COVE_CALL_BASE_GAS.saturating_add(COVE_CALL_WORD_GAS.saturating_mul(words));
+        // The flush and refresh around the call walk every account and slot revm holds.
+        let held: u64 =
+            ctx.journaled_state.revm.inner.state.values().map(|a| 1 + a.storage.len() as u64).sum();
+        let base = COVE_CALL_BASE_GAS
+            .saturating_add(COVE_CALL_WORD_GAS.saturating_mul(words))
+            .saturating_add(COVE_CALL_HELD_GAS.saturating_mul(held));
         if inputs.gas_limit < base {
             return Ok(PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir));
         }
@@ -183,6 +192,11 @@ impl CrossVm {
         let here = EvmAddress::from(COVE_CALL_ADDRESS);
         if inputs.target_address != here {
             return refuse("cove: call the precompile with CALL or STATICCALL");
+        }
+        // Only EVM contracts call it: a message sent straight to it has a sender that
+        // counts its gas in another unit (or none), which the gas rate would misread.
+        if ctx.tx.kind == TxKind::Call(here) {
+            return refuse("cove: the precompile is called by EVM contracts, not sent a message");
         }
         if ctx.journaled_state.revm.inner.state.values().any(|a| a.is_created() || a.is_selfdestructed()) {
             return refuse("cove: no call to another VM in a message that created or destroyed a contract");
@@ -239,7 +253,9 @@ impl CrossVm {
         let used = base.saturating_add(outcome.gas_used).min(inputs.gas_limit);
         match outcome.result {
             Ok(output) => {
-                if !outcome.events.is_empty() {
+                // A read-only callee's events are dropped with its writes (a callee of
+                // another VM fails on a write; an EVM one runs and is discarded).
+                if !read_only && !outcome.events.is_empty() {
                     events.push((journal.inner.logs.len(), outcome.events));
                 }
                 Ok(PrecompileOutput::new(used, solidity::encode_bytes(&output).into(), reservoir))

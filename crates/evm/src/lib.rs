@@ -22,6 +22,7 @@
 mod config;
 mod cross;
 mod db;
+mod handler;
 #[doc(hidden)]
 pub mod internals;
 mod linked;
@@ -41,7 +42,7 @@ use types::{BlockInfo, CallError, ErrorKind, Event, Gas, VmType};
 use vm::{ContractInfo, Env, Message, Outcome, Target, VirtualMachine, VmError, VmVersion};
 
 pub use config::{ConfigError, DEFAULT_CHAIN_ID, DEFAULT_GAS_LIMIT, EvmConfig, MAX_CODE_SIZE};
-pub use cross::{COVE_CALL_ADDRESS, COVE_CALL_BASE_GAS, COVE_CALL_WORD_GAS};
+pub use cross::{COVE_CALL_ADDRESS, COVE_CALL_BASE_GAS, COVE_CALL_HELD_GAS, COVE_CALL_WORD_GAS};
 pub use db::{MAX_CACHED_ACCOUNTS, MAX_CACHED_CODES, block_hash};
 pub use pool::MAX_IDLE_EVMS;
 pub use precompiles::{PrecompileInfo, PrecompileRegistry};

@@ -32,7 +32,7 @@ use crate::cross::{Calls, CoveContext, CrossVm, Outer};
 use crate::db::{DbError, JournalDb, Seen};
 use crate::linked::LinkedJournal;
 
-type CoveEvm =
+pub(crate) type CoveEvm =
     Evm<CoveContext, (), EthInstructions<EthInterpreter, CoveContext>, CrossVm, EthFrame<EthInterpreter>>;
 
 /// Most idle EVMs one thread keeps, over all pools (the least recently used goes first).
@@ -96,7 +96,11 @@ impl EvmPool {
             std::mem::swap(state, &mut db.journal);
             db.seen.begin(&db.journal);
         }
-        let result = evm.transact(tx);
+        // revm's `transact` with cove's handler (`handler.rs`): run, then finalize.
+        revm::context_interface::ContextSetters::set_tx(&mut evm.ctx, tx);
+        let output = revm::handler::Handler::run(&mut crate::handler::CoveHandler, &mut evm);
+        let changes = evm.finalize();
+        let result = output.map(|output| ResultAndState::new(output, changes));
         let reusable = result.is_ok();
         let mut calls = evm.precompiles.end();
         calls.events = std::mem::take(&mut evm.ctx.journaled_state.events);

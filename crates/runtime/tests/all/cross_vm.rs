@@ -466,3 +466,23 @@ fn a_cove_contract_sends_value_to_an_evm_contract() {
     assert_eq!(status(), 4);
     assert_eq!((balance(&proxy), balance(&payer), balance(&token)), (70, 0, 30));
 }
+
+/// The precompile is for EVM contracts: a message sent straight to it (whose sender
+/// counts gas in another unit, or is an account) is refused, running nothing.
+#[test]
+fn a_message_straight_to_the_precompile_is_refused() {
+    let rt = runtime(CallsConfig { evm_gas_rate: GasRate { evm: 1_000, cove: 1 }, ..CallsConfig::default() });
+    let (token, _) = setup(&rt);
+    let here = Address(evm::COVE_CALL_ADDRESS);
+    let input = forward(token, "transfer", &transfer_input(&BOB, 1));
+    // `forward`'s calldata minus its selector is `call(...)`'s arguments; the
+    // precompile's own selector is not checked against the message's.
+    let r = send(&rt, here, "", input, 0);
+    let data = reverted(&r);
+    assert!(String::from_utf8_lossy(&data).contains("called by EVM contracts"), "{r:?}");
+    // From a contract of cove's ABI too.
+    let proxy = deploy_wat(&rt, PROXY_WAT, None);
+    let inner = forward(token, "transfer", &transfer_input(&BOB, 1));
+    ok(&send(&rt, proxy, "forward", crate::calls::forward(false, here, 0, 100_000, "", &inner), 0));
+    assert_eq!(tokens(&rt, token, &BOB), 0, "nothing moved");
+}
