@@ -437,8 +437,8 @@ impl Runtime {
 
     /// Runs the create `msg` on `vm_type` with `flags`, reverting everything it did if
     /// it fails. A WASM contract has its flags before its init entry point runs; a
-    /// contract of another VM gets them once its creation succeeded (its constructor
-    /// runs with the defaults), in the same transaction.
+    /// contract of another VM takes only the defaults (anything else is
+    /// [`RuntimeError::InvalidArgument`], running nothing).
     pub(crate) fn create(
         &self,
         journal: &mut Journal,
@@ -456,14 +456,15 @@ impl Runtime {
                 wasm.create(j, &env, msg, code, flags)
             })?);
         }
-        let receipt = self.run(journal, block, vm_type, msg)?;
-        if let (true, Some(address)) = (receipt.is_ok() && flags != AppFlags::DEFAULT, receipt.address)
-            && let Some(mut info) = vm::load_contract(journal, &address)?
-        {
-            info.flags = flags;
-            journal.set(&keys::contract(&address), &info.encode());
+        // An EVM contract's calls to EVM contracts run inside the EVM, and CosmWasm's
+        // messages between CosmWasm contracts inside CosmWasm, neither of which sees the
+        // flags: set on such a contract they would hold for some callers only.
+        if flags != AppFlags::DEFAULT {
+            return Err(RuntimeError::InvalidArgument(format!(
+                "app flags are for contracts of cove's ABI; a {vm_type} contract has the defaults"
+            )));
         }
-        Ok(receipt)
+        self.run(journal, block, vm_type, msg)
     }
 
     /// Runs `msg` on `vm_type` in `journal`, reverting everything it did if it fails.

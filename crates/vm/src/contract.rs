@@ -20,11 +20,12 @@ pub struct ContractInfo {
     pub flags: AppFlags,
 }
 
-/// A contract's app flags, set when it is deployed and fixed after.
+/// A contract's app flags, set when it is deployed and fixed after. Only contracts of
+/// cove's ABI have other than [`AppFlags::DEFAULT`] (the runtime refuses others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct AppFlags {
-    /// Other contracts may call it (`call` of any VM). Off: only a transaction (or a
-    /// query) may; a contract calling it fails with `unauthorized`, running nothing.
+    /// Other contracts may call it (cove's `call`, or any VM's message through the
+    /// runtime's dispatch). Off: only a transaction (or a query) may; a contract calling it fails with `unauthorized`, running nothing.
     /// By default on.
     pub callable: bool,
     /// Its code may run in another contract's context (`library_call`). By default off.

@@ -52,8 +52,8 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
     if a.vm.is_none() && vm == VmType::Wasm && (a.msg.is_some() || cosmwasm::abi::is_cosmwasm(&code)) {
         vm = VmType::CosmWasm;
     }
-    if vm == VmType::CosmWasm && a.flags.is_some() {
-        bail!("--flags is for WASM and EVM contracts; a CosmWasm contract has the defaults");
+    if vm != VmType::Wasm && a.flags.is_some() {
+        bail!("--flags is for contracts of cove's ABI; a {vm} contract has the defaults");
     }
     if (vm == VmType::CosmWasm) != a.msg.is_some() {
         bail!("--msg (the instantiate message) is for CosmWasm contracts, and they need one");

@@ -193,36 +193,33 @@ fn a_public_contract_takes_plain_transfers_and_others_refuse_them() {
     assert_eq!(rt.contract_state(&public).unwrap(), Vec::new());
 }
 
+/// Flags are for contracts of cove's ABI: an EVM contract's calls to EVM contracts run
+/// inside the EVM, which does not see them, so an EVM (or CosmWasm) contract with other
+/// flags is refused before anything runs.
 #[test]
-fn an_evm_contract_that_is_not_callable_answers_transactions_and_queries_only() {
-    use crate::evm::{BALANCE_OF, SUPPLY, calldata, token_init_code, word_addr, word_u64};
+fn flags_other_than_the_defaults_are_refused_for_other_vms() {
+    use crate::evm::{SUPPLY, token_init_code, word_u64};
     let rt = mem_runtime();
     let mut block = rt.begin_block(T0).unwrap();
-    let r = block.create_with_flags(
-        VmType::Evm,
-        ALICE,
-        &token_init_code(),
-        "",
-        word_u64(SUPPLY),
-        Balance::ZERO,
-        None,
-        AppFlags::NONE,
-    );
-    let r = r.unwrap();
+    let create = |block: &mut cove_runtime::Block<'_>, flags| {
+        block.create_with_flags(
+            VmType::Evm,
+            ALICE,
+            &token_init_code(),
+            "",
+            word_u64(SUPPLY),
+            Balance::ZERO,
+            None,
+            flags,
+        )
+    };
+    let e = create(&mut block, AppFlags::NONE).unwrap_err();
+    assert!(e.to_string().contains("app flags are for contracts of cove's ABI"), "{e}");
+    assert_eq!(block.transactions(), 0, "nothing ran");
+    let r = create(&mut block, AppFlags::DEFAULT).unwrap();
     ok(&r);
     block.commit().unwrap();
-    let erc20 = r.address.unwrap();
-    // The record has the flags, set once the constructor succeeded.
-    assert_eq!(rt.contract(&erc20).unwrap().unwrap().flags, AppFlags::NONE);
-    let balance_of = calldata(BALANCE_OF, &[word_addr(&ALICE)]);
-    // A contract's call: refused, status 7.
-    let proxy = deploy(&rt, PROXY_WAT, AppFlags::DEFAULT);
-    let out = ok(&rt
-        .query(ALICE, proxy, "forward", forward_mode(2, erc20, 0, 1_000_000, "", &balance_of), None)
-        .unwrap());
-    assert_eq!(out, 7u32.to_le_bytes().to_vec());
-    // A query (as a transaction would) runs it.
-    assert_eq!(ok(&rt.query(ALICE, erc20, "", balance_of, None).unwrap()), word_u64(SUPPLY));
+    assert_eq!(rt.contract(&r.address.unwrap()).unwrap().unwrap().flags, AppFlags::DEFAULT);
 }
 
 #[test]
