@@ -91,3 +91,114 @@ fn cove_node_serves_rpc_stops_on_sigterm_and_restarts_where_it_was() {
     assert_eq!(rpc(&node.addr, "eth_blockNumber")["result"], "0x1", "the dev block is made once");
     terminate(node);
 }
+
+/// A JSON-RPC call with `params`: the whole response, or `None` if the node is gone.
+fn try_rpc(addr: &str, method: &str, params: Value) -> Option<Value> {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let mut s = TcpStream::connect(addr).ok()?;
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let (_, body) = text.split_once("\r\n\r\n")?;
+    serde_json::from_str(body).ok()
+}
+
+fn rpc_with(addr: &str, method: &str, params: Value) -> Value {
+    try_rpc(addr, method, params).expect("the node answers")
+}
+
+/// A legacy value transfer of `value` wei from dev account 0 to `to`, signed.
+fn signed_transfer(nonce: u64, to: [u8; 20], value: u64) -> String {
+    use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
+    use alloy_eips::eip2718::Encodable2718;
+    use alloy_primitives::{Address, Bytes, TxKind, U256};
+    let key = k256::ecdsa::SigningKey::from_slice(&hex_bytes(node::DEV_ACCOUNTS[0].1)).expect("key");
+    let tx = TxLegacy {
+        chain_id: Some(0xc07e),
+        nonce,
+        gas_price: 2_000_000_000,
+        gas_limit: 21_000,
+        to: TxKind::Call(Address::from(to)),
+        value: U256::from(value),
+        input: Bytes::new(),
+    };
+    let (sig, recid) = key.sign_prehash_recoverable(tx.signature_hash().as_slice()).expect("sign");
+    let signed = tx.into_signed(alloy_primitives::Signature::from((sig, recid)));
+    format!("0x{}", hex_string(&TxEnvelope::from(signed).encoded_2718()))
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+fn hex_string(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `kill -9` while transactions are being sent: after a restart every transaction whose
+/// receipt was returned is there with the same receipt, the recipients hold what those
+/// paid, the chain goes on from where it was, and the node serves again.
+#[test]
+fn kill_9_under_load_loses_no_transaction_whose_receipt_was_returned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let addr = node.addr.clone();
+    // A sender thread: one transfer at a time, each waited on by receipt, to recipients
+    // 1..; it stops at the first failure (the node is gone).
+    let sender = std::thread::spawn(move || {
+        let mut confirmed = Vec::new();
+        for nonce in 0..10_000u64 {
+            let mut to = [0u8; 20];
+            to[0] = 0xee;
+            to[12..].copy_from_slice(&(nonce + 1).to_be_bytes());
+            let raw = signed_transfer(nonce, to, 1_000 + nonce);
+            let sent = try_rpc(&addr, "eth_sendRawTransaction", serde_json::json!([raw]));
+            let Some(hash) = sent.and_then(|v| v["result"].as_str().map(str::to_string)) else { break };
+            let receipt = loop {
+                match try_rpc(&addr, "eth_getTransactionReceipt", serde_json::json!([hash])) {
+                    Some(v) if v["result"].is_object() => break Some(v["result"].clone()),
+                    Some(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                    None => break None,
+                }
+            };
+            match receipt {
+                Some(receipt) => confirmed.push((hash, to, 1_000 + nonce, receipt)),
+                None => break,
+            }
+        }
+        confirmed
+    });
+    // Let some transactions through, then kill the node without warning.
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let mut node = node;
+    node.child.kill().expect("SIGKILL");
+    node.child.wait().expect("wait");
+    let confirmed = sender.join().expect("the sender thread");
+    assert!(confirmed.len() >= 5, "only {} transactions went through before the kill", confirmed.len());
+    assert!(confirmed.len() < 10_000, "the kill came while transactions were being sent");
+    eprintln!("{} transactions had their receipts before the kill", confirmed.len());
+    let last_block = confirmed.last().map(|(_, _, _, r)| r["blockNumber"].clone()).expect("a receipt");
+
+    let node = start(dir.path());
+    assert_eq!(rpc(&node.addr, "eth_chainId")["result"], "0xc07e", "it serves again");
+    for (hash, to, value, receipt) in &confirmed {
+        let again = rpc_with(&node.addr, "eth_getTransactionReceipt", serde_json::json!([hash]));
+        assert_eq!(&again["result"], receipt, "the receipt of {hash} survived as it was");
+        let balance = rpc_with(
+            &node.addr,
+            "eth_getBalance",
+            serde_json::json!([format!("0x{}", hex_string(to)), "latest"]),
+        );
+        assert_eq!(balance["result"], format!("{value:#x}"), "what {hash} paid is there");
+    }
+    let head = rpc(&node.addr, "eth_blockNumber")["result"].as_str().expect("a height").to_string();
+    let (head, last) =
+        (u64::from_str_radix(&head[2..], 16).unwrap(), last_block.as_str().unwrap().to_string());
+    assert!(head >= u64::from_str_radix(&last[2..], 16).unwrap(), "the chain goes on from where it was");
+    terminate(node);
+}
