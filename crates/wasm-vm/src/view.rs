@@ -70,6 +70,27 @@ impl ContractStorage for ContractView {
     }
 }
 
+impl Frame {
+    /// The call stack of a message `sender` (the running contract) sends: the stack
+    /// enclosing it, then itself.
+    fn callers_and(&self, sender: Address) -> Vec<Address> {
+        let mut callers = Vec::with_capacity(self.callers.len() + 1);
+        callers.extend_from_slice(&self.callers);
+        callers.push(sender);
+        callers
+    }
+
+    /// The environment the running contract sends a message from, with `callers`.
+    fn env<'a>(&'a self, callers: &'a [Address]) -> Env<'a> {
+        Env { block: &self.block, depth: self.depth, dispatch: &self.dispatch, callers }
+    }
+}
+
+/// What a nested message's outcome tells the calling contract.
+fn reply(out: vm::Outcome) -> CallReply {
+    CallReply { result: out.result, gas_used: out.gas_used, events: out.events }
+}
+
 /// The calls of cove's ABI: each goes to the runtime's dispatch, which runs the callee
 /// on its VM in a checkpoint nested in the caller's.
 pub struct Calls;
@@ -82,11 +103,8 @@ impl ContractCalls<ContractView> for Calls {
                 "call: this contract runs outside a runtime",
             ));
         };
-        let mut callers = Vec::with_capacity(frame.callers.len() + 1);
-        callers.extend_from_slice(&frame.callers);
-        callers.push(request.sender);
-        let env =
-            Env { block: &frame.block, depth: frame.depth, dispatch: &frame.dispatch, callers: &callers };
+        let callers = frame.callers_and(request.sender);
+        let env = frame.env(&callers);
         let msg = Message {
             sender: request.sender,
             target: Target::Call(request.target),
@@ -98,7 +116,7 @@ impl ContractCalls<ContractView> for Calls {
             callee: None,
         };
         let out = frame.dispatch.dispatch(&mut view.journal, &env, msg).map_err(node_fault)?;
-        Ok(CallReply { result: out.result, gas_used: out.gas_used, events: out.events })
+        Ok(reply(out))
     }
 
     fn create(
@@ -110,11 +128,8 @@ impl ContractCalls<ContractView> for Calls {
             let e = "create: this contract runs outside a runtime";
             return Ok((CallReply::refused(ErrorKind::InvalidArgument, e), None));
         };
-        let mut callers = Vec::with_capacity(frame.callers.len() + 1);
-        callers.extend_from_slice(&frame.callers);
-        callers.push(request.sender);
-        let env =
-            Env { block: &frame.block, depth: frame.depth, dispatch: &frame.dispatch, callers: &callers };
+        let callers = frame.callers_and(request.sender);
+        let env = frame.env(&callers);
         let instantiate = Instantiate {
             sender: request.sender,
             code_id: request.code_id,
@@ -126,7 +141,8 @@ impl ContractCalls<ContractView> for Calls {
             read_only: request.read_only,
         };
         let out = frame.dispatch.instantiate(&mut view.journal, &env, instantiate).map_err(node_fault)?;
-        Ok((CallReply { result: out.result, gas_used: out.gas_used, events: out.events }, out.address))
+        let address = out.address;
+        Ok((reply(out), address))
     }
 
     /// The running contract stays on the call stack (it runs the library's code) and the
@@ -140,11 +156,8 @@ impl ContractCalls<ContractView> for Calls {
             let e = "library_call: this contract runs outside a runtime";
             return Ok(CallReply::refused(ErrorKind::InvalidArgument, e));
         };
-        let mut callers = Vec::with_capacity(frame.callers.len() + 1);
-        callers.extend_from_slice(&frame.callers);
-        callers.push(request.sender);
-        let env =
-            Env { block: &frame.block, depth: frame.depth, dispatch: &frame.dispatch, callers: &callers };
+        let callers = frame.callers_and(request.sender);
+        let env = frame.env(&callers);
         let call = LibraryCall {
             sender: request.sender,
             caller: request.caller,
@@ -155,7 +168,7 @@ impl ContractCalls<ContractView> for Calls {
             read_only: request.read_only,
         };
         let out = frame.dispatch.library_call(&mut view.journal, &env, call).map_err(node_fault)?;
-        Ok(CallReply { result: out.result, gas_used: out.gas_used, events: out.events })
+        Ok(reply(out))
     }
 }
 
