@@ -21,10 +21,12 @@
 pub mod chain;
 mod error;
 pub mod explorer;
+pub mod native;
 mod node;
 pub mod pool;
 mod produce;
 pub mod rpc;
+mod run_native;
 pub mod tx;
 
 pub use error::NodeError;

@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use alloy_consensus::Transaction;
+use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_primitives::{Address as EthAddress, TxKind, U256};
 use runtime::{Balance, Block, RuntimeError};
 use types::{Address, ErrorKind, VmType};
@@ -18,7 +18,7 @@ use types::{Address, ErrorKind, VmType};
 use crate::NodeError;
 use crate::chain::{StoredBlock, StoredTx, to_log};
 use crate::node::{Mining, Shared, now};
-use crate::tx::SignedTx;
+use crate::tx::{SignedTx, TxBody};
 
 /// Most transactions one block takes from the mempool: 10,000.
 pub const MAX_BLOCK_TXS: usize = 10_000;
@@ -86,7 +86,7 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
             Applied::Receipt(mut receipt) => {
                 stored.gas_used += receipt.gas_used;
                 receipt.cumulative_gas_used = stored.gas_used;
-                stored.txs.push(receipt);
+                stored.txs.push(*receipt);
             }
             Applied::Drop(why) => {
                 log::warn!("dropped transaction {}: {why}", tx.hash);
@@ -123,7 +123,7 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
 }
 
 enum Applied {
-    Receipt(StoredTx),
+    Receipt(Box<StoredTx>),
     Drop(String),
     Wait,
 }
@@ -145,16 +145,11 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
     if let Err(e) = block.debit(sender, balance(max_fee))? {
         return Ok(Applied::Drop(e.message));
     }
-    let env = &tx.envelope;
-    let value = balance(env.value());
-    let input = env.input().to_vec();
-    let ran = match env.kind() {
-        TxKind::Call(to) => {
-            block.call_with_value(sender, Address(to.into_array()), "", input, value, Some(limit))
-        }
-        TxKind::Create => block.create(VmType::Evm, sender, &input, "", Vec::new(), value, Some(limit)),
+    let ran = match &tx.body {
+        TxBody::Eth(env) => run_eth(block, sender, env, limit).map(|r| (r, None)),
+        TxBody::Native(n) => crate::run_native::run(block, sender, n, limit).map(|(r, o)| (r, Some(o))),
     };
-    let receipt = match ran {
+    let (receipt, native) = match ran {
         Ok(r) => r,
         Err(e) => {
             refund(block, sender, balance(max_fee))?;
@@ -165,7 +160,8 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
             };
         }
     };
-    if let Err(e) = &receipt.result
+    if native.is_none()
+        && let Err(e) = &receipt.result
         && e.kind == ErrorKind::InvalidArgument
         && receipt.gas_used == 0
     {
@@ -175,10 +171,12 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
     let used = receipt.gas_used.min(limit);
     refund(block, sender, balance(U256::from(limit - used) * price))?;
     refund(block, recipient, balance(U256::from(used) * price))?;
-    if !receipt.is_ok() {
+    // One bump per transaction: a failed one left none, and a message that does not
+    // count as a nonce-using one (a WASM call, a CosmWasm execute) none either.
+    if block.nonce(&sender)? == tx.nonce() {
         block.bump_nonce(sender)?;
     }
-    Ok(Applied::Receipt(StoredTx {
+    Ok(Applied::Receipt(Box::new(StoredTx {
         hash: tx.hash,
         from: tx.from,
         raw: tx.raw.clone().into(),
@@ -188,7 +186,25 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
         effective_gas_price: tx.gas_price(),
         contract_address: receipt.address.map(|a| EthAddress::from(a.0)),
         logs: receipt.events.iter().map(to_log).collect(),
-    }))
+        native,
+    })))
+}
+
+/// An Ethereum transaction as the runtime's EVM call or create.
+fn run_eth(
+    block: &mut Block<'_>,
+    sender: Address,
+    env: &TxEnvelope,
+    limit: u64,
+) -> Result<runtime::Receipt, RuntimeError> {
+    let value = balance(env.value());
+    let input = env.input().to_vec();
+    match env.kind() {
+        TxKind::Call(to) => {
+            block.call_with_value(sender, Address(to.into_array()), "", input, value, Some(limit))
+        }
+        TxKind::Create => block.create(VmType::Evm, sender, &input, "", Vec::new(), value, Some(limit)),
+    }
 }
 
 /// Credits `amount` to `to`; a balance that would overflow is a node fault here (the

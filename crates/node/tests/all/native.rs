@@ -1,0 +1,365 @@
+//! Native transactions: a cove-ABI contract and a CosmWasm contract deployed, called
+//! and queried over JSON-RPC with signed native transactions, their fees charged to
+//! their senders, the refusals with geth's messages, and one nonce sequence shared with
+//! Ethereum transactions.
+
+use std::path::PathBuf;
+
+use alloy_primitives::{Address, Bytes, Signature, U256};
+use cove_node::native::{MAX_NATIVE_TX_BYTES, NATIVE_BASE_GAS, NATIVE_GAS_PER_BYTE, NativeTx};
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+const CHAIN_ID: u64 = 0xc07e;
+const GAS: u64 = 5_000_000;
+
+/// A native transaction of `kind` from `nonce` at [`PRICE`], the other fields empty.
+fn tx(kind: u8, nonce: u64) -> NativeTx {
+    NativeTx { chain_id: CHAIN_ID, nonce, gas_price: PRICE, gas_limit: GAS, kind, ..NativeTx::default() }
+}
+
+fn send(c: &Client, raw: &[u8]) -> String {
+    c.call("cove_sendRawTransaction", json!([Bytes::copy_from_slice(raw)]))
+        .as_str()
+        .expect("hash")
+        .to_string()
+}
+
+fn refused(c: &Client, raw: &[u8]) -> String {
+    let e = c.error("cove_sendRawTransaction", json!([Bytes::copy_from_slice(raw)]));
+    assert_eq!(e["code"], -32000, "{e}");
+    e["message"].as_str().expect("message").to_string()
+}
+
+/// Sends `tx` signed by `w` and returns its receipt, checking that the sender paid
+/// exactly gas used × price + `value` and that its nonce went up by one.
+fn run(c: &Client, w: &Wallet, tx: &NativeTx) -> Value {
+    let before = c.balance(w.address);
+    let nonce = c.nonce(w.address);
+    let r = c.receipt(&send(c, &w.native(tx)));
+    let used = quantity(&r["gasUsed"]);
+    assert_eq!(quantity(&r["effectiveGasPrice"]), PRICE as u64, "{r}");
+    // A dev fund credits its value out of nowhere.
+    let value = if r["status"] == "0x1" && tx.kind != 8 { tx.value } else { U256::ZERO };
+    assert_eq!(before - c.balance(w.address), U256::from(used) * U256::from(PRICE) + value, "{r}");
+    assert_eq!(c.nonce(w.address), nonce + 1, "{r}");
+    assert_eq!(r["type"], "0x63", "{r}");
+    r
+}
+
+fn address(r: &Value) -> Address {
+    r["contractAddress"].as_str().expect("contract address").parse().expect("address")
+}
+
+#[test]
+fn a_cove_abi_contract_is_deployed_called_and_read_with_native_transactions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(2);
+    let fees = Address::repeat_byte(0xfe);
+    let code =
+        wat::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/counter.wat")).expect("wat");
+
+    // Deploy with value: the contract holds it, the sender paid it and the gas.
+    let fees_before = c.balance(fees);
+    let mut deploy = tx(1, 0);
+    deploy.code = code.clone().into();
+    deploy.flags = 1;
+    deploy.value = U256::from(1234);
+    let r = run(&c, &w, &deploy);
+    assert_eq!(r["status"], "0x1", "{r}");
+    let used = quantity(&r["gasUsed"]);
+    assert!(used >= NATIVE_BASE_GAS + NATIVE_GAS_PER_BYTE * code.len() as u64, "{r}");
+    assert_eq!(c.balance(fees) - fees_before, U256::from(used) * U256::from(PRICE));
+    let counter = address(&r);
+    assert_eq!(c.balance(counter), U256::from(1234));
+    assert_eq!(c.call("cove_getContract", json!([counter]))["vm"], "wasm");
+    let code_id = r["cove"]["codeId"].as_str().expect("code id").to_string();
+
+    // Calls: the output comes back in the receipt; a read sees the state.
+    for (n, want) in [(1u64, "0x01000000"), (2, "0x02000000")] {
+        let mut call = tx(4, n);
+        call.to = counter.to_vec().into();
+        call.entry = "increment".as_bytes().to_vec().into();
+        let r = run(&c, &w, &call);
+        assert_eq!((r["status"].as_str(), r["cove"]["output"].as_str()), (Some("0x1"), Some(want)), "{r}");
+        assert_eq!(r["to"], json!(counter));
+    }
+    let read = c.call("cove_call", json!([counter, "get", "0x"]));
+    assert_eq!(read["output"], "0x02000000", "{read}");
+    // At an older block: one increment.
+    let head = quantity(&c.call("eth_blockNumber", json!([])));
+    assert_eq!(
+        c.call("cove_call", json!([counter, "get", null, format!("{:#x}", head - 1)]))["output"],
+        "0x01000000"
+    );
+
+    // The state root and a proof of the counter's value against it.
+    let root = c.call("cove_getStateRoot", json!([]));
+    let block = c.call("eth_getBlockByNumber", json!(["latest", false]));
+    assert_eq!(root["root"], block["stateRoot"], "{root}");
+    let p = c.call("cove_getProof", json!([counter, format!("0x{}", hex::encode("counter"))]));
+    assert_eq!(p["value_hex"], "02000000", "{p}");
+    assert_eq!(format!("0x{}", p["root"].as_str().expect("root")), root["root"].as_str().expect("root"));
+    let bytes = |v: &Value| hex::decode(v.as_str().expect("hex")).expect("hex");
+    let hash = |v: &Value| <[u8; 32]>::try_from(bytes(v)).expect("32 bytes");
+    let proof = runtime::Proof {
+        depth: p["proof"]["depth"].as_u64().expect("depth") as u8,
+        key: bytes(&p["proof"]["key_hex"]),
+        value: Some(bytes(&p["proof"]["value_hex"])),
+        others: p["proof"]["others"]
+            .as_array()
+            .expect("others")
+            .iter()
+            .map(|o| (hash(&o[0]), hash(&o[1])))
+            .collect(),
+        siblings: p["proof"]["siblings"].as_array().expect("siblings").iter().map(hash).collect(),
+    };
+    proof.verify(&hash(&p["root"])).expect("the proof verifies");
+
+    // A failed transaction pays for its gas and uses its nonce.
+    let mut missing = tx(4, 3);
+    missing.to = counter.to_vec().into();
+    missing.entry = "nope".as_bytes().to_vec().into();
+    let r = run(&c, &w, &missing);
+    assert_eq!(r["status"], "0x0", "{r}");
+    assert_eq!(r["cove"]["error"]["kind"], "not_found", "{r}");
+
+    // Store, then instantiate the stored code: a second counter, from zero.
+    let mut store = tx(2, 4);
+    store.code = code.into();
+    let r = run(&c, &w, &store);
+    assert_eq!(
+        (r["status"].as_str(), r["cove"]["codeId"].as_str()),
+        (Some("0x1"), Some(code_id.as_str())),
+        "{r}"
+    );
+    let mut instantiate = tx(3, 5);
+    instantiate.code_id = hex::decode(code_id.trim_start_matches("0x")).expect("hex").into();
+    instantiate.flags = 1;
+    let r = run(&c, &w, &instantiate);
+    assert_eq!(r["status"], "0x1", "{r}");
+    let second = address(&r);
+    assert_ne!(second, counter);
+    assert_eq!(c.call("cove_call", json!([second, "get"]))["output"], "0x00000000");
+
+    // The transaction and the block show it.
+    let t = c.call("eth_getTransactionByHash", json!([r["transactionHash"]]));
+    assert_eq!((t["type"].as_str(), t["cove"]["kind"].as_str()), (Some("0x63"), Some("instantiate")), "{t}");
+    assert_eq!(t["nonce"], "0x5");
+    let b = c.call("eth_getBlockByNumber", json!([r["blockNumber"], true]));
+    assert_eq!(b["transactions"][0]["hash"], r["transactionHash"]);
+
+    // Reads that cannot be: an error, not a panic.
+    let e = c.error("cove_call", json!([Address::repeat_byte(7), "get"]));
+    assert_eq!(e["code"], -32000, "{e}");
+    let e = c.error("cove_call", json!([counter, "nope"]));
+    assert_eq!((e["code"].as_i64(), e["data"]["kind"].as_str()), (Some(-32000), Some("not_found")), "{e}");
+    let e = c.error("cove_query", json!([counter, {"x": {}}]));
+    assert!(e["message"].as_str().expect("message").contains("not CosmWasm"), "{e}");
+    node.stop().expect("stop");
+}
+
+/// The CosmWasm fixture `name`, fetched by `../shared/tools/cosmwasm-fixtures.sh` when
+/// missing (as `cove-bench`'s fixtures are).
+fn fixture(name: &str) -> Vec<u8> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = std::env::var_os("COVE_COSMWASM_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/cosmwasm-fixtures"));
+    let path = dir.join(format!("{name}.wasm"));
+    if !path.exists() {
+        let private = dir.with_extension(format!("tmp{}", std::process::id()));
+        let script = root.join("../shared/tools/cosmwasm-fixtures.sh");
+        let status = std::process::Command::new("bash").arg(&script).arg(&private).status().expect("bash");
+        assert!(status.success(), "{} could not fetch the fixtures", script.display());
+        std::fs::create_dir_all(&dir).expect("fixture dir");
+        for entry in std::fs::read_dir(&private).expect("fetched") {
+            let entry = entry.expect("entry");
+            std::fs::rename(entry.path(), dir.join(entry.file_name())).expect("rename");
+        }
+        let _ = std::fs::remove_dir_all(&private);
+    }
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn human(a: Address) -> String {
+    cosmwasm::Addresses::new("cove").expect("prefix").humanize(&types::Address(a.into_array()))
+}
+
+#[test]
+fn a_cosmwasm_contract_is_instantiated_executed_migrated_and_queried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(3);
+    let beneficiary = Address::repeat_byte(0xbb);
+    let wasm = fixture("hackatom");
+
+    let mut instantiate = tx(5, 0);
+    instantiate.gas_limit = 20_000_000;
+    instantiate.code = wasm.clone().into();
+    instantiate.input = json!({"verifier": human(w.address), "beneficiary": human(beneficiary)})
+        .to_string()
+        .into_bytes()
+        .into();
+    instantiate.value = U256::from(1000);
+    instantiate.label = "hack".as_bytes().to_vec().into();
+    instantiate.admin = w.address.to_vec().into();
+    let r = run(&c, &w, &instantiate);
+    assert_eq!(r["status"], "0x1", "{r}");
+    let hack = address(&r);
+    assert_eq!(c.call("cove_getContract", json!([hack]))["vm"], "cosmwasm");
+    assert_eq!(c.balance(hack), U256::from(1000));
+    let verifier = c.call("cove_query", json!([hack, {"verifier": {}}]));
+    assert_eq!(verifier, json!({"verifier": human(w.address)}));
+    // The message may come as text too.
+    assert_eq!(c.call("cove_query", json!([hack, r#"{"verifier":{}}"#])), verifier);
+
+    // A stranger may not release: the transaction fails, pays and uses its nonce.
+    let stranger = Wallet::dev(4);
+    let mut release = tx(6, 0);
+    release.to = hack.to_vec().into();
+    release.input = br#"{"release":{}}"#.to_vec().into();
+    let r = run(&c, &stranger, &release);
+    assert_eq!(r["status"], "0x0", "{r}");
+    assert_eq!(r["cove"]["error"]["message"], "Unauthorized", "{r}");
+    assert_eq!(c.balance(hack), U256::from(1000));
+
+    // The verifier releases the funds to the beneficiary.
+    let mut release = tx(6, 1);
+    release.to = hack.to_vec().into();
+    release.input = br#"{"release":{}}"#.to_vec().into();
+    let r = run(&c, &w, &release);
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(c.balance(beneficiary), U256::from(1000));
+    assert_eq!(c.balance(hack), U256::ZERO);
+
+    // The admin migrates it; hackatom's migrate sets the verifier.
+    let mut migrate = tx(7, 2);
+    migrate.gas_limit = 20_000_000;
+    migrate.to = hack.to_vec().into();
+    migrate.code = wasm.into();
+    migrate.input = json!({"verifier": human(beneficiary)}).to_string().into_bytes().into();
+    let r = run(&c, &w, &migrate);
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(
+        c.call("cove_query", json!([hack, {"verifier": {}}])),
+        json!({"verifier": human(beneficiary)})
+    );
+
+    // A query the contract refuses is an error with its message.
+    let e = c.error("cove_query", json!([hack, {"nonsense": {}}]));
+    assert_eq!(e["code"], -32000, "{e}");
+    node.stop().expect("stop");
+}
+
+#[test]
+fn bad_native_transactions_are_refused_with_geths_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(5);
+    let mut fund = tx(8, 0);
+    fund.to = Address::repeat_byte(0x11).to_vec().into();
+    fund.value = U256::from(5);
+    let r = run(&c, &w, &fund);
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(c.balance(Address::repeat_byte(0x11)), U256::from(5));
+
+    assert_eq!(refused(&c, &w.native(&fund)), "nonce too low: next nonce 1, tx nonce 0");
+    let mut other_chain = tx(8, 1);
+    other_chain.chain_id = 1;
+    other_chain.to = fund.to.clone();
+    assert_eq!(refused(&c, &w.native(&other_chain)), "invalid chain id for signer: have 1 want 49278");
+
+    // The other signature of the same key and message (high s) is refused.
+    let mut next = fund.clone();
+    next.nonce = 1;
+    let (sig, recid) = {
+        let raw = w.native(&next);
+        let (_, sig) = cove_node::native::parse_signed(&raw).expect("parse");
+        (sig, sig.v())
+    };
+    let n = U256::from_str_radix("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16)
+        .expect("n");
+    let high = Signature::new(sig.r(), n - sig.s(), !recid);
+    assert_eq!(refused(&c, &next.encode_signed(&high)), "invalid sender");
+    // A tampered transaction recovers another sender, who has nothing.
+    let mut raw = w.native(&next);
+    let last = raw.len() - 1;
+    raw[last] ^= 1;
+    let e = refused(&c, &raw);
+    assert!(e == "invalid sender" || e.starts_with("insufficient funds for gas * price + value"), "{e}");
+
+    let poor = Wallet::from_secret(&[0x42; 32]);
+    let mut call = tx(4, 0);
+    call.to = Address::repeat_byte(1).to_vec().into();
+    let e = refused(&c, &poor.native(&call));
+    assert!(e.starts_with("insufficient funds for gas * price + value: balance 0"), "{e}");
+
+    let mut low = call.clone();
+    low.gas_limit = NATIVE_BASE_GAS - 1;
+    assert_eq!(refused(&c, &w.native(&low)), "intrinsic gas too low: gas 20999, minimum needed 21000");
+    let mut extra = call.clone();
+    extra.code = vec![0; 4].into();
+    assert_eq!(refused(&c, &w.native(&extra)), "invalid native transaction: call takes no code");
+    let mut unknown = call.clone();
+    unknown.kind = 9;
+    assert_eq!(refused(&c, &w.native(&unknown)), "invalid native transaction: unknown kind 9");
+    let mut big = tx(1, 1);
+    big.gas_limit = 30_000_000;
+    big.code = vec![0; MAX_NATIVE_TX_BYTES].into();
+    let e = refused(&c, &w.native(&big));
+    assert!(e.starts_with("oversized data: transaction size"), "{e}");
+    // An Ethereum transaction is not a native one, and the other way round.
+    let e = refused(&c, &w.legacy(Some(CHAIN_ID), 1, Address::repeat_byte(1), U256::from(1)));
+    assert!(e.starts_with("rlp: not a native transaction"), "{e}");
+    let e = c.error("eth_sendRawTransaction", json!([Bytes::from(w.native(&next))]));
+    assert_eq!(e["code"], -32000, "{e}");
+    assert_eq!(c.nonce(w.address), 1);
+    node.stop().expect("stop");
+}
+
+#[test]
+fn native_and_ethereum_transactions_share_one_nonce_sequence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(6);
+    let to = Address::repeat_byte(0x22);
+    let mut fund = tx(8, 0);
+    fund.to = to.to_vec().into();
+    fund.value = U256::from(1);
+    run(&c, &w, &fund);
+    // The Ethereum transaction takes nonce 1 ...
+    let r = c.receipt(&c.send(&w.legacy(Some(CHAIN_ID), 1, to, U256::from(2))));
+    assert_eq!(r["status"], "0x1", "{r}");
+    // ... so a native one at 1 is too low, and at 2 goes through.
+    assert_eq!(
+        refused(&c, &w.native(&NativeTx { nonce: 1, ..fund.clone() })),
+        "nonce too low: next nonce 2, tx nonce 1"
+    );
+    run(&c, &w, &NativeTx { nonce: 2, ..fund.clone() });
+    let e = c.error(
+        "eth_sendRawTransaction",
+        json!([Bytes::from(w.legacy(Some(CHAIN_ID), 2, to, U256::from(1)))]),
+    );
+    assert_eq!(e["message"], "nonce too low: next nonce 3, tx nonce 2");
+    assert_eq!(c.balance(to), U256::from(4));
+    assert_eq!(c.nonce(w.address), 3);
+    node.stop().expect("stop");
+}
+
+#[test]
+fn fund_is_refused_outside_dev_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = cove_node::Node::open(cove_node::NodeConfig::new(dir.path().to_path_buf())).expect("open");
+    let mut fund = tx(8, 0);
+    fund.to = Address::repeat_byte(0x11).to_vec().into();
+    fund.value = U256::from(5);
+    let e = node.submit_native(&Wallet::dev(0).native(&fund)).expect_err("refused");
+    assert_eq!(e.to_string(), "invalid native transaction: fund is taken only by a node in dev mode");
+}
