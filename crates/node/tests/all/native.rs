@@ -6,7 +6,10 @@
 use std::path::PathBuf;
 
 use alloy_primitives::{Address, Bytes, Signature, U256};
-use cove_node::native::{MAX_NATIVE_TX_BYTES, NATIVE_BASE_GAS, NATIVE_GAS_PER_BYTE, NativeTx};
+use cove_node::native::{
+    MAX_NATIVE_ENTRY_BYTES, MAX_NATIVE_INPUT_BYTES, MAX_NATIVE_LABEL_BYTES, MAX_NATIVE_TX_BYTES,
+    NATIVE_BASE_GAS, NATIVE_GAS_PER_BYTE, NativeTx,
+};
 use serde_json::{Value, json};
 
 use crate::harness::*;
@@ -309,6 +312,31 @@ fn bad_native_transactions_are_refused_with_geths_messages() {
     let mut unknown = call.clone();
     unknown.kind = 9;
     assert_eq!(refused(&c, &w.native(&unknown)), "invalid native transaction: unknown kind 9");
+    // Every field is bounded.
+    let mut long = call.clone();
+    long.input = vec![b'x'; MAX_NATIVE_INPUT_BYTES + 1].into();
+    long.gas_limit = 29_000_000;
+    assert_eq!(
+        refused(&c, &w.native(&long)),
+        format!(
+            "invalid native transaction: input of {} bytes exceeds {MAX_NATIVE_INPUT_BYTES}",
+            MAX_NATIVE_INPUT_BYTES + 1
+        )
+    );
+    let mut long = call.clone();
+    long.entry = vec![b'e'; MAX_NATIVE_ENTRY_BYTES + 1].into();
+    assert_eq!(
+        refused(&c, &w.native(&long)),
+        format!("invalid native transaction: entry must be UTF-8 of at most {MAX_NATIVE_ENTRY_BYTES} bytes")
+    );
+    let mut long = tx(5, 1);
+    long.code = vec![0; 8].into();
+    long.input = b"{}".to_vec().into();
+    long.label = vec![b'l'; MAX_NATIVE_LABEL_BYTES + 1].into();
+    assert_eq!(
+        refused(&c, &w.native(&long)),
+        format!("invalid native transaction: label must be UTF-8 of at most {MAX_NATIVE_LABEL_BYTES} bytes")
+    );
     let mut big = tx(1, 1);
     big.gas_limit = 30_000_000;
     big.code = vec![0; MAX_NATIVE_TX_BYTES].into();
