@@ -202,3 +202,66 @@ fn kill_9_under_load_loses_no_transaction_whose_receipt_was_returned() {
     assert!(head >= u64::from_str_radix(&last[2..], 16).unwrap(), "the chain goes on from where it was");
     terminate(node);
 }
+
+/// `cove --json ARGS` against a running node: its exit code and JSON.
+fn cove_rpc(addr: &str, args: &[&str]) -> (i32, Value) {
+    let url = format!("http://{addr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .arg("--json")
+        .args(args)
+        .args(["--rpc", &url])
+        .env("COVE_KEY", "dev:2")
+        .output()
+        .expect("cove runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(text.trim())
+        .unwrap_or_else(|_| Value::String(format!("{text}{}", String::from_utf8_lossy(&out.stderr))));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+#[test]
+fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let addr = node.addr.clone();
+    let sender = format!("0x{}", node::DEV_ACCOUNTS[2].0);
+    let counter = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/counter.wat");
+
+    let (code, before) = cove_rpc(&addr, &["balance", &sender]);
+    assert_eq!(code, 0, "{before}");
+    let (code, deployed) = cove_rpc(&addr, &["deploy", counter]);
+    assert_eq!((code, deployed["status"].as_str()), (0, Some("ok")), "{deployed}");
+    assert_eq!(deployed["sender"], sender);
+    let contract = deployed["address"].as_str().expect("address").to_string();
+    let (code, called) = cove_rpc(&addr, &["call", &contract, "increment"]);
+    assert_eq!((code, called["output_hex"].as_str()), (0, Some("01000000")), "{called}");
+    let (code, read) = cove_rpc(&addr, &["query", &contract, "get"]);
+    assert_eq!((code, read["output_hex"].as_str()), (0, Some("01000000")), "{read}");
+    // A failed call: exit 1, its error, and it still paid.
+    let (code, failed) = cove_rpc(&addr, &["call", &contract, "nope"]);
+    assert_eq!((code, failed["error"]["kind"].as_str()), (1, Some("not_found")), "{failed}");
+
+    // The sender paid exactly the fees it was told of, one nonce per transaction.
+    let (_, after) = cove_rpc(&addr, &["balance", &sender]);
+    let fees: u128 = [&deployed, &called, &failed]
+        .iter()
+        .map(|v| v["fee"].as_str().expect("fee").parse::<u128>().expect("fee"))
+        .sum();
+    let (b, a): (u128, u128) = (
+        before["balance"].as_str().unwrap().parse().unwrap(),
+        after["balance"].as_str().unwrap().parse().unwrap(),
+    );
+    assert_eq!(b - a, fees);
+    assert_eq!(after["nonce"].as_u64(), Some(3));
+
+    let (code, funded) = cove_rpc(&addr, &["fund", "0x00000000000000000000000000000000000000cc", "77"]);
+    assert_eq!(code, 0, "{funded}");
+    let (_, balance) = cove_rpc(&addr, &["balance", "0x00000000000000000000000000000000000000cc"]);
+    assert_eq!(balance["balance"], "77");
+
+    // What --rpc does not take is said, not ignored.
+    let (code, v) = cove_rpc(&addr, &["estimate-gas", &contract, "get"]);
+    assert_ne!(code, 0);
+    assert!(v.to_string().contains("--rpc works with deploy, call, query, balance and fund"), "{v}");
+    terminate(node);
+}
