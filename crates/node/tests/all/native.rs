@@ -391,3 +391,36 @@ fn fund_is_refused_outside_dev_mode() {
     let e = node.submit_native(&Wallet::dev(0).native(&fund)).expect_err("refused");
     assert_eq!(e.to_string(), "invalid native transaction: fund is taken only by a node in dev mode");
 }
+
+/// A WASM event topic longer than a log topic's 32 bytes used to panic the block
+/// builder; it appears as its keccak-256.
+#[test]
+fn a_long_wasm_event_topic_is_logged_as_its_hash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(7);
+    let topic = "a topic that is longer than thirty-two bytes";
+    let code = wat::parse_str(format!(
+        r#"(module
+             (import "env" "log_event" (func $log_event (param i32 i32 i32 i32)))
+             (memory (export "memory") 1)
+             (data (i32.const 0) "{topic}")
+             (func (export "shout")
+               (call $log_event (i32.const 0) (i32.const {}) (i32.const 0) (i32.const 4))))"#,
+        topic.len()
+    ))
+    .expect("wat");
+    let mut deploy = tx(1, 0);
+    deploy.code = code.into();
+    deploy.flags = 1;
+    let contract = address(&run(&c, &w, &deploy));
+    let mut shout = tx(4, 1);
+    shout.to = contract.to_vec().into();
+    shout.entry = b"shout".to_vec().into();
+    let r = run(&c, &w, &shout);
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(r["logs"][0]["topics"][0], json!(alloy_primitives::keccak256(topic)), "{r}");
+    assert_eq!(r["logs"][0]["address"], json!(contract));
+    node.stop().expect("stop");
+}
