@@ -424,3 +424,54 @@ fn a_long_wasm_event_topic_is_logged_as_its_hash() {
     assert_eq!(r["logs"][0]["address"], json!(contract));
     node.stop().expect("stop");
 }
+
+/// The example of `docs/node.md` ("Encoding"), byte for byte, built by hand here rather
+/// than by the encoder under test.
+#[test]
+fn the_encoding_is_the_documented_one() {
+    let tx = NativeTx {
+        chain_id: 49278,
+        nonce: 0,
+        gas_price: 1_000_000_000,
+        gas_limit: 100_000,
+        kind: 4,
+        to: vec![0x11; 20].into(),
+        entry: b"get".to_vec().into(),
+        ..NativeTx::default()
+    };
+    let fields = format!("82c07e80843b9aca00830186a00494{}8080836765748080808080", "11".repeat(20));
+    let body = format!("ee{fields}");
+    assert_eq!(hex::encode(alloy_rlp::encode(&tx)), body);
+    let mut signed = b"cove native transaction v1".to_vec();
+    signed.extend(hex::decode(&body).expect("hex"));
+    assert_eq!(tx.signing_hash(), alloy_primitives::keccak256(&signed));
+
+    let raw = Wallet::dev(0).native(&tx);
+    let (_, sig) = cove_node::native::parse_signed(&raw).expect("parse");
+    let (r, s) = (sig.r().to_be_bytes::<32>(), sig.s().to_be_bytes::<32>());
+    let rest = format!("{}a0{}a0{}", if sig.v() { "01" } else { "80" }, hex::encode(r), hex::encode(s));
+    let list = format!("{body}{rest}");
+    let expected = format!("636f766501f8{:02x}{list}", list.len() / 2);
+    assert_eq!(hex::encode(&raw), expected);
+    // k256 signs deterministically (RFC 6979): the documented vector.
+    assert_eq!(
+        format!("{}", tx.signing_hash()),
+        "0xac58d12ca865d9173bcef95dd7aa32904e10a3731ddaa7443b256f5d2abf2ef1"
+    );
+    assert_eq!(
+        sig.r().to_be_bytes::<32>(),
+        hex_32("ad8ef2d8547388ebdbe3ff873deda97ad5883d1797db47bad09167146b36dfd7")
+    );
+    assert_eq!(
+        sig.s().to_be_bytes::<32>(),
+        hex_32("21be13e04422a45a01732e597314dddb1576efe0a08c025310f40aa81393f396")
+    );
+    assert_eq!(
+        format!("{}", alloy_primitives::keccak256(&raw)),
+        "0xb1d74f7202fcbdd58a366f70b727d1fc74a178b4cbd8a0aeb6985bd38cfe31a3"
+    );
+}
+
+fn hex_32(s: &str) -> [u8; 32] {
+    <[u8; 32]>::try_from(hex::decode(s).expect("hex")).expect("32 bytes")
+}
