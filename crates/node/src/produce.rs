@@ -17,6 +17,7 @@ use types::{Address, ErrorKind, VmType};
 
 use crate::NodeError;
 use crate::chain::{StoredBlock, StoredTx, to_log};
+use crate::native::Kind;
 use crate::node::{Mining, Shared, now};
 use crate::tx::{SignedTx, TxBody};
 
@@ -184,10 +185,19 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
         gas_used: used,
         cumulative_gas_used: 0,
         effective_gas_price: tx.gas_price(),
-        contract_address: receipt.address.map(|a| EthAddress::from(a.0)),
+        contract_address: receipt.address.filter(|_| creates(tx)).map(|a| EthAddress::from(a.0)),
         logs: receipt.events.iter().map(to_log).collect(),
         native,
     })))
+}
+
+/// Whether a receipt's address is a contract `tx` created (a native call or fund names
+/// its target, which a receipt's `contractAddress` must not).
+fn creates(tx: &SignedTx) -> bool {
+    match &tx.body {
+        TxBody::Eth(_) => true,
+        TxBody::Native(n) => matches!(n.kind(), Some(Kind::Deploy | Kind::Instantiate | Kind::CwInstantiate)),
+    }
 }
 
 /// An Ethereum transaction as the runtime's EVM call or create.

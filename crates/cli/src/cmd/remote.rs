@@ -222,7 +222,7 @@ fn send(
     v["block"] = json!(quantity(&r["blockNumber"]));
     v["gas_used"] = json!(gas_used);
     v["fee"] = json!((U256::from(gas_used) * U256::from(tx.gas_price)).to_string());
-    if let Some(a) = r["contractAddress"].as_str().filter(|_| ok && tx.kind != 8) {
+    if let Some(a) = r["contractAddress"].as_str().filter(|_| ok) {
         v["address"] = json!(a);
     }
     if let Some(id) = r["cove"]["codeId"].as_str().filter(|_| ok) {
