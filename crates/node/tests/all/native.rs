@@ -10,6 +10,7 @@ use cove_node::native::{
     MAX_NATIVE_ENTRY_BYTES, MAX_NATIVE_INPUT_BYTES, MAX_NATIVE_LABEL_BYTES, MAX_NATIVE_TX_BYTES,
     NATIVE_BASE_GAS, NATIVE_GAS_PER_BYTE, NativeTx,
 };
+use cove_node::pool::MAX_POOL_BYTES;
 use serde_json::{Value, json};
 
 use crate::harness::*;
@@ -474,4 +475,30 @@ fn the_encoding_is_the_documented_one() {
 
 fn hex_32(s: &str) -> [u8; 32] {
     <[u8; 32]>::try_from(hex::decode(s).expect("hex")).expect("32 bytes")
+}
+
+#[test]
+fn the_mempool_holds_at_most_max_pool_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(8);
+    // Deploys of a 1 MiB module behind a nonce gap: they wait, filling the pool.
+    let mut deploy = tx(1, 1);
+    deploy.code = vec![0; 1 << 20].into();
+    deploy.gas_limit = deploy.intrinsic_gas();
+    let fits = MAX_POOL_BYTES / w.native(&deploy).len();
+    let hashes: Vec<String> =
+        (1..=fits as u64).map(|nonce| send(&c, &w.native(&NativeTx { nonce, ..deploy.clone() }))).collect();
+    let next = NativeTx { nonce: fits as u64 + 1, ..deploy.clone() };
+    assert_eq!(refused(&c, &w.native(&next)), "txpool is full");
+    // A small one still fits, and what waits is still there.
+    let mut fund = tx(8, fits as u64 + 1);
+    fund.to = Address::repeat_byte(0x33).to_vec().into();
+    send(&c, &w.native(&fund));
+    for hash in [&hashes[0], &hashes[fits - 1]] {
+        let t = c.call("eth_getTransactionByHash", json!([hash]));
+        assert_eq!((t["hash"].as_str(), &t["blockNumber"]), (Some(hash.as_str()), &Value::Null), "{t}");
+    }
+    node.stop().expect("stop");
 }
