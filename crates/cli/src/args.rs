@@ -311,8 +311,8 @@ pub(crate) struct Remote {
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
     /// With --rpc: the secp256k1 key (hex) that signs, or `dev:N` for the node's dev
-    /// account N.
-    #[arg(long, env = "COVE_KEY", hide_env_values = true, requires = "rpc")]
+    /// account N (unused without --rpc, so COVE_KEY may stay set).
+    #[arg(long, env = "COVE_KEY", hide_env_values = true)]
     pub key: Option<String>,
 }
 

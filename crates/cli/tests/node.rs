@@ -259,6 +259,17 @@ fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
     let (_, balance) = cove_rpc(&addr, &["balance", "0x00000000000000000000000000000000000000cc"]);
     assert_eq!(balance["balance"], "77");
 
+    // Without --rpc, COVE_KEY is unused: the command opens its data dir as always.
+    let local = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .arg("--data-dir")
+        .arg(local.path())
+        .args(["--json", "fund", "0x00000000000000000000000000000000000000cc", "5"])
+        .env("COVE_KEY", "dev:2")
+        .output()
+        .expect("cove runs");
+    assert!(out.status.success(), "{out:?}");
+
     // What --rpc does not take is said, not ignored.
     let (code, v) = cove_rpc(&addr, &["estimate-gas", &contract, "get"]);
     assert_ne!(code, 0);
