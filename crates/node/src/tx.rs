@@ -75,9 +75,10 @@ impl SignedTx {
         }
     }
 
-    /// The most it may cost: gas limit × price + value.
-    pub fn max_cost(&self) -> U256 {
-        U256::from(self.gas_limit()) * U256::from(self.gas_price()) + self.value()
+    /// The most it may cost: gas limit × price + value, `None` past 2^256 − 1 (no
+    /// balance covers it).
+    pub fn max_cost(&self) -> Option<U256> {
+        U256::from(self.gas_limit()).checked_mul(U256::from(self.gas_price()))?.checked_add(self.value())
     }
 }
 

@@ -502,3 +502,43 @@ fn the_mempool_holds_at_most_max_pool_bytes() {
     }
     node.stop().expect("stop");
 }
+
+#[test]
+fn a_value_that_overflows_the_cost_or_an_overdraft_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    // gas × price + value past 2^256 − 1 would wrap to 0: a key with nothing is refused.
+    let poor = Wallet::from_secret(&[0x43; 32]);
+    let mut call = tx(4, 1);
+    call.to = Address::repeat_byte(1).to_vec().into();
+    call.value = U256::MAX - U256::from(GAS) * U256::from(PRICE) + U256::from(1);
+    let e = refused(&c, &poor.native(&call));
+    assert_eq!(
+        e,
+        format!(
+            "insufficient funds for gas * price + value: balance 0, tx cost {}, overshot {}",
+            U256::MAX,
+            U256::MAX
+        )
+    );
+    // A key funded for one transaction: a second one waiting behind the same nonce gap
+    // overdraws it.
+    let w = Wallet::dev(9);
+    let one = U256::from(GAS) * U256::from(PRICE);
+    let mut fund = tx(8, 0);
+    fund.to = poor.address.to_vec().into();
+    fund.value = one + one / U256::from(2);
+    assert_eq!(run(&c, &w, &fund)["status"], "0x1");
+    call.value = U256::ZERO;
+    send(&c, &poor.native(&call));
+    let second = NativeTx { nonce: 2, ..call.clone() };
+    let e = refused(&c, &poor.native(&second));
+    assert!(
+        e.starts_with(&format!("insufficient funds for gas * price + value: balance {}", fund.value)),
+        "{e}"
+    );
+    // Replacing the waiting one at a higher price is no overdraft.
+    send(&c, &poor.native(&NativeTx { gas_price: PRICE + 1, gas_limit: GAS - 1_000, ..call.clone() }));
+    node.stop().expect("stop");
+}
