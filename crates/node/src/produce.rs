@@ -3,8 +3,10 @@
 //!
 //! For each transaction: debit gas limit × price (a sender who cannot pay is dropped),
 //! run it, refund the gas it did not use, pay the fee recipient for what it used, and
-//! bump the nonce if it failed (the runtime leaves a failed message no trace). One the
-//! block cannot hold goes back to waiting; one that timed out (a node fault) or that the
+//! bump the nonce if it failed (the runtime leaves a failed message no trace). One whose
+//! whole gas limit (a native transaction's intrinsic gas included, which the runtime
+//! never sees) does not fit in `max_block_gas` less the gas the block's receipts used
+//! goes back to waiting, a native `store` too; one that timed out (a node fault) or that the
 //! EVM calls invalid is dropped and logged, with no receipt.
 
 use std::sync::atomic::Ordering;
@@ -83,7 +85,7 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
     };
     let mut dropped = Vec::new();
     for tx in ready {
-        match apply(shared, &mut block, &tx)? {
+        match apply(shared, &mut block, &tx, stored.gas_used)? {
             Applied::Receipt(mut receipt) => {
                 stored.gas_used += receipt.gas_used;
                 receipt.cumulative_gas_used = stored.gas_used;
@@ -133,9 +135,17 @@ fn balance(v: U256) -> Balance {
     Balance(v.to_be_bytes::<32>())
 }
 
-/// Runs `tx` in `block` with its fees.
-fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applied, NodeError> {
+/// Runs `tx` in `block`, whose receipts used `block_gas` so far, with its fees.
+fn apply(
+    shared: &Shared,
+    block: &mut Block<'_>,
+    tx: &SignedTx,
+    block_gas: u64,
+) -> Result<Applied, NodeError> {
     let sender = Address(tx.from.into_array());
+    if block_gas.saturating_add(tx.gas_limit()) > shared.runtime.config().max_block_gas {
+        return Ok(Applied::Wait);
+    }
     let recipient = Address(shared.config.fee_recipient.into_array());
     if block.nonce(&sender)? != tx.nonce() {
         return Ok(Applied::Drop("nonce no longer next".into()));

@@ -542,3 +542,47 @@ fn a_value_that_overflows_the_cost_or_an_overdraft_is_refused() {
     send(&c, &poor.native(&NativeTx { gas_price: PRICE + 1, gas_limit: GAS - 1_000, ..call.clone() }));
     node.stop().expect("stop");
 }
+
+#[test]
+fn a_block_holds_no_more_native_gas_than_max_block_gas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = cove_node::NodeConfig::new(dir.path().to_path_buf());
+    config.rpc = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    config.dev = true;
+    config.runtime.max_tx_gas = 100_000;
+    config.runtime.max_block_gas = 100_000;
+    config.runtime.default_gas_limit = 100_000;
+    config.runtime.cosmwasm.default_gas_limit = 100_000;
+    config.runtime.evm.default_gas_limit = 100_000;
+    let node = cove_node::Node::open(config).expect("open");
+    // Five transactions of 30,000 gas each, mostly or wholly intrinsic: two stores (the
+    // runtime's code store is unmetered) and three calls, from five senders.
+    for i in 0..5 {
+        let mut t = if i < 2 { tx(2, 0) } else { tx(4, 0) };
+        if i < 2 {
+            t.code = vec![i as u8; 8].into();
+        } else {
+            t.to = Address::repeat_byte(0x21).to_vec().into();
+        }
+        t.gas_limit = 30_000;
+        node.submit_native(&Wallet::dev(i).native(&t)).expect("submit");
+    }
+    let first = node.mine(100).expect("mine");
+    let second = node.mine(100).expect("mine");
+    let node = node.start().expect("start");
+    let c = Client::new(&node);
+    let counts: Vec<(usize, u64)> = [first, second]
+        .iter()
+        .map(|n| {
+            let b = c.call("eth_getBlockByNumber", json!([format!("{n:#x}"), false]));
+            (b["transactions"].as_array().expect("txs").len(), quantity(&b["gasUsed"]))
+        })
+        .collect();
+    // Each uses its intrinsic gas only (21,128 a store, 21,000 a call): 105,256 in all,
+    // more than a block holds. A fourth limit of 30,000 fits after three used at most
+    // 63,384, a fifth after four (at least 84,000) waits for the next block.
+    assert_eq!((counts[0].0, counts[1].0), (4, 1), "{counts:?}");
+    assert_eq!(counts[0].1 + counts[1].1, 2 * 21_128 + 3 * 21_000, "{counts:?}");
+    assert!(counts.iter().all(|(_, gas)| *gas <= 100_000), "{counts:?}");
+    node.stop().expect("stop");
+}
