@@ -292,8 +292,16 @@ impl NativeTx {
 }
 
 /// Decodes the signed bytes `raw` and checks what needs no state: size, encoding,
-/// fields, chain id, gas and signature. `dev` admits `fund`.
-pub fn decode(raw: &[u8], chain_id: u64, max_tx_gas: u64, dev: bool) -> Result<SignedTx, TxError> {
+/// fields, chain id, gas and signature. `dev` admits `fund`; `code` (inflated first if
+/// gzip-compressed) may have at most `max_code_bytes` (the WASM VM's, which would refuse
+/// it when it runs).
+pub fn decode(
+    raw: &[u8],
+    chain_id: u64,
+    max_tx_gas: u64,
+    max_code_bytes: usize,
+    dev: bool,
+) -> Result<SignedTx, TxError> {
     if raw.len() > MAX_NATIVE_TX_BYTES {
         return Err(TxError::NativeOversized(raw.len()));
     }
@@ -310,6 +318,14 @@ pub fn decode(raw: &[u8], chain_id: u64, max_tx_gas: u64, dev: bool) -> Result<S
         return Err(TxError::ChainId { have: tx.chain_id, want: chain_id });
     }
     tx.check(dev).map_err(TxError::Native)?;
+    if tx.code.len() > max_code_bytes {
+        let len = tx.code.len();
+        return Err(TxError::Native(format!(
+            "code of {len} bytes exceeds max_code_bytes ({max_code_bytes})"
+        )));
+    }
+    // Inflating is bounded by the limit itself (a gzip bomb costs at most that).
+    wasm::inflate_code(&tx.code, max_code_bytes).map_err(|e| TxError::Native(e.message))?;
     let needed = tx.intrinsic_gas();
     if tx.gas_limit < needed {
         return Err(TxError::IntrinsicGas { gas: tx.gas_limit, needed });

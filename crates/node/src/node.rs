@@ -302,8 +302,9 @@ impl Shared {
     }
 
     pub(crate) fn submit_native(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let max_gas = self.config.runtime.max_tx_gas;
-        let tx = crate::native::decode(raw, self.chain_id, max_gas, self.config.dev)?;
+        let (max_gas, max_code) =
+            (self.config.runtime.max_tx_gas, self.config.runtime.wasm.limits.max_code_bytes);
+        let tx = crate::native::decode(raw, self.chain_id, max_gas, max_code, self.config.dev)?;
         self.admit(tx)
     }
 

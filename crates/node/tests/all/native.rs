@@ -586,3 +586,34 @@ fn a_block_holds_no_more_native_gas_than_max_block_gas() {
     assert!(counts.iter().all(|(_, gas)| *gas <= 100_000), "{counts:?}");
     node.stop().expect("stop");
 }
+
+#[test]
+fn code_past_max_code_bytes_is_refused_at_decode_compressed_or_not() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(3);
+    let max = wasm::Config::default().limits.max_code_bytes;
+    let mut deploy = tx(1, 0);
+    deploy.code = vec![0; max + 1].into();
+    deploy.gas_limit = deploy.intrinsic_gas();
+    assert_eq!(
+        refused(&c, &w.native(&deploy)),
+        format!("invalid native transaction: code of {} bytes exceeds max_code_bytes ({max})", max + 1)
+    );
+    // A few KiB that inflate past the limit (a gzip bomb) are refused too.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![0; max + 1]).expect("gzip");
+    let mut store = tx(2, 0);
+    store.code = gz.finish().expect("gzip").into();
+    assert!(store.code.len() < 16 * 1024, "{}", store.code.len());
+    assert_eq!(
+        refused(&c, &w.native(&store)),
+        format!(
+            "invalid native transaction: the gzip-compressed code inflates to more than {max} bytes (max_code_bytes)"
+        )
+    );
+    assert_eq!(c.nonce(w.address), 0);
+    node.stop().expect("stop");
+}
