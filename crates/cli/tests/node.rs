@@ -237,6 +237,20 @@ fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
     assert_eq!((code, called["output_hex"].as_str()), (0, Some("01000000")), "{called}");
     let (code, read) = cove_rpc(&addr, &["query", &contract, "get"]);
     assert_eq!((code, read["output_hex"].as_str()), (0, Some("01000000")), "{read}");
+    // The node's proof of the counter's value is a file `cove state verify-proof` checks.
+    let key = format!("0x{}", hex_string(b"counter"));
+    let p = rpc_with(&addr, "cove_getProof", serde_json::json!([contract, key]))["result"].clone();
+    let height = p["height"].as_str().and_then(|h| u64::from_str_radix(h.strip_prefix("0x")?, 16).ok());
+    let height = height.unwrap_or_else(|| panic!("a hex height: {p}")).to_string();
+    let file = dir.path().join("proof.json");
+    std::fs::write(&file, p.to_string()).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .args(["--json", "state", "verify-proof"])
+        .arg(&file)
+        .args(["--height", &height])
+        .output()
+        .expect("cove runs");
+    assert!(out.status.success(), "{p} {out:?}");
     // A failed call: exit 1, its error, and it still paid.
     let (code, failed) = cove_rpc(&addr, &["call", &contract, "nope"]);
     assert_eq!((code, failed["error"]["kind"].as_str()), (1, Some("not_found")), "{failed}");

@@ -22,7 +22,7 @@ use crate::tx::TxBody;
 mod blocks;
 mod cove;
 mod logs;
-pub use cove::MAX_STORAGE_PAGE;
+pub use cove::{MAX_PROOF_KEY_BYTES, MAX_STORAGE_PAGE};
 pub use logs::{
     MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
 };

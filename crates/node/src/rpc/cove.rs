@@ -22,6 +22,9 @@ use crate::node::{Shared, SubmitError};
 
 /// Most storage pairs one `cove_getStorage` answer holds: 256.
 pub const MAX_STORAGE_PAGE: usize = 256;
+/// Longest key `cove_getProof` takes: 1 KiB (the WASM VM's longest storage key by
+/// default, `MAX_KEY_LEN`; no contract can hold a longer one).
+pub const MAX_PROOF_KEY_BYTES: usize = 1024;
 
 pub(super) fn get_contract(s: &Shared, a: &[Value]) -> RpcResult {
     let address: EthAddress = arg(a, 0, "address")?;
@@ -150,17 +153,21 @@ pub(super) fn get_state_root(s: &Shared, a: &[Value]) -> RpcResult {
 
 /// `cove_getProof(address, keyHex, block?)`: the proof of a contract's storage key (or
 /// of its absence) against the state root of a block, as `cove state proof --json`
-/// prints it.
+/// prints it but for `height`, a hex quantity, and `root`, `0x`-prefixed (as
+/// `cove_getStateRoot`). A key is at most [`MAX_PROOF_KEY_BYTES`].
 pub(super) fn get_proof(s: &Shared, a: &[Value]) -> RpcResult {
     let address: EthAddress = arg(a, 0, "address")?;
     let key: Bytes = arg(a, 1, "key")?;
+    if key.len() > MAX_PROOF_KEY_BYTES {
+        return Err(invalid(format!("key longer than {MAX_PROOF_KEY_BYTES} bytes")));
+    }
     let h = height(s, a.get(2))?;
     let (record, p) =
         s.runtime.proof(&keys::storage(&cove(address), &key), h).map_err(|e| err(-32000, e.to_string()))?;
     let Some(root) = record.root else { return Err(err(-32000, "this store commits to no root")) };
     Ok(json!({
-        "height": record.height,
-        "root": hex::encode(root),
+        "height": hex_u(record.height),
+        "root": hex_bytes(&root),
         "address": cove(address).to_string(),
         "key_hex": hex::encode(&key),
         "value_hex": p.value.as_ref().map(hex::encode),

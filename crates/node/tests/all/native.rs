@@ -106,8 +106,12 @@ fn a_cove_abi_contract_is_deployed_called_and_read_with_native_transactions() {
     assert_eq!(root["root"], block["stateRoot"], "{root}");
     let p = c.call("cove_getProof", json!([counter, format!("0x{}", hex::encode("counter"))]));
     assert_eq!(p["value_hex"], "02000000", "{p}");
-    assert_eq!(format!("0x{}", p["root"].as_str().expect("root")), root["root"].as_str().expect("root"));
-    let bytes = |v: &Value| hex::decode(v.as_str().expect("hex")).expect("hex");
+    assert_eq!((&p["root"], &p["height"]), (&root["root"], &root["height"]), "{p}");
+    assert!(p["height"].as_str().is_some_and(|h| h.starts_with("0x")), "{p}");
+    let bytes = |v: &Value| {
+        let s = v.as_str().expect("hex");
+        hex::decode(s.strip_prefix("0x").unwrap_or(s)).expect("hex")
+    };
     let hash = |v: &Value| <[u8; 32]>::try_from(bytes(v)).expect("32 bytes");
     let proof = runtime::Proof {
         depth: p["proof"]["depth"].as_u64().expect("depth") as u8,
@@ -122,6 +126,19 @@ fn a_cove_abi_contract_is_deployed_called_and_read_with_native_transactions() {
         siblings: p["proof"]["siblings"].as_array().expect("siblings").iter().map(hash).collect(),
     };
     proof.verify(&hash(&p["root"])).expect("the proof verifies");
+    // A key is bounded.
+    let long = format!("0x{}", "ab".repeat(cove_node::rpc::MAX_PROOF_KEY_BYTES + 1));
+    let e = c.error("cove_getProof", json!([counter, long]));
+    assert_eq!(
+        (&e["code"], e["message"].as_str()),
+        (
+            &json!(-32602),
+            Some(format!("key longer than {} bytes", cove_node::rpc::MAX_PROOF_KEY_BYTES).as_str())
+        ),
+        "{e}"
+    );
+    let at_max = format!("0x{}", "ab".repeat(cove_node::rpc::MAX_PROOF_KEY_BYTES));
+    assert_eq!(c.call("cove_getProof", json!([counter, at_max]))["value_hex"], Value::Null);
 
     // A failed transaction pays for its gas and uses its nonce.
     let mut missing = tx(4, 3);
