@@ -290,3 +290,52 @@ fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
     assert!(v.to_string().contains("--rpc works with deploy, call, query, balance and fund"), "{v}");
     terminate(node);
 }
+
+/// A stand-in node that answers every request with `result`, for `requests` requests.
+fn fake_node(result: &'static str, requests: usize) -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let serve = std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut s = BufReader::new(stream.expect("accept"));
+            // The whole request: headers, then Content-Length bytes of body.
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                s.read_line(&mut line).expect("read");
+                if let Some((name, v)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().expect("length");
+                }
+                if line.trim().is_empty() {
+                    break;
+                }
+            }
+            s.read_exact(&mut vec![0; length]).expect("body");
+            let mut s = s.into_inner();
+            let body = format!(r#"{{"jsonrpc":"2.0","id":1,"result":{result}}}"#);
+            write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                .expect("write");
+        }
+    });
+    (addr, serve)
+}
+
+#[test]
+fn a_node_answer_that_is_no_quantity_or_out_of_range_is_an_error_not_zero() {
+    for (result, said) in [
+        (r#""0xnothex""#, r#"the node answered "0xnothex" for eth_chainId, not a hex quantity"#),
+        (
+            r#""0x10000000000000000""#,
+            r#"the node answered "0x10000000000000000" for eth_chainId, out of range"#,
+        ),
+        (r#""12""#, r#"the node answered "12" for eth_chainId, not a hex quantity"#),
+    ] {
+        let (addr, serve) = fake_node(result, 1);
+        let (code, v) = cove_rpc(&addr, &["fund", "0x00000000000000000000000000000000000000cc", "5"]);
+        assert_ne!(code, 0, "{v}");
+        assert_eq!(v["error"]["message"].as_str(), Some(said), "{v}");
+        serve.join().expect("served");
+    }
+}

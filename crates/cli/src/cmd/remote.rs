@@ -164,9 +164,15 @@ fn query(cli: &Cli, rpc: &Rpc, a: &CallArgs, height: Option<u64>) -> Result<Exit
         rpc.try_call("cove_query", json!([address, msg, at]))?.map(|r| json!({"status": "ok", "result": r}))
     } else {
         let params = json!([address, method, Bytes::from(input), at]);
-        rpc.try_call("cove_call", params)?.map(|r| {
-            json!({"status": "ok", "output_hex": r["output"].as_str().unwrap_or("0x").trim_start_matches("0x"), "gas_used": quantity(&r["gasUsed"])})
-        })
+        match rpc.try_call("cove_call", params)? {
+            Ok(r) => {
+                let gas_used: u64 = quantity(&r["gasUsed"], "gasUsed")?;
+                Ok(
+                    json!({"status": "ok", "output_hex": r["output"].as_str().unwrap_or("0x").trim_start_matches("0x"), "gas_used": gas_used}),
+                )
+            }
+            Err(e) => Err(e),
+        }
     };
     match answer {
         Ok(v) => {
@@ -192,9 +198,9 @@ fn send(
 ) -> Result<ExitCode> {
     let key = signing_key(key)?;
     let from = EthAddress::from_public_key(key.verifying_key());
-    tx.chain_id = quantity(&rpc.call("eth_chainId", json!([]))?);
-    tx.nonce = quantity(&rpc.call("eth_getTransactionCount", json!([from, "pending"]))?);
-    tx.gas_price = u128::from(quantity(&rpc.call("eth_gasPrice", json!([]))?));
+    tx.chain_id = quantity(&rpc.call("eth_chainId", json!([]))?, "eth_chainId")?;
+    tx.nonce = quantity(&rpc.call("eth_getTransactionCount", json!([from, "pending"]))?, "the nonce")?;
+    tx.gas_price = quantity(&rpc.call("eth_gasPrice", json!([]))?, "eth_gasPrice")?;
     tx.gas_limit = gas_limit.unwrap_or_else(|| tx.intrinsic_gas() + REMOTE_GAS_LIMIT);
     let (sig, recid) = key.sign_prehash_recoverable(tx.signing_hash().as_slice()).context("signing")?;
     let raw = tx.encode_signed(&alloy_primitives::Signature::from((sig, recid)));
@@ -211,7 +217,8 @@ fn send(
         std::thread::sleep(Duration::from_millis(50));
     };
     let ok = r["status"] == "0x1";
-    let gas_used = quantity(&r["gasUsed"]);
+    let gas_used: u64 = quantity(&r["gasUsed"], "the receipt's gasUsed")?;
+    let block: u64 = quantity(&r["blockNumber"], "the receipt's blockNumber")?;
     let mut v = if ok {
         json!({"status": "ok", "output_hex": r["cove"]["output"].as_str().unwrap_or("0x").trim_start_matches("0x")})
     } else {
@@ -219,7 +226,7 @@ fn send(
     };
     v["tx_hash"] = hash;
     v["sender"] = json!(format!("{from:#x}"));
-    v["block"] = json!(quantity(&r["blockNumber"]));
+    v["block"] = json!(block);
     v["gas_used"] = json!(gas_used);
     v["fee"] = json!((U256::from(gas_used) * U256::from(tx.gas_price)).to_string());
     if let Some(a) = r["contractAddress"].as_str().filter(|_| ok) {
@@ -250,8 +257,19 @@ fn signing_key(key: Option<&str>) -> Result<SigningKey> {
     SigningKey::from_slice(&secret).context("--key is not a valid secp256k1 key")
 }
 
-fn quantity(v: &Value) -> u64 {
-    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()).unwrap_or(0)
+/// A node's hex quantity (`0x…`) as a `T`: not one, or past `T`'s range, is an error
+/// naming `what` (never a silent 0).
+fn quantity<T: TryFrom<u128>>(v: &Value, what: &str) -> Result<T> {
+    let parsed = v
+        .as_str()
+        .and_then(|s| s.strip_prefix("0x"))
+        .filter(|h| !h.is_empty())
+        .and_then(|h| U256::from_str_radix(h, 16).ok());
+    let Some(n) = parsed else { bail!("the node answered {v} for {what}, not a hex quantity") };
+    u128::try_from(n)
+        .ok()
+        .and_then(|n| T::try_from(n).ok())
+        .with_context(|| format!("the node answered {v} for {what}, out of range"))
 }
 
 /// A minimal blocking JSON-RPC client over HTTP/1.1 (`http://` only).
