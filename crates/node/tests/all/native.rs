@@ -665,3 +665,25 @@ fn a_failed_cosmwasm_instantiate_with_value_moves_no_funds_but_pays_its_fee() {
     assert_eq!(c.balance(fees) - fees_before, U256::from(used) * U256::from(PRICE));
     node.stop().expect("stop");
 }
+
+#[test]
+fn a_native_call_to_an_evm_contract_pays_both_intrinsic_gases() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let c = Client::new(&node);
+    let w = Wallet::dev(7);
+    let (token, _) = deploy_token(&c, &w, CHAIN_ID, 1_000_000);
+    // The same transfer (to a fresh recipient each, same calldata bytes) as an Ethereum
+    // transaction and as a native call with the calldata as input.
+    let hash = c.send(&w.eip1559(CHAIN_ID, 1, Some(token), transfer(Address::repeat_byte(0x71), 5), 200_000));
+    let eth = c.receipt(&hash);
+    assert_eq!(eth["status"], "0x1", "{eth}");
+    let mut call = tx(4, 2);
+    call.to = token.to_vec().into();
+    call.input = transfer(Address::repeat_byte(0x72), 5).into();
+    let native = run(&c, &w, &call);
+    assert_eq!(native["status"], "0x1", "{native}");
+    // The native one pays its own intrinsic gas on top of the EVM's (documented).
+    assert_eq!(quantity(&native["gasUsed"]), call.intrinsic_gas() + quantity(&eth["gasUsed"]), "{native}");
+    node.stop().expect("stop");
+}
