@@ -287,7 +287,7 @@ fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
     // What --rpc does not take is said, not ignored.
     let (code, v) = cove_rpc(&addr, &["estimate-gas", &contract, "get"]);
     assert_ne!(code, 0);
-    assert!(v.to_string().contains("--rpc works with deploy, call, query, balance and fund"), "{v}");
+    assert!(v.to_string().contains("--rpc works with deploy, call, query, migrate, balance and fund"), "{v}");
     terminate(node);
 }
 
@@ -338,4 +338,29 @@ fn a_node_answer_that_is_no_quantity_or_out_of_range_is_an_error_not_zero() {
         assert_eq!(v["error"]["message"].as_str(), Some(said), "{v}");
         serve.join().expect("served");
     }
+}
+
+#[test]
+fn a_cosmwasm_contract_is_migrated_over_rpc_by_its_admin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let addr = node.addr.clone();
+    let human = |hex: &str| {
+        let a: types::Address = hex.parse().expect("address");
+        cosmwasm::Addresses::new("cove").expect("prefix").humanize(&a)
+    };
+    let sender = format!("0x{}", node::DEV_ACCOUNTS[2].0);
+    let other = "0x00000000000000000000000000000000000000bb";
+    let wasm = bench::fixtures::path("hackatom").unwrap_or_else(|e| panic!("{e}"));
+    let wasm = wasm.to_str().expect("path");
+    let msg = serde_json::json!({"verifier": human(&sender), "beneficiary": human(other)}).to_string();
+    let (code, v) = cove_rpc(&addr, &["deploy", wasm, "--msg", &msg, "--admin", &sender]);
+    assert_eq!((code, v["status"].as_str()), (0, Some("ok")), "{v}");
+    let contract = v["address"].as_str().expect("address").to_string();
+    let migrate = serde_json::json!({"verifier": human(other)}).to_string();
+    let (code, v) = cove_rpc(&addr, &["migrate", &contract, wasm, "--msg", &migrate]);
+    assert_eq!((code, v["status"].as_str()), (0, Some("ok")), "{v}");
+    let (code, v) = cove_rpc(&addr, &["query", &contract, "--msg", r#"{"verifier":{}}"#]);
+    assert_eq!((code, &v["result"]), (0, &serde_json::json!({"verifier": human(other)})), "{v}");
+    terminate(node);
 }

@@ -1,4 +1,4 @@
-//! `--rpc URL`: `deploy`, `call`, `query`, `balance` and `fund` sent to a running node
+//! `--rpc URL`: `deploy`, `call`, `query`, `migrate`, `balance` and `fund` sent to a running node
 //! over JSON-RPC instead of opening the data dir (which the node holds). Transactions are
 //! native ones (`docs/node.md`, "Native transactions") signed with `--key` (`COVE_KEY`):
 //! a secp256k1 key in hex, or `dev:N` for the node's dev account N. The node picks
@@ -71,7 +71,22 @@ pub(crate) fn run(cli: &Cli, remote: &Remote) -> Result<ExitCode> {
             };
             send(cli, &rpc, key, tx, None)
         }
-        _ => bail!("--rpc works with deploy, call, query, balance and fund; run the others without it"),
+        Command::Migrate(a) => {
+            if a.tx.sender.is_some() {
+                bail!("with --rpc the sender is the --key's address; drop --sender");
+            }
+            let tx = NativeTx {
+                kind: 7,
+                to: eth(&a.address).to_vec().into(),
+                code: super::read_code(&a.file)?.into(),
+                input: a.msg.0.clone().into(),
+                ..NativeTx::default()
+            };
+            send(cli, &rpc, key, tx, a.tx.gas_limit)
+        }
+        _ => bail!(
+            "--rpc works with deploy, call, query, migrate, balance and fund; run the others without it"
+        ),
     }
 }
 
