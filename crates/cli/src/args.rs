@@ -306,7 +306,7 @@ pub(crate) struct TxArgs {
 #[derive(Debug, Default, Args)]
 pub(crate) struct Remote {
     /// A running node's JSON-RPC URL (`http://127.0.0.1:8545`): deploy, call, query,
-    /// balance and fund go to it as signed native transactions or reads, instead of
+    /// migrate, balance and fund go to it as signed native transactions or reads, instead of
     /// opening the data dir.
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
