@@ -258,6 +258,21 @@ fn a_cosmwasm_contract_is_instantiated_executed_migrated_and_queried() {
     assert_eq!(c.balance(beneficiary), U256::from(1000));
     assert_eq!(c.balance(hack), U256::ZERO);
 
+    // Another key may not migrate it: the transaction fails, pays and uses its nonce.
+    let mut foreign = tx(7, 1);
+    foreign.gas_limit = 20_000_000;
+    foreign.to = hack.to_vec().into();
+    foreign.code = wasm.clone().into();
+    foreign.input = json!({"verifier": human(stranger.address)}).to_string().into_bytes().into();
+    let r = run(&c, &stranger, &foreign);
+    assert_eq!(r["status"], "0x0", "{r}");
+    assert_eq!(r["cove"]["error"]["kind"], "unauthorized", "{r}");
+    assert!(
+        r["cove"]["error"]["message"].as_str().is_some_and(|m| m.starts_with("only the admin of")),
+        "{r}"
+    );
+    assert_eq!(c.call("cove_query", json!([hack, {"verifier": {}}])), verifier);
+
     // The admin migrates it; hackatom's migrate sets the verifier.
     let mut migrate = tx(7, 2);
     migrate.gas_limit = 20_000_000;
