@@ -53,6 +53,8 @@ pub(crate) enum Command {
         /// (`100ucove,5uatom`).
         #[arg(value_parser = parse_funds)]
         amount: Funds,
+        #[command(flatten)]
+        remote: Remote,
     },
     /// A contract's record: its VM, code, creator, admin, height and app flags.
     Inspect {
@@ -68,6 +70,8 @@ pub(crate) enum Command {
         /// Read at this retained height instead of the head.
         #[arg(long)]
         height: Option<u64>,
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Replace a contract's code, keeping its storage (admin only; one block).
     Upgrade(UpgradeArgs),
@@ -294,6 +298,22 @@ pub(crate) struct TxArgs {
     /// CosmWasm: show what the contracts printed with `debug` (`"debug"` in JSON).
     #[arg(long)]
     pub debug: bool,
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+/// `--rpc URL` and `--key`: send the command to a running node (`cmd/remote.rs`).
+#[derive(Debug, Default, Args)]
+pub(crate) struct Remote {
+    /// A running node's JSON-RPC URL (`http://127.0.0.1:8545`): deploy, call, query,
+    /// migrate, balance and fund go to it as signed native transactions or reads, instead of
+    /// opening the data dir.
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// With --rpc: the secp256k1 key (hex) that signs, or `dev:N` for the node's dev
+    /// account N (unused without --rpc, so COVE_KEY may stay set).
+    #[arg(long, env = "COVE_KEY", hide_env_values = true)]
+    pub key: Option<String>,
 }
 
 /// What `cove fund` credits: native tokens, or coins of named denominations.

@@ -202,3 +202,165 @@ fn kill_9_under_load_loses_no_transaction_whose_receipt_was_returned() {
     assert!(head >= u64::from_str_radix(&last[2..], 16).unwrap(), "the chain goes on from where it was");
     terminate(node);
 }
+
+/// `cove --json ARGS` against a running node: its exit code and JSON.
+fn cove_rpc(addr: &str, args: &[&str]) -> (i32, Value) {
+    let url = format!("http://{addr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .arg("--json")
+        .args(args)
+        .args(["--rpc", &url])
+        .env("COVE_KEY", "dev:2")
+        .output()
+        .expect("cove runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(text.trim())
+        .unwrap_or_else(|_| Value::String(format!("{text}{}", String::from_utf8_lossy(&out.stderr))));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+#[test]
+fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let addr = node.addr.clone();
+    let sender = format!("0x{}", node::DEV_ACCOUNTS[2].0);
+    let counter = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/counter.wat");
+
+    let (code, before) = cove_rpc(&addr, &["balance", &sender]);
+    assert_eq!(code, 0, "{before}");
+    let (code, deployed) = cove_rpc(&addr, &["deploy", counter]);
+    assert_eq!((code, deployed["status"].as_str()), (0, Some("ok")), "{deployed}");
+    assert_eq!(deployed["sender"], sender);
+    let contract = deployed["address"].as_str().expect("address").to_string();
+    let (code, called) = cove_rpc(&addr, &["call", &contract, "increment"]);
+    assert_eq!((code, called["output_hex"].as_str()), (0, Some("01000000")), "{called}");
+    let (code, read) = cove_rpc(&addr, &["query", &contract, "get"]);
+    assert_eq!((code, read["output_hex"].as_str()), (0, Some("01000000")), "{read}");
+    // The node's proof of the counter's value is a file `cove state verify-proof` checks.
+    let key = format!("0x{}", hex_string(b"counter"));
+    let p = rpc_with(&addr, "cove_getProof", serde_json::json!([contract, key]))["result"].clone();
+    let height = p["height"].as_str().and_then(|h| u64::from_str_radix(h.strip_prefix("0x")?, 16).ok());
+    let height = height.unwrap_or_else(|| panic!("a hex height: {p}")).to_string();
+    let file = dir.path().join("proof.json");
+    std::fs::write(&file, p.to_string()).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .args(["--json", "state", "verify-proof"])
+        .arg(&file)
+        .args(["--height", &height])
+        .output()
+        .expect("cove runs");
+    assert!(out.status.success(), "{p} {out:?}");
+    // A failed call: exit 1, its error, and it still paid.
+    let (code, failed) = cove_rpc(&addr, &["call", &contract, "nope"]);
+    assert_eq!((code, failed["error"]["kind"].as_str()), (1, Some("not_found")), "{failed}");
+
+    // The sender paid exactly the fees it was told of, one nonce per transaction.
+    let (_, after) = cove_rpc(&addr, &["balance", &sender]);
+    let fees: u128 = [&deployed, &called, &failed]
+        .iter()
+        .map(|v| v["fee"].as_str().expect("fee").parse::<u128>().expect("fee"))
+        .sum();
+    let (b, a): (u128, u128) = (
+        before["balance"].as_str().unwrap().parse().unwrap(),
+        after["balance"].as_str().unwrap().parse().unwrap(),
+    );
+    assert_eq!(b - a, fees);
+    assert_eq!(after["nonce"].as_u64(), Some(3));
+
+    let (code, funded) = cove_rpc(&addr, &["fund", "0x00000000000000000000000000000000000000cc", "77"]);
+    assert_eq!(code, 0, "{funded}");
+    let (_, balance) = cove_rpc(&addr, &["balance", "0x00000000000000000000000000000000000000cc"]);
+    assert_eq!(balance["balance"], "77");
+
+    // Without --rpc, COVE_KEY is unused: the command opens its data dir as always.
+    let local = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .arg("--data-dir")
+        .arg(local.path())
+        .args(["--json", "fund", "0x00000000000000000000000000000000000000cc", "5"])
+        .env("COVE_KEY", "dev:2")
+        .output()
+        .expect("cove runs");
+    assert!(out.status.success(), "{out:?}");
+
+    // What --rpc does not take is said, not ignored.
+    let (code, v) = cove_rpc(&addr, &["estimate-gas", &contract, "get"]);
+    assert_ne!(code, 0);
+    assert!(v.to_string().contains("--rpc works with deploy, call, query, migrate, balance and fund"), "{v}");
+    terminate(node);
+}
+
+/// A stand-in node that answers every request with `result`, for `requests` requests.
+fn fake_node(result: &'static str, requests: usize) -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let serve = std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut s = BufReader::new(stream.expect("accept"));
+            // The whole request: headers, then Content-Length bytes of body.
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                s.read_line(&mut line).expect("read");
+                if let Some((name, v)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().expect("length");
+                }
+                if line.trim().is_empty() {
+                    break;
+                }
+            }
+            s.read_exact(&mut vec![0; length]).expect("body");
+            let mut s = s.into_inner();
+            let body = format!(r#"{{"jsonrpc":"2.0","id":1,"result":{result}}}"#);
+            write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                .expect("write");
+        }
+    });
+    (addr, serve)
+}
+
+#[test]
+fn a_node_answer_that_is_no_quantity_or_out_of_range_is_an_error_not_zero() {
+    for (result, said) in [
+        (r#""0xnothex""#, r#"the node answered "0xnothex" for eth_chainId, not a hex quantity"#),
+        (
+            r#""0x10000000000000000""#,
+            r#"the node answered "0x10000000000000000" for eth_chainId, out of range"#,
+        ),
+        (r#""12""#, r#"the node answered "12" for eth_chainId, not a hex quantity"#),
+    ] {
+        let (addr, serve) = fake_node(result, 1);
+        let (code, v) = cove_rpc(&addr, &["fund", "0x00000000000000000000000000000000000000cc", "5"]);
+        assert_ne!(code, 0, "{v}");
+        assert_eq!(v["error"]["message"].as_str(), Some(said), "{v}");
+        serve.join().expect("served");
+    }
+}
+
+#[test]
+fn a_cosmwasm_contract_is_migrated_over_rpc_by_its_admin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let addr = node.addr.clone();
+    let human = |hex: &str| {
+        let a: types::Address = hex.parse().expect("address");
+        cosmwasm::Addresses::new("cove").expect("prefix").humanize(&a)
+    };
+    let sender = format!("0x{}", node::DEV_ACCOUNTS[2].0);
+    let other = "0x00000000000000000000000000000000000000bb";
+    let wasm = bench::fixtures::path("hackatom").unwrap_or_else(|e| panic!("{e}"));
+    let wasm = wasm.to_str().expect("path");
+    let msg = serde_json::json!({"verifier": human(&sender), "beneficiary": human(other)}).to_string();
+    let (code, v) = cove_rpc(&addr, &["deploy", wasm, "--msg", &msg, "--admin", &sender]);
+    assert_eq!((code, v["status"].as_str()), (0, Some("ok")), "{v}");
+    let contract = v["address"].as_str().expect("address").to_string();
+    let migrate = serde_json::json!({"verifier": human(other)}).to_string();
+    let (code, v) = cove_rpc(&addr, &["migrate", &contract, wasm, "--msg", &migrate]);
+    assert_eq!((code, v["status"].as_str()), (0, Some("ok")), "{v}");
+    let (code, v) = cove_rpc(&addr, &["query", &contract, "--msg", r#"{"verifier":{}}"#]);
+    assert_eq!((code, &v["result"]), (0, &serde_json::json!({"verifier": human(other)})), "{v}");
+    terminate(node);
+}

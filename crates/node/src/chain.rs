@@ -9,9 +9,10 @@
 //! does not (blocks made by `cove` commands while no node ran) get entries with no
 //! transactions.
 
-use alloy_consensus::{Header, TxEnvelope};
-use alloy_eips::eip2718::Decodable2718;
-use alloy_primitives::{Address as EthAddress, B256, Bloom, Bytes, Log, LogData};
+use alloy_consensus::{Header, TxEnvelope, TxType};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address as EthAddress, B256, Bloom, Bytes, Log, LogData, keccak256};
+use alloy_rlp::BufMut;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
@@ -65,12 +66,43 @@ pub struct StoredTx {
     pub contract_address: Option<EthAddress>,
     /// Its logs.
     pub logs: Vec<Log>,
+    /// What a native transaction returned (`None` for an Ethereum one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeOutcome>,
+}
+
+/// What a native transaction's receipt adds to Ethereum's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NativeOutcome {
+    /// What it returned (a call's output; a CosmWasm call's `data`).
+    pub output: Bytes,
+    /// Why it failed: the error's kind (`docs/abi.md`) and message.
+    pub error: Option<(String, String)>,
+    /// The code it stored or created a contract of.
+    pub code_id: Option<B256>,
 }
 
 impl StoredTx {
-    /// Its envelope (decoded from `raw`, which the node checked when it was sent).
+    /// Its envelope (decoded from `raw`, which the node checked when it was sent); an
+    /// error for a native transaction.
     pub fn envelope(&self) -> Result<TxEnvelope, NodeError> {
         TxEnvelope::decode_2718(&mut &self.raw[..]).map_err(NodeError::index)
+    }
+
+    /// Whether it is a native transaction.
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
+
+    /// Its bytes as a block's transactions root takes them (Ethereum's EIP-2718
+    /// encoding, or a native transaction's signed bytes) and its receipt's type (a
+    /// native transaction's receipt is encoded as a legacy one).
+    fn root_entry(&self) -> Result<(Vec<u8>, TxType), NodeError> {
+        if self.is_native() {
+            return Ok((self.raw.to_vec(), TxType::Legacy));
+        }
+        let envelope = self.envelope()?;
+        Ok((envelope.encoded_2718(), envelope.tx_type()))
     }
 
     /// Its receipt's logs bloom.
@@ -86,18 +118,18 @@ impl StoredTx {
 impl StoredBlock {
     /// The header its hash is taken over.
     pub fn header(&self) -> Result<Header, NodeError> {
-        let envelopes = self.txs.iter().map(StoredTx::envelope).collect::<Result<Vec<_>, _>>()?;
+        let entries = self.txs.iter().map(StoredTx::root_entry).collect::<Result<Vec<_>, _>>()?;
         let receipts: Vec<_> = self
             .txs
             .iter()
-            .zip(&envelopes)
-            .map(|(t, e)| {
+            .zip(&entries)
+            .map(|(t, (_, ty))| {
                 let receipt = alloy_consensus::Receipt {
                     status: t.status.into(),
                     cumulative_gas_used: t.cumulative_gas_used,
                     logs: t.logs.clone(),
                 };
-                alloy_consensus::ReceiptEnvelope::from_typed(e.tx_type(), receipt.with_bloom())
+                alloy_consensus::ReceiptEnvelope::from_typed(*ty, receipt.with_bloom())
             })
             .collect();
         let mut bloom = Bloom::default();
@@ -108,7 +140,10 @@ impl StoredBlock {
             parent_hash: self.parent_hash,
             beneficiary: self.fee_recipient,
             state_root: self.state_root.unwrap_or_default(),
-            transactions_root: alloy_consensus::proofs::calculate_transaction_root(&envelopes),
+            transactions_root: alloy_consensus::proofs::ordered_trie_root_with_encoder(
+                &entries,
+                |(bytes, _), buf| buf.put_slice(bytes),
+            ),
             receipts_root: alloy_consensus::proofs::calculate_receipt_root(&receipts),
             logs_bloom: bloom,
             number: self.number,
@@ -121,9 +156,15 @@ impl StoredBlock {
     }
 }
 
-/// A cove event as an Ethereum log.
+/// A cove event as an Ethereum log. A topic of up to 32 bytes is left-padded to 32; a
+/// longer one (WASM topics reach `MAX_TOPIC_LEN`, 256 bytes) becomes its keccak-256, as
+/// Solidity indexes a dynamic value.
 pub fn to_log(event: &types::Event) -> Log {
-    let topics = event.topics.iter().map(|t| B256::left_padding_from(t)).collect();
+    let topics = event
+        .topics
+        .iter()
+        .map(|t| if t.len() <= 32 { B256::left_padding_from(t) } else { keccak256(t) })
+        .collect();
     Log {
         address: EthAddress::from(event.contract.0),
         data: LogData::new_unchecked(topics, event.data.clone().into()),

@@ -1,8 +1,9 @@
-//! A long-running cove node: signed Ethereum transactions, a mempool, block production
-//! and Ethereum JSON-RPC over HTTP.
+//! A long-running cove node: signed Ethereum and native transactions, a mempool, block
+//! production and Ethereum and cove JSON-RPC over HTTP.
 //!
 //! This crate owns what turns the runtime into a chain others can talk to: it decodes
-//! and checks signed transactions ([`tx`]), keeps them in a nonce-ordered mempool
+//! and checks signed transactions (Ethereum's in [`tx`], cove's native ones for
+//! cove-ABI and CosmWasm contracts in [`native`]), keeps them in a nonce-ordered mempool
 //! ([`pool`]), builds blocks from them on the runtime's public API and charges their
 //! fees ([`produce`]), keeps an index of blocks, transactions and receipts beside the
 //! state store ([`chain`], `node.redb` in the data dir) and serves Ethereum JSON-RPC
@@ -21,10 +22,12 @@
 pub mod chain;
 mod error;
 pub mod explorer;
+pub mod native;
 mod node;
 pub mod pool;
 mod produce;
 pub mod rpc;
+mod run_native;
 pub mod tx;
 
 pub use error::NodeError;

@@ -192,6 +192,12 @@ impl Node {
         self.shared.submit(raw)
     }
 
+    /// Decodes and checks a signed native transaction (`crate::native`) and admits it
+    /// to the mempool under the same checks; returns its hash.
+    pub fn submit_native(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        self.shared.submit_native(raw)
+    }
+
     /// Makes one block now from what is ready (at most `max` transactions).
     pub fn mine(&self, max: usize) -> Result<u64, NodeError> {
         crate::produce::mine(&self.shared, max)
@@ -292,6 +298,18 @@ pub enum SubmitError {
 impl Shared {
     pub(crate) fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let tx: SignedTx = crate::tx::decode(raw, self.chain_id, self.spec, self.config.runtime.max_tx_gas)?;
+        self.admit(tx)
+    }
+
+    pub(crate) fn submit_native(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let (max_gas, max_code) =
+            (self.config.runtime.max_tx_gas, self.config.runtime.wasm.limits.max_code_bytes);
+        let tx = crate::native::decode(raw, self.chain_id, max_gas, max_code, self.config.dev)?;
+        self.admit(tx)
+    }
+
+    /// The mempool's checks, the same for both kinds.
+    fn admit(&self, tx: SignedTx) -> Result<B256, SubmitError> {
         let sender = Address(tx.from.into_array());
         let nonce = self.runtime.nonce(&sender).map_err(NodeError::from)?;
         let balance = U256::from_be_bytes(self.runtime.balance(&sender).map_err(NodeError::from)?.0);

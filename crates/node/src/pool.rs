@@ -1,10 +1,14 @@
 //! The mempool: signed transactions waiting for a block, per sender in nonce order.
 //!
-//! Admission checks the sender's committed nonce (too low is refused) and balance (it
-//! must cover gas limit × price + value); a transaction with the nonce of one already
+//! Admission checks the sender's committed nonce (too low is refused) and balance: it
+//! must cover gas limit × price + value of this transaction plus that of the sender's
+//! other waiting ones (geth's overdraft check; a cost past 2^256 − 1 is never covered);
+//! a transaction with the nonce of one already
 //! waiting replaces it only at a strictly higher price. A block takes, among the senders
-//! whose next transaction carries their next nonce, the highest price first. It owns no
-//! state: callers pass the committed nonce and balance.
+//! whose next transaction carries their next nonce, the highest price first. Bounds:
+//! transactions in all and per sender (which also bounds those one sender has waiting
+//! behind a nonce gap), and raw bytes in all. It owns no state: callers
+//! pass the committed nonce and balance.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +20,9 @@ use crate::tx::SignedTx;
 pub const MAX_POOL_TXS: usize = 4096;
 /// Most transactions one sender may have waiting: 64.
 pub const MAX_SENDER_TXS: usize = 64;
+/// Most bytes of raw transactions the pool holds: 32 MiB (native deploys carry up to
+/// 2 MiB each; a new one past it is refused).
+pub const MAX_POOL_BYTES: usize = 32 << 20;
 
 /// Why the pool refuses a transaction (geth's messages).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,7 +43,8 @@ pub enum PoolError {
     InsufficientFunds {
         /// The sender's balance.
         balance: U256,
-        /// gas limit × price + value.
+        /// gas limit × price + value, of this transaction and the sender's others waiting
+        /// (2^256 − 1 if that overflows).
         cost: U256,
         /// cost − balance.
         overshot: U256,
@@ -65,6 +73,8 @@ pub enum PoolError {
 pub struct Pool {
     by_sender: HashMap<EthAddress, BTreeMap<u64, SignedTx>>,
     by_hash: HashMap<B256, (EthAddress, u64)>,
+    /// Bytes of the raw transactions waiting.
+    bytes: usize,
 }
 
 impl Pool {
@@ -95,9 +105,21 @@ impl Pool {
         if tx.gas_price() < min_price {
             return Err(PoolError::Underpriced { price: tx.gas_price(), min: min_price });
         }
-        let cost = tx.max_cost();
-        if cost > balance {
-            return Err(PoolError::InsufficientFunds { balance, cost, overshot: cost - balance });
+        let waiting = self.by_sender.get(&tx.from).and_then(|q| q.get(&tx.nonce()));
+        match self.sender_cost(&tx) {
+            Some(cost) if cost <= balance => {}
+            cost => {
+                let cost = cost.unwrap_or(U256::MAX);
+                return Err(PoolError::InsufficientFunds {
+                    balance,
+                    cost,
+                    overshot: cost.saturating_sub(balance),
+                });
+            }
+        }
+        let freed = waiting.map_or(0, |old| old.raw.len());
+        if self.bytes - freed + tx.raw.len() > MAX_POOL_BYTES {
+            return Err(PoolError::Full);
         }
         let queue = self.by_sender.entry(tx.from).or_default();
         if let Some(old) = queue.get(&tx.nonce()) {
@@ -108,9 +130,19 @@ impl Pool {
         } else if queue.len() >= MAX_SENDER_TXS || self.by_hash.len() >= MAX_POOL_TXS {
             return Err(PoolError::Full);
         }
+        self.bytes = self.bytes - freed + tx.raw.len();
         self.by_hash.insert(tx.hash, (tx.from, tx.nonce()));
         queue.insert(tx.nonce(), tx);
         Ok(())
+    }
+
+    /// The most `tx` and its sender's other waiting transactions (one it would replace
+    /// excepted) may cost together; `None` past 2^256 − 1.
+    fn sender_cost(&self, tx: &SignedTx) -> Option<U256> {
+        let others = self.by_sender.get(&tx.from).into_iter().flat_map(|q| q.values());
+        others
+            .filter(|t| t.nonce() != tx.nonce())
+            .try_fold(tx.max_cost()?, |sum, t| sum.checked_add(t.max_cost()?))
     }
 
     /// The transaction `hash`, if waiting.
@@ -137,6 +169,7 @@ impl Pool {
         let keep = queue.split_off(&nonce);
         for tx in queue.values() {
             self.by_hash.remove(&tx.hash);
+            self.bytes -= tx.raw.len();
         }
         *queue = keep;
         if queue.is_empty() {
@@ -149,7 +182,9 @@ impl Pool {
         if let Some((from, nonce)) = self.by_hash.remove(hash)
             && let Some(queue) = self.by_sender.get_mut(&from)
         {
-            queue.remove(&nonce);
+            if let Some(tx) = queue.remove(&nonce) {
+                self.bytes -= tx.raw.len();
+            }
             if queue.is_empty() {
                 self.by_sender.remove(&from);
             }

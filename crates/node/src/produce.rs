@@ -3,22 +3,25 @@
 //!
 //! For each transaction: debit gas limit × price (a sender who cannot pay is dropped),
 //! run it, refund the gas it did not use, pay the fee recipient for what it used, and
-//! bump the nonce if it failed (the runtime leaves a failed message no trace). One the
-//! block cannot hold goes back to waiting; one that timed out (a node fault) or that the
+//! bump the nonce if it failed (the runtime leaves a failed message no trace). One whose
+//! whole gas limit (a native transaction's intrinsic gas included, which the runtime
+//! never sees) does not fit in `max_block_gas` less the gas the block's receipts used
+//! goes back to waiting, a native `store` too; one that timed out (a node fault) or that the
 //! EVM calls invalid is dropped and logged, with no receipt.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use alloy_consensus::Transaction;
+use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_primitives::{Address as EthAddress, TxKind, U256};
 use runtime::{Balance, Block, RuntimeError};
 use types::{Address, ErrorKind, VmType};
 
 use crate::NodeError;
 use crate::chain::{StoredBlock, StoredTx, to_log};
+use crate::native::Kind;
 use crate::node::{Mining, Shared, now};
-use crate::tx::SignedTx;
+use crate::tx::{SignedTx, TxBody};
 
 /// Most transactions one block takes from the mempool: 10,000.
 pub const MAX_BLOCK_TXS: usize = 10_000;
@@ -82,11 +85,11 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
     };
     let mut dropped = Vec::new();
     for tx in ready {
-        match apply(shared, &mut block, &tx)? {
+        match apply(shared, &mut block, &tx, stored.gas_used)? {
             Applied::Receipt(mut receipt) => {
                 stored.gas_used += receipt.gas_used;
                 receipt.cumulative_gas_used = stored.gas_used;
-                stored.txs.push(receipt);
+                stored.txs.push(*receipt);
             }
             Applied::Drop(why) => {
                 log::warn!("dropped transaction {}: {why}", tx.hash);
@@ -123,7 +126,7 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
 }
 
 enum Applied {
-    Receipt(StoredTx),
+    Receipt(Box<StoredTx>),
     Drop(String),
     Wait,
 }
@@ -132,9 +135,17 @@ fn balance(v: U256) -> Balance {
     Balance(v.to_be_bytes::<32>())
 }
 
-/// Runs `tx` in `block` with its fees.
-fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applied, NodeError> {
+/// Runs `tx` in `block`, whose receipts used `block_gas` so far, with its fees.
+fn apply(
+    shared: &Shared,
+    block: &mut Block<'_>,
+    tx: &SignedTx,
+    block_gas: u64,
+) -> Result<Applied, NodeError> {
     let sender = Address(tx.from.into_array());
+    if block_gas.saturating_add(tx.gas_limit()) > shared.runtime.config().max_block_gas {
+        return Ok(Applied::Wait);
+    }
     let recipient = Address(shared.config.fee_recipient.into_array());
     if block.nonce(&sender)? != tx.nonce() {
         return Ok(Applied::Drop("nonce no longer next".into()));
@@ -145,16 +156,11 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
     if let Err(e) = block.debit(sender, balance(max_fee))? {
         return Ok(Applied::Drop(e.message));
     }
-    let env = &tx.envelope;
-    let value = balance(env.value());
-    let input = env.input().to_vec();
-    let ran = match env.kind() {
-        TxKind::Call(to) => {
-            block.call_with_value(sender, Address(to.into_array()), "", input, value, Some(limit))
-        }
-        TxKind::Create => block.create(VmType::Evm, sender, &input, "", Vec::new(), value, Some(limit)),
+    let ran = match &tx.body {
+        TxBody::Eth(env) => run_eth(block, sender, env, limit).map(|r| (r, None)),
+        TxBody::Native(n) => crate::run_native::run(block, sender, n, limit).map(|(r, o)| (r, Some(o))),
     };
-    let receipt = match ran {
+    let (receipt, native) = match ran {
         Ok(r) => r,
         Err(e) => {
             refund(block, sender, balance(max_fee))?;
@@ -165,7 +171,8 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
             };
         }
     };
-    if let Err(e) = &receipt.result
+    if native.is_none()
+        && let Err(e) = &receipt.result
         && e.kind == ErrorKind::InvalidArgument
         && receipt.gas_used == 0
     {
@@ -175,10 +182,12 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
     let used = receipt.gas_used.min(limit);
     refund(block, sender, balance(U256::from(limit - used) * price))?;
     refund(block, recipient, balance(U256::from(used) * price))?;
-    if !receipt.is_ok() {
+    // One bump per transaction: a failed one left none, and a message that does not
+    // count as a nonce-using one (a WASM call, a CosmWasm execute) none either.
+    if block.nonce(&sender)? == tx.nonce() {
         block.bump_nonce(sender)?;
     }
-    Ok(Applied::Receipt(StoredTx {
+    Ok(Applied::Receipt(Box::new(StoredTx {
         hash: tx.hash,
         from: tx.from,
         raw: tx.raw.clone().into(),
@@ -186,9 +195,36 @@ fn apply(shared: &Shared, block: &mut Block<'_>, tx: &SignedTx) -> Result<Applie
         gas_used: used,
         cumulative_gas_used: 0,
         effective_gas_price: tx.gas_price(),
-        contract_address: receipt.address.map(|a| EthAddress::from(a.0)),
+        contract_address: receipt.address.filter(|_| creates(tx)).map(|a| EthAddress::from(a.0)),
         logs: receipt.events.iter().map(to_log).collect(),
-    }))
+        native,
+    })))
+}
+
+/// Whether a receipt's address is a contract `tx` created (a native call or fund names
+/// its target, which a receipt's `contractAddress` must not).
+fn creates(tx: &SignedTx) -> bool {
+    match &tx.body {
+        TxBody::Eth(_) => true,
+        TxBody::Native(n) => matches!(n.kind(), Some(Kind::Deploy | Kind::Instantiate | Kind::CwInstantiate)),
+    }
+}
+
+/// An Ethereum transaction as the runtime's EVM call or create.
+fn run_eth(
+    block: &mut Block<'_>,
+    sender: Address,
+    env: &TxEnvelope,
+    limit: u64,
+) -> Result<runtime::Receipt, RuntimeError> {
+    let value = balance(env.value());
+    let input = env.input().to_vec();
+    match env.kind() {
+        TxKind::Call(to) => {
+            block.call_with_value(sender, Address(to.into_array()), "", input, value, Some(limit))
+        }
+        TxKind::Create => block.create(VmType::Evm, sender, &input, "", Vec::new(), value, Some(limit)),
+    }
 }
 
 /// Credits `amount` to `to`; a balance that would overflow is a node fault here (the

@@ -15,13 +15,14 @@ use serde_json::{Value, json};
 use types::{Address, ErrorKind, VmType};
 
 use crate::NodeError;
-use crate::chain::{BLOCK_GAS_LIMIT, StoredBlock, StoredTx};
+use crate::chain::{BLOCK_GAS_LIMIT, NativeOutcome, StoredBlock, StoredTx};
 use crate::node::{Shared, SubmitError};
+use crate::tx::TxBody;
 
 mod blocks;
 mod cove;
 mod logs;
-pub use cove::MAX_STORAGE_PAGE;
+pub use cove::{MAX_PROOF_KEY_BYTES, MAX_STORAGE_PAGE};
 pub use logs::{
     MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
 };
@@ -102,6 +103,11 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("eth_syncing", |_, _| Ok(Value::Bool(false))),
         ("cove_getContract", cove::get_contract),
         ("cove_getStorage", cove::get_storage),
+        ("cove_sendRawTransaction", cove::send_raw_transaction),
+        ("cove_call", cove::call),
+        ("cove_query", cove::query),
+        ("cove_getStateRoot", cove::get_state_root),
+        ("cove_getProof", cove::get_proof),
     ];
     for &(name, f) in table {
         module.register_blocking_method(name, move |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {
@@ -315,6 +321,9 @@ fn send_raw_transaction(s: &Shared, a: &[Value]) -> RpcResult {
 }
 
 fn tx_json(block: Option<&StoredBlock>, index: usize, t: &StoredTx) -> RpcResult {
+    if t.is_native() {
+        return cove::native_tx_json(block, index, t);
+    }
     let env = t.envelope().map_err(node)?;
     let sig = env.signature();
     let mut v = json!({
@@ -365,23 +374,30 @@ fn get_transaction_by_hash(s: &Shared, a: &[Value]) -> RpcResult {
         effective_gas_price: tx.gas_price(),
         contract_address: None,
         logs: Vec::new(),
+        native: matches!(tx.body, TxBody::Native(_)).then(NativeOutcome::default),
     };
     tx_json(None, 0, &t)
 }
 
 fn receipt_json(block: &StoredBlock, index: usize) -> RpcResult {
     let t = &block.txs[index];
-    let env = t.envelope().map_err(node)?;
+    let (to, ty, native) = if t.is_native() {
+        let (to, native) = cove::outcome_json(t)?;
+        (to, crate::native::NATIVE_TX_TYPE, Some(native))
+    } else {
+        let env = t.envelope().map_err(node)?;
+        (env.to(), u8::from(env.tx_type()), None)
+    };
     let first_log: usize = block.txs[..index].iter().map(|t| t.logs.len()).sum();
     let logs: Vec<Value> =
         t.logs.iter().enumerate().map(|(i, l)| logs::log_json(block, index, first_log + i, l)).collect();
-    Ok(json!({
+    let mut v = json!({
         "transactionHash": t.hash,
         "transactionIndex": hex_u(index as u64),
         "blockHash": block.hash,
         "blockNumber": hex_u(block.number),
         "from": t.from,
-        "to": env.to(),
+        "to": to,
         "cumulativeGasUsed": hex_u(t.cumulative_gas_used),
         "gasUsed": hex_u(t.gas_used),
         "effectiveGasPrice": hex_u(t.effective_gas_price),
@@ -389,8 +405,12 @@ fn receipt_json(block: &StoredBlock, index: usize) -> RpcResult {
         "logs": logs,
         "logsBloom": t.bloom(),
         "status": if t.status { "0x1" } else { "0x0" },
-        "type": hex_u(u8::from(env.tx_type())),
-    }))
+        "type": hex_u(ty),
+    });
+    if let Some(native) = native {
+        v["cove"] = native;
+    }
+    Ok(v)
 }
 
 fn get_transaction_receipt(s: &Shared, a: &[Value]) -> RpcResult {

@@ -12,6 +12,8 @@ use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address as EthAddress, B256, U256};
 use revm::primitives::hardfork::SpecId;
 
+use crate::native::{MAX_NATIVE_TX_BYTES, NativeTx};
+
 /// The largest raw transaction accepted: 128 KiB (geth's `txMaxSize`).
 pub const MAX_TX_BYTES: usize = 128 * 1024;
 
@@ -22,32 +24,61 @@ pub struct SignedTx {
     pub hash: B256,
     /// Who signed it.
     pub from: EthAddress,
-    /// The decoded envelope.
-    pub envelope: TxEnvelope,
+    /// The decoded transaction.
+    pub body: TxBody,
     /// The raw bytes, as sent.
     pub raw: Vec<u8>,
+}
+
+/// An Ethereum or a native transaction: one account, nonce and balance for both.
+#[derive(Debug, Clone)]
+pub enum TxBody {
+    /// An Ethereum transaction.
+    Eth(TxEnvelope),
+    /// A native cove-ABI or CosmWasm transaction ([`crate::native`]).
+    Native(NativeTx),
 }
 
 impl SignedTx {
     /// Its nonce.
     pub fn nonce(&self) -> u64 {
-        self.envelope.nonce()
+        match &self.body {
+            TxBody::Eth(e) => e.nonce(),
+            TxBody::Native(n) => n.nonce,
+        }
     }
 
     /// Its gas limit.
     pub fn gas_limit(&self) -> u64 {
-        self.envelope.gas_limit()
+        match &self.body {
+            TxBody::Eth(e) => e.gas_limit(),
+            TxBody::Native(n) => n.gas_limit,
+        }
     }
 
     /// The price per gas it pays with no base fee: the gas price, or for EIP-1559 the
     /// smaller of the fee cap and the tip.
     pub fn gas_price(&self) -> u128 {
-        self.envelope.effective_gas_price(Some(0))
+        match &self.body {
+            TxBody::Eth(e) => e.effective_gas_price(Some(0)),
+            TxBody::Native(n) => n.gas_price,
+        }
     }
 
-    /// The most it may cost: gas limit × price + value.
-    pub fn max_cost(&self) -> U256 {
-        U256::from(self.gas_limit()) * U256::from(self.gas_price()) + self.envelope.value()
+    /// The native token it takes from its sender (a dev `fund` credits its value out of
+    /// nowhere: none).
+    pub fn value(&self) -> U256 {
+        match &self.body {
+            TxBody::Eth(e) => e.value(),
+            TxBody::Native(n) if n.kind() == Some(crate::native::Kind::Fund) => U256::ZERO,
+            TxBody::Native(n) => n.value,
+        }
+    }
+
+    /// The most it may cost: gas limit × price + value, `None` past 2^256 − 1 (no
+    /// balance covers it).
+    pub fn max_cost(&self) -> Option<U256> {
+        U256::from(self.gas_limit()).checked_mul(U256::from(self.gas_price()))?.checked_add(self.value())
     }
 }
 
@@ -61,6 +92,12 @@ pub enum TxError {
     /// Too big.
     #[error("oversized data: transaction size {0}, limit {MAX_TX_BYTES}")]
     Oversized(usize),
+    /// A native transaction too big.
+    #[error("oversized data: transaction size {0}, limit {MAX_NATIVE_TX_BYTES}")]
+    NativeOversized(usize),
+    /// A native transaction's fields break its kind's rules.
+    #[error("invalid native transaction: {0}")]
+    Native(String),
     /// A type the node does not take.
     #[error("transaction type not supported")]
     UnsupportedType,
@@ -130,7 +167,7 @@ pub fn decode(raw: &[u8], chain_id: u64, spec: SpecId, max_tx_gas: u64) -> Resul
     }
     let from = envelope.recover_signer().map_err(|_| TxError::Signature)?;
     let hash = *envelope.tx_hash();
-    Ok(SignedTx { hash, from, envelope, raw: raw.to_vec() })
+    Ok(SignedTx { hash, from, body: TxBody::Eth(envelope), raw: raw.to_vec() })
 }
 
 /// The least gas a transaction with `input` may name under `spec`: the intrinsic gas

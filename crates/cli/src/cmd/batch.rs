@@ -191,7 +191,12 @@ fn parse(line: &str) -> Result<Tx> {
     let address = |s: &str| parse_address(s).map_err(anyhow::Error::msg);
     let hex = |s: &Option<String>| s.as_deref().map(parse_hex).transpose().map_err(anyhow::Error::msg);
     let tx = |sender: Option<String>, gas_limit| -> Result<TxArgs> {
-        Ok(TxArgs { sender: sender.as_deref().map(address).transpose()?, gas_limit, debug: false })
+        Ok(TxArgs {
+            sender: sender.as_deref().map(address).transpose()?,
+            gas_limit,
+            debug: false,
+            remote: Default::default(),
+        })
     };
     let coins = |s: &Option<String>| s.as_deref().map(parse_coins).transpose().map_err(anyhow::Error::msg);
     Ok(match parsed {

@@ -78,6 +78,11 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
 }
 
 impl Deploy<'_> {
+    /// The VM, the code and the init input, for a deploy sent elsewhere (`--rpc`).
+    pub(crate) fn parts(&self) -> (VmType, &[u8], &[u8]) {
+        (self.vm, &self.code, &self.input)
+    }
+
     /// Runs the deploy as one transaction of `block`: its receipt and its JSON.
     pub(crate) fn apply(&self, block: &mut Block<'_>) -> Result<(Receipt, Value)> {
         let a = self.a;

@@ -13,6 +13,7 @@ mod evm;
 mod node;
 mod profile;
 mod query;
+mod remote;
 mod sdk_args;
 mod snapshot;
 mod state;
@@ -28,6 +29,9 @@ use runtime::{Config, Runtime};
 use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand, SnapshotCommand, StateCommand};
 
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
+    if let Some(remote) = remote::of(&cli.command) {
+        return remote::run(cli, remote);
+    }
     match &cli.command {
         Command::Deploy(a) => deploy::run(cli, a),
         Command::Store { file } => code::store(cli, file),
@@ -43,8 +47,8 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Sudo(a) => cosmwasm::sudo(cli, a),
         Command::EstimateGas(a) => query::estimate_gas(cli, a),
         Command::Profile(a) => profile::run(cli, a),
-        Command::Fund { address, amount } => account::fund(cli, address, amount),
-        Command::Balance { address, height } => account::balance(cli, address, *height),
+        Command::Fund { address, amount, .. } => account::fund(cli, address, amount),
+        Command::Balance { address, height, .. } => account::balance(cli, address, *height),
         Command::Inspect { address } => code::inspect(cli, address),
         Command::State { command: Some(command), .. } => match command {
             StateCommand::Root { height } => state::root(cli, *height),

@@ -128,7 +128,12 @@ fn check_proof_file(bytes: &[u8], root_arg: Option<Hash>, height_arg: Option<u64
 
     let stated_height = match fields.get("height") {
         None => None,
-        Some(v) => Some(v.as_u64().ok_or("height must be an integer")?),
+        // An integer, or a hex quantity as `cove_getProof` answers.
+        Some(v) => Some(
+            v.as_u64()
+                .or_else(|| v.as_str()?.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()))
+                .ok_or("height must be an integer or a 0x hex quantity")?,
+        ),
     };
     match (height_arg, stated_height) {
         (Some(arg), Some(stated)) if arg != stated => {
@@ -242,7 +247,7 @@ fn proof_from_json(v: &Value) -> Result<Proof> {
 
 fn hash(v: &Value) -> Result<Hash> {
     let s = v.as_str().context("a hash must be a hex string")?;
-    hex::decode(s)
+    hex::decode(s.strip_prefix("0x").unwrap_or(s))
         .ok()
         .and_then(|b| b.try_into().ok())
         .with_context(|| format!("{s:?} is not a 32-byte hex hash"))

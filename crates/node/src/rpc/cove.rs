@@ -10,13 +10,21 @@
 //!   EVM slots live under their own keys: read them with `eth_getStorageAt`.
 
 use alloy_primitives::{Address as EthAddress, Bytes};
+use jsonrpsee::types::ErrorObjectOwned;
+use runtime::{CallError, keys};
 use serde_json::{Value, json};
+use types::{Address, ErrorKind, VmType};
 
-use super::{RpcResult, arg, cove, height, hex_bytes, internal, invalid};
-use crate::node::Shared;
+use super::{RpcResult, arg, cove, err, height, hex_bytes, hex_u, internal, invalid};
+use crate::chain::{StoredBlock, StoredTx};
+use crate::native::{MAX_NATIVE_ENTRY_BYTES, MAX_NATIVE_INPUT_BYTES, NATIVE_TX_TYPE, parse_signed};
+use crate::node::{Shared, SubmitError};
 
 /// Most storage pairs one `cove_getStorage` answer holds: 256.
 pub const MAX_STORAGE_PAGE: usize = 256;
+/// Longest key `cove_getProof` takes: 1 KiB (the WASM VM's longest storage key by
+/// default, `MAX_KEY_LEN`; no contract can hold a longer one).
+pub const MAX_PROOF_KEY_BYTES: usize = 1024;
 
 pub(super) fn get_contract(s: &Shared, a: &[Value]) -> RpcResult {
     let address: EthAddress = arg(a, 0, "address")?;
@@ -58,4 +66,167 @@ pub(super) fn get_storage(s: &Shared, a: &[Value]) -> RpcResult {
     let entries: Vec<Value> =
         entries.iter().map(|(k, v)| json!({"key": hex_bytes(k), "value": hex_bytes(v)})).collect();
     Ok(json!({"entries": entries, "next": next.flatten()}))
+}
+
+/// `cove_sendRawTransaction(hex)`: a signed native transaction (`docs/node.md`) into
+/// the mempool under the same checks as `eth_sendRawTransaction`; its hash.
+pub(super) fn send_raw_transaction(s: &Shared, a: &[Value]) -> RpcResult {
+    let raw: Bytes = arg(a, 0, "raw native transaction")?;
+    match s.submit_native(&raw) {
+        Ok(hash) => Ok(json!(hash)),
+        Err(SubmitError::Node(e)) => Err(internal(e)),
+        Err(e) => Err(err(-32000, e.to_string())),
+    }
+}
+
+/// A failed read: a revert is code 3 with its data (as `eth_call`); any other failure
+/// -32000 with the error's message and `{kind, data}`.
+fn read_error(e: &CallError) -> ErrorObjectOwned {
+    let data = hex_bytes(&e.data);
+    if e.kind == ErrorKind::Reverted {
+        return ErrorObjectOwned::owned(3, e.message.clone(), Some(data));
+    }
+    ErrorObjectOwned::owned(-32000, e.message.clone(), Some(json!({"kind": e.kind.as_str(), "data": data})))
+}
+
+/// `cove_call(address, entry, inputHex?, block?)`: a read-only call of a cove-ABI
+/// contract's `entry` with `input` (empty entry and calldata for an EVM contract):
+/// `{output, gasUsed}`.
+pub(super) fn call(s: &Shared, a: &[Value]) -> RpcResult {
+    let address: EthAddress = arg(a, 0, "address")?;
+    let entry: String = arg(a, 1, "entry")?;
+    let input: Option<Bytes> = arg(a, 2, "input")?;
+    if entry.len() > MAX_NATIVE_ENTRY_BYTES {
+        return Err(invalid(format!("entry longer than {MAX_NATIVE_ENTRY_BYTES} bytes")));
+    }
+    let input = input.map(|b| b.to_vec()).unwrap_or_default();
+    if input.len() > MAX_NATIVE_INPUT_BYTES {
+        return Err(invalid(format!("input longer than {MAX_NATIVE_INPUT_BYTES} bytes")));
+    }
+    let at = s.runtime.at(height(s, a.get(3))?).map_err(internal)?;
+    if at.contract(&cove(address)).map_err(internal)?.is_none() {
+        return Err(err(-32000, format!("no contract at {address}")));
+    }
+    let r = at.query(Address::default(), cove(address), &entry, input, None).map_err(internal)?;
+    match &r.result {
+        Ok(out) => Ok(json!({"output": hex_bytes(out), "gasUsed": hex_u(r.gas_used)})),
+        Err(e) => Err(read_error(e)),
+    }
+}
+
+/// `cove_query(address, msg, block?)`: a CosmWasm smart query with the JSON message
+/// `msg` (an object, or its text): the contract's answer as JSON.
+pub(super) fn query(s: &Shared, a: &[Value]) -> RpcResult {
+    let address: EthAddress = arg(a, 0, "address")?;
+    let msg = match a.get(1) {
+        Some(Value::String(t)) => t.clone().into_bytes(),
+        Some(v @ Value::Object(_)) => v.to_string().into_bytes(),
+        _ => return Err(invalid("invalid argument 1 (msg): a JSON object or its text")),
+    };
+    if msg.len() > MAX_NATIVE_INPUT_BYTES {
+        return Err(invalid(format!("msg longer than {MAX_NATIVE_INPUT_BYTES} bytes")));
+    }
+    let at = s.runtime.at(height(s, a.get(2))?).map_err(internal)?;
+    match at.contract(&cove(address)).map_err(internal)? {
+        Some(info) if info.vm == VmType::CosmWasm => {}
+        Some(info) => return Err(err(-32000, format!("{address} is a {} contract, not CosmWasm", info.vm))),
+        None => return Err(err(-32000, format!("no contract at {address}"))),
+    }
+    let (r, _) = at.cosmwasm_query(cove(address), &msg, None).map_err(internal)?;
+    match &r.result {
+        Ok(out) => Ok(serde_json::from_slice(out).unwrap_or_else(|_| hex_bytes(out))),
+        Err(e) => Err(read_error(e)),
+    }
+}
+
+/// `cove_getStateRoot(block?)`: `{height, timestamp, root}` of a block (`root` null on
+/// a store that keeps none).
+pub(super) fn get_state_root(s: &Shared, a: &[Value]) -> RpcResult {
+    let h = height(s, a.first())?;
+    let record = s.runtime.block_record(h).map_err(internal)?;
+    Ok(json!({
+        "height": hex_u(record.height),
+        "timestamp": hex_u(record.timestamp),
+        "root": record.root.map(|r| hex_bytes(&r)),
+    }))
+}
+
+/// `cove_getProof(address, keyHex, block?)`: the proof of a contract's storage key (or
+/// of its absence) against the state root of a block, as `cove state proof --json`
+/// prints it but for `height`, a hex quantity, and `root`, `0x`-prefixed (as
+/// `cove_getStateRoot`). A key is at most [`MAX_PROOF_KEY_BYTES`].
+pub(super) fn get_proof(s: &Shared, a: &[Value]) -> RpcResult {
+    let address: EthAddress = arg(a, 0, "address")?;
+    let key: Bytes = arg(a, 1, "key")?;
+    if key.len() > MAX_PROOF_KEY_BYTES {
+        return Err(invalid(format!("key longer than {MAX_PROOF_KEY_BYTES} bytes")));
+    }
+    let h = height(s, a.get(2))?;
+    let (record, p) =
+        s.runtime.proof(&keys::storage(&cove(address), &key), h).map_err(|e| err(-32000, e.to_string()))?;
+    let Some(root) = record.root else { return Err(err(-32000, "this store commits to no root")) };
+    Ok(json!({
+        "height": hex_u(record.height),
+        "root": hex_bytes(&root),
+        "address": cove(address).to_string(),
+        "key_hex": hex::encode(&key),
+        "value_hex": p.value.as_ref().map(hex::encode),
+        "proof": {
+            "depth": p.depth,
+            "key_hex": hex::encode(&p.key),
+            "value_hex": p.value.as_ref().map(hex::encode),
+            "others": p.others.iter().map(|(kh, leaf)| json!([hex::encode(kh), hex::encode(leaf)])).collect::<Vec<_>>(),
+            "siblings": p.siblings.iter().map(hex::encode).collect::<Vec<_>>(),
+        },
+    }))
+}
+
+/// The fields of a native transaction over JSON-RPC, Ethereum's where they mean the same
+/// (`type` is [`NATIVE_TX_TYPE`]), and `cove` with the rest.
+pub(super) fn native_tx_json(block: Option<&StoredBlock>, index: usize, t: &StoredTx) -> RpcResult {
+    let (tx, sig) = parse_signed(&t.raw).map_err(internal)?;
+    Ok(json!({
+        "hash": t.hash,
+        "from": t.from,
+        "to": tx.to_address(),
+        "nonce": hex_u(tx.nonce),
+        "gas": hex_u(tx.gas_limit),
+        "value": tx.value,
+        "input": hex_bytes(&tx.input),
+        "type": hex_u(NATIVE_TX_TYPE),
+        "chainId": hex_u(tx.chain_id),
+        "r": sig.r(),
+        "s": sig.s(),
+        "v": hex_u(u8::from(sig.v())),
+        "yParity": hex_u(u8::from(sig.v())),
+        "gasPrice": hex_u(tx.gas_price),
+        "blockHash": block.and_then(|b| b.hash),
+        "blockNumber": block.map(|b| hex_u(b.number)),
+        "transactionIndex": block.map(|_| hex_u(index as u64)),
+        "cove": {
+            "kind": tx.kind().map(|k| k.name()),
+            "entry": tx.entry_str(),
+            "codeSize": tx.code.len(),
+            "codeId": (!tx.code_id.is_empty()).then(|| hex_bytes(&tx.code_id)),
+            "flags": tx.flags,
+            "label": tx.label_str(),
+            "admin": tx.admin_address(),
+        },
+    }))
+}
+
+/// What a native transaction's receipt adds: `{kind, output, error, codeId}`.
+pub(super) fn outcome_json(t: &StoredTx) -> Result<(Option<EthAddress>, Value), ErrorObjectOwned> {
+    let (tx, _) = parse_signed(&t.raw).map_err(internal)?;
+    let Some(o) = &t.native else { return Ok((tx.to_address(), Value::Null)) };
+    let error = o.error.as_ref().map(|(kind, message)| json!({"kind": kind, "message": message}));
+    Ok((
+        tx.to_address(),
+        json!({
+            "kind": tx.kind().map(|k| k.name()),
+            "output": hex_bytes(&o.output),
+            "error": error,
+            "codeId": o.code_id,
+        }),
+    ))
 }

@@ -115,7 +115,12 @@ pub(crate) struct Wallet {
 
 impl Wallet {
     pub(crate) fn dev(i: usize) -> Wallet {
-        let key = SigningKey::from_slice(&hex::decode(DEV_ACCOUNTS[i].1).expect("hex")).expect("key");
+        Wallet::from_secret(&hex::decode(DEV_ACCOUNTS[i].1).expect("hex"))
+    }
+
+    /// The wallet of a 32-byte secret key.
+    pub(crate) fn from_secret(secret: &[u8]) -> Wallet {
+        let key = SigningKey::from_slice(secret).expect("key");
         let address = Address::from_public_key(key.verifying_key());
         Wallet { key, address }
     }
@@ -127,6 +132,12 @@ impl Wallet {
         let (sig, recid) = self.key.sign_prehash_recoverable(tx.signature_hash().as_slice()).expect("sign");
         let sig = alloy_primitives::Signature::from((sig, recid));
         TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+    }
+
+    /// A native transaction signed by this wallet.
+    pub(crate) fn native(&self, tx: &cove_node::native::NativeTx) -> Vec<u8> {
+        let (sig, recid) = self.key.sign_prehash_recoverable(tx.signing_hash().as_slice()).expect("sign");
+        tx.encode_signed(&alloy_primitives::Signature::from((sig, recid)))
     }
 
     /// An EIP-1559 transaction on `chain_id`.

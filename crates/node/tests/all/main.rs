@@ -5,5 +5,6 @@ mod dev;
 mod explorer;
 mod harness;
 mod logs;
+mod native;
 mod rpc;
 mod txs;
