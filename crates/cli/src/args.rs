@@ -44,6 +44,10 @@ pub(crate) enum Command {
     /// Run a call once (nothing is written) and write its gas as a flamegraph: every
     /// unit attributed to a stack of contract functions, host functions as leaves.
     Profile(ProfileArgs),
+    /// Run a call once (nothing is written) under a step debugger: breakpoints at
+    /// contract or host functions, stepping over and into calls, the stack, gas, memory
+    /// and storage (docs/cli.md, "Debugging").
+    Debug(DebugArgs),
     /// Dev faucet: credit tokens to an account (one block).
     Fund {
         /// The account.
@@ -402,6 +406,17 @@ pub(crate) struct ProfileArgs {
     /// Also write the profile as folded stacks (`root;caller;callee GAS` lines).
     #[arg(long)]
     pub folded: Option<PathBuf>,
+}
+
+/// Arguments of `debug`: a call's, plus where the commands come from.
+#[derive(Debug, Args)]
+pub(crate) struct DebugArgs {
+    #[command(flatten)]
+    pub call: CallArgs,
+    /// Read the debugger's commands from this file instead of the terminal; when they
+    /// end, the call runs to its end.
+    #[arg(long)]
+    pub commands: Option<PathBuf>,
 }
 
 /// Arguments of `call` and `query`.

@@ -124,6 +124,21 @@ pub(crate) fn receipt_json(r: &Receipt, success: Value) -> Value {
     }
 }
 
+/// Adds `backtrace` to the JSON of a failed WASM call of `contract` (`receipt`): the
+/// contract's call stack where it failed, innermost first, named from its module's
+/// `name` section. Diagnostic only; a failure to name it leaves it out.
+pub(crate) fn add_backtrace(
+    value: &mut Value,
+    rt: &runtime::Runtime,
+    receipt: &Receipt,
+    contract: &types::Address,
+) {
+    let names = rt.take_backtrace(contract).ok().flatten();
+    if let (Err(_), Some(names)) = (&receipt.result, names) {
+        value["backtrace"] = json!(names);
+    }
+}
+
 /// Prints any JSON value as `key: value` lines.
 pub(crate) fn print_human(value: &Value) {
     if value["status"] == "error" {
@@ -137,6 +152,12 @@ pub(crate) fn print_human(value: &Value) {
         }
         if let Some(data) = value.get("return_hex").and_then(Value::as_str) {
             println!("return_hex: {data}");
+        }
+        if let Some(frames) = value.get("backtrace").and_then(Value::as_array) {
+            println!("backtrace (innermost first):");
+            for (i, frame) in frames.iter().enumerate() {
+                println!("{i:>4}: {}", frame.as_str().unwrap_or("?"));
+            }
         }
         print_debug(value);
         return;

@@ -345,3 +345,119 @@ fn cove_profile_of_the_rust_token_transfer_attributes_all_its_gas() {
     assert_eq!(v["profile"]["attributed_gas"], v["gas_used"]);
     assert_xml(&std::fs::read(&svg2).unwrap());
 }
+
+/// Runs `cove --json debug ARGS --commands FILE` with `commands` in FILE.
+fn debug_session(dir: &Path, args: &[&str], commands: &str) -> (i32, Value) {
+    let file = dir.join("commands.txt");
+    std::fs::write(&file, commands).unwrap();
+    let mut all = vec!["debug"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--commands", file.to_str().unwrap()]);
+    cove(dir, &all)
+}
+
+fn session_text(v: &Value) -> String {
+    let lines: Vec<&str> = v["session"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    lines.join("\n")
+}
+
+#[test]
+fn cove_debug_breaks_at_transfer_and_storage_write_and_matches_cove_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = deploy_token(d, 1000);
+    let alice = address(&runtime::DEFAULT_SENDER.to_string());
+    let args = r#"{"to":"0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0","amount":250}"#;
+    let commands = "break transfer\ncontinue\nbreak storage_write\ncontinue\nstorage\nstack\ngas\ncontinue\n";
+    let (code, v) = debug_session(d, &[&token, "transfer", "--args", args], commands);
+    assert_eq!(code, 0, "{v}");
+    let text = session_text(&v);
+    println!("{text}");
+    assert!(text.contains("(cove-debug) break transfer\nbreakpoint at "), "{text}");
+    assert!(text.contains("stopped: enter token::transfer"), "{text}");
+    assert!(text.contains("stopped: call host function storage_write"), "{text}");
+    // The storage as the contract sees it before its first write: the deployer's 1000.
+    let alice_key = format!("62{}", hex::encode(alice.0));
+    assert!(text.contains(&format!("  {alice_key} = e803000000000000")), "{text}");
+    // The stack, innermost first: the host function under the Rust function.
+    let stack_at = text.find("  0: storage_write [host]\n").unwrap_or_else(|| panic!("{text}"));
+    assert!(text[stack_at..].contains("token::transfer"), "{text}");
+    assert!(text.contains("gas left "), "{text}");
+
+    // Nothing was committed, and `cove call` gives the same return data, gas and events.
+    assert_eq!(balance(d, &token, Address([0xb0; 20])), 0);
+    let call = ok(d, &["call", &token, "transfer", "--args", args]);
+    for field in ["return_hex", "result", "gas_used", "events"] {
+        assert_eq!(v[field], call[field], "{field}: debug {v} call {call}");
+    }
+
+    // Bad commands give error lines, never a failure of the call.
+    let (code, v) = debug_session(d, &[&token, "transfer", "--args", args], "break nowhere\nmemory 1\nfly\n");
+    assert_eq!(code, 0, "{v}");
+    let errors =
+        v["session"].as_array().unwrap().iter().filter(|l| l.as_str().unwrap().starts_with("error: "));
+    assert_eq!(errors.count(), 3, "{v}");
+    assert_eq!(v["gas_used"], ok(d, &["estimate-gas", &token, "transfer", "--args", args])["gas"]);
+}
+
+#[test]
+fn cove_debug_prints_the_session_to_stdout_without_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = deploy_token(d, 1000);
+    let file = d.join("commands.txt");
+    std::fs::write(&file, "break storage_write\ncontinue\nstack\n").unwrap();
+    let args = hex_args(&(Address([0xb0; 20]), 7u64));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cove"))
+        .args(["--data-dir", d.to_str().unwrap(), "debug", &token, "transfer", "--args-hex", &args])
+        .args(["--commands", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("(cove-debug) stack\n  0: storage_write [host]\n"), "{text}");
+    assert!(text.contains("\ngas_used: "), "{text}");
+}
+
+#[test]
+fn a_rust_panic_in_cove_call_prints_its_message_and_a_backtrace_with_rust_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let poll = deploy_poll(d);
+    let (code, v) = cove(d, &["call", &poll, "winner"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "aborted");
+    assert!(v["error"]["message"].as_str().unwrap().ends_with(": no votes cast"), "{v}");
+    let names: Vec<&str> = v["backtrace"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    // Innermost first: the panic machinery, then the entry point that called `expect`.
+    assert!(names.iter().any(|n| n.contains("panic")), "{names:?}");
+    let winner = names
+        .iter()
+        .position(|n| *n == "winner" || n.ends_with("::winner"))
+        .unwrap_or_else(|| panic!("{names:?}"));
+    assert!(winner > 0, "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with("func[")), "{names:?}");
+
+    // Diagnostic only: the same kind, message and gas as the query (no backtrace there)
+    // and as the debugger, which names the same frames.
+    let (_, q) = cove(d, &["query", &poll, "winner"]);
+    assert_eq!((&q["error"], &q["gas_used"]), (&v["error"], &v["gas_used"]));
+    let (code, dbg) = debug_session(d, &[&poll, "winner"], "");
+    assert_eq!(code, 1);
+    assert_eq!(
+        (&dbg["error"], &dbg["gas_used"], &dbg["backtrace"]),
+        (&v["error"], &v["gas_used"], &v["backtrace"])
+    );
+
+    // A call that succeeds has none; the text output lists the frames.
+    assert!(ok(d, &["call", &poll, "vote", "--args-hex", &hex_args(&1u32)]).get("backtrace").is_none());
+    let poll = deploy_poll(d);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cove"))
+        .args(["--data-dir", d.to_str().unwrap(), "call", &poll, "winner"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("error (aborted): panicked at "), "{text}");
+    assert!(text.contains("\nbacktrace (innermost first):\n   0: "), "{text}");
+    assert!(text.contains(": winner\n"), "{text}");
+}

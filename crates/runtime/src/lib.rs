@@ -1,9 +1,9 @@
 //! cove's runtime: the contract lifecycle over blocks of transactions.
 //!
 //! This crate owns what a chain embeds: store code, instantiate, execute, query and
-//! upgrade contracts, estimate and profile their gas; group transactions into blocks that commit
-//! atomically. It holds one instance of each VM in a [`VmFactory`], the one place that
-//! names the VMs: it builds them, registers them, and dispatches every message on the
+//! upgrade contracts, estimate, profile and debug their calls; group transactions into
+//! blocks that commit atomically. It holds one instance of each VM in a [`VmFactory`],
+//! the one place that names the VMs: it builds them, registers them, and dispatches every message on the
 //! VM recorded with the contract, in a checkpoint of the block's journal
 //! ([`vm::in_checkpoint`]). The VMs are the adapters beside their engines: cove's WASM
 //! ABI (`cove-wasm-vm`'s [`WasmVm`], with the tiered module cache `cove-cache` and its
@@ -30,6 +30,7 @@
 mod at;
 mod block;
 mod config;
+pub mod debug;
 mod error;
 mod estimate;
 mod factory;

@@ -6,7 +6,8 @@
 //! * [`WasmVm`]: create (store the code, derive the address, record the contract, run
 //!   the init entry point) and call (move the value, fetch the linked module from the
 //!   tiered cache `cove-cache`, run the entry point), and a call's gas profile
-//!   ([`WasmVm::profile`], from a profiling compile that bypasses the cache);
+//!   ([`WasmVm::profile`], from a profiling compile that bypasses the cache) and a
+//!   call under a step debugger ([`WasmVm::debug`], on the same compile);
 //! * [`ContractView`]: the window one call has onto the block's journal, every key
 //!   under the contract's own prefix (`docs/state.md`);
 //! * [`Calls`]: the engine's `call`, `create` and `library_call` host functions, handed
@@ -23,6 +24,7 @@
 //! message's writes and dispatches messages to VMs.
 
 mod adapter;
+mod debug;
 mod view;
 
 pub use adapter::{ModuleCache, WasmVm, stored_code, transfer};

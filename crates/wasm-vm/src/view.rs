@@ -12,7 +12,7 @@ use wasm::{CallReply, CallRequest, ContractCalls, CreateRequest, LibraryRequest}
 /// data must be `'static`); the runtime takes it back afterwards.
 pub struct ContractView {
     pub(crate) journal: Journal,
-    prefix: [u8; 21],
+    pub(crate) prefix: [u8; 21],
     key: Vec<u8>,
     /// Where the call runs, for the calls it makes; `None` outside a runtime.
     frame: Option<Frame>,

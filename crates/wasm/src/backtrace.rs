@@ -4,7 +4,8 @@
 //! result, its gas or its kind. wasmtime records the wasm frames of a trap (or of a
 //! host function ending the call, such as `abort`) up to [`MAX_BACKTRACE_FRAMES`];
 //! [`crate::Vm::call`] keeps them here, per thread, until [`take_backtrace`] reads them
-//! or the next call on the thread starts. Frames carry function indices of the deployed
+//! or the next call on the thread starts. A call that ends replaces what the calls it
+//! made recorded, so after a transaction they are those of its outermost call. Frames carry function indices of the deployed
 //! module (instrumentation adds no functions), so a tool names them from the module's
 //! own `name` section, which instrumentation does not keep.
 
@@ -46,4 +47,19 @@ pub(crate) fn record(error: &wasmtime::Error) {
         .map(|f| Frame { func_index: f.func_index(), offset: f.module_offset() })
         .collect();
     LAST.with(|last| *last.borrow_mut() = Some(frames));
+}
+
+/// Renumbers the recorded frames of a call that ran the hooked (profiling) compile of
+/// its module, whose two hook imports follow the module's `imported` functions, back to
+/// the deployed module's numbering. Their offsets are the hooked module's, which no
+/// tool has: they are dropped.
+pub(crate) fn unhook(imported: u32) {
+    LAST.with(|last| {
+        for frame in last.borrow_mut().iter_mut().flatten() {
+            if frame.func_index >= imported + 2 {
+                frame.func_index -= 2;
+            }
+            frame.offset = None;
+        }
+    });
 }

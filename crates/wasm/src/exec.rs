@@ -38,6 +38,8 @@ pub struct HostState<S> {
     pub(crate) call_result: Vec<u8>,
     /// The gas profile being recorded (a profiled call only).
     pub(crate) profile: Option<Box<Recorder>>,
+    /// The debugger watching the call (a debugged call only).
+    pub(crate) debug: Option<Box<crate::debug::Attached<S>>>,
 }
 
 impl<S: 'static> ProfileHost for HostState<S> {
@@ -47,6 +49,10 @@ impl<S: 'static> ProfileHost for HostState<S> {
 
     fn recorder(&mut self) -> Option<&mut Recorder> {
         self.profile.as_deref_mut()
+    }
+
+    fn debug_hook(caller: &mut wasmtime::Caller<'_, Self>, hook: Option<u32>, gas_left: i64) {
+        crate::debug::on_hook(caller, hook, gas_left);
     }
 }
 
@@ -192,7 +198,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
             let (storage, outcome, _) =
-                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, None);
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, None, None);
             (storage, outcome)
         })
     }
@@ -214,8 +220,44 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
             let recorder = Box::new(Recorder::new(gas_limit));
             let (storage, outcome, profile) =
-                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, Some(recorder));
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, Some(recorder), None);
             (storage, outcome.map(|o| (o, profile)))
+        })
+    }
+
+    /// [`Vm::call`] under a debugger ([`crate::debug`]): `module` must be linked from
+    /// [`Engine::compile_profiling_for`], whose hooks are where the debugger stops. The
+    /// outcome is the one [`Vm::call`] gives.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_debugged(
+        &self,
+        module: &LinkedModule<S>,
+        ctx: &CallContext,
+        entry: &str,
+        input: Vec<u8>,
+        gas_limit: Gas,
+        storage: S,
+        attach: crate::debug::Attach,
+    ) -> (S, Result<CallOutcome, VmError>)
+    where
+        S: crate::debug::StorageInspect,
+    {
+        let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
+        stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
+            let attached = crate::debug::Attached::new(attach, gas_limit, self.engine.deadline_ticks());
+            let imported = attached.imported();
+            let (storage, outcome, _) = self.call_on_stack(
+                module,
+                ctx,
+                entry,
+                input,
+                gas_limit,
+                storage,
+                None,
+                Some(Box::new(attached)),
+            );
+            crate::backtrace::unhook(imported);
+            (storage, outcome)
         })
     }
 
@@ -229,6 +271,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         gas_limit: Gas,
         storage: S,
         profile: Option<Box<Recorder>>,
+        debug: Option<Box<crate::debug::Attached<S>>>,
     ) -> (S, Result<CallOutcome, VmError>, Option<CallProfile>) {
         let config = self.engine.config();
         let state = HostState {
@@ -250,6 +293,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             calls: self.calls.clone(),
             call_result: Vec::new(),
             profile,
+            debug,
         };
         let mut store = Store::new(module.pre.module().engine(), state);
         store.set_epoch_deadline(self.engine.deadline_ticks());
@@ -319,6 +363,8 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let func = instance.get_func(&mut store, entry);
         crate::backtrace::clear();
         let result = run(&mut store, start, func, entry);
+        // The backtrace is this call's, not that of a call it made.
+        crate::backtrace::clear();
         if let Err(Failure::Wasm(e)) = &result {
             crate::backtrace::record(e);
         }

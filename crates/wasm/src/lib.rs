@@ -11,7 +11,7 @@
 //! * the [`Engine`]: wasmtime with Cranelift, configured for determinism, plus an epoch
 //!   ticker for the wall-clock backstop;
 //! * [`profile`]: gas profiles of a call, from a separate compile with hooks (never
-//!   used to run anything else);
+//!   used to run anything else), and [`debug`]: a step debugger on the same hooks;
 //! * the host functions of `docs/abi.md`, and [`Vm::call`], which runs an entry point in
 //!   a fresh instance and classifies how it ended.
 //!
@@ -26,6 +26,7 @@ mod calls;
 mod config;
 mod costs;
 mod crypto;
+pub mod debug;
 mod engine;
 mod exec;
 mod gzip;

@@ -41,7 +41,8 @@ pub(crate) fn apply(block: &mut Block<'_>, a: &CallArgs) -> Result<(Receipt, Val
     }
     let value = a.value.unwrap_or_default();
     let receipt = block.call_with_value(sender, a.address, method, input, value, a.tx.gas_limit)?;
-    let value =
+    let mut value =
         output::receipt_json(&receipt, super::sdk_args::return_json(&receipt, sdk.as_ref().map(|s| &s.0)));
+    output::add_backtrace(&mut value, block.runtime(), &receipt, &a.address);
     Ok((receipt, value))
 }

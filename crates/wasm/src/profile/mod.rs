@@ -172,6 +172,14 @@ pub trait ProfileHost: 'static {
     fn gas_global(&self) -> Option<Global>;
     /// The recorder, when the call is profiled.
     fn recorder(&mut self) -> Option<&mut Recorder>;
+    /// Runs after the recorder at each hook: `enter(func)` (`Some`) or `exit()` (`None`)
+    /// with the gas left before it; a debugger's stop ([`crate::debug`]). By default
+    /// nothing.
+    fn debug_hook(_caller: &mut Caller<'_, Self>, _hook: Option<u32>, _gas_left: i64)
+    where
+        Self: Sized,
+    {
+    }
 }
 
 /// Defines the hook imports of [`HOOK_MODULE`] in `linker`. Only profiling compiles
@@ -186,12 +194,14 @@ pub fn define_hooks<T: ProfileHost>(linker: &mut Linker<T>) -> wasmtime::Result<
         if let Some(r) = c.data_mut().recorder() {
             r.enter(func as u32, left);
         }
+        T::debug_hook(&mut c, Some(func as u32), left);
     })?;
     linker.func_wrap(HOOK_MODULE, "exit", |mut c: Caller<'_, T>| {
         let left = gas_left(&mut c);
         if let Some(r) = c.data_mut().recorder() {
             r.exit(left);
         }
+        T::debug_hook(&mut c, None, left);
     })?;
     Ok(())
 }
