@@ -10,6 +10,7 @@ use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, T
 use crate::abi;
 use crate::calls::ContractCalls;
 use crate::config::{GasSchedule, HostLimits};
+use crate::coverage::{BlockCounts, CoverageHost};
 use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
 use crate::host::{self, BackendFault, HostTrap, NodeFault};
 use crate::profile::{CallProfile, ProfileHost, Recorder};
@@ -38,6 +39,14 @@ pub struct HostState<S> {
     pub(crate) call_result: Vec<u8>,
     /// The gas profile being recorded (a profiled call only).
     pub(crate) profile: Option<Box<Recorder>>,
+    /// The block counters of a covered call.
+    pub(crate) coverage: Option<Arc<BlockCounts>>,
+}
+
+impl<S: 'static> CoverageHost for HostState<S> {
+    fn block_counts(&self) -> Option<&BlockCounts> {
+        self.coverage.as_deref()
+    }
 }
 
 impl<S: 'static> ProfileHost for HostState<S> {
@@ -123,6 +132,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             let mut linker = Linker::new(engine);
             host::define(&mut linker).expect("host ABI names are unique");
             crate::profile::define_hooks(&mut linker).expect("hook names are unique");
+            crate::coverage::define_hooks(&mut linker).expect("hook names are unique");
             linker
         };
         let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"));
@@ -192,7 +202,29 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
             let (storage, outcome, _) =
-                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, None);
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, None, None);
+            (storage, outcome)
+        })
+    }
+
+    /// [`Vm::call`] counting the blocks it runs in `counts`: `module` must be linked
+    /// from [`Engine::compile_coverage_for`], `counts` made for its map. The outcome is
+    /// the one [`Vm::call`] gives.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_covered(
+        &self,
+        module: &LinkedModule<S>,
+        ctx: &CallContext,
+        entry: &str,
+        input: Vec<u8>,
+        gas_limit: Gas,
+        storage: S,
+        counts: Arc<BlockCounts>,
+    ) -> (S, Result<CallOutcome, VmError>) {
+        let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
+        stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
+            let (storage, outcome, _) =
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, None, Some(counts));
             (storage, outcome)
         })
     }
@@ -214,7 +246,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
             let recorder = Box::new(Recorder::new(gas_limit));
             let (storage, outcome, profile) =
-                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, Some(recorder));
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, Some(recorder), None);
             (storage, outcome.map(|o| (o, profile)))
         })
     }
@@ -229,6 +261,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         gas_limit: Gas,
         storage: S,
         profile: Option<Box<Recorder>>,
+        coverage: Option<Arc<BlockCounts>>,
     ) -> (S, Result<CallOutcome, VmError>, Option<CallProfile>) {
         let config = self.engine.config();
         let state = HostState {
@@ -250,6 +283,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             calls: self.calls.clone(),
             call_result: Vec::new(),
             profile,
+            coverage,
         };
         let mut store = Store::new(module.pre.module().engine(), state);
         store.set_epoch_deadline(self.engine.deadline_ticks());

@@ -4,6 +4,7 @@ mod abi;
 mod backtrace;
 mod bombs;
 mod calls;
+mod coverage;
 mod gas;
 mod hostile;
 mod profile;
