@@ -30,6 +30,7 @@
 mod at;
 mod block;
 mod config;
+pub mod coverage;
 mod error;
 mod estimate;
 mod factory;

@@ -7,6 +7,8 @@
 //!   the init entry point) and call (move the value, fetch the linked module from the
 //!   tiered cache `cove-cache`, run the entry point), and a call's gas profile
 //!   ([`WasmVm::profile`], from a profiling compile that bypasses the cache);
+//! * [`Coverage`]: a coverage session, once [`WasmVm::enable_coverage`] is called (every
+//!   call then runs from a coverage compile that bypasses the cache);
 //! * [`ContractView`]: the window one call has onto the block's journal, every key
 //!   under the contract's own prefix (`docs/state.md`);
 //! * [`Calls`]: the engine's `call`, `create` and `library_call` host functions, handed
@@ -23,7 +25,9 @@
 //! message's writes and dispatches messages to VMs.
 
 mod adapter;
+pub mod coverage;
 mod view;
 
 pub use adapter::{ModuleCache, WasmVm, stored_code, transfer};
+pub use coverage::{CodeReport, Coverage, MAX_COVERED_CODES};
 pub use view::{Calls, ContractView};
