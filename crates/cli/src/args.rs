@@ -44,6 +44,9 @@ pub(crate) enum Command {
     /// Run a call once (nothing is written) and write its gas as a flamegraph: every
     /// unit attributed to a stack of contract functions, host functions as leaves.
     Profile(ProfileArgs),
+    /// Run a JSON-lines batch (as `cove batch`, nothing is written) and write which
+    /// source lines of the WASM contracts it ran as lcov (by function without DWARF).
+    Coverage(CoverageArgs),
     /// Dev faucet: credit tokens to an account (one block).
     Fund {
         /// The account.
@@ -382,6 +385,21 @@ pub(crate) struct ProfileArgs {
     /// Also write the profile as folded stacks (`root;caller;callee GAS` lines).
     #[arg(long)]
     pub folded: Option<PathBuf>,
+}
+
+/// Arguments of `coverage`.
+#[derive(Debug, Args)]
+pub(crate) struct CoverageArgs {
+    /// The transactions to run: `cove batch`'s JSON-lines format.
+    #[arg(long)]
+    pub batch: PathBuf,
+    /// The lcov file to write.
+    #[arg(long)]
+    pub lcov: PathBuf,
+    /// A module built with debug info whose code section equals a deployed (stripped)
+    /// one's: its DWARF gives that code's lines. Repeatable.
+    #[arg(long)]
+    pub dwarf: Vec<PathBuf>,
 }
 
 /// Arguments of `call` and `query`.

@@ -7,6 +7,7 @@ mod cache;
 mod call;
 mod code;
 mod cosmwasm;
+mod coverage;
 mod demo;
 mod deploy;
 mod evm;
@@ -43,6 +44,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Sudo(a) => cosmwasm::sudo(cli, a),
         Command::EstimateGas(a) => query::estimate_gas(cli, a),
         Command::Profile(a) => profile::run(cli, a),
+        Command::Coverage(a) => coverage::run(cli, a),
         Command::Fund { address, amount } => account::fund(cli, address, amount),
         Command::Balance { address, height } => account::balance(cli, address, *height),
         Command::Inspect { address } => code::inspect(cli, address),
