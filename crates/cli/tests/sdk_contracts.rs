@@ -417,3 +417,60 @@ fn cove_coverage_lists_the_token_lines_two_calls_ran_and_not_the_others() {
     assert_eq!(entered("transfer"), Some(1), "{lcov}");
     assert_eq!(entered("symbol"), Some(0), "{lcov}");
 }
+
+/// `module` without its custom sections (DWARF, names, ABI): what `llvm-strip` leaves.
+fn strip(module: &[u8]) -> Vec<u8> {
+    let mut out = module[..8].to_vec();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.unwrap();
+        if let wasmparser::Payload::CustomSection(_) = payload {
+            continue;
+        }
+        if let Some((id, range)) = payload.as_section() {
+            out.push(id);
+            let mut len = range.len() as u32;
+            loop {
+                let byte = (len & 0x7f) as u8;
+                len >>= 7;
+                out.push(if len == 0 { byte } else { byte | 0x80 });
+                if len == 0 {
+                    break;
+                }
+            }
+            out.extend_from_slice(&module[range]);
+        }
+    }
+    out
+}
+
+#[test]
+fn cove_coverage_reads_the_lines_of_a_stripped_module_from_dwarf() {
+    let dir = tempfile::tempdir().unwrap();
+    let debug = testvm::examples::example_with_debug_info_path("token");
+    let stripped = dir.path().join("token.stripped.wasm");
+    std::fs::write(&stripped, strip(&std::fs::read(&debug).unwrap())).unwrap();
+    let init = hex_args(&("Cove", "COV", 1000u64));
+    let token = deploy(dir.path(), &stripped, &["--init", "init", "--args-hex", &init]);
+    let batch = dir.path().join("calls.jsonl");
+    let args = hex_args(&Address([0xb0; 20]));
+    std::fs::write(
+        &batch,
+        format!(r#"{{"op":"call","address":"{token}","method":"balance","args_hex":"{args}"}}"#),
+    )
+    .unwrap();
+    let out = dir.path().join("out.info");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["coverage", "--batch", batch.to_str().unwrap(), "--lcov", out.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        ok(dir.path(), &a)
+    };
+    // Alone, the stripped module is covered by function ...
+    assert_eq!(run(&[])["codes"][0]["granularity"], "function");
+    // ... and by line with the DWARF of the build it was stripped from.
+    let v = run(&["--dwarf", debug.to_str().unwrap()]);
+    assert_eq!(v["codes"][0]["granularity"], "line", "{v}");
+    let records = coverage::records(&std::fs::read_to_string(&out).unwrap());
+    let lib = records.iter().find(|(p, _)| p.ends_with("token/src/lib.rs")).expect("token/src/lib.rs").1;
+    let source = std::fs::read_to_string(root().join("examples/rust/token/src/lib.rs")).unwrap();
+    assert!(lib.lines[&line_of(&source, "load(&balance_key(&owner))")] > 0);
+}
