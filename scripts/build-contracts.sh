@@ -9,7 +9,18 @@
 # /usr/bin/rustc (override with COVE_WASM_CARGO / COVE_WASM_RUSTC). core and alloc are
 # built from source (-Zbuild-std, hence RUSTC_BOOTSTRAP=1) the first time, a few minutes;
 # later runs rebuild only what changed. Run from anywhere:  bash scripts/build-contracts.sh
+#
+# --debug-info: also build each Rust example with DWARF line tables (cargo profile
+# `debug-info`) into target/contracts/NAME.debug.wasm, for `cove coverage` by source
+# line (docs/sdk.md). The first such build compiles core and alloc again (~20 s).
 set -euo pipefail
+debug_info=0
+for arg in "$@"; do
+  case "$arg" in
+    --debug-info) debug_info=1 ;;
+    *) echo "build-contracts: unknown argument $arg (only --debug-info)" >&2; exit 2 ;;
+  esac
+done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cargo_bin="${COVE_WASM_CARGO:-/usr/bin/cargo}"
 rustc_bin="${COVE_WASM_RUSTC:-/usr/bin/rustc}"
@@ -27,6 +38,10 @@ cd "$root/examples/rust"
 # not rustup's proxies; the rest of the environment is left as it is.
 PATH="/usr/bin:$PATH" RUSTC="$rustc_bin" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$out/build" \
   "$cargo_bin" build --release --locked --quiet
+if [ "$debug_info" = 1 ]; then
+  PATH="/usr/bin:$PATH" RUSTC="$rustc_bin" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$out/build" \
+    "$cargo_bin" build --profile debug-info --locked --quiet
+fi
 
 # C: no libc; the same CPU features as the Rust flags (the MVP, bulk memory, sign
 # extension), a 32 KiB stack. cove.h documents the command.
@@ -47,3 +62,12 @@ for wasm in "$out"/build/wasm32-unknown-unknown/release/*.wasm "$out"/build/c/*.
   fi
   echo "$out/$name $(wc -c <"$out/$name") bytes"
 done
+if [ "$debug_info" = 1 ]; then
+  for wasm in "$out"/build/wasm32-unknown-unknown/debug-info/*.wasm; do
+    name="$(basename "$wasm" .wasm).debug.wasm"
+    if ! cmp -s "$wasm" "$out/$name"; then
+      cp "$wasm" "$out/$name.$$" && mv -f "$out/$name.$$" "$out/$name"
+    fi
+    echo "$out/$name $(wc -c <"$out/$name") bytes"
+  done
+fi

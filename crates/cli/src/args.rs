@@ -48,6 +48,9 @@ pub(crate) enum Command {
     /// contract or host functions, stepping over and into calls, the stack, gas, memory
     /// and storage (docs/cli.md, "Debugging").
     Debug(DebugArgs),
+    /// Run a JSON-lines batch (as `cove batch`, nothing is written) and write which
+    /// source lines of the WASM contracts it ran as lcov (by function without DWARF).
+    Coverage(CoverageArgs),
     /// Dev faucet: credit tokens to an account (one block).
     Fund {
         /// The account.
@@ -417,6 +420,21 @@ pub(crate) struct DebugArgs {
     /// end, the call runs to its end.
     #[arg(long)]
     pub commands: Option<PathBuf>,
+}
+
+/// Arguments of `coverage`.
+#[derive(Debug, Args)]
+pub(crate) struct CoverageArgs {
+    /// The transactions to run: `cove batch`'s JSON-lines format.
+    #[arg(long)]
+    pub batch: PathBuf,
+    /// The lcov file to write.
+    #[arg(long)]
+    pub lcov: PathBuf,
+    /// A module built with debug info whose code section equals a deployed (stripped)
+    /// one's: its DWARF gives that code's lines. Repeatable.
+    #[arg(long)]
+    pub dwarf: Vec<PathBuf>,
 }
 
 /// Arguments of `call` and `query`.

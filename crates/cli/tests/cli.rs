@@ -7,6 +7,8 @@ use serde_json::Value;
 
 mod common;
 use common::cove;
+#[path = "common/coverage.rs"]
+mod coverage;
 
 fn examples() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))
@@ -415,4 +417,67 @@ fn deploy_with_flags_and_inspect_shows_them() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown flag \"payable\""));
     let (code, v) = cove(dir.path(), &["inspect", &format!("0x{}", "77".repeat(20))]);
     assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("not_found")), "{v}");
+}
+
+#[test]
+fn cove_coverage_of_a_module_without_dwarf_counts_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = deploy(dir.path(), "counter.wat", &[]);
+    let batch = dir.path().join("calls.jsonl");
+    let call = |method: &str| format!(r#"{{"op":"call","address":"{counter}","method":"{method}"}}"#);
+    std::fs::write(&batch, [call("increment"), call("increment")].join("\n")).unwrap();
+    let out = dir.path().join("out.info");
+    let args = ["coverage", "--batch", batch.to_str().unwrap(), "--lcov", out.to_str().unwrap()];
+    let (code, v) = cove(dir.path(), &args);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["committed"], false);
+    assert_eq!(v["results"][1]["return_hex"], "02000000", "{v}");
+    assert_eq!(v["codes"][0]["granularity"], "function", "{v}");
+
+    let records = coverage::records(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(records.len(), 1, "{records:?}");
+    let (path, record) = records.iter().next().unwrap();
+    assert!(path.ends_with(".wasm"), "{path}");
+    assert_eq!(record.functions["increment"], 2);
+    assert_eq!(record.functions["load"], 2);
+    assert_eq!(record.functions["allocate"], 1, "the second increment reads what the first wrote");
+    assert_eq!(record.functions["get"], 0);
+
+    // Nothing was committed: the same calls ordinarily start from 0, with the same gas.
+    let (_, plain) = cove(dir.path(), &["batch", batch.to_str().unwrap()]);
+    for i in 0..2 {
+        assert_eq!(plain["results"][i]["gas_used"], v["results"][i]["gas_used"], "{plain}\n{v}");
+        assert_eq!(plain["results"][i]["return_hex"], v["results"][i]["return_hex"]);
+    }
+}
+
+#[test]
+fn cove_coverage_bounds_its_dwarf_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("empty.jsonl");
+    std::fs::write(&batch, "").unwrap();
+    let big = dir.path().join("big.wasm");
+    // Sparse: no disk used, refused from its size before a byte is read.
+    std::fs::File::create(&big).unwrap().set_len((128 << 20) + 1).unwrap();
+    let (code, v) = cove(
+        dir.path(),
+        &[
+            "coverage",
+            "--batch",
+            batch.to_str().unwrap(),
+            "--lcov",
+            "/dev/null",
+            "--dwarf",
+            big.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("MAX_DWARF_FILE_BYTES"), "{v}");
+    let mut args = vec!["coverage", "--batch", batch.to_str().unwrap(), "--lcov", "/dev/null"];
+    for _ in 0..17 {
+        args.extend(["--dwarf", "/nonexistent"]);
+    }
+    let (code, v) = cove(dir.path(), &args);
+    assert_eq!(code, 2, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("MAX_DWARF_FILES"), "{v}");
 }

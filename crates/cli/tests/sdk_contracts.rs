@@ -11,6 +11,8 @@ use serde_json::Value;
 
 mod common;
 use common::cove;
+#[path = "common/coverage.rs"]
+mod coverage;
 #[path = "common/profile.rs"]
 mod profile;
 use profile::{assert_xml, folded_total};
@@ -460,4 +462,131 @@ fn a_rust_panic_in_cove_call_prints_its_message_and_a_backtrace_with_rust_names(
     assert!(text.starts_with("error (aborted): panicked at "), "{text}");
     assert!(text.contains("\nbacktrace (innermost first):\n   0: "), "{text}");
     assert!(text.contains(": winner\n"), "{text}");
+}
+
+/// The number (from 1) of the one line of `source` holding `marker`.
+fn line_of(source: &str, marker: &str) -> u32 {
+    let found: Vec<usize> =
+        source.lines().enumerate().filter(|(_, l)| l.contains(marker)).map(|(i, _)| i).collect();
+    assert_eq!(found.len(), 1, "{marker:?} must be on exactly one line");
+    found[0] as u32 + 1
+}
+
+#[test]
+fn cove_coverage_lists_the_token_lines_two_calls_ran_and_not_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = testvm::examples::example_with_debug_info_path("token");
+    let init = hex_args(&("Cove", "COV", 1000u64));
+    // The module with its DWARF deploys as it is (under `max_code_bytes`).
+    let token = deploy(dir.path(), &wasm, &["--init", "init", "--args-hex", &init]);
+    let bob = Address([0xb0; 20]);
+    let batch = dir.path().join("calls.jsonl");
+    let call = |method: &str, args: String| {
+        format!(r#"{{"op":"call","address":"{token}","method":"{method}","args_hex":"{args}"}}"#)
+    };
+    let lines = [call("transfer", hex_args(&(bob, 100u64))), call("balance", hex_args(&bob))];
+    std::fs::write(&batch, lines.join("\n")).unwrap();
+    let out = dir.path().join("token.info");
+    let v =
+        ok(dir.path(), &["coverage", "--batch", batch.to_str().unwrap(), "--lcov", out.to_str().unwrap()]);
+    assert_eq!(v["results"][1]["return_hex"], hex_args(&100u64), "{v}");
+    assert_eq!(v["codes"][0]["granularity"], "line", "{v}");
+    // Nothing committed.
+    assert_eq!(balance(dir.path(), &token, bob), 0);
+    // The same calls run ordinarily: the same results, gas and events.
+    let plain = ok(dir.path(), &["batch", batch.to_str().unwrap()]);
+    for i in 0..2 {
+        for field in ["status", "gas_used", "return_hex", "events"] {
+            assert_eq!(plain["results"][i][field], v["results"][i][field], "{field}: {plain}\n{v}");
+        }
+    }
+
+    let lcov = std::fs::read_to_string(&out).unwrap();
+    let records = coverage::records(&lcov);
+    let (path, lib) = records
+        .iter()
+        .find(|(path, _)| path.ends_with("token/src/lib.rs"))
+        .unwrap_or_else(|| panic!("no record of token/src/lib.rs in {:?}", records.keys()));
+    let source = std::fs::read_to_string(root().join("examples/rust").join(path)).unwrap();
+    let count = |marker: &str| {
+        let line = line_of(&source, marker);
+        *lib.lines.get(&line).unwrap_or_else(|| panic!("line {line} ({marker}) not listed: {:?}", lib.lines))
+    };
+    // Run: the body of `transfer` and of `balance`.
+    for marker in
+        ["let from_balance = load(&from_key);", "env::emit(\"transfer\"", "load(&balance_key(&owner))"]
+    {
+        assert!(count(marker) > 0, "{marker} ran");
+    }
+    // Not run: the branch `transfer` did not take, entry points never called (`init`
+    // ran at the deploy, before coverage).
+    for marker in [
+        "env::abort(\"insufficient balance\")",
+        "storage::get_or_default(SYMBOL)",
+        "load(SUPPLY)",
+        "storage::set(SYMBOL, &symbol);",
+    ] {
+        assert_eq!(count(marker), 0, "{marker} never ran");
+    }
+    // Functions: the exported entry points, entered once or never.
+    let entered = |name: &str| records.values().find_map(|r| r.functions.get(name).copied());
+    assert_eq!(entered("transfer"), Some(1), "{lcov}");
+    assert_eq!(entered("symbol"), Some(0), "{lcov}");
+}
+
+/// `module` without its custom sections (DWARF, names, ABI): what `llvm-strip` leaves.
+fn strip(module: &[u8]) -> Vec<u8> {
+    let mut out = module[..8].to_vec();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.unwrap();
+        if let wasmparser::Payload::CustomSection(_) = payload {
+            continue;
+        }
+        if let Some((id, range)) = payload.as_section() {
+            out.push(id);
+            let mut len = range.len() as u32;
+            loop {
+                let byte = (len & 0x7f) as u8;
+                len >>= 7;
+                out.push(if len == 0 { byte } else { byte | 0x80 });
+                if len == 0 {
+                    break;
+                }
+            }
+            out.extend_from_slice(&module[range]);
+        }
+    }
+    out
+}
+
+#[test]
+fn cove_coverage_reads_the_lines_of_a_stripped_module_from_dwarf() {
+    let dir = tempfile::tempdir().unwrap();
+    let debug = testvm::examples::example_with_debug_info_path("token");
+    let stripped = dir.path().join("token.stripped.wasm");
+    std::fs::write(&stripped, strip(&std::fs::read(&debug).unwrap())).unwrap();
+    let init = hex_args(&("Cove", "COV", 1000u64));
+    let token = deploy(dir.path(), &stripped, &["--init", "init", "--args-hex", &init]);
+    let batch = dir.path().join("calls.jsonl");
+    let args = hex_args(&Address([0xb0; 20]));
+    std::fs::write(
+        &batch,
+        format!(r#"{{"op":"call","address":"{token}","method":"balance","args_hex":"{args}"}}"#),
+    )
+    .unwrap();
+    let out = dir.path().join("out.info");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["coverage", "--batch", batch.to_str().unwrap(), "--lcov", out.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        ok(dir.path(), &a)
+    };
+    // Alone, the stripped module is covered by function ...
+    assert_eq!(run(&[])["codes"][0]["granularity"], "function");
+    // ... and by line with the DWARF of the build it was stripped from.
+    let v = run(&["--dwarf", debug.to_str().unwrap()]);
+    assert_eq!(v["codes"][0]["granularity"], "line", "{v}");
+    let records = coverage::records(&std::fs::read_to_string(&out).unwrap());
+    let lib = records.iter().find(|(p, _)| p.ends_with("token/src/lib.rs")).expect("token/src/lib.rs").1;
+    let source = std::fs::read_to_string(root().join("examples/rust/token/src/lib.rs")).unwrap();
+    assert!(lib.lines[&line_of(&source, "load(&balance_key(&owner))")] > 0);
 }

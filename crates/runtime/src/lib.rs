@@ -30,6 +30,7 @@
 mod at;
 mod block;
 mod config;
+pub mod coverage;
 pub mod debug;
 mod error;
 mod estimate;

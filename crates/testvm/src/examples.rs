@@ -33,6 +33,27 @@ pub fn example_path(name: &str) -> PathBuf {
     path
 }
 
+/// The path of `target/contracts/NAME.debug.wasm`, the example built with DWARF line
+/// tables, after `scripts/build-contracts.sh --debug-info` ran in this process (which
+/// also builds the ordinary modules). Panics as [`example_path`] does.
+pub fn example_with_debug_info_path(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = BUILT.get_or_init(|| {
+        let out = std::process::Command::new("bash")
+            .arg(root().join("scripts/build-contracts.sh"))
+            .arg("--debug-info")
+            .output()
+            .map_err(|e| format!("bash scripts/build-contracts.sh --debug-info: {e}"))?;
+        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    });
+    if let Err(e) = result {
+        panic!("`bash scripts/build-contracts.sh --debug-info` failed (docs/sdk.md):\n{e}");
+    }
+    let path = root().join("target/contracts").join(format!("{name}.debug.wasm"));
+    assert!(path.is_file(), "{} is missing after scripts/build-contracts.sh --debug-info", path.display());
+    path
+}
+
 /// The bytes of the example module `NAME` ([`example_path`]).
 pub fn example(name: &str) -> Vec<u8> {
     let path = example_path(name);

@@ -24,6 +24,7 @@
 //! ```
 
 mod backend;
+mod coverage;
 pub mod examples;
 mod names;
 

@@ -9,6 +9,7 @@ use vm::{
 use wasm::profile::{FunctionNames, GasProfile};
 use wasm::{CallContext, Vm};
 
+use crate::coverage::Coverage;
 use crate::view::ContractView;
 
 /// The module cache of cove's ABI.
@@ -19,12 +20,26 @@ pub type ModuleCache = cache::ModuleCache<Vm<ContractView>>;
 pub struct WasmVm {
     modules: ModuleCache,
     default_gas_limit: Gas,
+    /// Set once coverage is on: every call then runs from a coverage compile.
+    coverage: std::sync::OnceLock<Coverage>,
 }
 
 impl WasmVm {
     /// A VM over `modules`, running calls that name no gas limit with `default_gas_limit`.
     pub fn new(modules: ModuleCache, default_gas_limit: Gas) -> WasmVm {
-        WasmVm { modules, default_gas_limit }
+        WasmVm { modules, default_gas_limit, coverage: Default::default() }
+    }
+
+    /// Turns coverage on for the rest of this VM's life ([`crate::coverage`]): every
+    /// call that follows runs from a coverage compile of its code and counts what it
+    /// ran, with the result, gas and effects of an ordinary call. Returns the session.
+    pub fn enable_coverage(&self) -> &Coverage {
+        self.coverage.get_or_init(Coverage::default)
+    }
+
+    /// The coverage session, if coverage is on.
+    pub fn coverage(&self) -> Option<&Coverage> {
+        self.coverage.get()
     }
 
     /// The module cache.
@@ -225,10 +240,25 @@ impl WasmVm {
         input: Vec<u8>,
         gas_limit: Gas,
     ) -> Result<Outcome, VmError> {
-        let module = self.modules.for_call(code_id, &|| stored_code(state, code_id))?;
+        let covered = match self.coverage.get() {
+            Some(coverage) => coverage.module(self.vm(), code_id, &|| stored_code(state, code_id))?,
+            None => None,
+        };
+        let plain = match covered {
+            Some(_) => None,
+            None => Some(self.modules.for_call(code_id, &|| stored_code(state, code_id))?),
+        };
         let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
         let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract)).in_env(env);
-        let (view, outcome) = self.vm().call(&module, ctx, entry, input, gas_limit, view);
+        let (view, outcome) = match (covered, plain) {
+            (Some(c), _) => {
+                self.vm().call_covered(&c.module, ctx, entry, input, gas_limit, view, c.counts.clone())
+            }
+            (None, module) => match module {
+                Some(module) => self.vm().call(&module, ctx, entry, input, gas_limit, view),
+                None => (view, Err(wasm::VmError::Engine("no module to run".into()))),
+            },
+        };
         *state = view.journal;
         let o = outcome.map_err(|e| match e {
             wasm::VmError::Storage(s) => VmError::Storage(s),

@@ -8,6 +8,8 @@
 //!   tiered cache `cove-cache`, run the entry point), and a call's gas profile
 //!   ([`WasmVm::profile`], from a profiling compile that bypasses the cache) and a
 //!   call under a step debugger ([`WasmVm::debug`], on the same compile);
+//! * [`Coverage`]: a coverage session, once [`WasmVm::enable_coverage`] is called (every
+//!   call then runs from a coverage compile that bypasses the cache);
 //! * [`ContractView`]: the window one call has onto the block's journal, every key
 //!   under the contract's own prefix (`docs/state.md`);
 //! * [`Calls`]: the engine's `call`, `create` and `library_call` host functions, handed
@@ -24,8 +26,10 @@
 //! message's writes and dispatches messages to VMs.
 
 mod adapter;
+pub mod coverage;
 mod debug;
 mod view;
 
 pub use adapter::{ModuleCache, WasmVm, stored_code, transfer};
+pub use coverage::{CodeReport, Coverage, MAX_COVERED_CODES};
 pub use view::{Calls, ContractView};

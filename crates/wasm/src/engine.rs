@@ -208,6 +208,23 @@ impl Engine {
         self.compile_instrumented(&hooked, self.first_tier())
     }
 
+    /// [`Engine::compile_for`] for coverage ([`crate::coverage`]): the same
+    /// instrumentation plus a hook at the start of each block, compiled with the first
+    /// tier, and the map of those blocks. Never cached and never used for an ordinary
+    /// call: its code differs from what [`Engine::compile`] makes, though its gas does not.
+    pub fn compile_coverage_for(
+        &self,
+        code: &[u8],
+        abi: &Abi,
+    ) -> Result<(CompiledModule, crate::coverage::CoverageMap), ValidationError> {
+        let facts = validate::validate(code, &self.inner.config, abi)?;
+        let mut starts = Vec::new();
+        let instrumented =
+            instrument::instrument_recording(code, &facts, &self.inner.config, Some(&mut starts))?;
+        let (hooked, map) = crate::coverage::add_hooks(code, &instrumented, &starts)?;
+        Ok((self.compile_instrumented(&hooked, self.first_tier())?, map))
+    }
+
     /// Compiles already-instrumented code (from [`Engine::instrument`]) with `tier`.
     pub fn compile_instrumented(
         &self,

@@ -10,6 +10,7 @@ use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, T
 use crate::abi;
 use crate::calls::ContractCalls;
 use crate::config::{GasSchedule, HostLimits};
+use crate::coverage::{BlockCounts, CoverageHost};
 use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
 use crate::host::{self, BackendFault, HostTrap, NodeFault};
 use crate::profile::{CallProfile, ProfileHost, Recorder};
@@ -40,6 +41,28 @@ pub struct HostState<S> {
     pub(crate) profile: Option<Box<Recorder>>,
     /// The debugger watching the call (a debugged call only).
     pub(crate) debug: Option<Box<crate::debug::Attached<S>>>,
+    /// The block counters of a covered call.
+    pub(crate) coverage: Option<Arc<BlockCounts>>,
+}
+
+/// What a diagnostic call (a profile, the debugger, coverage) attaches to its store; an
+/// ordinary call attaches nothing.
+struct Attachments<S> {
+    profile: Option<Box<Recorder>>,
+    debug: Option<Box<crate::debug::Attached<S>>>,
+    coverage: Option<Arc<BlockCounts>>,
+}
+
+impl<S> Attachments<S> {
+    fn none() -> Self {
+        Attachments { profile: None, debug: None, coverage: None }
+    }
+}
+
+impl<S: 'static> CoverageHost for HostState<S> {
+    fn block_counts(&self) -> Option<&BlockCounts> {
+        self.coverage.as_deref()
+    }
 }
 
 impl<S: 'static> ProfileHost for HostState<S> {
@@ -129,6 +152,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             let mut linker = Linker::new(engine);
             host::define(&mut linker).expect("host ABI names are unique");
             crate::profile::define_hooks(&mut linker).expect("hook names are unique");
+            crate::coverage::define_hooks(&mut linker).expect("hook names are unique");
             linker
         };
         let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"));
@@ -198,7 +222,36 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
             let (storage, outcome, _) =
-                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, None, None);
+                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, Attachments::none());
+            (storage, outcome)
+        })
+    }
+
+    /// [`Vm::call`] counting the blocks it runs in `counts`: `module` must be linked
+    /// from [`Engine::compile_coverage_for`], `counts` made for its map. The outcome is
+    /// the one [`Vm::call`] gives.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_covered(
+        &self,
+        module: &LinkedModule<S>,
+        ctx: &CallContext,
+        entry: &str,
+        input: Vec<u8>,
+        gas_limit: Gas,
+        storage: S,
+        counts: Arc<BlockCounts>,
+    ) -> (S, Result<CallOutcome, VmError>) {
+        let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
+        stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
+            let (storage, outcome, _) = self.call_on_stack(
+                module,
+                ctx,
+                entry,
+                input,
+                gas_limit,
+                storage,
+                Attachments { coverage: Some(counts), ..Attachments::none() },
+            );
             (storage, outcome)
         })
     }
@@ -219,8 +272,15 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
             let recorder = Box::new(Recorder::new(gas_limit));
-            let (storage, outcome, profile) =
-                self.call_on_stack(module, ctx, entry, input, gas_limit, storage, Some(recorder), None);
+            let (storage, outcome, profile) = self.call_on_stack(
+                module,
+                ctx,
+                entry,
+                input,
+                gas_limit,
+                storage,
+                Attachments { profile: Some(recorder), ..Attachments::none() },
+            );
             (storage, outcome.map(|o| (o, profile)))
         })
     }
@@ -253,15 +313,13 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
                 input,
                 gas_limit,
                 storage,
-                None,
-                Some(Box::new(attached)),
+                Attachments { debug: Some(Box::new(attached)), ..Attachments::none() },
             );
             crate::backtrace::unhook(imported);
             (storage, outcome)
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn call_on_stack(
         &self,
         module: &LinkedModule<S>,
@@ -270,9 +328,9 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         input: Vec<u8>,
         gas_limit: Gas,
         storage: S,
-        profile: Option<Box<Recorder>>,
-        debug: Option<Box<crate::debug::Attached<S>>>,
+        attachments: Attachments<S>,
     ) -> (S, Result<CallOutcome, VmError>, Option<CallProfile>) {
+        let Attachments { profile, debug, coverage } = attachments;
         let config = self.engine.config();
         let state = HostState {
             storage,
@@ -294,6 +352,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             call_result: Vec::new(),
             profile,
             debug,
+            coverage,
         };
         let mut store = Store::new(module.pre.module().engine(), state);
         store.set_epoch_deadline(self.engine.deadline_ticks());

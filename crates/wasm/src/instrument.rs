@@ -60,11 +60,35 @@ fn encode_err(e: wasm_encoder::reencode::Error) -> ValidationError {
     invalid("instrument", e.to_string())
 }
 
+/// Where a coverage block starts ([`crate::coverage`]): recorded only when asked, never
+/// changing what is emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BlockStart {
+    /// The defined function (0 for the first body of the code section).
+    pub func: u32,
+    /// Offset in the rewritten body (locals included) of the instruction it starts at.
+    pub rewritten: u32,
+    /// Offset of its first instruction in the original module.
+    pub original: u32,
+}
+
 /// Rewrites a validated module. `facts` must come from validating the same bytes.
 pub(crate) fn instrument(
     code: &[u8],
     facts: &ModuleFacts,
     config: &Config,
+) -> Result<Vec<u8>, ValidationError> {
+    instrument_recording(code, facts, config, None)
+}
+
+/// [`instrument`], also recording in `blocks` where each coverage block starts: each
+/// metered segment, and the code after each call, unless it starts with an `else` or an
+/// `end` (no code of its own). The output is the same bytes either way.
+pub(crate) fn instrument_recording(
+    code: &[u8],
+    facts: &ModuleFacts,
+    config: &Config,
+    mut blocks: Option<&mut Vec<BlockStart>>,
 ) -> Result<Vec<u8>, ValidationError> {
     let mut rt = RoundtripReencoder;
     let gas_global = facts.globals;
@@ -147,6 +171,7 @@ pub(crate) fn instrument(
                     _ => BlockType::FunctionType(multi_result_type[results]),
                 };
                 let frame = frame_bytes(facts_f.locals_total, facts_f.max_operand_height, budget);
+                let recording = blocks.as_deref_mut().map(|b| (func_index as u32 - 1, b));
                 let f = rewrite_body(
                     code,
                     &body,
@@ -155,6 +180,7 @@ pub(crate) fn instrument(
                     frame,
                     Globals { gas: gas_global, stack: stack_global, budget },
                     config,
+                    recording,
                 )?;
                 code_section.function(&f);
             }
@@ -225,6 +251,7 @@ struct Globals {
     budget: u32,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rewrite_body(
     code: &[u8],
     body: &wasmparser::FunctionBody<'_>,
@@ -233,6 +260,7 @@ fn rewrite_body(
     frame: u32,
     g: Globals,
     config: &Config,
+    mut blocks: Option<(u32, &mut Vec<BlockStart>)>,
 ) -> Result<Function, ValidationError> {
     let err = |e: wasmparser::BinaryReaderError| invalid("wasm", e.to_string());
     let mut locals = Vec::new();
@@ -266,6 +294,8 @@ fn rewrite_body(
     let mut check_next = true;
     // Open blocks inside the body, excluding the function's own frame (our wrapper).
     let mut depth: u32 = 0;
+    // Coverage only: whether a block starts at the next instruction.
+    let mut block_pending = true;
     while !ops.eof() {
         let start = ops.original_position();
         let op = ops.read().map_err(err)?;
@@ -274,6 +304,14 @@ fn rewrite_body(
             let cost = *segments.next().expect("validation counted every segment");
             charge_static(&mut f, g.gas, cost, check_next);
         }
+        if let Some((func, blocks)) = blocks.as_mut()
+            && block_pending
+            && !matches!(op, Operator::Else | Operator::End)
+        {
+            blocks.push(BlockStart { func: *func, rewritten: f.byte_len() as u32, original: start as u32 });
+        }
+        block_pending =
+            costs::splits_after(&op) || matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. });
         split_pending = costs::splits_after(&op);
         check_next = matches!(op, Operator::Loop { .. });
         if let Some(price) = costs::dynamic_price(&op, &config.gas.ops) {

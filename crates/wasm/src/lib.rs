@@ -10,6 +10,8 @@
 //!   module's own bytecode (see `docs/gas.md`);
 //! * the [`Engine`]: wasmtime with Cranelift, configured for determinism, plus an epoch
 //!   ticker for the wall-clock backstop;
+//! * [`coverage`]: which blocks, lines and functions a run of calls reached, from a
+//!   separate compile with hooks (never used to run anything else);
 //! * [`profile`]: gas profiles of a call, from a separate compile with hooks (never
 //!   used to run anything else), and [`debug`]: a step debugger on the same hooks;
 //! * the host functions of `docs/abi.md`, and [`Vm::call`], which runs an entry point in
@@ -25,6 +27,7 @@ mod backtrace;
 mod calls;
 mod config;
 mod costs;
+pub mod coverage;
 mod crypto;
 pub mod debug;
 mod engine;

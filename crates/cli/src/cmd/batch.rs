@@ -66,85 +66,25 @@ enum Line {
 }
 
 /// A line, checked.
-enum Tx {
+pub(crate) enum Tx {
     Deploy(Box<DeployArgs>),
     Call(Box<CallArgs>),
     Fund(Address, Funds),
 }
 
 /// A line ready to run: a deploy with its code read.
-enum Ready<'a> {
+pub(crate) enum Ready<'a> {
     Deploy(super::deploy::Deploy<'a>),
     Call(&'a CallArgs),
     Fund(Address, &'a Funds),
 }
 
 pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
-    let limit = input::Limit { max: MAX_BATCH_BYTES, name: "MAX_BATCH_BYTES", what: "batch file" };
-    let text = input::read_text(file, &limit)?;
-    let mut txs = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let tx = parse(line).map_err(|e| Usage(format!("{} line {}: {e:#}", file.display(), i + 1)))?;
-        txs.push((i + 1, tx));
-    }
-    let config = super::load_config(cli)?;
-    let max = config.block.max_transactions;
-    if txs.len() > max as usize {
-        return Err(Usage(format!(
-            "{} has {} transactions; a block holds at most {max} (block.max_transactions)",
-            file.display(),
-            txs.len()
-        ))
-        .into());
-    }
-    // Deploys read their code now, so a missing file fails before the block starts.
-    let ready = txs
-        .iter()
-        .map(|(n, tx)| {
-            let ready = match tx {
-                Tx::Deploy(a) => Ready::Deploy(super::deploy::prepare(a).map_err(|e| {
-                    // An unreadable file is an I/O error; anything else the line got wrong.
-                    let io = e.chain().any(|c| c.is::<std::io::Error>());
-                    let e = if io { e } else { Usage(format!("{e:#}")).into() };
-                    e.context(format!("{} line {n}", file.display()))
-                })?),
-                Tx::Call(a) => Ready::Call(a),
-                Tx::Fund(address, amount) => Ready::Fund(*address, amount),
-            };
-            Ok((*n, ready))
-        })
-        .collect::<Result<Vec<_>>>()?;
-
+    let txs = read(cli, file)?;
+    let ready = prepare(file, &txs)?;
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
-    let mut results = Vec::with_capacity(ready.len());
-    let (mut failed, mut dropped) = (0usize, 0usize);
-    for (line, tx) in &ready {
-        let applied = match tx {
-            Ready::Deploy(d) => d.apply(&mut block),
-            Ready::Call(a) => super::call::apply(&mut block, a),
-            Ready::Fund(address, amount) => super::account::apply_fund(&mut block, address, amount),
-        };
-        let mut v = match applied {
-            Ok((receipt, v)) => {
-                failed += usize::from(receipt.result.is_err());
-                v
-            }
-            // Not in the block: the others go on without it.
-            Err(e) => match e.downcast_ref::<runtime::RuntimeError>() {
-                Some(e) if e.is_dropped_transaction() => {
-                    dropped += 1;
-                    output::dropped_json(e)
-                }
-                _ => return Err(e.context(format!("{} line {line}", file.display()))),
-            },
-        };
-        v["line"] = json!(line);
-        results.push(v);
-    }
+    let Applied { results, failed, dropped } = apply(&mut block, &ready, file)?;
     let record = block.commit()?;
     let root = record.root.map(hex::encode);
     if cli.json {
@@ -184,6 +124,94 @@ pub(crate) fn run(cli: &Cli, file: &Path) -> Result<ExitCode> {
         );
     }
     Ok(if dropped > 0 { ExitCode::from(output::EXIT_DROPPED) } else { ExitCode::SUCCESS })
+}
+
+/// The lines of `file`, parsed and checked: a usage error names the first bad line, or
+/// a batch of more lines than a block may hold.
+pub(crate) fn read(cli: &Cli, file: &Path) -> Result<Vec<(usize, Tx)>> {
+    let limit = input::Limit { max: MAX_BATCH_BYTES, name: "MAX_BATCH_BYTES", what: "batch file" };
+    let text = input::read_text(file, &limit)?;
+    let mut txs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let tx = parse(line).map_err(|e| Usage(format!("{} line {}: {e:#}", file.display(), i + 1)))?;
+        txs.push((i + 1, tx));
+    }
+    let config = super::load_config(cli)?;
+    let max = config.block.max_transactions;
+    if txs.len() > max as usize {
+        return Err(Usage(format!(
+            "{} has {} transactions; a block holds at most {max} (block.max_transactions)",
+            file.display(),
+            txs.len()
+        ))
+        .into());
+    }
+    Ok(txs)
+}
+
+/// The lines ready to run: deploys read their code now, so a missing file fails before
+/// the block starts.
+pub(crate) fn prepare<'a>(file: &Path, txs: &'a [(usize, Tx)]) -> Result<Vec<(usize, Ready<'a>)>> {
+    txs.iter()
+        .map(|(n, tx)| {
+            let ready = match tx {
+                Tx::Deploy(a) => Ready::Deploy(super::deploy::prepare(a).map_err(|e| {
+                    // An unreadable file is an I/O error; anything else the line got wrong.
+                    let io = e.chain().any(|c| c.is::<std::io::Error>());
+                    let e = if io { e } else { Usage(format!("{e:#}")).into() };
+                    e.context(format!("{} line {n}", file.display()))
+                })?),
+                Tx::Call(a) => Ready::Call(a),
+                Tx::Fund(address, amount) => Ready::Fund(*address, amount),
+            };
+            Ok((*n, ready))
+        })
+        .collect()
+}
+
+/// What running the lines gave: one JSON result per line, and how many failed or were
+/// dropped from the block.
+pub(crate) struct Applied {
+    pub results: Vec<Value>,
+    pub failed: usize,
+    pub dropped: usize,
+}
+
+/// Runs each line as its own transaction of `block`.
+pub(crate) fn apply(
+    block: &mut runtime::Block<'_>,
+    ready: &[(usize, Ready<'_>)],
+    file: &Path,
+) -> Result<Applied> {
+    let mut results = Vec::with_capacity(ready.len());
+    let (mut failed, mut dropped) = (0usize, 0usize);
+    for (line, tx) in ready {
+        let applied = match tx {
+            Ready::Deploy(d) => d.apply(block),
+            Ready::Call(a) => super::call::apply(block, a),
+            Ready::Fund(address, amount) => super::account::apply_fund(block, address, amount),
+        };
+        let mut v = match applied {
+            Ok((receipt, v)) => {
+                failed += usize::from(receipt.result.is_err());
+                v
+            }
+            // Not in the block: the others go on without it.
+            Err(e) => match e.downcast_ref::<runtime::RuntimeError>() {
+                Some(e) if e.is_dropped_transaction() => {
+                    dropped += 1;
+                    output::dropped_json(e)
+                }
+                _ => return Err(e.context(format!("{} line {line}", file.display()))),
+            },
+        };
+        v["line"] = json!(line);
+        results.push(v);
+    }
+    Ok(Applied { results, failed, dropped })
 }
 
 fn parse(line: &str) -> Result<Tx> {

@@ -7,6 +7,7 @@ mod cache;
 mod call;
 mod code;
 mod cosmwasm;
+mod coverage;
 mod debug;
 mod demo;
 mod deploy;
@@ -51,6 +52,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Debug(a) => debug::run(cli, a),
         Command::Fund { address, amount, .. } => account::fund(cli, address, amount),
         Command::Balance { address, height, .. } => account::balance(cli, address, *height),
+        Command::Coverage(a) => coverage::run(cli, a),
         Command::Inspect { address } => code::inspect(cli, address),
         Command::State { command: Some(command), .. } => match command {
             StateCommand::Root { height } => state::root(cli, *height),

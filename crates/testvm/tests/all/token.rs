@@ -126,3 +126,31 @@ fn a_profile_of_transfer_names_rust_functions_and_holds_all_its_gas() {
     vm.call::<()>(&token, "transfer", (bob, 100u64)).unwrap();
     assert_eq!(vm.last_gas(), profiled.receipt.gas_used, "the same gas as the call in a block");
 }
+
+#[test]
+fn coverage_from_the_harness_counts_the_token_lines_that_ran() {
+    let mut vm = TestVM::new();
+    let bob = vm.create_account(0).unwrap();
+    let path = cove_testvm::examples::example_with_debug_info_path("token");
+    let wasm = std::fs::read(path).unwrap();
+    let token = vm.deploy(&wasm, "init", ("Cove", "COV", 1000u64)).unwrap();
+    let plain = vm.snapshot().unwrap();
+    vm.call::<()>(&token, "transfer", (bob, 100u64)).unwrap();
+    let gas = vm.last_gas();
+
+    vm.restore(&plain).unwrap();
+    vm.enable_coverage();
+    vm.call::<()>(&token, "transfer", (bob, 100u64)).unwrap();
+    assert_eq!(vm.last_gas(), gas, "a covered call costs what an ordinary one does");
+    assert_eq!(vm.call_view::<u64>(&token, "balance", bob).unwrap(), 100);
+
+    let source = std::fs::read_to_string(crate::root().join("examples/rust/token/src/lib.rs")).unwrap();
+    let line = |marker: &str| source.lines().position(|l| l.contains(marker)).unwrap() as u32 + 1;
+    let coverage = vm.coverage(&[]);
+    assert_eq!(coverage.len(), 1);
+    let count = |marker| coverage[0].line("token/src/lib.rs", line(marker));
+    assert!(count("wrapping_add(amount)").is_some_and(|n| n > 0));
+    assert_eq!(count("storage::get_or_default(NAME)"), Some(0));
+    let lcov = vm.coverage_lcov();
+    assert!(lcov.contains("SF:token/src/lib.rs\n"), "{lcov}");
+}

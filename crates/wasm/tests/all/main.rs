@@ -4,6 +4,7 @@ mod abi;
 mod backtrace;
 mod bombs;
 mod calls;
+mod coverage;
 mod debug;
 mod gas;
 mod hostile;
