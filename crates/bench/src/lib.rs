@@ -10,6 +10,7 @@
 //! * the CosmWasm workloads ([`cosmwasm`]) and the real CosmWasm contracts they and the
 //!   tests run ([`fixtures`]);
 //! * plain revm as the EVM benchmark's reference ([`raw_revm`]);
+//! * the node's load generator (`cove bench node`): [`node_load`];
 //! * Ethereum's state tests through cove's EVM and state layer ([`statetest`],
 //!   `cove evm statetest`).
 //!
@@ -21,6 +22,7 @@ pub mod cosmwasm;
 pub mod fixtures;
 pub mod gas;
 pub mod gas_cosmwasm;
+pub mod node_load;
 pub mod raw_revm;
 pub mod statetest;
 

@@ -562,6 +562,27 @@ pub(crate) enum BenchCommand {
     /// function, precompile and CosmWasm store import on this machine, and the worst
     /// (docs/gas.md, "Calibration").
     GasCalibration,
+    /// Load a node on loopback with signed ERC-20 transfers over HTTP: transfers mined
+    /// per second end to end, send → receipt and `eth_call` latencies; every receipt
+    /// and balance checked (docs/benchmarks.md, "The node").
+    Node(BenchNodeArgs),
+}
+
+/// `cove bench node`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchNodeArgs {
+    /// Sender accounts, funded over RPC by the dev accounts.
+    #[arg(long, default_value_t = 1000)]
+    pub accounts: usize,
+    /// ERC-20 transfers, spread evenly over the senders.
+    #[arg(long, default_value_t = 20_000)]
+    pub txs: usize,
+    /// Client tasks sending at once, each on its own HTTP connection.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// The node's block interval (`100ms`, `1s`).
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub block_time: std::time::Duration,
 }
 
 pub(crate) fn parse_vm(s: &str) -> Result<VmType, String> {

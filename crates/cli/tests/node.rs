@@ -364,3 +364,23 @@ fn a_cosmwasm_contract_is_migrated_over_rpc_by_its_admin() {
     assert_eq!((code, &v["result"]), (0, &serde_json::json!({"verifier": human(other)})), "{v}");
     terminate(node);
 }
+
+/// `cove bench node` on a small load: it exits 0 only if every transfer has a receipt
+/// with status 1 and every holder's `balanceOf` is what the transfers imply; its figures
+/// say how many it checked.
+#[test]
+fn bench_node_mines_every_transfer_and_the_balances_add_up() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+        .args(["--json", "bench", "node", "--accounts", "2", "--txs", "40", "--concurrency", "2"])
+        .args(["--block-time", "50ms"])
+        .output()
+        .expect("cove runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["transfers"], 40);
+    assert_eq!(v["receipts_ok"], 40);
+    // Dev accounts 0 (the deployer) and 1 (which funded sender 1), the two senders and
+    // their two recipients.
+    assert_eq!(v["balances_checked"], 6);
+    assert!(v["blocks"].as_u64().expect("a count") >= 1, "{v}");
+}

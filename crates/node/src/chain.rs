@@ -8,6 +8,14 @@
 //! the index always matches the committed state. Heights the state holds but the index
 //! does not (blocks made by `cove` commands while no node ran) get entries with no
 //! transactions.
+//!
+//! The last [`RECENT_BLOCKS`] complete blocks are also kept decoded in memory, written
+//! there only once their complete entry is committed: the head and the receipts of
+//! recent transactions are asked for far more often than blocks are made, and decoding
+//! a whole block's JSON for each would cost as much as the block holds.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use alloy_consensus::{Header, TxEnvelope, TxType};
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
@@ -20,6 +28,9 @@ use crate::NodeError;
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const TXS: TableDefinition<&[u8], u64> = TableDefinition::new("txs");
+
+/// Complete blocks kept decoded in memory, the newest: 64.
+pub const RECENT_BLOCKS: usize = 64;
 
 /// The gas limit blocks report (`max_block_gas` is what binds).
 pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
@@ -174,6 +185,8 @@ pub fn to_log(event: &types::Event) -> Log {
 /// The index.
 pub struct Chain {
     db: Database,
+    /// The newest complete blocks, oldest first (at most [`RECENT_BLOCKS`]).
+    recent: Mutex<VecDeque<Arc<StoredBlock>>>,
 }
 
 impl Chain {
@@ -185,7 +198,7 @@ impl Chain {
         mut root_at: impl FnMut(u64) -> Result<(u64, B256), NodeError>,
     ) -> Result<Chain, NodeError> {
         let db = Database::create(dir.join("node.redb")).map_err(NodeError::index)?;
-        let chain = Chain { db };
+        let chain = Chain { db, recent: Mutex::new(VecDeque::new()) };
         let w = chain.db.begin_write().map_err(NodeError::index)?;
         {
             let mut blocks = w.open_table(BLOCKS).map_err(NodeError::index)?;
@@ -237,7 +250,44 @@ impl Chain {
             }
         }
         w.commit().map_err(NodeError::index)?;
+        let head = chain.head()?;
+        chain.remember(head);
         Ok(chain)
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<StoredBlock>>> {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps a complete block decoded, above the ones kept (a rewritten height
+    /// replaces them).
+    fn remember(&self, block: Arc<StoredBlock>) {
+        let mut recent = self.recent();
+        while recent.back().is_some_and(|b| b.number >= block.number) {
+            recent.pop_back();
+        }
+        recent.push_back(block);
+        while recent.len() > RECENT_BLOCKS {
+            recent.pop_front();
+        }
+    }
+
+    fn remembered(&self, number: u64) -> Option<Arc<StoredBlock>> {
+        let recent = self.recent();
+        let first = recent.front()?.number;
+        recent.get(usize::try_from(number.checked_sub(first)?).ok()?).filter(|b| b.number == number).cloned()
+    }
+
+    /// The complete block at `number`, shared.
+    fn block_arc(&self, number: u64) -> Result<Option<Arc<StoredBlock>>, NodeError> {
+        if let Some(b) = self.remembered(number) {
+            return Ok(Some(b));
+        }
+        let r = self.db.begin_read().map_err(NodeError::index)?;
+        let blocks = r.open_table(BLOCKS).map_err(NodeError::index)?;
+        let Some(v) = blocks.get(number).map_err(NodeError::index)? else { return Ok(None) };
+        let block: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
+        Ok(block.hash.is_some().then(|| Arc::new(block)))
     }
 
     /// Writes `block` (complete or not) and its transactions' positions.
@@ -253,16 +303,15 @@ impl Chain {
             }
         }
         w.commit().map_err(NodeError::index)?;
+        if block.hash.is_some() {
+            self.remember(Arc::new(block.clone()));
+        }
         Ok(())
     }
 
     /// The complete block at `number`, if any.
     pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, NodeError> {
-        let r = self.db.begin_read().map_err(NodeError::index)?;
-        let blocks = r.open_table(BLOCKS).map_err(NodeError::index)?;
-        let Some(v) = blocks.get(number).map_err(NodeError::index)? else { return Ok(None) };
-        let block: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
-        Ok(block.hash.is_some().then_some(block))
+        Ok(self.block_arc(number)?.map(Arc::unwrap_or_clone))
     }
 
     /// Calls `f` with each complete block from `from` to `to` (inclusive) in order,
@@ -286,28 +335,31 @@ impl Chain {
     }
 
     /// The highest complete block.
-    pub fn head(&self) -> Result<StoredBlock, NodeError> {
+    pub fn head(&self) -> Result<Arc<StoredBlock>, NodeError> {
+        if let Some(b) = self.recent().back() {
+            return Ok(b.clone());
+        }
         let r = self.db.begin_read().map_err(NodeError::index)?;
         let blocks = r.open_table(BLOCKS).map_err(NodeError::index)?;
         for e in blocks.iter().map_err(NodeError::index)?.rev() {
             let (_, v) = e.map_err(NodeError::index)?;
             let block: StoredBlock = serde_json::from_slice(v.value()).map_err(NodeError::index)?;
             if block.hash.is_some() {
-                return Ok(block);
+                return Ok(Arc::new(block));
             }
         }
         Err(NodeError::Index("no block, not even genesis".into()))
     }
 
     /// The complete block holding transaction `hash`, and its index there.
-    pub fn tx(&self, hash: &B256) -> Result<Option<(StoredBlock, usize)>, NodeError> {
+    pub fn tx(&self, hash: &B256) -> Result<Option<(Arc<StoredBlock>, usize)>, NodeError> {
         let number = {
             let r = self.db.begin_read().map_err(NodeError::index)?;
             let txs = r.open_table(TXS).map_err(NodeError::index)?;
             let Some(v) = txs.get(hash.as_slice()).map_err(NodeError::index)? else { return Ok(None) };
             v.value()
         };
-        let Some(block) = self.block(number)? else { return Ok(None) };
+        let Some(block) = self.block_arc(number)? else { return Ok(None) };
         let index = block.txs.iter().position(|t| &t.hash == hash);
         Ok(index.map(|i| (block, i)))
     }

@@ -10,7 +10,8 @@
 //! behind a nonce gap), and raw bytes in all. It owns no state: callers
 //! pass the committed nonce and balance.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use alloy_primitives::{Address as EthAddress, B256, U256};
 
@@ -193,20 +194,27 @@ impl Pool {
 
     /// Up to `max` transactions ready to run, in block order: each sender's from its
     /// next nonce (`nonce_of`) without a gap, the highest price first across senders.
+    ///
+    /// Among senders, the highest price first and, at equal prices, the lowest hash: an
+    /// order that depends on the pool's content alone. Each sender's next transaction
+    /// waits in a heap, so a block of `n` from `s` senders costs O((s + n) log s).
     pub fn ready(&self, max: usize, mut nonce_of: impl FnMut(&EthAddress) -> u64) -> Vec<SignedTx> {
-        let mut heads: Vec<(EthAddress, u64)> = Vec::new();
-        for sender in self.by_sender.keys() {
-            heads.push((*sender, nonce_of(sender)));
+        let mut heads = BinaryHeap::new();
+        for (sender, queue) in &self.by_sender {
+            let next = nonce_of(sender);
+            if let Some(tx) = queue.get(&next) {
+                heads.push((tx.gas_price(), Reverse(tx.hash), *sender, next));
+            }
         }
         let mut out = Vec::new();
         while out.len() < max {
-            let best = heads
-                .iter_mut()
-                .filter_map(|(s, n)| self.by_sender.get(s).and_then(|q| q.get(n)).map(|tx| (tx, n)))
-                .max_by(|(a, _), (b, _)| a.gas_price().cmp(&b.gas_price()).then(b.hash.cmp(&a.hash)));
-            let Some((tx, next)) = best else { break };
+            let Some((_, _, sender, nonce)) = heads.pop() else { break };
+            let Some(queue) = self.by_sender.get(&sender) else { break };
+            let Some(tx) = queue.get(&nonce) else { break };
             out.push(tx.clone());
-            *next += 1;
+            if let Some(tx) = queue.get(&(nonce + 1)) {
+                heads.push((tx.gas_price(), Reverse(tx.hash), sender, nonce + 1));
+            }
         }
         out
     }

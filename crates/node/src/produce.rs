@@ -104,14 +104,20 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
     stored.state_root = Some(record.root.unwrap_or_default().into());
     stored.hash = Some(stored.header()?.hash_slow());
     shared.chain.put(&stored)?;
+    // Each sender's next nonce, read before the pool is locked: sends wait on that lock.
+    let mut next = std::collections::BTreeMap::new();
+    for t in &stored.txs {
+        if let std::collections::btree_map::Entry::Vacant(e) = next.entry(t.from) {
+            e.insert(rt.nonce(&Address(t.from.into_array()))?);
+        }
+    }
     {
         let mut pool = shared.pool.lock().unwrap_or_else(|e| e.into_inner());
         for hash in dropped {
             pool.drop_tx(&hash);
         }
-        for t in &stored.txs {
-            let next = rt.nonce(&Address(t.from.into_array()))?;
-            pool.remove(&t.from, next);
+        for (from, nonce) in &next {
+            pool.remove(from, *nonce);
         }
     }
     log::info!(

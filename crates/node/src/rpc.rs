@@ -360,7 +360,7 @@ fn tx_json(block: Option<&StoredBlock>, index: usize, t: &StoredTx) -> RpcResult
 fn get_transaction_by_hash(s: &Shared, a: &[Value]) -> RpcResult {
     let hash: B256 = arg(a, 0, "hash")?;
     if let Some((block, i)) = s.chain.tx(&hash).map_err(node)? {
-        return tx_json(Some(&block), i, &block.txs[i]);
+        return tx_json(Some(&*block), i, &block.txs[i]);
     }
     let pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());
     let Some(tx) = pool.get(&hash) else { return Ok(Value::Null) };

@@ -1,16 +1,19 @@
 //! `cove bench [--json] [--quick]`: the figures of docs/benchmarks.md;
-//! `cove bench gas-calibration`: nanoseconds per unit of gas (docs/gas.md).
+//! `cove bench gas-calibration`: nanoseconds per unit of gas (docs/gas.md);
+//! `cove bench node`: a node under HTTP load (docs/benchmarks.md, "The node").
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::json;
 
-use crate::args::{BenchArgs, BenchCommand, Cli};
+use crate::args::{BenchArgs, BenchCommand, BenchNodeArgs, Cli};
 
 pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
-    if let Some(BenchCommand::GasCalibration) = a.what {
-        return gas_calibration(cli, a);
+    match &a.what {
+        Some(BenchCommand::GasCalibration) => return gas_calibration(cli, a),
+        Some(BenchCommand::Node(n)) => return node(cli, n),
+        None => {}
     }
     let scale = if a.quick { 10 } else { 1 };
     let config = super::load_config(cli)?;
@@ -102,6 +105,46 @@ fn gas_calibration(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         if let Some(w) = worst {
             println!("worst: {} at {:.3} ns/gas", w.name, w.ns_per_gas);
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cove bench node`: the figures of one run, which fails unless every receipt
+/// succeeded and every balance adds up.
+fn node(cli: &Cli, a: &BenchNodeArgs) -> Result<ExitCode> {
+    // The node's line per block (height, transactions, execution and commit times) on
+    // stderr, as under `cove node`: what bounds a run.
+    log::set_max_level(log::LevelFilter::Info);
+    let config = super::load_config(cli)?;
+    let load = bench::node_load::NodeLoad {
+        accounts: a.accounts,
+        txs: a.txs,
+        concurrency: a.concurrency,
+        block_time: a.block_time,
+    };
+    let f = bench::node_load::run(&config, &load).map_err(anyhow::Error::msg)?;
+    let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
+    let figures = json!({
+        "node_transfers_per_sec": f.transfers_per_sec.round(),
+        "node_send_to_receipt_ms_p50": round(f.send_to_receipt_ms_p50, 2),
+        "node_send_to_receipt_ms_p99": round(f.send_to_receipt_ms_p99, 2),
+        "node_eth_call_ms_p50": round(f.eth_call_ms_p50, 3),
+        "node_eth_call_ms_p99": round(f.eth_call_ms_p99, 3),
+        "transfers": f.transfers,
+        "secs": round(f.secs, 3),
+        "accounts": a.accounts,
+        "concurrency": a.concurrency,
+        "block_time_ms": u64::try_from(a.block_time.as_millis()).unwrap_or(u64::MAX),
+        "blocks": f.blocks,
+        "max_block_txs": f.max_block_txs,
+        "pool_full_retries": f.pool_full_retries,
+        "receipts_ok": f.receipts_ok,
+        "balances_checked": f.balances_checked,
+    });
+    if cli.json {
+        println!("{figures}");
+    } else {
+        crate::output::print_human(&figures);
     }
     Ok(ExitCode::SUCCESS)
 }
