@@ -8,7 +8,10 @@
 //! gets a cove checkpoint (`LinkedJournal::link`: a frame that reverts later undoes the
 //! call in cove's journal too), the EVM's pending changes are written to the journal
 //! (`flush`), and after it revm's cached accounts and slots are refreshed from the
-//! journal through revm journal entries (`refresh`), which revm reverts with the frame.
+//! journal through revm journal entries (`refresh`), which revm reverts with the frame;
+//! transient storage goes out and comes back the same way (`transient.rs`). The call
+//! stack the callee is checked against holds every open EVM frame's address (`frames`,
+//! kept by `handler.rs`).
 //!
 //! It refuses (a revert, running nothing) a message that created or destroyed a
 //! contract before the call: revm keeps a new contract's storage in memory only, and
@@ -26,7 +29,7 @@ use types::{Address, BlockInfo, CallError, ErrorKind, Event};
 use vm::{Balance, Dispatch, Env, Message, Target, VmError, accounts};
 
 use crate::db::{self, JournalDb, to_cove};
-use crate::solidity;
+use crate::{solidity, transient};
 
 /// The precompile through which an EVM contract calls a contract of another VM (or an
 /// EVM contract, as a separate message), with the Solidity ABI
@@ -41,9 +44,9 @@ pub const COVE_CALL_BASE_GAS: u64 = 2_600;
 /// EVM gas the precompile charges per 32-byte word of its calldata (copying the entry
 /// point and the input out of the EVM), as the EVM's own copies are priced.
 pub const COVE_CALL_WORD_GAS: u64 = 3;
-/// Gas of a call to another VM per account and per storage slot the EVM holds when it
-/// calls (a warm `SLOAD`'s price): each is written to cove's journal before the callee
-/// runs and read back after.
+/// Gas of a call to another VM per account, per storage slot and per non-zero transient
+/// slot the EVM holds when it calls (a warm `SLOAD`'s price): each is written to cove's
+/// journal before the callee runs and read back after.
 pub const COVE_CALL_HELD_GAS: u64 = 100;
 
 /// The EVM context cove runs revm with: mainnet's, with cove checkpoints linked to
@@ -92,6 +95,9 @@ pub(crate) struct Calls {
     pub(crate) events: Vec<(usize, Vec<Event>)>,
     /// A node fault (a storage failure, a timeout) that ended the message.
     pub(crate) fault: Option<Fault>,
+    /// A nested message's transient storage as it ended, for the journal if it
+    /// succeeded (`transient.rs`); `None` for a transaction's message.
+    pub(crate) transient: Option<revm::state::TransientStorage>,
 }
 
 /// A failure no contract may catch.
@@ -109,18 +115,23 @@ pub(crate) struct CrossVm {
     enabled: bool,
     outer: Option<Outer>,
     calls: Calls,
+    /// The address each open EVM frame runs as, outermost first (kept by the handler,
+    /// `handler.rs`): a `CALL`'s or `STATICCALL`'s target, a `DELEGATECALL`'s or
+    /// `CALLCODE`'s caller. The call stack a call to another VM is checked against.
+    pub(crate) frames: Vec<EvmAddress>,
 }
 
 impl CrossVm {
     /// `eth`, plus the cross-VM precompile if `enabled`.
     pub(crate) fn new(eth: EthPrecompiles, enabled: bool) -> CrossVm {
-        CrossVm { eth, enabled, outer: None, calls: Calls::default() }
+        CrossVm { eth, enabled, outer: None, calls: Calls::default(), frames: Vec::new() }
     }
 
     /// Starts a message: calls go to `outer`'s dispatch (none: refused).
     pub(crate) fn begin(&mut self, outer: Option<Outer>) {
         self.outer = outer;
         self.calls = Calls::default();
+        self.frames.clear();
     }
 
     /// Ends a message: what its calls left.
@@ -174,9 +185,11 @@ impl CrossVm {
         let reservoir = inputs.reservoir;
         let data = inputs.input.as_bytes(ctx).to_vec();
         let words = (data.len() as u64).div_ceil(32);
-        // The flush and refresh around the call walk every account and slot revm holds.
-        let held: u64 =
-            ctx.journaled_state.revm.inner.state.values().map(|a| 1 + a.storage.len() as u64).sum();
+        // The flush and refresh around the call walk every account and slot revm holds,
+        // transient slots included.
+        let inner = &ctx.journaled_state.revm.inner;
+        let held: u64 = inner.state.values().map(|a| 1 + a.storage.len() as u64).sum::<u64>()
+            + transient::held(&inner.transient_storage);
         let base = COVE_CALL_BASE_GAS
             .saturating_add(COVE_CALL_WORD_GAS.saturating_mul(words))
             .saturating_add(COVE_CALL_HELD_GAS.saturating_mul(held));
@@ -210,15 +223,16 @@ impl CrossVm {
             return refuse("cove: a read-only call cannot send value");
         }
         let sender = to_cove(inputs.caller);
-        // The stack: the EVM message's, its contract, and the calling contract if another
-        // (the EVM frames in between are not on it).
-        let mut callers = outer.callers.clone();
-        if let TxKind::Call(contract) = ctx.tx.kind
-            && to_cove(contract) != sender
-        {
-            callers.push(to_cove(contract));
+        // The stack: the EVM message's, then the address of every open EVM frame, from the
+        // message's contract to the calling contract (a contract calling itself counted
+        // once).
+        let mut callers = Vec::with_capacity(outer.callers.len() + self.frames.len() + 1);
+        callers.extend_from_slice(&outer.callers);
+        for address in self.frames.iter().map(|a| to_cove(*a)).chain([sender]) {
+            if callers.last() != Some(&address) {
+                callers.push(address);
+            }
         }
-        callers.push(sender);
         let env =
             Env { block: &outer.block, depth: outer.depth, dispatch: &outer.dispatch, callers: &callers };
         let msg = Message {
@@ -298,6 +312,7 @@ fn flush(
 ) -> Result<(), VmError> {
     let db = &mut journal.database;
     db::commit(&mut db.journal, &journal.inner.state, &mut db.seen, sender, block, true)?;
+    transient::store(&mut db.journal, &journal.inner.transient_storage);
     if !value.is_zero() {
         let amount = Balance(value.to_be_bytes());
         let here = Address(COVE_CALL_ADDRESS);
@@ -320,6 +335,7 @@ fn corrupt(what: &str) -> VmError {
 fn refresh(journal: &mut revm::Journal<JournalDb>) -> Result<(), VmError> {
     let db = &journal.database;
     let inner = &mut journal.inner;
+    transient::refresh(&db.journal, inner);
     for (&address, account) in inner.state.iter_mut() {
         let now = db::account_info(&db.journal, address)?;
         if now.balance != account.info.balance {

@@ -29,6 +29,7 @@ mod linked;
 mod pool;
 mod precompiles;
 mod solidity;
+mod transient;
 mod validate;
 
 use std::sync::{Arc, Mutex};
@@ -257,6 +258,9 @@ fn finish(
     };
     if result.is_ok() && !read_only {
         db::commit(state, &run.state, seen, sender, block, calls.flushed)?;
+        if let Some(transient) = &calls.transient {
+            transient::store(state, transient);
+        }
     }
     let code_id =
         created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);

@@ -87,22 +87,32 @@ impl EvmPool {
     ) -> R {
         let mut evm = self.take(cfg);
         evm.ctx.block = block;
+        // A message below another VM's contract shares the transaction's transient
+        // storage (`transient.rs`); a read-only one only reads it.
+        let nested = outer.as_ref().is_some_and(|o| o.depth > 0 && !o.read_only);
         evm.precompiles.begin(outer);
         evm.ctx.journaled_state.events.clear();
+        evm.ctx.journaled_state.keep_transient = nested;
         {
             // The block's journal goes in, the idle EVM's placeholder comes out (and goes
             // back after): a swap, so no journal is built per message.
             let db = &mut evm.ctx.journaled_state.revm.database;
             std::mem::swap(state, &mut db.journal);
             db.seen.begin(&db.journal);
+            if !db.journal.transient_is_empty() {
+                let inner = &mut evm.ctx.journaled_state.revm.inner;
+                crate::transient::load(&db.journal, &mut inner.transient_storage);
+            }
         }
         // revm's `transact` with cove's handler (`handler.rs`): run, then finalize.
         revm::context_interface::ContextSetters::set_tx(&mut evm.ctx, tx);
         let output = revm::handler::Handler::run(&mut crate::handler::CoveHandler, &mut evm);
+        let transient = evm.ctx.journaled_state.transient.take();
         let changes = evm.finalize();
         let result = output.map(|output| ResultAndState::new(output, changes));
         let reusable = result.is_ok();
         let mut calls = evm.precompiles.end();
+        calls.transient = transient;
         calls.events = std::mem::take(&mut evm.ctx.journaled_state.events);
         let db = &mut evm.ctx.journaled_state.revm.database;
         std::mem::swap(state, &mut db.journal);

@@ -149,7 +149,12 @@ impl VmFactory {
         msg: Message<'_>,
     ) -> Result<Receipt, RuntimeError> {
         check_gas_limit(self.max_tx_gas, msg.gas_limit).map_err(RuntimeError::InvalidArgument)?;
-        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |journal| vm.execute(journal, env, msg))?)
+        let out = vm::in_checkpoint(journal, Receipt::is_ok, |journal| vm.execute(journal, env, msg));
+        if env.depth == 0 {
+            // A transaction or query ended: its transient entries go with it.
+            journal.clear_transient();
+        }
+        Ok(out?)
     }
 }
 
