@@ -61,26 +61,17 @@ pub(crate) type CoveContext = revm::Context<
 >;
 
 /// The message an EVM execution belongs to, as the precompile needs it to send one
-/// (owned: revm's EVM outlives any one message's borrowed environment).
+/// (owned: revm's EVM outlives any one message's borrowed environment). Kept in the
+/// pooled EVM and filled in place per message ([`CrossVm::begin`]): no allocation once
+/// its call stack has grown to the deepest one seen.
 pub(crate) struct Outer {
-    pub(crate) dispatch: Arc<dyn Dispatch>,
-    pub(crate) block: BlockInfo,
+    /// The runtime's dispatch; `None` between messages, so that an idle EVM keeps no
+    /// runtime alive.
+    dispatch: Option<Arc<dyn Dispatch>>,
+    block: BlockInfo,
     pub(crate) depth: u32,
-    pub(crate) callers: Vec<Address>,
+    callers: Vec<Address>,
     pub(crate) read_only: bool,
-}
-
-impl Outer {
-    /// The message `env` describes, run read-only if `read_only`.
-    pub(crate) fn of(env: &Env<'_>, read_only: bool) -> Outer {
-        Outer {
-            dispatch: env.dispatch.clone(),
-            block: *env.block,
-            depth: env.depth,
-            callers: env.callers.to_vec(),
-            read_only,
-        }
-    }
 }
 
 /// What the calls of one message left for its end (`lib.rs`'s `finish`).
@@ -113,7 +104,7 @@ pub(crate) enum Fault {
 pub(crate) struct CrossVm {
     eth: EthPrecompiles,
     enabled: bool,
-    outer: Option<Outer>,
+    outer: Outer,
     calls: Calls,
     /// The address each open EVM frame runs as, outermost first (kept by the handler,
     /// `handler.rs`): a `CALL`'s or `STATICCALL`'s target, a `DELEGATECALL`'s or
@@ -124,19 +115,46 @@ pub(crate) struct CrossVm {
 impl CrossVm {
     /// `eth`, plus the cross-VM precompile if `enabled`.
     pub(crate) fn new(eth: EthPrecompiles, enabled: bool) -> CrossVm {
-        CrossVm { eth, enabled, outer: None, calls: Calls::default(), frames: Vec::new() }
+        let outer = Outer {
+            dispatch: None,
+            block: BlockInfo { height: 0, timestamp: 0 },
+            depth: 0,
+            callers: Vec::new(),
+            read_only: false,
+        };
+        CrossVm { eth, enabled, outer, calls: Calls::default(), frames: Vec::new() }
     }
 
-    /// Starts a message: calls go to `outer`'s dispatch (none: refused).
-    pub(crate) fn begin(&mut self, outer: Option<Outer>) {
-        self.outer = outer;
+    /// Starts a message of `env` (run read-only if `read_only`): calls go to its
+    /// dispatch (no `env`: refused).
+    pub(crate) fn begin(&mut self, env: Option<&Env<'_>>, read_only: bool) {
+        let outer = &mut self.outer;
+        outer.callers.clear();
+        outer.read_only = read_only;
+        match env {
+            Some(env) => {
+                outer.dispatch = Some(env.dispatch.clone());
+                outer.block = *env.block;
+                outer.depth = env.depth;
+                outer.callers.extend_from_slice(env.callers);
+            }
+            None => {
+                outer.dispatch = None;
+                outer.depth = 0;
+            }
+        }
         self.calls = Calls::default();
         self.frames.clear();
     }
 
+    /// The message begun, as [`CrossVm::begin`] recorded it.
+    pub(crate) fn outer(&self) -> &Outer {
+        &self.outer
+    }
+
     /// Ends a message: what its calls left.
     pub(crate) fn end(&mut self) -> Calls {
-        self.outer = None;
+        self.outer.dispatch = None;
         std::mem::take(&mut self.calls)
     }
 }
@@ -199,7 +217,8 @@ impl CrossVm {
         let refuse = |reason: &str| {
             Ok(PrecompileOutput::revert(base, solidity::error_string(reason).into(), reservoir))
         };
-        let Some(outer) = &self.outer else {
+        let outer = &self.outer;
+        let Some(dispatch) = &outer.dispatch else {
             return refuse("cove: no runtime to dispatch the call to");
         };
         let here = EvmAddress::from(COVE_CALL_ADDRESS);
@@ -233,8 +252,7 @@ impl CrossVm {
                 callers.push(address);
             }
         }
-        let env =
-            Env { block: &outer.block, depth: outer.depth, dispatch: &outer.dispatch, callers: &callers };
+        let env = Env { block: &outer.block, depth: outer.depth, dispatch, callers: &callers };
         let msg = Message {
             sender,
             target: Target::Call(Address(args.target)),
@@ -253,7 +271,7 @@ impl CrossVm {
         // A read-only message leaves the journal as it found it, flush included.
         let undo = outer.read_only.then(|| journal.database.journal.checkpoint());
         let outcome = flush(journal, sender, &outer.block, value)
-            .and_then(|()| outer.dispatch.dispatch(&mut journal.database.journal, &env, msg))
+            .and_then(|()| dispatch.dispatch(&mut journal.database.journal, &env, msg))
             .and_then(|o| refresh(journal).map(|()| o));
         if let Some(checkpoint) = undo {
             journal.database.journal.revert(checkpoint);

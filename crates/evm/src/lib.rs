@@ -200,10 +200,14 @@ impl VirtualMachine for EvmVm {
         };
 
         let (sender, read_only) = (msg.sender, msg.read_only);
-        let outer = Some(cross::Outer::of(env, read_only));
-        self.pool.transact(state, &self.cfg, self.block_env(block), tx, outer, |state, run, seen, calls| {
-            finish(state, block, sender, read_only, gas_limit, run, seen, calls)
-        })
+        self.pool.transact(
+            state,
+            &self.cfg,
+            self.block_env(block),
+            tx,
+            Some((env, read_only)),
+            |state, run, seen, calls| finish(state, block, sender, read_only, gas_limit, run, seen, calls),
+        )
     }
 }
 

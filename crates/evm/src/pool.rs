@@ -28,7 +28,7 @@ use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
 use state::{Backend, Journal, MemBackend};
 use vm::ContractInfo;
 
-use crate::cross::{Calls, CoveContext, CrossVm, Outer};
+use crate::cross::{Calls, CoveContext, CrossVm};
 use crate::db::{DbError, JournalDb, Seen};
 use crate::linked::LinkedJournal;
 
@@ -71,7 +71,8 @@ impl EvmPool {
     }
 
     /// Runs one transaction against `state` (read only but for the flushes of calls to
-    /// other VMs, `cross.rs`), sending the messages of such calls through `outer`, then
+    /// other VMs, `cross.rs`), sending the messages of such calls through `outer`'s
+    /// dispatch (an environment and whether the message is read-only; none: refused), then
     /// `then(state, result, seen, calls)` with the accounts as `basic` read them, for
     /// `db::commit`, which must be the only writer to `state` in `then`. The accounts
     /// stay with the EVM for the next transaction, to be reused if nothing else changed
@@ -82,15 +83,16 @@ impl EvmPool {
         cfg: &CfgEnv,
         block: BlockEnv,
         tx: TxEnv,
-        outer: Option<Outer>,
+        outer: Option<(&vm::Env<'_>, bool)>,
         then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &mut Seen, Calls) -> R,
     ) -> R {
         let mut evm = self.take(cfg);
         evm.ctx.block = block;
         // A message below another VM's contract shares the transaction's transient
         // storage (`transient.rs`); a read-only one only reads it.
-        let nested = outer.as_ref().is_some_and(|o| o.depth > 0 && !o.read_only);
-        evm.precompiles.begin(outer);
+        evm.precompiles.begin(outer.map(|(env, _)| env), outer.is_some_and(|(_, r)| r));
+        let begun = evm.precompiles.outer();
+        let nested = outer.is_some() && begun.depth > 0 && !begun.read_only;
         evm.ctx.journaled_state.events.clear();
         evm.ctx.journaled_state.keep_transient = nested;
         {
