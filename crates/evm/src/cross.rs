@@ -8,7 +8,10 @@
 //! gets a cove checkpoint (`LinkedJournal::link`: a frame that reverts later undoes the
 //! call in cove's journal too), the EVM's pending changes are written to the journal
 //! (`flush`), and after it revm's cached accounts and slots are refreshed from the
-//! journal through revm journal entries (`refresh`), which revm reverts with the frame.
+//! journal through revm journal entries (`refresh`), which revm reverts with the frame;
+//! transient storage goes out and comes back the same way (`transient.rs`). The call
+//! stack the callee is checked against holds every open EVM frame's address (`frames`,
+//! kept by `handler.rs`).
 //!
 //! It refuses (a revert, running nothing) a message that created or destroyed a
 //! contract before the call: revm keeps a new contract's storage in memory only, and
@@ -26,7 +29,7 @@ use types::{Address, BlockInfo, CallError, ErrorKind, Event};
 use vm::{Balance, Dispatch, Env, Message, Target, VmError, accounts};
 
 use crate::db::{self, JournalDb, to_cove};
-use crate::solidity;
+use crate::{solidity, transient};
 
 /// The precompile through which an EVM contract calls a contract of another VM (or an
 /// EVM contract, as a separate message), with the Solidity ABI
@@ -41,9 +44,9 @@ pub const COVE_CALL_BASE_GAS: u64 = 2_600;
 /// EVM gas the precompile charges per 32-byte word of its calldata (copying the entry
 /// point and the input out of the EVM), as the EVM's own copies are priced.
 pub const COVE_CALL_WORD_GAS: u64 = 3;
-/// Gas of a call to another VM per account and per storage slot the EVM holds when it
-/// calls (a warm `SLOAD`'s price): each is written to cove's journal before the callee
-/// runs and read back after.
+/// Gas of a call to another VM per account, per storage slot and per non-zero transient
+/// slot the EVM holds when it calls (a warm `SLOAD`'s price): each is written to cove's
+/// journal before the callee runs and read back after.
 pub const COVE_CALL_HELD_GAS: u64 = 100;
 
 /// The EVM context cove runs revm with: mainnet's, with cove checkpoints linked to
@@ -58,26 +61,17 @@ pub(crate) type CoveContext = revm::Context<
 >;
 
 /// The message an EVM execution belongs to, as the precompile needs it to send one
-/// (owned: revm's EVM outlives any one message's borrowed environment).
+/// (owned: revm's EVM outlives any one message's borrowed environment). Kept in the
+/// pooled EVM and filled in place per message ([`CrossVm::begin`]): no allocation once
+/// its call stack has grown to the deepest one seen.
 pub(crate) struct Outer {
-    pub(crate) dispatch: Arc<dyn Dispatch>,
-    pub(crate) block: BlockInfo,
+    /// The runtime's dispatch; `None` between messages, so that an idle EVM keeps no
+    /// runtime alive.
+    dispatch: Option<Arc<dyn Dispatch>>,
+    block: BlockInfo,
     pub(crate) depth: u32,
-    pub(crate) callers: Vec<Address>,
+    callers: Vec<Address>,
     pub(crate) read_only: bool,
-}
-
-impl Outer {
-    /// The message `env` describes, run read-only if `read_only`.
-    pub(crate) fn of(env: &Env<'_>, read_only: bool) -> Outer {
-        Outer {
-            dispatch: env.dispatch.clone(),
-            block: *env.block,
-            depth: env.depth,
-            callers: env.callers.to_vec(),
-            read_only,
-        }
-    }
 }
 
 /// What the calls of one message left for its end (`lib.rs`'s `finish`).
@@ -92,6 +86,9 @@ pub(crate) struct Calls {
     pub(crate) events: Vec<(usize, Vec<Event>)>,
     /// A node fault (a storage failure, a timeout) that ended the message.
     pub(crate) fault: Option<Fault>,
+    /// A nested message's transient storage as it ended, for the journal if it
+    /// succeeded (`transient.rs`); `None` for a transaction's message.
+    pub(crate) transient: Option<revm::state::TransientStorage>,
 }
 
 /// A failure no contract may catch.
@@ -107,25 +104,57 @@ pub(crate) enum Fault {
 pub(crate) struct CrossVm {
     eth: EthPrecompiles,
     enabled: bool,
-    outer: Option<Outer>,
+    outer: Outer,
     calls: Calls,
+    /// The address each open EVM frame runs as, outermost first (kept by the handler,
+    /// `handler.rs`): a `CALL`'s or `STATICCALL`'s target, a `DELEGATECALL`'s or
+    /// `CALLCODE`'s caller. The call stack a call to another VM is checked against.
+    pub(crate) frames: Vec<EvmAddress>,
 }
 
 impl CrossVm {
     /// `eth`, plus the cross-VM precompile if `enabled`.
     pub(crate) fn new(eth: EthPrecompiles, enabled: bool) -> CrossVm {
-        CrossVm { eth, enabled, outer: None, calls: Calls::default() }
+        let outer = Outer {
+            dispatch: None,
+            block: BlockInfo { height: 0, timestamp: 0 },
+            depth: 0,
+            callers: Vec::new(),
+            read_only: false,
+        };
+        CrossVm { eth, enabled, outer, calls: Calls::default(), frames: Vec::new() }
     }
 
-    /// Starts a message: calls go to `outer`'s dispatch (none: refused).
-    pub(crate) fn begin(&mut self, outer: Option<Outer>) {
-        self.outer = outer;
+    /// Starts a message of `env` (run read-only if `read_only`): calls go to its
+    /// dispatch (no `env`: refused).
+    pub(crate) fn begin(&mut self, env: Option<&Env<'_>>, read_only: bool) {
+        let outer = &mut self.outer;
+        outer.callers.clear();
+        outer.read_only = read_only;
+        match env {
+            Some(env) => {
+                outer.dispatch = Some(env.dispatch.clone());
+                outer.block = *env.block;
+                outer.depth = env.depth;
+                outer.callers.extend_from_slice(env.callers);
+            }
+            None => {
+                outer.dispatch = None;
+                outer.depth = 0;
+            }
+        }
         self.calls = Calls::default();
+        self.frames.clear();
+    }
+
+    /// The message begun, as [`CrossVm::begin`] recorded it.
+    pub(crate) fn outer(&self) -> &Outer {
+        &self.outer
     }
 
     /// Ends a message: what its calls left.
     pub(crate) fn end(&mut self) -> Calls {
-        self.outer = None;
+        self.outer.dispatch = None;
         std::mem::take(&mut self.calls)
     }
 }
@@ -174,9 +203,11 @@ impl CrossVm {
         let reservoir = inputs.reservoir;
         let data = inputs.input.as_bytes(ctx).to_vec();
         let words = (data.len() as u64).div_ceil(32);
-        // The flush and refresh around the call walk every account and slot revm holds.
-        let held: u64 =
-            ctx.journaled_state.revm.inner.state.values().map(|a| 1 + a.storage.len() as u64).sum();
+        // The flush and refresh around the call walk every account and slot revm holds,
+        // transient slots included.
+        let inner = &ctx.journaled_state.revm.inner;
+        let held: u64 = inner.state.values().map(|a| 1 + a.storage.len() as u64).sum::<u64>()
+            + transient::held(&inner.transient_storage);
         let base = COVE_CALL_BASE_GAS
             .saturating_add(COVE_CALL_WORD_GAS.saturating_mul(words))
             .saturating_add(COVE_CALL_HELD_GAS.saturating_mul(held));
@@ -186,7 +217,8 @@ impl CrossVm {
         let refuse = |reason: &str| {
             Ok(PrecompileOutput::revert(base, solidity::error_string(reason).into(), reservoir))
         };
-        let Some(outer) = &self.outer else {
+        let outer = &self.outer;
+        let Some(dispatch) = &outer.dispatch else {
             return refuse("cove: no runtime to dispatch the call to");
         };
         let here = EvmAddress::from(COVE_CALL_ADDRESS);
@@ -210,17 +242,17 @@ impl CrossVm {
             return refuse("cove: a read-only call cannot send value");
         }
         let sender = to_cove(inputs.caller);
-        // The stack: the EVM message's, its contract, and the calling contract if another
-        // (the EVM frames in between are not on it).
-        let mut callers = outer.callers.clone();
-        if let TxKind::Call(contract) = ctx.tx.kind
-            && to_cove(contract) != sender
-        {
-            callers.push(to_cove(contract));
+        // The stack: the EVM message's, then the address of every open EVM frame, from the
+        // message's contract to the calling contract (a contract calling itself counted
+        // once).
+        let mut callers = Vec::with_capacity(outer.callers.len() + self.frames.len() + 1);
+        callers.extend_from_slice(&outer.callers);
+        for address in self.frames.iter().map(|a| to_cove(*a)).chain([sender]) {
+            if callers.last() != Some(&address) {
+                callers.push(address);
+            }
         }
-        callers.push(sender);
-        let env =
-            Env { block: &outer.block, depth: outer.depth, dispatch: &outer.dispatch, callers: &callers };
+        let env = Env { block: &outer.block, depth: outer.depth, dispatch, callers: &callers };
         let msg = Message {
             sender,
             target: Target::Call(Address(args.target)),
@@ -239,7 +271,7 @@ impl CrossVm {
         // A read-only message leaves the journal as it found it, flush included.
         let undo = outer.read_only.then(|| journal.database.journal.checkpoint());
         let outcome = flush(journal, sender, &outer.block, value)
-            .and_then(|()| outer.dispatch.dispatch(&mut journal.database.journal, &env, msg))
+            .and_then(|()| dispatch.dispatch(&mut journal.database.journal, &env, msg))
             .and_then(|o| refresh(journal).map(|()| o));
         if let Some(checkpoint) = undo {
             journal.database.journal.revert(checkpoint);
@@ -298,6 +330,7 @@ fn flush(
 ) -> Result<(), VmError> {
     let db = &mut journal.database;
     db::commit(&mut db.journal, &journal.inner.state, &mut db.seen, sender, block, true)?;
+    transient::store(&mut db.journal, &journal.inner.transient_storage);
     if !value.is_zero() {
         let amount = Balance(value.to_be_bytes());
         let here = Address(COVE_CALL_ADDRESS);
@@ -320,6 +353,7 @@ fn corrupt(what: &str) -> VmError {
 fn refresh(journal: &mut revm::Journal<JournalDb>) -> Result<(), VmError> {
     let db = &journal.database;
     let inner = &mut journal.inner;
+    transient::refresh(&db.journal, inner);
     for (&address, account) in inner.state.iter_mut() {
         let now = db::account_info(&db.journal, address)?;
         if now.balance != account.info.balance {

@@ -29,6 +29,7 @@ mod linked;
 mod pool;
 mod precompiles;
 mod solidity;
+mod transient;
 mod validate;
 
 use std::sync::{Arc, Mutex};
@@ -199,10 +200,14 @@ impl VirtualMachine for EvmVm {
         };
 
         let (sender, read_only) = (msg.sender, msg.read_only);
-        let outer = Some(cross::Outer::of(env, read_only));
-        self.pool.transact(state, &self.cfg, self.block_env(block), tx, outer, |state, run, seen, calls| {
-            finish(state, block, sender, read_only, gas_limit, run, seen, calls)
-        })
+        self.pool.transact(
+            state,
+            &self.cfg,
+            self.block_env(block),
+            tx,
+            Some((env, read_only)),
+            |state, run, seen, calls| finish(state, block, sender, read_only, gas_limit, run, seen, calls),
+        )
     }
 }
 
@@ -257,6 +262,9 @@ fn finish(
     };
     if result.is_ok() && !read_only {
         db::commit(state, &run.state, seen, sender, block, calls.flushed)?;
+        if let Some(transient) = &calls.transient {
+            transient::store(state, transient);
+        }
     }
     let code_id =
         created.map(|a| vm::load_contract(state, &a)).transpose()?.flatten().map(|info| info.code_id);

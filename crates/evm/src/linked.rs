@@ -29,7 +29,7 @@ use revm::context_interface::journaled_state::{
 };
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, AddressMap, AddressSet, B256, HashSet, Log, StorageKey, StorageValue, U256};
-use revm::state::{Account, EvmState};
+use revm::state::{Account, EvmState, TransientStorage};
 use state::Checkpoint;
 use types::Event;
 
@@ -44,6 +44,11 @@ pub(crate) struct LinkedJournal {
     /// The events of successful calls to other VMs, each with the number of EVM logs
     /// before it; a frame that reverts drops those of its calls, as revm drops its logs.
     pub(crate) events: Vec<(usize, Vec<Event>)>,
+    /// Whether the message's transient storage outlives it (`transient.rs`): then the
+    /// end of its transaction in revm moves it to `transient` rather than clearing it.
+    pub(crate) keep_transient: bool,
+    /// The transient storage a message with `keep_transient` ended with.
+    pub(crate) transient: Option<TransientStorage>,
 }
 
 impl std::fmt::Debug for LinkedJournal {
@@ -113,7 +118,13 @@ impl JournalTr for LinkedJournal {
     type JournaledAccount<'a> = JournaledAccount<'a, JournalDb>;
 
     fn new(database: JournalDb) -> LinkedJournal {
-        LinkedJournal { revm: Journal::new(database), linked: Vec::new(), events: Vec::new() }
+        LinkedJournal {
+            revm: Journal::new(database),
+            linked: Vec::new(),
+            events: Vec::new(),
+            keep_transient: false,
+            transient: None,
+        }
     }
 
     fn db_and_state(&self) -> (&JournalDb, &EvmState) {
@@ -341,6 +352,9 @@ impl JournalTr for LinkedJournal {
     #[inline]
     fn commit_tx(&mut self) {
         self.unlink_all();
+        if self.keep_transient {
+            self.transient = Some(std::mem::take(&mut self.revm.inner.transient_storage));
+        }
         self.revm.commit_tx()
     }
 

@@ -28,7 +28,7 @@ use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
 use state::{Backend, Journal, MemBackend};
 use vm::ContractInfo;
 
-use crate::cross::{Calls, CoveContext, CrossVm, Outer};
+use crate::cross::{Calls, CoveContext, CrossVm};
 use crate::db::{DbError, JournalDb, Seen};
 use crate::linked::LinkedJournal;
 
@@ -71,7 +71,8 @@ impl EvmPool {
     }
 
     /// Runs one transaction against `state` (read only but for the flushes of calls to
-    /// other VMs, `cross.rs`), sending the messages of such calls through `outer`, then
+    /// other VMs, `cross.rs`), sending the messages of such calls through `outer`'s
+    /// dispatch (an environment and whether the message is read-only; none: refused), then
     /// `then(state, result, seen, calls)` with the accounts as `basic` read them, for
     /// `db::commit`, which must be the only writer to `state` in `then`. The accounts
     /// stay with the EVM for the next transaction, to be reused if nothing else changed
@@ -82,27 +83,38 @@ impl EvmPool {
         cfg: &CfgEnv,
         block: BlockEnv,
         tx: TxEnv,
-        outer: Option<Outer>,
+        outer: Option<(&vm::Env<'_>, bool)>,
         then: impl FnOnce(&mut Journal, Result<ResultAndState, EVMError<DbError>>, &mut Seen, Calls) -> R,
     ) -> R {
         let mut evm = self.take(cfg);
         evm.ctx.block = block;
-        evm.precompiles.begin(outer);
+        // A message below another VM's contract shares the transaction's transient
+        // storage (`transient.rs`); a read-only one only reads it.
+        evm.precompiles.begin(outer.map(|(env, _)| env), outer.is_some_and(|(_, r)| r));
+        let begun = evm.precompiles.outer();
+        let nested = outer.is_some() && begun.depth > 0 && !begun.read_only;
         evm.ctx.journaled_state.events.clear();
+        evm.ctx.journaled_state.keep_transient = nested;
         {
             // The block's journal goes in, the idle EVM's placeholder comes out (and goes
             // back after): a swap, so no journal is built per message.
             let db = &mut evm.ctx.journaled_state.revm.database;
             std::mem::swap(state, &mut db.journal);
             db.seen.begin(&db.journal);
+            if !db.journal.transient_is_empty() {
+                let inner = &mut evm.ctx.journaled_state.revm.inner;
+                crate::transient::load(&db.journal, &mut inner.transient_storage);
+            }
         }
         // revm's `transact` with cove's handler (`handler.rs`): run, then finalize.
         revm::context_interface::ContextSetters::set_tx(&mut evm.ctx, tx);
         let output = revm::handler::Handler::run(&mut crate::handler::CoveHandler, &mut evm);
+        let transient = evm.ctx.journaled_state.transient.take();
         let changes = evm.finalize();
         let result = output.map(|output| ResultAndState::new(output, changes));
         let reusable = result.is_ok();
         let mut calls = evm.precompiles.end();
+        calls.transient = transient;
         calls.events = std::mem::take(&mut evm.ctx.journaled_state.events);
         let db = &mut evm.ctx.journaled_state.revm.database;
         std::mem::swap(state, &mut db.journal);

@@ -133,8 +133,12 @@ impl<'r> Block<'r> {
                 self.txs
             )));
         }
+        // Transient entries (the EVM's transient storage) live for one transaction.
+        self.journal.clear_transient();
         let checkpoint = self.journal.checkpoint();
-        let out = match run(self.rt, &mut self.journal, &self.info, self.txs) {
+        let out = run(self.rt, &mut self.journal, &self.info, self.txs);
+        self.journal.clear_transient();
+        let out = match out {
             Ok(out) => out,
             Err(e) => {
                 self.journal.revert(checkpoint);

@@ -131,8 +131,22 @@ impl VmFactory {
             let e = CallError::new(ErrorKind::InvalidArgument, "a create must name its VM");
             return Ok(Receipt::failed(e));
         };
-        match self.contract(journal, &address)? {
-            Some(info) => self.run(journal, env, self.get(info.vm), Message { callee: Some(&info), ..msg }),
+        let record = self.contract(journal, &address)?;
+        self.execute_known(journal, env, msg, address, record.as_ref())
+    }
+
+    /// [`VmFactory::execute`] of a call to `address`, whose contract record the caller
+    /// already read (`None`: no contract there).
+    fn execute_known(
+        &self,
+        journal: &mut Journal,
+        env: &Env<'_>,
+        msg: Message<'_>,
+        address: Address,
+        record: Option<&ContractInfo>,
+    ) -> Result<Receipt, RuntimeError> {
+        match record {
+            Some(info) => self.run(journal, env, self.get(info.vm), Message { callee: Some(info), ..msg }),
             None if msg.entry.is_empty() => self.run(journal, env, self.for_account(), msg),
             None => {
                 Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))))
@@ -149,7 +163,12 @@ impl VmFactory {
         msg: Message<'_>,
     ) -> Result<Receipt, RuntimeError> {
         check_gas_limit(self.max_tx_gas, msg.gas_limit).map_err(RuntimeError::InvalidArgument)?;
-        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |journal| vm.execute(journal, env, msg))?)
+        let out = vm::in_checkpoint(journal, Receipt::is_ok, |journal| vm.execute(journal, env, msg));
+        if env.depth == 0 {
+            // A transaction or query ended: its transient entries go with it.
+            journal.clear_transient();
+        }
+        Ok(out?)
     }
 }
 
@@ -169,15 +188,19 @@ impl Dispatch for VmFactory {
         if let Some(refused) = self.too_deep(&nested) {
             return Ok(refused);
         }
-        if let Some(refused) = self.not_callable(state, &msg)? {
+        // The callee's record, read once for every check below and the run.
+        let Target::Call(address) = msg.target else {
+            let e = CallError::new(ErrorKind::InvalidArgument, "a create must name its VM");
+            return Ok(Outcome::failed(e));
+        };
+        let record = self.contract(state, &address)?;
+        if let Some(refused) = not_callable(&address, record.as_ref()) {
             return Ok(refused);
         }
         // Between the EVM and another VM, gas converts at the configured rate.
-        let crossing = match msg.target {
-            Target::Call(address) if self.calls.converts_gas() => {
-                self.crosses_gas_units(state, &msg.sender, &address, msg.entry)?
-            }
-            _ => None,
+        let crossing = match self.calls.converts_gas() {
+            true => self.crosses_gas_units(state, &msg.sender, record.as_ref(), msg.entry)?,
+            false => None,
         };
         let rate = self.calls.evm_gas_rate;
         let msg = match crossing {
@@ -187,7 +210,7 @@ impl Dispatch for VmFactory {
             },
             None => msg,
         };
-        match self.execute(state, &nested, msg) {
+        match self.execute_known(state, &nested, msg, address, record.as_ref()) {
             Ok(outcome) => Ok(match crossing {
                 Some(from_evm) => Outcome { gas_used: rate.to_caller(from_evm, outcome.gas_used), ..outcome },
                 None => outcome,
@@ -270,32 +293,32 @@ impl Dispatch for VmFactory {
     }
 }
 
-impl VmFactory {
-    /// The failure of a contract's call to a contract whose `callable` flag is off
-    /// (kind `unauthorized`): only transactions and queries may call it.
-    fn not_callable(&self, state: &Journal, msg: &Message<'_>) -> Result<Option<Outcome>, VmError> {
-        let Target::Call(address) = msg.target else { return Ok(None) };
-        Ok(self.contract(state, &address)?.filter(|info| !info.flags.callable).map(|_| {
-            Outcome::failed(CallError::new(
-                ErrorKind::Unauthorized,
-                format!("{address} is not callable by contracts (its `callable` flag is off)"),
-            ))
-        }))
-    }
+/// The failure of a contract's call to the contract at `address` (record `record`) if
+/// its `callable` flag is off (kind `unauthorized`): only transactions and queries may
+/// call it.
+fn not_callable(address: &Address, record: Option<&ContractInfo>) -> Option<Outcome> {
+    record.filter(|info| !info.flags.callable).map(|_| {
+        Outcome::failed(CallError::new(
+            ErrorKind::Unauthorized,
+            format!("{address} is not callable by contracts (its `callable` flag is off)"),
+        ))
+    })
+}
 
-    /// `Some(sender is an EVM contract)` if a message from `sender` to `address` crosses
-    /// between EVM gas and cove gas; `None` if both sides count the same gas. An
-    /// address without a contract is an EVM account for a message without an entry
-    /// point ([`VmFactory::for_account`]).
+impl VmFactory {
+    /// `Some(sender is an EVM contract)` if a message from `sender` to the contract
+    /// whose record is `callee` crosses between EVM gas and cove gas; `None` if both
+    /// sides count the same gas. An address without a contract is an EVM account for a
+    /// message without an entry point ([`VmFactory::for_account`]).
     fn crosses_gas_units(
         &self,
         state: &Journal,
         sender: &Address,
-        address: &Address,
+        callee: Option<&ContractInfo>,
         entry: &str,
     ) -> Result<Option<bool>, VmError> {
         let from_evm = self.contract(state, sender)?.is_some_and(|info| info.vm == VmType::Evm);
-        let to_evm = match self.contract(state, address)? {
+        let to_evm = match callee {
             Some(info) => info.vm == VmType::Evm,
             None => entry.is_empty(),
         };

@@ -91,9 +91,16 @@ pub struct Journal {
     id: u64,
     /// Changes to what reads return: overlay writes, non-empty reverts, commits ([`Stamp`]).
     writes: u64,
-    /// Live checkpoints, outermost first: `(id, undo-log length when taken)`.
-    checkpoints: Vec<(u64, usize)>,
+    /// Live checkpoints, outermost first: `(id, undo-log length when taken, transient
+    /// undo-log length when taken)`.
+    checkpoints: Vec<(u64, usize, usize)>,
     next_id: u64,
+    /// Transient entries ([`Journal::set_transient`]): reverted with checkpoints like
+    /// the overlay, never committed, dropped by [`Journal::clear_transient`].
+    transient: foldhash::HashMap<Vec<u8>, Vec<u8>>,
+    /// `(key, previous entry)` for every transient change made while a checkpoint was
+    /// live, oldest first.
+    transient_undo: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -119,6 +126,8 @@ impl Journal {
             next_id: 0,
             id: NEXT_JOURNAL.fetch_add(1, Ordering::Relaxed),
             writes: 0,
+            transient: foldhash::HashMap::default(),
+            transient_undo: Vec::new(),
         }
     }
 
@@ -205,7 +214,7 @@ impl Journal {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         let depth = self.checkpoints.len();
-        self.checkpoints.push((id, self.undo.len()));
+        self.checkpoints.push((id, self.undo.len(), self.transient_undo.len()));
         Checkpoint { depth, id }
     }
 
@@ -216,9 +225,9 @@ impl Journal {
     /// this revert. A commit invalidates every checkpoint. Reverting to an invalid
     /// checkpoint fails a debug assertion and is a no-op in release builds.
     pub fn revert(&mut self, cp: Checkpoint) {
-        let undo_len = match self.checkpoints.get(cp.depth) {
-            Some(&(id, undo_len)) if id == cp.id => Some(undo_len),
-            _ => None,
+        let (undo_len, transient_len) = match self.checkpoints.get(cp.depth) {
+            Some(&(id, undo_len, transient_len)) if id == cp.id => (Some(undo_len), transient_len),
+            _ => (None, 0),
         };
         debug_assert!(
             undo_len.is_some(),
@@ -249,6 +258,13 @@ impl Journal {
             }
             self.undo_keys.truncate(start);
         }
+        while self.transient_undo.len() > transient_len {
+            let Some((key, prev)) = self.transient_undo.pop() else { break };
+            match prev {
+                Some(value) => self.transient.insert(key, value),
+                None => self.transient.remove(&key),
+            };
+        }
         self.checkpoints.truncate(cp.depth + 1);
     }
 
@@ -259,7 +275,7 @@ impl Journal {
     /// Accepting an invalid checkpoint fails a debug assertion and is a no-op in release
     /// builds, like [`Journal::revert`].
     pub fn accept(&mut self, cp: Checkpoint) {
-        let valid = matches!(self.checkpoints.get(cp.depth), Some(&(id, _)) if id == cp.id);
+        let valid = matches!(self.checkpoints.get(cp.depth), Some(&(id, _, _)) if id == cp.id);
         debug_assert!(valid, "Journal::accept: checkpoint {cp:?} is no longer valid");
         if !valid {
             return;
@@ -268,6 +284,53 @@ impl Journal {
         if self.checkpoints.is_empty() {
             self.undo.clear();
             self.undo_keys.clear();
+            self.transient_undo.clear();
+        }
+    }
+
+    /// The transient entry under `key`, if any.
+    ///
+    /// Transient entries are a second key space beside the overlay for values that live
+    /// for one transaction (the EVM's transient storage, EIP-1153, shared by the EVM
+    /// messages of a transaction however they are entered): a revert undoes their
+    /// changes like the overlay's, but they are never committed, never seen by reads of
+    /// the state, and do not change [`Journal::stamp`]. The transaction's runner drops
+    /// them when it ends ([`Journal::clear_transient`]).
+    pub fn transient(&self, key: &[u8]) -> Option<&[u8]> {
+        self.transient.get(key).map(Vec::as_slice)
+    }
+
+    /// Every transient entry, in no particular order.
+    pub fn transient_entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.transient.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
+    /// Whether there is no transient entry.
+    pub fn transient_is_empty(&self) -> bool {
+        self.transient.is_empty()
+    }
+
+    /// Sets (`Some`) or removes (`None`) the transient entry under `key`, logging the old
+    /// one if a checkpoint is live ([`Journal::transient`]).
+    pub fn set_transient(&mut self, key: &[u8], value: Option<&[u8]>) {
+        let prev = match value {
+            Some(value) => self.transient.insert(key.to_vec(), value.to_vec()),
+            None => self.transient.remove(key),
+        };
+        if !self.checkpoints.is_empty() && (prev.is_some() || value.is_some()) {
+            self.transient_undo.push((key.to_vec(), prev));
+        }
+    }
+
+    /// Drops every transient entry, for good (a transaction ended): a later revert does
+    /// not bring them back.
+    pub fn clear_transient(&mut self) {
+        if !self.transient.is_empty() || !self.transient_undo.is_empty() {
+            self.transient.clear();
+            self.transient_undo.clear();
+            for checkpoint in &mut self.checkpoints {
+                checkpoint.2 = 0;
+            }
         }
     }
 
@@ -385,6 +448,7 @@ impl Journal {
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
+        self.clear_transient();
         Ok(root)
     }
 }

@@ -486,3 +486,135 @@ fn a_message_straight_to_the_precompile_is_refused() {
     ok(&send(&rt, proxy, "forward", crate::calls::forward(false, here, 0, 100_000, "", &inner), 0));
     assert_eq!(tokens(&rt, token, &BOB), 0, "nothing moved");
 }
+
+mod relay {
+    //! `examples/evm/Relay.sol`: calls on, counts its entries, keeps a guard and values
+    //! in transient storage.
+    pub(super) const COUNT: [u8; 4] = [0x06, 0x66, 0x1a, 0xbd]; // count()
+    pub(super) const HITS: [u8; 4] = [0xcf, 0x24, 0x70, 0xf6]; // hits()
+    pub(super) const RELAY: [u8; 4] = [0xc2, 0x8e, 0x83, 0xfd]; // relay(address,bytes)
+    pub(super) const GUARDED: [u8; 4] = [0xae, 0x44, 0x9d, 0x42]; // guarded(address,bytes)
+    pub(super) const POKE: [u8; 4] = [0x80, 0x29, 0xe7, 0xc0]; // poke(uint256,uint256)
+    pub(super) const PEEK: [u8; 4] = [0x78, 0x61, 0xd2, 0x69]; // peek(uint256)
+    // pokeThenRelay(uint256,uint256,address,bytes)
+    pub(super) const POKE_THEN_RELAY: [u8; 4] = [0x78, 0xec, 0xfd, 0x15];
+    // relayThenPeek(address,bytes,uint256)
+    pub(super) const RELAY_THEN_PEEK: [u8; 4] = [0x99, 0xe7, 0xda, 0xec];
+    // undoneThenPeek(address,bytes,uint256)
+    pub(super) const UNDONE_THEN_PEEK: [u8; 4] = [0x9b, 0x97, 0x7b, 0xcd];
+}
+
+fn deploy_relay(rt: &Runtime) -> Address {
+    let init = hex_code(include_str!("../../../../examples/evm/Relay.bin"));
+    create_evm(rt, &init, vec![]).address.expect("Relay deploys")
+}
+
+/// `selector(next, data)` of a function taking `(address, bytes)`.
+fn relay_call(selector: [u8; 4], next: Address, data: &[u8]) -> Vec<u8> {
+    let mut out = calldata(selector, &[word_addr(&next), word_u64(64)]);
+    out.extend_from_slice(&tail(data));
+    out
+}
+
+/// `selector(next, data, slot)` of a function taking `(address, bytes, uint256)`.
+fn relay_then(selector: [u8; 4], next: Address, data: &[u8], slot: u64) -> Vec<u8> {
+    let mut out = calldata(selector, &[word_addr(&next), word_u64(96), word_u64(slot)]);
+    out.extend_from_slice(&tail(data));
+    out
+}
+
+/// The proxy's status and result after its last `forward` in mode 0.
+fn proxy_outcome(rt: &Runtime, proxy: &Address) -> (u32, Vec<u8>) {
+    let state = rt.contract_state(proxy).unwrap();
+    let get = |key: &[u8]| state.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let status = get(b"status").expect("a status");
+    (u32::from_le_bytes(status.try_into().unwrap()), get(b"result").unwrap_or_default())
+}
+
+fn hits(rt: &Runtime, relay: Address) -> Vec<u8> {
+    ok(&rt.query(ALICE, relay, "", relay::HITS.to_vec(), None).unwrap())
+}
+
+/// EVM contract X calls EVM contract A, which calls B (`CovePayer`), which calls a
+/// contract of cove's ABI through the precompile, which calls A back. A is neither the
+/// EVM message's contract nor the precompile's caller, only an EVM frame in between:
+/// under `deny` the call back is refused all the same; under `allow` it runs.
+#[test]
+fn an_evm_frame_between_the_message_and_the_precompile_is_on_the_call_stack() {
+    for (reentrancy, status, expected_hits) in [(Reentrancy::Deny, 10, 0), (Reentrancy::Allow, 0, 1)] {
+        let rt = runtime(CallsConfig { reentrancy, ..CallsConfig::default() });
+        let (_, payer) = setup(&rt);
+        let (x, a) = (deploy_relay(&rt), deploy_relay(&rt));
+        let proxy = deploy_wat(&rt, PROXY_WAT, None);
+        let back = forward_mode(0, a, 0, 1_000_000, "", &relay::COUNT);
+        let via_payer = forward(proxy, "forward", &back);
+        let input = relay_call(relay::RELAY, a, &relay_call(relay::RELAY, payer, &via_payer));
+        ok(&send(&rt, x, "", input, 0));
+        assert_eq!(proxy_outcome(&rt, &proxy).0, status, "{reentrancy:?}");
+        assert_eq!(hits(&rt, a), word_u64(expected_hits), "{reentrancy:?}");
+    }
+}
+
+/// A guard kept in transient storage sees the first entry when the contract is entered
+/// again through a contract of another VM (here under `allow`, so the runtime's own
+/// policy does not refuse it first).
+#[test]
+fn a_transient_storage_guard_sees_the_first_entry_across_vms() {
+    let rt = runtime(CallsConfig { reentrancy: Reentrancy::Allow, ..CallsConfig::default() });
+    let (_, payer) = setup(&rt);
+    let a = deploy_relay(&rt);
+    let proxy = deploy_wat(&rt, PROXY_WAT, None);
+    // A.guarded -> payer -> proxy -> A.guarded: the inner entry reverts, the proxy
+    // records it and goes on, so the transaction succeeds.
+    let again = relay_call(relay::GUARDED, BOB, &[]);
+    let back = forward_mode(0, a, 0, 1_000_000, "", &again);
+    let input = relay_call(relay::GUARDED, payer, &forward(proxy, "forward", &back));
+    ok(&send(&rt, a, "", input, 0));
+    let (status, result) = proxy_outcome(&rt, &proxy);
+    assert_eq!(status, 4, "reverted");
+    assert!(String::from_utf8_lossy(&result).contains("reentered"), "{result:?}");
+    // Entered once, the guard lets it through (it was cleared at the end).
+    let back = forward_mode(0, a, 0, 1_000_000, "", &relay_call(relay::GUARDED, BOB, &[]));
+    ok(&send(&rt, payer, "", forward(proxy, "forward", &back), 0));
+    assert_eq!(proxy_outcome(&rt, &proxy).0, 0, "a fresh transaction: no guard left over");
+}
+
+/// Transient storage is one per transaction across VMs: a nested EVM message sees what
+/// the outer one wrote and the outer one sees what it wrote; a frame that reverts
+/// undoes the transient writes made below it, through the other VM too; a new
+/// transaction starts empty.
+#[test]
+fn transient_storage_is_shared_across_vms_and_undone_with_its_frame() {
+    let rt = runtime(CallsConfig { reentrancy: Reentrancy::Allow, ..CallsConfig::default() });
+    let (_, payer) = setup(&rt);
+    let a = deploy_relay(&rt);
+    let proxy = deploy_wat(&rt, PROXY_WAT, None);
+    let through_cove = |data: &[u8]| forward(proxy, "forward", &forward_mode(0, a, 0, 1_000_000, "", data));
+
+    // Outer writes slot 1 = 5, the nested message reads it.
+    let peek = calldata(relay::PEEK, &[word_u64(1)]);
+    let mut input =
+        calldata(relay::POKE_THEN_RELAY, &[word_u64(1), word_u64(5), word_addr(&payer), word_u64(128)]);
+    input.extend_from_slice(&tail(&through_cove(&peek)));
+    ok(&send(&rt, a, "", input, 0));
+    assert_eq!(proxy_outcome(&rt, &proxy), (0, word_u64(5)), "the nested message sees the outer write");
+
+    // The nested message writes slot 2 = 7, the outer reads it after the call.
+    let poke = calldata(relay::POKE, &[word_u64(2), word_u64(7)]);
+    let out = ok(&send(&rt, a, "", relay_then(relay::RELAY_THEN_PEEK, payer, &through_cove(&poke), 2), 0));
+    assert_eq!(out, word_u64(7), "the outer message sees the nested write");
+
+    // The same, in a frame that reverts afterwards: the write is undone.
+    let out = ok(&send(&rt, a, "", relay_then(relay::UNDONE_THEN_PEEK, payer, &through_cove(&poke), 2), 0));
+    assert_eq!(out, word_u64(0), "undone with the frame");
+
+    // The next transaction in the same block starts with empty transient storage,
+    // though the nested message of the one before left slot 2 in the journal.
+    let mut block = rt.begin_block(T0).unwrap();
+    let input = relay_then(relay::RELAY_THEN_PEEK, payer, &through_cove(&poke), 2);
+    let first = block.call_with_value(ALICE, a, "", input, Balance::ZERO, None).unwrap();
+    let peek_2 = calldata(relay::PEEK, &[word_u64(2)]);
+    let next = block.call_with_value(ALICE, a, "", peek_2, Balance::ZERO, None).unwrap();
+    block.commit().unwrap();
+    assert_eq!((ok(&first), ok(&next)), (word_u64(7), word_u64(0)));
+}

@@ -518,3 +518,48 @@ fn a_forked_mem_backend_is_independent_of_its_origin() {
     assert_eq!(fork.scan_prefix(b"").unwrap(), pairs(&[(b"a", b"1"), (b"b", b"2"), (b"c", b"3")]));
     assert_eq!(fork.head().unwrap().unwrap().height, 2);
 }
+
+/// Transient entries revert with checkpoints, are never committed or read as state,
+/// leave the stamp alone, and are gone for good once cleared.
+#[test]
+fn transient_entries_revert_with_checkpoints_and_are_never_committed() {
+    let mut j = Journal::new(Arc::new(MemBackend::new()));
+    let stamp = j.stamp();
+    j.set_transient(b"t", Some(b"0"));
+    let outer = j.checkpoint();
+    j.set_transient(b"t", Some(b"1"));
+    j.set_transient(b"u", Some(b"1"));
+    let inner = j.checkpoint();
+    j.set_transient(b"t", None);
+    j.set_transient(b"v", Some(b"2"));
+    assert_eq!((j.transient(b"t"), j.transient(b"v")), (None, Some(&b"2"[..])));
+    j.revert(inner);
+    assert_eq!(
+        (j.transient(b"t"), j.transient(b"u"), j.transient(b"v")),
+        (Some(&b"1"[..]), Some(&b"1"[..]), None)
+    );
+    let kept = j.checkpoint();
+    j.set_transient(b"w", Some(b"3"));
+    j.accept(kept);
+    assert_eq!(j.transient(b"w"), Some(&b"3"[..]), "accepted");
+    j.revert(outer);
+    assert_eq!(j.transient(b"t"), Some(&b"0"[..]), "back to before the outer checkpoint");
+    assert_eq!(j.transient_entries().count(), 1);
+    assert_eq!(j.stamp(), stamp, "transient entries are no state");
+    assert!(j.is_empty() && j.get(b"t").unwrap().is_none(), "nor overlay entries");
+
+    // Cleared inside a live checkpoint: a revert does not bring them back.
+    let live = j.checkpoint();
+    j.set_transient(b"x", Some(b"4"));
+    j.clear_transient();
+    assert!(j.transient_is_empty());
+    j.set_transient(b"y", Some(b"5"));
+    j.revert(live);
+    assert!(j.transient_is_empty(), "{:?}", j.transient_entries().collect::<Vec<_>>());
+
+    j.set_transient(b"z", Some(b"6"));
+    let backend = j.backend().clone();
+    j.commit(&types::BlockInfo { height: 1, timestamp: 1 }).unwrap();
+    assert!(j.transient_is_empty(), "a commit drops them");
+    assert!(backend.get(b"z").unwrap().is_none(), "never committed");
+}
