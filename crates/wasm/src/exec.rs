@@ -320,6 +320,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn call_on_stack(
         &self,
         module: &LinkedModule<S>,
