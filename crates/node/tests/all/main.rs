@@ -7,4 +7,5 @@ mod harness;
 mod logs;
 mod native;
 mod rpc;
+mod timeout;
 mod txs;
