@@ -1,9 +1,7 @@
 //! Developer diagnostics of one call: a step debugger (`cove debug`) and the backtrace
 //! of a failed call (`cove call`). Neither changes a result, its gas or state.
 
-use state::Journal;
 use types::{Address, VmType};
-use vm::{Env, Message, Target};
 use wasm::debug::Symbols;
 
 pub use wasm::debug::{
@@ -11,8 +9,6 @@ pub use wasm::debug::{
 };
 pub use wasm::{MAX_BACKTRACE_FRAMES, take_backtrace};
 
-use crate::config::check_gas_limit;
-use crate::profile::timeout_is_a_fault;
 use crate::{EstimateRequest, Receipt, Runtime, RuntimeError};
 
 impl Runtime {
@@ -26,32 +22,10 @@ impl Runtime {
         req: EstimateRequest<'_>,
         debugger: Box<dyn Debugger>,
     ) -> Result<Receipt, RuntimeError> {
-        let info = self
-            .contract(&req.address)?
-            .ok_or_else(|| RuntimeError::NotFound(format!("no contract at {}", req.address)))?;
-        if info.vm != VmType::Wasm {
-            return Err(RuntimeError::Unsupported(format!(
-                "the debugger runs cove's WASM contracts; this is a {} contract",
-                info.vm
-            )));
-        }
-        check_gas_limit(self.config.max_tx_gas, req.cap).map_err(RuntimeError::InvalidArgument)?;
-        let last = self.last_block()?;
-        let block = types::BlockInfo { height: last.height + 1, timestamp: last.timestamp };
-        let mut journal = Journal::new(self.backend.clone());
-        let msg = Message {
-            sender: req.sender,
-            target: Target::Call(req.address),
-            entry: req.method,
-            input: req.input,
-            value: req.value,
-            gas_limit: req.cap,
-            read_only: false,
-            callee: Some(&info),
-        };
-        let env = Env::new(&block, &self.dispatch);
-        let receipt = self.vms.wasm().debug(&mut journal, &env, msg, &info, debugger)?;
-        timeout_is_a_fault(&receipt)?;
+        let unsupported = "the debugger runs cove's WASM contracts";
+        let (receipt, ()) = self.run_uncommitted(req, unsupported, |journal, env, msg, info| {
+            Ok((self.vms.wasm().debug(journal, env, msg, info, debugger)?, ()))
+        })?;
         Ok(receipt)
     }
 

@@ -7,7 +7,7 @@ use vm::{Env, Message, Target};
 use wasm::profile::GasProfile;
 
 use crate::config::check_gas_limit;
-use crate::{EstimateRequest, Receipt, Runtime, RuntimeError};
+use crate::{ContractInfo, EstimateRequest, Receipt, Runtime, RuntimeError};
 
 /// A profiled call: its receipt, exactly what the call would give in the next block, and
 /// its gas profile, whose total is the receipt's `gas_used`.
@@ -27,14 +27,29 @@ impl Runtime {
     /// as an ordinary call. cove's WASM contracts only (CosmWasm: [`Runtime::profile_cosmwasm`]);
     /// an EVM contract is `Unsupported`.
     pub fn profile(&self, req: EstimateRequest<'_>) -> Result<Profiled, RuntimeError> {
+        let unsupported = "profiles cover cove's WASM and CosmWasm contracts";
+        let (receipt, profile) = self.run_uncommitted(req, unsupported, |journal, env, msg, info| {
+            Ok(self.vms.wasm().profile(journal, env, msg, info)?)
+        })?;
+        Ok(Profiled { receipt, profile })
+    }
+
+    /// Runs `req` on a contract of cove's WASM ABI (with `req.cap` as its gas limit) as
+    /// the next block would: against the last committed state, on a throwaway journal,
+    /// writes allowed and never committed. `run` runs the message (a profiled or debugged
+    /// call); a contract of another VM is `Unsupported`, `unsupported` saying what the
+    /// tool covers. A timeout is a node fault, as in a block.
+    pub(crate) fn run_uncommitted<T>(
+        &self,
+        req: EstimateRequest<'_>,
+        unsupported: &str,
+        run: impl FnOnce(&mut Journal, &Env<'_>, Message<'_>, &ContractInfo) -> Result<(Receipt, T), RuntimeError>,
+    ) -> Result<(Receipt, T), RuntimeError> {
         let info = self
             .contract(&req.address)?
             .ok_or_else(|| RuntimeError::NotFound(format!("no contract at {}", req.address)))?;
         if info.vm != VmType::Wasm {
-            return Err(RuntimeError::Unsupported(format!(
-                "profiles cover cove's WASM and CosmWasm contracts; this is a {} contract",
-                info.vm
-            )));
+            return Err(RuntimeError::Unsupported(format!("{unsupported}; this is a {} contract", info.vm)));
         }
         check_gas_limit(self.config.max_tx_gas, req.cap).map_err(RuntimeError::InvalidArgument)?;
         let last = self.last_block()?;
@@ -51,9 +66,9 @@ impl Runtime {
             callee: Some(&info),
         };
         let env = Env::new(&block, &self.dispatch);
-        let (receipt, profile) = self.vms.wasm().profile(&mut journal, &env, msg, &info)?;
+        let (receipt, extra) = run(&mut journal, &env, msg, &info)?;
         timeout_is_a_fault(&receipt)?;
-        Ok(Profiled { receipt, profile })
+        Ok((receipt, extra))
     }
 }
 
