@@ -1,5 +1,6 @@
 //! The node driven over raw JSON-RPC on a free port, with transactions signed here.
 
+mod abi_args;
 mod compat;
 mod dev;
 mod explorer;

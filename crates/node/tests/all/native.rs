@@ -19,11 +19,11 @@ const CHAIN_ID: u64 = 0xc07e;
 const GAS: u64 = 5_000_000;
 
 /// A native transaction of `kind` from `nonce` at [`PRICE`], the other fields empty.
-fn tx(kind: u8, nonce: u64) -> NativeTx {
+pub(crate) fn tx(kind: u8, nonce: u64) -> NativeTx {
     NativeTx { chain_id: CHAIN_ID, nonce, gas_price: PRICE, gas_limit: GAS, kind, ..NativeTx::default() }
 }
 
-fn send(c: &Client, raw: &[u8]) -> String {
+pub(crate) fn send(c: &Client, raw: &[u8]) -> String {
     c.call("cove_sendRawTransaction", json!([Bytes::copy_from_slice(raw)]))
         .as_str()
         .expect("hash")
@@ -52,7 +52,7 @@ fn run(c: &Client, w: &Wallet, tx: &NativeTx) -> Value {
     r
 }
 
-fn address(r: &Value) -> Address {
+pub(crate) fn address(r: &Value) -> Address {
     r["contractAddress"].as_str().expect("contract address").parse().expect("address")
 }
 
