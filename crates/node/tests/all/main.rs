@@ -8,5 +8,6 @@ mod harness;
 mod logs;
 mod native;
 mod rpc;
+mod snapshot;
 mod timeout;
 mod txs;
