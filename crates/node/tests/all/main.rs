@@ -5,6 +5,7 @@ mod compat;
 mod dev;
 mod explorer;
 mod harness;
+mod history;
 mod logs;
 mod native;
 mod rpc;
