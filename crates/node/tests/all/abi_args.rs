@@ -126,4 +126,8 @@ fn bad_json_args_are_invalid_params_with_a_clear_message() {
     let (erc20, _) = deploy_token(&c, &Wallet::dev(5), 0xc07e, 1000);
     let got = invalid_params(&c, "cove_call", json!([erc20, "", {"x": 1}]));
     assert!(got.contains("runs on the evm VM: send hex input"), "{got}");
+    // cove_query takes neither a CosmWasm message nor {method, args} for it.
+    let e = c.error("cove_query", json!([erc20, {"method": "balance"}]));
+    assert_eq!(e["code"], -32000, "{e}");
+    assert!(e["message"].as_str().expect("message").contains("is a evm contract, not CosmWasm"), "{e}");
 }

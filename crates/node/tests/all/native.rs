@@ -178,8 +178,13 @@ fn a_cove_abi_contract_is_deployed_called_and_read_with_native_transactions() {
     assert_eq!(e["code"], -32000, "{e}");
     let e = c.error("cove_call", json!([counter, "nope"]));
     assert_eq!((e["code"].as_i64(), e["data"]["kind"].as_str()), (Some(-32000), Some("not_found")), "{e}");
+    // cove_query to a cove-ABI contract takes {method, args}, encoded by an ABI this
+    // module does not carry.
     let e = c.error("cove_query", json!([counter, {"x": {}}]));
-    assert!(e["message"].as_str().expect("message").contains("not CosmWasm"), "{e}");
+    assert_eq!(e["code"], -32602, "{e}");
+    assert!(e["message"].as_str().expect("message").contains("{method, args}"), "{e}");
+    let e = c.error("cove_query", json!([counter, {"method": "get"}]));
+    assert!(e["message"].as_str().expect("message").contains("no cove_abi section"), "{e}");
     node.stop().expect("stop");
 }
 
