@@ -201,11 +201,22 @@ pub(crate) enum SnapshotCommand {
         /// The snapshot file to write.
         file: PathBuf,
     },
-    /// Rebuild the state of an empty --data-dir from FILE, accepted only if every chunk
-    /// hash and the root check out.
+    /// Rebuild the state of an empty --data-dir from FILE, or from a running node with
+    /// --rpc, accepted only if every chunk hash and the root check out.
     Import {
         /// The snapshot file.
-        file: PathBuf,
+        #[arg(required_unless_present = "rpc", conflicts_with = "rpc")]
+        file: Option<PathBuf>,
+        /// Fetch the snapshot from the node at this URL (http://HOST:PORT) instead.
+        #[arg(long)]
+        rpc: Option<String>,
+        /// With --rpc: the block to snapshot (default: the node's head).
+        #[arg(long, requires = "rpc")]
+        height: Option<u64>,
+        /// With --rpc: the state root to accept (hex), from a source you trust; without
+        /// it, the root the node announces is taken on trust.
+        #[arg(long, requires = "rpc")]
+        root: Option<String>,
     },
 }
 

@@ -8,7 +8,6 @@
 //! did not fit in the block's limits (kind `block_limit`); for `batch`, such a line was
 //! dropped and the rest of the block committed.
 
-mod abi;
 mod args;
 mod cmd;
 mod input;

@@ -291,6 +291,90 @@ fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
     terminate(node);
 }
 
+#[test]
+fn query_with_json_args_goes_to_a_running_node_which_encodes_them_by_the_abi() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(dir.path());
+    let addr = node.addr.clone();
+    let owner = format!("0x{}", node::DEV_ACCOUNTS[2].0);
+    // examples/token.wat with the ABI cove-sdk would write for it.
+    let abi = [
+        r#"{"name":"init","args":[],"result":"()"}"#,
+        r#"{"name":"balance","args":[{"name":"owner","type":"Address"}],"result":"u64"}"#,
+    ]
+    .join("\\n")
+    .replace('"', "\\\"");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/token.wat"))
+        .expect("token.wat");
+    let body = text.trim_end().strip_suffix(')').expect("a module");
+    let wat = dir.path().join("token_abi.wat");
+    std::fs::write(&wat, format!("{body} (@custom \"cove_abi\" \"{abi}\"))")).expect("write");
+    let (code, deployed) = cove_rpc(&addr, &["deploy", wat.to_str().expect("utf-8"), "--init", "init"]);
+    assert_eq!((code, deployed["status"].as_str()), (0, Some("ok")), "{deployed}");
+    let token = deployed["address"].as_str().expect("address").to_string();
+
+    let args = format!(r#"{{"owner": "{owner}"}}"#);
+    let (code, read) = cove_rpc(&addr, &["query", &token, "balance", "--args", &args]);
+    assert_eq!((code, &read["result"]), (0, &serde_json::json!(1_000_000)), "{read}");
+    assert_eq!(read["output_hex"], hex_string(&1_000_000u64.to_le_bytes()), "{read}");
+    // Arguments that do not fit the ABI: a usage error naming what is wrong.
+    let (code, bad) = cove_rpc(&addr, &["query", &token, "balance", "--args", r#"{"who": "0x00"}"#]);
+    assert_eq!((code, bad["error"]["kind"].as_str()), (2, Some("invalid_argument")), "{bad}");
+    assert!(
+        bad["error"]["message"].as_str().is_some_and(|m| m.contains("`balance` takes no argument `who`")),
+        "{bad}"
+    );
+    let (code, unknown) = cove_rpc(&addr, &["query", &token, "mint", "--args", "{}"]);
+    assert_eq!(code, 2, "{unknown}");
+    assert!(unknown.to_string().contains("no entry point `mint`"), "{unknown}");
+    terminate(node);
+}
+
+#[test]
+fn snapshot_import_with_rpc_starts_a_data_dir_from_a_running_nodes_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start(&dir.path().join("node"));
+    let addr = node.addr.clone();
+    let counter = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/counter.wat");
+    let (_, deployed) = cove_rpc(&addr, &["deploy", counter]);
+    let contract = deployed["address"].as_str().expect("address").to_string();
+    let (code, called) = cove_rpc(&addr, &["call", &contract, "increment"]);
+    assert_eq!(code, 0, "{called}");
+    let root = rpc(&addr, "cove_getStateRoot")["result"].clone();
+
+    let cove = |data_dir: &std::path::Path, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cove"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("cove runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            out.status.code().unwrap_or(-1),
+            serde_json::from_str::<Value>(text.trim()).unwrap_or(Value::String(text + &err)),
+        )
+    };
+    let url = format!("http://{addr}");
+    // A root other than the trusted one: refused, nothing imported.
+    let joined = dir.path().join("joined");
+    let other = "11".repeat(32);
+    let (code, refused) = cove(&joined, &["snapshot", "import", "--rpc", &url, "--root", &other]);
+    assert_ne!(code, 0, "{refused}");
+    assert!(refused.to_string().contains("not the trusted"), "{refused}");
+
+    let trusted = root["root"].as_str().expect("root");
+    let (code, imported) = cove(&joined, &["snapshot", "import", "--rpc", &url, "--root", trusted]);
+    assert_eq!((code, imported["status"].as_str()), (0, Some("ok")), "{imported}");
+    assert_eq!(format!("0x{}", imported["root"].as_str().expect("root")), trusted, "{imported}");
+    assert_eq!(imported["rpc"], url);
+    let (code, read) = cove(&joined, &["query", &contract, "get"]);
+    assert_eq!((code, read["return_hex"].as_str()), (0, Some("01000000")), "{read}");
+    terminate(node);
+}
+
 /// A stand-in node that answers every request with `result`, for `requests` requests.
 fn fake_node(result: &'static str, requests: usize) -> (String, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

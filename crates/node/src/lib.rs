@@ -7,7 +7,8 @@
 //! ([`pool`]), builds blocks from them on the runtime's public API and charges their
 //! fees ([`produce`]), keeps an index of blocks, transactions and receipts beside the
 //! state store ([`chain`], `node.redb` in the data dir) and serves Ethereum JSON-RPC
-//! ([`rpc`]) with an explorer page ([`explorer`]). It must not reach into a VM or the
+//! ([`rpc`]) with an explorer page ([`explorer`]), and serves snapshots of its state
+//! ([`snapshot`]) that a new node fetches and imports ([`snapshot_fetch`]). It must not reach into a VM or the
 //! state store: everything goes through `cove-runtime`.
 //!
 //! Invariants:
@@ -28,6 +29,8 @@ pub mod pool;
 mod produce;
 pub mod rpc;
 mod run_native;
+pub mod snapshot;
+pub mod snapshot_fetch;
 pub mod tx;
 
 pub use error::NodeError;

@@ -94,6 +94,10 @@ pub struct NodeConfig {
     pub min_gas_price: u128,
     /// The runtime's configuration (chain id, fork, limits).
     pub runtime: runtime::Config,
+    /// Where snapshots served over RPC are written (a directory of the node's own is
+    /// made inside, and removed when the node closes). By default the system's
+    /// temporary directory. Must lie outside the data dir.
+    pub snapshot_dir: Option<PathBuf>,
 }
 
 impl NodeConfig {
@@ -107,6 +111,7 @@ impl NodeConfig {
             fee_recipient: EthAddress::ZERO,
             min_gas_price: 1_000_000_000,
             runtime: runtime::Config::default(),
+            snapshot_dir: None,
         }
     }
 }
@@ -125,6 +130,8 @@ pub(crate) struct Shared {
     /// Serialises block building with the probes of `eth_estimateGas` for creates,
     /// which open throwaway blocks.
     pub(crate) building: Mutex<()>,
+    /// The snapshots served over RPC.
+    pub(crate) snapshots: crate::snapshot::Snapshots,
 }
 
 /// A cove node over one data dir.
@@ -161,6 +168,7 @@ impl Node {
             let record = runtime.block_record(Some(h))?;
             Ok((record.timestamp, B256::from(record.root.unwrap_or_default())))
         })?;
+        let snapshots = crate::snapshot::Snapshots::new(config.snapshot_dir.clone());
         Ok(Node {
             shared: Arc::new(Shared {
                 runtime,
@@ -172,6 +180,7 @@ impl Node {
                 chain_id,
                 spec,
                 building: Mutex::new(()),
+                snapshots,
             }),
         })
     }

@@ -22,6 +22,7 @@ use crate::tx::TxBody;
 mod blocks;
 mod cove;
 mod logs;
+mod snapshot;
 pub use cove::{MAX_PROOF_KEY_BYTES, MAX_STORAGE_PAGE};
 pub use logs::{
     MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
@@ -108,17 +109,28 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("cove_query", cove::query),
         ("cove_getStateRoot", cove::get_state_root),
         ("cove_getProof", cove::get_proof),
+        ("cove_snapshotInfo", snapshot::info),
+        ("cove_getSnapshotChunk", snapshot::chunk),
     ];
     for &(name, f) in table {
         module.register_blocking_method(name, move |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {
-            let args: Vec<Value> = match params.as_str() {
-                None => Vec::new(),
-                Some(_) => params.parse().map_err(|e| invalid(e.to_string()))?,
-            };
-            f(&ctx, &args)
+            f(&ctx, &params_of(&params)?)
         })?;
     }
+    // Starts a thread that holds the node's state.
+    module
+        .register_blocking_method("cove_createSnapshot", |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {
+            snapshot::create(&ctx, &params_of(&params)?)
+        })?;
     Ok(module)
+}
+
+/// The positional parameters of a call.
+fn params_of(params: &Params<'_>) -> Result<Vec<Value>, ErrorObjectOwned> {
+    match params.as_str() {
+        None => Ok(Vec::new()),
+        Some(_) => params.parse().map_err(|e| invalid(e.to_string())),
+    }
 }
 
 fn arg<T: serde::de::DeserializeOwned>(args: &[Value], i: usize, what: &str) -> Result<T, ErrorObjectOwned> {

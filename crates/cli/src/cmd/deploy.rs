@@ -69,7 +69,8 @@ pub(crate) fn prepare(a: &DeployArgs) -> Result<Deploy<'_>> {
     }
     let input = match &a.args {
         Some(args) if vm == VmType::Wasm => {
-            crate::abi::entry_point(&code, a.init.as_deref().unwrap_or_default())?.encode_args(args)?
+            let entry = abi::entry_point(&code, a.init.as_deref().unwrap_or_default());
+            entry.and_then(|e| e.encode_args(args)).map_err(super::sdk_args::usage)?
         }
         Some(_) => bail!(Usage("--args is for WASM contracts built with cove-sdk".into())),
         None => a.args_hex.clone().unwrap_or_default().0,

@@ -42,7 +42,10 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Batch { file } => batch::run(cli, file),
         Command::Snapshot { command } => match command {
             SnapshotCommand::Export { height, file } => snapshot::export(cli, *height, file),
-            SnapshotCommand::Import { file } => snapshot::import(cli, file),
+            SnapshotCommand::Import { file: Some(file), .. } => snapshot::import(cli, file),
+            SnapshotCommand::Import { rpc, height, root, .. } => {
+                snapshot::import_rpc(cli, rpc.as_deref().unwrap_or_default(), *height, root.as_deref())
+            }
         },
         Command::Upgrade(a) => upgrade::run(cli, a),
         Command::Migrate(a) => cosmwasm::migrate(cli, a),

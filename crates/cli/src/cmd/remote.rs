@@ -168,9 +168,6 @@ fn call(cli: &Cli, rpc: &Rpc, key: Option<&str>, a: &CallArgs) -> Result<ExitCod
 }
 
 fn query(cli: &Cli, rpc: &Rpc, a: &CallArgs, height: Option<u64>) -> Result<ExitCode> {
-    if a.args.is_some() {
-        bail!("with --rpc a query takes --args-hex (or --msg)");
-    }
     let at = height.map_or(json!("latest"), |h| json!(format!("{h:#x}")));
     let address = eth(&a.address);
     let (method, input) = a.message("query");
@@ -178,13 +175,20 @@ fn query(cli: &Cli, rpc: &Rpc, a: &CallArgs, height: Option<u64>) -> Result<Exit
         let msg: Value = serde_json::from_slice(&msg.0)?;
         rpc.try_call("cove_query", json!([address, msg, at]))?.map(|r| json!({"status": "ok", "result": r}))
     } else {
-        let params = json!([address, method, Bytes::from(input), at]);
+        // `--args` JSON goes as it is: the node encodes it by the contract's ABI.
+        let input = a.args.clone().unwrap_or_else(|| json!(Bytes::from(input)));
+        let params = json!([address, method, input, at]);
         match rpc.try_call("cove_call", params)? {
             Ok(r) => {
                 let gas_used: u64 = quantity(&r["gasUsed"], "gasUsed")?;
-                Ok(
-                    json!({"status": "ok", "output_hex": r["output"].as_str().unwrap_or("0x").trim_start_matches("0x"), "gas_used": gas_used}),
-                )
+                let output = r["output"].as_str().unwrap_or("0x").trim_start_matches("0x");
+                let mut v = json!({"status": "ok", "output_hex": output, "gas_used": gas_used});
+                for (from, to) in [("result", "result"), ("resultError", "result_error")] {
+                    if let Some(x) = r.get(from) {
+                        v[to] = x.clone();
+                    }
+                }
+                Ok(v)
             }
             Err(e) => Err(e),
         }
@@ -193,6 +197,13 @@ fn query(cli: &Cli, rpc: &Rpc, a: &CallArgs, height: Option<u64>) -> Result<Exit
         Ok(v) => {
             print(cli, &v);
             Ok(ExitCode::SUCCESS)
+        }
+        // Bad parameters (`--args` that do not fit the ABI, say) are a usage error, as
+        // locally.
+        Err(e) if e["code"] == -32602 => {
+            let error = json!({"kind": "invalid_argument", "message": e["message"]});
+            print(cli, &json!({"status": "error", "error": error}));
+            Ok(ExitCode::from(2))
         }
         Err(e) => {
             let kind = e["data"]["kind"].as_str().unwrap_or("rpc");
@@ -288,13 +299,13 @@ fn quantity<T: TryFrom<u128>>(v: &Value, what: &str) -> Result<T> {
 }
 
 /// A minimal blocking JSON-RPC client over HTTP/1.1 (`http://` only).
-struct Rpc {
+pub(crate) struct Rpc {
     host: String,
     path: String,
 }
 
 impl Rpc {
-    fn new(url: &str) -> Result<Rpc> {
+    pub(crate) fn new(url: &str) -> Result<Rpc> {
         let Some(rest) = url.strip_prefix("http://") else {
             bail!("--rpc takes an http:// URL, got {url:?}");
         };
@@ -304,7 +315,7 @@ impl Rpc {
     }
 
     /// The result, or the JSON-RPC error object.
-    fn try_call(&self, method: &str, params: Value) -> Result<Result<Value, Value>> {
+    pub(crate) fn try_call(&self, method: &str, params: Value) -> Result<Result<Value, Value>> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
         let mut s = TcpStream::connect(&self.host).with_context(|| format!("connecting to {}", self.host))?;
         write!(

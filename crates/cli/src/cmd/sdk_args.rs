@@ -1,15 +1,16 @@
 //! `--args JSON` on `call`, `query` and `estimate-gas`: the arguments of a contract built
 //! with cove-sdk, encoded by its module's ABI section, and its result decoded back
-//! (`crate::abi`, `docs/sdk.md`).
+//! (`cove-abi`, `docs/sdk.md`). Every ABI error is a usage error, raised before anything
+//! runs.
 
 use anyhow::Result;
 use runtime::{ContractInfo, Receipt, Runtime, RuntimeError};
 use serde_json::{Value, json};
 use types::VmType;
 
-use crate::abi::{self, EntryPoint};
 use crate::args::CallArgs;
 use crate::output::Usage;
+use abi::{AbiError, EntryPoint};
 
 /// With `--args`: the entry point METHOD of the contract's ABI and the encoded input,
 /// or a usage error before anything runs. `info` is the contract as the call will see it.
@@ -30,9 +31,19 @@ pub(crate) fn input(
     let code = rt.code(&info.code_id)?.ok_or_else(|| {
         RuntimeError::Corrupt(format!("code {} is referenced but not stored", info.code_id))
     })?;
-    let entry = abi::entry_point(&code, a.method.as_deref().unwrap_or_default())?;
-    let input = entry.encode_args(args)?;
+    let entry = abi::entry_point(&code, a.method.as_deref().unwrap_or_default()).map_err(usage)?;
+    let input = entry.encode_args(args).map_err(usage)?;
     Ok(Some((entry, input)))
+}
+
+/// An ABI error as a usage error, with the way around it where the ABI cannot help.
+pub(crate) fn usage(e: AbiError) -> anyhow::Error {
+    let hint = match e {
+        AbiError::NoSection => ": use --args-hex",
+        AbiError::UnsupportedType { .. } => "; use --args-hex",
+        _ => "",
+    };
+    Usage(format!("{e}{hint}")).into()
 }
 
 /// `{"return_hex": …}`, plus `result`, the return bytes decoded by `entry`'s result

@@ -8,6 +8,9 @@
 //!   storage in key order, `{entries: [{key, value}], next}` (hex; `next` is the key to
 //!   start the next page at, `null` after the last), at most [`MAX_STORAGE_PAGE`] pairs.
 //!   EVM slots live under their own keys: read them with `eth_getStorageAt`.
+//! - `cove_call` and `cove_query` take, for a contract whose module carries a `cove_abi`
+//!   section (built with cove-sdk), an entry point's arguments as a JSON object and
+//!   answer its result as JSON beside the raw bytes (`cove-abi`, `docs/sdk.md`).
 
 use alloy_primitives::{Address as EthAddress, Bytes};
 use jsonrpsee::types::ErrorObjectOwned;
@@ -89,35 +92,103 @@ fn read_error(e: &CallError) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(-32000, e.message.clone(), Some(json!({"kind": e.kind.as_str(), "data": data})))
 }
 
-/// `cove_call(address, entry, inputHex?, block?)`: a read-only call of a cove-ABI
-/// contract's `entry` with `input` (empty entry and calldata for an EVM contract):
-/// `{output, gasUsed}`.
+/// `cove_call(address, entry, input?, block?)`: a read-only call of a cove-ABI
+/// contract's `entry` (empty entry and calldata for an EVM contract) with `input`: hex
+/// bytes, or a JSON object of arguments encoded by the contract's ABI. `{output,
+/// gasUsed}`, plus `result` (the output decoded by the ABI) when the arguments were JSON.
 pub(super) fn call(s: &Shared, a: &[Value]) -> RpcResult {
     let address: EthAddress = arg(a, 0, "address")?;
     let entry: String = arg(a, 1, "entry")?;
-    let input: Option<Bytes> = arg(a, 2, "input")?;
+    let args = match a.get(2) {
+        Some(v @ Value::Object(_)) => Some(v),
+        _ => None,
+    };
+    let input: Option<Bytes> = if args.is_some() { None } else { arg(a, 2, "input")? };
+    read_entry(s, address, &entry, input, args, a.get(3))
+}
+
+/// Runs `entry` of the cove-ABI or EVM contract at `address` read-only with `input`, or
+/// with `args` encoded by its ABI (then the answer carries `result`).
+fn read_entry(
+    s: &Shared,
+    address: EthAddress,
+    entry: &str,
+    input: Option<Bytes>,
+    args: Option<&Value>,
+    block: Option<&Value>,
+) -> RpcResult {
     if entry.len() > MAX_NATIVE_ENTRY_BYTES {
         return Err(invalid(format!("entry longer than {MAX_NATIVE_ENTRY_BYTES} bytes")));
     }
-    let input = input.map(|b| b.to_vec()).unwrap_or_default();
+    let at = s.runtime.at(height(s, block)?).map_err(internal)?;
+    let Some(info) = at.contract(&cove(address)).map_err(internal)? else {
+        return Err(err(-32000, format!("no contract at {address}")));
+    };
+    let (input, abi) = match args {
+        None => (input.map(|b| b.to_vec()).unwrap_or_default(), None),
+        Some(args) => {
+            if info.vm != VmType::Wasm {
+                return Err(invalid(format!(
+                    "JSON args need a cove-ABI contract built with cove-sdk; {address} runs on the {} VM: \
+                     send hex input",
+                    info.vm
+                )));
+            }
+            let code = s.runtime.code(&info.code_id).map_err(internal)?;
+            let code = code.ok_or_else(|| internal(format!("code {} is not stored", info.code_id)))?;
+            let e = abi::entry_point(&code, entry).map_err(abi_error)?;
+            (e.encode_args(args).map_err(abi_error)?, Some(e))
+        }
+    };
     if input.len() > MAX_NATIVE_INPUT_BYTES {
         return Err(invalid(format!("input longer than {MAX_NATIVE_INPUT_BYTES} bytes")));
     }
-    let at = s.runtime.at(height(s, a.get(3))?).map_err(internal)?;
-    if at.contract(&cove(address)).map_err(internal)?.is_none() {
-        return Err(err(-32000, format!("no contract at {address}")));
+    let r = at.query(Address::default(), cove(address), entry, input, None).map_err(internal)?;
+    let out = r.result.as_ref().map_err(read_error)?;
+    let mut answer = json!({"output": hex_bytes(out), "gasUsed": hex_u(r.gas_used)});
+    if let Some(e) = abi {
+        match e.decode_result(out) {
+            Ok(v) => answer["result"] = v,
+            Err(e) => answer["resultError"] = json!(e.to_string()),
+        }
     }
-    let r = at.query(Address::default(), cove(address), &entry, input, None).map_err(internal)?;
-    match &r.result {
-        Ok(out) => Ok(json!({"output": hex_bytes(out), "gasUsed": hex_u(r.gas_used)})),
-        Err(e) => Err(read_error(e)),
-    }
+    Ok(answer)
+}
+
+/// An ABI error: the caller's arguments (or the contract's ABI) do not fit, so invalid
+/// params.
+fn abi_error(e: abi::AbiError) -> ErrorObjectOwned {
+    let hint = match e {
+        abi::AbiError::NoSection | abi::AbiError::UnsupportedType { .. } => ": send hex input",
+        _ => "",
+    };
+    invalid(format!("{e}{hint}"))
+}
+
+/// The message of `cove_query` to a cove-ABI contract.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AbiQuery {
+    method: String,
+    #[serde(default)]
+    args: Option<Value>,
 }
 
 /// `cove_query(address, msg, block?)`: a CosmWasm smart query with the JSON message
-/// `msg` (an object, or its text): the contract's answer as JSON.
+/// `msg` (an object, or its text): the contract's answer as JSON. To a cove-ABI contract,
+/// `msg` is `{method, args}` (`args` a JSON object, `{}` if omitted) and the answer that
+/// of `cove_call` with JSON arguments: `{output, gasUsed, result}`.
 pub(super) fn query(s: &Shared, a: &[Value]) -> RpcResult {
     let address: EthAddress = arg(a, 0, "address")?;
+    let is_wasm = {
+        let at = s.runtime.at(height(s, a.get(2))?).map_err(internal)?;
+        at.contract(&cove(address)).map_err(internal)?.is_some_and(|i| i.vm == VmType::Wasm)
+    };
+    if is_wasm {
+        let msg: AbiQuery = arg(a, 1, "msg: {method, args} for a cove-ABI contract")?;
+        let args = msg.args.unwrap_or_else(|| json!({}));
+        return read_entry(s, address, &msg.method, None, Some(&args), a.get(2));
+    }
     let msg = match a.get(1) {
         Some(Value::String(t)) => t.clone().into_bytes(),
         Some(v @ Value::Object(_)) => v.to_string().into_bytes(),

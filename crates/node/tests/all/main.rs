@@ -1,11 +1,14 @@
 //! The node driven over raw JSON-RPC on a free port, with transactions signed here.
 
+mod abi_args;
 mod compat;
 mod dev;
 mod explorer;
 mod harness;
+mod history;
 mod logs;
 mod native;
 mod rpc;
+mod snapshot;
 mod timeout;
 mod txs;

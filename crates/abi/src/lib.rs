@@ -1,45 +1,86 @@
 //! JSON arguments and results for contracts built with cove-sdk (`docs/sdk.md`).
 //!
 //! Such a module carries a `cove_abi` custom section: one JSON line per entry point with
-//! its arguments' names and types and its result type. This module reads it, parses the
+//! its arguments' names and types and its result type. This crate reads it, parses the
 //! type names, encodes a JSON object of arguments into the SDK's encoding and decodes
-//! return bytes into JSON. It owns only that translation: it runs nothing and reads no
-//! state. Every error is a [`Usage`] error, raised before anything runs.
+//! return bytes into JSON. It owns only that translation: it runs nothing, reads no
+//! state and knows no caller (the CLI's `--args` and the node's `cove_call` both use
+//! it). Every error is an [`AbiError`], raised before anything runs.
 
-use anyhow::Result;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::output::Usage;
-
 /// The custom section cove-sdk writes (`cove_sdk::abi::SECTION`).
-pub(crate) const SECTION: &str = "cove_abi";
+pub const SECTION: &str = "cove_abi";
 
 /// The deepest nesting of `Vec`, `Option`, arrays and tuples a type may have.
-pub(crate) const MAX_TYPE_DEPTH: usize = 32;
+pub const MAX_TYPE_DEPTH: usize = 32;
 
 /// The most items a `Vec` of a zero-size type may decode to (its count is not bounded
 /// by the bytes left).
-pub(crate) const MAX_EMPTY_ITEMS: u32 = 65_536;
+pub const MAX_EMPTY_ITEMS: u32 = 65_536;
 
-fn usage(message: String) -> anyhow::Error {
-    Usage(message).into()
+/// Why a module's ABI, a call's arguments or its result could not be translated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AbiError {
+    /// The module has no `cove_abi` section: it was not built with cove-sdk.
+    #[error("the contract's module has no {SECTION} section (it was not built with cove-sdk)")]
+    NoSection,
+    /// The ABI has no entry point of that name.
+    #[error("the contract's ABI has no entry point `{method}`; it has: {}", available.join(", "))]
+    UnknownMethod {
+        /// The name asked for.
+        method: String,
+        /// The entry points the ABI lists.
+        available: Vec<String>,
+    },
+    /// A type name outside the SDK's encoding (a type the contract encodes itself).
+    #[error("ABI type `{ty}`: `{path}` is not a type of the SDK's encoding (docs/sdk.md)")]
+    UnsupportedType {
+        /// The whole type name.
+        ty: String,
+        /// The part that is not a type of the encoding.
+        path: String,
+    },
+    /// The section or a type name in it is malformed.
+    #[error("{0}")]
+    Section(String),
+    /// The arguments do not match the entry point's.
+    #[error("{0}")]
+    Args(String),
+    /// The return bytes do not decode as the result type.
+    #[error("{0}")]
+    Result(String),
+}
+
+type Result<T, E = AbiError> = std::result::Result<T, E>;
+
+fn malformed(message: String) -> AbiError {
+    AbiError::Section(message)
 }
 
 /// A type of the SDK's encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Type {
+pub enum Type {
     /// `u8`…`u128` (`signed: false`) or `i8`…`i128`, by width in bytes.
     Int {
+        /// 1, 2, 4, 8 or 16.
         bytes: usize,
+        /// Two's complement.
         signed: bool,
     },
+    /// `bool`: one byte, 0 or 1.
     Bool,
+    /// `Address`: 20 bytes.
     Address,
+    /// `String`: a u32 length, then UTF-8.
     String,
     /// `[u8; N]`.
     Bytes(usize),
+    /// `Vec<T>`: a u32 count, then the items.
     Vec(Box<Type>),
+    /// `Option<T>`: a tag byte (0 or 1), then the value.
     Option(Box<Type>),
     /// A tuple; `()` is the empty one.
     Tuple(Vec<Type>),
@@ -47,12 +88,12 @@ pub(crate) enum Type {
 
 impl Type {
     /// Parses a type name as the ABI writes it (whitespace is ignored).
-    pub(crate) fn parse(name: &str) -> Result<Type> {
+    pub fn parse(name: &str) -> Result<Type> {
         let squeezed: String = name.chars().filter(|c| !c.is_whitespace()).collect();
         let mut parser = Parser { text: &squeezed, pos: 0 };
         let ty = parser.ty(0)?;
         if parser.pos != squeezed.len() {
-            return Err(usage(format!("unknown ABI type `{name}`")));
+            return Err(malformed(format!("unknown ABI type `{name}`")));
         }
         Ok(ty)
     }
@@ -88,13 +129,13 @@ impl Parser<'_> {
         if self.eat(token) {
             Ok(())
         } else {
-            Err(usage(format!("ABI type `{}`: expected `{token}` at byte {}", self.text, self.pos)))
+            Err(malformed(format!("ABI type `{}`: expected `{token}` at byte {}", self.text, self.pos)))
         }
     }
 
     fn ty(&mut self, depth: usize) -> Result<Type> {
         if depth > MAX_TYPE_DEPTH {
-            return Err(usage(format!("ABI type `{}` nests deeper than {MAX_TYPE_DEPTH}", self.text)));
+            return Err(malformed(format!("ABI type `{}` nests deeper than {MAX_TYPE_DEPTH}", self.text)));
         }
         if self.eat("(") {
             let mut items = Vec::new();
@@ -111,7 +152,7 @@ impl Parser<'_> {
             let digits = self.text[self.pos..].bytes().take_while(u8::is_ascii_digit).count();
             let n = self.text[self.pos..self.pos + digits]
                 .parse()
-                .map_err(|_| usage(format!("ABI type `{}`: bad array length", self.text)))?;
+                .map_err(|_| malformed(format!("ABI type `{}`: bad array length", self.text)))?;
             self.pos += digits;
             self.expect("]")?;
             return Ok(Type::Bytes(n));
@@ -144,10 +185,7 @@ impl Parser<'_> {
                 self.expect(">")?;
                 Ok(if name == "Vec" { Type::Vec(inner) } else { Type::Option(inner) })
             }
-            _ => Err(usage(format!(
-                "ABI type `{}`: `{path}` is not a type of the SDK's encoding (docs/sdk.md); use --args-hex",
-                self.text
-            ))),
+            _ => Err(AbiError::UnsupportedType { ty: self.text.to_string(), path: path.to_string() }),
         }
     }
 }
@@ -169,22 +207,25 @@ struct RawArg {
 
 /// An entry point with parsed types.
 #[derive(Debug)]
-pub(crate) struct EntryPoint {
+pub struct EntryPoint {
+    /// Its name, the export a call names.
     pub name: String,
+    /// Its arguments' names and types, in order.
     pub args: Vec<(String, Type)>,
+    /// The type of its return bytes.
     pub result: Type,
 }
 
 /// The entry points of a module's ABI section, or `None` if it has none.
-pub(crate) fn entry_points(module: &[u8]) -> Result<Option<Vec<EntryPoint>>> {
+pub fn entry_points(module: &[u8]) -> Result<Option<Vec<EntryPoint>>> {
     let mut text = None::<String>;
     for payload in wasmparser::Parser::new(0).parse_all(module) {
-        let payload = payload.map_err(|e| usage(format!("reading the module's sections: {e}")))?;
+        let payload = payload.map_err(|e| malformed(format!("reading the module's sections: {e}")))?;
         if let wasmparser::Payload::CustomSection(section) = payload
             && section.name() == SECTION
         {
             let data = std::str::from_utf8(section.data())
-                .map_err(|_| usage(format!("the {SECTION} section is not UTF-8")))?;
+                .map_err(|_| malformed(format!("the {SECTION} section is not UTF-8")))?;
             text.get_or_insert_with(String::new).push_str(data);
         }
     }
@@ -192,7 +233,7 @@ pub(crate) fn entry_points(module: &[u8]) -> Result<Option<Vec<EntryPoint>>> {
     let mut entries = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let raw: RawEntry = serde_json::from_str(line)
-            .map_err(|e| usage(format!("the {SECTION} section has a bad line ({e}): {line}")))?;
+            .map_err(|e| malformed(format!("the {SECTION} section has a bad line ({e}): {line}")))?;
         let args = raw.args.into_iter().map(|a| Ok((a.name, Type::parse(&a.ty)?))).collect::<Result<_>>()?;
         entries.push(EntryPoint { name: raw.name, args, result: Type::parse(&raw.result)? });
     }
@@ -200,48 +241,55 @@ pub(crate) fn entry_points(module: &[u8]) -> Result<Option<Vec<EntryPoint>>> {
 }
 
 /// The entry point `method` of `module`'s ABI.
-pub(crate) fn entry_point(module: &[u8], method: &str) -> Result<EntryPoint> {
+pub fn entry_point(module: &[u8], method: &str) -> Result<EntryPoint> {
     let Some(entries) = entry_points(module)? else {
-        return Err(usage(format!(
-            "the contract's module has no {SECTION} section (it was not built with cove-sdk): use --args-hex"
-        )));
+        return Err(AbiError::NoSection);
     };
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-    entries.into_iter().find(|e| e.name == method).ok_or_else(|| {
-        usage(format!("the contract's ABI has no entry point `{method}`; it has: {}", names.join(", ")))
-    })
+    entries
+        .into_iter()
+        .find(|e| e.name == method)
+        .ok_or_else(|| AbiError::UnknownMethod { method: method.to_string(), available: names })
 }
 
 impl EntryPoint {
     /// Encodes `args`, a JSON object with exactly one member per argument.
-    pub(crate) fn encode_args(&self, args: &Value) -> Result<Vec<u8>> {
+    pub fn encode_args(&self, args: &Value) -> Result<Vec<u8>> {
         let Value::Object(members) = args else {
-            return Err(usage(format!(
+            return Err(AbiError::Args(format!(
                 "--args for `{}` must be a JSON object, {}",
                 self.name,
                 self.signature()
             )));
         };
         if let Some(extra) = members.keys().find(|k| !self.args.iter().any(|(name, _)| name == *k)) {
-            return Err(usage(format!("`{}` takes no argument `{extra}`: {}", self.name, self.signature())));
+            return Err(AbiError::Args(format!(
+                "`{}` takes no argument `{extra}`: {}",
+                self.name,
+                self.signature()
+            )));
         }
         let mut out = Vec::new();
         for (name, ty) in &self.args {
             let value = members
                 .get(name)
-                .ok_or_else(|| usage(format!("missing argument `{name}`: {}", self.signature())))?;
-            encode(ty, value, &mut out).map_err(|e| usage(format!("argument `{name}`: {e}")))?;
+                .ok_or_else(|| AbiError::Args(format!("missing argument `{name}`: {}", self.signature())))?;
+            encode(ty, value, &mut out).map_err(|e| AbiError::Args(format!("argument `{name}`: {e}")))?;
         }
         Ok(out)
     }
 
     /// Decodes the return bytes as the result type.
-    pub(crate) fn decode_result(&self, bytes: &[u8]) -> Result<Value> {
+    pub fn decode_result(&self, bytes: &[u8]) -> Result<Value> {
         let mut reader = bytes;
         let value = decode(&self.result, &mut reader)
-            .map_err(|e| usage(format!("the result of `{}` does not decode: {e}", self.name)))?;
+            .map_err(|e| AbiError::Result(format!("the result of `{}` does not decode: {e}", self.name)))?;
         if !reader.is_empty() {
-            return Err(usage(format!("the result of `{}` has {} bytes left over", self.name, reader.len())));
+            return Err(AbiError::Result(format!(
+                "the result of `{}` has {} bytes left over",
+                self.name,
+                reader.len()
+            )));
         }
         Ok(value)
     }
@@ -495,7 +543,7 @@ mod tests {
             (json!([to, 1]), "must be a JSON object"),
         ] {
             let e = transfer.encode_args(&args).unwrap_err();
-            assert!(e.is::<Usage>());
+            assert!(matches!(e, AbiError::Args(_)), "{e:?}");
             assert!(e.to_string().contains(message), "{e} / {message}");
         }
         let small = entry(&[("x", "u8"), ("y", "i8")], "()");
@@ -545,9 +593,26 @@ mod tests {
     }
 
     #[test]
-    fn a_module_without_the_section_says_to_use_hex() {
+    fn a_module_without_the_section_is_told_apart() {
         let module = wat::parse_str("(module)").unwrap();
         assert!(entry_points(&module).unwrap().is_none());
-        assert!(entry_point(&module, "x").unwrap_err().to_string().contains("use --args-hex"));
+        assert_eq!(entry_point(&module, "x").unwrap_err(), AbiError::NoSection);
+    }
+
+    #[test]
+    fn an_unknown_entry_point_lists_the_others() {
+        let line = r#"{"name":"get","args":[],"result":"u64"}"#;
+        let module =
+            wat::parse_str(format!("(module (@custom \"{SECTION}\" \"{}\"))", line.replace('"', "\\\"")))
+                .unwrap();
+        let e = entry_point(&module, "put").unwrap_err();
+        assert_eq!(e, AbiError::UnknownMethod { method: "put".into(), available: vec!["get".into()] });
+        assert_eq!(entry_point(&module, "get").unwrap().result, Type::Int { bytes: 8, signed: false });
+    }
+
+    #[test]
+    fn a_type_outside_the_encoding_is_named() {
+        let e = Type::parse("Vec<Balance>").unwrap_err();
+        assert_eq!(e, AbiError::UnsupportedType { ty: "Vec<Balance>".into(), path: "Balance".into() });
     }
 }
