@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use alloy_primitives::{Address as EthAddress, B256, U256};
 use revm::primitives::hardfork::SpecId;
-use runtime::{Balance, Runtime};
+use runtime::{Balance, Runtime, RuntimeError};
 use types::Address;
 
 use crate::NodeError;
@@ -164,9 +164,11 @@ impl Node {
             block.commit()?;
         }
         let height = runtime.last_block()?.height;
-        let chain = Chain::open(&config.data_dir, height, |h| {
-            let record = runtime.block_record(Some(h))?;
-            Ok((record.timestamp, B256::from(record.root.unwrap_or_default())))
+        let chain = Chain::open(&config.data_dir, height, |h| match runtime.block_record(Some(h)) {
+            Ok(record) => Ok(Some((record.timestamp, B256::from(record.root.unwrap_or_default())))),
+            // Below the snapshot a restored store started from: no record.
+            Err(RuntimeError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
         })?;
         let snapshots = crate::snapshot::Snapshots::new(config.snapshot_dir.clone());
         Ok(Node {
