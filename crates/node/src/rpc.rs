@@ -21,6 +21,7 @@ use crate::tx::TxBody;
 
 mod blocks;
 mod cove;
+mod dev;
 mod logs;
 mod snapshot;
 pub use cove::{MAX_PROOF_KEY_BYTES, MAX_STORAGE_PAGE};
@@ -102,6 +103,9 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("eth_getTransactionByBlockNumberAndIndex", blocks::tx_by_number_and_index),
         ("eth_getTransactionByBlockHashAndIndex", blocks::tx_by_hash_and_index),
         ("eth_syncing", |_, _| Ok(Value::Bool(false))),
+        ("eth_accounts", dev::accounts),
+        ("eth_sendTransaction", dev::send_transaction),
+        ("evm_mine", dev::mine),
         ("cove_getContract", cove::get_contract),
         ("cove_getStorage", cove::get_storage),
         ("cove_sendRawTransaction", cove::send_raw_transaction),
@@ -327,8 +331,15 @@ fn send_raw_transaction(s: &Shared, a: &[Value]) -> RpcResult {
     let raw: alloy_primitives::Bytes = arg(a, 0, "raw transaction")?;
     match s.submit(&raw) {
         Ok(hash) => Ok(json!(hash)),
-        Err(SubmitError::Node(e)) => Err(node(e)),
-        Err(e) => Err(err(-32000, e.to_string())),
+        Err(e) => Err(submit_error(e)),
+    }
+}
+
+/// A refused transaction as geth reports it: -32000 with the mempool's message.
+fn submit_error(e: SubmitError) -> ErrorObjectOwned {
+    match e {
+        SubmitError::Node(e) => node(e),
+        e => err(-32000, e.to_string()),
     }
 }
 

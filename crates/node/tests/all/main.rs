@@ -3,6 +3,7 @@
 mod abi_args;
 mod compat;
 mod dev;
+mod dev_rpc;
 mod explorer;
 mod harness;
 mod history;
