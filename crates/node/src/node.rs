@@ -132,6 +132,8 @@ pub(crate) struct Shared {
     pub(crate) building: Mutex<()>,
     /// The snapshots served over RPC.
     pub(crate) snapshots: crate::snapshot::Snapshots,
+    /// Each committed block, for WebSocket subscribers (`crate::rpc`'s `eth_subscribe`).
+    pub(crate) heads: tokio::sync::broadcast::Sender<Arc<crate::chain::StoredBlock>>,
 }
 
 /// A cove node over one data dir.
@@ -183,6 +185,7 @@ impl Node {
                 spec,
                 building: Mutex::new(()),
                 snapshots,
+                heads: tokio::sync::broadcast::channel(crate::rpc::MAX_SUBSCRIPTION_LAG).0,
             }),
         })
     }

@@ -9,6 +9,7 @@
 //! goes back to waiting, a native `store` too; one that timed out (a node fault) or that the
 //! EVM calls invalid is dropped and logged, with no receipt.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -104,6 +105,10 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
     stored.state_root = Some(record.root.unwrap_or_default().into());
     stored.hash = Some(stored.header()?.hash_slow());
     shared.chain.put(&stored)?;
+    if shared.heads.receiver_count() > 0 {
+        // None listening is no error; a subscriber too far behind is closed.
+        let _ = shared.heads.send(Arc::new(stored.clone()));
+    }
     // Each sender's next nonce, read before the pool is locked: sends wait on that lock.
     let mut next = std::collections::BTreeMap::new();
     for t in &stored.txs {

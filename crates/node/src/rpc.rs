@@ -24,10 +24,12 @@ mod cove;
 mod dev;
 mod logs;
 mod snapshot;
+mod subscribe;
 pub use cove::{MAX_PROOF_KEY_BYTES, MAX_STORAGE_PAGE};
 pub use logs::{
     MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
 };
+pub use subscribe::{MAX_SUBSCRIPTION_LAG, MAX_SUBSCRIPTIONS_PER_CONNECTION};
 
 /// The client version `web3_clientVersion` answers.
 pub const CLIENT_VERSION: &str = concat!("cove/v", env!("CARGO_PKG_VERSION"));
@@ -65,7 +67,12 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     addr: SocketAddr,
 ) -> Result<(ServerHandle, SocketAddr), NodeError> {
+    let config = jsonrpsee::server::ServerConfig::builder()
+        .max_subscriptions_per_connection(MAX_SUBSCRIPTIONS_PER_CONNECTION)
+        .set_id_provider(subscribe::HexIds::default())
+        .build();
     let server = Server::builder()
+        .set_config(config)
         .set_http_middleware(tower::ServiceBuilder::new().layer(crate::explorer::ExplorerLayer))
         .build(addr)
         .await?;
@@ -126,6 +133,7 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         .register_blocking_method("cove_createSnapshot", |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {
             snapshot::create(&ctx, &params_of(&params)?)
         })?;
+    subscribe::register(&mut module)?;
     Ok(module)
 }
 

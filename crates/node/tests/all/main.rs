@@ -11,5 +11,6 @@ mod logs;
 mod native;
 mod rpc;
 mod snapshot;
+mod subscribe;
 mod timeout;
 mod txs;
