@@ -114,6 +114,7 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("eth_sendTransaction", dev::send_transaction),
         ("evm_mine", dev::mine),
         ("cove_getContract", cove::get_contract),
+        ("cove_getAbi", cove::get_abi),
         ("cove_getStorage", cove::get_storage),
         ("cove_sendRawTransaction", cove::send_raw_transaction),
         ("cove_call", cove::call),
