@@ -220,7 +220,10 @@ impl Chain {
                     for t in &b.txs {
                         txs.remove(t.hash.as_slice()).map_err(NodeError::index)?;
                     }
-                    log::warn!("dropped block {h} from the node index: its state was never committed");
+                    tracing::warn!(
+                        height = h,
+                        "dropped a block from the node index: its state was never committed"
+                    );
                 }
             }
             // Complete or create every height up to the state's head.

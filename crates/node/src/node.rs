@@ -289,7 +289,7 @@ impl RunningNode {
 impl Drop for RunningNode {
     fn drop(&mut self) {
         if let Err(e) = self.halt() {
-            log::error!("stopping the node: {e}");
+            tracing::error!(error = %e, "stopping the node");
         }
     }
 }
