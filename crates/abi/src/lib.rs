@@ -229,7 +229,12 @@ pub fn entry_points(module: &[u8]) -> Result<Option<Vec<EntryPoint>>> {
             text.get_or_insert_with(String::new).push_str(data);
         }
     }
-    let Some(text) = text else { return Ok(None) };
+    text.map(|t| parse_entries(&t)).transpose()
+}
+
+/// The entry points of an ABI section's text: one JSON object per line,
+/// `{"name", "args": [{"name", "type"}], "result"}` (`docs/sdk.md`).
+pub fn parse_entries(text: &str) -> Result<Vec<EntryPoint>> {
     let mut entries = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let raw: RawEntry = serde_json::from_str(line)
@@ -237,7 +242,16 @@ pub fn entry_points(module: &[u8]) -> Result<Option<Vec<EntryPoint>>> {
         let args = raw.args.into_iter().map(|a| Ok((a.name, Type::parse(&a.ty)?))).collect::<Result<_>>()?;
         entries.push(EntryPoint { name: raw.name, args, result: Type::parse(&raw.result)? });
     }
-    Ok(Some(entries))
+    Ok(entries)
+}
+
+/// `method` among `entries`.
+pub fn find_entry(entries: Vec<EntryPoint>, method: &str) -> Result<EntryPoint> {
+    let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    entries
+        .into_iter()
+        .find(|e| e.name == method)
+        .ok_or_else(|| AbiError::UnknownMethod { method: method.to_string(), available: names })
 }
 
 /// The entry point `method` of `module`'s ABI.
@@ -245,11 +259,7 @@ pub fn entry_point(module: &[u8], method: &str) -> Result<EntryPoint> {
     let Some(entries) = entry_points(module)? else {
         return Err(AbiError::NoSection);
     };
-    let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-    entries
-        .into_iter()
-        .find(|e| e.name == method)
-        .ok_or_else(|| AbiError::UnknownMethod { method: method.to_string(), available: names })
+    find_entry(entries, method)
 }
 
 impl EntryPoint {
@@ -292,6 +302,14 @@ impl EntryPoint {
             )));
         }
         Ok(value)
+    }
+
+    /// The entry point as a line of the ABI section has it, types in their canonical
+    /// names ([`parse_entries`] reads it back).
+    pub fn to_json(&self) -> Value {
+        let args: Vec<Value> =
+            self.args.iter().map(|(n, t)| serde_json::json!({"name": n, "type": type_name(t)})).collect();
+        serde_json::json!({"name": self.name, "args": args, "result": type_name(&self.result)})
     }
 
     fn signature(&self) -> String {
@@ -614,5 +632,20 @@ mod tests {
     fn a_type_outside_the_encoding_is_named() {
         let e = Type::parse("Vec<Balance>").unwrap_err();
         assert_eq!(e, AbiError::UnsupportedType { ty: "Vec<Balance>".into(), path: "Balance".into() });
+    }
+
+    #[test]
+    fn an_entry_point_reads_back_from_its_json() {
+        let text = r#"{"name":"swap","args":[{"name":"to","type":"Address"},{"name":"amounts","type":"Vec<(u64, Option<i128>)>"},{"name":"memo","type":"[u8; 4]"}],"result":"(bool, String)"}"#;
+        let entries = parse_entries(text).expect("parse");
+        let lines: Vec<String> = entries.iter().map(|e| e.to_json().to_string()).collect();
+        let again = parse_entries(&lines.join("\n")).expect("again");
+        assert_eq!(again.len(), 1);
+        assert_eq!(
+            (&again[0].name, &again[0].args, &again[0].result),
+            (&entries[0].name, &entries[0].args, &entries[0].result)
+        );
+        let e = find_entry(again, "mint").expect_err("unknown");
+        assert!(e.to_string().contains("swap"), "{e}");
     }
 }

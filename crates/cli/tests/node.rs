@@ -292,7 +292,7 @@ fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
 }
 
 #[test]
-fn query_with_json_args_goes_to_a_running_node_which_encodes_them_by_the_abi() {
+fn json_args_go_to_a_running_node_for_queries_and_signed_calls() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start(dir.path());
     let addr = node.addr.clone();
@@ -301,6 +301,7 @@ fn query_with_json_args_goes_to_a_running_node_which_encodes_them_by_the_abi() {
     let abi = [
         r#"{"name":"init","args":[],"result":"()"}"#,
         r#"{"name":"balance","args":[{"name":"owner","type":"Address"}],"result":"u64"}"#,
+        r#"{"name":"transfer","args":[{"name":"to","type":"Address"},{"name":"amount","type":"u64"}],"result":"()"}"#,
     ]
     .join("\\n")
     .replace('"', "\\\"");
@@ -327,6 +328,27 @@ fn query_with_json_args_goes_to_a_running_node_which_encodes_them_by_the_abi() {
     let (code, unknown) = cove_rpc(&addr, &["query", &token, "mint", "--args", "{}"]);
     assert_eq!(code, 2, "{unknown}");
     assert!(unknown.to_string().contains("no entry point `mint`"), "{unknown}");
+
+    // A signed call with JSON arguments: encoded by the CLI from the ABI the node reports.
+    let to = "0x00000000000000000000000000000000000000ab";
+    let args = format!(r#"{{"to": "{to}", "amount": 250}}"#);
+    let (code, sent) = cove_rpc(&addr, &["call", &token, "transfer", "--args", &args]);
+    assert_eq!((code, sent["status"].as_str()), (0, Some("ok")), "{sent}");
+    let (_, read) =
+        cove_rpc(&addr, &["query", &token, "balance", "--args", &format!(r#"{{"owner": "{to}"}}"#)]);
+    assert_eq!(read["result"], 250, "{read}");
+    let (code, bad) = cove_rpc(&addr, &["call", &token, "transfer", "--args", r#"{"to": "0x01"}"#]);
+    assert_eq!((code, bad["error"]["kind"].as_str()), (2, Some("invalid_argument")), "{bad}");
+    // A contract without the ABI: said, with the way around it.
+    let counter = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/counter.wat");
+    let (_, deployed) = cove_rpc(&addr, &["deploy", counter]);
+    let plain = deployed["address"].as_str().expect("address").to_string();
+    let (code, none) = cove_rpc(&addr, &["call", &plain, "increment", "--args", "{}"]);
+    assert_eq!(code, 2, "{none}");
+    assert!(none.to_string().contains("use --args-hex"), "{none}");
+    assert_eq!(rpc_with(&addr, "cove_getAbi", serde_json::json!([plain]))["result"], Value::Null);
+    let abi = rpc_with(&addr, "cove_getAbi", serde_json::json!([token]))["result"].clone();
+    assert_eq!(abi[2]["args"][1], serde_json::json!({"name": "amount", "type": "u64"}), "{abi}");
     terminate(node);
 }
 

@@ -7,7 +7,9 @@
 //! and incomplete ones at or below it are completed from the state's block record, so
 //! the index always matches the committed state. Heights the state holds but the index
 //! does not (blocks made by `cove` commands while no node ran) get entries with no
-//! transactions.
+//! transactions. A state restored from a snapshot at height H holds no record below H:
+//! the index starts at H, whose parent hash is then unknown (zero), so this node's
+//! block hashes differ from those of the node the snapshot came from.
 //!
 //! The last [`RECENT_BLOCKS`] complete blocks are also kept decoded in memory, written
 //! there only once their complete entry is committed: the head and the receipts of
@@ -191,11 +193,13 @@ pub struct Chain {
 
 impl Chain {
     /// Opens (or creates) `node.redb` in `dir` and brings it in line with the state,
-    /// whose head is `state_height`; `root_at` gives the state root of a height.
+    /// whose head is `state_height`; `root_at` gives the time and state root of a
+    /// height, or `None` for a height the state holds no record of (below the height
+    /// of the snapshot it was restored from): such heights get no entry.
     pub fn open(
         dir: &std::path::Path,
         state_height: u64,
-        mut root_at: impl FnMut(u64) -> Result<(u64, B256), NodeError>,
+        mut root_at: impl FnMut(u64) -> Result<Option<(u64, B256)>, NodeError>,
     ) -> Result<Chain, NodeError> {
         let db = Database::create(dir.join("node.redb")).map_err(NodeError::index)?;
         let chain = Chain { db, recent: Mutex::new(VecDeque::new()) };
@@ -216,17 +220,33 @@ impl Chain {
                     for t in &b.txs {
                         txs.remove(t.hash.as_slice()).map_err(NodeError::index)?;
                     }
-                    log::warn!("dropped block {h} from the node index: its state was never committed");
+                    tracing::warn!(
+                        height = h,
+                        "dropped a block from the node index: its state was never committed"
+                    );
                 }
             }
             // Complete or create every height up to the state's head.
             let mut parent = B256::ZERO;
-            for h in 0..=state_height {
+            let mut next = 0;
+            while next <= state_height {
+                let h = next;
+                next += 1;
                 let stored = blocks.get(h).map_err(NodeError::index)?.map(|v| v.value().to_vec());
                 let mut block = match stored {
                     Some(v) => serde_json::from_slice::<StoredBlock>(&v).map_err(NodeError::index)?,
                     None => {
-                        let (timestamp, _) = root_at(h)?;
+                        let Some((timestamp, _)) = root_at(h)? else {
+                            // A restored store holds records from its snapshot's height
+                            // on (they are never pruned): find that height by bisection.
+                            let (mut lo, mut hi) = (h + 1, state_height);
+                            while lo < hi {
+                                let mid = lo + (hi - lo) / 2;
+                                if root_at(mid)?.is_some() { hi = mid } else { lo = mid + 1 }
+                            }
+                            next = lo;
+                            continue;
+                        };
                         StoredBlock {
                             number: h,
                             timestamp,
@@ -240,7 +260,12 @@ impl Chain {
                     }
                 };
                 if block.hash.is_none() {
-                    block.state_root = Some(root_at(h)?.1);
+                    let Some((_, root)) = root_at(h)? else {
+                        return Err(NodeError::index(format!(
+                            "block {h} is indexed but the state has no record of it"
+                        )));
+                    };
+                    block.state_root = Some(root);
                     block.parent_hash = parent;
                     block.hash = Some(block.header()?.hash_slow());
                     let bytes = serde_json::to_vec(&block).map_err(NodeError::index)?;

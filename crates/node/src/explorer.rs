@@ -16,7 +16,8 @@ use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
 /// The page, as served.
 pub const PAGE: &str = include_str!("../assets/explorer.html");
 
-/// Serves [`PAGE`] for `GET /` (and `HEAD /`) and hands everything else on.
+/// Serves [`PAGE`] for `GET /` (and `HEAD /`) and hands everything else on (a
+/// WebSocket upgrade included).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExplorerLayer;
 
@@ -48,7 +49,10 @@ where
     }
 
     fn call(&mut self, req: HttpRequest<B>) -> Self::Future {
-        let page = matches!(req.method().as_str(), "GET" | "HEAD") && req.uri().path() == "/";
+        // A WebSocket upgrade on `/` is JSON-RPC's, not the page's.
+        let upgrade =
+            req.headers().get("upgrade").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+        let page = matches!(req.method().as_str(), "GET" | "HEAD") && req.uri().path() == "/" && !upgrade;
         if !page {
             return Box::pin(self.inner.call(req));
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use alloy_primitives::{Address as EthAddress, B256, U256};
 use revm::primitives::hardfork::SpecId;
-use runtime::{Balance, Runtime};
+use runtime::{Balance, Runtime, RuntimeError};
 use types::Address;
 
 use crate::NodeError;
@@ -132,6 +132,8 @@ pub(crate) struct Shared {
     pub(crate) building: Mutex<()>,
     /// The snapshots served over RPC.
     pub(crate) snapshots: crate::snapshot::Snapshots,
+    /// Each committed block, for WebSocket subscribers (`crate::rpc`'s `eth_subscribe`).
+    pub(crate) heads: tokio::sync::broadcast::Sender<Arc<crate::chain::StoredBlock>>,
 }
 
 /// A cove node over one data dir.
@@ -164,9 +166,11 @@ impl Node {
             block.commit()?;
         }
         let height = runtime.last_block()?.height;
-        let chain = Chain::open(&config.data_dir, height, |h| {
-            let record = runtime.block_record(Some(h))?;
-            Ok((record.timestamp, B256::from(record.root.unwrap_or_default())))
+        let chain = Chain::open(&config.data_dir, height, |h| match runtime.block_record(Some(h)) {
+            Ok(record) => Ok(Some((record.timestamp, B256::from(record.root.unwrap_or_default())))),
+            // Below the snapshot a restored store started from: no record.
+            Err(RuntimeError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
         })?;
         let snapshots = crate::snapshot::Snapshots::new(config.snapshot_dir.clone());
         Ok(Node {
@@ -181,6 +185,7 @@ impl Node {
                 spec,
                 building: Mutex::new(()),
                 snapshots,
+                heads: tokio::sync::broadcast::channel(crate::rpc::MAX_SUBSCRIPTION_LAG).0,
             }),
         })
     }
@@ -284,7 +289,7 @@ impl RunningNode {
 impl Drop for RunningNode {
     fn drop(&mut self) {
         if let Err(e) = self.halt() {
-            log::error!("stopping the node: {e}");
+            tracing::error!(error = %e, "stopping the node");
         }
     }
 }

@@ -9,6 +9,7 @@
 //! goes back to waiting, a native `store` too; one that timed out (a node fault) or that the
 //! EVM calls invalid is dropped and logged, with no receipt.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -55,7 +56,7 @@ pub(crate) fn run(shared: &Shared) -> Result<(), NodeError> {
         }
         let max = if shared.config.mining == Mining::Auto { 1 } else { MAX_BLOCK_TXS };
         if let Err(e) = mine(shared, max) {
-            log::error!("block production halted: {e}");
+            tracing::error!(error = %e, "block production halted");
             return Err(e);
         }
     }
@@ -92,7 +93,7 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
                 stored.txs.push(*receipt);
             }
             Applied::Drop(why) => {
-                log::warn!("dropped transaction {}: {why}", tx.hash);
+                tracing::warn!(tx = %tx.hash, reason = %why, "dropped transaction");
                 dropped.push(tx.hash);
             }
             Applied::Wait => break,
@@ -104,6 +105,10 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
     stored.state_root = Some(record.root.unwrap_or_default().into());
     stored.hash = Some(stored.header()?.hash_slow());
     shared.chain.put(&stored)?;
+    if shared.heads.receiver_count() > 0 {
+        // None listening is no error; a subscriber too far behind is closed.
+        let _ = shared.heads.send(Arc::new(stored.clone()));
+    }
     // Each sender's next nonce, read before the pool is locked: sends wait on that lock.
     let mut next = std::collections::BTreeMap::new();
     for t in &stored.txs {
@@ -120,13 +125,15 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
             pool.remove(from, *nonce);
         }
     }
-    log::info!(
-        "block {} txs={} gas={} exec={:?} commit={:?}",
-        stored.number,
-        stored.txs.len(),
-        stored.gas_used,
-        executed,
-        started.elapsed() - executed
+    let exec_us = u64::try_from(executed.as_micros()).unwrap_or(u64::MAX);
+    let commit_us = u64::try_from((started.elapsed() - executed).as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(
+        height = stored.number,
+        txs = stored.txs.len(),
+        gas = stored.gas_used,
+        exec_us,
+        commit_us,
+        "block"
     );
     Ok(stored.number)
 }

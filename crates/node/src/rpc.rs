@@ -21,12 +21,15 @@ use crate::tx::TxBody;
 
 mod blocks;
 mod cove;
+mod dev;
 mod logs;
 mod snapshot;
+mod subscribe;
 pub use cove::{MAX_PROOF_KEY_BYTES, MAX_STORAGE_PAGE};
 pub use logs::{
     MAX_LOG_ADDRESSES, MAX_LOG_BLOCK_RANGE, MAX_LOG_TOPIC_ALTERNATIVES, MAX_LOG_TOPICS, MAX_LOGS,
 };
+pub use subscribe::{MAX_SUBSCRIPTION_LAG, MAX_SUBSCRIPTIONS_PER_CONNECTION};
 
 /// The client version `web3_clientVersion` answers.
 pub const CLIENT_VERSION: &str = concat!("cove/v", env!("CARGO_PKG_VERSION"));
@@ -64,7 +67,12 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     addr: SocketAddr,
 ) -> Result<(ServerHandle, SocketAddr), NodeError> {
+    let config = jsonrpsee::server::ServerConfig::builder()
+        .max_subscriptions_per_connection(MAX_SUBSCRIPTIONS_PER_CONNECTION)
+        .set_id_provider(subscribe::HexIds::default())
+        .build();
     let server = Server::builder()
+        .set_config(config)
         .set_http_middleware(tower::ServiceBuilder::new().layer(crate::explorer::ExplorerLayer))
         .build(addr)
         .await?;
@@ -102,7 +110,11 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         ("eth_getTransactionByBlockNumberAndIndex", blocks::tx_by_number_and_index),
         ("eth_getTransactionByBlockHashAndIndex", blocks::tx_by_hash_and_index),
         ("eth_syncing", |_, _| Ok(Value::Bool(false))),
+        ("eth_accounts", dev::accounts),
+        ("eth_sendTransaction", dev::send_transaction),
+        ("evm_mine", dev::mine),
         ("cove_getContract", cove::get_contract),
+        ("cove_getAbi", cove::get_abi),
         ("cove_getStorage", cove::get_storage),
         ("cove_sendRawTransaction", cove::send_raw_transaction),
         ("cove_call", cove::call),
@@ -122,6 +134,7 @@ fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::cor
         .register_blocking_method("cove_createSnapshot", |params: Params<'_>, ctx: Arc<Arc<Shared>>, _| {
             snapshot::create(&ctx, &params_of(&params)?)
         })?;
+    subscribe::register(&mut module)?;
     Ok(module)
 }
 
@@ -327,8 +340,15 @@ fn send_raw_transaction(s: &Shared, a: &[Value]) -> RpcResult {
     let raw: alloy_primitives::Bytes = arg(a, 0, "raw transaction")?;
     match s.submit(&raw) {
         Ok(hash) => Ok(json!(hash)),
-        Err(SubmitError::Node(e)) => Err(node(e)),
-        Err(e) => Err(err(-32000, e.to_string())),
+        Err(e) => Err(submit_error(e)),
+    }
+}
+
+/// A refused transaction as geth reports it: -32000 with the mempool's message.
+fn submit_error(e: SubmitError) -> ErrorObjectOwned {
+    match e {
+        SubmitError::Node(e) => node(e),
+        e => err(-32000, e.to_string()),
     }
 }
 

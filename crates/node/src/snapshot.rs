@@ -156,8 +156,8 @@ pub(crate) fn create(shared: &Arc<Shared>, height: Option<u64>) -> Result<Snap, 
             Err(e) => Status::Failed(e),
         };
         match &status {
-            Status::Failed(e) => log::warn!("snapshot {id} of height {height} failed: {e}"),
-            _ => log::info!("snapshot {id} of height {height} written"),
+            Status::Failed(e) => tracing::warn!(id, height, error = %e, "snapshot failed"),
+            _ => tracing::info!(id, height, "snapshot written"),
         }
         shared.snapshots.set(id, status);
     });

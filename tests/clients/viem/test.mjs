@@ -25,6 +25,7 @@ import {
   http,
   parseEther,
   parseEventLogs,
+  webSocket,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 
@@ -212,6 +213,45 @@ test('an ERC-20 deploys, answers views, transfers and logs Transfer', async () =
     fromBlock: 0n,
   });
   assert.equal(none.length, 0);
+});
+
+test('over WebSocket, viem hears new blocks and Transfer events by eth_subscribe', async () => {
+  const url = chain.rpcUrls.default.http[0].replace(/^http/, 'ws');
+  const ws = createPublicClient({ chain, transport: webSocket(url) });
+  const deploy = await wallet.deployContract({ abi: token.abi, bytecode: token.bytecode, args: [1000n] });
+  const { contractAddress: address } = await pub.waitForTransactionReceipt({ hash: deploy, timeout: 30_000 });
+  const heard = { blocks: [], events: [] };
+  let unwatchBlocks;
+  let unwatchEvents;
+  const done = new Promise((resolve, reject) => {
+    const check = () => heard.blocks.length > 0 && heard.events.length > 0 && resolve();
+    unwatchBlocks = ws.watchBlocks({
+      onBlock: (b) => (heard.blocks.push(b), check()),
+      onError: reject,
+    });
+    unwatchEvents = ws.watchContractEvent({
+      address,
+      abi: token.abi,
+      eventName: 'Transfer',
+      onLogs: (logs) => (heard.events.push(...logs), check()),
+      onError: reject,
+    });
+  });
+  // Let both subscriptions be set up before the block they must hear.
+  await new Promise((r) => setTimeout(r, 500));
+  const hash = await wallet.writeContract({ address, abi: token.abi, functionName: 'transfer', args: [bob.address, 7n] });
+  const r = await pub.waitForTransactionReceipt({ hash, timeout: 30_000 });
+  await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error('no notification in 30 s')), 30_000))]);
+  unwatchBlocks();
+  unwatchEvents();
+  const block = heard.blocks.find((b) => b.number === r.blockNumber);
+  assert.ok(block, `the transfer's block ${r.blockNumber} was announced: ${heard.blocks.map((b) => b.number)}`);
+  assert.equal(block.hash, r.blockHash);
+  const event = heard.events.find((l) => l.transactionHash === hash);
+  assert.ok(event, 'the Transfer was announced');
+  assert.deepEqual(event.args, { from: alice.address, to: bob.address, value: 7n });
+  assert.equal(event.logIndex, r.logs[0].logIndex);
+  await (await ws.transport.getRpcClient()).close();
 });
 
 test('gas estimates are exact and a revert carries its reason', async () => {

@@ -148,10 +148,23 @@ fn call(cli: &Cli, rpc: &Rpc, key: Option<&str>, a: &CallArgs) -> Result<ExitCod
     if a.tx.sender.is_some() {
         bail!("with --rpc the sender is the --key's address; drop --sender");
     }
-    if a.args.is_some() || a.funds.is_some() {
-        bail!("with --rpc a call takes --args-hex (or --msg) and --value");
+    if a.funds.is_some() {
+        bail!("with --rpc a call takes --args, --args-hex or --msg, and --value");
     }
-    let (method, input) = a.message("execute");
+    let (method, mut input) = a.message("execute");
+    if let Some(args) = &a.args {
+        // Encoded here, by the ABI the node reports, so what is signed is what was asked.
+        let at = json!([eth(&a.address), "latest"]);
+        let entries = match rpc.call("cove_getAbi", at)? {
+            Value::Array(entries) => entries,
+            _ => return Err(super::sdk_args::usage(::abi::AbiError::NoSection)),
+        };
+        let text: Vec<String> = entries.iter().map(Value::to_string).collect();
+        let entry = ::abi::parse_entries(&text.join("\n"))
+            .and_then(|e| ::abi::find_entry(e, method))
+            .map_err(super::sdk_args::usage)?;
+        input = entry.encode_args(args).map_err(super::sdk_args::usage)?;
+    }
     let value = a.value.map(|v| U256::from_be_bytes(v.0)).unwrap_or_default();
     let mut tx =
         NativeTx { to: eth(&a.address).to_vec().into(), input: input.into(), value, ..NativeTx::default() };

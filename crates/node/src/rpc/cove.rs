@@ -42,6 +42,26 @@ pub(super) fn get_contract(s: &Shared, a: &[Value]) -> RpcResult {
     }))
 }
 
+/// `cove_getAbi(address, block?)`: a cove-ABI contract's entry points as its module's
+/// ABI section lists them (`[{name, args: [{name, type}], result}]`), or `null` for an
+/// address without a contract or a contract without that section (EVM and CosmWasm
+/// contracts, modules built without the SDK).
+pub(super) fn get_abi(s: &Shared, a: &[Value]) -> RpcResult {
+    let address: EthAddress = arg(a, 0, "address")?;
+    let at = s.runtime.at(height(s, a.get(1))?).map_err(internal)?;
+    let Some(info) = at.contract(&cove(address)).map_err(internal)? else { return Ok(Value::Null) };
+    if info.vm != VmType::Wasm {
+        return Ok(Value::Null);
+    }
+    let code = s.runtime.code(&info.code_id).map_err(internal)?;
+    let code = code.ok_or_else(|| internal(format!("code {} is not stored", info.code_id)))?;
+    match abi::entry_points(&code) {
+        Ok(Some(entries)) => Ok(Value::Array(entries.iter().map(abi::EntryPoint::to_json).collect())),
+        Ok(None) => Ok(Value::Null),
+        Err(e) => Err(err(-32000, e.to_string())),
+    }
+}
+
 /// The options of a storage page.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

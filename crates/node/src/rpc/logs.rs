@@ -53,14 +53,46 @@ struct FilterRequest {
     topics: Option<Vec<Option<OneOrMany<B256>>>>,
 }
 
+/// What a `logs` subscription filters on.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct LogsFilter {
+    address: Option<OneOrMany<EthAddress>>,
+    topics: Option<Vec<Option<OneOrMany<B256>>>>,
+}
+
 /// The checked criteria: an empty list matches anything.
-struct Criteria {
+pub(super) struct Criteria {
     addresses: Vec<EthAddress>,
     topics: Vec<Vec<B256>>,
 }
 
 impl Criteria {
-    fn matches(&self, log: &Log) -> bool {
+    /// The criteria of `address` and `topics`, within the bounds.
+    fn new(
+        address: Option<OneOrMany<EthAddress>>,
+        topics: Option<Vec<Option<OneOrMany<B256>>>>,
+    ) -> Result<Criteria, ErrorObjectOwned> {
+        let addresses = address.map(OneOrMany::into_vec).unwrap_or_default();
+        if addresses.len() > MAX_LOG_ADDRESSES {
+            return Err(err(-32000, "exceed max addresses"));
+        }
+        let topics: Vec<Vec<B256>> = topics
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.map(OneOrMany::into_vec).unwrap_or_default())
+            .collect();
+        if topics.len() > MAX_LOG_TOPICS || topics.iter().any(|t| t.len() > MAX_LOG_TOPIC_ALTERNATIVES) {
+            return Err(err(-32000, "exceed max topics"));
+        }
+        Ok(Criteria { addresses, topics })
+    }
+
+    /// The criteria of a subscription's filter.
+    pub(super) fn of(f: LogsFilter) -> Result<Criteria, ErrorObjectOwned> {
+        Criteria::new(f.address, f.topics)
+    }
+
+    pub(super) fn matches(&self, log: &Log) -> bool {
         if !self.addresses.is_empty() && !self.addresses.contains(&log.address) {
             return false;
         }
@@ -86,20 +118,7 @@ fn bound(v: Option<&Value>) -> Result<Option<u64>, ErrorObjectOwned> {
 
 pub(super) fn get_logs(s: &Shared, a: &[Value]) -> RpcResult {
     let f: FilterRequest = arg(a, 0, "filter")?;
-    let addresses = f.address.map(OneOrMany::into_vec).unwrap_or_default();
-    if addresses.len() > MAX_LOG_ADDRESSES {
-        return Err(err(-32000, "exceed max addresses"));
-    }
-    let topics: Vec<Vec<B256>> = f
-        .topics
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| t.map(OneOrMany::into_vec).unwrap_or_default())
-        .collect();
-    if topics.len() > MAX_LOG_TOPICS || topics.iter().any(|t| t.len() > MAX_LOG_TOPIC_ALTERNATIVES) {
-        return Err(err(-32000, "exceed max topics"));
-    }
-    let criteria = Criteria { addresses, topics };
+    let criteria = Criteria::new(f.address, f.topics)?;
     let (from, to) = match f.block_hash {
         Some(hash) => {
             if f.from_block.is_some() || f.to_block.is_some() {

@@ -3,6 +3,7 @@
 mod abi_args;
 mod compat;
 mod dev;
+mod dev_rpc;
 mod explorer;
 mod harness;
 mod history;
@@ -10,5 +11,6 @@ mod logs;
 mod native;
 mod rpc;
 mod snapshot;
+mod subscribe;
 mod timeout;
 mod txs;

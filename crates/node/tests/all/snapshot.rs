@@ -147,6 +147,24 @@ fn a_new_data_dir_imports_a_running_nodes_state_over_rpc() {
         std::fs::read_dir(dir.path()).expect("dir").filter_map(Result::ok).map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 2, "the download is removed: {leftovers:?}");
     drop(node);
+
+    // A node runs on the restored data dir: its head is the snapshot's height, its
+    // root the snapshot's, and it makes blocks on from there.
+    let joined = start(&new);
+    let j = Client::new(&joined);
+    assert_eq!(j.call("cove_getStateRoot", json!([])), root);
+    let height = u64::from_str_radix(root["height"].as_str().expect("height").trim_start_matches("0x"), 16)
+        .expect("hex height");
+    assert_eq!(j.call("eth_blockNumber", json!([])), format!("{height:#x}"));
+    assert!(j.call("eth_getBlockByNumber", json!([format!("{height:#x}"), false]))["hash"].is_string());
+    assert!(j.call("eth_getBlockByNumber", json!(["0x1", false])).is_null(), "below the snapshot: no block");
+    let w = Wallet::dev(6);
+    let mut t = tx(0, 5);
+    t.kind = 4;
+    t.to = counter.to_vec().into();
+    t.entry = b"increment".to_vec().into();
+    assert_eq!(j.receipt(&send(&j, &w.native(&t)))["status"], "0x1");
+    assert_eq!(j.call("eth_blockNumber", json!([])), format!("{:#x}", height + 1));
 }
 
 #[test]
