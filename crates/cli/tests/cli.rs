@@ -87,16 +87,22 @@ fn sequence_gas_with(dir: &Path, global: &[&str]) -> Vec<u64> {
 #[test]
 fn cove_call_gives_the_same_gas_in_every_execution_mode() {
     let default = sequence_gas_with(tempfile::tempdir().unwrap().path(), &[]);
-    for mode in ["tiered", "baseline", "jit", "interpreter", "hybrid"] {
+    // A threshold of 2: hybrid and tiered switch to Cranelift within the sequence (each
+    // call is its own process, which counts its own calls: a deploy's init and the call
+    // after it). The last two use the keys' former names, still read.
+    let mut tables: Vec<String> = ["tiered", "baseline", "jit", "interpreter", "hybrid"]
+        .iter()
+        .map(|mode| format!("[wasm]\nmode = \"{mode}\"\njit_threshold = 2\n"))
+        .collect();
+    tables.push("[wasm]\ncompiler = \"optimizing\"\n".into());
+    tables.push("[wasm]\ncompiler = \"hybrid\"\ntier_up_after_calls = 2\n".into());
+    for table in tables {
         let dir = tempfile::tempdir().unwrap();
-        // A threshold of 2: hybrid and tiered switch to Cranelift within the sequence
-        // (each call is its own process, which counts its own calls: a deploy's init
-        // and the call after it).
         let config = dir.path().join("cove.toml");
-        std::fs::write(&config, format!("[wasm]\nmode = \"{mode}\"\njit_threshold = 2\n")).unwrap();
+        std::fs::write(&config, &table).unwrap();
         let data = dir.path().join("data");
         let gas = sequence_gas_with(&data, &["--config", config.to_str().unwrap()]);
-        assert_eq!(gas, default, "{mode}");
+        assert_eq!(gas, default, "{table}");
     }
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("cove.toml");
