@@ -300,6 +300,7 @@ impl Side for CoveSide {
         match self.vm.modules().tier(&self.code_id) {
             Some(wasm::Tier::Baseline) => "Winch".into(),
             Some(wasm::Tier::Optimized) => "Cranelift".into(),
+            Some(wasm::Tier::Interpreted) => "Pulley".into(),
             None => "not in the memory cache".into(),
         }
     }

@@ -7,6 +7,7 @@
 //!   in this module: each builds its own fresh runtime and returns a figure; nothing
 //!   here is timed inside a test. Workloads use the example contracts in `examples/`;
 //! * gas calibration (`cove bench gas-calibration`): [`gas`], [`gas_cosmwasm`];
+//! * the execution modes compared ([`modes`]);
 //! * the CosmWasm workloads ([`cosmwasm`]) and the real CosmWasm contracts they and the
 //!   tests run ([`fixtures`]);
 //! * plain revm as the EVM benchmark's reference ([`raw_revm`]);
@@ -22,6 +23,7 @@ pub mod cosmwasm;
 pub mod fixtures;
 pub mod gas;
 pub mod gas_cosmwasm;
+pub mod modes;
 pub mod node_load;
 pub mod raw_revm;
 pub mod statetest;
@@ -82,7 +84,7 @@ pub fn transfers_per_sec(rt: &Runtime, token: Address, transfers: u64, per_block
     rounds[2]
 }
 
-fn transfer_round(rt: &Runtime, token: Address, transfers: u64, per_block: u64) -> f64 {
+pub(crate) fn transfer_round(rt: &Runtime, token: Address, transfers: u64, per_block: u64) -> f64 {
     let start = Instant::now();
     let mut done = 0;
     while done < transfers {
@@ -261,7 +263,7 @@ pub fn instantiate_disk_ms(config: &Config, code: &[u8], runs: usize) -> DiskLoa
         block.commit().expect("opens");
     }
     let first_tier_ms = first_call_ms();
-    let hot_ms = if config.wasm.compiler == runtime::Compiler::Tiered {
+    let hot_ms = if matches!(config.wasm.compiler, runtime::Compiler::Tiered | runtime::Compiler::Hybrid) {
         let rt = Runtime::open(&dir, config.clone()).expect("temp dir is writable");
         let contract = only_contract(&rt);
         let mut block = rt.begin_block(2).expect("opens");

@@ -29,6 +29,7 @@ fn tier_name(tier: Tier) -> &'static str {
     match tier {
         Tier::Baseline => "baseline",
         Tier::Optimized => "optimized",
+        Tier::Interpreted => "pulley",
     }
 }
 

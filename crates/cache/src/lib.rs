@@ -22,8 +22,9 @@
 //! cove's own ABI is [`wasm::Vm`]; `cove-cosmwasm` implements it for CosmWasm's. One
 //! cache serves one ABI, with its own directory.
 //!
-//! With [`wasm::Compiler::Tiered`], modules start on the baseline tier (Winch) and the
-//! call that reaches `tier_up_after_calls` starts a background recompilation with
+//! With [`wasm::Compiler::Tiered`] modules start on the baseline tier (Winch), with
+//! [`wasm::Compiler::Hybrid`] on the interpreter (Pulley); the call that reaches
+//! `tier_up_after_calls` (`jit_threshold`) starts a background recompilation with
 //! Cranelift, which then replaces the module in memory and on disk. Calls never wait
 //! for it.
 //!
@@ -366,12 +367,12 @@ impl<L: Link> ModuleCache<L> {
     fn load_from_disk(&self, id: &CodeId) -> Option<Arc<CachedModule<L>>> {
         let disk = self.disk.as_ref()?;
         let engine = self.linker.engine();
-        let tiers: &[Tier] = match (engine.tiers_up(), engine.first_tier()) {
-            (true, _) => &[Tier::Optimized, Tier::Baseline],
-            (false, Tier::Baseline) => &[Tier::Baseline],
-            (false, Tier::Optimized) => &[Tier::Optimized],
-        };
-        for &tier in tiers {
+        // A tiering engine prefers its optimised artifact; every engine loads only the
+        // tiers it has (a Pulley artifact is never offered to a native tier, nor the
+        // reverse: the file names and the keys differ).
+        let first = engine.first_tier();
+        let optimized = (engine.tiers_up() && first != Tier::Optimized).then_some(Tier::Optimized);
+        for tier in optimized.into_iter().chain([first]) {
             let path = disk.artifact_path(id, tier);
             let file = match disk.read(id, tier) {
                 Ok(Some(file)) => file,
@@ -416,8 +417,8 @@ impl<L: Link> ModuleCache<L> {
         let finished = self.counters.tier_ups.clone();
         let spawned = std::thread::Builder::new().name("cove-tier-up".into()).spawn(move || {
             let engine = linker.engine();
-            // Code that compiled with Winch compiles with Cranelift too; if it ever does
-            // not, the module simply stays on the baseline tier.
+            // Code that compiled with Winch or Pulley compiles with Cranelift too; if it
+            // ever does not, the module simply stays on its first tier.
             let Ok(instrumented) = engine.instrument_for(&code, linker.abi()) else { return };
             let Ok(compiled) = engine.compile_instrumented(&instrumented, Tier::Optimized) else {
                 return;
@@ -428,8 +429,8 @@ impl<L: Link> ModuleCache<L> {
             bump(&finished, 1);
             if let Some(disk) = disk {
                 save(&*linker, &disk, &module.id, &compiled);
-                if let Err(e) = disk.remove(&module.id, Tier::Baseline) {
-                    log::warn!("cannot remove the baseline artifact of {}: {e}", module.id);
+                if let Err(e) = disk.remove(&module.id, engine.first_tier()) {
+                    log::warn!("cannot remove the first-tier artifact of {}: {e}", module.id);
                 }
             }
         });

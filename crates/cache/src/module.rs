@@ -41,7 +41,7 @@ impl<L: Link> CachedModule<L> {
         size: usize,
         tiers_up: bool,
     ) -> CachedModule<L> {
-        let done = !(tiers_up && tier == Tier::Baseline);
+        let done = !(tiers_up && tier != Tier::Optimized);
         CachedModule {
             id,
             linked: RwLock::new((Arc::new(linked), tier)),

@@ -46,20 +46,70 @@ fn counter_across_processes_with_read_only_query() {
 
 /// The gas of a fixed sequence on a fresh data dir.
 fn sequence_gas(dir: &Path) -> Vec<u64> {
-    let token = deploy(dir, "token.wat", &["--init", "init"]);
+    sequence_gas_with(dir, &[])
+}
+
+/// [`sequence_gas`] with `global` arguments (such as `--config FILE`) before each command.
+fn sequence_gas_with(dir: &Path, global: &[&str]) -> Vec<u64> {
+    let run = |args: &[&str]| {
+        let all: Vec<&str> = global.iter().chain(args).copied().collect();
+        let (code, v) = cove(dir, &all);
+        assert_eq!(code, 0, "{all:?}: {v}");
+        v
+    };
+    let token_wat = examples().join("token.wat");
+    let token = run(&["deploy", token_wat.to_str().unwrap(), "--init", "init"])["address"]
+        .as_str()
+        .expect("address")
+        .to_string();
     let recipient = "00000000000000000000000000000000000000aa";
     let amount = hex::encode(5u64.to_le_bytes());
     let mut gas = Vec::new();
     for _ in 0..3 {
-        let (code, v) =
-            cove(dir, &["call", &token, "transfer", "--args-hex", &format!("{recipient}{amount}")]);
-        assert_eq!(code, 0, "{v}");
+        let v = run(&["call", &token, "transfer", "--args-hex", &format!("{recipient}{amount}")]);
         gas.push(v["gas_used"].as_u64().unwrap());
     }
-    let (_, v) = cove(dir, &["query", &token, "balance", "--args-hex", recipient]);
+    let v = run(&["query", &token, "balance", "--args-hex", recipient]);
     assert_eq!(v["return_hex"], hex::encode(15u64.to_le_bytes()));
     gas.push(v["gas_used"].as_u64().unwrap());
+    let counter_wat = examples().join("counter.wat");
+    let counter = run(&["deploy", counter_wat.to_str().unwrap()])["address"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        gas.push(run(&["call", &counter, "increment"])["gas_used"].as_u64().unwrap());
+    }
+    let compute_wat = examples().join("compute.wat");
+    let compute = run(&["deploy", compute_wat.to_str().unwrap()])["address"].as_str().unwrap().to_string();
+    let v = run(&["call", &compute, "run"]);
+    gas.push(v["gas_used"].as_u64().unwrap());
     gas
+}
+
+#[test]
+fn cove_call_gives_the_same_gas_in_every_execution_mode() {
+    let default = sequence_gas_with(tempfile::tempdir().unwrap().path(), &[]);
+    // A threshold of 2: hybrid and tiered switch to Cranelift within the sequence (each
+    // call is its own process, which counts its own calls: a deploy's init and the call
+    // after it). The last two use the keys' former names, still read.
+    let mut tables: Vec<String> = ["tiered", "baseline", "jit", "interpreter", "hybrid"]
+        .iter()
+        .map(|mode| format!("[wasm]\nmode = \"{mode}\"\njit_threshold = 2\n"))
+        .collect();
+    tables.push("[wasm]\ncompiler = \"optimizing\"\n".into());
+    tables.push("[wasm]\ncompiler = \"hybrid\"\ntier_up_after_calls = 2\n".into());
+    for table in tables {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("cove.toml");
+        std::fs::write(&config, &table).unwrap();
+        let data = dir.path().join("data");
+        let gas = sequence_gas_with(&data, &["--config", config.to_str().unwrap()]);
+        assert_eq!(gas, default, "{table}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cove.toml");
+    std::fs::write(&config, "[wasm]\nmode = \"turbo\"\n").unwrap();
+    let (code, v) = cove(dir.path(), &["--config", config.to_str().unwrap(), "state", "root"]);
+    assert_eq!(code, 2, "{v}");
+    assert!(v["error"].to_string().contains("interpreter"), "the message lists the modes: {v}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ pub struct CosmWasmLinker {
     engine: Engine,
     optimized: Linker<Host>,
     baseline: Option<Linker<Host>>,
+    interpreter: Option<Linker<Host>>,
     /// The chain's capabilities (`Config::capabilities`), sorted.
     capabilities: Vec<String>,
 }
@@ -40,10 +41,11 @@ impl CosmWasmLinker {
         };
         let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"))?;
         let baseline = engine.wasmtime(Tier::Baseline).map(linker).transpose()?;
+        let interpreter = engine.wasmtime(Tier::Interpreted).map(linker).transpose()?;
         let mut capabilities = capabilities.to_vec();
         capabilities.sort();
         capabilities.dedup();
-        Ok(CosmWasmLinker { engine, optimized, baseline, capabilities })
+        Ok(CosmWasmLinker { engine, optimized, baseline, interpreter, capabilities })
     }
 }
 
@@ -82,6 +84,10 @@ impl Link for CosmWasmLinker {
                 .baseline
                 .as_ref()
                 .ok_or_else(|| wasm::VmError::Engine("no baseline compiler configured".into()))?,
+            Tier::Interpreted => self
+                .interpreter
+                .as_ref()
+                .ok_or_else(|| wasm::VmError::Engine("no interpreter configured".into()))?,
         };
         let pre = linker
             .instantiate_pre(compiled.module())

@@ -14,10 +14,14 @@ fn fixture(name: &str) -> Vec<u8> {
     bench::fixtures::load(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A chain under the default execution mode, mirrored by one chain per other tier
+/// (Cranelift only, the Pulley interpreter): every request runs on all of them, which
+/// must agree exactly on outcome, debug output and state changes.
 struct Chain {
     vm: CosmWasmVm,
     journal: Journal,
     block: BlockInfo,
+    mirrors: Vec<(wasm::Compiler, CosmWasmVm, Journal)>,
 }
 
 const CREATOR: Address = Address([0xc1; 20]);
@@ -27,12 +31,24 @@ const STRANGER: Address = Address([0xee; 20]);
 
 impl Chain {
     fn new() -> Chain {
-        let engine = wasm::Engine::new(wasm::Config::default()).unwrap();
-        let vm = CosmWasmVm::new(engine, Config::default()).unwrap();
+        Chain::with_config(Config::default())
+    }
+
+    fn with_config(config: Config) -> Chain {
+        let vm = |compiler| {
+            let engine = wasm::Engine::new(wasm::Config { compiler, ..wasm::Config::default() }).unwrap();
+            CosmWasmVm::new(engine, config.clone()).unwrap()
+        };
+        let journal = || Journal::new(Arc::new(MemBackend::new()));
+        let mirrors = [wasm::Compiler::Optimizing, wasm::Compiler::Interpreter]
+            .into_iter()
+            .map(|compiler| (compiler, vm(compiler), journal()))
+            .collect();
         Chain {
-            vm,
-            journal: Journal::new(Arc::new(MemBackend::new())),
+            vm: vm(wasm::Compiler::default()),
+            journal: journal(),
             block: BlockInfo { height: 7, timestamp: 1_700_000_000 },
+            mirrors,
         }
     }
 
@@ -42,10 +58,45 @@ impl Chain {
 
     fn fund(&mut self, to: &Address, coins: &[Coin]) {
         self.vm.bank().mint(&mut self.journal, to, coins).unwrap().unwrap();
+        for (_, vm, journal) in &mut self.mirrors {
+            vm.bank().mint(journal, to, coins).unwrap().unwrap();
+        }
     }
 
     fn balance(&self, a: &Address, denom: &str) -> u128 {
         self.vm.bank().balance(&self.journal, a, denom).unwrap()
+    }
+
+    /// Runs `request` (as transaction `index` of the block if given) on every mode,
+    /// asserting they agree, then keeps or reverts its changes as the runtime does.
+    fn run_request(
+        &mut self,
+        request: Request<'_>,
+        index: Option<u32>,
+        keep: impl Fn(&Outcome) -> bool,
+    ) -> (Outcome, Vec<String>) {
+        let run = |vm: &CosmWasmVm, journal: &mut Journal| {
+            let cp = journal.checkpoint();
+            let (outcome, debug) = match index {
+                Some(i) => vm.run_in_block(journal, &self.block, i, request).unwrap(),
+                None => vm.run(journal, &self.block, request).unwrap(),
+            };
+            let changes = journal.changes();
+            if keep(&outcome) {
+                journal.accept(cp);
+            } else {
+                journal.revert(cp);
+            }
+            (outcome, debug, changes)
+        };
+        let (outcome, debug, changes) = run(&self.vm, &mut self.journal);
+        for (compiler, vm, journal) in &mut self.mirrors {
+            let (o, d, c) = run(vm, journal);
+            assert_eq!(o, outcome, "{compiler:?} disagrees with the default mode");
+            assert_eq!(d, debug, "{compiler:?}: other debug output");
+            assert_eq!(c, changes, "{compiler:?}: other state changes");
+        }
+        (outcome, debug)
     }
 
     /// Runs a request as the runtime does: reverted on failure.
@@ -56,16 +107,9 @@ impl Chain {
         msg: Value,
         funds: &[Coin],
     ) -> (Outcome, Vec<String>) {
-        let cp = self.journal.checkpoint();
         let msg = serde_json::to_vec(&msg).unwrap();
         let request = Request { sender, action, msg: &msg, funds, gas_limit: None };
-        let (outcome, debug) = self.vm.run(&mut self.journal, &self.block, request).unwrap();
-        if outcome.is_ok() {
-            self.journal.accept(cp);
-        } else {
-            self.journal.revert(cp);
-        }
-        (outcome, debug)
+        self.run_request(request, None, Outcome::is_ok)
     }
 
     fn query(&mut self, contract: Address, msg: Value) -> Result<Value, types::CallError> {
@@ -173,7 +217,6 @@ fn cyberpunk(chain: &mut Chain) -> Address {
 /// Runs `msg` on cyberpunk with a small gas limit and returns the error kind.
 fn cyberpunk_fails(chain: &mut Chain, contract: Address, msg: Value) -> types::CallError {
     let msg = serde_json::to_vec(&msg).unwrap();
-    let cp = chain.journal.checkpoint();
     let before = chain.journal.changes();
     let request = Request {
         sender: CREATOR,
@@ -182,8 +225,7 @@ fn cyberpunk_fails(chain: &mut Chain, contract: Address, msg: Value) -> types::C
         funds: &[],
         gas_limit: Some(50_000_000),
     };
-    let (o, _) = chain.vm.run(&mut chain.journal, &chain.block, request).unwrap();
-    chain.journal.revert(cp);
+    let (o, _) = chain.run_request(request, None, |_| false);
     assert_eq!(chain.journal.changes(), before, "a failure changes nothing once reverted");
     assert!(o.events.is_empty());
     o.result.unwrap_err()
@@ -213,8 +255,7 @@ fn cyberpunk_noop_debug_argon2_and_mirror_env() {
     // cyberpunk's `debug` uses ~3.3 x 10^8 gas: more than the runtime's default cap
     // (`max_tx_gas`, 10^8), which only a node configured for it would admit.
     let config = Config { default_gas_limit: 1_000_000_000, ..Config::default() };
-    let engine = wasm::Engine::new(wasm::Config::default()).unwrap();
-    let mut chain = Chain { vm: CosmWasmVm::new(engine, config).unwrap(), ..Chain::new() };
+    let mut chain = Chain::with_config(config);
     let contract = cyberpunk(&mut chain);
     let (o, _) = chain.run(CREATOR, Action::Execute { contract }, json!({"noop": {}}), &[]);
     assert!(o.is_ok(), "{o:?}");
@@ -244,7 +285,7 @@ fn cyberpunk_noop_debug_argon2_and_mirror_env() {
         funds: &[],
         gas_limit: None,
     };
-    let (o, _) = chain.vm.run_in_block(&mut chain.journal, &chain.block, 3, request).unwrap();
+    let (o, _) = chain.run_request(request, Some(3), Outcome::is_ok);
     let env: Value = serde_json::from_slice(&o.result.unwrap()).unwrap();
     assert_eq!(env["transaction"], json!({"index": 3}));
 }

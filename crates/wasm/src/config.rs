@@ -365,21 +365,49 @@ impl Default for HostLimits {
     }
 }
 
-/// Which compilers turn instrumented code into machine code. Whatever the choice, the
-/// instrumented bytecode is the same, and so is every result and gas figure: only
-/// compile time and run time differ (docs/benchmarks.md).
+/// The execution mode (`[wasm] mode`): which tiers turn instrumented code into
+/// something runnable, and when (`docs/modes.md`). Whatever the mode, the instrumented
+/// bytecode is the same, and so is every result and gas figure: only compile time and
+/// run time differ (docs/benchmarks.md). The mode is therefore node-local: nodes of one
+/// chain may each pick their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compiler {
     /// Deploy with Winch (baseline: compiles ~4x faster than Cranelift), then recompile
-    /// modules that get hot (`tier_up_after_calls`) with Cranelift in the background and
+    /// modules that get hot (`jit_threshold` calls) with Cranelift in the background and
     /// switch to that code.
     #[default]
     Tiered,
     /// Winch only.
     Baseline,
-    /// Cranelift only (`opt_level = speed`).
+    /// `jit`: Cranelift only (`opt_level = speed`), before the first call. Also read
+    /// as `optimizing`.
+    #[serde(rename = "jit", alias = "optimizing")]
     Optimizing,
+    /// Pulley only: Cranelift lowers each module to Pulley bytecode, which wasmtime's
+    /// interpreter runs. No native code is generated.
+    Interpreter,
+    /// Pulley first; a module called `jit_threshold` times is recompiled by Cranelift in
+    /// the background and switched to native code when that is ready. Calls never wait
+    /// for the compile.
+    Hybrid,
+}
+
+impl Compiler {
+    /// Every execution mode, for tests and benchmarks that run under each.
+    pub const ALL: [Compiler; 5] =
+        [Compiler::Tiered, Compiler::Baseline, Compiler::Optimizing, Compiler::Interpreter, Compiler::Hybrid];
+
+    /// The mode's name in the `[wasm]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compiler::Tiered => "tiered",
+            Compiler::Baseline => "baseline",
+            Compiler::Optimizing => "jit",
+            Compiler::Interpreter => "interpreter",
+            Compiler::Hybrid => "hybrid",
+        }
+    }
 }
 
 /// Everything the WASM VM is configured by. Built once into an [`crate::Engine`].
@@ -392,10 +420,14 @@ pub struct Config {
     pub gas: GasSchedule,
     /// Host-function byte limits.
     pub host_limits: HostLimits,
-    /// How modules are compiled. By default [`Compiler::Tiered`].
+    /// The execution mode, `mode` in TOML (also read as `compiler`). By default
+    /// [`Compiler::Tiered`]. Node-local: it changes no result or gas.
+    #[serde(rename = "mode", alias = "compiler")]
     pub compiler: Compiler,
-    /// With [`Compiler::Tiered`], calls to a module before it is recompiled by Cranelift.
-    /// By default 100.
+    /// With [`Compiler::Tiered`] and [`Compiler::Hybrid`], calls to a module before it
+    /// is recompiled by Cranelift; `jit_threshold` in TOML (also read as
+    /// `tier_up_after_calls`). By default 100.
+    #[serde(rename = "jit_threshold", alias = "tier_up_after_calls")]
     pub tier_up_after_calls: u32,
     /// Wall-clock backstop per call, in milliseconds. By default 2,000. Firing is a node
     /// fault (kind `timeout`), never a consensus result: gas bounds every honest call.

@@ -1,10 +1,13 @@
 //! The engine: wasmtime configured for determinism, built once, cheap to clone.
 //!
-//! Two compilers sit behind one [`Engine`], both fed the same instrumented bytecode:
-//! Winch (wasmtime's baseline compiler: fast to compile, slower code) and Cranelift
-//! (optimising). Because gas and the stack limit live in the bytecode and NaNs are
-//! canonicalised by both, a call's result, gas and effects do not depend on which
-//! compiler produced the code; tests run contracts under both and compare.
+//! Up to three tiers sit behind one [`Engine`], all fed the same instrumented bytecode:
+//! Winch (wasmtime's baseline compiler: fast to compile, slower code), Cranelift
+//! (optimising) and Pulley (wasmtime's interpreter: Cranelift lowers the module to
+//! portable Pulley bytecode, which an interpreter loop runs; no native code is
+//! generated). Because gas and the stack limit live in the bytecode and NaNs are
+//! canonicalised by all three, a call's result, gas and effects do not depend on which
+//! tier produced the code; tests run contracts under every execution mode and compare
+//! (`docs/modes.md`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,13 +39,26 @@ pub const NATIVE_STACK_FACTOR: usize = 4;
 /// Stack the host itself needs around a call (host functions, wasmtime's entry path).
 pub const HOST_STACK_HEADROOM: usize = 512 * 1024;
 
-/// Which compiler produced a [`CompiledModule`].
+/// The Pulley target of this host: Pulley bytecode of the host's pointer width and byte
+/// order (wasmtime runs only Pulley code that matches them).
+pub const PULLEY_TARGET: &str = match (cfg!(target_pointer_width = "64"), cfg!(target_endian = "little")) {
+    (true, true) => "pulley64",
+    (true, false) => "pulley64be",
+    (false, true) => "pulley32",
+    (false, false) => "pulley32be",
+};
+
+/// Which compiler produced a [`CompiledModule`]. The discriminants are part of artifact
+/// keys ([`Engine::artifact_fingerprint`]): never renumber them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
     /// Winch: compiled fast, runs slower.
-    Baseline,
+    Baseline = 0,
     /// Cranelift with optimisations.
-    Optimized,
+    Optimized = 1,
+    /// Pulley bytecode ([`PULLEY_TARGET`]) compiled by Cranelift, run by wasmtime's
+    /// interpreter: no native code.
+    Interpreted = 2,
 }
 
 /// The WASM engine: wasmtime engines configured for deterministic execution plus cove's
@@ -55,6 +71,7 @@ pub struct Engine {
 struct Inner {
     optimizing: wasmtime::Engine,
     baseline: Option<wasmtime::Engine>,
+    interpreter: Option<wasmtime::Engine>,
     config: Config,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -123,14 +140,20 @@ impl Engine {
         config.validate().map_err(EngineError::Config)?;
         let optimizing = build(&config, Tier::Optimized)?;
         let baseline = match config.compiler {
-            Compiler::Optimizing => None,
             Compiler::Baseline | Compiler::Tiered => Some(build(&config, Tier::Baseline)?),
+            Compiler::Optimizing | Compiler::Interpreter | Compiler::Hybrid => None,
+        };
+        let interpreter = match config.compiler {
+            Compiler::Interpreter | Compiler::Hybrid => Some(build(&config, Tier::Interpreted)?),
+            Compiler::Baseline | Compiler::Tiered | Compiler::Optimizing => None,
         };
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         {
-            let engines: Vec<wasmtime::Engine> =
-                std::iter::once(optimizing.clone()).chain(baseline.clone()).collect();
+            let engines: Vec<wasmtime::Engine> = std::iter::once(optimizing.clone())
+                .chain(baseline.clone())
+                .chain(interpreter.clone())
+                .collect();
             let stop = ticker_stop.clone();
             std::thread::Builder::new()
                 .name("cove-epoch".into())
@@ -142,7 +165,7 @@ impl Engine {
                 })
                 .map_err(|e| EngineError::Wasmtime(format!("spawning the epoch ticker: {e}")))?;
         }
-        Ok(Engine { inner: Arc::new(Inner { optimizing, baseline, config, ticker_stop }) })
+        Ok(Engine { inner: Arc::new(Inner { optimizing, baseline, interpreter, config, ticker_stop }) })
     }
 
     /// The native stack wasm may use under `config`.
@@ -160,18 +183,24 @@ impl Engine {
         match tier {
             Tier::Optimized => Some(&self.inner.optimizing),
             Tier::Baseline => self.inner.baseline.as_ref(),
+            Tier::Interpreted => self.inner.interpreter.as_ref(),
         }
     }
 
-    /// The tier [`Engine::compile`] uses: the baseline when configured (`tiered` or
-    /// `baseline`), else the optimising compiler.
+    /// The tier [`Engine::compile`] uses: Winch under `tiered` and `baseline`, Pulley
+    /// under `interpreter` and `hybrid`, Cranelift under `jit`.
     pub fn first_tier(&self) -> Tier {
-        if self.inner.baseline.is_some() { Tier::Baseline } else { Tier::Optimized }
+        match self.inner.config.compiler {
+            Compiler::Tiered | Compiler::Baseline => Tier::Baseline,
+            Compiler::Interpreter | Compiler::Hybrid => Tier::Interpreted,
+            Compiler::Optimizing => Tier::Optimized,
+        }
     }
 
-    /// Whether modules should later be recompiled by the optimising tier.
+    /// Whether modules should later be recompiled by the optimising tier (`tiered` and
+    /// `hybrid`).
     pub fn tiers_up(&self) -> bool {
-        self.inner.config.compiler == Compiler::Tiered
+        matches!(self.inner.config.compiler, Compiler::Tiered | Compiler::Hybrid)
     }
 
     /// Validates and instruments `code` without compiling it: the exact bytes that
@@ -305,6 +334,9 @@ fn memory_keep_resident() -> usize {
     if PoolingAllocationConfig::is_pagemap_scan_available() { 1 << 20 } else { 64 * 1024 }
 }
 
+/// Cranelift's optimisation level for Pulley bytecode.
+const PULLEY_OPT_LEVEL: OptLevel = OptLevel::Speed;
+
 /// One wasmtime engine for `tier`, configured for determinism.
 fn build(config: &Config, tier: Tier) -> Result<wasmtime::Engine, EngineError> {
     let native_stack = Engine::native_stack(config);
@@ -312,6 +344,13 @@ fn build(config: &Config, tier: Tier) -> Result<wasmtime::Engine, EngineError> {
     match tier {
         Tier::Optimized => c.strategy(Strategy::Cranelift).cranelift_opt_level(OptLevel::Speed),
         Tier::Baseline => c.strategy(Strategy::Winch),
+        // Pulley code is produced by Cranelift; the target alone makes it bytecode. The
+        // interpreter's stack is `max_wasm_stack` bytes, allocated per store.
+        Tier::Interpreted => c
+            .strategy(Strategy::Cranelift)
+            .cranelift_opt_level(PULLEY_OPT_LEVEL)
+            .target(PULLEY_TARGET)
+            .map_err(|e| EngineError::Wasmtime(format!("Pulley target {PULLEY_TARGET}: {e:#}")))?,
     };
     // Determinism: NaN bit patterns are the only nondeterminism left in the features cove
     // accepts; both compilers canonicalise them under this (shared) flag.

@@ -140,6 +140,7 @@ pub struct Vm<S: 'static> {
     engine: Engine,
     optimized: Linker<HostState<S>>,
     baseline: Option<Linker<HostState<S>>>,
+    interpreter: Option<Linker<HostState<S>>>,
     schedule: Arc<GasSchedule>,
     precompiles: Option<Arc<dyn Precompiles>>,
     calls: Option<Arc<dyn ContractCalls<S>>>,
@@ -157,8 +158,9 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         };
         let optimized = linker(engine.wasmtime(Tier::Optimized).expect("always present"));
         let baseline = engine.wasmtime(Tier::Baseline).map(linker);
+        let interpreter = engine.wasmtime(Tier::Interpreted).map(linker);
         let schedule = Arc::new(engine.config().gas.clone());
-        Vm { engine, optimized, baseline, schedule, precompiles: None, calls: None }
+        Vm { engine, optimized, baseline, interpreter, schedule, precompiles: None, calls: None }
     }
 
     /// The same VM, with `precompiles` reachable through the `precompile` host
@@ -189,6 +191,10 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
                 .baseline
                 .as_ref()
                 .ok_or_else(|| VmError::Engine("no baseline compiler configured".into()))?,
+            Tier::Interpreted => self
+                .interpreter
+                .as_ref()
+                .ok_or_else(|| VmError::Engine("no interpreter configured".into()))?,
         };
         let export = |name: &str| module.get_export_index(name);
         let missing = |name: &str| VmError::Engine(format!("instrumented module lacks export {name}"));

@@ -2,7 +2,7 @@
 //! compiler tier.
 
 use cove_cache::{CacheConfig, Source};
-use wasm::{Compiler, Config, Tier};
+use wasm::{Compiler, Config, Tier, Vm};
 
 use crate::support::*;
 
@@ -172,4 +172,77 @@ fn compilers_never_load_each_others_artifacts() {
     assert_eq!(run_module(&c, &module), expected);
     assert!(!optimized_path.exists(), "the bad optimized artifact was deleted");
     assert!(baseline_path.exists(), "a fresh baseline artifact was saved");
+}
+
+#[test]
+fn native_and_pulley_artifacts_never_load_in_each_others_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = Code::looper(61);
+    let d = dir.path();
+    let pulley_path = artifact_path(d, &code.id, "pulley");
+    let optimized_path = artifact_path(d, &code.id, "optimized");
+    let cache = |compiler| cache_with(vm_compiler(compiler), &CacheConfig::default(), Some(d));
+
+    let expected = {
+        let c = cache(Compiler::Interpreter);
+        let (module, src) = get(&c, &code);
+        assert_eq!((src, module.tier()), (Source::Compiled, Tier::Interpreted));
+        run_module(&c, &module)
+    };
+    assert_eq!(artifacts(d), vec![pulley_path.clone()], "Pulley bytecode under its own name");
+    {
+        // A JIT engine ignores the Pulley artifact: compiles natively, invalidates nothing.
+        let c = cache(Compiler::Optimizing);
+        let (module, src) = get(&c, &code);
+        assert_eq!((src, module.tier()), (Source::Compiled, Tier::Optimized));
+        assert_eq!(c.stats().invalid_artifacts, 0);
+        assert_eq!(run_module(&c, &module), expected, "the same result and gas natively");
+    }
+    // Hybrid prefers native code it finds, as tiered does.
+    {
+        let c = cache(Compiler::Hybrid);
+        let (module, src) = get(&c, &code);
+        assert_eq!((src, module.tier()), (Source::Disk, Tier::Optimized));
+        assert_eq!(run_module(&c, &module), expected);
+    }
+
+    // Swap the files: native code under the Pulley name and the reverse. Both are intact
+    // artifacts, but their keys name another target and tier, so neither loads.
+    let (p, o) = (std::fs::read(&pulley_path).unwrap(), std::fs::read(&optimized_path).unwrap());
+    std::fs::write(&pulley_path, &o).unwrap();
+    std::fs::write(&optimized_path, &p).unwrap();
+    for (compiler, tier) in
+        [(Compiler::Interpreter, Tier::Interpreted), (Compiler::Optimizing, Tier::Optimized)]
+    {
+        let c = cache(compiler);
+        let (module, src) = get(&c, &code);
+        assert_eq!((src, module.tier()), (Source::Compiled, tier), "{compiler:?}");
+        assert_eq!(c.stats().invalid_artifacts, 1, "{compiler:?}");
+        assert_eq!(run_module(&c, &module), expected, "{compiler:?}");
+    }
+}
+
+#[test]
+fn wasmtime_itself_refuses_a_native_artifact_on_a_pulley_engine() {
+    // The second guard under the cache key: even bytes that passed a header check would
+    // be refused by wasmtime's own compatibility check.
+    let code = Code::looper(62);
+    let native = vm_compiler(Compiler::Optimizing);
+    let pulley = vm_compiler(Compiler::Interpreter);
+    let compile = |vm: &Vm<MapStorage>| {
+        let compiled = vm.engine().compile(&code.wasm).unwrap();
+        vm.engine().serialize(&compiled).unwrap()
+    };
+    let (native_bytes, pulley_bytes) = (compile(&native), compile(&pulley));
+    // SAFETY: both are `Engine::serialize` output, as `deserialize` requires; wasmtime
+    // checks the engine settings recorded in them before using any code.
+    #[allow(unsafe_code)]
+    let (a, b) = unsafe {
+        (
+            pulley.engine().deserialize(Tier::Interpreted, &native_bytes),
+            native.engine().deserialize(Tier::Optimized, &pulley_bytes),
+        )
+    };
+    assert!(a.is_err(), "native code refused by the Pulley engine");
+    assert!(b.is_err(), "Pulley bytecode refused by the native engine");
 }

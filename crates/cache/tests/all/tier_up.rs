@@ -1,5 +1,6 @@
 //! Tier-up through the cache: the call that reaches `tier_up_after_calls` starts a
-//! background recompilation whose module and artifact replace the baseline ones.
+//! background recompilation whose module and artifact replace the first tier's ones
+//! (Winch's under `tiered`, Pulley's under `hybrid`).
 
 use cove_cache::{CacheConfig, Source};
 use wasm::{Compiler, Config, Tier};
@@ -60,7 +61,11 @@ fn hot_module_tiers_up_in_memory_and_on_disk() {
 
 #[test]
 fn single_compiler_configs_never_tier_up() {
-    for (compiler, tier) in [(Compiler::Baseline, Tier::Baseline), (Compiler::Optimizing, Tier::Optimized)] {
+    for (compiler, tier) in [
+        (Compiler::Baseline, Tier::Baseline),
+        (Compiler::Optimizing, Tier::Optimized),
+        (Compiler::Interpreter, Tier::Interpreted),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let config = Config { compiler, tier_up_after_calls: 1, ..Config::default() };
         let cache = cache_with(vm_with(config), &CacheConfig::default(), Some(dir.path()));
@@ -73,4 +78,39 @@ fn single_compiler_configs_never_tier_up() {
         assert_eq!(cache.stats().tier_ups, 0, "{compiler:?}");
         assert_eq!(artifacts(dir.path()).len(), 1, "{compiler:?}");
     }
+}
+
+#[test]
+fn hybrid_interprets_until_the_threshold_then_switches_to_cranelift() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = Code::looper(32);
+    let hybrid = |dir: &std::path::Path| {
+        let config = Config { compiler: Compiler::Hybrid, tier_up_after_calls: 3, ..Config::default() };
+        cache_with(vm_with(config), &CacheConfig::default(), Some(dir))
+    };
+    let cache = hybrid(dir.path());
+    let first = for_call(&cache, &code);
+    assert_eq!(first.tier(), Tier::Interpreted, "a fresh module is interpreted at once");
+    let expected = run_linked(&cache, &first);
+    assert_eq!(run_linked(&cache, &for_call(&cache, &code)), expected);
+    cache.settle();
+    assert_eq!(cache.tier(&code.id), Some(Tier::Interpreted), "two calls: not hot yet");
+    assert_eq!(artifacts(dir.path()), vec![artifact_path(dir.path(), &code.id, "pulley")]);
+
+    assert_eq!(run_linked(&cache, &for_call(&cache, &code)), expected);
+    cache.settle();
+    assert_eq!(cache.tier(&code.id), Some(Tier::Optimized), "the third call started the compile");
+    assert_eq!(cache.stats().tier_ups, 1);
+    assert_eq!(
+        artifacts(dir.path()),
+        vec![artifact_path(dir.path(), &code.id, "optimized")],
+        "the optimized artifact replaced the Pulley one"
+    );
+    assert_eq!(run_linked(&cache, &for_call(&cache, &code)), expected, "identical after the switch");
+    drop(cache);
+
+    let cache = hybrid(dir.path());
+    let (module, src) = get(&cache, &code);
+    assert_eq!((src, module.tier()), (Source::Disk, Tier::Optimized), "a restart loads native code");
+    assert_eq!(run_module(&cache, &module), expected);
 }

@@ -42,6 +42,10 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     // Issue 5: cyberpunk (a real CosmWasm contract; the fixture is fetched if missing).
     let noop = bench::cosmwasm::noop_execute_us(&config, 20_000 / scale as usize);
     let argon2 = bench::cosmwasm::argon2_ms(&config, 11 / scale as usize + 1);
+    // Execution modes (docs/modes.md), each against `jit` in the same run.
+    let modes = bench::modes::transfers(&config, 70_000 / scale);
+    let compute_ratio = bench::modes::interpreter_vs_jit_compute_ratio(&config, 15 / scale as usize + 1);
+    let first_call = bench::modes::hybrid_first_call(&config, &module_230kb, 11 / scale as usize + 1);
     let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
     // A figure that could not be measured is null, and the reason goes to stderr.
     let figure = |r: Result<f64, String>, digits: i32| match r {
@@ -74,7 +78,15 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         "state_keys": store.keys,
         "cosmwasm_noop_execute_us": figure(noop, 2),
         "cosmwasm_argon2_ms": figure(argon2, 3),
-        "compiler": config.wasm.compiler,
+        "interpreter_transfer_calls_per_sec": modes.interpreter_per_sec.round(),
+        "jit_transfer_calls_per_sec": modes.jit_per_sec.round(),
+        "jit_vs_interpreter_transfer_ratio": round(modes.jit_over_interpreter, 3),
+        "interpreter_vs_jit_compute_ratio": round(compute_ratio, 2),
+        "hybrid_first_call_ms": round(first_call.hybrid_ms, 3),
+        "hybrid_deploy_ms_230kb": round(first_call.hybrid_deploy_ms, 2),
+        "jit_first_call_ms": round(first_call.jit_ms, 3),
+        "jit_deploy_ms_230kb": round(first_call.jit_deploy_ms, 2),
+        "mode": config.wasm.compiler.name(),
     });
     if cli.json {
         println!("{figures}");

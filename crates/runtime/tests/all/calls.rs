@@ -415,12 +415,14 @@ fn run_everything(
 }
 
 #[test]
-fn calls_give_identical_gas_events_and_roots_under_both_compilers() {
+fn calls_give_identical_gas_events_and_roots_in_every_mode() {
     use cove_runtime::Compiler;
     let baseline = run_everything(Compiler::Baseline);
     assert!(baseline.1.iter().all(Option::is_some), "an authenticated store has roots");
     assert_eq!(baseline.0.iter().filter(|r| r.is_ok()).count(), 5, "one propagated failure");
-    assert_eq!(baseline, run_everything(Compiler::Optimizing));
+    for mode in [Compiler::Optimizing, Compiler::Interpreter, Compiler::Hybrid] {
+        assert_eq!(baseline, run_everything(mode), "{mode:?}");
+    }
     assert_eq!(baseline, run_everything(Compiler::Baseline), "and on a second fresh data directory");
 }
 

@@ -495,12 +495,14 @@ fn run_across_vms(compiler: cove_runtime::Compiler) -> Vec<(Receipt, Option<cove
 }
 
 #[test]
-fn calls_across_vms_give_identical_gas_events_and_roots_under_both_compilers() {
+fn calls_across_vms_give_identical_gas_events_and_roots_in_every_mode() {
     use cove_runtime::Compiler;
     let baseline = run_across_vms(Compiler::Baseline);
     assert!(baseline.iter().all(|(_, root)| root.is_some()), "an authenticated store has roots");
     let outcomes: Vec<bool> = baseline.iter().map(|(r, _)| r.is_ok()).collect();
     assert_eq!(outcomes, [true, true, false, true, true, true, true], "the spin runs out of gas uncaught");
-    assert_eq!(baseline, run_across_vms(Compiler::Optimizing));
+    for mode in [Compiler::Optimizing, Compiler::Interpreter, Compiler::Hybrid] {
+        assert_eq!(baseline, run_across_vms(mode), "{mode:?}");
+    }
     assert_eq!(baseline, run_across_vms(Compiler::Baseline), "and on a second fresh data directory");
 }

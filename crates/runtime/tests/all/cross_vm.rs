@@ -344,13 +344,15 @@ fn run_cross_vm(compiler: cove_runtime::Compiler) -> (Vec<Receipt>, Vec<Option<c
 }
 
 #[test]
-fn cross_vm_calls_give_identical_gas_events_and_roots_under_both_compilers() {
+fn cross_vm_calls_give_identical_gas_events_and_roots_in_every_mode() {
     use cove_runtime::Compiler;
     let baseline = run_cross_vm(Compiler::Baseline);
     assert!(baseline.1.iter().all(Option::is_some), "an authenticated store has roots");
     let oks: Vec<bool> = baseline.0.iter().map(Receipt::is_ok).collect();
     assert_eq!(oks, [true, false, false, true, false, true], "{:?}", baseline.0);
-    assert_eq!(baseline, run_cross_vm(Compiler::Optimizing));
+    for mode in [Compiler::Optimizing, Compiler::Interpreter, Compiler::Hybrid] {
+        assert_eq!(baseline, run_cross_vm(mode), "{mode:?}");
+    }
     assert_eq!(baseline, run_cross_vm(Compiler::Baseline), "and on a second fresh data directory");
 }
 

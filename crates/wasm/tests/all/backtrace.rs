@@ -47,3 +47,25 @@ fn recording_changes_no_outcome() {
     assert_eq!(h.call("go", &[]), first);
     assert!(first.gas_used > 0);
 }
+
+#[test]
+fn every_tier_records_the_same_frames() {
+    use crate::support::{BLOCK, CALLER, CONTRACT, GAS, MapStorage};
+    use cove_wasm::{CallContext, Compiler, Config, Engine, Vm};
+    let code = wat::parse_str(module(
+        &import("abort"),
+        r#"(func $inner (param $how i32) unreachable)
+           (func (export "go") (param) (call $inner (i32.const 0)))"#,
+    ))
+    .unwrap();
+    let ctx = CallContext { caller: CALLER, contract: CONTRACT, block: BLOCK, read_only: false };
+    for mode in [Compiler::Baseline, Compiler::Optimizing, Compiler::Interpreter] {
+        let vm = Vm::<MapStorage>::new(Engine::new(Config { compiler: mode, ..Config::default() }).unwrap());
+        let linked = vm.link(&vm.engine().compile(&code).unwrap()).unwrap();
+        let (_, out) = vm.call(&linked, &ctx, "go", Vec::new(), GAS, MapStorage::default());
+        expect_err(&out.unwrap(), ErrorKind::Trap);
+        let frames = take_backtrace().expect("a failed call records its frames");
+        let indices: Vec<u32> = frames.iter().map(|f| f.func_index).collect();
+        assert_eq!(indices, [2, 3], "{mode:?}");
+    }
+}

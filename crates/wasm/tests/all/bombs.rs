@@ -2,7 +2,7 @@
 //! time or memory explode (deep nesting, huge `br_table`s, very many blocks, one huge
 //! body). Each rule is checked at its boundary under a small configured limit, and each
 //! bomb at cove's default limits is refused with its rule, while a module just inside
-//! every default limit compiles under both compilers.
+//! every default limit compiles under every tier (Winch, Cranelift, Pulley).
 
 use crate::support::*;
 use cove_wasm::{Compiler, Config, ValidationError};
@@ -77,14 +77,14 @@ fn bombs_are_refused_at_the_default_limits() {
 }
 
 #[test]
-fn modules_just_inside_the_default_limits_compile_under_both_compilers() {
+fn modules_just_inside_the_default_limits_compile_under_every_tier() {
     let d = Config::default().limits;
     let cases = [
         nested(d.max_control_depth as usize - 1),
         sequential(d.max_blocks_per_function as usize),
         br_table(d.max_br_table_targets as usize),
     ];
-    for compiler in [Compiler::Baseline, Compiler::Optimizing] {
+    for compiler in [Compiler::Baseline, Compiler::Optimizing, Compiler::Interpreter] {
         let config = Config { compiler, ..Config::default() };
         for wat in &cases {
             let code = wat::parse_str(wat).unwrap();

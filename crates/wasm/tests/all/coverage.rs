@@ -42,7 +42,7 @@ fn ctx() -> CallContext {
 #[test]
 fn covered_calls_match_ordinary_ones_on_every_tier() {
     let code = code();
-    for compiler in [Compiler::Baseline, Compiler::Optimizing] {
+    for compiler in [Compiler::Baseline, Compiler::Optimizing, Compiler::Interpreter] {
         let vm = Vm::new(Engine::new(Config { compiler, ..Config::default() }).unwrap());
         let plain = vm.link(&vm.engine().compile(&code).unwrap()).unwrap();
         let (compiled, map) = vm.engine().compile_coverage_for(&code, &abi::COVE).unwrap();

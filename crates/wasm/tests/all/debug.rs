@@ -104,7 +104,7 @@ fn debugged_calls_match_ordinary_ones_whatever_the_session_does() {
         "break storage_write\nbreak leaf\ncontinue\nstorage\ncontinue\nstorage 6b657921\nnext\nnext\nquit\n",
         "nonsense\nmemory 99999999 4\nbreak nowhere\nstep\n",
     ];
-    for compiler in [Compiler::Baseline, Compiler::Optimizing] {
+    for compiler in [Compiler::Baseline, Compiler::Optimizing, Compiler::Interpreter] {
         let vm = Vm::new(Engine::new(Config { compiler, ..Config::default() }).unwrap());
         for commands in sessions {
             for (entry, gas) in [("go", 1_000_000), ("fails", 1_000_000), ("spin", 5_000), ("go", 40)] {

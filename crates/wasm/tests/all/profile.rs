@@ -74,7 +74,7 @@ fn stack_names(profile: &GasProfile) -> Vec<String> {
 
 #[test]
 fn profiled_calls_match_ordinary_ones_and_attribute_all_their_gas() {
-    for compiler in [Compiler::Baseline, Compiler::Optimizing] {
+    for compiler in [Compiler::Baseline, Compiler::Optimizing, Compiler::Interpreter] {
         let vm = Vm::new(Engine::new(Config { compiler, ..Config::default() }).unwrap());
         let (out, profile) = compare(&vm, "go", 1_000_000);
         assert!(out.result.is_ok());

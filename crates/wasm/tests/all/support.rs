@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use cove_wasm::abi::{HOST_FUNCTIONS, host_fn};
-use cove_wasm::{CallContext, CallOutcome, Config, Engine, LinkedModule, Tier, ValidationError, Vm};
+use cove_wasm::{
+    CallContext, CallOutcome, Compiler, Config, Engine, LinkedModule, Tier, ValidationError, Vm,
+};
 use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
 
 /// A map-backed storage for tests.
@@ -28,22 +30,37 @@ pub(crate) const CONTRACT: Address = Address([0xc0; 20]);
 pub(crate) const GAS: u64 = 10_000_000;
 pub(crate) const BLOCK: BlockInfo = BlockInfo { height: 42, timestamp: 1_700_000_000 };
 
-/// Runs every call on each compiler tier the engine has (Winch and Cranelift under the
-/// default tiered config) and asserts they agree exactly: result, gas, events and the
-/// storage they leave. Timeouts are wall-clock, so only their kind is compared.
+/// Runs every call on every tier an execution mode can run code on (Winch, Cranelift and
+/// the Pulley interpreter, so every `[wasm] mode`'s code) and asserts they agree exactly:
+/// result, gas, events and the storage they leave. Timeouts are wall-clock, so only their
+/// kind is compared.
 pub(crate) struct Harness {
     pub(crate) vm: Vm<MapStorage>,
     /// The module on the engine's first tier (what a deploy runs first).
     pub(crate) module: LinkedModule<MapStorage>,
-    /// The same instrumented code compiled by the optimising tier, when it is another.
-    pub(crate) optimized: Option<LinkedModule<MapStorage>>,
+    /// The same code compiled by each other tier, on engines of the same configuration.
+    pub(crate) others: Vec<(Tier, LinkedModule<MapStorage>)>,
     pub(crate) storage: MapStorage,
     pub(crate) read_only: bool,
+    /// The other tiers' engines, kept alive (their epoch tickers) while their modules run.
+    _engines: Vec<Engine>,
 }
 
 pub(crate) fn engine(config: Config) -> Engine {
     Engine::new(config).expect("valid config")
 }
+
+/// The mode whose first tier is `tier` (and which has no other).
+fn mode_of(tier: Tier) -> Compiler {
+    match tier {
+        Tier::Baseline => Compiler::Baseline,
+        Tier::Optimized => Compiler::Optimizing,
+        Tier::Interpreted => Compiler::Interpreter,
+    }
+}
+
+/// Every tier, in the order the harness runs them after the first.
+pub(crate) const TIERS: [Tier; 3] = [Tier::Baseline, Tier::Optimized, Tier::Interpreted];
 
 impl Harness {
     pub(crate) fn new(wat: &str) -> Harness {
@@ -57,16 +74,25 @@ impl Harness {
 
     /// Deploys raw module bytes; `Err` is the deploy-rule failure.
     pub(crate) fn from_code(code: &[u8], config: Config) -> Result<Harness, ValidationError> {
-        let vm = Vm::new(engine(config));
+        let vm = Vm::new(engine(config.clone()));
         let compiled = vm.engine().compile(code)?;
         let module = vm.link(&compiled).expect("links");
-        let optimized = (compiled.tier() != Tier::Optimized).then(|| {
-            let instrumented = vm.engine().instrument(code).expect("validated above");
-            let compiled =
-                vm.engine().compile_instrumented(&instrumented, Tier::Optimized).expect("compiles");
-            vm.link(&compiled).expect("links")
-        });
-        Ok(Harness { vm, module, optimized, storage: MapStorage::default(), read_only: false })
+        let (mut others, mut engines) = (Vec::new(), Vec::new());
+        for tier in TIERS.into_iter().filter(|&t| t != compiled.tier()) {
+            let other = Vm::<MapStorage>::new(engine(Config { compiler: mode_of(tier), ..config.clone() }));
+            let compiled = other.engine().compile(code).expect("validated above");
+            assert_eq!(compiled.tier(), tier);
+            others.push((tier, other.link(&compiled).expect("links")));
+            engines.push(other.engine().clone());
+        }
+        Ok(Harness {
+            vm,
+            module,
+            others,
+            storage: MapStorage::default(),
+            read_only: false,
+            _engines: engines,
+        })
     }
 
     pub(crate) fn call(&mut self, entry: &str, input: &[u8]) -> CallOutcome {
@@ -79,16 +105,20 @@ impl Harness {
         let before = self.storage.clone();
         let (storage, outcome) = self.vm.call(&self.module, &ctx, entry, input.to_vec(), gas, before.clone());
         let outcome = outcome.expect("no node fault");
-        if let Some(optimized) = &self.optimized {
-            let (storage2, outcome2) =
-                self.vm.call(optimized, &ctx, entry, input.to_vec(), gas, before.clone());
+        let first = self.module.tier();
+        for (tier, other) in &self.others {
+            let (storage2, outcome2) = self.vm.call(other, &ctx, entry, input.to_vec(), gas, before.clone());
             let outcome2 = outcome2.expect("no node fault");
             let kind = |o: &CallOutcome| o.result.as_ref().err().map(|e| e.kind);
             if kind(&outcome) == Some(ErrorKind::Timeout) {
-                assert_eq!(kind(&outcome2), Some(ErrorKind::Timeout), "{entry}: tiers disagree");
+                assert_eq!(
+                    kind(&outcome2),
+                    Some(ErrorKind::Timeout),
+                    "{entry}: {first:?} and {tier:?} disagree"
+                );
             } else {
-                assert_eq!(outcome, outcome2, "{entry}: Winch and Cranelift disagree");
-                assert_eq!(storage, storage2, "{entry}: Winch and Cranelift left different storage");
+                assert_eq!(outcome, outcome2, "{entry}: {first:?} and {tier:?} disagree");
+                assert_eq!(storage, storage2, "{entry}: {first:?} and {tier:?} left different storage");
             }
         }
         self.storage = if outcome.result.is_ok() { storage } else { before };
