@@ -7,7 +7,8 @@
 //! ([`pool`]), builds blocks from them on the runtime's public API and charges their
 //! fees ([`produce`]), keeps an index of blocks, transactions and receipts beside the
 //! state store ([`chain`], `node.redb` in the data dir) and serves Ethereum JSON-RPC
-//! ([`rpc`]) with an explorer page ([`explorer`]). It must not reach into a VM or the
+//! ([`rpc`]) with an explorer page ([`explorer`]); a consensus engine drives block
+//! production from outside through [`external`]. It must not reach into a VM or the
 //! state store: everything goes through `cove-runtime`.
 //!
 //! Invariants:
@@ -22,6 +23,7 @@
 pub mod chain;
 mod error;
 pub mod explorer;
+pub mod external;
 pub mod native;
 mod node;
 pub mod pool;
@@ -31,6 +33,7 @@ mod run_native;
 pub mod tx;
 
 pub use error::NodeError;
+pub use external::{External, Rejected};
 pub use node::SubmitError;
 pub use node::{DEV_ACCOUNTS, DEV_BALANCE_WEI, Mining, Node, NodeConfig, RunningNode};
 pub use produce::MAX_BLOCK_TXS;
