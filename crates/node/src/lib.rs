@@ -8,7 +8,8 @@
 //! fees ([`produce`]), keeps an index of blocks, transactions and receipts beside the
 //! state store ([`chain`], `node.redb` in the data dir) and serves Ethereum JSON-RPC
 //! ([`rpc`]) with an explorer page ([`explorer`]), and serves snapshots of its state
-//! ([`snapshot`]) that a new node fetches and imports ([`snapshot_fetch`]). It must not reach into a VM or the
+//! ([`snapshot`]) that a new node fetches and imports ([`snapshot_fetch`]); a consensus
+//! engine drives block production from outside through [`external`]. It must not reach into a VM or the
 //! state store: everything goes through `cove-runtime`.
 //!
 //! Invariants:
@@ -23,6 +24,7 @@
 pub mod chain;
 mod error;
 pub mod explorer;
+pub mod external;
 pub mod native;
 mod node;
 pub mod pool;
@@ -34,6 +36,7 @@ pub mod snapshot_fetch;
 pub mod tx;
 
 pub use error::NodeError;
+pub use external::{External, Rejected};
 pub use node::SubmitError;
 pub use node::{DEV_ACCOUNTS, DEV_BALANCE_WEI, Mining, Node, NodeConfig, RunningNode};
 pub use produce::MAX_BLOCK_TXS;

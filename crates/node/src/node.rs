@@ -74,6 +74,9 @@ pub enum Mining {
     Auto,
     /// One block every interval, holding whatever is ready (possibly nothing).
     Interval(Duration),
+    /// No producer: blocks come from outside, through [`crate::External`] (a consensus
+    /// engine decides them).
+    External,
 }
 
 /// The node's settings.
@@ -98,6 +101,9 @@ pub struct NodeConfig {
     /// made inside, and removed when the node closes). By default the system's
     /// temporary directory. Must lie outside the data dir.
     pub snapshot_dir: Option<PathBuf>,
+    /// The time of the first block (the dev accounts' funding); `None`: now. Nodes of
+    /// one chain share it, so their first blocks are identical.
+    pub genesis_time: Option<u64>,
 }
 
 impl NodeConfig {
@@ -112,6 +118,7 @@ impl NodeConfig {
             min_gas_price: 1_000_000_000,
             runtime: runtime::Config::default(),
             snapshot_dir: None,
+            genesis_time: None,
         }
     }
 }
@@ -155,7 +162,7 @@ impl Node {
         let chain_id = config.runtime.evm.chain_id;
         let runtime = Runtime::open(&config.data_dir, config.runtime.clone())?;
         if config.dev && runtime.last_block()?.height == 0 {
-            let mut block = runtime.begin_block(now())?;
+            let mut block = runtime.begin_block(config.genesis_time.unwrap_or_else(now))?;
             for (address, _) in DEV_ACCOUNTS {
                 let address: Address = address.parse().map_err(|e| NodeError::Config(format!("{e}")))?;
                 let r = block.fund(address, Balance::from_u128(DEV_BALANCE_WEI))?;
@@ -212,6 +219,11 @@ impl Node {
         self.shared.submit_native(raw)
     }
 
+    /// The handle a consensus engine builds, checks and commits blocks through.
+    pub fn external(&self) -> crate::External {
+        crate::External { shared: self.shared.clone() }
+    }
+
     /// Makes one block now from what is ready (at most `max` transactions).
     pub fn mine(&self, max: usize) -> Result<u64, NodeError> {
         crate::produce::mine(&self.shared, max)
@@ -243,6 +255,11 @@ pub struct RunningNode {
 }
 
 impl RunningNode {
+    /// The handle a consensus engine builds, checks and commits blocks through.
+    pub fn external(&self) -> crate::External {
+        crate::External { shared: self.shared.clone() }
+    }
+
     /// Where RPC listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr

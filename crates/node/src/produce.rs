@@ -29,11 +29,14 @@ pub const MAX_BLOCK_TXS: usize = 10_000;
 
 /// The producer's loop, until the node stops.
 pub(crate) fn run(shared: &Shared) -> Result<(), NodeError> {
+    if shared.config.mining == Mining::External {
+        return Ok(());
+    }
     loop {
         {
             let pool = shared.pool.lock().unwrap_or_else(|e| e.into_inner());
             let pool = match shared.config.mining {
-                Mining::Auto => shared
+                Mining::Auto | Mining::External => shared
                     .wake
                     .wait_timeout_while(pool, std::time::Duration::from_millis(500), |p| {
                         p.is_empty() && !shared.stop.load(Ordering::SeqCst)
@@ -73,6 +76,46 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
         pool.ready(max, |s| rt.nonce(&Address(s.into_array())).unwrap_or(u64::MAX))
     };
     let mut block = rt.begin_block(now())?;
+    let run = execute(shared, &mut block, &parent, shared.config.fee_recipient, &ready)?;
+    for (hash, why) in &run.dropped {
+        tracing::warn!(tx = %hash, reason = %why, "dropped transaction");
+    }
+    let executed = started.elapsed();
+    let stored = finish(shared, block, run)?;
+    let exec_us = u64::try_from(executed.as_micros()).unwrap_or(u64::MAX);
+    let commit_us = u64::try_from((started.elapsed() - executed).as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(
+        height = stored.number,
+        txs = stored.txs.len(),
+        gas = stored.gas_used,
+        exec_us,
+        commit_us,
+        "block"
+    );
+    Ok(stored.number)
+}
+
+/// What running transactions in a block gave.
+pub(crate) struct Executed {
+    /// The block's index entry (no root or hash yet), with a receipt per transaction run.
+    pub(crate) stored: StoredBlock,
+    /// The transactions dropped, and why.
+    pub(crate) dropped: Vec<(alloy_primitives::B256, String)>,
+    /// Whether one hit the wall-clock backstop (a node fault, not the transaction's).
+    pub(crate) timed_out: bool,
+    /// How many, from the first that did not fit, were left waiting.
+    pub(crate) waiting: usize,
+}
+
+/// Runs `txs` in order in `block` (child of `parent`), paying fees to `fee_recipient`,
+/// until one does not fit.
+pub(crate) fn execute(
+    shared: &Shared,
+    block: &mut Block<'_>,
+    parent: &StoredBlock,
+    fee_recipient: EthAddress,
+    txs: &[SignedTx],
+) -> Result<Executed, NodeError> {
     let info = block.info();
     let mut stored = StoredBlock {
         number: info.height,
@@ -80,26 +123,37 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
         parent_hash: parent.hash.unwrap_or_default(),
         state_root: None,
         hash: None,
-        fee_recipient: shared.config.fee_recipient,
+        fee_recipient,
         gas_used: 0,
         txs: Vec::new(),
     };
-    let mut dropped = Vec::new();
-    for tx in ready {
-        match apply(shared, &mut block, &tx, stored.gas_used)? {
+    let (mut dropped, mut timed_out, mut waiting) = (Vec::new(), false, 0);
+    for (i, tx) in txs.iter().enumerate() {
+        match apply(shared, block, tx, stored.gas_used, fee_recipient)? {
             Applied::Receipt(mut receipt) => {
                 stored.gas_used += receipt.gas_used;
                 receipt.cumulative_gas_used = stored.gas_used;
                 stored.txs.push(*receipt);
             }
-            Applied::Drop(why) => {
-                tracing::warn!(tx = %tx.hash, reason = %why, "dropped transaction");
-                dropped.push(tx.hash);
+            Applied::Drop(why) => dropped.push((tx.hash, why)),
+            Applied::TimedOut(why) => {
+                timed_out = true;
+                dropped.push((tx.hash, why));
             }
-            Applied::Wait => break,
+            Applied::Wait => {
+                waiting = txs.len() - i;
+                break;
+            }
         }
     }
-    let executed = started.elapsed();
+    Ok(Executed { stored, dropped, timed_out, waiting })
+}
+
+/// Commits `block` holding `run`: its index entry before and after the state, then the
+/// mempool loses what the block took or dropped. Returns the complete entry.
+pub(crate) fn finish(shared: &Shared, block: Block<'_>, run: Executed) -> Result<StoredBlock, NodeError> {
+    let rt = &shared.runtime;
+    let mut stored = run.stored;
     shared.chain.put(&stored)?;
     let record = block.commit()?;
     stored.state_root = Some(record.root.unwrap_or_default().into());
@@ -118,29 +172,21 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
     }
     {
         let mut pool = shared.pool.lock().unwrap_or_else(|e| e.into_inner());
-        for hash in dropped {
-            pool.drop_tx(&hash);
+        for (hash, _) in &run.dropped {
+            pool.drop_tx(hash);
         }
         for (from, nonce) in &next {
             pool.remove(from, *nonce);
         }
     }
-    let exec_us = u64::try_from(executed.as_micros()).unwrap_or(u64::MAX);
-    let commit_us = u64::try_from((started.elapsed() - executed).as_micros()).unwrap_or(u64::MAX);
-    tracing::info!(
-        height = stored.number,
-        txs = stored.txs.len(),
-        gas = stored.gas_used,
-        exec_us,
-        commit_us,
-        "block"
-    );
-    Ok(stored.number)
+    Ok(stored)
 }
 
 enum Applied {
     Receipt(Box<StoredTx>),
     Drop(String),
+    /// Dropped because it hit the wall-clock backstop (a node fault).
+    TimedOut(String),
     Wait,
 }
 
@@ -154,12 +200,13 @@ fn apply(
     block: &mut Block<'_>,
     tx: &SignedTx,
     block_gas: u64,
+    fee_recipient: EthAddress,
 ) -> Result<Applied, NodeError> {
     let sender = Address(tx.from.into_array());
     if block_gas.saturating_add(tx.gas_limit()) > shared.runtime.config().max_block_gas {
         return Ok(Applied::Wait);
     }
-    let recipient = Address(shared.config.fee_recipient.into_array());
+    let recipient = Address(fee_recipient.into_array());
     if block.nonce(&sender)? != tx.nonce() {
         return Ok(Applied::Drop("nonce no longer next".into()));
     }
@@ -179,7 +226,8 @@ fn apply(
             refund(block, sender, balance(max_fee))?;
             return match e {
                 RuntimeError::BlockLimit(_) => Ok(Applied::Wait),
-                RuntimeError::Timeout(m) | RuntimeError::InvalidArgument(m) => Ok(Applied::Drop(m)),
+                RuntimeError::Timeout(m) => Ok(Applied::TimedOut(m)),
+                RuntimeError::InvalidArgument(m) => Ok(Applied::Drop(m)),
                 e => Err(e.into()),
             };
         }

@@ -1,0 +1,25 @@
+//! cove as the application of Malachite BFT consensus (Tendermint, `arc-malachitebft`).
+//!
+//! This crate owns what Malachite needs from cove and what cove needs from Malachite:
+//! the consensus [`context`] (heights, validator addresses and sets, the value a block
+//! id, proposals, votes and proposal parts in [`types`]), ed25519 [`signing`] with
+//! domain separation, the hand-written wire and WAL [`codec`], the proposed [`block`]
+//! format, the application loop ([`app`]) with its consensus [`store`], and starting a
+//! validator ([`node`]). It must not execute transactions itself nor reach into the state
+//! store: blocks are built, checked and committed through `cove-node`'s
+//! `node::External`. The design and its invariants are in `docs/consensus.md`.
+
+pub mod app;
+pub mod block;
+pub mod codec;
+pub mod context;
+pub mod node;
+pub mod signing;
+pub mod store;
+pub mod types;
+
+pub use context::CoveContext;
+pub use node::{ValidatorConfig, ValidatorNode};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,240 @@
+//! Starting and stopping one validator: the cove node (state, index, mempool, optional
+//! RPC), the consensus store, Malachite's engine (network, WAL, sync) and the
+//! application loop that joins them.
+//!
+//! A node's home holds `data/` (the cove data dir), `consensus.redb` and
+//! `wal/consensus.wal`. The libp2p identity is derived from the validator key, so a
+//! restarted node keeps its peer id.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use malachitebft_app_channel::app::config::{
+    ConsensusConfig, DiscoveryConfig, NodeConfig as EngineNodeConfig, P2pConfig, ValueSyncConfig,
+};
+use malachitebft_app_channel::app::net::Multiaddr;
+use malachitebft_app_channel::app::types::Keypair;
+use malachitebft_app_channel::app::types::core::LinearTimeouts;
+use malachitebft_app_channel::{
+    ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, SyncContext, WalContext,
+};
+use node::{External, Mining, Node, RunningNode};
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
+
+use crate::CoveContext;
+use crate::app::{self, AppConfig, AppError};
+use crate::codec::CoveCodec;
+use crate::signing::{CoveSigner, CoveVerifier};
+use crate::store::Store;
+use crate::types::ValidatorSet;
+
+/// Everything one validator needs to start.
+#[derive(Clone)]
+pub struct ValidatorConfig {
+    /// A name for logs and metrics (unique in the process).
+    pub moniker: String,
+    /// The node home.
+    pub home: PathBuf,
+    /// The chain id.
+    pub chain_id: u64,
+    /// The time of block 1 (the dev accounts' funding), shared by every node of the chain.
+    pub genesis_time: u64,
+    /// The validators.
+    pub validators: ValidatorSet,
+    /// This node's consensus key.
+    pub key: SigningKey,
+    /// Where the consensus network listens (TCP).
+    pub p2p: SocketAddr,
+    /// The other nodes' consensus addresses.
+    pub peers: Vec<SocketAddr>,
+    /// Where JSON-RPC listens; `None`: no RPC.
+    pub rpc: Option<SocketAddr>,
+    /// Round timeouts.
+    pub timeouts: LinearTimeouts,
+    /// The least time between heights.
+    pub block_time: Option<Duration>,
+    /// How often peers tell each other their heights (value sync).
+    pub sync_interval: Duration,
+    /// The runtime's configuration (its chain id is set to `chain_id`).
+    pub runtime: runtime::Config,
+}
+
+/// Why a node did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The cove node failed to open.
+    #[error(transparent)]
+    Node(#[from] node::NodeError),
+    /// The consensus store failed to open.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The engine failed to start.
+    #[error("consensus engine: {0}")]
+    Engine(String),
+}
+
+struct EngineConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    value_sync: ValueSyncConfig,
+}
+
+impl EngineNodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
+
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.value_sync
+    }
+}
+
+/// The TCP multiaddr of `addr`.
+pub fn multiaddr(addr: SocketAddr) -> Multiaddr {
+    let proto = if addr.is_ipv4() { "ip4" } else { "ip6" };
+    format!("/{proto}/{}/tcp/{}", addr.ip(), addr.port()).parse().unwrap_or_else(|_| Multiaddr::empty())
+}
+
+/// The cove node, held with or without RPC: kept only to be dropped (which closes its
+/// stores and stops its RPC) when the validator goes.
+#[allow(dead_code)]
+enum Held {
+    Plain(Node),
+    Rpc(RunningNode),
+}
+
+/// A running validator.
+pub struct ValidatorNode {
+    external: External,
+    held: Option<Held>,
+    engine: EngineHandle,
+    app: JoinHandle<Result<(), AppError>>,
+    rpc: Option<SocketAddr>,
+}
+
+impl ValidatorNode {
+    /// Starts the validator of `cfg` on the current tokio runtime (multi-threaded).
+    pub async fn start(cfg: ValidatorConfig) -> Result<ValidatorNode, StartError> {
+        let data = cfg.home.join("data");
+        let mut nc = node::NodeConfig::new(data);
+        nc.mining = Mining::External;
+        nc.dev = true;
+        nc.genesis_time = Some(cfg.genesis_time);
+        nc.runtime = cfg.runtime.clone();
+        nc.runtime.evm.chain_id = cfg.chain_id;
+        if let Some(addr) = cfg.rpc {
+            nc.rpc = addr;
+        }
+        let node = tokio::task::block_in_place(|| Node::open(nc))?;
+        let (held, external, rpc) = match cfg.rpc {
+            None => {
+                let e = node.external();
+                (Held::Plain(node), e, None)
+            }
+            Some(_) => {
+                let running = tokio::task::block_in_place(|| node.start())?;
+                let (e, a) = (running.external(), running.addr());
+                (Held::Rpc(running), e, Some(a))
+            }
+        };
+        let store = Arc::new(tokio::task::block_in_place(|| Store::open(&cfg.home))?);
+
+        let signer = CoveSigner::new(cfg.key.clone(), cfg.chain_id);
+        let address = signer.address();
+        let node_secret: [u8; 32] =
+            Sha256::new().chain_update(b"cove/p2p-key/v1").chain_update(cfg.key.to_bytes()).finalize().into();
+        let keypair =
+            Keypair::ed25519_from_bytes(node_secret).map_err(|e| StartError::Engine(e.to_string()))?;
+        let identity = NetworkIdentity::new(cfg.moniker.clone(), keypair, Some(address.to_string()));
+
+        let p2p = P2pConfig {
+            listen_addr: multiaddr(cfg.p2p),
+            persistent_peers: cfg.peers.iter().copied().map(multiaddr).collect(),
+            persistent_peers_only: false,
+            discovery: DiscoveryConfig {
+                enabled: false,
+                max_connections_per_ip: 64,
+                ..DiscoveryConfig::default()
+            },
+            ..P2pConfig::default()
+        };
+        let consensus = ConsensusConfig { p2p, ..ConsensusConfig::default() };
+        let value_sync =
+            ValueSyncConfig { status_update_interval: cfg.sync_interval, ..ValueSyncConfig::default() };
+        let engine_cfg = EngineConfig { moniker: cfg.moniker.clone(), consensus, value_sync };
+
+        let (channels, engine) = malachitebft_app_channel::start_engine(
+            CoveContext,
+            engine_cfg,
+            WalContext::new(cfg.home.join("wal").join("consensus.wal"), CoveCodec),
+            NetworkContext::new(identity, CoveCodec),
+            ConsensusContext::new_validator(
+                address,
+                Box::new(CoveVerifier::new(cfg.chain_id)),
+                Box::new(signer.clone()),
+            ),
+            SyncContext::new(CoveCodec),
+            RequestContext::new(100),
+        )
+        .await
+        .map_err(|e| StartError::Engine(e.to_string()))?;
+
+        let app_cfg = AppConfig {
+            validators: cfg.validators.clone(),
+            signer,
+            chain_id: cfg.chain_id,
+            timeouts: cfg.timeouts,
+            block_time: cfg.block_time,
+        };
+        let app = tokio::spawn(app::run(app_cfg, external.clone(), store, channels));
+        Ok(ValidatorNode { external, held: Some(held), engine, app, rpc })
+    }
+
+    /// The node's handle (head, blocks, mempool).
+    pub fn external(&self) -> &External {
+        &self.external
+    }
+
+    /// Where RPC listens, if it does.
+    pub fn rpc(&self) -> Option<SocketAddr> {
+        self.rpc
+    }
+
+    /// Whether the application loop has stopped (halted on an error, or the engine stopped).
+    pub fn halted(&self) -> bool {
+        self.app.is_finished()
+    }
+
+    /// Stops the engine and the application loop at once, as a crash would (nothing
+    /// is flushed beyond what was already durable), and closes the stores. Returns the
+    /// loop's result if it had already ended.
+    pub async fn kill(mut self) -> Option<Result<(), AppError>> {
+        let _ = self.engine.actor.kill_and_wait(None).await;
+        self.engine.handle.abort();
+        let _ = (&mut self.engine.handle).await;
+        let finished = self.app.is_finished();
+        self.app.abort();
+        let result = (&mut self.app).await.ok();
+        // The node's stores close when the last handle goes: the loop's is gone now.
+        let held = self.held.take();
+        tokio::task::block_in_place(move || drop(held));
+        if finished { result } else { None }
+    }
+}

@@ -1,0 +1,195 @@
+//! The in-process harness: N validators of one chain in this process on loopback, on
+//! free ports, each with its own home; a node can be killed and restarted. Also
+//! transaction signing for the dev accounts.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use cove_consensus::types::{Validator, ValidatorSet};
+use cove_consensus::{ValidatorConfig, ValidatorNode};
+use ed25519_dalek::SigningKey;
+use malachitebft_app_channel::app::types::core::LinearTimeouts;
+use node::DEV_ACCOUNTS;
+
+/// The chain id of test chains.
+pub(crate) const CHAIN_ID: u64 = 4242;
+/// Gas price the tests pay: 2 gwei.
+pub(crate) const PRICE: u128 = 2_000_000_000;
+
+/// Prints the crates' `log` records to stderr when `COVE_TEST_LOG` is set (nextest
+/// shows a failing test's output).
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Info
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            eprintln!("{:?} {} {}: {}", Instant::now(), r.level(), r.target(), r.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+pub(crate) fn init_log() {
+    if std::env::var_os("COVE_TEST_LOG").is_some() {
+        let _ = log::set_logger(&StderrLog);
+        log::set_max_level(log::LevelFilter::Info);
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released).
+fn free_addr() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+/// N validators of one chain.
+pub(crate) struct Cluster {
+    _dir: tempfile::TempDir,
+    configs: Vec<ValidatorConfig>,
+    nodes: Vec<Option<ValidatorNode>>,
+}
+
+impl Cluster {
+    /// `n` validators of equal power, not started.
+    pub(crate) fn new(n: usize) -> Cluster {
+        init_log();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let keys: Vec<SigningKey> = (0..n).map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32])).collect();
+        let validators = ValidatorSet::new(keys.iter().map(|k| Validator::new(k.verifying_key(), 1)));
+        let addrs: Vec<SocketAddr> = (0..n).map(|_| free_addr()).collect();
+        let timeouts = LinearTimeouts {
+            propose: Duration::from_millis(1500),
+            propose_delta: Duration::from_millis(500),
+            prevote: Duration::from_millis(500),
+            prevote_delta: Duration::from_millis(250),
+            precommit: Duration::from_millis(500),
+            precommit_delta: Duration::from_millis(250),
+            rebroadcast: Duration::from_millis(2500),
+            max_timeout: Duration::from_secs(10),
+        };
+        let configs = (0..n)
+            .map(|i| ValidatorConfig {
+                moniker: format!("node{i}-{}", std::process::id()),
+                home: dir.path().join(format!("node{i}")),
+                chain_id: CHAIN_ID,
+                genesis_time: 1_700_000_000,
+                validators: validators.clone(),
+                key: keys[i].clone(),
+                p2p: addrs[i],
+                peers: addrs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect(),
+                rpc: None,
+                timeouts,
+                block_time: Some(Duration::from_millis(250)),
+                sync_interval: Duration::from_secs(1),
+                runtime: runtime::Config::default(),
+            })
+            .collect();
+        Cluster { _dir: dir, configs, nodes: (0..n).map(|_| None).collect() }
+    }
+
+    /// Starts node `i`.
+    pub(crate) async fn start(&mut self, i: usize) {
+        let node = ValidatorNode::start(self.configs[i].clone()).await.expect("start");
+        self.nodes[i] = Some(node);
+    }
+
+    /// Starts every node.
+    pub(crate) async fn start_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.start(i).await;
+        }
+    }
+
+    /// Node `i`, running.
+    pub(crate) fn node(&self, i: usize) -> &ValidatorNode {
+        self.nodes[i].as_ref().expect("node running")
+    }
+
+    /// Kills node `i` (no orderly shutdown); panics if its loop had halted on an error.
+    pub(crate) async fn kill(&mut self, i: usize) {
+        let node = self.nodes[i].take().expect("node running");
+        if let Some(Err(e)) = node.kill().await {
+            panic!("node {i} had halted: {e}");
+        }
+    }
+
+    /// The committed height of node `i`.
+    pub(crate) fn height(&self, i: usize) -> u64 {
+        self.node(i).external().head().expect("head").number
+    }
+
+    /// Waits until every running node has committed `height`.
+    pub(crate) async fn wait_height(&self, height: u64, limit: Duration) {
+        let start = Instant::now();
+        loop {
+            let mut all = true;
+            for (i, n) in self.nodes.iter().enumerate() {
+                let Some(n) = n else { continue };
+                assert!(!n.halted(), "node {i} halted");
+                all &= n.external().head().expect("head").number >= height;
+            }
+            if all {
+                return;
+            }
+            assert!(start.elapsed() < limit, "height {height} not reached in {limit:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Running node indices.
+    pub(crate) fn running(&self) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|i| self.nodes[*i].is_some()).collect()
+    }
+
+    /// Checks that every pair of running nodes has the same block hash and state root
+    /// at every height both committed; returns the lowest head.
+    pub(crate) fn assert_same_chain(&self) -> u64 {
+        let running = self.running();
+        let low = running.iter().map(|i| self.height(*i)).min().expect("a running node");
+        for h in 1..=low {
+            let first = self.node(running[0]).external().block(h).expect("block").expect("committed");
+            for i in &running[1..] {
+                let b = self.node(*i).external().block(h).expect("block").expect("committed");
+                assert_eq!(b.state_root, first.state_root, "state root of node {i} at height {h}");
+                assert_eq!(b.hash, first.hash, "block hash of node {i} at height {h}");
+            }
+        }
+        low
+    }
+}
+
+/// A dev account's signing key and address.
+pub(crate) struct Wallet {
+    key: k256::ecdsa::SigningKey,
+}
+
+impl Wallet {
+    pub(crate) fn dev(i: usize) -> Wallet {
+        let key =
+            k256::ecdsa::SigningKey::from_slice(&hex::decode(DEV_ACCOUNTS[i].1).expect("hex")).expect("key");
+        Wallet { key }
+    }
+
+    /// A value transfer of `value` wei to `to`.
+    pub(crate) fn transfer(&self, nonce: u64, to: Address, value: u64) -> Vec<u8> {
+        let tx = TxLegacy {
+            chain_id: Some(CHAIN_ID),
+            nonce,
+            gas_price: PRICE,
+            gas_limit: 21_000,
+            to: TxKind::Call(to),
+            value: U256::from(value),
+            input: Bytes::new(),
+        };
+        let (sig, recid) = self.key.sign_prehash_recoverable(tx.signature_hash().as_slice()).expect("sign");
+        TxEnvelope::from(tx.into_signed(alloy_primitives::Signature::from((sig, recid)))).encoded_2718()
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of cove under Malachite consensus: validators in one process on
+//! loopback.
+
+mod cluster;
+mod harness;

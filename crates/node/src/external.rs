@@ -1,0 +1,169 @@
+//! Blocks decided outside the node, by a consensus engine: the node offers the
+//! transactions it would include, checks a block another node proposes by running it
+//! on a block it then discards, and commits a decided block exactly as its own producer
+//! commits one (index entry before and after the state, mempool cleaned after).
+//!
+//! It decides nothing itself: which block comes next is the engine's choice. It must be
+//! used with [`crate::Mining::External`], so no producer thread makes blocks beside it.
+
+use std::sync::Arc;
+
+use alloy_primitives::{Address as EthAddress, B256};
+use types::Address;
+
+use crate::NodeError;
+use crate::chain::StoredBlock;
+use crate::node::Shared;
+use crate::produce::{MAX_BLOCK_TXS, execute, finish};
+use crate::tx::{SignedTx, TxError};
+
+/// The node's side of a consensus engine. Cheap to clone.
+#[derive(Clone)]
+pub struct External {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// Why a block cannot be committed as proposed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejected {
+    /// A transaction would be dropped (stale nonce, unpaid fee, invalid for the EVM).
+    #[error("transaction {0} would be dropped: {1}")]
+    Dropped(B256, String),
+    /// Transactions past the block's gas would not run.
+    #[error("{0} transactions do not fit in the block")]
+    Overfull(usize),
+    /// A transaction hit the wall-clock backstop on this node.
+    #[error("transaction timed out on this node")]
+    TimedOut,
+}
+
+impl External {
+    /// The highest committed block (its state root is the state every next block runs on).
+    pub fn head(&self) -> Result<Arc<StoredBlock>, NodeError> {
+        self.shared.chain.head()
+    }
+
+    /// The committed block at `number`.
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, NodeError> {
+        self.shared.chain.block(number)
+    }
+
+    /// The height of the committed block holding transaction `hash`.
+    pub fn block_of_tx(&self, hash: &B256) -> Result<Option<u64>, NodeError> {
+        Ok(self.shared.chain.tx(hash)?.map(|(b, _)| b.number))
+    }
+
+    /// Decodes and checks a raw transaction (native if it starts with cove's native magic,
+    /// Ethereum otherwise) with the same stateless checks as a sent one.
+    pub fn decode(&self, raw: &[u8]) -> Result<SignedTx, TxError> {
+        let s = &self.shared;
+        if raw.starts_with(&crate::native::NATIVE_MAGIC[..]) {
+            let limits = &s.config.runtime;
+            crate::native::decode(
+                raw,
+                s.chain_id,
+                limits.max_tx_gas,
+                limits.wasm.limits.max_code_bytes,
+                s.config.dev,
+            )
+        } else {
+            crate::tx::decode(raw, s.chain_id, s.spec, s.config.runtime.max_tx_gas)
+        }
+    }
+
+    /// The transactions a block at `timestamp` paying `fee_recipient` would hold now: the
+    /// ready ones of the mempool (at most `max`, capped at [`MAX_BLOCK_TXS`]) that run,
+    /// found by running them on a block that is then discarded.
+    pub fn propose(
+        &self,
+        max: usize,
+        timestamp: u64,
+        fee_recipient: EthAddress,
+    ) -> Result<Vec<SignedTx>, NodeError> {
+        let s = &self.shared;
+        let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
+        let rt = &s.runtime;
+        let ready = {
+            let pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());
+            pool.ready(max.min(MAX_BLOCK_TXS), |a| rt.nonce(&Address(a.into_array())).unwrap_or(u64::MAX))
+        };
+        let parent = s.chain.head()?;
+        let mut block = rt.begin_block(timestamp)?;
+        let run = execute(s, &mut block, &parent, fee_recipient, &ready)?;
+        drop(block);
+        let dropped: std::collections::HashSet<B256> = run.dropped.iter().map(|(h, _)| *h).collect();
+        let taken = ready.len() - run.waiting;
+        Ok(ready.into_iter().take(taken).filter(|t| !dropped.contains(&t.hash)).collect())
+    }
+
+    /// Whether the block of `txs` at `timestamp` paying `fee_recipient` runs on the
+    /// committed state with every transaction given a receipt (run on a block that is
+    /// then discarded).
+    pub fn check(
+        &self,
+        timestamp: u64,
+        fee_recipient: EthAddress,
+        txs: &[SignedTx],
+    ) -> Result<Result<(), Rejected>, NodeError> {
+        let s = &self.shared;
+        let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
+        let parent = s.chain.head()?;
+        let mut block = s.runtime.begin_block(timestamp)?;
+        let run = execute(s, &mut block, &parent, fee_recipient, txs)?;
+        Ok(verdict(&run))
+    }
+
+    /// Commits the decided block of `txs` at `timestamp` paying `fee_recipient`; returns
+    /// its complete index entry. A transaction that would be dropped is dropped, as every
+    /// node does alike; one that hit the wall-clock backstop is an error and nothing is
+    /// committed (the result would depend on this node's speed).
+    pub fn commit(
+        &self,
+        timestamp: u64,
+        fee_recipient: EthAddress,
+        txs: &[SignedTx],
+    ) -> Result<StoredBlock, NodeError> {
+        let s = &self.shared;
+        let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
+        let parent = s.chain.head()?;
+        let mut block = s.runtime.begin_block(timestamp)?;
+        let run = execute(s, &mut block, &parent, fee_recipient, txs)?;
+        if run.timed_out {
+            return Err(NodeError::Config(
+                "a decided transaction hit the wall-clock backstop on this node".into(),
+            ));
+        }
+        for (hash, why) in &run.dropped {
+            tracing::warn!(tx = %hash, reason = %why, "decided block drops transaction");
+        }
+        finish(s, block, run)
+    }
+
+    /// Admits a raw transaction to the mempool, as `eth_sendRawTransaction` does.
+    pub fn submit(&self, raw: &[u8]) -> Result<B256, crate::SubmitError> {
+        if raw.starts_with(&crate::native::NATIVE_MAGIC[..]) {
+            self.shared.submit_native(raw)
+        } else {
+            self.shared.submit(raw)
+        }
+    }
+
+    /// Transactions waiting in the mempool.
+    pub fn pool_len(&self) -> usize {
+        self.shared.pool.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+fn verdict(run: &crate::produce::Executed) -> Result<(), Rejected> {
+    if run.timed_out {
+        return Err(Rejected::TimedOut);
+    }
+    if let Some((hash, why)) = run.dropped.first() {
+        return Err(Rejected::Dropped(*hash, why.clone()));
+    }
+    if run.waiting > 0 {
+        return Err(Rejected::Overfull(run.waiting));
+    }
+    Ok(())
+}
