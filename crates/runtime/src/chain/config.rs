@@ -18,7 +18,7 @@ use crate::{BlockLimits, CallsConfig, Config};
 pub const EXECUTION_CONFIG_FORMAT: u8 = 1;
 
 /// The largest canonical encoding of an [`ExecutionConfig`] accepted from the store:
-/// 64 KiB. The default configuration encodes in about 3.5 KiB; what grows with the
+/// 64 KiB. The default configuration encodes in about 2.3 KiB; what grows with the
 /// user's choices (lists of capabilities and disabled opcodes, names) stays far below.
 pub const MAX_EXECUTION_CONFIG_BYTES: usize = 64 * 1024;
 
