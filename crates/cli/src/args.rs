@@ -113,6 +113,12 @@ pub(crate) enum Command {
         /// fields of the matching command.
         file: PathBuf,
     },
+    /// The chain's execution configuration (gas schedule, limits, VM settings): show
+    /// it, list its versions, schedule an upgrade at a height (docs/chain-config.md).
+    Chain {
+        #[command(subcommand)]
+        command: ChainCommand,
+    },
     /// Stored code.
     Code {
         #[command(subcommand)]
@@ -256,6 +262,29 @@ pub(crate) enum StateCommand {
         /// equal it (a file stating a height is refused without it).
         #[arg(long)]
         height: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChainCommand {
+    /// The execution configuration in force at a height (default: the next block), as
+    /// TOML an upgrade file can start from.
+    Show {
+        /// A height (default: the next block).
+        #[arg(long)]
+        height: Option<u64>,
+    },
+    /// Every version the chain has recorded: its activation height and hash.
+    Versions,
+    /// Schedule a new execution configuration from block HEIGHT on (one block). FILE
+    /// (TOML, as --config) sets the execution settings that change; the others stay as
+    /// they are in force before HEIGHT.
+    Upgrade {
+        /// The first block that runs with it: above the block this command commits.
+        #[arg(long, value_name = "HEIGHT")]
+        at_height: u64,
+        /// The settings that change (TOML).
+        file: PathBuf,
     },
 }
 

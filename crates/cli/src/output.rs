@@ -38,6 +38,7 @@ pub(crate) fn error_kind(e: &anyhow::Error) -> (&'static str, u8, bool) {
         Some(R::BlockLimit(_)) => ("block_limit", EXIT_DROPPED, true),
         Some(R::Corrupt(_)) => ("corrupt", 2, false),
         Some(R::InvalidArgument(_)) => ("invalid_argument", 2, false),
+        Some(R::ConfigMismatch { .. }) => ("config_mismatch", 2, false),
         Some(R::Storage(s)) if s.is_corrupt() => ("corrupt", 2, false),
         _ if storage_corrupt() => ("corrupt", 2, false),
         _ if e.chain().any(|c| c.is::<Usage>()) => ("invalid_argument", 2, false),

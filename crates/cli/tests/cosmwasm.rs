@@ -182,15 +182,16 @@ fn empty_and_corrupted_through_the_cli() {
 fn cyberpunk_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = ok(d, &["deploy", &fixture("cyberpunk"), "--msg", "{}"]);
-    let address = out["address"].as_str().unwrap().to_string();
-
-    // `--debug` shows what the contract printed; without it nothing is shown. cyberpunk's
-    // `debug` uses ~3.3 x 10^8 gas: above the default cap (`max_tx_gas`, 10^8), so it
-    // runs on a node configured with a higher one.
+    // cyberpunk's `debug` uses ~3.3 x 10^8 gas: above the default cap (`max_tx_gas`,
+    // 10^8), so it runs on a chain created with a higher one (the cap is part of the
+    // chain's execution configuration: docs/chain-config.md).
     let config = d.join("high-cap.toml");
     std::fs::write(&config, "max_tx_gas = 1000000000\nmax_block_gas = 10000000000\n").unwrap();
     let config = config.to_str().unwrap();
+    let out = ok(d, &["--config", config, "deploy", &fixture("cyberpunk"), "--msg", "{}"]);
+    let address = out["address"].as_str().unwrap().to_string();
+
+    // `--debug` shows what the contract printed; without it nothing is shown.
     let debug_call = [
         "--config",
         config,

@@ -95,7 +95,9 @@ pub struct NodeConfig {
     /// The least price per gas admitted, and what `eth_gasPrice` answers. By default
     /// 1 gwei.
     pub min_gas_price: u128,
-    /// The runtime's configuration (chain id, fork, limits).
+    /// The runtime's configuration (chain id, fork, limits). Its execution settings are
+    /// compared with the chain's as `chain` says; blocks run with the chain's
+    /// (`docs/chain-config.md`).
     pub runtime: runtime::Config,
     /// Where snapshots served over RPC are written (a directory of the node's own is
     /// made inside, and removed when the node closes). By default the system's
@@ -104,6 +106,10 @@ pub struct NodeConfig {
     /// The time of the first block (the dev accounts' funding); `None`: now. Nodes of
     /// one chain share it, so their first blocks are identical.
     pub genesis_time: Option<u64>,
+    /// How `runtime` is compared with the chain's execution configuration, and the
+    /// chain's genesis one if known. By default every execution setting must equal the
+    /// chain's.
+    pub chain: runtime::ChainOptions,
 }
 
 impl NodeConfig {
@@ -119,6 +125,7 @@ impl NodeConfig {
             runtime: runtime::Config::default(),
             snapshot_dir: None,
             genesis_time: None,
+            chain: runtime::ChainOptions::default(),
         }
     }
 }
@@ -150,9 +157,15 @@ pub struct Node {
 
 impl Node {
     /// Opens the data dir: the state, then the index brought in line with it; with
-    /// `dev` on an empty chain, funds the dev accounts in block 1.
-    pub fn open(config: NodeConfig) -> Result<Node, NodeError> {
+    /// `dev` on an empty chain, funds the dev accounts in block 1. The chain id and the
+    /// fork are the chain's execution configuration's for the next block when the node
+    /// opens (an upgrade that changes them takes effect for blocks at its height, and for
+    /// what the node admits and answers after a restart).
+    pub fn open(mut config: NodeConfig) -> Result<Node, NodeError> {
         config.runtime.validate_gas().map_err(NodeError::Config)?;
+        let runtime = Runtime::open_chain(&config.data_dir, config.runtime.clone(), &config.chain)?;
+        // From here on the node's view of the configuration is the chain's.
+        config.runtime = runtime.config().clone();
         let spec: SpecId = config
             .runtime
             .evm
@@ -160,7 +173,6 @@ impl Node {
             .parse()
             .map_err(|_| NodeError::Config(format!("unknown EVM spec {:?}", config.runtime.evm.spec)))?;
         let chain_id = config.runtime.evm.chain_id;
-        let runtime = Runtime::open(&config.data_dir, config.runtime.clone())?;
         if config.dev && runtime.last_block()?.height == 0 {
             let mut block = runtime.begin_block(config.genesis_time.unwrap_or_else(now))?;
             for (address, _) in DEV_ACCOUNTS {
@@ -328,13 +340,14 @@ pub enum SubmitError {
 
 impl Shared {
     pub(crate) fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let tx: SignedTx = crate::tx::decode(raw, self.chain_id, self.spec, self.config.runtime.max_tx_gas)?;
+        let max_tx_gas = self.runtime.config().max_tx_gas;
+        let tx: SignedTx = crate::tx::decode(raw, self.chain_id, self.spec, max_tx_gas)?;
         self.admit(tx)
     }
 
     pub(crate) fn submit_native(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let (max_gas, max_code) =
-            (self.config.runtime.max_tx_gas, self.config.runtime.wasm.limits.max_code_bytes);
+        let config = self.runtime.config();
+        let (max_gas, max_code) = (config.max_tx_gas, config.wasm.limits.max_code_bytes);
         let tx = crate::native::decode(raw, self.chain_id, max_gas, max_code, self.config.dev)?;
         self.admit(tx)
     }

@@ -280,7 +280,7 @@ fn estimate_gas(s: &Shared, a: &[Value]) -> RpcResult {
     let req: CallRequest = arg(a, 0, "call")?;
     let sender = cove(req.from.unwrap_or_default());
     let value = runtime::Balance(req.value.unwrap_or_default().to_be_bytes::<32>());
-    let cap = req.gas()?.or(Some(s.config.runtime.evm.default_gas_limit));
+    let cap = req.gas()?.or(Some(s.runtime.config().evm.default_gas_limit));
     if let Some(value) = req.value.filter(|v| !v.is_zero()) {
         // As geth's at a zero price: the value alone must be covered, and clients
         // (viem, web3.py) recognise the message.

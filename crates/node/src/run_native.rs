@@ -44,7 +44,7 @@ pub(crate) fn run(
         }
         Kind::Call => block.call_with_value(sender, to, entry, input, value, gas)?,
         Kind::CwInstantiate | Kind::CwExecute | Kind::CwMigrate => {
-            let denom = block.runtime().config().cosmwasm.native_denom.clone();
+            let denom = block.config().cosmwasm.native_denom.clone();
             let amount = u128::try_from(tx.value).unwrap_or(u128::MAX);
             let funds = if tx.value.is_zero() { Vec::new() } else { vec![cosmwasm::Coin { denom, amount }] };
             let admin = tx.admin_address().map(|a| Address(a.into_array()));

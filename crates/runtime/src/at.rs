@@ -7,19 +7,27 @@ use state::{Backend, Journal, Order};
 use types::{Address, BlockInfo};
 use vm::{Balance, ContractInfo, Message, Target, keys};
 
-use crate::{Entries, Receipt, Runtime, RuntimeError};
+use crate::chain::Exec;
+use crate::{Config, Entries, Receipt, RuntimeError};
 
-/// The committed state right after one block ([`Runtime::at`]). Nothing done through
-/// it is ever committed.
+/// The committed state right after one block ([`crate::Runtime::at`]). Nothing done
+/// through it is ever committed. Calls run with the chain's execution configuration in force at
+/// that block's height, so a query at a past height gives the gas it gave then.
 pub struct StateAt<'r> {
-    rt: &'r Runtime,
+    /// The configuration and VMs in force at `block`'s height.
+    exec: &'r Exec,
     backend: Arc<dyn Backend>,
     block: BlockInfo,
 }
 
 impl<'r> StateAt<'r> {
-    pub(crate) fn new(rt: &'r Runtime, backend: Arc<dyn Backend>, block: BlockInfo) -> StateAt<'r> {
-        StateAt { rt, backend, block }
+    pub(crate) fn new(exec: &'r Exec, backend: Arc<dyn Backend>, block: BlockInfo) -> StateAt<'r> {
+        StateAt { exec, backend, block }
+    }
+
+    /// The configuration calls at this state run with.
+    pub fn config(&self) -> &'r Config {
+        &self.exec.config
     }
 
     /// The block this state follows (height 0 and time 0: before the first).
@@ -52,7 +60,7 @@ impl<'r> StateAt<'r> {
             read_only: true,
             callee: None,
         };
-        self.rt.execute(&mut self.journal(), &self.block, msg)
+        self.exec.execute(&mut self.journal(), &self.block, msg)
     }
 
     /// Runs a CosmWasm contract's `query` entry point with `msg` (read-only, in no
@@ -64,7 +72,7 @@ impl<'r> StateAt<'r> {
         msg: &[u8],
         gas_limit: Option<u64>,
     ) -> Result<(Receipt, Vec<String>), RuntimeError> {
-        self.rt.config().check_gas_limit(gas_limit).map_err(RuntimeError::InvalidArgument)?;
+        self.exec.config.check_gas_limit(gas_limit).map_err(RuntimeError::InvalidArgument)?;
         let request = cosmwasm::Request {
             // A query has no sender; the field is unused.
             sender: Address([0; 20]),
@@ -73,8 +81,8 @@ impl<'r> StateAt<'r> {
             funds: &[],
             gas_limit,
         };
-        let env = vm::Env::new(&self.block, &self.rt.dispatch);
-        Ok(self.rt.vms().cosmwasm().run_in_env(&mut self.journal(), &env, None, request)?)
+        let env = vm::Env::new(&self.block, &self.exec.dispatch);
+        Ok(self.exec.vms.cosmwasm().run_in_env(&mut self.journal(), &env, None, request)?)
     }
 
     /// A contract's metadata.
@@ -96,7 +104,7 @@ impl<'r> StateAt<'r> {
     /// An account's non-zero balances of every denomination of the CosmWasm bank, the
     /// native one included, sorted by denomination.
     pub fn coins(&self, address: &Address) -> Result<Vec<cosmwasm::Coin>, RuntimeError> {
-        Ok(self.rt.vms().cosmwasm().bank().all_balances(&self.journal(), address)?)
+        Ok(self.exec.vms.cosmwasm().bank().all_balances(&self.journal(), address)?)
     }
 
     /// The raw value under `key` (a key of [`vm::keys`]: an EVM slot, EVM code), if any:

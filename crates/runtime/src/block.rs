@@ -23,7 +23,8 @@ use state::{BlockRecord, Journal};
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Event, Gas, VmType};
 use vm::{AppFlags, Balance, Env, Message, Target, VirtualMachine, accounts, keys};
 
-use crate::{Receipt, Runtime, RuntimeError};
+use crate::chain::{self, Exec};
+use crate::{Config, ExecutionConfig, Receipt, Runtime, RuntimeError};
 
 /// Default of [`BlockLimits::max_event_bytes`]: 128 MiB. One WASM call at the VM's
 /// default event limits logs at most 1,024 events of a 256-byte topic and 64 KiB of
@@ -91,6 +92,8 @@ pub fn event_bytes(event: &Event) -> u64 {
 /// The block being built. Dropping it without [`Block::commit`] discards everything.
 pub struct Block<'r> {
     rt: &'r Runtime,
+    /// The configuration and VMs in force at this block's height.
+    exec: &'r Exec,
     journal: Journal,
     info: BlockInfo,
     /// Transactions in the block so far: the next one's index.
@@ -102,8 +105,14 @@ pub struct Block<'r> {
 }
 
 impl<'r> Block<'r> {
-    pub(crate) fn new(rt: &'r Runtime, journal: Journal, info: BlockInfo) -> Block<'r> {
-        Block { rt, journal, info, txs: 0, event_bytes: 0, gas_used: 0 }
+    pub(crate) fn new(rt: &'r Runtime, exec: &'r Exec, journal: Journal, info: BlockInfo) -> Block<'r> {
+        Block { rt, exec, journal, info, txs: 0, event_bytes: 0, gas_used: 0 }
+    }
+
+    /// The configuration this block runs with: the chain's execution settings in force
+    /// at its height, with the node's local ones.
+    pub fn config(&self) -> &'r Config {
+        &self.exec.config
     }
 
     /// Transactions in the block so far (timed-out and refused ones are not).
@@ -124,9 +133,9 @@ impl<'r> Block<'r> {
     fn transact<T>(
         &mut self,
         receipt: impl Fn(&T) -> &Receipt,
-        run: impl FnOnce(&Runtime, &mut Journal, &BlockInfo, u32) -> Result<T, RuntimeError>,
+        run: impl FnOnce(&Exec, &mut Journal, &BlockInfo, u32) -> Result<T, RuntimeError>,
     ) -> Result<T, RuntimeError> {
-        let limits = self.rt.config().block;
+        let limits = self.exec.config.block;
         if self.txs >= limits.max_transactions {
             return Err(RuntimeError::BlockLimit(format!(
                 "the block already holds {} transactions (block.max_transactions)",
@@ -136,7 +145,7 @@ impl<'r> Block<'r> {
         // Transient entries (the EVM's transient storage) live for one transaction.
         self.journal.clear_transient();
         let checkpoint = self.journal.checkpoint();
-        let out = run(self.rt, &mut self.journal, &self.info, self.txs);
+        let out = run(self.exec, &mut self.journal, &self.info, self.txs);
         self.journal.clear_transient();
         let out = match out {
             Ok(out) => out,
@@ -186,7 +195,7 @@ impl<'r> Block<'r> {
     /// ([`RuntimeError::BlockLimit`] otherwise: it is dropped from this block and may
     /// run in the next). Refused, it runs nothing and takes no index.
     fn admit(&self, gas_limit: Option<Gas>) -> Result<(), RuntimeError> {
-        let config = self.rt.config();
+        let config = &self.exec.config;
         config.check_gas_limit(gas_limit).map_err(RuntimeError::InvalidArgument)?;
         let wanted = gas_limit.unwrap_or(config.max_tx_gas);
         let left = config.max_block_gas.saturating_sub(self.gas_used);
@@ -203,7 +212,7 @@ impl<'r> Block<'r> {
     /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
     /// id. A module that breaks a deploy rule is refused with kind `validation`.
     pub fn store_code(&mut self, code: &[u8]) -> Result<Result<CodeId, CallError>, RuntimeError> {
-        Ok(self.rt.vms().wasm().store_code(&mut self.journal, code)?)
+        Ok(self.exec.vms.wasm().store_code(&mut self.journal, code)?)
     }
 
     /// Stores WASM `code` and instantiates a contract from it at
@@ -370,7 +379,7 @@ impl<'r> Block<'r> {
         self.transact(
             |(r, _)| r,
             |rt, journal, info, index| {
-                let cosmwasm = rt.vms().cosmwasm();
+                let cosmwasm = rt.vms.cosmwasm();
                 let keep = |(o, _): &(Receipt, _)| o.is_ok();
                 let env = Env::new(info, &rt.dispatch);
                 Ok(vm::in_checkpoint(journal, keep, |j| cosmwasm.run_in_env(j, &env, Some(index), request))?)
@@ -389,7 +398,7 @@ impl<'r> Block<'r> {
         self.transact(
             |r| r,
             |rt, journal, _, _| {
-                let bank = rt.vms().cosmwasm().bank();
+                let bank = rt.vms.cosmwasm().bank();
                 let minted = vm::in_checkpoint(journal, Result::is_ok, |j| bank.mint(j, &address, coins))?;
                 Ok(match minted {
                     Ok(()) => Receipt::done(Some(address), None),
@@ -430,11 +439,41 @@ impl<'r> Block<'r> {
         self.transact(|r| r, |rt, journal, _, _| upgrade(rt, journal, sender, address, code))
     }
 
+    /// Schedules `config` as the chain's execution configuration from block
+    /// `activation` on (`docs/chain-config.md`, "Upgrades"): written into this block's
+    /// state, so it is committed with the block and covered by its root. It takes no
+    /// transaction index and runs nothing. A version already scheduled for that height is
+    /// replaced. Refused with [`RuntimeError::InvalidArgument`], writing nothing, if
+    /// `activation` is not above this block's height (no committed or running block's
+    /// configuration ever changes), if `config` is invalid (the message names the
+    /// setting) or if the chain already holds [`crate::MAX_CONFIG_VERSIONS`] versions.
+    pub fn schedule_execution_config(
+        &mut self,
+        activation: u64,
+        config: &ExecutionConfig,
+    ) -> Result<(), RuntimeError> {
+        if activation <= self.info.height {
+            return Err(RuntimeError::InvalidArgument(format!(
+                "an execution configuration takes effect after the block that schedules it: the activation \
+                 height must be above {}, got {activation}",
+                self.info.height
+            )));
+        }
+        let reserved = usize::from(self.rt.missing_genesis()?.is_some());
+        chain::schedule(&mut self.journal, activation, config, reserved)
+    }
+
     /// Commits everything in one atomic, durable write, with the block's record
-    /// (height, time and, on an authenticated store, the state root after it).
+    /// (height, time and, on an authenticated store, the state root after it). The
+    /// first block a store commits also records the chain's genesis execution
+    /// configuration.
     pub fn commit(mut self) -> Result<BlockRecord, RuntimeError> {
+        if let Some(genesis) = self.rt.missing_genesis()? {
+            self.journal.set(&keys::execution_config(genesis.activation), &genesis.config.canonical_bytes());
+        }
         let root = self.journal.commit(&self.info)?;
         self.rt.recycle(self.journal);
+        self.rt.refresh_current();
         Ok(BlockRecord { height: self.info.height, timestamp: self.info.timestamp, root })
     }
 }
@@ -442,7 +481,7 @@ impl<'r> Block<'r> {
 /// [`Block::upgrade`] in `journal`. It writes only once every check passed, so a failure
 /// leaves nothing to roll back.
 fn upgrade(
-    rt: &Runtime,
+    rt: &Exec,
     journal: &mut Journal,
     sender: Address,
     address: Address,
@@ -451,7 +490,7 @@ fn upgrade(
     let Some(mut info) = vm::load_contract(journal, &address)? else {
         return Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))));
     };
-    let vm = rt.vms().get(info.vm);
+    let vm = rt.vms.get(info.vm);
     if !vm.upgradable() {
         let e = CallError::new(
             ErrorKind::InvalidArgument,

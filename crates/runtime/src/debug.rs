@@ -23,8 +23,8 @@ impl Runtime {
         debugger: Box<dyn Debugger>,
     ) -> Result<Receipt, RuntimeError> {
         let unsupported = "the debugger runs cove's WASM contracts";
-        let (receipt, ()) = self.run_uncommitted(req, unsupported, |journal, env, msg, info| {
-            Ok((self.vms.wasm().debug(journal, env, msg, info, debugger)?, ()))
+        let (receipt, ()) = self.run_uncommitted(req, unsupported, |vms, journal, env, msg, info| {
+            Ok((vms.wasm().debug(journal, env, msg, info, debugger)?, ()))
         })?;
         Ok(receipt)
     }

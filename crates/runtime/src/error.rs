@@ -13,6 +13,18 @@ pub enum RuntimeError {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// The local configuration's execution settings differ from the chain's (the version
+    /// in force from block `activation`, of hash `hash`): each differing setting is
+    /// named with both values. Nothing was opened.
+    #[error("{}", crate::chain::mismatch_message(.activation, .hash, .differences))]
+    ConfigMismatch {
+        /// The activation height of the chain's version compared with.
+        activation: u64,
+        /// Its [`crate::ExecutionConfig::hash`].
+        hash: [u8; 32],
+        /// The settings that differ.
+        differences: Vec<crate::Difference>,
+    },
     /// A VM failed outside the contract's control.
     #[error(transparent)]
     Vm(vm::VmError),

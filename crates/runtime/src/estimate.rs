@@ -36,6 +36,8 @@ impl Runtime {
     pub fn estimate_gas(&self, req: EstimateRequest<'_>) -> Result<Result<Gas, Receipt>, RuntimeError> {
         let last = self.last_block()?;
         let block = types::BlockInfo { height: last.height + 1, timestamp: last.timestamp };
+        // As the next block would run it: with the configuration in force at its height.
+        let (_, exec) = self.exec_at(block.height)?;
         let probe = |gas: Gas| -> Result<Receipt, RuntimeError> {
             let mut journal = Journal::new(self.backend.clone());
             let msg = Message {
@@ -48,7 +50,7 @@ impl Runtime {
                 read_only: false,
                 callee: None,
             };
-            let receipt = self.execute(&mut journal, &block, msg)?;
+            let receipt = exec.execute(&mut journal, &block, msg)?;
             // A probe the wall-clock backstop stopped says nothing about the gas: no
             // estimate rests on it (the answer would depend on the clock).
             match &receipt.result {
@@ -57,8 +59,8 @@ impl Runtime {
             }
         };
         let vm = match self.contract(&req.address)? {
-            Some(info) => self.vms.get(info.vm),
-            None => self.vms.for_account(),
+            Some(info) => exec.vms.get(info.vm),
+            None => exec.vms.for_account(),
         };
         let cap = req.cap.unwrap_or_else(|| vm.default_gas_limit());
         let at_cap = probe(cap)?;

@@ -25,10 +25,13 @@
 //!   the block's entry points roll it back and return [`RuntimeError::Timeout`] or
 //!   [`RuntimeError::BlockLimit`] instead of a receipt;
 //! * everything a call sees (block height and time, caller, input, storage) is part of
-//!   the block, so replaying a block gives bit-identical receipts.
+//!   the block, so replaying a block gives bit-identical receipts;
+//! * every block runs with the chain's execution configuration in force at its height
+//!   (`chain`, `docs/chain-config.md`), never with a node's local one.
 
 mod at;
 mod block;
+mod chain;
 mod config;
 pub mod coverage;
 pub mod debug;
@@ -38,7 +41,8 @@ mod factory;
 mod profile;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 pub use at::StateAt;
 pub use block::{
@@ -46,6 +50,10 @@ pub use block::{
     MAX_BLOCK_TRANSACTIONS, event_bytes,
 };
 pub use cache::{CacheConfig, CacheStats};
+pub use chain::{
+    ChainOptions, ConfigVersion, Difference, EXECUTION_CONFIG_FORMAT, ExecutionConfig, LocalCheck,
+    MAX_CONFIG_VERSIONS, MAX_EXECUTION_CONFIG_BYTES, NODE_LOCAL_SETTINGS, WasmExecution,
+};
 pub use config::{
     CallsConfig, Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_CALL_DEPTH,
     DEFAULT_MAX_TX_GAS, GasRate, MAX_CALL_DEPTH, MAX_GAS_RATE_TERM, Reentrancy,
@@ -63,9 +71,10 @@ pub use vm::{
 pub use wasm::{CallError, CallOutcome, Compiler, Tier};
 pub use wasm_vm::{ContractView, WasmVm};
 
+use chain::{Exec, Execs, Versions};
 use state::{Backend, History, Journal, MemBackend, RedbBackend};
-use types::{Address, BlockInfo, CodeId, VmType};
-use vm::{CompiledModules, Env, Message, Target};
+use types::{Address, BlockInfo, CodeId};
+use vm::CompiledModules;
 use wasm::Vm;
 
 /// The cache directory inside a data directory.
@@ -81,12 +90,25 @@ pub const DEFAULT_SENDER: Address =
 
 /// A contract runtime over one state store. `Send + Sync`; blocks are built one at a
 /// time (`&mut`-free: a [`Block`] borrows the runtime shared).
+///
+/// Each block runs with the chain's execution configuration in force at its height
+/// (`docs/chain-config.md`) joined to the node's local settings: one set of VMs per
+/// configuration, built when first needed.
 pub struct Runtime {
-    config: Config,
+    /// The node's configuration as given: its node-local settings apply to every block.
+    local: Config,
     backend: Arc<dyn Backend>,
-    vms: Arc<VmFactory>,
-    /// `vms` again, as the dispatch every message's [`vm::Env`] carries.
-    dispatch: Arc<dyn vm::Dispatch>,
+    /// The module caches' disk tier, if any.
+    cache_dir: Option<PathBuf>,
+    /// What the first block records as the chain's configuration if the store has none.
+    genesis: ConfigVersion,
+    /// The VMs of every configuration run so far.
+    execs: Execs,
+    /// The chain's versions as last read, with the store's generation then (`None`:
+    /// the backend cannot tell, so every use reads them again).
+    versions: RwLock<(Option<u64>, Arc<Versions>)>,
+    /// The index in `execs` of the next block's configuration.
+    current: AtomicUsize,
     /// The last committed block's journal, empty, kept so the next block starts with
     /// its overlay already sized (growing a map of thousands of keys block after block
     /// costs a few percent of a busy block).
@@ -115,10 +137,21 @@ impl Runtime {
 
     /// Opens (or creates) a persistent runtime in `dir`: authenticated state in the redb
     /// file `state.redb` (kept as `config.state` says), compiled modules under `cache/`
-    /// (unless `config.cache.disk` is off).
+    /// (unless `config.cache.disk` is off). Every execution setting of `config` must equal
+    /// the chain's if the store has recorded a configuration
+    /// ([`RuntimeError::ConfigMismatch`] otherwise); [`Runtime::open_chain`] can compare
+    /// fewer.
     pub fn open(dir: &Path, config: Config) -> Result<Runtime, RuntimeError> {
+        Runtime::open_chain(dir, config, &ChainOptions::default())
+    }
+
+    /// [`Runtime::open`], comparing the local configuration with the chain's as
+    /// `options` says (and with `options.genesis` as the genesis configuration, if
+    /// given). Blocks run with the chain's configuration and `config`'s node-local
+    /// settings.
+    pub fn open_chain(dir: &Path, config: Config, options: &ChainOptions) -> Result<Runtime, RuntimeError> {
         let backend = RedbBackend::open_with(dir, config.state)?;
-        Runtime::with_backend_and_cache(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)))
+        Runtime::with_backend_chain(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)), options)
     }
 
     /// Opens the store in `dir` read-write and commits nothing: redb repairs a file that
@@ -136,10 +169,20 @@ impl Runtime {
     /// `state.wal` and refuses commits. Reads at the head and at heights only the block
     /// log holds are served; proofs and snapshots at such heights are refused until a
     /// read-write open writes them back (`docs/state.md`, "The block log"). The module
-    /// cache is as in [`Runtime::open`].
+    /// cache and the configuration are as in [`Runtime::open`].
     pub fn open_read_only(dir: &Path, config: Config) -> Result<Runtime, RuntimeError> {
+        Runtime::open_read_only_chain(dir, config, &ChainOptions::default())
+    }
+
+    /// [`Runtime::open_read_only`], comparing the configurations as `options` says
+    /// ([`Runtime::open_chain`]).
+    pub fn open_read_only_chain(
+        dir: &Path,
+        config: Config,
+        options: &ChainOptions,
+    ) -> Result<Runtime, RuntimeError> {
         let backend = RedbBackend::open_read_only(dir, config.state)?;
-        Runtime::with_backend_and_cache(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)))
+        Runtime::with_backend_chain(Arc::new(backend), config, Some(&dir.join(CACHE_DIR)), options)
     }
 
     /// A runtime over fresh in-memory state (no disk cache).
@@ -158,30 +201,134 @@ impl Runtime {
         config: Config,
         cache_dir: Option<&Path>,
     ) -> Result<Runtime, RuntimeError> {
-        config.block.validate().map_err(RuntimeError::Config)?;
-        let vms = Arc::new(VmFactory::new(&config, cache_dir)?);
-        let dispatch: Arc<dyn vm::Dispatch> = vms.clone();
-        Ok(Runtime { config, backend, vms, dispatch, spare: Default::default() })
+        Runtime::with_backend_chain(backend, config, cache_dir, &ChainOptions::default())
     }
 
-    /// The configuration.
+    /// A runtime over any backend, with the module cache's disk tier in `cache_dir`,
+    /// comparing the configurations as `options` says ([`Runtime::open_chain`]).
+    pub fn with_backend_chain(
+        backend: Arc<dyn Backend>,
+        config: Config,
+        cache_dir: Option<&Path>,
+        options: &ChainOptions,
+    ) -> Result<Runtime, RuntimeError> {
+        // The generation before the read: a commit in between makes it stale, never the
+        // table.
+        let generation = backend.generation();
+        let versions = Versions::load(&*backend)?;
+        chain::check_genesis(&versions, options.genesis.as_ref())?;
+        let genesis =
+            ConfigVersion::new(0, options.genesis.clone().unwrap_or_else(|| ExecutionConfig::of(&config)));
+        let head = backend.head()?.map_or(0, |h| h.height);
+        let next = versions.at(head + 1).unwrap_or(&genesis).clone();
+        let differences: Vec<Difference> = next
+            .config
+            .differences(&ExecutionConfig::of(&config))
+            .into_iter()
+            .filter(|d| options.check.covers(&d.setting))
+            .collect();
+        if !differences.is_empty() {
+            return Err(RuntimeError::ConfigMismatch {
+                activation: next.activation,
+                hash: next.hash,
+                differences,
+            });
+        }
+        let first = Exec::new(next.config.apply_to(&config), cache_dir)?;
+        Ok(Runtime {
+            local: config,
+            backend,
+            cache_dir: cache_dir.map(Path::to_path_buf),
+            genesis,
+            execs: Execs::new(first, next.hash),
+            versions: RwLock::new((generation, Arc::new(versions))),
+            current: AtomicUsize::new(0),
+            spare: Default::default(),
+        })
+    }
+
+    /// The configuration of the next block: the chain's execution settings in force at
+    /// its height, with this node's local ones.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.current().config
     }
 
-    /// The WASM VM.
+    /// The WASM VM (of the next block's configuration).
     pub fn vm(&self) -> &Vm<ContractView> {
-        self.vms.wasm().vm()
+        self.vms().wasm().vm()
     }
 
-    /// The VMs, one shared instance per type.
+    /// The VMs of the next block's configuration, one shared instance per type.
     pub fn vms(&self) -> &VmFactory {
-        &self.vms
+        &self.current().vms
     }
 
-    /// Every VM's compiled-module cache, in registration order.
+    /// Every VM's compiled-module cache, in registration order (the next block's
+    /// configuration's).
     fn caches(&self) -> impl Iterator<Item = &dyn CompiledModules> {
-        self.vms.all().into_iter().filter_map(|vm| vm.modules())
+        self.vms().all().into_iter().filter_map(|vm| vm.modules())
+    }
+
+    /// The configuration and VMs of the next block, as last worked out (by
+    /// [`Runtime::begin_block`], after each commit, or when opened).
+    fn current(&self) -> &Exec {
+        self.execs.get(self.current.load(Ordering::Acquire)).unwrap_or(self.execs.first())
+    }
+
+    /// The chain's versions, read again if the store changed since.
+    fn versions(&self) -> Result<Arc<Versions>, RuntimeError> {
+        let generation = self.backend.generation();
+        if generation.is_some() {
+            let cached = self.versions.read().unwrap_or_else(|e| e.into_inner());
+            if cached.0 == generation {
+                return Ok(cached.1.clone());
+            }
+        }
+        let loaded = Arc::new(Versions::load(&*self.backend)?);
+        if generation.is_some() {
+            *self.versions.write().unwrap_or_else(|e| e.into_inner()) = (generation, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// The version of the chain's execution configuration in force at block `height`
+    /// (the next block if `None`). Before the first block, the genesis configuration
+    /// that block will record.
+    pub fn execution_config(&self, height: Option<u64>) -> Result<ConfigVersion, RuntimeError> {
+        let height = match height {
+            Some(h) => h,
+            None => self.last_block()?.height + 1,
+        };
+        Ok(self.versions()?.at(height).unwrap_or(&self.genesis).clone())
+    }
+
+    /// Every version of the chain's execution configuration it has committed, by
+    /// activation height; empty before the first block.
+    pub fn config_versions(&self) -> Result<Vec<ConfigVersion>, RuntimeError> {
+        Ok(self.versions()?.all().to_vec())
+    }
+
+    /// The index and [`Exec`] of the configuration in force at block `height`.
+    pub(crate) fn exec_at(&self, height: u64) -> Result<(usize, &Exec), RuntimeError> {
+        let versions = self.versions()?;
+        let version = versions.at(height).unwrap_or(&self.genesis);
+        self.execs.of(&version.config, version.hash, &self.local, self.cache_dir.as_deref())
+    }
+
+    /// Works out the next block's configuration again (after a commit). A failure is left
+    /// for [`Runtime::begin_block`] to report.
+    pub(crate) fn refresh_current(&self) {
+        if let Ok(head) = self.last_block()
+            && let Ok((index, _)) = self.exec_at(head.height + 1)
+        {
+            self.current.store(index, Ordering::Release);
+        }
+    }
+
+    /// Whether the store has recorded no configuration yet, and if so the genesis entry
+    /// the next commit must record.
+    pub(crate) fn missing_genesis(&self) -> Result<Option<&ConfigVersion>, RuntimeError> {
+        Ok(self.versions()?.is_empty().then_some(&self.genesis))
     }
 
     /// The last committed block (height 0 and time 0 before the first).
@@ -194,14 +341,16 @@ impl Runtime {
     }
 
     /// Starts the next block at `timestamp` (unix seconds; never earlier than the last
-    /// block's).
+    /// block's), with the chain's configuration in force at its height.
     pub fn begin_block(&self, timestamp: u64) -> Result<Block<'_>, RuntimeError> {
         let last = self.last_block()?;
         let info = BlockInfo { height: last.height + 1, timestamp: timestamp.max(last.timestamp) };
+        let (index, exec) = self.exec_at(info.height)?;
+        self.current.store(index, Ordering::Release);
         let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
         let journal = spare.unwrap_or_else(|| Journal::new(self.backend.clone()));
         debug_assert!(journal.is_empty(), "a spare journal is a committed one");
-        Ok(Block::new(self, journal, info))
+        Ok(Block::new(self, exec, journal, info))
     }
 
     /// Runs `method` read-only against the last committed state. Any storage write or
@@ -241,7 +390,9 @@ impl Runtime {
 
     /// The last committed state.
     fn latest(&self) -> Result<StateAt<'_>, RuntimeError> {
-        Ok(StateAt::new(self, self.backend.clone(), self.last_block()?))
+        let block = self.last_block()?;
+        let (_, exec) = self.exec_at(block.height)?;
+        Ok(StateAt::new(exec, self.backend.clone(), block))
     }
 
     /// The committed state right after block `height` (the head if `None`). A past
@@ -254,7 +405,8 @@ impl Runtime {
             height: b.height,
             timestamp: b.timestamp,
         });
-        Ok(StateAt::new(self, view, block))
+        let (_, exec) = self.exec_at(block.height)?;
+        Ok(StateAt::new(exec, view, block))
     }
 
     /// The store's history: roots, proofs, past heights. `Unsupported` for a store
@@ -314,26 +466,29 @@ impl Runtime {
         Ok((record, proof))
     }
 
-    /// Waits until every background recompilation started so far (tier-up) is done.
-    /// Never needed for correctness: calls use whichever tier is ready.
+    /// Waits until every background recompilation started so far (tier-up) is done, in
+    /// the VMs of every configuration run. Never needed for correctness: calls use
+    /// whichever tier is ready.
     pub fn settle(&self) {
-        self.caches().for_each(CompiledModules::settle);
+        for exec in self.execs.built() {
+            exec.vms.all().into_iter().filter_map(|vm| vm.modules()).for_each(CompiledModules::settle);
+        }
     }
 
     /// The module cache's contents and counters (cove's WASM contracts).
     pub fn cache_stats(&self) -> CacheStats {
-        self.vms.wasm().modules().stats()
+        self.vms().wasm().modules().stats()
     }
 
     /// The CosmWasm module cache's contents and counters (its `dir` is
     /// [`COSMWASM_CACHE_DIR`] inside [`Runtime::cache_dir`]).
     pub fn cosmwasm_cache_stats(&self) -> CacheStats {
-        self.vms.cosmwasm().modules().stats()
+        self.vms().cosmwasm().modules().stats()
     }
 
     /// The module cache's directory, if it has a disk tier.
     pub fn cache_dir(&self) -> Option<PathBuf> {
-        self.vms.wasm().modules().dir().map(Path::to_path_buf)
+        self.vms().wasm().modules().dir().map(Path::to_path_buf)
     }
 
     /// Pins a stored code's module in memory, across restarts (the pin list lives in the
@@ -357,7 +512,7 @@ impl Runtime {
         let info = vm::load_contract(&journal, address)?
             .ok_or_else(|| RuntimeError::NotFound(format!("no contract at {address}")))?;
         check_stored(&journal, &info.code_id)?;
-        let Some(cache) = self.vms.get(info.vm).modules() else {
+        let Some(cache) = self.vms().get(info.vm).modules() else {
             let vm = info.vm.as_str().to_uppercase();
             return Err(RuntimeError::Unsupported(format!("{vm} code has no compiled module to pin")));
         };
@@ -374,11 +529,13 @@ impl Runtime {
         Ok(pinned)
     }
 
-    /// Drops every compiled module (of every VM that compiles) from memory and disk;
-    /// calls recompile on demand.
+    /// Drops every compiled module (of every VM that compiles, of every configuration
+    /// run) from memory and disk; calls recompile on demand.
     pub fn clear_cache(&self) -> Result<(), RuntimeError> {
-        for cache in self.caches() {
-            cache.clear()?;
+        for exec in self.execs.built() {
+            for cache in exec.vms.all().into_iter().filter_map(|vm| vm.modules()) {
+                cache.clear()?;
+            }
         }
         Ok(())
     }
@@ -386,7 +543,7 @@ impl Runtime {
     /// The compiler tier a contract's calls currently run on, if its code is loaded.
     pub fn tier_of(&self, address: &Address) -> Result<Option<wasm::Tier>, RuntimeError> {
         let Some(info) = self.contract(address)? else { return Ok(None) };
-        Ok(self.vms.get(info.vm).modules().and_then(|cache| cache.tier(&info.code_id)))
+        Ok(self.vms().get(info.vm).modules().and_then(|cache| cache.tier(&info.code_id)))
     }
 
     /// The stored code `code_id` as it was deployed (a WASM module, EVM runtime code),
@@ -404,80 +561,6 @@ impl Runtime {
             out.push(CodeInfo { code_id: id, size: code.len() });
         }
         Ok(out)
-    }
-
-    /// Runs a call in `journal` on the VM the contract was deployed with, reverting it
-    /// on failure. Shared by blocks and queries.
-    pub(crate) fn execute(
-        &self,
-        journal: &mut Journal,
-        block: &BlockInfo,
-        msg: Message<'_>,
-    ) -> Result<Receipt, RuntimeError> {
-        self.vms.execute(journal, &Env::new(block, &self.dispatch), msg)
-    }
-
-    /// Instantiates stored code `code_id` for `msg` (its sender, init entry point,
-    /// input, value and gas; its target is ignored) at the sender's next
-    /// nonce-derived address with `flags`, reverting everything it did if it fails.
-    pub(crate) fn instantiate(
-        &self,
-        journal: &mut Journal,
-        block: &BlockInfo,
-        msg: Message<'_>,
-        code_id: CodeId,
-        flags: AppFlags,
-    ) -> Result<Receipt, RuntimeError> {
-        config::check_gas_limit(self.config.max_tx_gas, msg.gas_limit)
-            .map_err(RuntimeError::InvalidArgument)?;
-        let env = Env::new(block, &self.dispatch);
-        let wasm = self.vms.wasm();
-        Ok(vm::in_checkpoint(journal, Receipt::is_ok, |j| {
-            wasm.instantiate(j, &env, msg, code_id, None, flags)
-        })?)
-    }
-
-    /// Runs the create `msg` on `vm_type` with `flags`, reverting everything it did if
-    /// it fails. A WASM contract has its flags before its init entry point runs; a
-    /// contract of another VM takes only the defaults (anything else is
-    /// [`RuntimeError::InvalidArgument`], running nothing).
-    pub(crate) fn create(
-        &self,
-        journal: &mut Journal,
-        block: &BlockInfo,
-        vm_type: VmType,
-        msg: Message<'_>,
-        flags: AppFlags,
-    ) -> Result<Receipt, RuntimeError> {
-        if let (VmType::Wasm, Target::Create(code)) = (vm_type, msg.target) {
-            config::check_gas_limit(self.config.max_tx_gas, msg.gas_limit)
-                .map_err(RuntimeError::InvalidArgument)?;
-            let env = Env::new(block, &self.dispatch);
-            let wasm = self.vms.wasm();
-            return Ok(vm::in_checkpoint(journal, Receipt::is_ok, |j| {
-                wasm.create(j, &env, msg, code, flags)
-            })?);
-        }
-        // An EVM contract's calls to EVM contracts run inside the EVM, and CosmWasm's
-        // messages between CosmWasm contracts inside CosmWasm, neither of which sees the
-        // flags: set on such a contract they would hold for some callers only.
-        if flags != AppFlags::DEFAULT {
-            return Err(RuntimeError::InvalidArgument(format!(
-                "app flags are for contracts of cove's ABI; a {vm_type} contract has the defaults"
-            )));
-        }
-        self.run(journal, block, vm_type, msg)
-    }
-
-    /// Runs `msg` on `vm_type` in `journal`, reverting everything it did if it fails.
-    pub(crate) fn run(
-        &self,
-        journal: &mut Journal,
-        block: &BlockInfo,
-        vm_type: VmType,
-        msg: Message<'_>,
-    ) -> Result<Receipt, RuntimeError> {
-        self.vms.run(journal, &Env::new(block, &self.dispatch), self.vms.get(vm_type), msg)
     }
 }
 

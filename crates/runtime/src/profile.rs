@@ -7,7 +7,7 @@ use vm::{Env, Message, Target};
 use wasm::profile::GasProfile;
 
 use crate::config::check_gas_limit;
-use crate::{ContractInfo, EstimateRequest, Receipt, Runtime, RuntimeError};
+use crate::{ContractInfo, EstimateRequest, Receipt, Runtime, RuntimeError, VmFactory};
 
 /// A profiled call: its receipt, exactly what the call would give in the next block, and
 /// its gas profile, whose total is the receipt's `gas_used`.
@@ -28,22 +28,29 @@ impl Runtime {
     /// an EVM contract is `Unsupported`.
     pub fn profile(&self, req: EstimateRequest<'_>) -> Result<Profiled, RuntimeError> {
         let unsupported = "profiles cover cove's WASM and CosmWasm contracts";
-        let (receipt, profile) = self.run_uncommitted(req, unsupported, |journal, env, msg, info| {
-            Ok(self.vms.wasm().profile(journal, env, msg, info)?)
+        let (receipt, profile) = self.run_uncommitted(req, unsupported, |vms, journal, env, msg, info| {
+            Ok(vms.wasm().profile(journal, env, msg, info)?)
         })?;
         Ok(Profiled { receipt, profile })
     }
 
     /// Runs `req` on a contract of cove's WASM ABI (with `req.cap` as its gas limit) as
     /// the next block would: against the last committed state, on a throwaway journal,
-    /// writes allowed and never committed. `run` runs the message (a profiled or debugged
-    /// call); a contract of another VM is `Unsupported`, `unsupported` saying what the
-    /// tool covers. A timeout is a node fault, as in a block.
+    /// writes allowed and never committed, with the configuration in force at its
+    /// height. `run` runs the message on the VMs of that configuration (a profiled or
+    /// debugged call); a contract of another VM is `Unsupported`, `unsupported` saying
+    /// what the tool covers. A timeout is a node fault, as in a block.
     pub(crate) fn run_uncommitted<T>(
         &self,
         req: EstimateRequest<'_>,
         unsupported: &str,
-        run: impl FnOnce(&mut Journal, &Env<'_>, Message<'_>, &ContractInfo) -> Result<(Receipt, T), RuntimeError>,
+        run: impl FnOnce(
+            &VmFactory,
+            &mut Journal,
+            &Env<'_>,
+            Message<'_>,
+            &ContractInfo,
+        ) -> Result<(Receipt, T), RuntimeError>,
     ) -> Result<(Receipt, T), RuntimeError> {
         let info = self
             .contract(&req.address)?
@@ -51,9 +58,10 @@ impl Runtime {
         if info.vm != VmType::Wasm {
             return Err(RuntimeError::Unsupported(format!("{unsupported}; this is a {} contract", info.vm)));
         }
-        check_gas_limit(self.config.max_tx_gas, req.cap).map_err(RuntimeError::InvalidArgument)?;
         let last = self.last_block()?;
         let block = types::BlockInfo { height: last.height + 1, timestamp: last.timestamp };
+        let (_, exec) = self.exec_at(block.height)?;
+        check_gas_limit(exec.config.max_tx_gas, req.cap).map_err(RuntimeError::InvalidArgument)?;
         let mut journal = Journal::new(self.backend.clone());
         let msg = Message {
             sender: req.sender,
@@ -65,8 +73,8 @@ impl Runtime {
             read_only: false,
             callee: Some(&info),
         };
-        let env = Env::new(&block, &self.dispatch);
-        let (receipt, extra) = run(&mut journal, &env, msg, &info)?;
+        let env = Env::new(&block, &exec.dispatch);
+        let (receipt, extra) = run(&exec.vms, &mut journal, &env, msg, &info)?;
         timeout_is_a_fault(&receipt)?;
         Ok((receipt, extra))
     }
@@ -81,13 +89,14 @@ impl Runtime {
         &self,
         request: cosmwasm::Request<'_>,
     ) -> Result<(Profiled, Vec<String>), RuntimeError> {
-        check_gas_limit(self.config.max_tx_gas, request.gas_limit).map_err(RuntimeError::InvalidArgument)?;
         let last = self.last_block()?;
         let block = types::BlockInfo { height: last.height + 1, timestamp: last.timestamp };
+        let (_, exec) = self.exec_at(block.height)?;
+        check_gas_limit(exec.config.max_tx_gas, request.gas_limit).map_err(RuntimeError::InvalidArgument)?;
         let mut journal = Journal::new(self.backend.clone());
         // In the runtime's dispatch, as a block runs it: messages to other VMs run too.
-        let env = Env::new(&block, &self.dispatch);
-        let (receipt, debug, profile) = self.vms.cosmwasm().profile(&mut journal, &env, 0, request)?;
+        let env = Env::new(&block, &exec.dispatch);
+        let (receipt, debug, profile) = exec.vms.cosmwasm().profile(&mut journal, &env, 0, request)?;
         timeout_is_a_fault(&receipt)?;
         Ok((Profiled { receipt, profile }, debug))
     }

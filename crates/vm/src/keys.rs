@@ -28,6 +28,10 @@ pub const BANK: u8 = 0x07;
 /// ([`cosmwasm_code`], [`cosmwasm_code_number`], [`cosmwasm_next_code`],
 /// [`cosmwasm_label`]).
 pub const COSMWASM: u8 = 0x08;
+/// `0x09 ++ activation height (u64, big-endian)`: a version of the chain's execution
+/// configuration, in force from that height on (the runtime's `ExecutionConfig`, in its
+/// canonical bytes; `docs/chain-config.md`).
+pub const EXECUTION_CONFIG: u8 = 0x09;
 
 /// The prefix of every storage key of a contract.
 pub fn storage_prefix(address: &Address) -> [u8; 21] {
@@ -111,6 +115,15 @@ pub fn cosmwasm_next_code() -> Vec<u8> {
 /// The key of a CosmWasm contract's label.
 pub fn cosmwasm_label(address: &Address) -> Vec<u8> {
     [&[COSMWASM, 3][..], &address.0].concat()
+}
+
+/// The key of the version of the execution configuration in force from block
+/// `activation` on.
+pub fn execution_config(activation: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = EXECUTION_CONFIG;
+    k[1..].copy_from_slice(&activation.to_be_bytes());
+    k
 }
 
 /// Decodes a big-endian u64 value.

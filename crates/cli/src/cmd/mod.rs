@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod cache;
 mod call;
+mod chain;
 mod code;
 mod cosmwasm;
 mod coverage;
@@ -26,9 +27,11 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use runtime::{Config, Runtime};
+use runtime::{ChainOptions, Config, LocalCheck, Runtime};
 
-use crate::args::{CacheCommand, Cli, CodeCommand, Command, EvmCommand, SnapshotCommand, StateCommand};
+use crate::args::{
+    CacheCommand, ChainCommand, Cli, CodeCommand, Command, EvmCommand, SnapshotCommand, StateCommand,
+};
 
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     if let Some(remote) = remote::of(&cli.command) {
@@ -72,6 +75,11 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
                 .ok_or_else(|| anyhow::anyhow!("name a contract address, or root/proof/verify-proof"))?;
             state::run(cli, &address, *height)
         }
+        Command::Chain { command } => match command {
+            ChainCommand::Show { height } => chain::show(cli, *height),
+            ChainCommand::Versions => chain::versions(cli),
+            ChainCommand::Upgrade { at_height, file } => chain::upgrade(cli, *at_height, file),
+        },
         Command::Code { command: CodeCommand::List } => code::list(cli),
         Command::Cache { command } => match command {
             CacheCommand::Stats => cache::stats(cli),
@@ -90,17 +98,28 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
 
 /// The configuration: defaults, or the `--config` TOML file.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config> {
-    let Some(path) = &cli.config else {
-        return Ok(Config::default());
-    };
-    let text = crate::input::read_text(path, &crate::input::CONFIG)?;
-    toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
+    Ok(load_local(cli)?.0)
 }
 
-/// Opens the persistent runtime in `--data-dir`.
+/// The configuration ([`load_config`]) and how a data dir compares it with the chain's:
+/// only the execution settings the file sets (none without a file) must equal the
+/// chain's; the others are taken from the chain (docs/chain-config.md).
+pub(crate) fn load_local(cli: &Cli) -> Result<(Config, ChainOptions)> {
+    let Some(path) = &cli.config else {
+        return Ok((Config::default(), ChainOptions { check: LocalCheck::Only(Vec::new()), genesis: None }));
+    };
+    let text = crate::input::read_text(path, &crate::input::CONFIG)?;
+    let parse = || format!("parsing config {}", path.display());
+    let config = toml::from_str(&text).with_context(parse)?;
+    let set = chain::settings(&toml::from_str(&text).with_context(parse)?);
+    Ok((config, ChainOptions { check: LocalCheck::Only(set), genesis: None }))
+}
+
+/// Opens the persistent runtime in `--data-dir`, with the chain's execution
+/// configuration.
 pub(crate) fn open(cli: &Cli) -> Result<Runtime> {
-    let config = load_config(cli)?;
-    Runtime::open(&cli.data_dir, config)
+    let (config, options) = load_local(cli)?;
+    Runtime::open_chain(&cli.data_dir, config, &options)
         .with_context(|| format!("opening the state in {}", cli.data_dir.display()))
 }
 
@@ -108,8 +127,8 @@ pub(crate) fn open(cli: &Cli) -> Result<Runtime> {
 /// writes neither `state.redb` nor `state.wal`. A store that needs a repair first (after
 /// a crash or a full disk) is an error that names `cove state repair`.
 pub(crate) fn open_read_only(cli: &Cli) -> Result<Runtime> {
-    let config = load_config(cli)?;
-    Runtime::open_read_only(&cli.data_dir, config).with_context(|| {
+    let (config, options) = load_local(cli)?;
+    Runtime::open_read_only_chain(&cli.data_dir, config, &options).with_context(|| {
         format!(
             "opening the state in {} read-only (a read-only command never writes; if the store \
              needs a repair, `cove state repair` does it without committing a block)",

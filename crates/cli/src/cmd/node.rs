@@ -10,7 +10,7 @@ use crate::args::{Cli, NodeArgs};
 pub(crate) fn run(cli: &Cli, a: &NodeArgs) -> Result<ExitCode> {
     log::set_max_level(log::LevelFilter::Info);
     let mut config = NodeConfig::new(cli.data_dir.clone());
-    config.runtime = super::load_config(cli)?;
+    (config.runtime, config.chain) = super::load_local(cli)?;
     config.rpc = a.rpc;
     config.mining = match a.block_time {
         Some(every) if !a.automine => Mining::Interval(every),

@@ -186,10 +186,18 @@ fn pin_list(dir: &Path) -> String {
 fn an_artifact_admitted_under_other_capabilities_is_not_loaded() {
     let dir = tempfile::tempdir().unwrap();
     // cyberpunk requires the cosmwasm_1_1 ... capabilities the default configuration has.
-    let (contract, _) = instantiate(&redb_runtime(dir.path()), "cyberpunk", "{}");
-    let mut config = Config::default();
-    config.cosmwasm.capabilities = vec!["iterator".into()];
-    let rt = Runtime::open(dir.path(), config).unwrap();
+    let rt = redb_runtime(dir.path());
+    let (contract, _) = instantiate(&rt, "cyberpunk", "{}");
+    // The chain narrows its capabilities by an upgrade; the head's block runs under it.
+    let mut narrower = cove_runtime::ExecutionConfig::default();
+    narrower.cosmwasm.capabilities = vec!["iterator".into()];
+    let mut block = rt.begin_block(T0).unwrap();
+    let next = block.info().height + 1;
+    block.schedule_execution_config(next, &narrower).unwrap();
+    block.commit().unwrap();
+    rt.begin_block(T0).unwrap().commit().unwrap();
+    drop(rt);
+    let rt = Runtime::open(dir.path(), narrower.apply_to(&Config::default())).unwrap();
     let err = rt.at(None).unwrap().cosmwasm_query(contract, b"{}", None).unwrap_err();
     assert!(matches!(&err, RuntimeError::Corrupt(m) if m.contains("does not validate")), "{err}");
     let stats = rt.cosmwasm_cache_stats();

@@ -4,6 +4,7 @@ mod backends;
 mod block_limits;
 mod cache;
 mod calls;
+mod chain_config;
 mod cosmwasm_cache;
 mod cosmwasm_calls;
 mod cross_vm;
