@@ -350,3 +350,59 @@ fn function_exports(code: &[u8]) -> Vec<String> {
     }
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two "modes" whose gas schedules differ must be reported, not averaged away.
+    #[test]
+    fn modes_that_disagree_are_a_finding() {
+        let code = shaped_module();
+        let mut dear = wasm::Config::default();
+        dear.gas.ops.base += 1;
+        let modes: Vec<ModeVm> = [("a", wasm::Config::default()), ("b", dear)]
+            .into_iter()
+            .map(|(name, config)| ModeVm { name, vm: Vm::new(Engine::new(config).unwrap()) })
+            .collect();
+        let linked: Vec<_> = modes.iter().map(|m| m.deploy(&code).unwrap().unwrap()).collect();
+        let f = call_all(&modes, &linked, "run", &[], 1_000_000, &MapStorage::default()).unwrap_err();
+        assert!(f.0.contains("a and b: \"run\" outcomes differ"), "{f}");
+        // The same schedule twice agrees, and the call really ran.
+        let same: Vec<ModeVm> = ModeVm::all().unwrap();
+        let linked: Vec<_> = same.iter().map(|m| m.deploy(&code).unwrap().unwrap()).collect();
+        let (outcome, _) =
+            call_all(&same, &linked, "run_i32", &[], 1_000_000, &MapStorage::default()).unwrap();
+        assert_eq!(outcome.result, Ok(7i32.to_le_bytes().to_vec()));
+    }
+
+    /// A module of the generated shape, by hand: `run_i32` returns 7.
+    fn shaped_module() -> Vec<u8> {
+        let mut types = TypeSection::new();
+        types.ty().function([], [ValType::I32]);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        f.instruction(&Instruction::I32Const(3))
+            .instruction(&Instruction::I32Const(4))
+            .instruction(&Instruction::I32Add)
+            .instruction(&Instruction::End);
+        code.function(&f);
+        let mut memory = MemorySection::new();
+        memory.memory(MemoryType {
+            minimum: 1,
+            maximum: Some(1),
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut exports = ExportSection::new();
+        exports.export("memory", ExportKind::Memory, 0);
+        exports.export("run", ExportKind::Func, 0);
+        exports.export("run_i32", ExportKind::Func, 0);
+        let mut module = Module::new();
+        module.section(&types).section(&funcs).section(&memory).section(&exports).section(&code);
+        module.finish()
+    }
+}
