@@ -1,9 +1,9 @@
 //! Host calls with hostile pointers and lengths.
 //!
 //! The case's bytes become a small module whose entry point `go` makes a sequence of
-//! host-function calls with constant arguments: mostly the values that break hosts
-//! (0, the last bytes of memory, just past it, `i32::MAX`, negative lengths, huge gas),
-//! sometimes any value. Its `allocate` export is hostile too: it returns a constant
+//! host-function calls with constant arguments: half in bounds (so a sequence gets past
+//! its first call), half the values that break hosts (0, the last bytes of memory, just
+//! past it, `i32::MAX`, negative lengths, huge gas) or any value. Its `allocate` export is hostile too: it returns a constant
 //! from the case (out of bounds, overlapping, negative) or bumps honestly. The module
 //! runs under every mode with cove's real precompiles and a callee that answers `call`,
 //! so every host function is reached. Every call must end as a clean outcome (success
