@@ -28,9 +28,10 @@ pub const MAX_EXECUTION_CONFIG_BYTES: usize = 64 * 1024;
 /// of [`ExecutionConfig`] (a test checks that each field of `Config` is one or the
 /// other, so a new setting has to be classified).
 ///
-/// * `wasm.compiler`, `wasm.tier_up_after_calls`: which compiler turns the instrumented
-///   code into machine code; the metering is in the bytecode, so every result and gas
-///   figure is the same under each (`docs/gas.md`).
+/// * `wasm.mode`, `wasm.jit_threshold` (also read under their older names
+///   `wasm.compiler`, `wasm.tier_up_after_calls`): which code generator runs the
+///   instrumented code and when it switches (`docs/modes.md`); the metering is in the
+///   bytecode, so every result and gas figure is the same under each (`docs/gas.md`).
 /// * `wasm.timeout_ms`: the wall-clock backstop; firing is a node fault that is never
 ///   committed, never a result.
 /// * `cache`: the compiled-module cache's sizes and disk tier.
@@ -38,8 +39,15 @@ pub const MAX_EXECUTION_CONFIG_BYTES: usize = 64 * 1024;
 ///   `checkpoint_interval` shape the state root and the history, so they are fixed when
 ///   the store is created and recorded by the store itself, which refuses another
 ///   (`docs/state.md`); no upgrade can change them.
-pub const NODE_LOCAL_SETTINGS: &[&str] =
-    &["wasm.compiler", "wasm.tier_up_after_calls", "wasm.timeout_ms", "cache", "state"];
+pub const NODE_LOCAL_SETTINGS: &[&str] = &[
+    "wasm.mode",
+    "wasm.jit_threshold",
+    "wasm.compiler",
+    "wasm.tier_up_after_calls",
+    "wasm.timeout_ms",
+    "cache",
+    "state",
+];
 
 /// The WASM VM's share of the chain's configuration: what changes the instrumented code
 /// or what a host function accepts (TOML `[wasm.limits]`, `[wasm.gas]`,
