@@ -2,4 +2,6 @@
 //! loopback.
 
 mod cluster;
+mod faults;
 mod harness;
+mod relay;
