@@ -1,6 +1,6 @@
 //! The in-process harness: N validators of one chain in this process on loopback, on
 //! free ports, each with its own home; a node can be killed and restarted, cut off
-//! from the others and healed. Also
+//! from the others and healed, and nodes that are not validators can be added. Also
 //! transaction signing for the dev accounts.
 //!
 //! Nodes never dial each other directly: node `i` reaches node `j` through a relay of
@@ -107,6 +107,44 @@ impl Cluster {
         Cluster { _dir: dir, configs, nodes: (0..n).map(|_| None).collect(), relays, first: vec![1; n] }
     }
 
+    /// Adds a node of the chain that is not a validator (not started): it dials every
+    /// validator, none dials it. Returns its index.
+    pub(crate) fn add_follower(&mut self) -> usize {
+        let k = self.configs.len();
+        let mut cfg = self.configs[0].clone();
+        cfg.moniker = format!("node{k}-{}", std::process::id());
+        cfg.home = self._dir.path().join(format!("node{k}"));
+        cfg.key = SigningKey::from_bytes(&[0x40 + k as u8; 32]);
+        let address = Validator::new(cfg.key.verifying_key(), 1).address;
+        assert!(!cfg.validators.validators().iter().any(|v| v.address == address), "a validator's key");
+        cfg.p2p = free_addr();
+        let row: Vec<Option<Relay>> = (0..k).map(|j| Some(Relay::new(self.configs[j].p2p))).collect();
+        cfg.peers = row.iter().flatten().map(Relay::addr).collect();
+        for r in &mut self.relays {
+            r.push(None);
+        }
+        self.relays.push(row.into_iter().chain([None]).collect());
+        self.configs.push(cfg);
+        self.nodes.push(None);
+        self.first.push(1);
+        k
+    }
+
+    /// Node `i`'s configuration, to change before it starts.
+    pub(crate) fn config_mut(&mut self, i: usize) -> &mut ValidatorConfig {
+        &mut self.configs[i]
+    }
+
+    /// Node `i`'s configuration.
+    pub(crate) fn config(&self, i: usize) -> &ValidatorConfig {
+        &self.configs[i]
+    }
+
+    /// Records that node `i` holds blocks from `height` on (it started from a snapshot).
+    pub(crate) fn set_first(&mut self, i: usize, height: u64) {
+        self.first[i] = height;
+    }
+
     /// Cuts node `i` off: every connection to or from it is shut down and none is let
     /// through until [`Cluster::heal`].
     pub(crate) fn cut(&self, i: usize) {
@@ -154,6 +192,15 @@ impl Cluster {
         let node = self.nodes[i].take().expect("node running");
         if let Some(Err(e)) = node.kill().await {
             panic!("node {i} had halted: {e}");
+        }
+    }
+
+    /// Stops node `i`, which must have halted on an error; returns the error's message.
+    pub(crate) async fn stop_halted(&mut self, i: usize) -> String {
+        let node = self.nodes[i].take().expect("node running");
+        match node.kill().await {
+            Some(Err(e)) => e.to_string(),
+            other => panic!("node {i} had not halted on an error: {other:?}"),
         }
     }
 

@@ -4,4 +4,5 @@
 mod cluster;
 mod faults;
 mod harness;
+mod join;
 mod relay;
