@@ -10,7 +10,8 @@
 //! * a block is valid only if it carries the local state root of its parent (the app
 //!   hash), extends the local head and runs with every transaction given a receipt; a
 //!   decided block whose parent root differs from the local one halts the node with
-//!   [`AppError::Diverged`].
+//!   [`AppError::Diverged`], one whose parent hash differs with
+//!   [`AppError::ParentDiverged`].
 //!
 //! Storage and execution are synchronous: they run under `block_in_place`, so the
 //! engine's timers and gossip keep their threads.
@@ -62,6 +63,20 @@ pub enum AppError {
         /// The parent root the decided block carries.
         decided: B256,
         /// This node's root at the parent.
+        local: B256,
+    },
+    /// The decided block names another parent than this node's head (its state root
+    /// may agree): the block history diverged, as when a node started from a snapshot
+    /// was given a block entry that is not the chain's.
+    #[error(
+        "chain diverged at height {height}: the decided block's parent is {decided}, this node's head is {local}"
+    )]
+    ParentDiverged {
+        /// The decided height.
+        height: u64,
+        /// The parent hash the decided block carries.
+        decided: B256,
+        /// This node's hash of its head.
         local: B256,
     },
     /// A decided block is not in the store (never received or not decodable).
@@ -516,6 +531,10 @@ fn commit(external: &External, bytes: &[u8], cert: &CommitCertificate<CoveContex
     if decided != local {
         return Err(AppError::Diverged { height, decided, local });
     }
+    let (parent, head_hash) = (B256::from(block.parent_hash), head.hash.unwrap_or_default());
+    if parent != head_hash {
+        return Err(AppError::ParentDiverged { height, decided: parent, local: head_hash });
+    }
     let txs = decode_txs(external, &block).map_err(|_| AppError::MissingBlock(cert.value_id, height))?;
     let stored = external
         .commit(block.timestamp, EthAddress::from(block.fee_recipient), &txs)
@@ -590,6 +609,31 @@ mod tests {
         let err = commit(&external, &bytes, &cert).unwrap_err();
         assert!(matches!(err, AppError::Diverged { height, .. } if height == before.number + 1), "{err}");
         assert!(err.to_string().contains("state diverged at height"), "{err}");
+        assert_eq!(external.head().unwrap().number, before.number);
+    }
+
+    #[test]
+    fn a_decided_block_on_another_parent_halts_and_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = open(dir.path());
+        let external = node.external();
+        let before = external.head().unwrap();
+        let (bytes, _) = block_on(&external, before.state_root.unwrap_or_default().0);
+        let mut block = ProposedBlock::decode(&bytes).unwrap();
+        block.parent_hash = [7; 32];
+        let bytes = block.encode();
+        let cert = CommitCertificate {
+            height: Height(block.height),
+            round: Round::new(0),
+            value_id: id_of(&bytes),
+            commit_signatures: Vec::new(),
+        };
+        let err = commit(&external, &bytes, &cert).unwrap_err();
+        assert!(
+            matches!(err, AppError::ParentDiverged { height, .. } if height == before.number + 1),
+            "{err}"
+        );
+        assert!(err.to_string().contains("chain diverged at height"), "{err}");
         assert_eq!(external.head().unwrap().number, before.number);
     }
 

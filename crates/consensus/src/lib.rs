@@ -4,8 +4,9 @@
 //! the consensus [`context`] (heights, validator addresses and sets, the value a block
 //! id, proposals, votes and proposal parts in [`types`]), ed25519 [`signing`] with
 //! domain separation, the hand-written wire and WAL [`codec`], the proposed [`block`]
-//! format, the application loop ([`app`]) with its consensus [`store`], and starting a
-//! validator ([`node`]). It must not execute transactions itself nor reach into the state
+//! format, the application loop ([`app`]) with its consensus [`store`], starting a
+//! validator or a full node ([`node`]) and preparing a node that joins from a snapshot
+//! ([`join`]). It must not execute transactions itself nor reach into the state
 //! store: blocks are built, checked and committed through `cove-node`'s
 //! `node::External`. The design and its invariants are in `docs/consensus.md`.
 
@@ -13,6 +14,7 @@ pub mod app;
 pub mod block;
 pub mod codec;
 pub mod context;
+pub mod join;
 pub mod node;
 pub mod signing;
 pub mod store;

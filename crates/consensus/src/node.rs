@@ -45,7 +45,8 @@ pub struct ValidatorConfig {
     pub genesis_time: u64,
     /// The validators.
     pub validators: ValidatorSet,
-    /// This node's consensus key.
+    /// This node's consensus key. A key outside `validators` runs a full node, which
+    /// follows the chain without voting.
     pub key: SigningKey,
     /// Where the consensus network listens (TCP).
     pub p2p: SocketAddr,
@@ -185,11 +186,17 @@ impl ValidatorNode {
             engine_cfg,
             WalContext::new(cfg.home.join("wal").join("consensus.wal"), CoveCodec),
             NetworkContext::new(identity, CoveCodec),
-            ConsensusContext::new_validator(
-                address,
-                Box::new(CoveVerifier::new(cfg.chain_id)),
-                Box::new(signer.clone()),
-            ),
+            // A key outside the set runs a full node: it follows consensus and value
+            // sync, checking every certificate, and never signs.
+            if cfg.validators.validators().iter().any(|v| v.address == address) {
+                ConsensusContext::new_validator(
+                    address,
+                    Box::new(CoveVerifier::new(cfg.chain_id)),
+                    Box::new(signer.clone()),
+                )
+            } else {
+                ConsensusContext::new_full_node(address, Box::new(CoveVerifier::new(cfg.chain_id)))
+            },
             SyncContext::new(CoveCodec),
             RequestContext::new(100),
         )

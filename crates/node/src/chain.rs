@@ -9,7 +9,8 @@
 //! does not (blocks made by `cove` commands while no node ran) get entries with no
 //! transactions. A state restored from a snapshot at height H holds no record below H:
 //! the index starts at H, whose parent hash is then unknown (zero), so this node's
-//! block hashes differ from those of the node the snapshot came from.
+//! block hashes differ from those of the node the snapshot came from, unless block H's
+//! entry was [`seed`]ed from that node's index before the node first opened.
 //!
 //! The last [`RECENT_BLOCKS`] complete blocks are also kept decoded in memory, written
 //! there only once their complete entry is committed: the head and the receipts of
@@ -182,6 +183,58 @@ pub fn to_log(event: &types::Event) -> Log {
         address: EthAddress::from(event.contract.0),
         data: LogData::new_unchecked(topics, event.data.clone().into()),
     }
+}
+
+/// Writes `block` as the first entry of the index in `dir`, a data dir whose state was
+/// just restored from the snapshot of `manifest` and that no node has opened yet, so
+/// that the node's block hashes from there on are the chain's (without it, the index
+/// starts at the snapshot's height with an unknown, zero, parent hash).
+///
+/// `block` is block H's entry as another node's index holds it (its transactions and
+/// receipts included), from any source: it is checked, not trusted. Its height, time
+/// and state root must be the snapshot's, and its hash the one its contents give; the
+/// contents themselves (its parent hash among them) are proved only by the chain, when
+/// the node checks the next certified block's parent hash against it. Refused if the
+/// index holds any block.
+pub fn seed(
+    dir: &std::path::Path,
+    manifest: &runtime::Manifest,
+    block: &StoredBlock,
+) -> Result<(), NodeError> {
+    let root: B256 = manifest
+        .root
+        .parse()
+        .map_err(|e| NodeError::Index(format!("snapshot root {}: {e}", manifest.root)))?;
+    let refuse =
+        |why: String| Err(NodeError::Index(format!("block {} cannot seed the index: {why}", block.number)));
+    if (block.number, block.timestamp) != (manifest.height, manifest.timestamp) {
+        return refuse(format!(
+            "the snapshot is of block {} at time {}, this block's time is {}",
+            manifest.height, manifest.timestamp, block.timestamp
+        ));
+    }
+    if block.state_root != Some(root) {
+        return refuse(format!("its state root is not the snapshot's {root}"));
+    }
+    let hash = block.header()?.hash_slow();
+    if block.hash != Some(hash) {
+        return refuse(format!("its contents hash to {hash}, not to the hash it names"));
+    }
+    let db = Database::create(dir.join("node.redb")).map_err(NodeError::index)?;
+    let w = db.begin_write().map_err(NodeError::index)?;
+    {
+        let mut blocks = w.open_table(BLOCKS).map_err(NodeError::index)?;
+        if blocks.first().map_err(NodeError::index)?.is_some() {
+            return refuse("the index already holds blocks".into());
+        }
+        let bytes = serde_json::to_vec(block).map_err(NodeError::index)?;
+        blocks.insert(block.number, bytes.as_slice()).map_err(NodeError::index)?;
+        let mut txs = w.open_table(TXS).map_err(NodeError::index)?;
+        for t in &block.txs {
+            txs.insert(t.hash.as_slice(), block.number).map_err(NodeError::index)?;
+        }
+    }
+    w.commit().map_err(NodeError::index)
 }
 
 /// The index.

@@ -15,10 +15,27 @@ const TXS: usize = 1_000;
 /// Sends `per_sender` transfers from each of the ten dev accounts, sender `s` to node
 /// `s % n` (round-robin over nodes; one sender's nonces stay on one node, whose pool
 /// orders them), waiting while a pool is full. Returns the hashes sent.
-async fn send_all(cluster: &Cluster, nodes: &[usize], per_sender: u64, limit: Duration) -> Vec<B256> {
+pub(crate) async fn send_all(
+    cluster: &Cluster,
+    nodes: &[usize],
+    per_sender: u64,
+    limit: Duration,
+) -> Vec<B256> {
+    send_from(cluster, nodes, 0, per_sender, limit).await
+}
+
+/// As [`send_all`], with nonces from `first` on.
+pub(crate) async fn send_from(
+    cluster: &Cluster,
+    nodes: &[usize],
+    first: u64,
+    per_sender: u64,
+    limit: Duration,
+) -> Vec<B256> {
     let wallets: Vec<Wallet> = (0..10).map(Wallet::dev).collect();
     let to = Address::repeat_byte(0x77);
-    let mut next = [0u64; 10];
+    let mut next = [first; 10];
+    let per_sender = first + per_sender;
     let mut hashes = Vec::new();
     let start = Instant::now();
     while next.iter().any(|n| *n < per_sender) {
@@ -44,7 +61,7 @@ async fn send_all(cluster: &Cluster, nodes: &[usize], per_sender: u64, limit: Du
 
 /// Every hash in `sent` is in exactly one committed block of node `i`, and no block
 /// holds a transaction twice.
-fn assert_finalized_once(cluster: &Cluster, i: usize, sent: &[B256]) {
+pub(crate) fn assert_finalized_once(cluster: &Cluster, i: usize, sent: &[B256]) {
     let head = cluster.height(i);
     let mut seen: HashMap<B256, u64> = HashMap::new();
     for h in 1..=head {
@@ -62,7 +79,7 @@ fn assert_finalized_once(cluster: &Cluster, i: usize, sent: &[B256]) {
     assert_eq!(seen.len(), sent.len(), "blocks hold transactions never sent");
 }
 
-async fn wait_all_in(cluster: &Cluster, sent: &[B256], limit: Duration) {
+pub(crate) async fn wait_all_in(cluster: &Cluster, sent: &[B256], limit: Duration) {
     let start = Instant::now();
     loop {
         let i = cluster.running()[0];

@@ -1,6 +1,10 @@
 //! The in-process harness: N validators of one chain in this process on loopback, on
-//! free ports, each with its own home; a node can be killed and restarted. Also
+//! free ports, each with its own home; a node can be killed and restarted, cut off
+//! from the others and healed, and nodes that are not validators can be added. Also
 //! transaction signing for the dev accounts.
+//!
+//! Nodes never dial each other directly: node `i` reaches node `j` through a relay of
+//! its own (`relay.rs`), so cutting node `i` off is closing every relay to and from it.
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -13,6 +17,8 @@ use cove_consensus::{ValidatorConfig, ValidatorNode};
 use ed25519_dalek::SigningKey;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use node::DEV_ACCOUNTS;
+
+use crate::relay::Relay;
 
 /// The chain id of test chains.
 pub(crate) const CHAIN_ID: u64 = 4242;
@@ -50,11 +56,15 @@ fn free_addr() -> SocketAddr {
     l.local_addr().expect("addr")
 }
 
-/// N validators of one chain.
+/// N validators of one chain (and the nodes that follow it).
 pub(crate) struct Cluster {
     _dir: tempfile::TempDir,
     configs: Vec<ValidatorConfig>,
     nodes: Vec<Option<ValidatorNode>>,
+    /// `relays[i][j]`: how node `i` reaches node `j` (`None` where `i` does not dial `j`).
+    relays: Vec<Vec<Option<Relay>>>,
+    /// The lowest height each node holds a block of (1, or a snapshot's height).
+    first: Vec<u64>,
 }
 
 impl Cluster {
@@ -75,6 +85,8 @@ impl Cluster {
             rebroadcast: Duration::from_millis(2500),
             max_timeout: Duration::from_secs(10),
         };
+        let relays: Vec<Vec<Option<Relay>>> =
+            (0..n).map(|i| (0..n).map(|j| (i != j).then(|| Relay::new(addrs[j]))).collect()).collect();
         let configs = (0..n)
             .map(|i| ValidatorConfig {
                 moniker: format!("node{i}-{}", std::process::id()),
@@ -84,7 +96,7 @@ impl Cluster {
                 validators: validators.clone(),
                 key: keys[i].clone(),
                 p2p: addrs[i],
-                peers: addrs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect(),
+                peers: relays[i].iter().flatten().map(Relay::addr).collect(),
                 rpc: None,
                 timeouts,
                 block_time: Some(Duration::from_millis(250)),
@@ -92,7 +104,69 @@ impl Cluster {
                 runtime: runtime::Config::default(),
             })
             .collect();
-        Cluster { _dir: dir, configs, nodes: (0..n).map(|_| None).collect() }
+        Cluster { _dir: dir, configs, nodes: (0..n).map(|_| None).collect(), relays, first: vec![1; n] }
+    }
+
+    /// Adds a node of the chain that is not a validator (not started): it dials every
+    /// validator, none dials it. Returns its index.
+    pub(crate) fn add_follower(&mut self) -> usize {
+        let k = self.configs.len();
+        let mut cfg = self.configs[0].clone();
+        cfg.moniker = format!("node{k}-{}", std::process::id());
+        cfg.home = self._dir.path().join(format!("node{k}"));
+        cfg.key = SigningKey::from_bytes(&[0x40 + k as u8; 32]);
+        let address = Validator::new(cfg.key.verifying_key(), 1).address;
+        assert!(!cfg.validators.validators().iter().any(|v| v.address == address), "a validator's key");
+        cfg.p2p = free_addr();
+        let row: Vec<Option<Relay>> = (0..k).map(|j| Some(Relay::new(self.configs[j].p2p))).collect();
+        cfg.peers = row.iter().flatten().map(Relay::addr).collect();
+        for r in &mut self.relays {
+            r.push(None);
+        }
+        self.relays.push(row.into_iter().chain([None]).collect());
+        self.configs.push(cfg);
+        self.nodes.push(None);
+        self.first.push(1);
+        k
+    }
+
+    /// Node `i`'s configuration, to change before it starts.
+    pub(crate) fn config_mut(&mut self, i: usize) -> &mut ValidatorConfig {
+        &mut self.configs[i]
+    }
+
+    /// Node `i`'s configuration.
+    pub(crate) fn config(&self, i: usize) -> &ValidatorConfig {
+        &self.configs[i]
+    }
+
+    /// Records that node `i` holds blocks from `height` on (it started from a snapshot).
+    pub(crate) fn set_first(&mut self, i: usize, height: u64) {
+        self.first[i] = height;
+    }
+
+    /// Cuts node `i` off: every connection to or from it is shut down and none is let
+    /// through until [`Cluster::heal`].
+    pub(crate) fn cut(&self, i: usize) {
+        for (a, b, r) in self.relays_of(i) {
+            log::info!("cutting {a} -> {b}");
+            r.cut();
+        }
+    }
+
+    /// Lets node `i` reach the others again.
+    pub(crate) fn heal(&self, i: usize) {
+        for (_, _, r) in self.relays_of(i) {
+            r.open();
+        }
+    }
+
+    fn relays_of(&self, i: usize) -> impl Iterator<Item = (usize, usize, &Relay)> {
+        self.relays.iter().enumerate().flat_map(move |(a, row)| {
+            row.iter()
+                .enumerate()
+                .filter_map(move |(b, r)| r.as_ref().filter(|_| a == i || b == i).map(|r| (a, b, r)))
+        })
     }
 
     /// Starts node `i`.
@@ -121,6 +195,15 @@ impl Cluster {
         }
     }
 
+    /// Stops node `i`, which must have halted on an error; returns the error's message.
+    pub(crate) async fn stop_halted(&mut self, i: usize) -> String {
+        let node = self.nodes[i].take().expect("node running");
+        match node.kill().await {
+            Some(Err(e)) => e.to_string(),
+            other => panic!("node {i} had not halted on an error: {other:?}"),
+        }
+    }
+
     /// The committed height of node `i`.
     pub(crate) fn height(&self, i: usize) -> u64 {
         self.node(i).external().head().expect("head").number
@@ -128,18 +211,26 @@ impl Cluster {
 
     /// Waits until every running node has committed `height`.
     pub(crate) async fn wait_height(&self, height: u64, limit: Duration) {
+        self.wait_height_of(&self.running(), height, limit).await;
+    }
+
+    /// Waits until each of `nodes` has committed `height`.
+    pub(crate) async fn wait_height_of(&self, nodes: &[usize], height: u64, limit: Duration) {
         let start = Instant::now();
         loop {
             let mut all = true;
-            for (i, n) in self.nodes.iter().enumerate() {
-                let Some(n) = n else { continue };
-                assert!(!n.halted(), "node {i} halted");
-                all &= n.external().head().expect("head").number >= height;
+            for i in nodes {
+                assert!(!self.node(*i).halted(), "node {i} halted");
+                all &= self.height(*i) >= height;
             }
             if all {
                 return;
             }
-            assert!(start.elapsed() < limit, "height {height} not reached in {limit:?}");
+            let heights: Vec<u64> = nodes.iter().map(|i| self.height(*i)).collect();
+            assert!(
+                start.elapsed() < limit,
+                "height {height} not reached in {limit:?} by nodes {nodes:?} (at {heights:?})"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -149,14 +240,15 @@ impl Cluster {
         (0..self.nodes.len()).filter(|i| self.nodes[*i].is_some()).collect()
     }
 
-    /// Checks that every pair of running nodes has the same block hash and state root
-    /// at every height both committed; returns the lowest head.
+    /// Checks that every running node has the same block hash and state root as the
+    /// first running one at every height both hold; returns the lowest head.
     pub(crate) fn assert_same_chain(&self) -> u64 {
         let running = self.running();
         let low = running.iter().map(|i| self.height(*i)).min().expect("a running node");
+        assert_eq!(self.first[running[0]], 1, "the first running node holds every block");
         for h in 1..=low {
             let first = self.node(running[0]).external().block(h).expect("block").expect("committed");
-            for i in &running[1..] {
+            for i in running[1..].iter().filter(|i| h >= self.first[**i]) {
                 let b = self.node(*i).external().block(h).expect("block").expect("committed");
                 assert_eq!(b.state_root, first.state_root, "state root of node {i} at height {h}");
                 assert_eq!(b.hash, first.hash, "block hash of node {i} at height {h}");

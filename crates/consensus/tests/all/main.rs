@@ -2,4 +2,7 @@
 //! loopback.
 
 mod cluster;
+mod faults;
 mod harness;
+mod join;
+mod relay;
