@@ -5,7 +5,8 @@
 //! id, proposals, votes and proposal parts in [`types`]), ed25519 [`signing`] with
 //! domain separation, the hand-written wire and WAL [`codec`], the proposed [`block`]
 //! format, the application loop ([`app`]) with its consensus [`store`], and starting a
-//! validator ([`node`]). It must not execute transactions itself nor reach into the state
+//! validator ([`node`]); a chain's [`genesis`], a validator's [`home`] on disk and new
+//! [`testnet`] homes. It must not execute transactions itself nor reach into the state
 //! store: blocks are built, checked and committed through `cove-node`'s
 //! `node::External`. The design and its invariants are in `docs/consensus.md`.
 
@@ -13,12 +14,17 @@ pub mod app;
 pub mod block;
 pub mod codec;
 pub mod context;
+pub mod genesis;
+pub mod home;
 pub mod node;
 pub mod signing;
 pub mod store;
+pub mod testnet;
 pub mod types;
 
 pub use context::CoveContext;
+pub use genesis::{Genesis, MAX_VALIDATORS};
+pub use home::{Home, HomeError};
 pub use node::{ValidatorConfig, ValidatorNode};
 
 #[cfg(test)]
