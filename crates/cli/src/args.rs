@@ -139,16 +139,57 @@ pub(crate) enum Command {
     /// Measure throughput and latency; `--json` prints one object of figures.
     Bench(BenchArgs),
     /// Run a node: Ethereum JSON-RPC over HTTP, signed transactions, a mempool, blocks
-    /// (docs/node.md).
+    /// (docs/node.md); with --home, a validator of a chain on consensus
+    /// (docs/consensus.md).
     Node(NodeArgs),
+    /// Local chains of validators on Malachite BFT consensus (docs/consensus.md).
+    Testnet {
+        #[command(subcommand)]
+        command: TestnetCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TestnetCommand {
+    /// Write the homes of N validators of one new chain on 127.0.0.1: keys, configs
+    /// naming each other as peers, one genesis (execution settings from --config).
+    Init(TestnetInitArgs),
+}
+
+/// `cove testnet init`.
+#[derive(Debug, Args)]
+pub(crate) struct TestnetInitArgs {
+    /// How many validators (1 to 100).
+    #[arg(long)]
+    pub validators: usize,
+    /// The directory of the homes (`DIR/node0`, `DIR/node1`, ...); must be absent or empty.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The chain id (default: the configuration's EVM chain id, 49278).
+    #[arg(long)]
+    pub chain_id: Option<u64>,
+    /// Node i listens on base + 2i (consensus) and base + 2i + 1 (JSON-RPC).
+    #[arg(long, default_value_t = 26656)]
+    pub base_port: u16,
+    /// The least time between blocks (`1s`, `500ms`).
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub block_time: std::time::Duration,
+    /// Replace the node homes already in DIR.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `cove node`.
 #[derive(Debug, Args)]
 pub(crate) struct NodeArgs {
-    /// Where JSON-RPC listens (port 0: any free port, printed at start).
-    #[arg(long, default_value = "127.0.0.1:8545")]
-    pub rpc: std::net::SocketAddr,
+    /// Where JSON-RPC listens (port 0: any free port, printed at start). Default
+    /// 127.0.0.1:8545, or with --home the home's config.toml `rpc`.
+    #[arg(long)]
+    pub rpc: Option<std::net::SocketAddr>,
+    /// Run as the validator of this node home (`cove testnet init`): consensus with its
+    /// peers, the data in HOME/data (docs/consensus.md).
+    #[arg(long, value_name = "HOME", conflicts_with_all = ["automine", "block_time", "dev", "fee_recipient", "gas_price"])]
+    pub home: Option<PathBuf>,
     /// One block per transaction, as soon as it arrives (the default).
     #[arg(long, conflicts_with = "block_time")]
     pub automine: bool,

@@ -41,6 +41,13 @@ pub(crate) fn error_kind(e: &anyhow::Error) -> (&'static str, u8, bool) {
         Some(R::ConfigMismatch { .. }) => ("config_mismatch", 2, false),
         Some(R::Storage(s)) if s.is_corrupt() => ("corrupt", 2, false),
         _ if storage_corrupt() => ("corrupt", 2, false),
+        #[cfg(feature = "consensus")]
+        _ if e.chain().any(|c| {
+            matches!(c.downcast_ref::<consensus::HomeError>(), Some(consensus::HomeError::Mismatch(_)))
+        }) =>
+        {
+            ("config_mismatch", 2, false)
+        }
         _ if e.chain().any(|c| c.is::<Usage>()) => ("invalid_argument", 2, false),
         _ => ("io", 2, false),
     }

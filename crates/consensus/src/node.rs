@@ -60,8 +60,12 @@ pub struct ValidatorConfig {
     pub block_time: Option<Duration>,
     /// How often peers tell each other their heights (value sync).
     pub sync_interval: Duration,
-    /// The runtime's configuration (its chain id is set to `chain_id`).
+    /// The runtime's configuration (its chain id is set to `chain_id`). Its execution
+    /// settings are the chain's genesis ones: a data dir whose recorded genesis
+    /// configuration differs is refused at start.
     pub runtime: runtime::Config,
+    /// The balances block 1 credits (the genesis's); `None`: the ten dev accounts.
+    pub accounts: Option<Vec<(alloy_primitives::Address, u128)>>,
 }
 
 /// Why a node did not start.
@@ -140,6 +144,8 @@ impl ValidatorNode {
         nc.genesis_time = Some(cfg.genesis_time);
         nc.runtime = cfg.runtime.clone();
         nc.runtime.evm.chain_id = cfg.chain_id;
+        nc.chain.genesis = Some(runtime::ExecutionConfig::of(&nc.runtime));
+        nc.genesis_accounts = cfg.accounts.clone();
         if let Some(addr) = cfg.rpc {
             nc.rpc = addr;
         }

@@ -110,6 +110,9 @@ pub struct NodeConfig {
     /// chain's genesis one if known. By default every execution setting must equal the
     /// chain's.
     pub chain: runtime::ChainOptions,
+    /// The balances block 1 credits on an empty chain, in place of the dev accounts (a
+    /// consensus genesis's). `None`: the ten dev accounts if `dev`, else none.
+    pub genesis_accounts: Option<Vec<(EthAddress, u128)>>,
 }
 
 impl NodeConfig {
@@ -126,6 +129,7 @@ impl NodeConfig {
             snapshot_dir: None,
             genesis_time: None,
             chain: runtime::ChainOptions::default(),
+            genesis_accounts: None,
         }
     }
 }
@@ -156,11 +160,11 @@ pub struct Node {
 }
 
 impl Node {
-    /// Opens the data dir: the state, then the index brought in line with it; with
-    /// `dev` on an empty chain, funds the dev accounts in block 1. The chain id and the
-    /// fork are the chain's execution configuration's for the next block when the node
-    /// opens (an upgrade that changes them takes effect for blocks at its height, and for
-    /// what the node admits and answers after a restart).
+    /// Opens the data dir: the state, then the index brought in line with it; on an
+    /// empty chain, credits the genesis accounts (or with `dev` the dev accounts) in
+    /// block 1. The chain id and the fork are the chain's execution configuration's for
+    /// the next block when the node opens (an upgrade that changes them takes effect for
+    /// blocks at its height, and for what the node admits and answers after a restart).
     pub fn open(mut config: NodeConfig) -> Result<Node, NodeError> {
         config.runtime.validate_gas().map_err(NodeError::Config)?;
         let runtime = Runtime::open_chain(&config.data_dir, config.runtime.clone(), &config.chain)?;
@@ -173,11 +177,19 @@ impl Node {
             .parse()
             .map_err(|_| NodeError::Config(format!("unknown EVM spec {:?}", config.runtime.evm.spec)))?;
         let chain_id = config.runtime.evm.chain_id;
-        if config.dev && runtime.last_block()?.height == 0 {
+        let accounts = match &config.genesis_accounts {
+            Some(accounts) => accounts.clone(),
+            None if config.dev => DEV_ACCOUNTS
+                .iter()
+                .map(|(a, _)| a.parse::<Address>().map(|a| (EthAddress::from(a.0), DEV_BALANCE_WEI)))
+                .collect::<Result<_, _>>()
+                .map_err(|e| NodeError::Config(format!("{e}")))?,
+            None => Vec::new(),
+        };
+        if !accounts.is_empty() && runtime.last_block()?.height == 0 {
             let mut block = runtime.begin_block(config.genesis_time.unwrap_or_else(now))?;
-            for (address, _) in DEV_ACCOUNTS {
-                let address: Address = address.parse().map_err(|e| NodeError::Config(format!("{e}")))?;
-                let r = block.fund(address, Balance::from_u128(DEV_BALANCE_WEI))?;
+            for (address, balance) in accounts {
+                let r = block.fund(Address(address.into_array()), Balance::from_u128(balance))?;
                 if let Err(e) = r.result {
                     return Err(NodeError::Config(e.message));
                 }

@@ -20,7 +20,9 @@ mod remote;
 mod sdk_args;
 mod snapshot;
 mod state;
+mod testnet;
 mod upgrade;
+mod validator;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -31,6 +33,7 @@ use runtime::{ChainOptions, Config, LocalCheck, Runtime};
 
 use crate::args::{
     CacheCommand, ChainCommand, Cli, CodeCommand, Command, EvmCommand, SnapshotCommand, StateCommand,
+    TestnetCommand,
 };
 
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
@@ -92,7 +95,11 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Demo => demo::run(cli),
         Command::Bench(a) => bench::run(cli, a),
-        Command::Node(a) => node::run(cli, a),
+        Command::Node(a) => match &a.home {
+            Some(home) => validator::run(cli, home, a.rpc),
+            None => node::run(cli, a),
+        },
+        Command::Testnet { command: TestnetCommand::Init(a) } => testnet::init(cli, a),
     }
 }
 

@@ -11,7 +11,7 @@ pub(crate) fn run(cli: &Cli, a: &NodeArgs) -> Result<ExitCode> {
     log::set_max_level(log::LevelFilter::Info);
     let mut config = NodeConfig::new(cli.data_dir.clone());
     (config.runtime, config.chain) = super::load_local(cli)?;
-    config.rpc = a.rpc;
+    config.rpc = a.rpc.unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 8545)));
     config.mining = match a.block_time {
         Some(every) if !a.automine => Mining::Interval(every),
         _ => Mining::Auto,

@@ -102,6 +102,7 @@ impl Cluster {
                 block_time: Some(Duration::from_millis(250)),
                 sync_interval: Duration::from_secs(1),
                 runtime: runtime::Config::default(),
+                accounts: None,
             })
             .collect();
         Cluster { _dir: dir, configs, nodes: (0..n).map(|_| None).collect(), relays, first: vec![1; n] }

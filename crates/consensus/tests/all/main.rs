@@ -4,5 +4,6 @@
 mod cluster;
 mod faults;
 mod harness;
+mod home;
 mod join;
 mod relay;
