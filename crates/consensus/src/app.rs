@@ -30,8 +30,8 @@ use malachitebft_app_channel::app::types::core::{
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
-use node::External;
 use node::tx::SignedTx;
+use node::{External, Prepared};
 use tokio::task::block_in_place;
 
 use crate::CoveContext;
@@ -47,6 +47,10 @@ pub const MAX_STREAMS: usize = 64;
 pub const MAX_FUTURE_SECS: u64 = 60;
 /// Most transactions a proposer puts in a block: 5,000.
 pub const MAX_PROPOSAL_TXS: usize = 5_000;
+/// Most blocks kept executed (built or checked, not yet committed) at once: 8. Each
+/// holds its block's write set and receipts; past it the lowest height goes, and is run
+/// again if decided.
+pub const MAX_PREPARED: usize = 8;
 
 /// Why the application stopped.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +151,9 @@ struct App {
     born: u64,
     /// Proposals for heights above the current one, checked when it starts.
     pending: Vec<Assembled>,
+    /// Blocks this node built or found valid, executed and kept by id (at most
+    /// [`MAX_PREPARED`]): the decided one is committed from here, not run again.
+    prepared: HashMap<BlockId, Prepared>,
 }
 
 /// Re-applies decided blocks the store holds above the node's head (a crash between
@@ -157,7 +164,7 @@ pub fn recover(external: &External, store: &Store) -> Result<Height, AppError> {
         let next = head.number + 1;
         let Some((bytes, cert)) = store.decided(next)? else { return Ok(Height(next)) };
         log::info!("re-applying decided block {next} after a restart");
-        commit(external, &bytes, &cert)?;
+        commit(external, &bytes, &cert, None)?;
     }
 }
 
@@ -181,6 +188,7 @@ pub async fn run(
         streams: HashMap::new(),
         born: 0,
         pending: Vec::new(),
+        prepared: HashMap::new(),
     };
     while let Some(msg) = channels.consensus.recv().await {
         app.handle(msg, &channels.network).await?;
@@ -262,6 +270,7 @@ impl App {
                 let next = certificate.height.0 + 1;
                 self.height = Height(next);
                 self.pending.retain(|p| p.height.0 >= next);
+                self.prepared.retain(|_, p| p.height() >= next);
                 let _ = reply.send(Next::Start(Height(next), self.params()));
             }
             AppMsg::GetDecidedValues { range, reply } => {
@@ -314,7 +323,6 @@ impl App {
         let head = self.external.head()?;
         let timestamp = unix_now().max(head.timestamp);
         let fee_recipient = EthAddress::from(self.address.0);
-        let txs = self.external.propose(MAX_PROPOSAL_TXS, timestamp, fee_recipient)?;
         let mut block = ProposedBlock {
             height: height.0,
             timestamp,
@@ -325,6 +333,10 @@ impl App {
             txs: Vec::new(),
         };
         let mut size = block.encode().len();
+        // Each transaction costs its tag and length prefix beside its bytes.
+        let budget = MAX_BLOCK_BYTES.saturating_sub(size + 5 * MAX_PROPOSAL_TXS);
+        let (txs, prepared) = self.external.propose(MAX_PROPOSAL_TXS, budget, timestamp, fee_recipient)?;
+        let proposed = txs.len();
         for t in txs {
             let raw = Bytes::from(t.raw);
             size += raw.len() + 5;
@@ -346,6 +358,9 @@ impl App {
         };
         self.store.put_block(&id, &bytes, Some(&value))?;
         log::info!("proposing block {} round {round} with {} txs ({id})", height.0, block.txs.len());
+        if let Some(p) = prepared.filter(|_| block.txs.len() == proposed) {
+            self.keep(id, p);
+        }
         Ok(value)
     }
 
@@ -432,7 +447,7 @@ impl App {
 
     /// Checks a reassembled proposal for the current height: `None` if it is not the
     /// round's proposer's (ignored), else its verdict, kept with the block.
-    fn check(&self, a: Assembled) -> Result<Option<ProposedValue<CoveContext>>, AppError> {
+    fn check(&mut self, a: Assembled) -> Result<Option<ProposedValue<CoveContext>>, AppError> {
         let expected = CoveContext.select_proposer(&self.cfg.validators, a.height, a.round);
         let id = id_of(&a.block);
         if expected.address != a.proposer
@@ -442,7 +457,10 @@ impl App {
             return Ok(None);
         }
         let validity = match self.validate(&a) {
-            Ok(()) => Validity::Valid,
+            Ok(prepared) => {
+                self.keep(id, prepared);
+                Validity::Valid
+            }
             Err(why) => {
                 log::warn!("block {id} proposed at {} round {} is invalid: {why}", a.height, a.round);
                 Validity::Invalid
@@ -460,8 +478,19 @@ impl App {
         Ok(Some(value))
     }
 
-    /// Why block `a` may not be voted for, if it may not.
-    fn validate(&self, a: &Assembled) -> Result<(), String> {
+    /// Keeps the executed block `id` for its commit, making room if needed.
+    fn keep(&mut self, id: BlockId, prepared: Prepared) {
+        if !self.prepared.contains_key(&id) && self.prepared.len() >= MAX_PREPARED {
+            let lowest = self.prepared.iter().min_by_key(|(_, p)| p.height()).map(|(k, _)| *k);
+            if let Some(k) = lowest {
+                self.prepared.remove(&k);
+            }
+        }
+        self.prepared.insert(id, prepared);
+    }
+
+    /// Why block `a` may not be voted for, if it may not; else the block as it ran.
+    fn validate(&self, a: &Assembled) -> Result<Prepared, String> {
         let block = ProposedBlock::decode(&a.block).map_err(|e| e.to_string())?;
         let head = self.external.head().map_err(|e| e.to_string())?;
         if block.height != a.height.0 || block.height != head.number + 1 {
@@ -477,8 +506,8 @@ impl App {
             return Err(format!("time {} is out of range", block.timestamp));
         }
         let txs = decode_txs(&self.external, &block)?;
-        match self.external.check(block.timestamp, EthAddress::from(block.fee_recipient), &txs) {
-            Ok(Ok(())) => Ok(()),
+        match self.external.prepare(block.timestamp, EthAddress::from(block.fee_recipient), &txs) {
+            Ok(Ok(prepared)) => Ok(prepared),
             Ok(Err(rejected)) => Err(rejected.to_string()),
             Err(e) => Err(e.to_string()),
         }
@@ -494,7 +523,8 @@ impl App {
         let bytes = self.store.block(&cert.value_id)?.ok_or(AppError::MissingBlock(cert.value_id, height))?;
         // Recorded first: a crash before the commit below is repaired by `recover`.
         self.store.put_decided(height, &bytes, cert)?;
-        commit(&self.external, &bytes, cert)?;
+        let prepared = self.prepared.remove(&cert.value_id);
+        commit(&self.external, &bytes, cert, prepared)?;
         self.store.prune_undecided(height)?;
         Ok(())
     }
@@ -518,8 +548,15 @@ impl App {
 }
 
 /// Commits decided block `bytes` (certified by `cert`) through the node, after checking
-/// it builds on this node's state.
-fn commit(external: &External, bytes: &[u8], cert: &CommitCertificate<CoveContext>) -> Result<(), AppError> {
+/// it builds on this node's state: from `prepared` (the block as it ran when this node
+/// built or checked it) if the state it ran on is still the committed one, else by
+/// running it. Returns whether the kept block was committed.
+fn commit(
+    external: &External,
+    bytes: &[u8],
+    cert: &CommitCertificate<CoveContext>,
+    prepared: Option<Prepared>,
+) -> Result<bool, AppError> {
     let height = cert.height.0;
     let block = ProposedBlock::decode(bytes).map_err(|_| AppError::MissingBlock(cert.value_id, height))?;
     let head = external.head()?;
@@ -535,16 +572,29 @@ fn commit(external: &External, bytes: &[u8], cert: &CommitCertificate<CoveContex
     if parent != head_hash {
         return Err(AppError::ParentDiverged { height, decided: parent, local: head_hash });
     }
-    let txs = decode_txs(external, &block).map_err(|_| AppError::MissingBlock(cert.value_id, height))?;
-    let stored = external
-        .commit(block.timestamp, EthAddress::from(block.fee_recipient), &txs)
-        .map_err(|e| AppError::Commit(height, e))?;
+    let kept = match prepared {
+        Some(p) if p.height() == height => {
+            external.commit_prepared(p).map_err(|e| AppError::Commit(height, e))?
+        }
+        _ => None,
+    };
+    let reused = kept.is_some();
+    let stored = match kept {
+        Some(stored) => stored,
+        None => {
+            let txs =
+                decode_txs(external, &block).map_err(|_| AppError::MissingBlock(cert.value_id, height))?;
+            external
+                .commit(block.timestamp, EthAddress::from(block.fee_recipient), &txs)
+                .map_err(|e| AppError::Commit(height, e))?
+        }
+    };
     log::info!(
-        "committed block {height} txs={} root={}",
+        "committed block {height} txs={} root={} reused={reused}",
         stored.txs.len(),
         stored.state_root.unwrap_or_default()
     );
-    Ok(())
+    Ok(reused)
 }
 
 fn decode_txs(external: &External, block: &ProposedBlock) -> Result<Vec<SignedTx>, String> {
@@ -606,7 +656,7 @@ mod tests {
         let external = node.external();
         let before = external.head().unwrap();
         let (bytes, cert) = block_on(&external, [9; 32]);
-        let err = commit(&external, &bytes, &cert).unwrap_err();
+        let err = commit(&external, &bytes, &cert, None).unwrap_err();
         assert!(matches!(err, AppError::Diverged { height, .. } if height == before.number + 1), "{err}");
         assert!(err.to_string().contains("state diverged at height"), "{err}");
         assert_eq!(external.head().unwrap().number, before.number);
@@ -628,7 +678,7 @@ mod tests {
             value_id: id_of(&bytes),
             commit_signatures: Vec::new(),
         };
-        let err = commit(&external, &bytes, &cert).unwrap_err();
+        let err = commit(&external, &bytes, &cert, None).unwrap_err();
         assert!(
             matches!(err, AppError::ParentDiverged { height, .. } if height == before.number + 1),
             "{err}"
@@ -638,17 +688,41 @@ mod tests {
     }
 
     #[test]
+    fn a_decided_block_kept_from_its_check_commits_without_running_again() {
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (na, nb) = (open(da.path()), open(db.path()));
+        let (ea, eb) = (na.external(), nb.external());
+        let root = ea.head().unwrap().state_root.unwrap_or_default().0;
+        let (bytes, cert) = block_on(&ea, root);
+        let block = ProposedBlock::decode(&bytes).unwrap();
+        let fee = EthAddress::from(block.fee_recipient);
+        let kept = ea.prepare(block.timestamp, fee, &[]).unwrap().unwrap();
+        assert!(commit(&ea, &bytes, &cert, Some(kept)).unwrap(), "the kept block is committed");
+        assert!(!commit(&eb, &bytes, &cert, None).unwrap(), "without one the block runs");
+        let (a, b) = (ea.head().unwrap(), eb.head().unwrap());
+        assert_eq!((a.number, a.state_root, a.hash), (b.number, b.state_root, b.hash));
+        // One kept on a state that moved since is not used: the block runs on the head.
+        let root = a.state_root.unwrap_or_default().0;
+        let stale = ea.prepare(a.timestamp + 1, fee, &[]).unwrap().unwrap();
+        let (bytes, cert) = block_on(&ea, root);
+        commit(&ea, &bytes, &cert, None).unwrap();
+        let (bytes2, cert2) = block_on(&ea, ea.head().unwrap().state_root.unwrap_or_default().0);
+        assert!(!commit(&ea, &bytes2, &cert2, Some(stale)).unwrap());
+        assert_eq!(ea.head().unwrap().number, cert2.height.0);
+    }
+
+    #[test]
     fn a_decided_block_commits_once_and_chains_its_root() {
         let dir = tempfile::tempdir().unwrap();
         let node = open(dir.path());
         let external = node.external();
         let root = external.head().unwrap().state_root.unwrap_or_default().0;
         let (bytes, cert) = block_on(&external, root);
-        commit(&external, &bytes, &cert).unwrap();
+        commit(&external, &bytes, &cert, None).unwrap();
         let head = external.head().unwrap();
         assert_eq!(head.number, cert.height.0);
         // The same decided block again is refused: it no longer follows the head.
-        let err = commit(&external, &bytes, &cert).unwrap_err();
+        let err = commit(&external, &bytes, &cert, None).unwrap_err();
         assert!(matches!(err, AppError::OutOfOrder { .. }), "{err}");
         assert_eq!(external.head().unwrap().number, cert.height.0);
         // Recorded but not committed (a crash between the two): `recover` applies it once.

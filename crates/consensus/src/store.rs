@@ -12,7 +12,7 @@ use bytes::Bytes;
 use malachitebft_app_channel::app::types::ProposedValue;
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::core::{CommitCertificate, Round};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::CoveContext;
 use crate::codec::{CoveCodec, decode_commit_certificate, encode_commit_certificate};
@@ -157,8 +157,11 @@ impl Store {
     }
 
     /// Forgets the blocks and values of heights up to `height` that were not decided.
+    /// Not made durable by itself (no sync): the next durable write carries it, and one
+    /// lost in a crash leaves only blocks that the next pruning forgets.
     pub fn prune_undecided(&self, height: u64) -> Result<(), StoreError> {
-        let w = self.db.begin_write().map_err(err)?;
+        let mut w = self.db.begin_write().map_err(err)?;
+        w.set_durability(Durability::None).map_err(err)?;
         {
             let mut values = w.open_table(VALUES).map_err(err)?;
             let mut blocks = w.open_table(BLOCKS).map_err(err)?;

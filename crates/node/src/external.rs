@@ -14,13 +14,44 @@ use types::Address;
 use crate::NodeError;
 use crate::chain::StoredBlock;
 use crate::node::Shared;
-use crate::produce::{MAX_BLOCK_TXS, execute, finish};
+use crate::produce::{Executed, MAX_BLOCK_TXS, execute, finish};
 use crate::tx::{SignedTx, TxError};
 
 /// The node's side of a consensus engine. Cheap to clone.
 #[derive(Clone)]
 pub struct External {
     pub(crate) shared: Arc<Shared>,
+}
+
+/// A block that ran on this node, set aside uncommitted with its receipts (its state
+/// changes, the index entry they give): [`External::commit_prepared`] commits it without
+/// running it again while the state it ran on is still the committed one.
+pub struct Prepared {
+    block: runtime::Suspended,
+    run: Executed,
+}
+
+impl Prepared {
+    /// The block's height.
+    pub fn height(&self) -> u64 {
+        self.run.stored.number
+    }
+
+    /// How many transactions it holds.
+    pub fn len(&self) -> usize {
+        self.run.stored.txs.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.run.stored.txs.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("height", &self.height()).field("txs", &self.len()).finish()
+    }
 }
 
 /// Why a block cannot be committed as proposed.
@@ -73,28 +104,43 @@ impl External {
     }
 
     /// The transactions a block at `timestamp` paying `fee_recipient` would hold now: the
-    /// ready ones of the mempool (at most `max`, capped at [`MAX_BLOCK_TXS`]) that run,
-    /// found by running them on a block that is then discarded.
+    /// ready ones of the mempool (at most `max`, capped at [`MAX_BLOCK_TXS`], and as many
+    /// as fit in `max_bytes` of raw transactions) that run, found by running them on a
+    /// block. That block is kept as a [`Prepared`] if it ran exactly the transactions
+    /// returned (none dropped or left waiting), else discarded.
     pub fn propose(
         &self,
         max: usize,
+        max_bytes: usize,
         timestamp: u64,
         fee_recipient: EthAddress,
-    ) -> Result<Vec<SignedTx>, NodeError> {
+    ) -> Result<(Vec<SignedTx>, Option<Prepared>), NodeError> {
         let s = &self.shared;
         let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
         let rt = &s.runtime;
-        let ready = {
+        let mut ready = {
             let pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());
             pool.ready(max.min(MAX_BLOCK_TXS), |a| rt.nonce(&Address(a.into_array())).unwrap_or(u64::MAX))
         };
+        let mut bytes = 0usize;
+        let fit = ready
+            .iter()
+            .take_while(|t| {
+                bytes = bytes.saturating_add(t.raw.len());
+                bytes <= max_bytes
+            })
+            .count();
+        ready.truncate(fit);
         let parent = s.chain.head()?;
         let mut block = rt.begin_block(timestamp)?;
         let run = execute(s, &mut block, &parent, fee_recipient, &ready)?;
+        if run.dropped.is_empty() && run.waiting == 0 && !run.timed_out {
+            return Ok((ready, Some(Prepared { block: block.suspend(), run })));
+        }
         drop(block);
         let dropped: std::collections::HashSet<B256> = run.dropped.iter().map(|(h, _)| *h).collect();
         let taken = ready.len() - run.waiting;
-        Ok(ready.into_iter().take(taken).filter(|t| !dropped.contains(&t.hash)).collect())
+        Ok((ready.into_iter().take(taken).filter(|t| !dropped.contains(&t.hash)).collect(), None))
     }
 
     /// Whether the block of `txs` at `timestamp` paying `fee_recipient` runs on the
@@ -106,12 +152,41 @@ impl External {
         fee_recipient: EthAddress,
         txs: &[SignedTx],
     ) -> Result<Result<(), Rejected>, NodeError> {
+        Ok(self.prepare(timestamp, fee_recipient, txs)?.map(drop))
+    }
+
+    /// [`External::check`], keeping the block it ran if it passed: committing it later
+    /// with [`External::commit_prepared`] does not run it again.
+    pub fn prepare(
+        &self,
+        timestamp: u64,
+        fee_recipient: EthAddress,
+        txs: &[SignedTx],
+    ) -> Result<Result<Prepared, Rejected>, NodeError> {
         let s = &self.shared;
         let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
         let parent = s.chain.head()?;
         let mut block = s.runtime.begin_block(timestamp)?;
         let run = execute(s, &mut block, &parent, fee_recipient, txs)?;
-        Ok(verdict(&run))
+        Ok(verdict(&run).map(|()| Prepared { block: block.suspend(), run }))
+    }
+
+    /// Commits a block that ran in [`External::propose`] or [`External::prepare`] without
+    /// running it again, exactly as [`External::commit`] would have committed it: only if
+    /// the committed state is still the one it ran on (its parent is the head and nothing
+    /// was committed since). `None` (nothing committed) otherwise: the caller commits the
+    /// block with [`External::commit`], which runs it on the current state.
+    pub fn commit_prepared(&self, prepared: Prepared) -> Result<Option<StoredBlock>, NodeError> {
+        let s = &self.shared;
+        let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
+        let parent = s.chain.head()?;
+        let Prepared { block, run } = prepared;
+        if run.stored.number != parent.number + 1 || run.stored.parent_hash != parent.hash.unwrap_or_default()
+        {
+            return Ok(None);
+        }
+        let Some(block) = s.runtime.resume(block)? else { return Ok(None) };
+        finish(s, block, run).map(Some)
     }
 
     /// Commits the decided block of `txs` at `timestamp` paying `fee_recipient`; returns
@@ -155,7 +230,7 @@ impl External {
     }
 }
 
-fn verdict(run: &crate::produce::Executed) -> Result<(), Rejected> {
+fn verdict(run: &Executed) -> Result<(), Rejected> {
     if run.timed_out {
         return Err(Rejected::TimedOut);
     }

@@ -36,7 +36,7 @@ pub mod snapshot_fetch;
 pub mod tx;
 
 pub use error::NodeError;
-pub use external::{External, Rejected};
+pub use external::{External, Prepared, Rejected};
 pub use node::SubmitError;
 pub use node::{DEV_ACCOUNTS, DEV_BALANCE_WEI, Mining, Node, NodeConfig, RunningNode};
 pub use produce::MAX_BLOCK_TXS;

@@ -102,11 +102,58 @@ pub struct Block<'r> {
     event_bytes: u64,
     /// Gas used by the block's transactions so far (`max_block_gas` bounds it).
     gas_used: Gas,
+    /// The committed state's [`state::Backend::generation`] when the block began: a
+    /// [`Suspended`] block resumes only while it is unchanged.
+    generation: Option<u64>,
+}
+
+/// A block set aside by [`Block::suspend`]: its transactions ran, nothing was
+/// committed. [`Runtime::resume`] gives it back, to commit, only while the committed
+/// state is the one it began on; dropping it discards it.
+pub struct Suspended {
+    pub(crate) journal: Journal,
+    pub(crate) info: BlockInfo,
+    txs: u32,
+    event_bytes: u64,
+    gas_used: Gas,
+    pub(crate) generation: Option<u64>,
+}
+
+impl std::fmt::Debug for Suspended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suspended").field("info", &self.info).field("txs", &self.txs).finish_non_exhaustive()
+    }
+}
+
+impl Suspended {
+    /// The block's height and time.
+    pub fn info(&self) -> BlockInfo {
+        self.info
+    }
 }
 
 impl<'r> Block<'r> {
     pub(crate) fn new(rt: &'r Runtime, exec: &'r Exec, journal: Journal, info: BlockInfo) -> Block<'r> {
-        Block { rt, exec, journal, info, txs: 0, event_bytes: 0, gas_used: 0 }
+        let generation = journal.stamp().map(|s| s.backend);
+        Block { rt, exec, journal, info, txs: 0, event_bytes: 0, gas_used: 0, generation }
+    }
+
+    pub(crate) fn resumed(rt: &'r Runtime, exec: &'r Exec, s: Suspended) -> Block<'r> {
+        let Suspended { journal, info, txs, event_bytes, gas_used, generation } = s;
+        Block { rt, exec, journal, info, txs, event_bytes, gas_used, generation }
+    }
+
+    /// Sets the block aside uncommitted, everything it ran kept, to be resumed with
+    /// [`Runtime::resume`] (which refuses it once anything else was committed).
+    pub fn suspend(self) -> Suspended {
+        Suspended {
+            journal: self.journal,
+            info: self.info,
+            txs: self.txs,
+            event_bytes: self.event_bytes,
+            gas_used: self.gas_used,
+            generation: self.generation,
+        }
     }
 
     /// The configuration this block runs with: the chain's execution settings in force

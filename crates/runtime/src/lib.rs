@@ -47,7 +47,7 @@ use std::sync::{Arc, RwLock};
 pub use at::StateAt;
 pub use block::{
     Block, BlockLimits, DEFAULT_BLOCK_EVENT_BYTES, DEFAULT_BLOCK_TRANSACTIONS, MAX_BLOCK_EVENT_BYTES,
-    MAX_BLOCK_TRANSACTIONS, event_bytes,
+    MAX_BLOCK_TRANSACTIONS, Suspended, event_bytes,
 };
 pub use cache::{CacheConfig, CacheStats};
 pub use chain::{
@@ -351,6 +351,25 @@ impl Runtime {
         let journal = spare.unwrap_or_else(|| Journal::new(self.backend.clone()));
         debug_assert!(journal.is_empty(), "a spare journal is a committed one");
         Ok(Block::new(self, exec, journal, info))
+    }
+
+    /// Gives back a block set aside by [`Block::suspend`], exactly as it was, if the
+    /// committed state is still the one it began on (nothing was committed since, by any
+    /// block, and it is the next block); `None` otherwise (the caller runs it again on the
+    /// current state). Resuming never re-runs anything, so a resumed block commits what
+    /// running its transactions gave.
+    pub fn resume(&self, block: Suspended) -> Result<Option<Block<'_>>, RuntimeError> {
+        let same_store = std::ptr::addr_eq(Arc::as_ptr(block.journal.backend()), Arc::as_ptr(&self.backend));
+        let now = self.backend.generation();
+        if !same_store || now.is_none() || now != block.generation {
+            return Ok(None);
+        }
+        if self.last_block()?.height + 1 != block.info.height {
+            return Ok(None);
+        }
+        let (index, exec) = self.exec_at(block.info.height)?;
+        self.current.store(index, Ordering::Release);
+        Ok(Some(Block::resumed(self, exec, block)))
     }
 
     /// Runs `method` read-only against the last committed state. Any storage write or

@@ -5,6 +5,7 @@ mod compat;
 mod dev;
 mod dev_rpc;
 mod explorer;
+mod external;
 mod harness;
 mod history;
 mod logs;

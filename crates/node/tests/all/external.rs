@@ -1,0 +1,81 @@
+//! Blocks decided outside the node: a block that ran in `propose` or `prepare` commits
+//! without running again, exactly as running it at commit would, and only on the state
+//! it ran on.
+
+use alloy_primitives::{Address, U256};
+use cove_node::{External, Mining, Node, NodeConfig};
+
+use crate::harness::Wallet;
+
+const T: u64 = 1_700_000_100;
+
+fn open(dir: &std::path::Path) -> Node {
+    let mut c = NodeConfig::new(dir.to_path_buf());
+    c.mining = Mining::External;
+    c.dev = true;
+    c.genesis_time = Some(1_700_000_000);
+    Node::open(c).expect("open")
+}
+
+fn submit_transfers(e: &External, chain_id: u64, from: usize, nonces: std::ops::Range<u64>) {
+    let w = Wallet::dev(from);
+    for n in nonces {
+        e.submit(&w.legacy(Some(chain_id), n, Address::repeat_byte(0x77), U256::from(n + 1)))
+            .expect("submit");
+    }
+}
+
+#[test]
+fn a_prepared_block_commits_what_running_it_again_would() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (open(da.path()), open(db.path()));
+    let (ea, eb) = (a.external(), b.external());
+    let fee = Address::repeat_byte(0xfe);
+    submit_transfers(&ea, a.chain_id(), 0, 0..5);
+    submit_transfers(&ea, a.chain_id(), 1, 0..3);
+
+    // The proposer's own block: kept by `propose`, committed without running again.
+    let (txs, prepared) = ea.propose(100, 1 << 20, T, fee).expect("propose");
+    assert_eq!(txs.len(), 8);
+    let prepared = prepared.expect("every transaction ran: the block is kept");
+    assert_eq!((prepared.height(), prepared.len()), (ea.head().unwrap().number + 1, 8));
+    let committed = ea.commit_prepared(prepared).expect("commit").expect("the state is unchanged");
+    assert_eq!(ea.pool_len(), 0, "the mempool lost what the block took");
+
+    // Another node runs the same block at commit: the same entry, root and hash.
+    let checked = eb.prepare(T, fee, &txs).expect("prepare").expect("valid");
+    drop(checked);
+    let again = eb.commit(T, fee, &txs).expect("commit");
+    assert_eq!(again.state_root, committed.state_root);
+    assert_eq!(again.hash, committed.hash);
+    let receipts = |b: &cove_node::chain::StoredBlock| -> Vec<_> {
+        b.txs.iter().map(|t| (t.hash, t.status, t.gas_used, t.cumulative_gas_used)).collect()
+    };
+    assert_eq!(receipts(&again), receipts(&committed));
+    assert!(committed.state_root.is_some() && committed.txs.iter().all(|t| t.status));
+
+    // A byte budget cuts the proposal.
+    submit_transfers(&ea, a.chain_id(), 2, 0..4);
+    let one = txs[0].raw.len();
+    let (cut, _) = ea.propose(100, 2 * one, T + 1, fee).expect("propose");
+    assert_eq!(cut.len(), 2);
+}
+
+#[test]
+fn a_prepared_block_is_refused_once_the_state_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = open(dir.path());
+    let e = node.external();
+    let fee = Address::repeat_byte(0xfe);
+    submit_transfers(&e, node.chain_id(), 0, 0..2);
+    let (txs, prepared) = e.propose(100, 1 << 20, T, fee).expect("propose");
+    let prepared = prepared.expect("kept");
+    // Another block at this height is committed first (an empty one).
+    let other = e.commit(T, fee, &[]).expect("commit");
+    assert!(e.commit_prepared(prepared).expect("no fault").is_none(), "a stale block is refused");
+    assert_eq!(e.head().unwrap().number, other.number);
+    // Checked on the new head, the same transactions commit by running again.
+    let checked = e.prepare(T + 1, fee, &txs).expect("prepare").expect("valid");
+    let b = e.commit_prepared(checked).expect("commit").expect("fresh");
+    assert_eq!((b.number, b.txs.len()), (other.number + 1, 2));
+}
