@@ -286,6 +286,10 @@ pub(crate) enum StateCommand {
         /// A retained height (default: the head).
         #[arg(long)]
         height: Option<u64>,
+        /// Prove the contract's entry with a life under the key (docs/state.md,
+        /// "Storage with a life") instead of its storage slot.
+        #[arg(long)]
+        lived: bool,
     },
     /// Open the store read-write and commit no block: repairs the database after an
     /// unclean shutdown (a crash, a full disk) and writes the block log back into the

@@ -531,3 +531,69 @@ fn cove_coverage_bounds_its_dwarf_inputs() {
     assert_eq!(code, 2, "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("MAX_DWARF_FILES"), "{v}");
 }
+
+/// Storage with a life as a user tries it: `examples/lived.wat` stores a value for 3
+/// blocks; `cove state` lists it with its life while it lives and not after; a query at
+/// a past height still sees it; `state proof --lived` proves it, then its absence, and
+/// `verify-proof` checks both.
+#[test]
+fn a_value_with_a_life_lives_its_blocks_in_state_queries_and_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let (code, v) = cove(dir.path(), args);
+        assert_eq!(code, 0, "{args:?}: {v}");
+        v
+    };
+    let contract = deploy(dir.path(), "lived.wat", &[]); // block 1
+    // Block 2 stores "hello" for 3 blocks: alive in blocks 2, 3 and 4.
+    let input = format!("{}{}", hex::encode(3i64.to_le_bytes()), hex::encode("hello"));
+    ok(&["call", &contract, "set", "--args-hex", &input]);
+    let lived = |height: Option<&str>| {
+        let mut args = vec!["state", contract.as_str()];
+        args.extend(height.map(|h| ["--height", h]).into_iter().flatten());
+        ok(&args)["lived"].as_array().unwrap().clone()
+    };
+    let hello = hex::encode("hello");
+    for (life, head) in [(3, 2), (2, 3), (1, 4)] {
+        let l = lived(None);
+        assert_eq!(l.len(), 1, "after block {head}: {l:?}");
+        assert_eq!(
+            (l[0]["key_hex"].as_str(), l[0]["value_hex"].as_str()),
+            (Some("6b"), Some(hello.as_str()))
+        );
+        assert_eq!((l[0]["life"].as_u64(), l[0]["expires"].as_u64()), (Some(life), Some(5)));
+        let got = ok(&["query", &contract, "get"]);
+        assert_eq!(got["return_hex"], format!("{hello}{}", hex::encode(life.to_le_bytes())));
+        ok(&["call", &contract, "noop"]); // blocks 3, 4, 5
+    }
+    // Block 5: absent everywhere at the head, present at a past height.
+    assert!(lived(None).is_empty());
+    assert_eq!(ok(&["query", &contract, "get"])["return_hex"], "");
+    assert_eq!(
+        ok(&["query", &contract, "get", "--height", "4"])["return_hex"],
+        format!("{hello}{}", hex::encode(1u64.to_le_bytes()))
+    );
+    assert_eq!(lived(Some("4")).len(), 1);
+    // Proofs: inclusion at 4 (alive), non-inclusion at 5 (purged with block 5).
+    let file = dir.path().join("proof.json");
+    for (height, alive, kind) in [("4", true, "inclusion"), ("5", false, "non_inclusion")] {
+        let proof = ok(&["state", "proof", &contract, "6b", "--lived", "--height", height]);
+        assert_eq!(proof["alive"].as_bool(), Some(alive), "{proof}");
+        std::fs::write(&file, proof.to_string()).unwrap();
+        let v = ok(&["state", "verify-proof", file.to_str().unwrap(), "--height", height]);
+        assert_eq!(
+            (v["valid"].as_bool(), v["kind"].as_str(), v["alive"].as_bool()),
+            (Some(true), Some(kind), Some(alive))
+        );
+        // Claiming the other answer is refused.
+        let mut forged = proof.clone();
+        forged["alive"] = Value::Bool(!alive);
+        std::fs::write(&file, forged.to_string()).unwrap();
+        let (code, v) =
+            cove(dir.path(), &["state", "verify-proof", file.to_str().unwrap(), "--height", height]);
+        assert_eq!((code, v["valid"].as_bool()), (1, Some(false)), "{v}");
+    }
+    // The ordinary storage never held it, and its slot proves nothing.
+    assert!(ok(&["state", &contract])["entries"].as_array().unwrap().is_empty());
+    assert_eq!(ok(&["state", "proof", &contract, "6b", "--height", "4"])["value_hex"], Value::Null);
+}

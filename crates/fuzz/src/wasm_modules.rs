@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use arbitrary::Unstructured;
-use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
+use types::{Address, BlockInfo, ContractStorage, ErrorKind, Lived, StorageError};
 use wasm::{CallContext, CallOutcome, Engine, LinkedModule, Vm};
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection,
@@ -38,7 +38,7 @@ pub const ENTRY_POINTS: &[&str] = &["run", "run_i32", "run_i64"];
 
 /// A storage map: what the contract's keys hold.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct MapStorage(pub BTreeMap<Vec<u8>, Vec<u8>>);
+pub struct MapStorage(pub BTreeMap<Vec<u8>, Vec<u8>>, pub BTreeMap<Vec<u8>, Lived>);
 
 impl ContractStorage for MapStorage {
     fn read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -50,6 +50,16 @@ impl ContractStorage for MapStorage {
     }
     fn remove(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         Ok(self.0.remove(key).is_some())
+    }
+    fn read_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        Ok(self.1.get(key).cloned())
+    }
+    fn write_lived(&mut self, key: &[u8], value: &[u8], expires: u64) -> Result<(), StorageError> {
+        self.1.insert(key.to_vec(), Lived { value: value.to_vec(), expires });
+        Ok(())
+    }
+    fn remove_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        Ok(self.1.remove(key))
     }
 }
 

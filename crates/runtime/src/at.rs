@@ -131,6 +131,17 @@ impl<'r> StateAt<'r> {
             .collect())
     }
 
+    /// Every entry with a life of a contract alive in this state (at this block's
+    /// height), in key order: its key, value and expiry height.
+    pub fn lived_state(&self, address: &Address) -> Result<Vec<(Vec<u8>, types::Lived)>, RuntimeError> {
+        Ok(vm::lived::entries(&self.journal(), address, self.block.height)?)
+    }
+
+    /// The entry with a life under `key` of a contract, if alive in this state.
+    pub fn lived(&self, address: &Address, key: &[u8]) -> Result<Option<types::Lived>, RuntimeError> {
+        Ok(vm::lived::read(&self.journal(), address, key, self.block.height)?)
+    }
+
     /// Every key/value pair in a contract's storage, in key order.
     pub fn contract_state(&self, address: &Address) -> Result<Entries, RuntimeError> {
         if self.contract(address)?.is_none() {

@@ -513,11 +513,15 @@ impl<'r> Block<'r> {
     /// Commits everything in one atomic, durable write, with the block's record
     /// (height, time and, on an authenticated store, the state root after it). The
     /// first block a store commits also records the chain's genesis execution
-    /// configuration.
+    /// configuration. Before that, it removes the entries with a life expired at its
+    /// height ([`vm::lived::purge`], at most [`vm::lived::MAX_EXPIRIES_PER_BLOCK`]).
     pub fn commit(mut self) -> Result<BlockRecord, RuntimeError> {
         if let Some(genesis) = self.rt.missing_genesis()? {
             self.journal.set(&keys::execution_config(genesis.activation), &genesis.config.canonical_bytes());
         }
+        // Entries with a life that expired at this height leave the state with this
+        // block, a bounded number per block (docs/state.md, "Storage with a life").
+        vm::lived::purge(&mut self.journal, self.info.height, vm::lived::MAX_EXPIRIES_PER_BLOCK)?;
         let root = self.journal.commit(&self.info)?;
         self.rt.recycle(self.journal);
         self.rt.refresh_current();

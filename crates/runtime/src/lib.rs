@@ -65,6 +65,7 @@ pub use profile::Profiled;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
+pub use vm::lived;
 pub use vm::{
     AppFlags, Balance, ContractInfo, Outcome as Receipt, VirtualMachine, VmVersion, created_address,
 };

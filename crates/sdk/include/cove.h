@@ -4,7 +4,8 @@
  * Declares every host function of module "env" with its exact wasm signature, the
  * status codes of `call` and `create`, and two helpers a contract needs: an entry-point
  * attribute (COVE_ENTRY) and a bump allocator exported as `allocate` (COVE_ALLOCATOR),
- * which the host calls to place the values `storage_read` and `precompile` return.
+ * which the host calls to place the values `storage_read`, `storage_read_lived` and
+ * `precompile` return.
  *
  * Build a contract (no libc; clang-19 and wasm-ld from lld-19):
  *
@@ -62,6 +63,15 @@ COVE_IMPORT(create) int32_t cove_create(const uint8_t code_id[32], const uint8_t
 COVE_IMPORT(library_call) int32_t cove_library_call(const uint8_t library[20], const char *entry, int32_t entry_len, const void *input, int32_t input_len, int64_t gas);
 COVE_IMPORT(call_result_len) int32_t cove_call_result_len(void);
 COVE_IMPORT(call_result_read) void cove_call_result_read(void *dst);
+
+/* Storage with a life (docs/abi.md): entries that live `life` blocks (1..2^32), in a key
+ * space of their own. storage_read_lived: 0 if none lives, else (ptr << 32) | len as
+ * storage_read, and the remaining life (u64 little-endian) written at life_out. */
+COVE_IMPORT(storage_write_lived) int32_t cove_storage_write_lived(const void *key, int32_t key_len, const void *value, int32_t value_len, int64_t life);
+COVE_IMPORT(storage_read_lived) int64_t cove_storage_read_lived(const void *key, int32_t key_len, uint8_t life_out[8]);
+COVE_IMPORT(storage_life) int64_t cove_storage_life(const void *key, int32_t key_len);
+COVE_IMPORT(storage_extend_life) int64_t cove_storage_extend_life(const void *key, int32_t key_len, int64_t life);
+COVE_IMPORT(storage_delete_lived) int32_t cove_storage_delete_lived(const void *key, int32_t key_len);
 
 /* The status of cove_call and cove_create. */
 enum cove_status {

@@ -1,7 +1,7 @@
 //! Write cove WebAssembly contracts in Rust.
 //!
 //! This crate owns the contract side of `docs/abi.md`: safe wrappers over every host
-//! function ([`storage`], [`env`](mod@env), [`crypto`], [`calls`]), the one encoding of arguments, results,
+//! function ([`storage`], [`lived`], [`env`](mod@env), [`crypto`], [`calls`]), the one encoding of arguments, results,
 //! storage values and event data ([`codec`]), the [`entry_points!`] macro, and on wasm32
 //! a bump allocator with the `allocate` export the host needs and a panic handler that
 //! aborts with the panic message. The macro also embeds the entry points' signatures in
@@ -24,6 +24,7 @@ pub mod crypto;
 mod entry;
 pub mod env;
 mod host;
+pub mod lived;
 mod panic;
 pub mod storage;
 
@@ -34,7 +35,7 @@ pub use codec::{Decode, DecodeError, Encode};
 pub mod prelude {
     pub use crate::calls::{self, CallFailure, CallOptions};
     pub use crate::codec::{Decode, Encode};
-    pub use crate::{Address, entry_points, env, storage};
+    pub use crate::{Address, entry_points, env, lived, storage};
     pub use alloc::string::{String, ToString};
     pub use alloc::vec::Vec;
     pub use alloc::{format, vec};

@@ -20,7 +20,7 @@ pub use address::{Address, AddressParseError, CodeId};
 pub use error::{CallError, ErrorKind};
 pub use event::{BlockInfo, Event};
 pub use precompile::{PrecompileCall, Precompiles};
-pub use storage::{ContractStorage, StorageError, StorageErrorKind};
+pub use storage::{ContractStorage, Lived, StorageError, StorageErrorKind};
 pub use vm::{UnknownVmType, VmType};
 
 /// Gas units. Every limit and every charge is a `Gas`.

@@ -60,4 +60,53 @@ pub trait ContractStorage {
     fn write(&mut self, key: &[u8], value: &[u8]) -> Result<(), StorageError>;
     /// Removes `key`; returns whether a value was there.
     fn remove(&mut self, key: &[u8]) -> Result<bool, StorageError>;
+
+    /// The entry with a life under `key` (a key space apart from [`ContractStorage::read`]'s;
+    /// `docs/state.md`, "Storage with a life"), alive or expired: the caller decides with
+    /// [`Lived::alive_at`]. By default this storage keeps none (a node fault).
+    fn read_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        let _ = key;
+        Err(no_lived())
+    }
+
+    /// Stores `value` under `key` until block `expires` (exclusive), replacing any entry
+    /// with a life there.
+    fn write_lived(&mut self, key: &[u8], value: &[u8], expires: u64) -> Result<(), StorageError> {
+        let _ = (key, value, expires);
+        Err(no_lived())
+    }
+
+    /// Removes the entry with a life under `key`, alive or expired; returns what was there.
+    fn remove_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        let _ = key;
+        Err(no_lived())
+    }
+}
+
+fn no_lived() -> StorageError {
+    StorageError::io("this storage keeps no entries with a life")
+}
+
+/// An entry stored with a life: its value and the first block height at which it is
+/// absent. Written at block `b` with a life of `L` blocks, it expires at `b + L`: alive
+/// in blocks `b..=b + L - 1` and in the states right after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lived {
+    /// The value (never empty).
+    pub value: Vec<u8>,
+    /// The first height at which the entry is absent.
+    pub expires: u64,
+}
+
+impl Lived {
+    /// Whether the entry is alive at block `height` (in that block, and in the state
+    /// right after it).
+    pub fn alive_at(&self, height: u64) -> bool {
+        height < self.expires
+    }
+
+    /// The blocks it still lives at `height`, that one included (0 once expired).
+    pub fn life_at(&self, height: u64) -> u64 {
+        self.expires.saturating_sub(height)
+    }
 }

@@ -17,6 +17,8 @@
 //!   carries its [`AppFlags`]) and
 //!   the state [`keys`] every VM reads and writes: one account space, one store, one
 //!   journal, so one rollback undoes what any VM did;
+//! * storage with a life ([`lived`]): entries that expire after a number of blocks, and
+//!   the expiry index the runtime purges at each block's commit;
 //! * native balances ([`accounts`]), which every VM sees.
 //!
 //! It must not know any VM's engine or host ABI, nor blocks and their limits (the
@@ -34,6 +36,7 @@ pub mod accounts;
 mod contract;
 mod env;
 pub mod keys;
+pub mod lived;
 mod modules;
 
 use state::Journal;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use state::Journal;
-use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
+use types::{Address, BlockInfo, ContractStorage, ErrorKind, Lived, StorageError};
 use vm::{Balance, Dispatch, Env, Instantiate, LibraryCall, Message, Target};
 use wasm::{CallReply, CallRequest, ContractCalls, CreateRequest, LibraryRequest};
 
@@ -44,6 +44,13 @@ impl ContractView {
         self
     }
 
+    /// The contract this view is bound to.
+    fn address(&self) -> Address {
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&self.prefix[1..]);
+        Address(a)
+    }
+
     fn full_key(&mut self, key: &[u8]) -> &[u8] {
         self.key.clear();
         self.key.extend_from_slice(&self.prefix);
@@ -67,6 +74,20 @@ impl ContractStorage for ContractView {
     fn remove(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         self.full_key(key);
         self.journal.delete(&self.key)
+    }
+
+    fn read_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        vm::lived::read_raw(&self.journal, &self.address(), key)
+    }
+
+    fn write_lived(&mut self, key: &[u8], value: &[u8], expires: u64) -> Result<(), StorageError> {
+        let address = self.address();
+        vm::lived::write(&mut self.journal, &address, key, value, expires)
+    }
+
+    fn remove_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        let address = self.address();
+        vm::lived::remove(&mut self.journal, &address, key)
     }
 }
 

@@ -46,6 +46,11 @@ pub const HOST_FUNCTIONS: &[HostFn] = &[
     f("library_call", &[I32, I32, I32, I32, I32, I64], &[I32]),
     f("call_result_len", &[], &[I32]),
     f("call_result_read", &[I32], &[]),
+    f("storage_write_lived", &[I32, I32, I32, I32, I64], &[I32]),
+    f("storage_read_lived", &[I32, I32, I32], &[I64]),
+    f("storage_life", &[I32, I32], &[I64]),
+    f("storage_extend_life", &[I32, I32, I64], &[I64]),
+    f("storage_delete_lived", &[I32, I32], &[I32]),
 ];
 
 /// Looks up a host function of cove's ABI by import name.
@@ -76,8 +81,11 @@ impl Abi {
 }
 
 /// cove's own host ABI (`docs/abi.md`).
-pub const COVE: Abi =
-    Abi { name: "cove", functions: HOST_FUNCTIONS, need_allocate: &["storage_read", "precompile"] };
+pub const COVE: Abi = Abi {
+    name: "cove",
+    functions: HOST_FUNCTIONS,
+    need_allocate: &["storage_read", "precompile", "storage_read_lived"],
+};
 
 /// The contract export the host calls to obtain memory for values it returns
 /// (`storage_read`): `allocate(len i32) -> i32`.

@@ -34,6 +34,15 @@ pub const MAX_HOST_PRICE: u64 = 1 << 32;
 /// ([`HostCosts::precompile_per_evm_gas`]).
 pub const MAX_PRECOMPILE_RATE: u64 = 1 << 10;
 
+/// The blocks of life [`HostCosts::storage_life_per_byte`] prices: a lived entry pays
+/// `ceil(bytes x life x storage_life_per_byte / LIFE_PRICE_BLOCKS)`.
+pub const LIFE_PRICE_BLOCKS: u64 = 1_024;
+
+/// The longest life, in blocks, a host function of storage with a life accepts
+/// (`storage_write_lived`, `storage_extend_life`); 2^32 blocks outlast any chain, and
+/// keep `height + life` far from overflow.
+pub const MAX_STORAGE_LIFE: u64 = 1 << 32;
+
 /// The largest deterministic stack budget accepted, in accounted bytes.
 ///
 /// The budget is counted in an `i32` global; 256 MiB keeps every sum far from overflow.
@@ -166,6 +175,10 @@ pub struct HostCosts {
     pub storage_write_per_byte: u64,
     /// `storage_delete` base. By default 500.
     pub storage_delete: u64,
+    /// Storage with a life: gas per byte of key and value per [`LIFE_PRICE_BLOCKS`]
+    /// blocks of life bought, rounded up (`docs/gas.md`, "Storage with a life"). By
+    /// default 1.
+    pub storage_life_per_byte: u64,
     /// `crypto_hash` base. By default 200.
     pub hash: u64,
     /// Per byte hashed (`crypto_hash`, and the message digest in `crypto_verify`). By default 3.
@@ -209,6 +222,7 @@ impl Default for HostCosts {
             storage_write: 1_000,
             storage_write_per_byte: 10,
             storage_delete: 500,
+            storage_life_per_byte: 1,
             hash: 200,
             hash_per_byte: 3,
             verify: 60_000,
@@ -270,6 +284,7 @@ impl GasSchedule {
         let host_units = [
             ("storage_read_per_byte", h.storage_read_per_byte),
             ("storage_write_per_byte", h.storage_write_per_byte),
+            ("storage_life_per_byte", h.storage_life_per_byte),
             ("hash_per_byte", h.hash_per_byte),
             ("event_per_byte", h.event_per_byte),
             ("copy_per_byte", h.copy_per_byte),

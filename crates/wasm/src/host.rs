@@ -100,7 +100,7 @@ pub fn charge_gas(mut ctx: impl wasmtime::AsContextMut, gas: wasmtime::Global, a
     Ok(())
 }
 
-fn per_byte(price: u64, bytes: usize) -> u64 {
+pub(crate) fn per_byte(price: u64, bytes: usize) -> u64 {
     price.saturating_mul(bytes as u64)
 }
 
@@ -149,7 +149,7 @@ pub(crate) fn write_bytes<S>(caller: &mut C<'_, S>, at: usize, bytes: &[u8]) {
     memory.data_mut(caller)[at..at + bytes.len()].copy_from_slice(bytes);
 }
 
-fn storage_fault(e: types::StorageError) -> wasmtime::Error {
+pub(crate) fn storage_fault(e: types::StorageError) -> wasmtime::Error {
     wasmtime::Error::new(BackendFault(e))
 }
 
@@ -392,6 +392,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
         },
     )?;
 
+    crate::lived::define(linker)?;
     crate::calls::define(linker)
 }
 
@@ -412,7 +413,7 @@ fn write_address<S>(c: &mut C<'_, S>, name: &str, result_ptr: i32, bytes: &[u8; 
 }
 
 /// Calls the contract's `allocate(len)` and checks the region it returns.
-fn allocate<S>(c: &mut C<'_, S>, len: usize) -> Res<usize> {
+pub(crate) fn allocate<S>(c: &mut C<'_, S>, len: usize) -> Res<usize> {
     let Some(allocate) = c.data().allocate.clone() else {
         return trap(ErrorKind::Trap, "the contract exports no `allocate(len: i32) -> i32`");
     };

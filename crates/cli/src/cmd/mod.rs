@@ -66,8 +66,8 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::State { command: Some(command), .. } => match command {
             StateCommand::Root { height } => state::root(cli, *height),
             StateCommand::Repair => state::repair(cli),
-            StateCommand::Proof { address, key_hex, height } => {
-                state::proof(cli, address, &key_hex.0, *height)
+            StateCommand::Proof { address, key_hex, height, lived } => {
+                state::proof(cli, address, &key_hex.0, *height, *lived)
             }
             StateCommand::VerifyProof { file, root, height } => {
                 state::verify_proof(cli, file, root.as_ref().map(|r| &r.0[..]), *height)

@@ -14,19 +14,35 @@ use crate::{input, output};
 
 pub(crate) fn run(cli: &Cli, address: &Address, height: Option<u64>) -> Result<ExitCode> {
     let rt = super::open_read_only(cli)?;
-    let entries = rt.at(height)?.contract_state(address)?;
+    let at = rt.at(height)?;
+    let entries = at.contract_state(address)?;
+    // Entries with a life alive at this height (docs/state.md, "Storage with a life").
+    let lived = at.lived_state(address)?;
+    let h = at.block().height;
     if cli.json {
         let entries: Vec<_> = entries
             .iter()
             .map(|(k, v)| json!({"key_hex": hex::encode(k), "value_hex": hex::encode(v)}))
             .collect();
-        println!("{}", json!({"entries": entries}));
+        let lived: Vec<_> = lived
+            .iter()
+            .map(|(k, e)| {
+                json!({"key_hex": hex::encode(k), "value_hex": hex::encode(&e.value),
+                       "expires": e.expires, "life": e.life_at(h)})
+            })
+            .collect();
+        println!("{}", json!({"entries": entries, "lived": lived}));
     } else {
-        if entries.is_empty() {
+        if entries.is_empty() && lived.is_empty() {
             println!("(no entries)");
         }
         for (k, v) in &entries {
             println!("{} = {}", hex::encode(k), hex::encode(v));
+        }
+        for (k, e) in &lived {
+            let (key, value, life, expires) =
+                (hex::encode(k), hex::encode(&e.value), e.life_at(h), e.expires);
+            println!("{key} = {value} (life {life}: absent from block {expires})");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -52,26 +68,47 @@ pub(crate) fn root(cli: &Cli, height: Option<u64>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn proof(cli: &Cli, address: &Address, key: &[u8], height: Option<u64>) -> Result<ExitCode> {
+pub(crate) fn proof(
+    cli: &Cli,
+    address: &Address,
+    key: &[u8],
+    height: Option<u64>,
+    lived: bool,
+) -> Result<ExitCode> {
     let rt = super::open_read_only(cli)?;
-    let (record, proof) = rt.proof(&runtime::keys::storage(address, key), height)?;
+    let raw_key = if lived { runtime::lived::key(address, key) } else { keys::storage(address, key) };
+    let (record, proof) = rt.proof(&raw_key, height)?;
     let root = record.root.context("this store commits to no root")?;
-    print(
-        cli,
-        &json!({
-            "height": record.height,
-            "root": hex::encode(root),
-            "address": address.to_string(),
-            "key_hex": hex::encode(key),
-            "value_hex": proof.value.as_ref().map(hex::encode),
-            "proof": proof_json(&proof),
-        }),
-    );
+    let mut out = json!({
+        "height": record.height,
+        "root": hex::encode(root),
+        "address": address.to_string(),
+        "key_hex": hex::encode(key),
+        "value_hex": proof.value.as_ref().map(hex::encode),
+        "proof": proof_json(&proof),
+    });
+    if lived {
+        let entry = proof.value.as_deref().map(lived_record).transpose().map_err(anyhow::Error::msg)?;
+        out["lived"] = json!(true);
+        out["value_hex"] = json!(entry.as_ref().map(|(_, v)| hex::encode(v)));
+        out["expires"] = json!(entry.as_ref().map(|(e, _)| *e));
+        out["alive"] = json!(entry.is_some_and(|(e, _)| record.height < e));
+    }
+    print(cli, &out);
     Ok(ExitCode::SUCCESS)
 }
 
+/// A stored entry with a life, `expires (u64 BE) ++ value`: its expiry and value.
+fn lived_record(stored: &[u8]) -> Result<(u64, &[u8]), String> {
+    match stored.split_first_chunk::<8>() {
+        Some((e, value)) if !value.is_empty() => Ok((u64::from_be_bytes(*e), value)),
+        _ => Err(format!("a stored entry with a life of {} bytes", stored.len())),
+    }
+}
+
 /// The fields a proof file may state: what `state proof --json` prints.
-const FILE_FIELDS: [&str; 6] = ["height", "root", "address", "key_hex", "value_hex", "proof"];
+const FILE_FIELDS: [&str; 9] =
+    ["height", "root", "address", "key_hex", "value_hex", "proof", "lived", "expires", "alive"];
 
 /// The fields of its `proof`.
 const PROOF_FIELDS: [&str; 5] = ["depth", "key_hex", "value_hex", "others", "siblings"];
@@ -153,17 +190,46 @@ fn check_proof_file(bytes: &[u8], root_arg: Option<Hash>, height_arg: Option<u64
         None => None,
         Some(v) => Some(parse_address(v.as_str().ok_or("address must be a string")?)?),
     };
+    // An entry with a life: its own key space, and a stored value `expires ++ value`.
+    let lived = match fields.get("lived") {
+        None => false,
+        Some(v) => v.as_bool().ok_or("lived must be true or false")?,
+    };
+    if !lived && (fields.contains_key("expires") || fields.contains_key("alive")) {
+        return Err("it states expires or alive without \"lived\": true".into());
+    }
+    let prefix = |a: &Address| if lived { runtime::lived::prefix(a) } else { keys::storage_prefix(a) };
     if let Some(address) = &address
-        && !proof.key.starts_with(&keys::storage_prefix(address))
+        && !proof.key.starts_with(&prefix(address))
     {
-        return Err(format!("the proof is not of a storage slot of address {address}"));
+        let what = if lived { "an entry with a life" } else { "a storage slot" };
+        return Err(format!("the proof is not of {what} of address {address}"));
     }
     if let Some(key) = fields.get("key_hex") {
         let key = hex::decode(key.as_str().ok_or("key_hex must be a hex string")?)
             .map_err(|e| format!("key_hex: {e}"))?;
         let address = address.as_ref().ok_or("it states key_hex (a contract's key) without its address")?;
-        if proof.key != keys::storage(address, &key) {
+        if proof.key != [&prefix(address)[..], &key].concat() {
             return Err("the proof is of another key than key_hex".into());
+        }
+    }
+    let entry = if lived { proof.value.as_deref().map(lived_record).transpose()? } else { None };
+    if lived {
+        if let Some(expires) = fields.get("expires") {
+            let expires = match expires {
+                Value::Null => None,
+                v => Some(v.as_u64().ok_or("expires must be an integer or null")?),
+            };
+            if expires != entry.map(|(e, _)| e) {
+                return Err("expires differs from the proof's entry".into());
+            }
+        }
+        if let Some(alive) = fields.get("alive") {
+            let alive = alive.as_bool().ok_or("alive must be true or false")?;
+            let height = stated_height.ok_or("it states alive, which depends on the height: state it")?;
+            if alive != entry.is_some_and(|(e, _)| height < e) {
+                return Err(format!("alive is {alive}, which the proof's entry at height {height} is not"));
+            }
         }
     }
     if let Some(value) = fields.get("value_hex") {
@@ -174,7 +240,8 @@ fn check_proof_file(bytes: &[u8], root_arg: Option<Hash>, height_arg: Option<u64
                     .map_err(|e| format!("value_hex: {e}"))?,
             ),
         };
-        if value != proof.value {
+        let proven = if lived { entry.map(|(_, v)| v.to_vec()) } else { proof.value.clone() };
+        if value != proven {
             return Err("value_hex differs from the proof's value".into());
         }
     }
@@ -191,6 +258,13 @@ fn check_proof_file(bytes: &[u8], root_arg: Option<Hash>, height_arg: Option<u64
     }
     if let Some(address) = address {
         shown["address"] = json!(address.to_string());
+    }
+    if lived {
+        shown["lived"] = json!(true);
+        shown["expires"] = json!(entry.map(|(e, _)| e));
+        if let Some(height) = stated_height {
+            shown["alive"] = json!(entry.is_some_and(|(e, _)| height < e));
+        }
     }
     Ok(shown)
 }

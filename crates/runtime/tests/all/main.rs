@@ -18,6 +18,7 @@ mod gas_caps;
 mod gzip;
 mod isolation;
 mod lifecycle;
+mod lived;
 mod not_found;
 mod persistence;
 mod precompiles;

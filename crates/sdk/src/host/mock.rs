@@ -21,6 +21,8 @@ pub(crate) type SentCall = ([u8; 20], Vec<u8>, Vec<u8>, [u8; 32], u64);
 #[derive(Default)]
 pub(crate) struct Mock {
     pub(crate) storage: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Entries with a life: value and expiry height.
+    pub(crate) lived: BTreeMap<Vec<u8>, (Vec<u8>, u64)>,
     pub(crate) caller: [u8; 20],
     pub(crate) contract: [u8; 20],
     pub(crate) height: u64,
@@ -63,6 +65,51 @@ pub(crate) fn storage_write(key: &[u8], value: &[u8]) {
 
 pub(crate) fn storage_delete(key: &[u8]) -> bool {
     with(|m| m.storage.remove(key).is_some())
+}
+
+/// The life rules of the host: 1..=2^32 blocks, expiring at `height + life`.
+fn expiry(m: &Mock, life: u64) -> u64 {
+    assert!((1..=1 << 32).contains(&life), "invalid_argument: a life of {life} blocks");
+    m.height + life
+}
+
+/// The entry under `key` if alive at the mock's height.
+fn alive(m: &Mock, key: &[u8]) -> Option<(Vec<u8>, u64)> {
+    m.lived.get(key).filter(|(_, e)| *e > m.height).cloned()
+}
+
+pub(crate) fn storage_write_lived(key: &[u8], value: &[u8], life: u64) {
+    assert!(!value.is_empty(), "invalid_argument: empty storage value");
+    with(|m| {
+        let expires = expiry(m, life);
+        m.lived.insert(key.to_vec(), (value.to_vec(), expires))
+    });
+}
+
+pub(crate) fn storage_read_lived(key: &[u8]) -> Option<(Vec<u8>, u64)> {
+    with(|m| alive(m, key).map(|(v, e)| (v, e - m.height)))
+}
+
+pub(crate) fn storage_life(key: &[u8]) -> u64 {
+    with(|m| alive(m, key).map_or(0, |(_, e)| e - m.height))
+}
+
+pub(crate) fn storage_extend_life(key: &[u8], life: u64) -> u64 {
+    with(|m| {
+        let wanted = expiry(m, life);
+        let Some((value, expires)) = alive(m, key) else { return 0 };
+        let expires = expires.max(wanted);
+        m.lived.insert(key.to_vec(), (value, expires));
+        expires - m.height
+    })
+}
+
+pub(crate) fn storage_delete_lived(key: &[u8]) -> bool {
+    with(|m| {
+        let was = alive(m, key).is_some();
+        m.lived.remove(key);
+        was
+    })
 }
 
 pub(crate) fn caller() -> [u8; 20] {

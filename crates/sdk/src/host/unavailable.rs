@@ -19,6 +19,21 @@ pub(crate) fn storage_write(_key: &[u8], _value: &[u8]) {
 pub(crate) fn storage_delete(_key: &[u8]) -> bool {
     unavailable()
 }
+pub(crate) fn storage_write_lived(_key: &[u8], _value: &[u8], _life: u64) {
+    unavailable()
+}
+pub(crate) fn storage_read_lived(_key: &[u8]) -> Option<(Vec<u8>, u64)> {
+    unavailable()
+}
+pub(crate) fn storage_life(_key: &[u8]) -> u64 {
+    unavailable()
+}
+pub(crate) fn storage_extend_life(_key: &[u8], _life: u64) -> u64 {
+    unavailable()
+}
+pub(crate) fn storage_delete_lived(_key: &[u8]) -> bool {
+    unavailable()
+}
 pub(crate) fn caller() -> [u8; 20] {
     unavailable()
 }

@@ -68,6 +68,17 @@ mod raw {
         ) -> i32;
         pub(super) fn call_result_len() -> usize;
         pub(super) fn call_result_read(dst_ptr: *mut u8);
+        pub(super) fn storage_write_lived(
+            key_ptr: *const u8,
+            key_len: usize,
+            value_ptr: *const u8,
+            value_len: usize,
+            life: i64,
+        ) -> i32;
+        pub(super) fn storage_read_lived(key_ptr: *const u8, key_len: usize, life_ptr: *mut u8) -> u64;
+        pub(super) fn storage_life(key_ptr: *const u8, key_len: usize) -> i64;
+        pub(super) fn storage_extend_life(key_ptr: *const u8, key_len: usize, life: i64) -> i64;
+        pub(super) fn storage_delete_lived(key_ptr: *const u8, key_len: usize) -> i32;
     }
 }
 
@@ -123,6 +134,39 @@ pub(crate) fn storage_write(key: &[u8], value: &[u8]) {
 pub(crate) fn storage_delete(key: &[u8]) -> bool {
     // SAFETY: `key` is a live slice.
     unsafe { raw::storage_delete(key.as_ptr(), key.len()) == 1 }
+}
+
+#[inline]
+pub(crate) fn storage_write_lived(key: &[u8], value: &[u8], life: u64) {
+    // SAFETY: both are live slices. The result is always 0; failures end the call (a
+    // life above i64::MAX reads as negative, which the host refuses).
+    unsafe { raw::storage_write_lived(key.as_ptr(), key.len(), value.as_ptr(), value.len(), life as i64) };
+}
+
+#[inline]
+pub(crate) fn storage_read_lived(key: &[u8]) -> Option<(Vec<u8>, u64)> {
+    let mut life = [0u8; 8];
+    // SAFETY: `key` is a live slice, `life` a live 8-byte array the host may write.
+    let packed = unsafe { raw::storage_read_lived(key.as_ptr(), key.len(), life.as_mut_ptr()) };
+    (packed != 0).then(|| (owned(packed), u64::from_le_bytes(life)))
+}
+
+#[inline]
+pub(crate) fn storage_life(key: &[u8]) -> u64 {
+    // SAFETY: `key` is a live slice.
+    unsafe { raw::storage_life(key.as_ptr(), key.len()) as u64 }
+}
+
+#[inline]
+pub(crate) fn storage_extend_life(key: &[u8], life: u64) -> u64 {
+    // SAFETY: `key` is a live slice.
+    unsafe { raw::storage_extend_life(key.as_ptr(), key.len(), life as i64) as u64 }
+}
+
+#[inline]
+pub(crate) fn storage_delete_lived(key: &[u8]) -> bool {
+    // SAFETY: `key` is a live slice.
+    unsafe { raw::storage_delete_lived(key.as_ptr(), key.len()) == 1 }
 }
 
 #[inline]

@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use cove_wasm::abi::host_fn;
-use cove_wasm::{Config, GasSchedule, HostCosts, OpCosts};
+use cove_wasm::{Config, GasSchedule, HostCosts, OpCosts, life_price};
 use types::ErrorKind;
 
 /// Learns the price `G` of a successful call, then checks that a limit of exactly `G`
@@ -375,6 +375,43 @@ fn host_cases(c: &HostCosts, alloc: u64) -> Vec<(&'static str, &'static str, u64
         ("call_result_len", "", c.context),
         // No call made yet: an empty result.
         ("call_result_read", "(i32.const 300)", c.context),
+        // Storage with a life at block 42: "abc" = "hello" (8 bytes) for 2,048 blocks.
+        (
+            "storage_write_lived",
+            "(i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5) (i64.const 2048)",
+            c.storage_write
+                + c.storage_delete
+                + 8 * c.storage_write_per_byte
+                + life_price(c.storage_life_per_byte, 8, 2_048),
+        ),
+        // "rk" lives with 7 bytes until 100: key, value and the allocate call.
+        (
+            "storage_read_lived",
+            "(i32.const 32) (i32.const 2) (i32.const 200)",
+            c.storage_read + 9 * c.storage_read_per_byte + alloc,
+        ),
+        (
+            "storage_read_lived",
+            "(i32.const 48) (i32.const 2) (i32.const 200)",
+            c.storage_read + 2 * c.storage_read_per_byte,
+        ),
+        ("storage_life", "(i32.const 32) (i32.const 2)", c.storage_read + 2 * c.storage_read_per_byte),
+        // From 100 to 42 + 1,000: 942 blocks of 9 bytes bought.
+        (
+            "storage_extend_life",
+            "(i32.const 32) (i32.const 2) (i64.const 1000)",
+            c.storage_read
+                + 2 * c.storage_read_per_byte
+                + c.storage_write
+                + life_price(c.storage_life_per_byte, 9, 942),
+        ),
+        // A shorter life than it has: only the read.
+        (
+            "storage_extend_life",
+            "(i32.const 32) (i32.const 2) (i64.const 5)",
+            c.storage_read + 2 * c.storage_read_per_byte,
+        ),
+        ("storage_delete_lived", "(i32.const 32) (i32.const 2)", c.storage_delete),
     ]
 }
 
@@ -419,6 +456,7 @@ fn check_host_prices(config: Config) {
     let mut h = Harness::with_config(&module(&all_imports(), &body), config);
     h.storage.0.insert(b"rk".to_vec(), b"1234567".to_vec());
     h.storage.0.insert(b"dk".to_vec(), b"x".to_vec());
+    h.storage.1.insert(b"rk".to_vec(), types::Lived { value: b"1234567".to_vec(), expires: 100 });
     for (i, (name, args, price)) in cases.iter().enumerate() {
         let real = h.call(&format!("real{i}"), b"input!");
         let stub = h.call(&format!("stub{i}"), b"input!");
@@ -449,6 +487,7 @@ fn host_function_prices_follow_a_custom_schedule() {
         storage_write: 107,
         storage_write_per_byte: 11,
         storage_delete: 109,
+        storage_life_per_byte: 23,
         hash: 113,
         hash_per_byte: 13,
         verify: 127,

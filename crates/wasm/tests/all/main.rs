@@ -8,6 +8,7 @@ mod coverage;
 mod debug;
 mod gas;
 mod hostile;
+mod lived;
 mod modes;
 mod profile;
 mod stack;

@@ -6,11 +6,11 @@ use cove_wasm::abi::{HOST_FUNCTIONS, host_fn};
 use cove_wasm::{
     CallContext, CallOutcome, Compiler, Config, Engine, LinkedModule, Tier, ValidationError, Vm,
 };
-use types::{Address, BlockInfo, ContractStorage, ErrorKind, StorageError};
+use types::{Address, BlockInfo, ContractStorage, ErrorKind, Lived, StorageError};
 
 /// A map-backed storage for tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct MapStorage(pub(crate) BTreeMap<Vec<u8>, Vec<u8>>);
+pub(crate) struct MapStorage(pub(crate) BTreeMap<Vec<u8>, Vec<u8>>, pub(crate) BTreeMap<Vec<u8>, Lived>);
 
 impl ContractStorage for MapStorage {
     fn read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -22,6 +22,16 @@ impl ContractStorage for MapStorage {
     }
     fn remove(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         Ok(self.0.remove(key).is_some())
+    }
+    fn read_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        Ok(self.1.get(key).cloned())
+    }
+    fn write_lived(&mut self, key: &[u8], value: &[u8], expires: u64) -> Result<(), StorageError> {
+        self.1.insert(key.to_vec(), Lived { value: value.to_vec(), expires });
+        Ok(())
+    }
+    fn remove_lived(&mut self, key: &[u8]) -> Result<Option<Lived>, StorageError> {
+        Ok(self.1.remove(key))
     }
 }
 

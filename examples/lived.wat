@@ -1,0 +1,53 @@
+;; Storage with a life (docs/abi.md, "Storage with a life"): one entry under key "k".
+;;   set     input: life (i64 LE) ++ value; stores the value for that many blocks
+;;   get     returns the value ++ its remaining life (u64 LE), or nothing once absent
+;;   life    returns the remaining life (i64), 0 once absent
+;;   extend  input: life (i64 LE); makes it live at least that many blocks from now,
+;;           returns the remaining life after (0: nothing to extend)
+;;   del     removes it; returns 1 if it was alive
+;;   fill    input: n (u32 LE) ++ life (i64 LE); stores n entries keyed by their index
+;;   noop    does nothing (a block that only moves time on)
+(module
+  (import "env" "storage_write_lived" (func $write (param i32 i32 i32 i32 i64) (result i32)))
+  (import "env" "storage_read_lived" (func $read (param i32 i32 i32) (result i64)))
+  (import "env" "storage_life" (func $life (param i32 i32) (result i64)))
+  (import "env" "storage_extend_life" (func $extend (param i32 i32 i64) (result i64)))
+  (import "env" "storage_delete_lived" (func $del (param i32 i32) (result i32)))
+  (import "env" "input_len" (func $input_len (result i32)))
+  (import "env" "input_read" (func $input_read (param i32)))
+  (import "env" "return_data" (func $return_data (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "k")
+  (data (i32.const 8) "x")
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "allocate") (param $len i32) (result i32)
+    (local $ptr i32)
+    (local.set $ptr (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $len)))
+    (local.get $ptr))
+  (func (export "noop"))
+  (func (export "set")
+    (call $input_read (i32.const 256))
+    (drop (call $write (i32.const 0) (i32.const 1) (i32.const 264) (i32.sub (call $input_len) (i32.const 8))
+      (i64.load (i32.const 256)))))
+  (func (export "get") (local $r i64) (local $end i32)
+    (local.set $r (call $read (i32.const 0) (i32.const 1) (i32.const 64)))
+    (if (i64.eqz (local.get $r)) (then (return)))
+    (local.set $end (i32.add (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32))) (i32.wrap_i64 (local.get $r))))
+    (i64.store (local.get $end) (i64.load (i32.const 64)))
+    (call $return_data (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32)))
+      (i32.add (i32.wrap_i64 (local.get $r)) (i32.const 8))))
+  (func (export "life") (result i64) (call $life (i32.const 0) (i32.const 1)))
+  (func (export "extend") (result i64)
+    (call $input_read (i32.const 256))
+    (call $extend (i32.const 0) (i32.const 1) (i64.load (i32.const 256))))
+  (func (export "del") (result i32) (call $del (i32.const 0) (i32.const 1)))
+  (func (export "fill") (local $i i32) (local $n i32)
+    (call $input_read (i32.const 256))
+    (local.set $n (i32.load (i32.const 256)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store (i32.const 16) (local.get $i))
+      (drop (call $write (i32.const 16) (i32.const 4) (i32.const 8) (i32.const 1) (i64.load (i32.const 260))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))))
