@@ -12,4 +12,5 @@ mod modes;
 mod profile;
 mod stack;
 mod support;
+mod surcharge;
 mod validation;
