@@ -24,6 +24,7 @@ mod precompiles;
 mod rollback;
 mod scan;
 mod support;
+mod surcharge;
 mod tiers;
 mod timeouts;
 mod upgrade;
