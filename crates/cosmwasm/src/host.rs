@@ -40,13 +40,13 @@ fn enter(c: &mut C<'_>, name: &str, base: u64) -> Res<()> {
 
 /// Subtracts `amount` from the instance's gas; running out ends the call.
 pub(crate) fn charge(c: &mut C<'_>, amount: u64) -> Res<()> {
-    let gas = c.data().gas.expect("gas global bound before the call");
-    wasm::charge_gas(c, gas, amount)
+    let meter = c.data().gas.expect("gas global bound before the call");
+    wasm::charge_gas(c, meter, amount)
 }
 
 /// The gas left (zero if the balance is already negative).
 pub(crate) fn gas_left(c: &mut C<'_>) -> u64 {
-    let gas = c.data().gas.expect("gas global bound before the call");
+    let gas = c.data().gas.expect("gas global bound before the call").gas();
     gas.get(&mut *c).unwrap_i64().max(0) as u64
 }
 

@@ -40,7 +40,7 @@ pub(crate) struct Host {
     /// contracts of other VMs.
     pub frame: Frame,
     pub memory: Option<Memory>,
-    pub gas: Option<Global>,
+    pub gas: Option<wasm::GasMeter>,
     pub allocate: Option<TypedFunc<u32, u32>>,
     /// Inside a host call to `allocate`: the contract may not call back into the host.
     pub in_allocate: bool,
@@ -53,7 +53,7 @@ pub(crate) struct Host {
 
 impl ProfileHost for Host {
     fn gas_global(&self) -> Option<Global> {
-        self.gas
+        self.gas.map(|m| m.gas())
     }
 
     fn recorder(&mut self) -> Option<&mut Recorder> {
@@ -155,12 +155,19 @@ fn run_on_stack(
         return fault(store, "instrumented CosmWasm module lacks its memory or globals".into());
     };
     let allocate = instance.get_typed_func::<u32, u32>(&mut store, "allocate").ok();
+    let surcharge = match shared.engine.config().gas.surcharge() {
+        Some(divisor) => match global(&mut store, wasm::abi::SPENT_GLOBAL_EXPORT) {
+            Some(spent) => Some((spent, divisor)),
+            None => return fault(store, "instrumented CosmWasm module lacks its surcharge global".into()),
+        },
+        None => None,
+    };
     if gas.set(&mut store, Val::I64(gas_limit as i64)).is_err() {
         return fault(store, "gas global is not a mutable i64".into());
     }
     {
         let host = store.data_mut();
-        host.gas = Some(gas);
+        host.gas = Some(wasm::GasMeter::new(gas, surcharge));
         host.memory = Some(memory);
         host.allocate = allocate;
     }

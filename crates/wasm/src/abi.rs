@@ -98,6 +98,9 @@ pub const MEMORY_EXPORT: &str = "memory";
 pub const RESERVED_PREFIX: &str = "__cove_";
 /// The injected remaining-gas global (an `i64`).
 pub const GAS_GLOBAL_EXPORT: &str = "__cove_gas";
+/// The injected gas-charged-so-far global (an `i64`, read as unsigned) of the energy
+/// surcharge; only a schedule with a surcharge adds it (`docs/gas.md`).
+pub const SPENT_GLOBAL_EXPORT: &str = "__cove_gas_spent";
 /// The injected stack-height global (an `i32`).
 pub const STACK_GLOBAL_EXPORT: &str = "__cove_stack";
 /// The module's former `start` function, exported so it runs after gas is set.

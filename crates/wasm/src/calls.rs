@@ -375,7 +375,7 @@ pub(crate) fn define<S: Send + 'static>(linker: &mut Linker<HostState<S>>) -> wa
 
 /// Gives back gas the callee did not use.
 fn refund<S>(c: &mut C<'_, S>, amount: Gas) -> Res<()> {
-    let gas = c.data().gas.expect("gas global bound before the call");
+    let gas = c.data().gas.expect("gas global bound before the call").gas();
     let left = gas.get(&mut *c).unwrap_i64();
     // `amount` was taken from a non-negative balance a moment ago: no overflow.
     gas.set(&mut *c, left.saturating_add(amount as i64).into())?;

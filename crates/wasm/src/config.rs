@@ -237,6 +237,18 @@ impl Default for HostCosts {
     }
 }
 
+/// The smallest energy surcharge divisor accepted ([`GasSchedule::surcharge_divisor`]).
+///
+/// With a divisor of at least 2 a charge made while the balance is non-negative adds at
+/// most half of the gas used so far (itself at most `MAX_GAS_LIMIT`), so the balance
+/// stays above `-2^62 - 2^56` and the instrumented `i64` arithmetic never wraps
+/// (`docs/gas.md`, "Energy surcharge").
+pub const MIN_SURCHARGE_DIVISOR: u64 = 2;
+
+/// The largest energy surcharge divisor accepted: `MAX_GAS_LIMIT` (`2^63 - 1`). A larger
+/// one could never add anything, and the divisor is an `i64` constant in the bytecode.
+pub const MAX_SURCHARGE_DIVISOR: u64 = types::MAX_GAS_LIMIT;
+
 /// The full gas schedule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -245,6 +257,19 @@ pub struct GasSchedule {
     pub ops: OpCosts,
     /// Host function prices.
     pub host: HostCosts,
+    /// The energy surcharge (`[wasm.gas] surcharge_divisor`): when not 0, every charge of
+    /// a call (instruction segments, per-unit instruction charges, host functions) also
+    /// adds the gas the call has been charged so far, this one included, divided by this
+    /// divisor: `used += amount; used += used / divisor` (`docs/gas.md`, "Energy
+    /// surcharge"). 0, the default, turns it off; otherwise in
+    /// `MIN_SURCHARGE_DIVISOR..=MAX_SURCHARGE_DIVISOR`. Left out of the encoded
+    /// configuration when 0, so a configuration without it encodes as it always did.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub surcharge_divisor: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl GasSchedule {
@@ -306,7 +331,19 @@ impl GasSchedule {
             &[("precompile_per_evm_gas", h.precompile_per_evm_gas)],
             MAX_PRECOMPILE_RATE,
             "MAX_PRECOMPILE_RATE",
-        )
+        )?;
+        let d = self.surcharge_divisor;
+        if d != 0 && !(MIN_SURCHARGE_DIVISOR..=MAX_SURCHARGE_DIVISOR).contains(&d) {
+            return Err(format!(
+                "gas.surcharge_divisor must be 0 (off) or in {MIN_SURCHARGE_DIVISOR}..={MAX_SURCHARGE_DIVISOR}, got {d}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The energy surcharge's divisor, `None` when it is off.
+    pub fn surcharge(&self) -> Option<u64> {
+        (self.surcharge_divisor != 0).then_some(self.surcharge_divisor)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::config::{GasSchedule, HostLimits};
 use crate::coverage::{BlockCounts, CoverageHost};
 use crate::engine::{CompiledModule, Engine, HOST_STACK_HEADROOM, Tier};
 use crate::host::{self, BackendFault, HostTrap, NodeFault};
+use crate::meter::GasMeter;
 use crate::profile::{CallProfile, ProfileHost, Recorder};
 use types::Precompiles;
 
@@ -29,7 +30,7 @@ pub struct HostState<S> {
     pub(crate) schedule: Arc<GasSchedule>,
     pub(crate) precompiles: Option<Arc<dyn Precompiles>>,
     pub(crate) limits: HostLimits,
-    pub(crate) gas: Option<Global>,
+    pub(crate) gas: Option<GasMeter>,
     pub(crate) memory: Option<Memory>,
     pub(crate) allocate: Option<TypedFunc<i32, i32>>,
     pub(crate) in_allocate: bool,
@@ -67,7 +68,7 @@ impl<S: 'static> CoverageHost for HostState<S> {
 
 impl<S: 'static> ProfileHost for HostState<S> {
     fn gas_global(&self) -> Option<Global> {
-        self.gas
+        self.gas.map(|m| m.gas())
     }
 
     fn recorder(&mut self) -> Option<&mut Recorder> {
@@ -123,6 +124,8 @@ pub struct LinkedModule<S: 'static> {
     memory: ModuleExport,
     gas: ModuleExport,
     stack: ModuleExport,
+    /// The energy surcharge's running total (a schedule with a surcharge only).
+    spent: Option<ModuleExport>,
     allocate: Option<ModuleExport>,
     start: Option<ModuleExport>,
 }
@@ -204,6 +207,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             memory: export(abi::MEMORY_EXPORT).ok_or_else(|| missing(abi::MEMORY_EXPORT))?,
             gas: export(abi::GAS_GLOBAL_EXPORT).ok_or_else(|| missing(abi::GAS_GLOBAL_EXPORT))?,
             stack: export(abi::STACK_GLOBAL_EXPORT).ok_or_else(|| missing(abi::STACK_GLOBAL_EXPORT))?,
+            spent: export(abi::SPENT_GLOBAL_EXPORT),
             allocate: export(abi::ALLOCATE_EXPORT),
             start: export(abi::START_EXPORT),
         })
@@ -403,6 +407,10 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         };
         let gas = global(&mut store, &module.gas);
         let stack = global(&mut store, &module.stack);
+        let surcharge = match (&module.spent, self.schedule.surcharge()) {
+            (Some(spent), Some(divisor)) => Some((global(&mut store, spent), divisor)),
+            _ => None,
+        };
         let memory = instance
             .get_module_export(&mut store, &module.memory)
             .and_then(|e| e.into_memory())
@@ -421,7 +429,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         gas.set(&mut store, (gas_limit as i64).into()).expect("gas global is a mutable i64");
         {
             let data = store.data_mut();
-            data.gas = Some(gas);
+            data.gas = Some(GasMeter::new(gas, surcharge));
             data.memory = Some(memory);
             data.allocate = allocate;
         }

@@ -14,6 +14,7 @@ use wasmtime::{Caller, Linker};
 
 use crate::config::{GasSchedule, HostLimits};
 use crate::exec::HostState;
+use crate::meter::GasMeter;
 use types::PrecompileCall;
 
 /// Why a host function ended the call.
@@ -80,24 +81,18 @@ pub(crate) fn enter_context<S>(caller: &mut C<'_, S>, name: &str) -> Res<()> {
     charge(caller, base)
 }
 
-/// Subtracts `amount` from the instance's gas global; out of gas ends the call.
+/// Subtracts `amount` (and the energy surcharge, if any) from the instance's gas; out of
+/// gas ends the call.
 pub(crate) fn charge<S>(caller: &mut C<'_, S>, amount: u64) -> Res<()> {
-    let gas = caller.data().gas.expect("gas global bound before the call");
-    charge_gas(caller, gas, amount)
+    let meter = caller.data().gas.expect("gas global bound before the call");
+    charge_gas(caller, meter, amount)
 }
 
-/// Subtracts `amount` from `gas`, an instrumented instance's gas global, for a host
-/// function of any ABI; out of gas ends the call with [`ErrorKind::OutOfGas`].
-pub fn charge_gas(mut ctx: impl wasmtime::AsContextMut, gas: wasmtime::Global, amount: u64) -> Res<()> {
-    let remaining = gas.get(&mut ctx).unwrap_i64();
-    // A balance may already be negative: instrumented code checks only at function
-    // entries and loop bodies (docs/gas.md). Never act on a negative balance.
-    let left = if remaining < 0 || amount > remaining as u64 { -1 } else { remaining - amount as i64 };
-    gas.set(&mut ctx, left.into())?;
-    if left < 0 {
-        return trap(ErrorKind::OutOfGas, "out of gas in a host function");
-    }
-    Ok(())
+/// Charges `amount` through `meter`, an instrumented instance's gas, for a host function
+/// of any ABI ([`GasMeter::charge`]); out of gas ends the call with
+/// [`ErrorKind::OutOfGas`].
+pub fn charge_gas(ctx: impl wasmtime::AsContextMut, meter: GasMeter, amount: u64) -> Res<()> {
+    meter.charge(ctx, amount)
 }
 
 pub(crate) fn per_byte(price: u64, bytes: usize) -> u64 {
@@ -398,7 +393,7 @@ pub(crate) fn define<S: ContractStorage + Send + 'static>(
 
 /// The gas left in the instance's gas global (zero if already negative).
 pub(crate) fn remaining<S>(caller: &mut C<'_, S>) -> u64 {
-    let gas = caller.data().gas.expect("gas global bound before the call");
+    let gas = caller.data().gas.expect("gas global bound before the call").gas();
     gas.get(&mut *caller).unwrap_i64().max(0) as u64
 }
 
@@ -438,10 +433,11 @@ mod tests {
     use wasmtime::{Engine, Global, GlobalType, Mutability, Store, Val, ValType};
 
     use super::{HostTrap, charge_gas};
+    use crate::meter::GasMeter;
 
-    fn gas_global(store: &mut Store<()>, balance: i64) -> Global {
+    fn gas_global(store: &mut Store<()>, balance: i64) -> GasMeter {
         let ty = GlobalType::new(ValType::I64, Mutability::Var);
-        Global::new(store, ty, Val::I64(balance)).expect("an i64 global")
+        GasMeter::new(Global::new(store, ty, Val::I64(balance)).expect("an i64 global"), None)
     }
 
     /// A charge of `2^64 - 1` (a saturated price) ends the call out of gas with the
@@ -453,12 +449,12 @@ mod tests {
             let gas = gas_global(&mut store, balance);
             let e = charge_gas(&mut store, gas, u64::MAX).expect_err("out of gas");
             assert_eq!(e.downcast_ref::<HostTrap>().map(|t| t.kind), Some(ErrorKind::OutOfGas));
-            assert_eq!(gas.get(&mut store).unwrap_i64(), -1, "balance {balance}");
+            assert_eq!(gas.gas().get(&mut store).unwrap_i64(), -1, "balance {balance}");
         }
         // An exact charge leaves zero and succeeds.
         let gas = gas_global(&mut store, i64::MAX);
         charge_gas(&mut store, gas, i64::MAX as u64).expect("exactly the balance");
-        assert_eq!(gas.get(&mut store).unwrap_i64(), 0);
+        assert_eq!(gas.gas().get(&mut store).unwrap_i64(), 0);
     }
 
     #[test]

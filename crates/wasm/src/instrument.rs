@@ -6,6 +6,9 @@
 //!
 //! * gains two exported mutable globals: `__cove_gas` (i64, remaining gas, set by the
 //!   host before every call) and `__cove_stack` (i32, accounted stack bytes in use);
+//! * with an energy surcharge in the schedule, also gains `__cove_gas_spent` (i64, the
+//!   gas the call has been charged so far) and charges every amount through it
+//!   ([`charge_amount`]), as host functions do ([`crate::GasMeter`]);
 //! * charges each metered segment's static price before the segment runs
 //!   (`gas -= price`, checking `gas < 0 => unreachable` at function entries and loop
 //!   bodies, see [`charge_static`]), and the operand-dependent part of
@@ -93,6 +96,8 @@ pub(crate) fn instrument_recording(
     let mut rt = RoundtripReencoder;
     let gas_global = facts.globals;
     let stack_global = facts.globals + 1;
+    let spent_global = facts.globals + 2;
+    let surcharge = config.gas.surcharge().map(|divisor| Surcharge { spent: spent_global, divisor });
     let budget = config.limits.max_stack_bytes;
 
     // Block types for wrapping bodies that return several values: `[] -> results`.
@@ -178,7 +183,7 @@ pub(crate) fn instrument_recording(
                     facts_f,
                     wrapper,
                     frame,
-                    Globals { gas: gas_global, stack: stack_global, budget },
+                    Globals { gas: gas_global, stack: stack_global, budget, surcharge },
                     config,
                     recording,
                 )?;
@@ -205,6 +210,13 @@ pub(crate) fn instrument_recording(
         GlobalType { val_type: wasm_encoder::ValType::I32, mutable: true, shared: false },
         &ConstExpr::i32_const(0),
     );
+    if surcharge.is_some() {
+        globals.global(
+            GlobalType { val_type: wasm_encoder::ValType::I64, mutable: true, shared: false },
+            &ConstExpr::i64_const(0),
+        );
+        exports.export(abi::SPENT_GLOBAL_EXPORT, ExportKind::Global, spent_global);
+    }
     exports.export(abi::GAS_GLOBAL_EXPORT, ExportKind::Global, gas_global);
     exports.export(abi::STACK_GLOBAL_EXPORT, ExportKind::Global, stack_global);
     if let Some(start) = facts.start {
@@ -249,6 +261,22 @@ struct Globals {
     gas: u32,
     stack: u32,
     budget: u32,
+    surcharge: Option<Surcharge>,
+}
+
+/// The energy surcharge: the global holding the gas charged so far, and the divisor.
+#[derive(Clone, Copy)]
+struct Surcharge {
+    spent: u32,
+    divisor: u64,
+}
+
+/// How a function's body charges gas: the globals, and with a surcharge the two `i64`
+/// scratch locals it needs (the amount, the new total).
+#[derive(Clone, Copy)]
+struct Meter {
+    gas: u32,
+    surcharge: Option<(Surcharge, u32, u32)>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -272,6 +300,14 @@ fn rewrite_body(
     if facts.has_dynamic {
         locals.push((1, wasm_encoder::ValType::I32));
     }
+    let meter = Meter {
+        gas: g.gas,
+        surcharge: g.surcharge.map(|s| {
+            let amount = scratch + facts.has_dynamic as u32;
+            locals.push((2, wasm_encoder::ValType::I64));
+            (s, amount, amount + 1)
+        }),
+    };
     let mut f = Function::new(locals);
 
     // Prologue: account the frame, trap past the budget.
@@ -302,7 +338,7 @@ fn rewrite_body(
         let end = ops.original_position();
         if split_pending {
             let cost = *segments.next().expect("validation counted every segment");
-            charge_static(&mut f, g.gas, cost, check_next);
+            charge_static(&mut f, meter, cost, check_next);
         }
         if let Some((func, blocks)) = blocks.as_mut()
             && block_pending
@@ -315,7 +351,7 @@ fn rewrite_body(
         split_pending = costs::splits_after(&op);
         check_next = matches!(op, Operator::Loop { .. });
         if let Some(price) = costs::dynamic_price(&op, &config.gas.ops) {
-            charge_dynamic(&mut f, g.gas, scratch, price);
+            charge_dynamic(&mut f, meter, scratch, price);
         }
         match op {
             Operator::Return => {
@@ -350,29 +386,103 @@ fn rewrite_body(
 /// one loop-free stretch of its function, and every host function checks before acting,
 /// so running out of gas is still caught before any effect or any unbounded work; the
 /// host treats a negative balance at the end of a call as out of gas too.
-fn charge_static(f: &mut Function, gas: u32, cost: u64, check: bool) {
+fn charge_static(f: &mut Function, m: Meter, cost: u64, check: bool) {
     if cost > 0 {
-        f.instruction(&I::GlobalGet(gas));
-        f.instruction(&I::I64Const(cost.min(i64::MAX as u64) as i64));
-        f.instruction(&I::I64Sub);
-        f.instruction(&I::GlobalSet(gas));
+        let cost = cost.min(i64::MAX as u64) as i64;
+        match m.surcharge {
+            None => {
+                f.instruction(&I::GlobalGet(m.gas));
+                f.instruction(&I::I64Const(cost));
+                f.instruction(&I::I64Sub);
+                f.instruction(&I::GlobalSet(m.gas));
+            }
+            Some((s, amount, total)) => {
+                f.instruction(&I::I64Const(cost));
+                f.instruction(&I::LocalSet(amount));
+                charge_amount(f, m.gas, s, amount, total);
+            }
+        }
     }
     if check {
-        trap_if_negative(f, gas);
+        trap_if_negative(f, m.gas);
     }
 }
 
 /// Charges `price` per unit of the `i32` count on top of the stack, leaving it there.
-fn charge_dynamic(f: &mut Function, gas: u32, scratch: u32, price: u64) {
+fn charge_dynamic(f: &mut Function, m: Meter, scratch: u32, price: u64) {
     f.instruction(&I::LocalTee(scratch));
+    match m.surcharge {
+        None => {
+            f.instruction(&I::GlobalGet(m.gas));
+            f.instruction(&I::LocalGet(scratch));
+            f.instruction(&I::I64ExtendI32U);
+            f.instruction(&I::I64Const(price as i64));
+            f.instruction(&I::I64Mul);
+            f.instruction(&I::I64Sub);
+            f.instruction(&I::GlobalSet(m.gas));
+        }
+        Some((s, amount, total)) => {
+            f.instruction(&I::LocalGet(scratch));
+            f.instruction(&I::I64ExtendI32U);
+            f.instruction(&I::I64Const(price as i64));
+            f.instruction(&I::I64Mul);
+            f.instruction(&I::LocalSet(amount));
+            charge_amount(f, m.gas, s, amount, total);
+        }
+    }
+    trap_if_negative(f, m.gas);
+}
+
+/// Charges the `i64` in local `amount` under the energy surcharge; stack-neutral. The
+/// bytecode form of [`crate::surcharged`], as [`crate::GasMeter::charge`] applies it:
+///
+/// ```text
+/// if gas >= 0 && amount != 0 {
+///     total = (spent + amount) + (spent + amount) / divisor   // unsigned
+///     gas -= total - spent; spent = total
+/// } else {
+///     gas -= amount
+/// }
+/// ```
+///
+/// While the balance is non-negative, `spent` is at most the call's limit, so nothing
+/// wraps (see [`crate::MIN_SURCHARGE_DIVISOR`]); once it is negative the call is out of
+/// gas whatever follows, and only the plain amount is subtracted, as without a surcharge.
+fn charge_amount(f: &mut Function, gas: u32, s: Surcharge, amount: u32, total: u32) {
     f.instruction(&I::GlobalGet(gas));
-    f.instruction(&I::LocalGet(scratch));
-    f.instruction(&I::I64ExtendI32U);
-    f.instruction(&I::I64Const(price as i64));
-    f.instruction(&I::I64Mul);
+    f.instruction(&I::I64Const(0));
+    f.instruction(&I::I64GeS);
+    f.instruction(&I::LocalGet(amount));
+    f.instruction(&I::I64Const(0));
+    f.instruction(&I::I64Ne);
+    f.instruction(&I::I32And);
+    f.instruction(&I::If(BlockType::Empty));
+    // total = (spent + amount) + (spent + amount) / divisor
+    f.instruction(&I::GlobalGet(s.spent));
+    f.instruction(&I::LocalGet(amount));
+    f.instruction(&I::I64Add);
+    f.instruction(&I::LocalTee(total));
+    f.instruction(&I::LocalGet(total));
+    f.instruction(&I::I64Const(s.divisor as i64));
+    f.instruction(&I::I64DivU);
+    f.instruction(&I::I64Add);
+    f.instruction(&I::LocalSet(total));
+    // gas -= total - spent
+    f.instruction(&I::GlobalGet(gas));
+    f.instruction(&I::LocalGet(total));
+    f.instruction(&I::GlobalGet(s.spent));
+    f.instruction(&I::I64Sub);
     f.instruction(&I::I64Sub);
     f.instruction(&I::GlobalSet(gas));
-    trap_if_negative(f, gas);
+    // spent = total
+    f.instruction(&I::LocalGet(total));
+    f.instruction(&I::GlobalSet(s.spent));
+    f.instruction(&I::Else);
+    f.instruction(&I::GlobalGet(gas));
+    f.instruction(&I::LocalGet(amount));
+    f.instruction(&I::I64Sub);
+    f.instruction(&I::GlobalSet(gas));
+    f.instruction(&I::End);
 }
 
 fn trap_if_negative(f: &mut Function, gas: u32) {

@@ -36,6 +36,7 @@ mod gzip;
 mod host;
 mod instrument;
 mod lived;
+mod meter;
 pub mod profile;
 mod validate;
 
@@ -48,8 +49,8 @@ pub use config::{
     Compiler, Config, DEFAULT_PRECOMPILE_PER_EVM_GAS, GasSchedule, HostCosts, HostLimits, LIFE_PRICE_BLOCKS,
     Limits, MAX_ABORT_MSG_LEN, MAX_ENTRY_LEN, MAX_EVENT_DATA_LEN, MAX_EVENTS, MAX_HASH_INPUT_LEN,
     MAX_HOST_PRICE, MAX_INPUT_LEN, MAX_KEY_LEN, MAX_OP_PRICE, MAX_PRECOMPILE_INPUT_LEN, MAX_PRECOMPILE_RATE,
-    MAX_RETURN_LEN, MAX_STACK_BUDGET, MAX_STORAGE_LIFE, MAX_TOPIC_LEN, MAX_UNIT_PRICE, MAX_VALUE_LEN,
-    OpCosts, WASM_PAGE,
+    MAX_RETURN_LEN, MAX_STACK_BUDGET, MAX_STORAGE_LIFE, MAX_SURCHARGE_DIVISOR, MAX_TOPIC_LEN, MAX_UNIT_PRICE,
+    MAX_VALUE_LEN, MIN_SURCHARGE_DIVISOR, OpCosts, WASM_PAGE,
 };
 pub use crypto::{MAX_PUBLIC_KEY_LEN, MAX_SIGNATURE_LEN};
 pub use engine::{
@@ -61,6 +62,7 @@ pub use gzip::{GZIP_MAGIC, inflate as inflate_code, is_gzip};
 pub use host::{BackendFault, HostTrap, NodeFault, charge_gas};
 pub use instrument::{FRAME_OVERHEAD_BYTES, SLOT_BYTES, VERSION as INSTRUMENT_VERSION};
 pub use lived::life_price;
+pub use meter::{GasMeter, surcharged};
 pub use types::CallError;
 pub use types::{PrecompileCall, Precompiles};
 

@@ -19,7 +19,7 @@ use crate::support::{ALICE, BOB, KV_WAT, T0, failed, ok};
 /// the `ContractResult<Response>` and may carry any sub-message. `reply` stores the
 /// `Reply` under `replied`. `query` passes its message to `query_chain` and prints the
 /// answer with `debug`.
-const ECHO_WAT: &str = r#"(module
+pub(crate) const ECHO_WAT: &str = r#"(module
   (import "env" "db_write" (func $db_write (param i32 i32)))
   (import "env" "query_chain" (func $query_chain (param i32) (result i32)))
   (import "env" "debug" (func $debug (param i32)))

@@ -25,6 +25,7 @@ mod precompiles;
 mod rollback;
 mod scan;
 mod support;
+mod surcharge;
 mod suspend;
 mod tiers;
 mod timeouts;

@@ -9,7 +9,7 @@ use types::ErrorKind;
 /// Learns the price `G` of a successful call, then checks that a limit of exactly `G`
 /// gives the identical outcome and that `G - 1` runs out of gas with `gas_used == G - 1`,
 /// no events and the storage as it was. Every run starts from the same storage.
-fn assert_exact(h: &mut Harness, entry: &str, input: &[u8]) -> u64 {
+pub(crate) fn assert_exact(h: &mut Harness, entry: &str, input: &[u8]) -> u64 {
     let initial = h.storage.clone();
     let big = h.call_with_gas(entry, input, GAS);
     assert!(big.result.is_ok(), "{entry}: {:?}", big.result);
@@ -499,7 +499,10 @@ fn host_function_prices_follow_a_custom_schedule() {
         call: 149,
         create: 151,
     };
-    check_host_prices(Config { gas: GasSchedule { ops: custom_ops(), host }, ..Config::default() });
+    check_host_prices(Config {
+        gas: GasSchedule { ops: custom_ops(), host, ..GasSchedule::default() },
+        ..Config::default()
+    });
 }
 
 #[test]

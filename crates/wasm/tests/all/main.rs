@@ -13,4 +13,5 @@ mod modes;
 mod profile;
 mod stack;
 mod support;
+mod surcharge;
 mod validation;
