@@ -181,6 +181,7 @@ fn configs(n: usize, home: &std::path::Path, block_time: Duration) -> Result<Vec
             block_time: Some(block_time),
             sync_interval: Duration::from_secs(1),
             runtime: runtime::Config::default(),
+            accounts: None,
         })
         .collect())
 }

@@ -1,17 +1,22 @@
 //! A suspended block resumes exactly as it ran, and only on the state it began on.
 
+use cove_runtime::{Block, Runtime};
+use types::Address;
+
 use crate::support::*;
+
+/// Deploys a counter and increments it once, in a block left open.
+fn first(rt: &Runtime) -> (Block<'_>, Address) {
+    let mut block = rt.begin_block(T0).unwrap();
+    let c = block.deploy(ALICE, &counter(), None, None).unwrap().address.unwrap();
+    assert_eq!(ok(&block.call(BOB, c, "increment", Vec::new(), None).unwrap()), u32le(1));
+    (block, c)
+}
 
 #[test]
 fn a_suspended_block_commits_what_it_ran_and_only_on_its_state() {
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (redb_runtime(da.path()), redb_runtime(db.path()));
-    let first = |rt: &runtime::Runtime| {
-        let mut block = rt.begin_block(T0).unwrap();
-        let c = block.deploy(ALICE, &counter(), None, None).unwrap().address.unwrap();
-        assert_eq!(ok(&block.call(BOB, c, "increment", Vec::new(), None).unwrap()), u32le(1));
-        (block, c)
-    };
     let (block, c) = first(&a);
     let direct = block.commit().unwrap();
     let (block, _) = first(&b);
