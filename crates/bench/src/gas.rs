@@ -252,9 +252,12 @@ fn contracts() -> Vec<Contract> {
 }
 
 /// Runs every item; `quick` times fewer runs.
+///
+/// Contract code runs on the slowest tier of the configured mode: Winch for `tiered`
+/// and `baseline`, Pulley for `interpreter` and `hybrid`, Cranelift for `jit`.
 pub fn calibrate(config: &Config, quick: bool) -> Vec<Item> {
     let mut config = config.clone();
-    config.wasm.compiler = wasm::Compiler::Baseline;
+    config.wasm.compiler = slowest_tier(config.wasm.compiler);
     // The calibration runs long calls on purpose: lift the caps for it.
     config.max_tx_gas = CALL_GAS;
     config.max_block_gas = types::MAX_GAS_LIMIT;
@@ -272,6 +275,16 @@ pub fn calibrate(config: &Config, quick: bool) -> Vec<Item> {
     items.extend(precompile_items(&config, &rt, runs));
     items.extend(crate::gas_cosmwasm::items(&config, runs));
     items
+}
+
+/// The single-tier mode that runs what `mode` runs slowest.
+pub fn slowest_tier(mode: wasm::Compiler) -> wasm::Compiler {
+    use wasm::Compiler::*;
+    match mode {
+        Tiered | Baseline => Baseline,
+        Interpreter | Hybrid => Interpreter,
+        Optimizing => Optimizing,
+    }
 }
 
 fn input(iterations: u64) -> Vec<u8> {

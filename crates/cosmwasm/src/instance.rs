@@ -138,7 +138,7 @@ fn run_on_stack(
         profile: profiled.then(|| Box::new(Recorder::new(gas_limit))),
     };
     let mut store = Store::new(module.pre.module().engine(), host);
-    store.set_epoch_deadline(shared.engine.deadline_ticks());
+    store.set_epoch_deadline(shared.engine.deadline_ticks(module.pre.module().engine()));
     store.epoch_deadline_trap();
     let fault = |store: Store<Host>, e: String| (store.into_data().journal, Err(wasm::VmError::Engine(e)));
 

@@ -87,3 +87,34 @@ fn generated_modules_have_cove_shape() {
     }
     assert!(shaped >= 15, "{shaped} of 20 inputs made a module");
 }
+
+/// Findings, each pinned by its input (`tests/regressions/`) and replayed through its
+/// target: it must now run cleanly.
+mod regressions {
+    use cove_fuzz::cosmwasm::CosmWasmMessages;
+    use cove_fuzz::runner::run_one;
+    use cove_fuzz::wasm_modules::WasmModules;
+
+    /// A cyberpunk message under 16.6 M gas that Pulley ran for longer than the 2 s
+    /// wall-clock backstop on a loaded machine (libFuzzer's `cosmwasm` target, 12 minutes
+    /// into its hour): the backstop was sized for native code only. Calls on Pulley now
+    /// get `wasm::PULLEY_DEADLINE_FACTOR` times the deadline (docs/gas.md, "Timeout").
+    #[test]
+    fn cosmwasm_message_outlasting_the_native_backstop_on_pulley() {
+        let mut t = CosmWasmMessages::new().unwrap_or_else(|e| panic!("{e}"));
+        let input = include_bytes!("regressions/cosmwasm-pulley-backstop.bin");
+        run_one(&mut t, input).unwrap_or_else(|f| panic!("{f}"));
+    }
+
+    /// A module whose `run` does nothing hit the 2 s backstop on Pulley while the fuzzer
+    /// ran niced on a machine at load average 22 (libFuzzer's `wasm_modules`, 30 minutes
+    /// into its hour): the process was not scheduled for the deadline's length. It runs
+    /// cleanly when replayed; kept so the case stays in every run.
+    #[test]
+    fn trivial_module_that_stalled_under_load() {
+        let mut t = WasmModules::new().unwrap_or_else(|e| panic!("{e}"));
+        let input = include_bytes!("regressions/wasm-trivial-call-stalled.bin");
+        run_one(&mut t, input).unwrap_or_else(|f| panic!("{f}"));
+        assert_eq!(t.stats.deployed, 1, "the module deploys: {:?}", t.stats);
+    }
+}

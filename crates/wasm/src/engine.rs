@@ -23,6 +23,17 @@ use crate::validate::{self, ValidationError};
 /// How often the epoch ticker advances the engines' epoch.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// How many times `timeout_ms` a call running on Pulley may take before the backstop
+/// fires.
+///
+/// The backstop must never fire for a call that gas bounds (`docs/gas.md`, "Timeout").
+/// `max_tx_gas` is sized against the slowest native tier (Winch); wasmtime's interpreter
+/// runs contract code tens of times slower per gas unit (a 16.6 M gas CosmWasm message
+/// the fuzzer found needed seconds on Pulley: `docs/gas.md`, "Timeout"), so a call on
+/// Pulley gets a deadline this many times longer: 10⁸ gas at 90 ns per unit is 9 s, a
+/// quarter of 64 s at most. Host functions and precompiles run natively in every mode.
+pub const PULLEY_DEADLINE_FACTOR: u64 = 32;
+
 /// Most instances alive at once per compiler tier (concurrent calls): the pooling
 /// allocator's slot count.
 pub const MAX_CONCURRENT_INSTANCES: u32 = 128;
@@ -313,9 +324,12 @@ impl Engine {
         Ok(CompiledModule { module, tier })
     }
 
-    /// Epoch ticks before a call is interrupted (for `Store::set_epoch_deadline`).
-    pub fn deadline_ticks(&self) -> u64 {
-        self.inner.config.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1)
+    /// Epoch ticks before a call on `module`'s wasmtime engine is interrupted (for
+    /// `Store::set_epoch_deadline`): `timeout_ms`, times [`PULLEY_DEADLINE_FACTOR`] for
+    /// Pulley code.
+    pub fn deadline_ticks(&self, module: &wasmtime::Engine) -> u64 {
+        let ticks = self.inner.config.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
+        if module.is_pulley() { ticks.saturating_mul(PULLEY_DEADLINE_FACTOR) } else { ticks }
     }
 }
 

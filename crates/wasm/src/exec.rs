@@ -314,7 +314,11 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
     {
         let needed = Engine::native_stack(self.engine.config()) + HOST_STACK_HEADROOM;
         stacker::maybe_grow(needed, needed + HOST_STACK_HEADROOM, || {
-            let attached = crate::debug::Attached::new(attach, gas_limit, self.engine.deadline_ticks());
+            let attached = crate::debug::Attached::new(
+                attach,
+                gas_limit,
+                self.engine.deadline_ticks(module.pre.module().engine()),
+            );
             let imported = attached.imported();
             let (storage, outcome, _) = self.call_on_stack(
                 module,
@@ -366,7 +370,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             coverage,
         };
         let mut store = Store::new(module.pre.module().engine(), state);
-        store.set_epoch_deadline(self.engine.deadline_ticks());
+        store.set_epoch_deadline(self.engine.deadline_ticks(module.pre.module().engine()));
         store.epoch_deadline_trap();
 
         let fail = |kind, msg: String| CallOutcome {

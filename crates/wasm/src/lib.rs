@@ -55,7 +55,7 @@ pub use config::{
 pub use crypto::{MAX_PUBLIC_KEY_LEN, MAX_SIGNATURE_LEN};
 pub use engine::{
     CompiledModule, EPOCH_TICK, Engine, EngineError, HOST_STACK_HEADROOM, MAX_CONCURRENT_INSTANCES,
-    NATIVE_STACK_FACTOR, PULLEY_TARGET, Tier,
+    NATIVE_STACK_FACTOR, PULLEY_DEADLINE_FACTOR, PULLEY_TARGET, Tier,
 };
 pub use exec::{CallContext, CallOutcome, HostState, LinkedModule, Vm, VmError, classify_error};
 pub use gzip::{GZIP_MAGIC, inflate as inflate_code, is_gzip};

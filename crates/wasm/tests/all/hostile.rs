@@ -2,7 +2,7 @@
 //! call time, and leaves the process able to run the next contract.
 
 use crate::support::*;
-use cove_wasm::{Config, MAX_EVENTS, MAX_INPUT_LEN};
+use cove_wasm::{Compiler, Config, MAX_EVENTS, MAX_INPUT_LEN, PULLEY_DEADLINE_FACTOR, Tier};
 use types::ErrorKind;
 
 /// Every rule name `Engine::compile` may report.
@@ -53,6 +53,18 @@ fn an_infinite_loop_with_unbounded_gas_hits_the_wall_clock_timeout() {
         Harness::with_config(r#"(module (memory (export "memory") 1) (func (export "go")))"#, config_200());
     assert_eq!(ok.call("go", &[]).result, Ok(vec![]));
     assert_healthy();
+}
+
+#[test]
+fn calls_on_pulley_get_a_longer_backstop() {
+    // The interpreter is slower per gas unit: the deadline that native code gets could
+    // fire before gas ends a call it bounds (docs/gas.md, "Timeout").
+    let engine = cove_wasm::Engine::new(Config { compiler: Compiler::Hybrid, ..config_200() }).unwrap();
+    let native = engine.wasmtime(Tier::Optimized).expect("hybrid has Cranelift");
+    let pulley = engine.wasmtime(Tier::Interpreted).expect("hybrid has Pulley");
+    let ticks = 200 / cove_wasm::EPOCH_TICK.as_millis() as u64;
+    assert_eq!(engine.deadline_ticks(native), ticks);
+    assert_eq!(engine.deadline_ticks(pulley), ticks * PULLEY_DEADLINE_FACTOR);
 }
 
 fn config_200() -> Config {
