@@ -140,12 +140,21 @@ impl ValidatorNode {
         let data = cfg.home.join("data");
         let mut nc = node::NodeConfig::new(data);
         nc.mining = Mining::External;
-        nc.dev = true;
+        // Not a dev node: block 1 credits the genesis's balances, and nothing mints after
+        // it (no `fund` transaction, no signing with dev keys over RPC).
+        nc.dev = false;
         nc.genesis_time = Some(cfg.genesis_time);
         nc.runtime = cfg.runtime.clone();
         nc.runtime.evm.chain_id = cfg.chain_id;
         nc.chain.genesis = Some(runtime::ExecutionConfig::of(&nc.runtime));
-        nc.genesis_accounts = cfg.accounts.clone();
+        nc.genesis_accounts = Some(match &cfg.accounts {
+            Some(accounts) => accounts.clone(),
+            None => node::DEV_ACCOUNTS
+                .iter()
+                .map(|(a, _)| a.parse().map(|a| (a, node::DEV_BALANCE_WEI)))
+                .collect::<Result<_, _>>()
+                .map_err(|e| StartError::Engine(format!("dev account: {e}")))?,
+        });
         if let Some(addr) = cfg.rpc {
             nc.rpc = addr;
         }

@@ -233,6 +233,23 @@ async fn a_validator_runs_its_genesis_and_its_data_refuses_another() {
         Err(SubmitError::Pool(PoolError::InsufficientFunds { .. })) => {}
         other => panic!("a dev account is not funded by this genesis: {other:?}"),
     }
+    // A chain mints nothing after block 1: the dev-mode `fund` transaction is refused.
+    let fund = node::native::NativeTx {
+        chain_id: CHAIN_ID,
+        nonce: 1,
+        gas_price: PRICE,
+        gas_limit: 100_000,
+        kind: 8,
+        to: owner.to_vec().into(),
+        value: U256::from(5),
+        ..Default::default()
+    };
+    let (sig, recid) = key.sign_prehash_recoverable(fund.signing_hash().as_slice()).expect("sign");
+    let fund = fund.encode_signed(&alloy_primitives::Signature::from((sig, recid)));
+    match node.external().submit(&fund) {
+        Err(e) => assert!(e.to_string().contains("fund is taken only by a node in dev mode"), "{e}"),
+        Ok(_) => panic!("a validator took a fund transaction"),
+    }
     let start = Instant::now();
     while node.external().block_of_tx(&hash).expect("index").is_none() {
         assert!(!node.halted(), "the node halted");
