@@ -117,4 +117,17 @@ mod regressions {
         run_one(&mut t, input).unwrap_or_else(|f| panic!("{f}"));
         assert_eq!(t.stats.deployed, 1, "the module deploys: {:?}", t.stats);
     }
+
+    /// A module whose `run_i32` under 1.96 M gas ran past the 2 s backstop on Pulley
+    /// (libFuzzer's `wasm_modules`, 34 minutes into a run at normal priority, load average
+    /// about 6; the binary predated the longer Pulley deadline). Replayed on a quiet
+    /// machine the whole case takes 1.4 s in the three modes: Pulley's cost per gas unit
+    /// on some code shapes is far above the native figures the gas caps assume.
+    #[test]
+    fn module_slow_per_gas_on_pulley() {
+        let mut t = WasmModules::new().unwrap_or_else(|e| panic!("{e}"));
+        let input = include_bytes!("regressions/wasm-pulley-slow-call.bin");
+        run_one(&mut t, input).unwrap_or_else(|f| panic!("{f}"));
+        assert_eq!(t.stats.deployed, 1, "the module deploys: {:?}", t.stats);
+    }
 }
