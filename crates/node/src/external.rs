@@ -106,8 +106,9 @@ impl External {
     /// The transactions a block at `timestamp` paying `fee_recipient` would hold now: the
     /// ready ones of the mempool (at most `max`, capped at [`MAX_BLOCK_TXS`], and as many
     /// as fit in `max_bytes` of raw transactions) that run, found by running them on a
-    /// block. That block is kept as a [`Prepared`] if it ran exactly the transactions
-    /// returned (none dropped or left waiting), else discarded.
+    /// block, up to the first that does not fit in the block's gas. That block is kept
+    /// as a [`Prepared`] if it ran exactly the transactions returned (none dropped or
+    /// timed out), else discarded.
     pub fn propose(
         &self,
         max: usize,
@@ -134,13 +135,16 @@ impl External {
         let parent = s.chain.head()?;
         let mut block = rt.begin_block(timestamp)?;
         let run = execute(s, &mut block, &parent, fee_recipient, &ready)?;
-        if run.dropped.is_empty() && run.waiting == 0 && !run.timed_out {
+        // The run stops at the first transaction that does not fit: the block it left
+        // holds exactly the ones before it.
+        let taken = ready.len() - run.waiting;
+        ready.truncate(taken);
+        if run.dropped.is_empty() && !run.timed_out {
             return Ok((ready, Some(Prepared { block: block.suspend(), run })));
         }
         drop(block);
         let dropped: std::collections::HashSet<B256> = run.dropped.iter().map(|(h, _)| *h).collect();
-        let taken = ready.len() - run.waiting;
-        Ok((ready.into_iter().take(taken).filter(|t| !dropped.contains(&t.hash)).collect(), None))
+        Ok((ready.into_iter().filter(|t| !dropped.contains(&t.hash)).collect(), None))
     }
 
     /// Whether the block of `txs` at `timestamp` paying `fee_recipient` runs on the

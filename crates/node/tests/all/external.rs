@@ -79,3 +79,26 @@ fn a_prepared_block_is_refused_once_the_state_moved() {
     let b = e.commit_prepared(checked).expect("commit").expect("fresh");
     assert_eq!((b.number, b.txs.len()), (other.number + 1, 2));
 }
+
+#[test]
+fn a_proposal_cut_by_the_block_gas_keeps_the_block_of_what_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = NodeConfig::new(dir.path().to_path_buf());
+    c.mining = Mining::External;
+    c.dev = true;
+    c.genesis_time = Some(1_700_000_000);
+    // Room for three transfers a block.
+    c.runtime.max_tx_gas = 3 * 21_000;
+    c.runtime.max_block_gas = 3 * 21_000;
+    let node = Node::open(c).expect("open");
+    let e = node.external();
+    let fee = Address::repeat_byte(0xfe);
+    submit_transfers(&e, node.chain_id(), 0, 0..5);
+    let (txs, prepared) = e.propose(100, 1 << 20, T, fee).expect("propose");
+    assert_eq!(txs.len(), 3, "the block's gas holds three");
+    let prepared = prepared.expect("the three that ran are kept");
+    assert_eq!(prepared.len(), 3);
+    let b = e.commit_prepared(prepared).expect("commit").expect("the state is unchanged");
+    assert_eq!(b.txs.iter().map(|t| t.hash).collect::<Vec<_>>(), txs.iter().map(|t| t.hash).collect::<Vec<_>>());
+    assert_eq!(e.pool_len(), 2, "the two left wait for the next block");
+}
