@@ -47,6 +47,12 @@ pub const MAX_STREAMS: usize = 64;
 pub const MAX_FUTURE_SECS: u64 = 60;
 /// Most transactions a proposer puts in a block: 5,000.
 pub const MAX_PROPOSAL_TXS: usize = 5_000;
+/// A proposer runs transactions for its block for at most the round's propose timeout
+/// divided by this (3): the validators must still receive the block and run it before
+/// their own propose timeout, and running it costs them about what it cost the
+/// proposer. What is left in the mempool waits for the next block. The proposer's
+/// choice only: validators run whatever block they are given.
+pub const BUILD_SHARE_OF_PROPOSE_TIMEOUT: u32 = 3;
 /// Most blocks kept executed (built or checked, not yet committed) at once: 8. Each
 /// holds its block's write set and receipts; past it the lowest height goes, and is run
 /// again if decided.
@@ -229,8 +235,9 @@ impl App {
                 }
                 let _ = reply_value.send(values);
             }
-            AppMsg::GetValue { height, round, timeout: _, reply } => {
-                let value = block_in_place(|| self.build(height, round))?;
+            AppMsg::GetValue { height, round, timeout, reply } => {
+                let deadline = std::time::Instant::now() + timeout / BUILD_SHARE_OF_PROPOSE_TIMEOUT;
+                let value = block_in_place(|| self.build(height, round, deadline))?;
                 let _ = reply.send(LocallyProposedValue::new(height, round, value.value));
                 self.stream(network, height, round, Round::Nil, &value.value).await?;
             }
@@ -304,7 +311,12 @@ impl App {
 
     /// The value this node proposes at (`height`, `round`): the one it already built
     /// there (after a restart), else a new block from its mempool.
-    fn build(&mut self, height: Height, round: Round) -> Result<ProposedValue<CoveContext>, AppError> {
+    fn build(
+        &mut self,
+        height: Height,
+        round: Round,
+        deadline: std::time::Instant,
+    ) -> Result<ProposedValue<CoveContext>, AppError> {
         let mine: Vec<_> =
             self.store.values_at(height.0)?.into_iter().filter(|v| v.proposer == self.address).collect();
         if let Some(v) = mine.iter().find(|v| v.round == round) {
@@ -335,7 +347,8 @@ impl App {
         let mut size = block.encode().len();
         // Each transaction costs its tag and length prefix beside its bytes.
         let budget = MAX_BLOCK_BYTES.saturating_sub(size + 5 * MAX_PROPOSAL_TXS);
-        let (txs, prepared) = self.external.propose(MAX_PROPOSAL_TXS, budget, timestamp, fee_recipient)?;
+        let (txs, prepared) =
+            self.external.propose(MAX_PROPOSAL_TXS, budget, timestamp, fee_recipient, Some(deadline))?;
         let proposed = txs.len();
         for t in txs {
             let raw = Bytes::from(t.raw);

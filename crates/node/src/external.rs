@@ -7,6 +7,7 @@
 //! used with [`crate::Mining::External`], so no producer thread makes blocks beside it.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use alloy_primitives::{Address as EthAddress, B256};
 use types::Address;
@@ -106,7 +107,9 @@ impl External {
     /// The transactions a block at `timestamp` paying `fee_recipient` would hold now: the
     /// ready ones of the mempool (at most `max`, capped at [`MAX_BLOCK_TXS`], and as many
     /// as fit in `max_bytes` of raw transactions) that run, found by running them on a
-    /// block, up to the first that does not fit in the block's gas. That block is kept
+    /// block, up to the first that does not fit in the block's gas or the first met
+    /// once `deadline` has passed (so a full mempool cannot make building outlast a
+    /// consensus round). That block is kept
     /// as a [`Prepared`] if it ran exactly the transactions returned (none dropped or
     /// timed out), else discarded.
     pub fn propose(
@@ -115,6 +118,7 @@ impl External {
         max_bytes: usize,
         timestamp: u64,
         fee_recipient: EthAddress,
+        deadline: Option<Instant>,
     ) -> Result<(Vec<SignedTx>, Option<Prepared>), NodeError> {
         let s = &self.shared;
         let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
@@ -134,7 +138,7 @@ impl External {
         ready.truncate(fit);
         let parent = s.chain.head()?;
         let mut block = rt.begin_block(timestamp)?;
-        let run = execute(s, &mut block, &parent, fee_recipient, &ready)?;
+        let run = execute(s, &mut block, &parent, fee_recipient, &ready, deadline)?;
         // The run stops at the first transaction that does not fit: the block it left
         // holds exactly the ones before it.
         let taken = ready.len() - run.waiting;
@@ -171,7 +175,7 @@ impl External {
         let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
         let parent = s.chain.head()?;
         let mut block = s.runtime.begin_block(timestamp)?;
-        let run = execute(s, &mut block, &parent, fee_recipient, txs)?;
+        let run = execute(s, &mut block, &parent, fee_recipient, txs, None)?;
         Ok(verdict(&run).map(|()| Prepared { block: block.suspend(), run }))
     }
 
@@ -207,7 +211,7 @@ impl External {
         let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
         let parent = s.chain.head()?;
         let mut block = s.runtime.begin_block(timestamp)?;
-        let run = execute(s, &mut block, &parent, fee_recipient, txs)?;
+        let run = execute(s, &mut block, &parent, fee_recipient, txs, None)?;
         if run.timed_out {
             return Err(NodeError::Config(
                 "a decided transaction hit the wall-clock backstop on this node".into(),

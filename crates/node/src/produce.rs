@@ -76,7 +76,7 @@ pub(crate) fn mine(shared: &Shared, max: usize) -> Result<u64, NodeError> {
         pool.ready(max, |s| rt.nonce(&Address(s.into_array())).unwrap_or(u64::MAX))
     };
     let mut block = rt.begin_block(now())?;
-    let run = execute(shared, &mut block, &parent, shared.config.fee_recipient, &ready)?;
+    let run = execute(shared, &mut block, &parent, shared.config.fee_recipient, &ready, None)?;
     for (hash, why) in &run.dropped {
         tracing::warn!(tx = %hash, reason = %why, "dropped transaction");
     }
@@ -108,13 +108,16 @@ pub(crate) struct Executed {
 }
 
 /// Runs `txs` in order in `block` (child of `parent`), paying fees to `fee_recipient`,
-/// until one does not fit.
+/// until one does not fit, or until `deadline` has passed (a proposer's bound on the
+/// time it spends building: the transactions not run are left waiting, exactly as if
+/// they had not fit; the block holds what ran, whatever the clock said).
 pub(crate) fn execute(
     shared: &Shared,
     block: &mut Block<'_>,
     parent: &StoredBlock,
     fee_recipient: EthAddress,
     txs: &[SignedTx],
+    deadline: Option<Instant>,
 ) -> Result<Executed, NodeError> {
     let info = block.info();
     let mut stored = StoredBlock {
@@ -129,6 +132,10 @@ pub(crate) fn execute(
     };
     let (mut dropped, mut timed_out, mut waiting) = (Vec::new(), false, 0);
     for (i, tx) in txs.iter().enumerate() {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            waiting = txs.len() - i;
+            break;
+        }
         match apply(shared, block, tx, stored.gas_used, fee_recipient)? {
             Applied::Receipt(mut receipt) => {
                 stored.gas_used += receipt.gas_used;

@@ -35,7 +35,7 @@ fn a_prepared_block_commits_what_running_it_again_would() {
     submit_transfers(&ea, a.chain_id(), 1, 0..3);
 
     // The proposer's own block: kept by `propose`, committed without running again.
-    let (txs, prepared) = ea.propose(100, 1 << 20, T, fee).expect("propose");
+    let (txs, prepared) = ea.propose(100, 1 << 20, T, fee, None).expect("propose");
     assert_eq!(txs.len(), 8);
     let prepared = prepared.expect("every transaction ran: the block is kept");
     assert_eq!((prepared.height(), prepared.len()), (ea.head().unwrap().number + 1, 8));
@@ -57,7 +57,7 @@ fn a_prepared_block_commits_what_running_it_again_would() {
     // A byte budget cuts the proposal.
     submit_transfers(&ea, a.chain_id(), 2, 0..4);
     let one = txs[0].raw.len();
-    let (cut, _) = ea.propose(100, 2 * one, T + 1, fee).expect("propose");
+    let (cut, _) = ea.propose(100, 2 * one, T + 1, fee, None).expect("propose");
     assert_eq!(cut.len(), 2);
 }
 
@@ -68,7 +68,7 @@ fn a_prepared_block_is_refused_once_the_state_moved() {
     let e = node.external();
     let fee = Address::repeat_byte(0xfe);
     submit_transfers(&e, node.chain_id(), 0, 0..2);
-    let (txs, prepared) = e.propose(100, 1 << 20, T, fee).expect("propose");
+    let (txs, prepared) = e.propose(100, 1 << 20, T, fee, None).expect("propose");
     let prepared = prepared.expect("kept");
     // Another block at this height is committed first (an empty one).
     let other = e.commit(T, fee, &[]).expect("commit");
@@ -94,7 +94,7 @@ fn a_proposal_cut_by_the_block_gas_keeps_the_block_of_what_fit() {
     let e = node.external();
     let fee = Address::repeat_byte(0xfe);
     submit_transfers(&e, node.chain_id(), 0, 0..5);
-    let (txs, prepared) = e.propose(100, 1 << 20, T, fee).expect("propose");
+    let (txs, prepared) = e.propose(100, 1 << 20, T, fee, None).expect("propose");
     assert_eq!(txs.len(), 3, "the block's gas holds three");
     let prepared = prepared.expect("the three that ran are kept");
     assert_eq!(prepared.len(), 3);
