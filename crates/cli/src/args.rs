@@ -33,6 +33,9 @@ pub(crate) enum Command {
     Store {
         /// A .wasm or .wat file.
         file: PathBuf,
+        /// Gas limit for the deploy gas (default from the config: 100,000,000).
+        #[arg(long)]
+        gas_limit: Option<u64>,
     },
     /// Execute a contract method, or an EVM contract with calldata (one block).
     Call(CallArgs),
@@ -599,6 +602,9 @@ pub(crate) struct UpgradeArgs {
     /// Sending account; must be the contract's admin.
     #[arg(long, value_parser = parse_address)]
     pub sender: Option<Address>,
+    /// Gas limit for the new code's deploy gas (default from the config: 100,000,000).
+    #[arg(long)]
+    pub gas_limit: Option<u64>,
 }
 
 #[derive(Debug, Args)]

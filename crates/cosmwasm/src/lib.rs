@@ -237,6 +237,12 @@ impl Shared {
         wasm::inflate_code(code, self.engine.config().limits.max_code_bytes)
     }
 
+    /// The deploy gas of an inflated module of `bytes` bytes: the engine's
+    /// `[wasm.gas.deploy]`, as cove's ABI pays it (`docs/gas.md`, "Deploy gas").
+    fn deploy_gas(&self, bytes: usize) -> u64 {
+        self.engine.config().gas.deploy.of(bytes)
+    }
+
     /// The linked module a call of a stored contract's code runs (counted for tier-up).
     /// Stored code that is missing, fails its checksum or no longer validates is
     /// [`VmError::Corrupt`].

@@ -284,10 +284,21 @@ impl Tx<'_> {
     }
 
     /// Validates and stores `code` (inflated first if gzip-compressed) once, assigning it
-    /// the next code number; the id is that of the inflated module.
+    /// the next code number; the id is that of the inflated module. Its deploy gas is
+    /// paid first, before it is validated or compiled (`docs/gas.md`, "Deploy gas").
     fn store_code(&mut self, state: &mut Journal, creator: Address, code: &[u8]) -> Step<(CodeId, u64)> {
         let code = self.shared.inflate(code).map_err(Fail::Contract)?;
         let code = code.as_ref();
+        let (cost, left) = (self.shared.deploy_gas(code.len()), self.gas_left());
+        if cost > left {
+            self.gas_used = self.gas_limit;
+            let n = code.len();
+            return err(
+                ErrorKind::OutOfGas,
+                format!("storing {n} bytes of code costs {cost} gas (wasm.gas.deploy); {left} gas is left"),
+            );
+        }
+        self.gas_used += cost;
         let id = CodeId::of(code);
         self.shared.module(id, code).map_err(Fail::Contract)?;
         if let Some(n) = state.get(&keys::cosmwasm_code_number(&id))?.and_then(|v| keys::decode_u64(&v)) {

@@ -33,10 +33,7 @@ pub(crate) fn run(
         Kind::Deploy => {
             block.create_with_flags(VmType::Wasm, sender, &tx.code, entry, input, value, gas, flags)?
         }
-        Kind::Store => match block.store_code(&tx.code)? {
-            Ok(id) => Receipt::done(None, Some(id)),
-            Err(e) => Receipt::failed(e),
-        },
+        Kind::Store => block.store_code(&tx.code, gas)?,
         Kind::Instantiate => {
             let mut id = [0u8; 32];
             id.copy_from_slice(&tx.code_id);

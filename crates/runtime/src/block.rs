@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 use state::{BlockRecord, Journal};
 use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Event, Gas, VmType};
-use vm::{AppFlags, Balance, Env, Message, Target, VirtualMachine, accounts, keys};
+use vm::{AppFlags, Balance, Env, Message, Target, accounts, keys};
 
 use crate::chain::{self, Exec};
 use crate::{Config, ExecutionConfig, Receipt, Runtime, RuntimeError};
@@ -256,10 +256,28 @@ impl<'r> Block<'r> {
         Ok(())
     }
 
-    /// Validates, compiles and stores WASM `code` (once per distinct code); returns its
-    /// id. A module that breaks a deploy rule is refused with kind `validation`.
-    pub fn store_code(&mut self, code: &[u8]) -> Result<Result<CodeId, CallError>, RuntimeError> {
-        Ok(self.exec.vms.wasm().store_code(&mut self.journal, code)?)
+    /// Validates, compiles and stores WASM `code` (once per distinct code), as one
+    /// transaction paying its deploy gas (`[wasm.gas.deploy]`, `docs/gas.md`) out of
+    /// `gas_limit` (`default_gas_limit` if none) before the module is validated or
+    /// compiled.
+    /// The receipt names the code id; it fails with kind `out_of_gas` (all of the limit
+    /// used, nothing stored) if the deploy gas is above the limit, `validation` if the
+    /// module breaks a deploy rule.
+    pub fn store_code(&mut self, code: &[u8], gas_limit: Option<Gas>) -> Result<Receipt, RuntimeError> {
+        self.admit(gas_limit)?;
+        let limit = gas_limit.unwrap_or(self.exec.config.default_gas_limit);
+        self.transact(
+            |r| r,
+            |rt, journal, _, _| {
+                let (stored, gas_used) = rt.vms.wasm().store_priced(journal, code, limit)?;
+                let mut receipt = match stored {
+                    Ok(id) => Receipt::done(None, Some(id)),
+                    Err(e) => Receipt::failed(e),
+                };
+                receipt.gas_used = gas_used;
+                Ok(receipt)
+            },
+        )
     }
 
     /// Stores WASM `code` and instantiates a contract from it at
@@ -475,15 +493,19 @@ impl<'r> Block<'r> {
         )
     }
 
-    /// Replaces the code of the WASM contract at `address`, keeping its storage. Only
-    /// its admin may; EVM contracts are immutable.
+    /// Replaces the code of the WASM contract at `address`, keeping its storage, paying
+    /// the new code's deploy gas out of `gas_limit` (`default_gas_limit` if none) as
+    /// [`Block::store_code`] does. Only its admin may; EVM contracts are immutable.
     pub fn upgrade(
         &mut self,
         sender: Address,
         address: Address,
         code: &[u8],
+        gas_limit: Option<Gas>,
     ) -> Result<Receipt, RuntimeError> {
-        self.transact(|r| r, |rt, journal, _, _| upgrade(rt, journal, sender, address, code))
+        self.admit(gas_limit)?;
+        let limit = gas_limit.unwrap_or(self.exec.config.default_gas_limit);
+        self.transact(|r| r, |rt, journal, _, _| upgrade(rt, journal, sender, address, code, limit))
     }
 
     /// Schedules `config` as the chain's execution configuration from block
@@ -537,6 +559,7 @@ fn upgrade(
     sender: Address,
     address: Address,
     code: &[u8],
+    gas_limit: Gas,
 ) -> Result<Receipt, RuntimeError> {
     let Some(mut info) = vm::load_contract(journal, &address)? else {
         return Ok(Receipt::failed(CallError::new(ErrorKind::NotFound, format!("no contract at {address}"))));
@@ -555,14 +578,16 @@ fn upgrade(
             format!("{sender} is not the admin of {address}"),
         )));
     }
-    // A module that fails validation is refused before anything is written.
-    let code_id = match vm.store_code(journal, code)? {
+    // A module that fails validation is refused before anything is written (the caller
+    // reverts the failure).
+    let (stored, gas_used) = rt.vms.wasm().store_priced(journal, code, gas_limit)?;
+    let code_id = match stored {
         Ok(id) => id,
-        Err(e) => return Ok(Receipt::failed(e)),
+        Err(e) => return Ok(Receipt { gas_used, ..Receipt::failed(e) }),
     };
     info.code_id = code_id;
     journal.set(&keys::contract(&address), &info.encode());
-    Ok(Receipt::done(Some(address), Some(code_id)))
+    Ok(Receipt { gas_used, ..Receipt::done(Some(address), Some(code_id)) })
 }
 
 /// Balance and nonce changes outside any message, for a node that charges fees for

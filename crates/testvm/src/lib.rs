@@ -236,7 +236,14 @@ impl TestVM {
     /// (`cove_sdk::calls::create`).
     pub fn store(&mut self, wasm: &[u8]) -> Result<[u8; 32], CallError> {
         let mut block = self.rt.begin_block(self.time)?;
-        let code_id = block.store_code(wasm)?.map_err(CallError::Failed)?;
+        let receipt = block.store_code(wasm, None)?;
+        let code_id = match (receipt.result, receipt.code_id) {
+            (Err(e), _) => return Err(CallError::Failed(e)),
+            (Ok(_), Some(id)) => id,
+            (Ok(_), None) => {
+                return Err(RuntimeError::Corrupt("a store succeeded without a code id".into()).into());
+            }
+        };
         block.commit()?;
         Ok(code_id.0)
     }

@@ -59,8 +59,9 @@ impl WasmVm {
     }
 
     /// Stores `code` (gzip-compressed or not, [`VirtualMachine::store_code`]) and
-    /// instantiates a contract of it with `flags` ([`WasmVm::instantiate`]). The caller
-    /// reverts a failure.
+    /// instantiates a contract of it with `flags` ([`WasmVm::instantiate`]), paying
+    /// [`WasmVm::store_priced`]'s deploy gas first out of the message's gas; the init
+    /// entry point runs with what is left. The caller reverts a failure.
     pub fn create(
         &self,
         state: &mut Journal,
@@ -69,12 +70,56 @@ impl WasmVm {
         code: &[u8],
         flags: AppFlags,
     ) -> Result<Outcome, VmError> {
-        let created = match self.store_code(state, code) {
-            Ok(Ok(id)) => self.instantiate(state, env, msg, id, None, flags),
-            Ok(Err(e)) => Ok(Outcome::failed(e)),
-            Err(e) => Err(e),
+        let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
+        let (stored, deploy_gas) = self.store_priced(state, code, gas_limit).map_err(engine_fault)?;
+        let id = match stored {
+            Ok(id) => id,
+            Err(e) => return Ok(Outcome { gas_used: deploy_gas, ..Outcome::failed(e) }),
         };
-        created.map_err(engine_fault)
+        let msg = Message { gas_limit: Some(gas_limit - deploy_gas), ..msg };
+        let mut outcome = self.instantiate(state, env, msg, id, None, flags).map_err(engine_fault)?;
+        outcome.gas_used = outcome.gas_used.saturating_add(deploy_gas);
+        Ok(outcome)
+    }
+
+    /// Stores `code` as [`VirtualMachine::store_code`] does, after charging its deploy
+    /// gas ([`wasm::DeployCosts::of`] its inflated size, `docs/gas.md`) against
+    /// `gas_limit`, before the module is validated or compiled. Returns the
+    /// outcome and the gas used: all of `gas_limit`, storing nothing, if the deploy gas
+    /// is above it (kind `out_of_gas`); the deploy gas otherwise, whether or not the
+    /// module then passes validation.
+    pub fn store_priced(
+        &self,
+        state: &mut Journal,
+        code: &[u8],
+        gas_limit: Gas,
+    ) -> Result<(Result<CodeId, CallError>, Gas), VmError> {
+        let code = match wasm::inflate_code(code, self.max_code_bytes()) {
+            Ok(code) => code,
+            Err(e) => return Ok((Err(e), 0)),
+        };
+        let cost = self.vm().engine().config().gas.deploy.of(code.len());
+        if cost > gas_limit {
+            let e = format!(
+                "storing {} bytes of code costs {cost} gas (wasm.gas.deploy); the limit is {gas_limit}",
+                code.len()
+            );
+            return Ok((Err(CallError::new(ErrorKind::OutOfGas, e)), gas_limit));
+        }
+        Ok((self.store_inflated(state, &code)?, cost))
+    }
+
+    /// Validates, instruments, compiles and stores the inflated module `code`.
+    fn store_inflated(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
+        let id = CodeId::of(code);
+        if let Err(e) = self.modules.prepare(id, code)? {
+            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
+        }
+        let key = keys::code(&id);
+        if state.get(&key)?.is_none() {
+            state.set(&key, code);
+        }
+        Ok(Ok(id))
     }
 
     /// Creates a contract from the stored code `code_id` at `address` (by default
@@ -377,20 +422,10 @@ impl VirtualMachine for WasmVm {
     /// validates, compiles and caches it and stores it (once per distinct code). The id
     /// is that of the inflated module.
     fn store_code(&self, state: &mut Journal, code: &[u8]) -> Result<Result<CodeId, CallError>, VmError> {
-        let code = match wasm::inflate_code(code, self.max_code_bytes()) {
-            Ok(code) => code,
-            Err(e) => return Ok(Err(e)),
-        };
-        let code = code.as_ref();
-        let id = CodeId::of(code);
-        if let Err(e) = self.modules.prepare(id, code)? {
-            return Ok(Err(CallError::new(ErrorKind::Validation, e.to_string())));
+        match wasm::inflate_code(code, self.max_code_bytes()) {
+            Ok(code) => self.store_inflated(state, &code),
+            Err(e) => Ok(Err(e)),
         }
-        let key = keys::code(&id);
-        if state.get(&key)?.is_none() {
-            state.set(&key, code);
-        }
-        Ok(Ok(id))
     }
 }
 

@@ -249,6 +249,38 @@ pub const MIN_SURCHARGE_DIVISOR: u64 = 2;
 /// one could never add anything, and the divisor is an `i64` constant in the bytecode.
 pub const MAX_SURCHARGE_DIVISOR: u64 = types::MAX_GAS_LIMIT;
 
+/// What storing code costs (`[wasm.gas.deploy]`): charged before the code is validated,
+/// instrumented or compiled, by its size after inflation (`docs/gas.md`, "Deploy gas").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeployCosts {
+    /// Per stored module. By default 32,000 (Ethereum's `CREATE`); in
+    /// `0..=MAX_HOST_PRICE`.
+    pub base: u64,
+    /// Per byte of the module (inflated, if it came gzip-compressed). By default 64; in
+    /// `0..=MAX_UNIT_PRICE`.
+    pub per_byte: u64,
+}
+
+impl Default for DeployCosts {
+    fn default() -> Self {
+        DeployCosts { base: 32_000, per_byte: 64 }
+    }
+}
+
+impl DeployCosts {
+    /// Free: what a chain recorded before deploy gas existed keeps
+    /// (`docs/chain-config.md`).
+    pub const FREE: DeployCosts = DeployCosts { base: 0, per_byte: 0 };
+
+    /// The gas storing a module of `bytes` bytes costs: `base + per_byte x bytes`,
+    /// saturating.
+    pub fn of(&self, bytes: usize) -> u64 {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        self.base.saturating_add(self.per_byte.saturating_mul(bytes))
+    }
+}
+
 /// The full gas schedule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -257,6 +289,8 @@ pub struct GasSchedule {
     pub ops: OpCosts,
     /// Host function prices.
     pub host: HostCosts,
+    /// What storing code costs.
+    pub deploy: DeployCosts,
     /// The energy surcharge (`[wasm.gas] surcharge_divisor`): when not 0, every charge of
     /// a call (instruction segments, per-unit instruction charges, host functions) also
     /// adds the gas the call has been charged so far, this one included, divided by this
@@ -332,6 +366,19 @@ impl GasSchedule {
             MAX_PRECOMPILE_RATE,
             "MAX_PRECOMPILE_RATE",
         )?;
+        let deploy = &self.deploy;
+        if deploy.base > MAX_HOST_PRICE {
+            return Err(format!(
+                "gas.deploy.base must be in 0..={MAX_HOST_PRICE} (MAX_HOST_PRICE), got {}",
+                deploy.base
+            ));
+        }
+        if deploy.per_byte > MAX_UNIT_PRICE {
+            return Err(format!(
+                "gas.deploy.per_byte must be in 0..={MAX_UNIT_PRICE} (MAX_UNIT_PRICE), got {}",
+                deploy.per_byte
+            ));
+        }
         let d = self.surcharge_divisor;
         if d != 0 && !(MIN_SURCHARGE_DIVISOR..=MAX_SURCHARGE_DIVISOR).contains(&d) {
             return Err(format!(

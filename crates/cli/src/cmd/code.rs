@@ -28,22 +28,22 @@ pub(crate) fn list(cli: &Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cove store FILE`: validates and stores the code in one block; prints its id.
-pub(crate) fn store(cli: &Cli, file: &Path) -> Result<ExitCode> {
+/// `cove store FILE [--gas-limit N]`: validates and stores the code in one block,
+/// paying its deploy gas; prints its id (and the gas, with `--json`).
+pub(crate) fn store(cli: &Cli, file: &Path, gas_limit: Option<u64>) -> Result<ExitCode> {
     let code = super::read_code(file)?;
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
-    let stored = block.store_code(&code)?;
-    if stored.is_ok() {
-        block.commit()?;
+    let receipt = block.store_code(&code, gas_limit)?;
+    if !receipt.is_ok() {
+        return Ok(crate::output::receipt(&receipt, cli.json, json!({})));
     }
-    match stored {
-        Ok(id) if cli.json => println!("{}", json!({"status": "ok", "code_id": id.to_string()})),
-        Ok(id) => println!("{id}"),
-        Err(e) => {
-            let receipt = runtime::Receipt::failed(e);
-            return Ok(crate::output::receipt(&receipt, cli.json, json!({})));
-        }
+    block.commit()?;
+    let id = receipt.code_id.map(|c| c.to_string()).unwrap_or_default();
+    if cli.json {
+        println!("{}", json!({"status": "ok", "code_id": id, "gas_used": receipt.gas_used}));
+    } else {
+        println!("{id}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -42,7 +42,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     }
     match &cli.command {
         Command::Deploy(a) => deploy::run(cli, a),
-        Command::Store { file } => code::store(cli, file),
+        Command::Store { file, gas_limit } => code::store(cli, file, *gas_limit),
         Command::Call(a) => call::run(cli, a),
         Command::Query(a) => query::run(cli, a),
         Command::Batch { file } => batch::run(cli, file),

@@ -19,8 +19,17 @@ use crate::args::{CallArgs, Cli, Command, DeployArgs, Funds, Remote};
 use crate::output;
 
 /// The gas limit of a transaction without `--gas-limit`: 10,000,000 on top of its
-/// intrinsic gas.
+/// intrinsic gas and of the deploy gas of the code it carries ([`default_gas_limit`]).
 pub(crate) const REMOTE_GAS_LIMIT: u64 = 10_000_000;
+
+/// Without `--gas-limit`: the intrinsic gas, the deploy gas of any code the transaction
+/// carries at the default prices (`docs/gas.md`, "Deploy gas"; a chain with higher
+/// prices needs `--gas-limit`), and [`REMOTE_GAS_LIMIT`] for what runs.
+fn default_gas_limit(tx: &NativeTx) -> u64 {
+    let deploy =
+        if tx.code.is_empty() { 0 } else { runtime::Config::default().wasm.gas.deploy.of(tx.code.len()) };
+    tx.intrinsic_gas().saturating_add(deploy).saturating_add(REMOTE_GAS_LIMIT)
+}
 /// How long to wait for a receipt: 60 s.
 const RECEIPT_WAIT: Duration = Duration::from_secs(60);
 /// The largest JSON-RPC answer read: 64 MiB.
@@ -240,7 +249,7 @@ fn send(
     tx.chain_id = quantity(&rpc.call("eth_chainId", json!([]))?, "eth_chainId")?;
     tx.nonce = quantity(&rpc.call("eth_getTransactionCount", json!([from, "pending"]))?, "the nonce")?;
     tx.gas_price = quantity(&rpc.call("eth_gasPrice", json!([]))?, "eth_gasPrice")?;
-    tx.gas_limit = gas_limit.unwrap_or_else(|| tx.intrinsic_gas() + REMOTE_GAS_LIMIT);
+    tx.gas_limit = gas_limit.unwrap_or_else(|| default_gas_limit(&tx));
     let (sig, recid) = key.sign_prehash_recoverable(tx.signing_hash().as_slice()).context("signing")?;
     let raw = tx.encode_signed(&alloy_primitives::Signature::from((sig, recid)));
     let hash = rpc.call("cove_sendRawTransaction", json!([Bytes::from(raw)]))?;

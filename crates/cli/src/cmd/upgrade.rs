@@ -13,7 +13,7 @@ pub(crate) fn run(cli: &Cli, a: &UpgradeArgs) -> Result<ExitCode> {
     let rt = super::open(cli)?;
     let mut block = rt.begin_block(super::now())?;
     let sender = a.sender.unwrap_or(runtime::DEFAULT_SENDER);
-    let receipt = block.upgrade(sender, a.address, &code)?;
+    let receipt = block.upgrade(sender, a.address, &code, a.gas_limit)?;
     block.commit()?;
     let success = json!({
         "address": a.address.to_string(),

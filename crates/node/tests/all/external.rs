@@ -90,6 +90,9 @@ fn a_proposal_cut_by_the_block_gas_keeps_the_block_of_what_fit() {
     // Room for three transfers a block.
     c.runtime.max_tx_gas = 3 * 21_000;
     c.runtime.max_block_gas = 3 * 21_000;
+    c.runtime.default_gas_limit = 3 * 21_000;
+    c.runtime.cosmwasm.default_gas_limit = 3 * 21_000;
+    c.runtime.evm.default_gas_limit = 3 * 21_000;
     let node = Node::open(c).expect("open");
     let e = node.external();
     let fee = Address::repeat_byte(0xfe);
@@ -99,6 +102,26 @@ fn a_proposal_cut_by_the_block_gas_keeps_the_block_of_what_fit() {
     let prepared = prepared.expect("the three that ran are kept");
     assert_eq!(prepared.len(), 3);
     let b = e.commit_prepared(prepared).expect("commit").expect("the state is unchanged");
-    assert_eq!(b.txs.iter().map(|t| t.hash).collect::<Vec<_>>(), txs.iter().map(|t| t.hash).collect::<Vec<_>>());
+    assert_eq!(
+        b.txs.iter().map(|t| t.hash).collect::<Vec<_>>(),
+        txs.iter().map(|t| t.hash).collect::<Vec<_>>()
+    );
     assert_eq!(e.pool_len(), 2, "the two left wait for the next block");
+}
+
+#[test]
+fn a_proposal_past_its_deadline_holds_only_what_ran_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = open(dir.path());
+    let e = node.external();
+    let fee = Address::repeat_byte(0xfe);
+    submit_transfers(&e, node.chain_id(), 0, 0..5);
+    // A deadline already passed: nothing runs, the block is empty and kept.
+    let (txs, prepared) = e.propose(100, 1 << 20, T, fee, Some(std::time::Instant::now())).expect("propose");
+    assert!(txs.is_empty());
+    assert!(prepared.expect("the empty block ran").is_empty());
+    assert_eq!(e.pool_len(), 5, "every transaction waits for the next block");
+    // Without one, all five.
+    let (txs, _) = e.propose(100, 1 << 20, T, fee, None).expect("propose");
+    assert_eq!(txs.len(), 5);
 }

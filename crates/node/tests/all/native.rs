@@ -592,9 +592,12 @@ fn a_block_holds_no_more_native_gas_than_max_block_gas() {
     config.runtime.default_gas_limit = 100_000;
     config.runtime.cosmwasm.default_gas_limit = 100_000;
     config.runtime.evm.default_gas_limit = 100_000;
+    // Deploying free on this chain, so a store uses only its intrinsic gas.
+    config.runtime.wasm.gas.deploy.base = 0;
+    config.runtime.wasm.gas.deploy.per_byte = 0;
     let node = cove_node::Node::open(config).expect("open");
-    // Five transactions of 30,000 gas each, mostly or wholly intrinsic: two stores (the
-    // runtime's code store is unmetered) and three calls, from five senders.
+    // Five transactions of 30,000 gas each, mostly or wholly intrinsic: two stores and
+    // three calls, from five senders.
     for i in 0..5 {
         let mut t = if i < 2 { tx(2, 0) } else { tx(4, 0) };
         if i < 2 {

@@ -41,7 +41,8 @@ fn busy_node(dir: &Path) -> (RunningNode, Client, Address) {
     for seed in 0..2 {
         let mut t = next();
         t.kind = 1;
-        t.gas_limit = 29_000_000;
+        // Its intrinsic gas and its deploy gas (about 39 M at 64 per byte).
+        t.gas_limit = 60_000_000;
         t.code = bulky_module(seed, 600 << 10).into();
         let r = c.receipt(&send(&c, &w.native(&t)));
         assert_eq!(r["status"], "0x1", "{r}");

@@ -197,9 +197,10 @@ impl ExecutionConfig {
     }
 
     /// Decodes [`ExecutionConfig::canonical_bytes`]. A setting the bytes do not hold
-    /// takes its default (a record written before the setting existed); a setting this
-    /// build does not know, another format or more than [`MAX_EXECUTION_CONFIG_BYTES`] is
-    /// an error.
+    /// takes its default (a record written before the setting existed), except deploy
+    /// gas (`wasm.gas.deploy`), which such a record leaves free as it was when written;
+    /// a setting this build does not know, another format or more than
+    /// [`MAX_EXECUTION_CONFIG_BYTES`] is an error.
     pub fn from_canonical_bytes(bytes: &[u8]) -> Result<ExecutionConfig, String> {
         if bytes.len() > MAX_EXECUTION_CONFIG_BYTES {
             return Err(format!(
@@ -208,9 +209,14 @@ impl ExecutionConfig {
             ));
         }
         match bytes.split_first() {
-            Some((&EXECUTION_CONFIG_FORMAT, json)) => serde_json::from_slice::<ExecutionConfig>(json)
-                .map(ExecutionConfig::normalized)
-                .map_err(|e| format!("execution configuration: {e}")),
+            Some((&EXECUTION_CONFIG_FORMAT, json)) => {
+                let mut value: Value =
+                    serde_json::from_slice(json).map_err(|e| format!("execution configuration: {e}"))?;
+                keep_unpriced_deploys(&mut value);
+                serde_json::from_value::<ExecutionConfig>(value)
+                    .map(ExecutionConfig::normalized)
+                    .map_err(|e| format!("execution configuration: {e}"))
+            }
             Some((format, _)) => Err(format!("execution configuration of unknown format {format}")),
             None => Err("an empty execution configuration".into()),
         }
@@ -263,6 +269,20 @@ pub(crate) fn is_under(setting: &str, name: &str) -> bool {
     setting == name
         || setting.strip_prefix(name).is_some_and(|rest| rest.starts_with('.'))
         || name.strip_prefix(setting).is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// Makes a record that holds no `wasm.gas.deploy` (written before deploy gas existed)
+/// decode with deploying free, as its chain ran, rather than with today's default.
+fn keep_unpriced_deploys(value: &mut Value) {
+    let Value::Object(top) = value else { return };
+    let wasm = top.entry("wasm").or_insert_with(|| Value::Object(Default::default()));
+    let Value::Object(wasm) = wasm else { return };
+    let gas = wasm.entry("gas").or_insert_with(|| Value::Object(Default::default()));
+    let Value::Object(gas) = gas else { return };
+    if !gas.contains_key("deploy") {
+        let free = serde_json::to_value(wasm::DeployCosts::FREE).unwrap_or(Value::Null);
+        gas.insert("deploy".into(), free);
+    }
 }
 
 #[cfg(test)]
@@ -360,7 +380,26 @@ mod tests {
         assert!(e.contains("MAX_EXECUTION_CONFIG_BYTES"), "{e}");
         let mut at_most = vec![EXECUTION_CONFIG_FORMAT, b'{', b'}'];
         at_most.resize(MAX_EXECUTION_CONFIG_BYTES, b' ');
-        assert_eq!(ExecutionConfig::from_canonical_bytes(&at_most).unwrap(), ExecutionConfig::default());
+        let mut unpriced = ExecutionConfig::default();
+        unpriced.wasm.gas.deploy = wasm::DeployCosts::FREE;
+        assert_eq!(ExecutionConfig::from_canonical_bytes(&at_most).unwrap(), unpriced);
+    }
+
+    #[test]
+    fn a_record_from_before_deploy_gas_keeps_deploying_free() {
+        let priced = ExecutionConfig::default();
+        assert_eq!(priced.wasm.gas.deploy, wasm::DeployCosts::default());
+        let bytes = priced.canonical_bytes();
+        assert_eq!(ExecutionConfig::from_canonical_bytes(&bytes).unwrap(), priced);
+        // The same record without the setting, as a build before it wrote it.
+        let mut v: Value = serde_json::from_slice(&bytes[1..]).unwrap();
+        v["wasm"]["gas"].as_object_mut().unwrap().remove("deploy").expect("written");
+        let mut old = vec![EXECUTION_CONFIG_FORMAT];
+        old.extend(serde_json::to_vec(&v).unwrap());
+        let mut free = priced.clone();
+        free.wasm.gas.deploy = wasm::DeployCosts::FREE;
+        assert_eq!(ExecutionConfig::from_canonical_bytes(&old).unwrap(), free);
+        assert_ne!(free.hash(), priced.hash());
     }
 
     #[test]

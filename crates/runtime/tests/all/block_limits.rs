@@ -81,7 +81,7 @@ fn a_transaction_past_the_block_count_is_not_run() {
     expect_block_limit(block.call(BOB, kv, "set", b"refused".to_vec(), None), "max_transactions");
     expect_block_limit(block.fund(BOB, Balance::from_u128(7)), "max_transactions");
     expect_block_limit(block.deploy(BOB, &counter(), None, None), "max_transactions");
-    expect_block_limit(block.upgrade(ALICE, kv, &counter()), "max_transactions");
+    expect_block_limit(block.upgrade(ALICE, kv, &counter(), None), "max_transactions");
     block.commit().unwrap();
     assert_eq!(ok(&rt.query(BOB, kv, "get", Vec::new(), None).unwrap()), b"kept");
     assert_eq!(rt.balance(&BOB).unwrap(), Balance::from_u128(5));

@@ -451,7 +451,7 @@ fn a_contract_creates_contracts_at_the_documented_address_once_per_salt() {
     let rt = runtime(CallsConfig::default());
     let factory = deploy(&rt, FACTORY_WAT);
     let mut block = rt.begin_block(T0).unwrap();
-    let code_id = block.store_code(&crate::support::kv()).unwrap().unwrap();
+    let code_id = block.store_code(&crate::support::kv(), None).unwrap().code_id.expect("stored");
     block.commit().unwrap();
     let make = |salt: u8| {
         let mut input = code_id.0.to_vec();
@@ -499,7 +499,7 @@ fn a_create_inside_a_query_is_refused() {
     let rt = runtime(CallsConfig::default());
     let factory = deploy(&rt, FACTORY_WAT);
     let mut block = rt.begin_block(T0).unwrap();
-    let code_id = block.store_code(&crate::support::kv()).unwrap().unwrap();
+    let code_id = block.store_code(&crate::support::kv(), None).unwrap().code_id.expect("stored");
     block.commit().unwrap();
     let mut input = code_id.0.to_vec();
     input.extend_from_slice(&[1; 32]);

@@ -89,6 +89,6 @@ fn an_evm_contract_is_not_pinned_tiered_or_upgraded() {
     assert_eq!(rt.tier_of(&evm).unwrap(), None);
 
     let mut block = rt.begin_block(T0).unwrap();
-    let r = block.upgrade(ALICE, evm, &kv()).unwrap();
+    let r = block.upgrade(ALICE, evm, &kv(), None).unwrap();
     assert!(failed(&r, ErrorKind::InvalidArgument).contains("only WASM contracts can be upgraded"));
 }

@@ -139,7 +139,7 @@ fn failing_reads_outside_contracts_are_errors_too() {
     let mut block = rt.begin_block(T0 + 1).unwrap();
     backend.fail_all_get.store(true, Ordering::SeqCst);
     assert!(matches!(block.call(BOB, c, "increment", Vec::new(), None), Err(RuntimeError::Storage(_))));
-    assert!(matches!(block.upgrade(ALICE, c, &counter_plus_ten()), Err(RuntimeError::Storage(_))));
+    assert!(matches!(block.upgrade(ALICE, c, &counter_plus_ten(), None), Err(RuntimeError::Storage(_))));
     backend.fail_all_get.store(false, Ordering::SeqCst);
     assert_eq!(ok(&block.call(BOB, c, "increment", Vec::new(), None).unwrap()), u32le(1));
     block.commit().unwrap();

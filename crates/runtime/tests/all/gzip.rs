@@ -36,8 +36,11 @@ fn a_gzip_compressed_module_deploys_and_runs_as_the_module() {
     ok(&block.call(ALICE, address, "increment", Vec::new(), None).unwrap());
     assert_eq!(ok(&block.call(ALICE, address, "get", Vec::new(), None).unwrap()), u32le(1));
     // Stored compressed or not, it is one code.
-    assert_eq!(block.store_code(&packed).unwrap().unwrap(), CodeId::of(&plain));
-    assert_eq!(block.store_code(&plain).unwrap().unwrap(), CodeId::of(&plain));
+    let (a, b) = (block.store_code(&packed, None).unwrap(), block.store_code(&plain, None).unwrap());
+    assert_eq!((a.code_id, b.code_id), (Some(CodeId::of(&plain)), Some(CodeId::of(&plain))));
+    // Deploy gas is by the inflated size: the same for both.
+    assert_eq!(a.gas_used, b.gas_used);
+    assert_eq!(a.gas_used, Config::default().wasm.gas.deploy.of(plain.len()));
     block.commit().unwrap();
     assert_eq!(rt.code(&CodeId::of(&plain)).unwrap(), Some(plain));
     assert_eq!(rt.codes().unwrap().len(), 1);
@@ -50,8 +53,7 @@ fn a_gzip_bomb_is_refused_as_validation() {
     let mut block = rt.begin_block(T0).unwrap();
     let message = failed(&block.deploy(ALICE, &bomb, None, None).unwrap(), ErrorKind::Validation);
     assert!(message.contains("inflates to more than 1048576 bytes"), "{message}");
-    let e = block.store_code(&bomb).unwrap().unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Validation);
+    failed(&block.store_code(&bomb, None).unwrap(), ErrorKind::Validation);
     let (r, _) = block
         .cosmwasm(Request {
             sender: ALICE,
@@ -72,9 +74,8 @@ fn the_bound_is_the_configured_max_code_bytes() {
     config.wasm.limits.max_code_bytes = counter().len() - 1;
     let rt = Runtime::in_memory(config).unwrap();
     let mut block = rt.begin_block(T0).unwrap();
-    let e = block.store_code(&gzip(&counter())).unwrap().unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Validation);
-    assert!(e.message.contains("inflates to more than"), "{}", e.message);
+    let message = failed(&block.store_code(&gzip(&counter()), None).unwrap(), ErrorKind::Validation);
+    assert!(message.contains("inflates to more than"), "{message}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Deploy, call across blocks, query, code dedup and address derivation.
 
-use cove_runtime::{Receipt, Runtime};
+use cove_runtime::{Config, Receipt, Runtime};
 use types::{Address, BlockInfo, CodeId, ErrorKind};
 
 use crate::support::*;
@@ -55,7 +55,8 @@ fn counter_lifecycle() {
     let address = deployed.address.unwrap();
     assert_eq!(address, Address::contract(&ALICE, 0), "first deploy uses nonce 0");
     assert_eq!(deployed.code_id, Some(CodeId(types::sha256(&code))), "code id is SHA-256 of the wasm");
-    assert_eq!(deployed.gas_used, 0, "a deploy without init runs nothing");
+    let deploy_gas = Config::default().wasm.gas.deploy.of(code.len());
+    assert_eq!(deployed.gas_used, deploy_gas, "a deploy without init pays its deploy gas only");
     assert!(deployed.events.is_empty());
 
     let info = rt.contract(&address).unwrap().expect("contract record");

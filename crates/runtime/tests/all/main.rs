@@ -8,6 +8,7 @@ mod chain_config;
 mod cosmwasm_cache;
 mod cosmwasm_calls;
 mod cross_vm;
+mod deploy_gas;
 mod dispatch;
 mod estimate;
 mod evm;

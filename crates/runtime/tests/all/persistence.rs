@@ -90,7 +90,7 @@ fn dropped_block_leaves_nothing() {
         ok(&t);
         assert_eq!(t.address, Some(Address::contract(&ALICE, 1)));
         assert_eq!(ok(&block.call(ALICE, c, "increment", Vec::new(), None).unwrap()), u32le(2));
-        ok(&block.upgrade(ALICE, c, &counter_plus_ten()).unwrap());
+        ok(&block.upgrade(ALICE, c, &counter_plus_ten(), None).unwrap());
         // Not committed: queries do not see any of it even while the block is alive.
         assert_eq!(ok(&rt.query(ALICE, c, "get", Vec::new(), None).unwrap()), u32le(1));
     }

@@ -11,7 +11,7 @@ fn only_the_admin_may_upgrade() {
     ok(&call_committed(&rt, BOB, c, "increment", Vec::new()));
 
     let mut block = rt.begin_block(T0 + 1).unwrap();
-    let r = block.upgrade(BOB, c, &counter_plus_ten()).unwrap();
+    let r = block.upgrade(BOB, c, &counter_plus_ten(), None).unwrap();
     failed(&r, ErrorKind::Unauthorized);
     assert_eq!(r.code_id, None);
     // The old code still runs.
@@ -33,7 +33,7 @@ fn upgrade_keeps_storage_and_runs_new_code() {
 
     let new_code = counter_plus_ten();
     let mut block = rt.begin_block(T0 + 1).unwrap();
-    let r = block.upgrade(ALICE, c, &new_code).unwrap();
+    let r = block.upgrade(ALICE, c, &new_code, None).unwrap();
     assert_eq!(ok(&r), b"");
     assert_eq!(r.address, Some(c));
     assert_eq!(r.code_id, Some(CodeId::of(&new_code)));
@@ -50,7 +50,7 @@ fn upgrade_keeps_storage_and_runs_new_code() {
 
     // Upgrading back to stored code works too.
     let mut block = rt.begin_block(T0 + 2).unwrap();
-    ok(&block.upgrade(ALICE, c, &counter()).unwrap());
+    ok(&block.upgrade(ALICE, c, &counter(), None).unwrap());
     assert_eq!(ok(&block.call(BOB, c, "increment", Vec::new(), None).unwrap()), u32le(23));
     block.commit().unwrap();
     assert_eq!(rt.codes().unwrap().len(), 2);
@@ -71,7 +71,7 @@ fn upgrade_to_invalid_code_is_refused() {
     .unwrap();
     for bad in [b"definitely not wasm".to_vec(), bad_import] {
         let mut block = rt.begin_block(T0 + 1).unwrap();
-        let r = block.upgrade(ALICE, c, &bad).unwrap();
+        let r = block.upgrade(ALICE, c, &bad, None).unwrap();
         failed(&r, ErrorKind::Validation);
         assert_eq!(rt.contract(&c).unwrap().unwrap().code_id, CodeId::of(&counter()));
         let n = ok(&block.call(BOB, c, "increment", Vec::new(), None).unwrap());
@@ -87,7 +87,7 @@ fn upgrade_to_invalid_code_is_refused() {
 fn upgrade_of_unknown_contract_is_not_found() {
     let rt = mem_runtime();
     let mut block = rt.begin_block(T0).unwrap();
-    let r = block.upgrade(ALICE, Address([0x77; 20]), &counter()).unwrap();
+    let r = block.upgrade(ALICE, Address([0x77; 20]), &counter(), None).unwrap();
     failed(&r, ErrorKind::NotFound);
     block.commit().unwrap();
     assert!(rt.codes().unwrap().is_empty());
