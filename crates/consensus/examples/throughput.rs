@@ -418,6 +418,24 @@ fn load_avg() -> String {
         .unwrap_or_default()
 }
 
+/// Waits until every node has committed the highest block any of them has (each
+/// transfer was seen final on the node it was sent to; the others may be a block
+/// behind), at most [`STALL`].
+async fn catch_up(nodes: &[ValidatorNode]) -> Result<(), String> {
+    let heads = || -> Result<Vec<u64>, String> {
+        nodes.iter().map(|n| n.external().head().map(|h| h.number).map_err(|e| e.to_string())).collect()
+    };
+    let target = heads()?.into_iter().max().unwrap_or(0);
+    let since = Instant::now();
+    while heads()?.into_iter().any(|h| h < target) {
+        if since.elapsed() > STALL {
+            return Err(format!("a node did not reach height {target} in {STALL:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
 /// The node of `nodes` whose every block holds each of `sent` once, succeeded, and
 /// whose hashes and roots equal every other node's; returns the lowest head.
 fn check(nodes: &[ValidatorNode], sent: &[B256]) -> Result<u64, String> {
@@ -545,6 +563,7 @@ async fn load(args: &Args, nodes: &[ValidatorNode], rpcs: &[SocketAddr]) -> Resu
             *blocks.entry(*h).or_default() += n;
         }
     }
+    catch_up(nodes).await?;
     let low = check(nodes, &sent)?;
     let figures = json!({
         "validators": nodes.len(),
