@@ -652,6 +652,11 @@ mod tests {
             fee_recipient: [2; 20],
             txs: Vec::new(),
         };
+        certified(&block)
+    }
+
+    /// `block`'s bytes and a certificate deciding it at round 0.
+    fn certified(block: &ProposedBlock) -> (Vec<u8>, CommitCertificate<CoveContext>) {
         let bytes = block.encode();
         let cert = CommitCertificate {
             height: Height(block.height),
@@ -684,13 +689,7 @@ mod tests {
         let (bytes, _) = block_on(&external, before.state_root.unwrap_or_default().0);
         let mut block = ProposedBlock::decode(&bytes).unwrap();
         block.parent_hash = [7; 32];
-        let bytes = block.encode();
-        let cert = CommitCertificate {
-            height: Height(block.height),
-            round: Round::new(0),
-            value_id: id_of(&bytes),
-            commit_signatures: Vec::new(),
-        };
+        let (bytes, cert) = certified(&block);
         let err = commit(&external, &bytes, &cert, None).unwrap_err();
         assert!(
             matches!(err, AppError::ParentDiverged { height, .. } if height == before.number + 1),

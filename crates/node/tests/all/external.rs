@@ -9,12 +9,16 @@ use crate::harness::Wallet;
 
 const T: u64 = 1_700_000_100;
 
-fn open(dir: &std::path::Path) -> Node {
+fn config(dir: &std::path::Path) -> NodeConfig {
     let mut c = NodeConfig::new(dir.to_path_buf());
     c.mining = Mining::External;
     c.dev = true;
     c.genesis_time = Some(1_700_000_000);
-    Node::open(c).expect("open")
+    c
+}
+
+fn open(dir: &std::path::Path) -> Node {
+    Node::open(config(dir)).expect("open")
 }
 
 fn submit_transfers(e: &External, chain_id: u64, from: usize, nonces: std::ops::Range<u64>) {
@@ -83,10 +87,7 @@ fn a_prepared_block_is_refused_once_the_state_moved() {
 #[test]
 fn a_proposal_cut_by_the_block_gas_keeps_the_block_of_what_fit() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = NodeConfig::new(dir.path().to_path_buf());
-    c.mining = Mining::External;
-    c.dev = true;
-    c.genesis_time = Some(1_700_000_000);
+    let mut c = config(dir.path());
     // Room for three transfers a block.
     c.runtime.max_tx_gas = 3 * 21_000;
     c.runtime.max_block_gas = 3 * 21_000;
