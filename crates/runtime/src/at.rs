@@ -101,6 +101,12 @@ impl<'r> StateAt<'r> {
         Ok(vm::accounts::balance(&self.journal(), address)?)
     }
 
+    /// A contract's storage deposit: the bytes it keeps and the balance held for them
+    /// (zero for an account that holds none; `docs/gas.md`, "Storage deposits").
+    pub fn deposit(&self, address: &Address) -> Result<vm::deposit::Deposit, RuntimeError> {
+        Ok(vm::deposit::read(&self.journal(), address)?)
+    }
+
     /// An account's non-zero balances of every denomination of the CosmWasm bank, the
     /// native one included, sorted by denomination.
     pub fn coins(&self, address: &Address) -> Result<Vec<cosmwasm::Coin>, RuntimeError> {

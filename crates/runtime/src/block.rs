@@ -177,9 +177,14 @@ impl<'r> Block<'r> {
     /// and gas counted) only if it fits the block's limits and did not time out; otherwise
     /// everything it did is rolled back and the error says why ([`RuntimeError::Timeout`],
     /// [`RuntimeError::BlockLimit`]). A node fault from `run` rolls it back too.
+    ///
+    /// A transaction that succeeded settles its storage deposits
+    /// ([`vm::deposit::settle`]) before it joins: if a contract cannot pay, everything it
+    /// did is rolled back and its receipt fails with kind `storage_deposit`, keeping the
+    /// gas it used.
     fn transact<T>(
         &mut self,
-        receipt: impl Fn(&T) -> &Receipt,
+        receipt: impl Fn(&mut T) -> &mut Receipt,
         run: impl FnOnce(&Exec, &mut Journal, &BlockInfo, u32) -> Result<T, RuntimeError>,
     ) -> Result<T, RuntimeError> {
         let limits = self.exec.config.block;
@@ -194,19 +199,34 @@ impl<'r> Block<'r> {
         let checkpoint = self.journal.checkpoint();
         let out = run(self.exec, &mut self.journal, &self.info, self.txs);
         self.journal.clear_transient();
-        let out = match out {
+        let mut out = match out {
             Ok(out) => out,
             Err(e) => {
                 self.journal.revert(checkpoint);
                 return Err(e);
             }
         };
-        let r = receipt(&out);
+        let r = receipt(&mut out);
         if let Err(e) = &r.result
             && r.is_node_fault()
         {
             self.journal.revert(checkpoint);
             return Err(RuntimeError::Timeout(e.message.clone()));
+        }
+        if r.is_ok() {
+            let settled =
+                vm::deposit::settle(&mut self.journal, checkpoint, &self.exec.config.storage_deposit);
+            match settled {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    self.journal.revert(checkpoint);
+                    *r = Receipt { gas_used: r.gas_used, ..Receipt::failed(e) };
+                }
+                Err(e) => {
+                    self.journal.revert(checkpoint);
+                    return Err(e.into());
+                }
+            }
         }
         let bytes = r.events.iter().map(event_bytes).sum::<u64>();
         let total = self.event_bytes.saturating_add(bytes);

@@ -145,7 +145,8 @@ impl CallsConfig {
 /// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
 /// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
 /// the module cache's under `[cache]`, the EVM's under `[evm]`, the store's under `[state]`,
-/// the CosmWasm VM's under `[cosmwasm]`, the block's limits under `[block]`, calls between contracts under `[calls]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// the CosmWasm VM's under `[cosmwasm]`, the block's limits under `[block]`, calls between contracts under `[calls]`,
+/// storage deposits under `[storage_deposit]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
 /// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +178,11 @@ pub struct Config {
     pub block: crate::BlockLimits,
     /// Calls between contracts: depth limit and reentrancy policy.
     pub calls: CallsConfig,
+    /// The price of stored bytes: the native balance each contract holds per byte it
+    /// keeps (`docs/gas.md`, "Storage deposits"). Off by default, and left out when
+    /// serialised while it is (as in the chain's canonical bytes).
+    #[serde(skip_serializing_if = "vm::deposit::StorageDeposit::is_default")]
+    pub storage_deposit: vm::deposit::StorageDeposit,
 }
 
 impl Default for Config {
@@ -192,6 +198,7 @@ impl Default for Config {
             cosmwasm: cosmwasm::Config::default(),
             block: crate::BlockLimits::default(),
             calls: CallsConfig::default(),
+            storage_deposit: vm::deposit::StorageDeposit::default(),
         }
     }
 }

@@ -63,6 +63,8 @@ pub use estimate::EstimateRequest;
 pub use factory::VmFactory;
 pub use profile::Profiled;
 pub use state::{BlockRecord, Hash, HistoryError, Manifest, Proof, SnapshotFile, StoreConfig};
+/// Storage deposits: the price of stored bytes and what a contract holds (`docs/gas.md`).
+pub use vm::deposit::{self, Deposit, StorageDeposit};
 /// The state's key layout (`docs/state.md`), for tools that name raw keys (proofs).
 pub use vm::keys;
 pub use vm::lived;

@@ -32,6 +32,18 @@ pub struct Walked {
     pub bytes: u64,
 }
 
+/// A key a transaction changed, with its value before and after
+/// ([`Journal::changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    /// The full key.
+    pub key: Vec<u8>,
+    /// Its value when the checkpoint was taken (`None`: absent).
+    pub before: Option<Vec<u8>>,
+    /// Its value now (`None`: absent).
+    pub after: Option<Vec<u8>>,
+}
+
 /// A point in a [`Journal`]'s history that [`Journal::revert`] can return to.
 ///
 /// Only meaningful for the journal that issued it. It stays valid until the journal is
@@ -286,6 +298,42 @@ impl Journal {
             self.undo_keys.clear();
             self.transient_undo.clear();
         }
+    }
+
+    /// Every key matching `wanted` that changed since `cp`, once each in the order first
+    /// changed, with its value when `cp` was taken and its value now (`None`: absent).
+    /// A key written and then restored is listed with equal values. It reads the
+    /// backend only for a key the overlay did not hold at `cp`.
+    ///
+    /// This is how a transaction's net writes are found after it ran (the runtime's
+    /// storage deposits): the undo log since `cp` names exactly the keys it changed.
+    /// An invalid checkpoint fails a debug assertion and lists nothing in release.
+    pub fn changes_since(
+        &self,
+        cp: Checkpoint,
+        wanted: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<KeyChange>, StorageError> {
+        let valid = matches!(self.checkpoints.get(cp.depth), Some(&(id, _, _)) if id == cp.id);
+        debug_assert!(valid, "Journal::changes_since: checkpoint {cp:?} is no longer valid");
+        let Some(&(_, from, _)) = self.checkpoints.get(cp.depth).filter(|_| valid) else {
+            return Ok(Vec::new());
+        };
+        let mut seen = foldhash::HashSet::default();
+        let mut out = Vec::new();
+        let mut start = from.checked_sub(1).map_or(0, |i| self.undo[i].0);
+        for (end, prev) in &self.undo[from..] {
+            let key = &self.undo_keys[start..*end];
+            start = *end;
+            if !wanted(key) || !seen.insert(key) {
+                continue;
+            }
+            let before = match prev {
+                Some(entry) => entry.clone(),
+                None => self.backend.get(key)?,
+            };
+            out.push(KeyChange { key: key.to_vec(), before, after: self.get(key)? });
+        }
+        Ok(out)
     }
 
     /// The transient entry under `key`, if any.

@@ -27,7 +27,7 @@ pub use history::{
     BlockRecord, History, HistoryError, MAX_BUCKET_CACHE_LEAVES, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT,
     MAX_WRITE_BACK_BLOCKS, MAX_WRITE_BACK_BYTES, StoreConfig,
 };
-pub use journal::{Checkpoint, Journal, Scan, Stamp, Walked};
+pub use journal::{Checkpoint, Journal, KeyChange, Scan, Stamp, Walked};
 pub use mem::MemBackend;
 pub use merkle::{self, Hash, Proof};
 pub use store::{

@@ -38,6 +38,10 @@ pub enum ErrorKind {
     /// A contract's call would re-enter a contract already on the call stack, and the
     /// chain's reentrancy policy denies it.
     Reentrancy,
+    /// A contract's balance could not cover the storage deposit of what the transaction
+    /// left stored under it (`docs/gas.md`, "Storage deposits"); the transaction changed
+    /// nothing.
+    StorageDeposit,
 }
 
 impl ErrorKind {
@@ -56,6 +60,7 @@ impl ErrorKind {
             ErrorKind::Reverted => "reverted",
             ErrorKind::CallDepth => "call_depth",
             ErrorKind::Reentrancy => "reentrancy",
+            ErrorKind::StorageDeposit => "storage_deposit",
         }
     }
 }

@@ -19,7 +19,9 @@
 //!   journal, so one rollback undoes what any VM did;
 //! * storage with a life ([`lived`]): entries that expire after a number of blocks, and
 //!   the expiry index the runtime purges at each block's commit;
-//! * native balances ([`accounts`]), which every VM sees.
+//! * native balances ([`accounts`]), which every VM sees, and storage deposits
+//!   ([`deposit`]): the balance a contract holds for the bytes it stores, settled at the
+//!   end of each transaction.
 //!
 //! It must not know any VM's engine or host ABI, nor blocks and their limits (the
 //! runtime's).
@@ -34,6 +36,7 @@
 
 pub mod accounts;
 mod contract;
+pub mod deposit;
 mod env;
 pub mod keys;
 pub mod lived;

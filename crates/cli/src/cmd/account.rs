@@ -51,6 +51,11 @@ fn coins_json(coins: &[cosmwasm::Coin], native: &str, balance: &Balance) -> Valu
         .collect()
 }
 
+/// A contract's storage deposit: the bytes it keeps and the balance held for them.
+fn deposit_json(deposit: &runtime::Deposit) -> serde_json::Value {
+    json!({"bytes": deposit.bytes, "held": deposit.held.to_string()})
+}
+
 fn native_denom(rt: &Runtime) -> &str {
     &rt.config().cosmwasm.native_denom
 }
@@ -64,6 +69,7 @@ pub(crate) fn balance(cli: &Cli, address: &Address, height: Option<u64>) -> Resu
         "balance": balance.to_string(),
         "nonce": state.nonce(address)?,
         "coins": coins_json(&state.coins(address)?, native_denom(&rt), &balance),
+        "storage_deposit": deposit_json(&state.deposit(address)?),
         "height": state.block().height,
     });
     if cli.json {

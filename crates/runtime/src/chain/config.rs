@@ -95,6 +95,11 @@ pub struct ExecutionConfig {
     pub block: BlockLimits,
     /// Calls between contracts: depth, reentrancy, the gas rate between the VMs.
     pub calls: CallsConfig,
+    /// The price of stored bytes. Left out of the canonical bytes while it is the
+    /// default (off), so a chain that never prices storage keeps its configuration's
+    /// bytes and hash, and a record written before it existed reads as off.
+    #[serde(skip_serializing_if = "vm::deposit::StorageDeposit::is_default")]
+    pub storage_deposit: vm::deposit::StorageDeposit,
 }
 
 impl Default for ExecutionConfig {
@@ -139,6 +144,7 @@ impl ExecutionConfig {
             cosmwasm: config.cosmwasm.clone(),
             block: config.block,
             calls: config.calls,
+            storage_deposit: config.storage_deposit,
         }
         .normalized()
     }
@@ -157,6 +163,7 @@ impl ExecutionConfig {
         config.cosmwasm = self.cosmwasm.clone();
         config.block = self.block;
         config.calls = self.calls;
+        config.storage_deposit = self.storage_deposit;
         config
     }
 
@@ -177,6 +184,7 @@ impl ExecutionConfig {
         let config = self.apply_to(&Config::default());
         config.validate_gas()?;
         config.calls.validate()?;
+        config.storage_deposit.validate()?;
         config.block.validate()?;
         config.wasm.validate().map_err(|e| format!("wasm.{e}"))?;
         config.cosmwasm.validate()?;
@@ -400,6 +408,27 @@ mod tests {
         free.wasm.gas.deploy = wasm::DeployCosts::FREE;
         assert_eq!(ExecutionConfig::from_canonical_bytes(&old).unwrap(), free);
         assert_ne!(free.hash(), priced.hash());
+    }
+
+    #[test]
+    fn storage_deposits_are_written_only_when_set() {
+        let off = ExecutionConfig::default();
+        let bytes = off.canonical_bytes();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("storage_deposit"),
+            "the default keeps the old bytes"
+        );
+        let mut on = off.clone();
+        on.storage_deposit.per_byte = 7;
+        let bytes = on.canonical_bytes();
+        assert!(
+            String::from_utf8_lossy(&bytes)
+                .contains(r#""storage_deposit":{"per_byte":7,"entry_overhead":40}"#)
+        );
+        assert_eq!(ExecutionConfig::from_canonical_bytes(&bytes).unwrap(), on);
+        assert_ne!(on.hash(), off.hash());
+        on.storage_deposit.entry_overhead = vm::deposit::MAX_ENTRY_OVERHEAD + 1;
+        assert!(on.validate().unwrap_err().contains("storage_deposit.entry_overhead"));
     }
 
     #[test]

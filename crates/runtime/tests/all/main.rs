@@ -9,6 +9,7 @@ mod cosmwasm_cache;
 mod cosmwasm_calls;
 mod cross_vm;
 mod deploy_gas;
+mod deposits;
 mod dispatch;
 mod estimate;
 mod evm;

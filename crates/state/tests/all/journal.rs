@@ -563,3 +563,44 @@ fn transient_entries_revert_with_checkpoints_and_are_never_committed() {
     assert!(j.transient_is_empty(), "a commit drops them");
     assert!(backend.get(b"z").unwrap().is_none(), "never committed");
 }
+
+#[test]
+fn changes_since_lists_each_changed_key_once_with_its_values_then_and_now() {
+    for (name, backend, _dir) in backends() {
+        seed(&*backend, &[(b"kept", b"k0"), (b"gone", b"g0"), (b"other", b"o0")]);
+        let mut j = Journal::new(backend.clone());
+        // Before the transaction, in the block: the overlay holds "early".
+        j.set(b"early", b"e0");
+        let outer = j.checkpoint();
+        j.set(b"early", b"e1");
+        j.set(b"kept", b"k1");
+        j.set(b"kept", b"k2");
+        j.delete(b"gone").unwrap();
+        j.set(b"new", b"n1");
+        j.set(b"back", b"b1");
+        j.delete(b"back").unwrap();
+        // A nested failure leaves nothing behind.
+        let inner = j.checkpoint();
+        j.set(b"reverted", b"r1");
+        j.set(b"other", b"o1");
+        j.revert(inner);
+        let v = |s: &[u8]| Some(s.to_vec());
+        let changes = j.changes_since(outer, |_| true).unwrap();
+        let got: Vec<_> =
+            changes.iter().map(|c| (c.key.as_slice(), c.before.clone(), c.after.clone())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (&b"early"[..], v(b"e0"), v(b"e1")),
+                (&b"kept"[..], v(b"k0"), v(b"k2")),
+                (&b"gone"[..], v(b"g0"), None),
+                (&b"new"[..], None, v(b"n1")),
+                (&b"back"[..], None, None),
+            ],
+            "{name}"
+        );
+        let only: Vec<_> = j.changes_since(outer, |k| k.starts_with(b"n")).unwrap();
+        assert_eq!(only.len(), 1, "{name}");
+        j.accept(outer);
+    }
+}
