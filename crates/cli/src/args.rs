@@ -127,6 +127,12 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: CodeCommand,
     },
+    /// The CosmWasm staking module: its validators, an account's delegations
+    /// (docs/cosmwasm.md, "Staking and distribution").
+    Staking {
+        #[command(subcommand)]
+        command: StakingCommand,
+    },
     /// The compiled-module cache (see docs/cache.md).
     Cache {
         #[command(subcommand)]
@@ -340,6 +346,21 @@ pub(crate) enum ChainCommand {
 pub(crate) enum CodeCommand {
     /// List stored code ids and sizes.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StakingCommand {
+    /// The validator set: operator address, commission, maximum commission and change rate.
+    Validators,
+    /// An account's delegations with their rewards, and its tokens unbonding.
+    Delegations {
+        /// The delegator.
+        #[arg(value_parser = parse_address)]
+        address: Address,
+        /// Read at this retained height instead of the head.
+        #[arg(long)]
+        height: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,6 +70,9 @@ pub struct Config {
     pub limits: Limits,
     /// Host-function prices.
     pub costs: Costs,
+    /// The staking and distribution modules: validators, unbonding period, rewards
+    /// (`docs/cosmwasm.md`, "Staking and distribution").
+    pub staking: crate::staking::StakingConfig,
 }
 
 impl Default for Config {
@@ -87,12 +90,15 @@ impl Default for Config {
                 "cosmwasm_2_0",
                 "cosmwasm_2_1",
                 "cosmwasm_2_2",
+                "staking",
+                "stargate",
             ]
             .map(String::from)
             .to_vec(),
             default_gas_limit: DEFAULT_GAS_LIMIT,
             limits: Limits::default(),
             costs: Costs::default(),
+            staking: crate::staking::StakingConfig::default(),
         }
     }
 }
@@ -112,6 +118,7 @@ impl Config {
                 return Err(format!("cosmwasm.limits.{name} must be in 1..={MAX_DEPTH}, got {v}"));
             }
         }
+        self.staking.validate()?;
         self.costs.validate()
     }
 }

@@ -13,6 +13,8 @@
 //! * [`msg`]: `Env`, `MessageInfo`, `Response`, sub-messages, replies and queries in
 //!   cosmwasm-std's JSON;
 //! * [`Bank`]: balances of many denominations, the native one shared with the EVM;
+//! * [`staking`]: the staking and distribution modules behind `StakingMsg`,
+//!   `DistributionMsg`, their queries and the protobuf `Any` messages (`tx::modules`);
 //! * the transaction: entry point, response, messages and sub-messages processed as wasmd
 //!   does, each caught sub-message's changes rolled back alone (`tx`);
 //! * messages and smart queries to contracts of the other VMs, and calls from them,
@@ -40,6 +42,7 @@ pub mod msg;
 mod profile;
 mod query;
 mod region;
+pub mod staking;
 mod tx;
 
 use std::path::Path;
@@ -73,6 +76,7 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) addresses: Addresses,
     pub(crate) bank: Bank,
+    pub(crate) staking: staking::Staking,
 }
 
 /// The CosmWasm VM: one instance per runtime, used from any thread.
@@ -114,6 +118,8 @@ impl CosmWasmVm {
             modules: ModuleCache::new(Arc::new(linker), cache, dir)?,
             addresses: Addresses::new(&config.bech32_prefix).map_err(SetupError::Config)?,
             bank: Bank::new(&config.native_denom),
+            staking: staking::Staking::new(&config.staking, Bank::new(&config.native_denom))
+                .map_err(SetupError::Config)?,
             engine,
             config,
         };
@@ -133,6 +139,11 @@ impl CosmWasmVm {
     /// The bank.
     pub fn bank(&self) -> &Bank {
         &self.shared.bank
+    }
+
+    /// The staking and distribution modules.
+    pub fn staking(&self) -> &staking::Staking {
+        &self.shared.staking
     }
 
     /// The compiled-module cache (stats, pins, clearing, tier-up).

@@ -183,6 +183,39 @@ pub(crate) enum ReplyOn {
 pub(crate) enum CosmosMsg {
     Bank(BankMsg),
     Wasm(WasmMsg),
+    Staking(StakingMsg),
+    Distribution(DistributionMsg),
+    /// cosmwasm-std 1.x's protobuf message.
+    Stargate {
+        type_url: String,
+        #[serde(with = "b64")]
+        value: Vec<u8>,
+    },
+    /// cosmwasm-std 2.x's protobuf message.
+    Any(AnyMsg),
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AnyMsg {
+    pub type_url: String,
+    #[serde(with = "b64")]
+    pub value: Vec<u8>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StakingMsg {
+    Delegate { validator: String, amount: Coin },
+    Undelegate { validator: String, amount: Coin },
+    Redelegate { src_validator: String, dst_validator: String, amount: Coin },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DistributionMsg {
+    SetWithdrawAddress { address: String },
+    WithdrawDelegatorReward { validator: String },
+    FundCommunityPool { amount: Vec<Coin> },
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,6 +322,27 @@ pub(crate) struct SubMsgResponse {
 pub(crate) enum QueryRequest {
     Bank(BankQuery),
     Wasm(WasmQuery),
+    Staking(StakingQuery),
+    Distribution(DistributionQuery),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StakingQuery {
+    BondedDenom {},
+    AllDelegations { delegator: String },
+    Delegation { delegator: String, validator: String },
+    AllValidators {},
+    Validator { address: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DistributionQuery {
+    DelegatorWithdrawAddress { delegator_address: String },
+    DelegationRewards { delegator_address: String, validator_address: String },
+    DelegationTotalRewards { delegator_address: String },
+    DelegatorValidators { delegator_address: String },
 }
 
 #[derive(Debug, Deserialize)]

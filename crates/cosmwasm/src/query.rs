@@ -1,8 +1,9 @@
 //! `query_chain`: the queries a contract may make of the chain, answered as
 //! `SystemResult<ContractResult<Binary>>` JSON, the shape cosmwasm-std's querier reads.
 //!
-//! Bank balances and wasm smart/raw/contract-info/code-info queries are answered; any
-//! other request (staking, IBC, stargate, custom) is `unsupported_request`. A smart
+//! Bank balances, wasm smart/raw/contract-info/code-info queries and the staking and
+//! distribution modules' queries are answered; any other request (IBC, stargate, grpc,
+//! custom) is `unsupported_request`. A smart
 //! query runs the queried contract's `query` read-only, on the same journal, paying its
 //! gas from the caller's; nesting deeper than `max_query_depth`, or than the runtime's
 //! depth limit, is `exceeded_recursion_limit`. A smart query of a contract of another
@@ -18,7 +19,8 @@ use crate::foreign::Frame;
 
 use crate::host::{charge, gas_left};
 use crate::instance::Host;
-use crate::msg::{BankQuery, QueryRequest, WasmQuery, to_base64};
+use crate::msg::{BankQuery, DistributionQuery, QueryRequest, StakingQuery, WasmQuery, to_base64};
+use crate::staking::{Delegation, Validator, decimal_string, format_decimal};
 
 /// `{"ok":{"ok":base64}}`.
 /// A node fault met while answering (storage, damaged data, an engine failure in a
@@ -107,7 +109,10 @@ pub(crate) fn answer(c: &mut Caller<'_, Host>, request: &[u8]) -> wasmtime::Resu
             match serde_json::from_slice::<serde_json::Map<String, Value>>(request) {
                 Ok(m)
                     if m.len() == 1
-                        && !matches!(m.keys().next().map(String::as_str), Some("bank" | "wasm")) =>
+                        && !matches!(
+                            m.keys().next().map(String::as_str),
+                            Some("bank" | "wasm" | "staking" | "distribution")
+                        ) =>
                 {
                     let kind = m.keys().next().cloned().unwrap_or_default();
                     system_err(json!({"unsupported_request": {"kind": kind}}))
@@ -121,11 +126,143 @@ pub(crate) fn answer(c: &mut Caller<'_, Host>, request: &[u8]) -> wasmtime::Resu
     Ok(serde_json::to_vec(&value).expect("JSON values serialize"))
 }
 
+fn validator_json(v: &Validator) -> Value {
+    let d = decimal_string;
+    json!({
+        "address": v.address,
+        "commission": d(v.commission),
+        "max_commission": d(v.max_commission),
+        "max_change_rate": d(v.max_change_rate),
+    })
+}
+
+/// Rewards as `DecCoin`s: none when zero, as the distribution module answers.
+fn dec_coins(denom: &str, atomics: ruint::aliases::U256) -> Value {
+    if atomics.is_zero() { json!([]) } else { json!([{"denom": denom, "amount": format_decimal(atomics)}]) }
+}
+
+/// Answers a staking or distribution query (`docs/cosmwasm.md`, "Staking and
+/// distribution"), paying `db_read` for each delegation read.
+/// A query of the staking or distribution module.
+enum Module {
+    Staking(StakingQuery),
+    Distribution(DistributionQuery),
+}
+
+fn answer_staking(c: &mut Caller<'_, Host>, q: Module) -> wasmtime::Result<Value> {
+    let shared = c.data().shared.clone();
+    let staking = &shared.staking;
+    let height = c.data().ctx.block.height;
+    let denom = staking.bonded_denom();
+    let storage = |e: types::StorageError| wasmtime::Error::new(wasm::BackendFault(e));
+    let human = |a: &Address| shared.addresses.humanize(a);
+    let coin = |amount: u128| json!({"denom": denom, "amount": amount.to_string()});
+    let delegations = |c: &mut Caller<'_, Host>, a: &Address| -> wasmtime::Result<Vec<Delegation>> {
+        let all = staking.delegations(&c.data().journal, height, a).map_err(storage)?;
+        charge(c, shared.config.costs.db_read.saturating_mul(all.len() as u64 + 1))?;
+        Ok(all)
+    };
+    let answer = |v: Value| -> wasmtime::Result<Value> { Ok(ok(&serde_json::to_vec(&v)?)) };
+    let address = |human: &str| shared.addresses.canonicalize(human);
+    match q {
+        Module::Staking(StakingQuery::BondedDenom {}) => answer(json!({ "denom": denom })),
+        Module::Staking(StakingQuery::AllValidators {}) => {
+            answer(json!({"validators": staking.validators().iter().map(validator_json).collect::<Vec<_>>()}))
+        }
+        Module::Staking(StakingQuery::Validator { address }) => {
+            answer(json!({"validator": staking.validator(&address).map(validator_json)}))
+        }
+        Module::Staking(StakingQuery::AllDelegations { delegator }) => match address(&delegator) {
+            Ok(a) => {
+                let all = delegations(c, &a)?;
+                let list: Vec<Value> = all
+                    .iter()
+                    .map(|d| json!({"delegator": human(&a), "validator": d.validator, "amount": coin(d.amount)}))
+                    .collect();
+                answer(json!({ "delegations": list }))
+            }
+            Err(e) => Ok(contract_err(&e)),
+        },
+        Module::Staking(StakingQuery::Delegation { delegator, validator }) => match address(&delegator) {
+            Ok(a) => {
+                charge(c, shared.config.costs.db_read)?;
+                let one = staking.delegation(&c.data().journal, height, &a, &validator).map_err(storage)?;
+                let full = one.map(|d| {
+                    let whole = u128::try_from(d.rewards / ruint::aliases::U256::from(10u128.pow(18)))
+                        .unwrap_or(u128::MAX);
+                    json!({
+                        "delegator": human(&a),
+                        "validator": d.validator,
+                        "amount": coin(d.amount),
+                        "can_redelegate": coin(d.amount),
+                        "accumulated_rewards": if whole == 0 { json!([]) } else { json!([coin(whole)]) },
+                    })
+                });
+                answer(json!({ "delegation": full }))
+            }
+            Err(e) => Ok(contract_err(&e)),
+        },
+        Module::Distribution(DistributionQuery::DelegatorWithdrawAddress { delegator_address }) => {
+            match address(&delegator_address) {
+                Ok(a) => {
+                    charge(c, shared.config.costs.db_read)?;
+                    let to = staking.withdraw_address(&c.data().journal, &a).map_err(storage)?;
+                    answer(json!({"withdraw_address": human(&to)}))
+                }
+                Err(e) => Ok(contract_err(&e)),
+            }
+        }
+        Module::Distribution(DistributionQuery::DelegationRewards {
+            delegator_address,
+            validator_address,
+        }) => match address(&delegator_address) {
+            Ok(a) => {
+                charge(c, shared.config.costs.db_read)?;
+                let one =
+                    staking.delegation(&c.data().journal, height, &a, &validator_address).map_err(storage)?;
+                match one {
+                    Some(d) => answer(json!({"rewards": dec_coins(denom, d.rewards)})),
+                    None => Ok(contract_err(&format!(
+                        "no delegation for (address, validator) tuple ({delegator_address}, {validator_address})"
+                    ))),
+                }
+            }
+            Err(e) => Ok(contract_err(&e)),
+        },
+        Module::Distribution(DistributionQuery::DelegationTotalRewards { delegator_address }) => {
+            match address(&delegator_address) {
+                Ok(a) => {
+                    let all = delegations(c, &a)?;
+                    let total =
+                        all.iter().fold(ruint::aliases::U256::ZERO, |t, d| t.saturating_add(d.rewards));
+                    let rewards: Vec<Value> = all
+                        .iter()
+                        .map(|d| json!({"validator_address": d.validator, "reward": dec_coins(denom, d.rewards)}))
+                        .collect();
+                    answer(json!({"rewards": rewards, "total": dec_coins(denom, total)}))
+                }
+                Err(e) => Ok(contract_err(&e)),
+            }
+        }
+        Module::Distribution(DistributionQuery::DelegatorValidators { delegator_address }) => {
+            match address(&delegator_address) {
+                Ok(a) => {
+                    let all = delegations(c, &a)?;
+                    answer(json!({"validators": all.iter().map(|d| d.validator.clone()).collect::<Vec<_>>()}))
+                }
+                Err(e) => Ok(contract_err(&e)),
+            }
+        }
+    }
+}
+
 fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<Value> {
     let shared = c.data().shared.clone();
     let address = |human: &str| shared.addresses.canonicalize(human);
     let storage = |e: types::StorageError| wasmtime::Error::new(wasm::BackendFault(e));
     Ok(match q {
+        QueryRequest::Staking(q) => answer_staking(c, Module::Staking(q))?,
+        QueryRequest::Distribution(q) => answer_staking(c, Module::Distribution(q))?,
         QueryRequest::Bank(BankQuery::Balance { address: a, denom }) => match address(&a) {
             Ok(a) => {
                 let amount = shared.bank.balance(&c.data().journal, &a, &denom).map_err(storage)?;

@@ -30,6 +30,7 @@ use crate::msg::{
 use crate::profile::{TxProfile, contract_name};
 use crate::{Shared, load_cosmwasm};
 
+mod modules;
 mod other_vms;
 
 /// What a [`Request`] does.
@@ -699,7 +700,12 @@ impl Tx<'_> {
         let kind = msg.as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
         let parsed: CosmosMsg = match serde_json::from_value(msg) {
             Ok(m) => m,
-            Err(e) if matches!(kind.as_str(), "bank" | "wasm") => {
+            Err(e)
+                if matches!(
+                    kind.as_str(),
+                    "bank" | "wasm" | "staking" | "distribution" | "stargate" | "any"
+                ) =>
+            {
                 return err(
                     ErrorKind::InvalidArgument,
                     format!("unsupported or malformed {kind} message: {e}"),
@@ -708,7 +714,10 @@ impl Tx<'_> {
             Err(_) => {
                 return err(
                     ErrorKind::InvalidArgument,
-                    format!("unsupported message kind {kind:?} (cove runs bank and wasm messages)"),
+                    format!(
+                        "unsupported message kind {kind:?} (cove runs bank, wasm, staking, distribution and \
+                         protobuf any/stargate messages)"
+                    ),
                 );
             }
         };
@@ -766,6 +775,12 @@ impl Tx<'_> {
             CosmosMsg::Wasm(WasmMsg::ClearAdmin { contract_addr }) => {
                 let contract = address(&contract_addr)?;
                 self.set_admin(state, sender, contract, None)
+            }
+            CosmosMsg::Staking(msg) => self.staking(state, sender, msg),
+            CosmosMsg::Distribution(msg) => self.distribution(state, sender, msg),
+            CosmosMsg::Stargate { type_url, value }
+            | CosmosMsg::Any(crate::msg::AnyMsg { type_url, value }) => {
+                self.any(state, sender, &type_url, &value)
             }
         }
     }

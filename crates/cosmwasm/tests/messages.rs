@@ -237,7 +237,8 @@ fn unsupported_queries_and_messages_fail_cleanly() {
     let mut chain = Chain::new();
     let contract = chain.deploy();
     for (query, kind) in [
-        (json!({"staking": {"all_validators": {}}}), "unsupported_request"),
+        (json!({"grpc": {"path": "/cosmos.bank.v1beta1.Query/Balance", "data": ""}}), "unsupported_request"),
+        (json!({"custom": {}}), "unsupported_request"),
         (
             json!({"stargate": {"path": "/cosmos.bank.v1beta1.Query/Balance", "data": ""}}),
             "unsupported_request",
@@ -250,10 +251,18 @@ fn unsupported_queries_and_messages_fail_cleanly() {
         let answer: Value = serde_json::from_str(&debug[0]).unwrap();
         assert!(answer["error"].get(kind).is_some(), "{query}: {answer}");
     }
+    let ibc = json!({"messages": [{"id": 0, "msg": {"ibc": {"close_channel": {"channel_id": "c"}}}, "reply_on": "never"}]});
+    let e = chain.respond(contract, ibc).result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e:?}");
+    assert!(e.message.contains("\"ibc\""), "{e:?}");
+    // A staking message runs in the staking module: an unknown validator is not found.
     let staking = json!({"messages": [{"id": 0, "msg": {"staking": {"delegate": {"validator": "v", "amount": {"denom": "ucove", "amount": "1"}}}}, "reply_on": "never"}]});
     let e = chain.respond(contract, staking).result.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e:?}");
-    assert!(e.message.contains("staking"), "{e:?}");
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e:?}");
+    assert!(e.message.contains("validator v does not exist"), "{e:?}");
+    let any = json!({"messages": [{"id": 0, "msg": {"any": {"type_url": "/cosmos.gov.v1.MsgVote", "value": ""}}, "reply_on": "never"}]});
+    let e = chain.respond(contract, any).result.unwrap_err();
+    assert!(e.message.contains("unsupported protobuf message"), "{e:?}");
 }
 
 /// What a [`Recorder`] saw of one nested message.

@@ -107,6 +107,23 @@ impl<'r> StateAt<'r> {
         Ok(vm::deposit::read(&self.journal(), address)?)
     }
 
+    /// The CosmWasm staking module's validator set.
+    pub fn validators(&self) -> Vec<cosmwasm::staking::Validator> {
+        self.exec.vms.cosmwasm().staking().validators().to_vec()
+    }
+
+    /// `delegator`'s delegations, with their rewards at this state's height, and its
+    /// tokens unbonding (`docs/cosmwasm.md`, "Staking and distribution").
+    pub fn delegations(
+        &self,
+        delegator: &Address,
+    ) -> Result<(Vec<cosmwasm::staking::Delegation>, Vec<cosmwasm::staking::Unbonding>), RuntimeError> {
+        let staking = self.exec.vms.cosmwasm().staking();
+        let journal = self.journal();
+        let height = self.block().height;
+        Ok((staking.delegations(&journal, height, delegator)?, staking.unbondings(&journal, delegator)?))
+    }
+
     /// An account's non-zero balances of every denomination of the CosmWasm bank, the
     /// native one included, sorted by denomination.
     pub fn coins(&self, address: &Address) -> Result<Vec<cosmwasm::Coin>, RuntimeError> {

@@ -556,7 +556,9 @@ impl<'r> Block<'r> {
     /// (height, time and, on an authenticated store, the state root after it). The
     /// first block a store commits also records the chain's genesis execution
     /// configuration. Before that, it removes the entries with a life expired at its
-    /// height ([`vm::lived::purge`], at most [`vm::lived::MAX_EXPIRIES_PER_BLOCK`]).
+    /// height ([`vm::lived::purge`], at most [`vm::lived::MAX_EXPIRIES_PER_BLOCK`]) and
+    /// pays back the unbonding delegations complete at its time
+    /// ([`cosmwasm::staking::Staking::mature`]).
     pub fn commit(mut self) -> Result<BlockRecord, RuntimeError> {
         if let Some(genesis) = self.rt.missing_genesis()? {
             self.journal.set(&keys::execution_config(genesis.activation), &genesis.config.canonical_bytes());
@@ -564,6 +566,9 @@ impl<'r> Block<'r> {
         // Entries with a life that expired at this height leave the state with this
         // block, a bounded number per block (docs/state.md, "Storage with a life").
         vm::lived::purge(&mut self.journal, self.info.height, vm::lived::MAX_EXPIRIES_PER_BLOCK)?;
+        // Unbonding delegations complete at this block's time pay out, a bounded number
+        // per block (docs/cosmwasm.md, "Staking and distribution").
+        self.exec.vms.cosmwasm().staking().mature(&mut self.journal, self.info.timestamp)?;
         let root = self.journal.commit(&self.info)?;
         self.rt.recycle(self.journal);
         self.rt.refresh_current();

@@ -32,6 +32,12 @@ pub const COSMWASM: u8 = 0x08;
 /// configuration, in force from that height on (the runtime's `ExecutionConfig`, in its
 /// canonical bytes; `docs/chain-config.md`).
 pub const EXECUTION_CONFIG: u8 = 0x09;
+// 0x10 and 0x11 are storage with a life (`crate::lived`), 0x12 storage deposits
+// (`crate::deposit`).
+/// `0x13 ++ tag ++ ...`: the CosmWasm staking and distribution modules' records
+/// (delegations, unbonding entries and their maturity index, withdraw addresses; the
+/// `cove-cosmwasm` crate's `staking` module owns the layout).
+pub const STAKING: u8 = 0x13;
 
 /// The prefix of every storage key of a contract.
 pub fn storage_prefix(address: &Address) -> [u8; 21] {

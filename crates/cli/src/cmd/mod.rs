@@ -19,6 +19,7 @@ mod query;
 mod remote;
 mod sdk_args;
 mod snapshot;
+mod staking;
 mod state;
 mod testnet;
 mod upgrade;
@@ -84,6 +85,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
             ChainCommand::Upgrade { at_height, file } => chain::upgrade(cli, *at_height, file),
         },
         Command::Code { command: CodeCommand::List } => code::list(cli),
+        Command::Staking { command } => staking::run(cli, command),
         Command::Cache { command } => match command {
             CacheCommand::Stats => cache::stats(cli),
             CacheCommand::Pin { target } => cache::pin(cli, *target, true),

@@ -26,6 +26,7 @@ mod persistence;
 mod precompiles;
 mod rollback;
 mod scan;
+mod staking;
 mod support;
 mod surcharge;
 mod suspend;
