@@ -127,8 +127,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: CodeCommand,
     },
-    /// The CosmWasm staking module: its validators, an account's delegations
-    /// (docs/cosmwasm.md, "Staking and distribution").
+    /// The CosmWasm staking and governance modules: validators, an account's
+    /// delegations, proposals and their tallies (docs/cosmwasm.md, "Staking and
+    /// distribution").
     Staking {
         #[command(subcommand)]
         command: StakingCommand,
@@ -352,6 +353,12 @@ pub(crate) enum CodeCommand {
 pub(crate) enum StakingCommand {
     /// The validator set: operator address, commission, maximum commission and change rate.
     Validators,
+    /// The governance module's proposals, each with its tally (bonded stake per option).
+    Proposals {
+        /// Read at this retained height instead of the head.
+        #[arg(long)]
+        height: Option<u64>,
+    },
     /// An account's delegations with their rewards, and its tokens unbonding.
     Delegations {
         /// The delegator.

@@ -73,6 +73,8 @@ pub struct Config {
     /// The staking and distribution modules: validators, unbonding period, rewards
     /// (`docs/cosmwasm.md`, "Staking and distribution").
     pub staking: crate::staking::StakingConfig,
+    /// The governance module's proposals (`docs/cosmwasm.md`, "Governance votes").
+    pub gov: crate::gov::GovConfig,
 }
 
 impl Default for Config {
@@ -99,6 +101,7 @@ impl Default for Config {
             limits: Limits::default(),
             costs: Costs::default(),
             staking: crate::staking::StakingConfig::default(),
+            gov: crate::gov::GovConfig::default(),
         }
     }
 }
@@ -119,6 +122,7 @@ impl Config {
             }
         }
         self.staking.validate()?;
+        self.gov.validate()?;
         self.costs.validate()
     }
 }

@@ -15,6 +15,7 @@
 //! * [`Bank`]: balances of many denominations, the native one shared with the EVM;
 //! * [`staking`]: the staking and distribution modules behind `StakingMsg`,
 //!   `DistributionMsg`, their queries and the protobuf `Any` messages (`tx::modules`);
+//!   [`gov`]: votes on the chain's proposals (`GovMsg`);
 //! * the transaction: entry point, response, messages and sub-messages processed as wasmd
 //!   does, each caught sub-message's changes rolled back alone (`tx`);
 //! * messages and smart queries to contracts of the other VMs, and calls from them,
@@ -35,6 +36,7 @@ mod bank;
 pub mod config;
 mod crypto;
 mod foreign;
+pub mod gov;
 mod host;
 mod instance;
 mod link;
@@ -77,6 +79,7 @@ pub(crate) struct Shared {
     pub(crate) addresses: Addresses,
     pub(crate) bank: Bank,
     pub(crate) staking: staking::Staking,
+    pub(crate) gov: gov::Gov,
 }
 
 /// The CosmWasm VM: one instance per runtime, used from any thread.
@@ -120,6 +123,7 @@ impl CosmWasmVm {
             bank: Bank::new(&config.native_denom),
             staking: staking::Staking::new(&config.staking, Bank::new(&config.native_denom))
                 .map_err(SetupError::Config)?,
+            gov: gov::Gov::new(&config.gov),
             engine,
             config,
         };
@@ -144,6 +148,11 @@ impl CosmWasmVm {
     /// The staking and distribution modules.
     pub fn staking(&self) -> &staking::Staking {
         &self.shared.staking
+    }
+
+    /// The governance module.
+    pub fn gov(&self) -> &gov::Gov {
+        &self.shared.gov
     }
 
     /// The compiled-module cache (stats, pins, clearing, tier-up).

@@ -185,6 +185,7 @@ pub(crate) enum CosmosMsg {
     Wasm(WasmMsg),
     Staking(StakingMsg),
     Distribution(DistributionMsg),
+    Gov(GovMsg),
     /// cosmwasm-std 1.x's protobuf message.
     Stargate {
         type_url: String,
@@ -208,6 +209,13 @@ pub(crate) enum StakingMsg {
     Delegate { validator: String, amount: Coin },
     Undelegate { validator: String, amount: Coin },
     Redelegate { src_validator: String, dst_validator: String, amount: Coin },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum GovMsg {
+    Vote { proposal_id: u64, option: crate::gov::VoteOption },
+    VoteWeighted { proposal_id: u64, options: Vec<crate::gov::WeightedVoteOption> },
 }
 
 #[derive(Debug, Deserialize)]

@@ -703,7 +703,7 @@ impl Tx<'_> {
             Err(e)
                 if matches!(
                     kind.as_str(),
-                    "bank" | "wasm" | "staking" | "distribution" | "stargate" | "any"
+                    "bank" | "wasm" | "staking" | "distribution" | "gov" | "stargate" | "any"
                 ) =>
             {
                 return err(
@@ -715,8 +715,8 @@ impl Tx<'_> {
                 return err(
                     ErrorKind::InvalidArgument,
                     format!(
-                        "unsupported message kind {kind:?} (cove runs bank, wasm, staking, distribution and \
-                         protobuf any/stargate messages)"
+                        "unsupported message kind {kind:?} (cove runs bank, wasm, staking, distribution, gov \
+                         and protobuf any/stargate messages)"
                     ),
                 );
             }
@@ -778,6 +778,7 @@ impl Tx<'_> {
             }
             CosmosMsg::Staking(msg) => self.staking(state, sender, msg),
             CosmosMsg::Distribution(msg) => self.distribution(state, sender, msg),
+            CosmosMsg::Gov(msg) => self.gov(state, sender, msg),
             CosmosMsg::Stargate { type_url, value }
             | CosmosMsg::Any(crate::msg::AnyMsg { type_url, value }) => {
                 self.any(state, sender, &type_url, &value)

@@ -260,7 +260,7 @@ fn unsupported_queries_and_messages_fail_cleanly() {
     let e = chain.respond(contract, staking).result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound, "{e:?}");
     assert!(e.message.contains("validator v does not exist"), "{e:?}");
-    let any = json!({"messages": [{"id": 0, "msg": {"any": {"type_url": "/cosmos.gov.v1.MsgVote", "value": ""}}, "reply_on": "never"}]});
+    let any = json!({"messages": [{"id": 0, "msg": {"any": {"type_url": "/cosmos.authz.v1beta1.MsgExec", "value": ""}}, "reply_on": "never"}]});
     let e = chain.respond(contract, any).result.unwrap_err();
     assert!(e.message.contains("unsupported protobuf message"), "{e:?}");
 }

@@ -124,6 +124,13 @@ impl<'r> StateAt<'r> {
         Ok((staking.delegations(&journal, height, delegator)?, staking.unbondings(&journal, delegator)?))
     }
 
+    /// The CosmWasm governance module's proposals, each with its tally at this state's
+    /// height (`docs/cosmwasm.md`, "Governance votes").
+    pub fn proposals(&self) -> Result<Vec<cosmwasm::gov::Tally>, RuntimeError> {
+        let cosmwasm = self.exec.vms.cosmwasm();
+        Ok(cosmwasm.gov().tallies(&self.journal(), self.block().height, cosmwasm.staking())?)
+    }
+
     /// An account's non-zero balances of every denomination of the CosmWasm bank, the
     /// native one included, sorted by denomination.
     pub fn coins(&self, address: &Address) -> Result<Vec<cosmwasm::Coin>, RuntimeError> {

@@ -1,5 +1,6 @@
-//! `cove staking validators`, `cove staking delegations ADDRESS [--height H]`: the
-//! CosmWasm staking module's state, as contracts see it through `StakingQuery`.
+//! `cove staking validators`, `cove staking delegations ADDRESS [--height H]`,
+//! `cove staking proposals [--height H]`: the CosmWasm staking and governance modules'
+//! state, as contracts see it through `StakingQuery` and vote through `GovMsg`.
 
 use std::process::ExitCode;
 
@@ -29,6 +30,25 @@ pub(crate) fn run(cli: &Cli, command: &StakingCommand) -> Result<ExitCode> {
                 })
                 .collect();
             json!({ "bonded_denom": denom, "validators": validators })
+        }
+        StakingCommand::Proposals { height } => {
+            let state = rt.at(*height)?;
+            let proposals: Vec<Value> = state
+                .proposals()?
+                .into_iter()
+                .map(|t| {
+                    let tally: serde_json::Map<String, Value> =
+                        t.options.into_iter().map(|(o, v)| (o.to_string(), json!(v))).collect();
+                    json!({
+                        "id": t.id,
+                        "title": t.title,
+                        "voting_end_time": t.voting_end_time,
+                        "voters": t.voters,
+                        "tally": tally,
+                    })
+                })
+                .collect();
+            json!({ "proposals": proposals, "height": state.block().height })
         }
         StakingCommand::Delegations { address, height } => {
             let state = rt.at(*height)?;

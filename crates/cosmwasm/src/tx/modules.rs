@@ -1,7 +1,7 @@
 //! The transaction's side of messages to the chain's modules: `StakingMsg`,
-//! `DistributionMsg`, and the protobuf messages of `CosmosMsg::Any` (`Stargate` in
-//! cosmwasm-std 1.x) that cove decodes: bank `MsgSend` and the staking and distribution
-//! messages, each signed by the contract that sends it, as wasmd requires. The modules'
+//! `DistributionMsg`, `GovMsg`, and the protobuf messages of `CosmosMsg::Any` (`Stargate`
+//! in cosmwasm-std 1.x) that cove decodes: bank `MsgSend`, the staking and distribution
+//! messages and gov `MsgVote`, each signed by the contract that sends it, as wasmd requires. The modules'
 //! state is `crate::staking`'s; this file turns messages into its calls and records the
 //! events wasmd's modules emit.
 
@@ -9,7 +9,8 @@ use state::Journal;
 use types::{Address, ErrorKind};
 
 use super::{Step, Tx, attr, coins_string, err};
-use crate::msg::{Coin, DistributionMsg, StakingMsg};
+use crate::gov::{VoteOption, WeightedVoteOption};
+use crate::msg::{Coin, DistributionMsg, GovMsg, StakingMsg};
 use crate::staking::module_address;
 
 /// The protobuf messages cove executes (cosmos-sdk's `cosmos.bank.v1beta1`,
@@ -66,6 +67,17 @@ mod proto {
         pub delegator_address: String,
         #[prost(string, tag = "2")]
         pub validator_address: String,
+    }
+
+    /// `cosmos.gov.v1.MsgVote` and `v1beta1.MsgVote` (the fields cove reads are the same).
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct MsgVote {
+        #[prost(uint64, tag = "1")]
+        pub proposal_id: u64,
+        #[prost(string, tag = "2")]
+        pub voter: String,
+        #[prost(int32, tag = "3")]
+        pub option: i32,
     }
 
     /// `MsgSetWithdrawAddress`.
@@ -218,6 +230,30 @@ impl Tx<'_> {
         Ok(None)
     }
 
+    /// Executes a `GovMsg` sent by `sender`: its vote on a proposal of the chain's.
+    pub(super) fn gov(&mut self, state: &mut Journal, sender: Address, msg: GovMsg) -> Step<Option<Vec<u8>>> {
+        let (proposal, options) = match msg {
+            GovMsg::Vote { proposal_id, option } => {
+                (proposal_id, vec![WeightedVoteOption { option, weight: "1".into() }])
+            }
+            GovMsg::VoteWeighted { proposal_id, options } => (proposal_id, options),
+        };
+        let shared = std::sync::Arc::clone(self.shared);
+        shared
+            .gov
+            .vote(state, self.ctx.block.timestamp, &sender, proposal, &options)?
+            .map_err(super::Fail::Contract)?;
+        let option =
+            options.iter().map(|o| format!("{}={}", o.option.name(), o.weight)).collect::<Vec<_>>().join(",");
+        let voter = self.human(&sender);
+        self.module_event(
+            sender,
+            "proposal_vote",
+            vec![("option", option), ("proposal_id", proposal.to_string()), ("voter", voter)],
+        );
+        Ok(None)
+    }
+
     /// Executes a protobuf message (`CosmosMsg::Any`, or `Stargate`) sent by `sender`:
     /// bank `MsgSend` and the staking and distribution messages, whose signer must be
     /// `sender`; anything else is refused as unsupported.
@@ -301,11 +337,22 @@ impl Tx<'_> {
                     DistributionMsg::SetWithdrawAddress { address: m.withdraw_address },
                 )
             }
+            "/cosmos.gov.v1.MsgVote" | "/cosmos.gov.v1beta1.MsgVote" => {
+                let m: proto::MsgVote = decode(type_url, value)?;
+                signer(self, &m.voter)?;
+                let Some(option) = VoteOption::from_proto(m.option) else {
+                    return err(
+                        ErrorKind::InvalidArgument,
+                        format!("{type_url}: vote option {} is not one", m.option),
+                    );
+                };
+                self.gov(state, sender, GovMsg::Vote { proposal_id: m.proposal_id, option })
+            }
             other => err(
                 ErrorKind::InvalidArgument,
                 format!(
-                    "unsupported protobuf message {other:?} (cove decodes bank MsgSend and the staking and \
-                     distribution messages)"
+                    "unsupported protobuf message {other:?} (cove decodes bank MsgSend, the staking and \
+                     distribution messages and gov MsgVote)"
                 ),
             ),
         }

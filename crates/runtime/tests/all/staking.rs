@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use cosmwasm::gov::ProposalConfig;
 use cosmwasm::staking::{StakingConfig, ValidatorConfig, dev_validator, module_address};
 use cosmwasm::{Action, Coin, Request};
 use cove_runtime::{Balance, Compiler, Config, Receipt, Runtime};
@@ -299,4 +300,51 @@ fn cw1_whitelist_deploys_and_proxies_messages() {
     ok(&chain.execute(ALICE, w, json!({"execute": {"msgs": [delegate]}}), 0));
     assert_eq!(chain.module(&w).0, map(&[(v1(), 50)]));
     assert_eq!(chain.balance(&w), 20);
+}
+
+/// The tally of proposal 1: (yes, no, abstain, no_with_veto) as decimal strings.
+fn tally(chain: &Chain) -> Vec<String> {
+    let all = chain.rt.at(None).unwrap().proposals().unwrap();
+    all[0].options.iter().map(|(_, v)| v.clone()).collect()
+}
+
+#[test]
+fn a_contract_votes_with_its_stake_until_the_voting_period_ends() {
+    let mut c = config(Compiler::Baseline);
+    // Block h has time T0 + 10 h: votes are taken up to block 19.
+    c.cosmwasm.gov.proposals =
+        vec![ProposalConfig { id: 1, title: "raise the reward rate".into(), voting_end_time: T0 + 200 }];
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain { rt: Runtime::open(dir.path(), c).unwrap(), _dir: dir, receipts: Vec::new() };
+    chain.fund(ALICE, 10_000);
+    let s = chain.instantiate(&contract("cove_staking_example"), json!({}));
+    ok(&chain.execute(ALICE, s, json!({"delegate": {"validator": v1()}}), 1_000));
+
+    let r = chain.execute(ALICE, s, json!({"vote": {"proposal": 1, "option": "yes"}}), 0);
+    ok(&r);
+    assert!(has_event(&r, "proposal_vote"));
+    assert_eq!(tally(&chain), ["1000", "0", "0", "0"]);
+    // A later vote replaces it; weights split the stake.
+    let split = json!({"vote_weighted": {"proposal": 1, "options": [
+        {"option": "no", "weight": "0.25"}, {"option": "abstain", "weight": "0.75"}]}});
+    ok(&chain.execute(ALICE, s, split, 0));
+    assert_eq!(tally(&chain), ["0", "250", "750", "0"]);
+    // The protobuf MsgVote, option 4: no with veto.
+    ok(&chain.execute(ALICE, s, json!({"vote_any": {"proposal": 1, "option": 4}}), 0));
+    assert_eq!(tally(&chain), ["0", "0", "0", "1000"]);
+
+    // Refused, changing nothing: weights not summing to 1, an unknown proposal, and any
+    // vote once the voting period is over.
+    let bad = json!({"vote_weighted": {"proposal": 1, "options": [{"option": "yes", "weight": "0.5"}]}});
+    let r = chain.execute(ALICE, s, bad, 0);
+    assert!(matches!(&r.result, Err(e) if e.message.contains("sum to 1")), "{r:?}");
+    let r = chain.execute(ALICE, s, json!({"vote": {"proposal": 2, "option": "yes"}}), 0);
+    assert!(matches!(&r.result, Err(e) if e.message.contains("unknown proposal 2")), "{r:?}");
+    chain.advance_to(19);
+    let r = chain.execute(ALICE, s, json!({"vote": {"proposal": 1, "option": "yes"}}), 0);
+    assert!(matches!(&r.result, Err(e) if e.message.contains("voting period has ended")), "{r:?}");
+    assert_eq!(tally(&chain), ["0", "0", "0", "1000"]);
+    // The tally follows the voter's stake.
+    ok(&chain.execute(ALICE, s, json!({"delegate": {"validator": v2()}}), 500));
+    assert_eq!(tally(&chain), ["0", "0", "0", "1500"]);
 }

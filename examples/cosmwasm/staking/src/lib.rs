@@ -1,12 +1,12 @@
-//! A CosmWasm contract that stakes its own funds through the chain's staking and
-//! distribution modules, as a liquid-staking or vault contract would: every execute
+//! A CosmWasm contract that stakes its own funds, and votes with them, through the
+//! chain's staking, distribution and governance modules, as a liquid-staking or vault contract would: every execute
 //! message turns into one `StakingMsg`, `DistributionMsg` or protobuf `AnyMsg` sent by the
-//! contract, and every query answers with what the chain's module answered, unchanged,
+//! contract (`GovMsg` for votes), and every query answers with what the chain's module answered, unchanged,
 //! so a test can compare it with the module's state.
 
 use cosmwasm_std::{
-    entry_point, to_json_binary, AnyMsg, Binary, Coin, CosmosMsg, Deps, DepsMut, DistributionMsg, Env,
-    MessageInfo, Response, StakingMsg, StdError, StdResult, Uint128,
+    entry_point, to_json_binary, AnyMsg, Binary, Coin, CosmosMsg, Deps, DepsMut, DistributionMsg, Env, GovMsg,
+    MessageInfo, Response, StakingMsg, StdError, StdResult, Uint128, VoteOption, WeightedVoteOption,
 };
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,12 @@ pub enum ExecuteMsg {
     DelegateAny { validator: String, amount: Uint128 },
     /// Sends `amount` to `to` as a protobuf `/cosmos.bank.v1beta1.MsgSend`.
     SendAny { to: String, amount: Uint128 },
+    /// Votes on a proposal with the contract's stake.
+    Vote { proposal: u64, option: VoteOption },
+    /// Splits the contract's vote between options.
+    VoteWeighted { proposal: u64, options: Vec<WeightedVoteOption> },
+    /// Votes as a protobuf `/cosmos.gov.v1.MsgVote` (option: 1 yes, 2 abstain, 3 no, 4 veto).
+    VoteAny { proposal: u64, option: i32 },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -97,6 +103,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> S
                 [proto_string(1, me), proto_string(2, &to), proto_bytes(3, &proto_coin(&denom()?, amount))].concat();
             CosmosMsg::Any(AnyMsg { type_url: "/cosmos.bank.v1beta1.MsgSend".into(), value: Binary::from(value) })
         }
+        ExecuteMsg::Vote { proposal, option } => GovMsg::Vote { proposal_id: proposal, option }.into(),
+        ExecuteMsg::VoteWeighted { proposal, options } => {
+            GovMsg::VoteWeighted { proposal_id: proposal, options }.into()
+        }
+        ExecuteMsg::VoteAny { proposal, option } => {
+            let me = env.contract.address.as_str();
+            let value = [proto_varint(1, proposal), proto_string(2, me), proto_varint(3, option as u64)].concat();
+            CosmosMsg::Any(AnyMsg { type_url: "/cosmos.gov.v1.MsgVote".into(), value: Binary::from(value) })
+        }
     };
     Ok(Response::new().add_message(msg))
 }
@@ -121,6 +136,13 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 /// A protobuf `Coin { denom = 1; amount = 2 }` (the amount a decimal string).
 fn proto_coin(denom: &str, amount: Uint128) -> Vec<u8> {
     [proto_string(1, denom), proto_string(2, &amount.to_string())].concat()
+}
+
+/// A varint protobuf field.
+fn proto_varint(field: u32, v: u64) -> Vec<u8> {
+    let mut out = varint(u64::from(field) << 3);
+    out.extend(varint(v));
+    out
 }
 
 fn proto_string(field: u32, s: &str) -> Vec<u8> {
