@@ -243,8 +243,12 @@ impl Tx<'_> {
             .gov
             .vote(state, self.ctx.block.timestamp, &sender, proposal, &options)?
             .map_err(super::Fail::Contract)?;
-        let option =
-            options.iter().map(|o| format!("{}={}", o.option.name(), o.weight)).collect::<Vec<_>>().join(",");
+        let option = match options.as_slice() {
+            [one] if one.weight == "1" => one.option.name().to_string(),
+            all => {
+                all.iter().map(|o| format!("{}={}", o.option.name(), o.weight)).collect::<Vec<_>>().join(",")
+            }
+        };
         let voter = self.human(&sender);
         self.module_event(
             sender,
