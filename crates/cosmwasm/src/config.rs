@@ -107,6 +107,24 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The capability a message or query kind's module needs before it runs: `staking`
+    /// for the staking and distribution modules, `stargate` for protobuf messages and
+    /// governance (the cosmwasm-std features that build them). A chain whose recorded
+    /// configuration lacks it (one configured before the modules existed) runs such
+    /// messages as it always did: as unsupported.
+    pub fn module_capability(kind: &str) -> Option<&'static str> {
+        match kind {
+            "staking" | "distribution" => Some("staking"),
+            "gov" | "stargate" | "any" => Some("stargate"),
+            _ => None,
+        }
+    }
+
+    /// Whether the chain runs messages and queries of `kind` ([`Config::module_capability`]).
+    pub fn runs(&self, kind: &str) -> bool {
+        Config::module_capability(kind).is_none_or(|c| self.capabilities.iter().any(|have| have == c))
+    }
+
     /// Checks every value; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         crate::address::Addresses::new(&self.bech32_prefix)?;

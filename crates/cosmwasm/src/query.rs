@@ -102,6 +102,12 @@ fn query_foreign(
 /// Answers `request` for the contract running in `c`.
 pub(crate) fn answer(c: &mut Caller<'_, Host>, request: &[u8]) -> wasmtime::Result<Vec<u8>> {
     let value = match serde_json::from_slice::<QueryRequest>(request) {
+        Ok(q @ (QueryRequest::Staking(_) | QueryRequest::Distribution(_)))
+            if !c.data().shared.config.runs("staking") =>
+        {
+            let kind = if matches!(q, QueryRequest::Staking(_)) { "staking" } else { "distribution" };
+            system_err(json!({"unsupported_request": {"kind": kind}}))
+        }
         Ok(q) => answer_parsed(c, q)?,
         Err(e) => {
             // A well-formed request of a kind cove does not serve is "unsupported"; a

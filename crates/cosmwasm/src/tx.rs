@@ -21,7 +21,7 @@ use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Gas, VmType};
 use vm::{ContractInfo, Outcome, VmError, keys};
 use wasm::profile::GasProfile;
 
-use crate::config::MAX_TX_EVENT_BYTES;
+use crate::config::{Config, MAX_TX_EVENT_BYTES};
 use crate::foreign::{self, Frame};
 use crate::instance::{self, EntryCall};
 use crate::msg::{
@@ -699,6 +699,15 @@ impl Tx<'_> {
         }
         let kind = msg.as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
         let parsed: CosmosMsg = match serde_json::from_value(msg) {
+            Ok(_) if !self.shared.config.runs(&kind) => {
+                return err(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "unsupported message kind {kind:?}: this chain's capabilities lack {:?}",
+                        Config::module_capability(&kind).unwrap_or_default()
+                    ),
+                );
+            }
             Ok(m) => m,
             Err(e)
                 if matches!(

@@ -65,9 +65,13 @@ const SENDER: Address = Address([0x5e; 20]);
 
 impl Chain {
     fn new() -> Chain {
+        Chain::with(Config::default())
+    }
+
+    fn with(config: Config) -> Chain {
         let engine = wasm::Engine::new(wasm::Config::default()).unwrap();
         Chain {
-            vm: CosmWasmVm::new(engine, Config::default()).unwrap(),
+            vm: CosmWasmVm::new(engine, config).unwrap(),
             journal: Journal::new(Arc::new(MemBackend::new())),
             code: wat::parse_str(ECHO).unwrap(),
         }
@@ -263,6 +267,38 @@ fn unsupported_queries_and_messages_fail_cleanly() {
     let any = json!({"messages": [{"id": 0, "msg": {"any": {"type_url": "/cosmos.authz.v1beta1.MsgExec", "value": ""}}, "reply_on": "never"}]});
     let e = chain.respond(contract, any).result.unwrap_err();
     assert!(e.message.contains("unsupported protobuf message"), "{e:?}");
+}
+
+#[test]
+fn a_chain_without_the_modules_capabilities_runs_their_messages_as_unsupported() {
+    // As a chain configured before the modules existed recorded its capabilities.
+    let mut config = Config::default();
+    config.capabilities.retain(|c| c != "staking" && c != "stargate");
+    let mut chain = Chain::with(config);
+    let contract = chain.deploy();
+    for query in [
+        json!({"staking": {"all_validators": {}}}),
+        json!({"distribution": {"delegator_validators": {"delegator_address": "x"}}}),
+    ] {
+        let (o, debug) = chain.run_debug(Action::Query { contract }, query.to_string().as_bytes());
+        assert!(o.is_ok(), "{query}: {o:?}");
+        let answer: Value = serde_json::from_str(&debug[0]).unwrap();
+        assert!(answer["error"].get("unsupported_request").is_some(), "{query}: {answer}");
+    }
+    for (msg, capability) in [
+        (
+            json!({"staking": {"delegate": {"validator": "v", "amount": {"denom": "ucove", "amount": "1"}}}}),
+            "staking",
+        ),
+        (json!({"distribution": {"set_withdraw_address": {"address": "x"}}}), "staking"),
+        (json!({"gov": {"vote": {"proposal_id": 1, "option": "yes"}}}), "stargate"),
+        (json!({"any": {"type_url": "/cosmos.bank.v1beta1.MsgSend", "value": ""}}), "stargate"),
+    ] {
+        let sent = json!({"messages": [{"id": 0, "msg": msg, "reply_on": "never"}]});
+        let e = chain.respond(contract, sent).result.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e:?}");
+        assert!(e.message.contains(&format!("capabilities lack \"{capability}\"")), "{e:?}");
+    }
 }
 
 /// What a [`Recorder`] saw of one nested message.
