@@ -19,10 +19,11 @@ use ruint::aliases::U256;
 
 use crate::staking::{Staking, format_decimal, parse_decimal};
 
-/// The most proposals a configuration may list.
-pub const MAX_PROPOSALS: usize = 1_000;
+/// The most proposals a configuration may list (with [`MAX_TITLE_BYTES`], about 12 KiB of
+/// the chain configuration's 64 KiB).
+pub const MAX_PROPOSALS: usize = 64;
 /// The longest proposal title, in bytes.
-pub const MAX_TITLE_BYTES: usize = 256;
+pub const MAX_TITLE_BYTES: usize = 128;
 
 const VOTE: u8 = 6;
 const ONE: u128 = 1_000_000_000_000_000_000;

@@ -214,8 +214,16 @@ pub(crate) enum StakingMsg {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum GovMsg {
-    Vote { proposal_id: u64, option: crate::gov::VoteOption },
-    VoteWeighted { proposal_id: u64, options: Vec<crate::gov::WeightedVoteOption> },
+    Vote {
+        proposal_id: u64,
+        /// cosmwasm-std 1.x names it `vote`.
+        #[serde(alias = "vote")]
+        option: crate::gov::VoteOption,
+    },
+    VoteWeighted {
+        proposal_id: u64,
+        options: Vec<crate::gov::WeightedVoteOption>,
+    },
 }
 
 #[derive(Debug, Deserialize)]

@@ -115,10 +115,11 @@ pub(crate) fn answer(c: &mut Caller<'_, Host>, request: &[u8]) -> wasmtime::Resu
             match serde_json::from_slice::<serde_json::Map<String, Value>>(request) {
                 Ok(m)
                     if m.len() == 1
-                        && !matches!(
+                        && !matches!(m.keys().next().map(String::as_str), Some("bank" | "wasm"))
+                        && !(matches!(
                             m.keys().next().map(String::as_str),
-                            Some("bank" | "wasm" | "staking" | "distribution")
-                        ) =>
+                            Some("staking" | "distribution")
+                        ) && c.data().shared.config.runs("staking")) =>
                 {
                     let kind = m.keys().next().cloned().unwrap_or_default();
                     system_err(json!({"unsupported_request": {"kind": kind}}))

@@ -30,13 +30,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use state::{Journal, Order};
 use types::{Address, CallError, ErrorKind, StorageError};
-use vm::keys;
+use vm::{Balance, accounts, keys};
 
 use crate::bank::Bank;
 use crate::msg::Coin;
 
-/// The most validators a configuration may list.
-pub const MAX_VALIDATORS: usize = 1_000;
+/// The most validators a configuration may list: 100 at the longest addresses and
+/// decimals encode in about 28 KiB, inside the chain configuration's 64 KiB
+/// (`MAX_EXECUTION_CONFIG_BYTES`) with the proposals' share.
+pub const MAX_VALIDATORS: usize = 100;
+/// The longest unbonding period accepted: 10 years of seconds.
+pub const MAX_UNBONDING_SECONDS: u64 = 10 * 366 * 24 * 3_600;
 /// The most unbonding entries one delegator may have with one validator at a time (the
 /// Cosmos SDK's default `max_entries`).
 pub const MAX_UNBONDING_ENTRIES: usize = 7;
@@ -139,6 +143,12 @@ impl StakingConfig {
                 return Err(format!("{}: {} is listed twice", field("address"), v.address));
             }
             out.push(Validator { address: v.address.clone(), commission, max_commission, max_change_rate });
+        }
+        if self.unbonding_seconds > MAX_UNBONDING_SECONDS {
+            return Err(format!(
+                "{at}.unbonding_seconds must be at most {MAX_UNBONDING_SECONDS}, got {}",
+                self.unbonding_seconds
+            ));
         }
         let rate = parse_decimal(&self.reward_rate).map_err(|e| format!("{at}.reward_rate: {e}"))?;
         if rate > ONE {
@@ -293,10 +303,17 @@ impl Staking {
         self.validators.iter().find(|v| v.address == address)
     }
 
+    /// Checks a delegation of `coin` to `validator` (which must be in the set).
     fn check(&self, validator: &str, coin: &Coin) -> Result<(), CallError> {
         if self.validator(validator).is_none() {
             return Err(CallError::new(ErrorKind::NotFound, format!("validator {validator} does not exist")));
         }
+        self.check_coin(coin)
+    }
+
+    /// Checks an amount of the bonded denomination above 0. Taking stake off a validator
+    /// needs only the delegation: one removed from the set by an upgrade can still be left.
+    fn check_coin(&self, coin: &Coin) -> Result<(), CallError> {
         if coin.denom != self.bonded_denom() {
             return Err(CallError::new(
                 ErrorKind::InvalidArgument,
@@ -340,12 +357,12 @@ impl Staking {
     fn accrued(&self, r: &Record, validator: &str, height: u64) -> U256 {
         let commission = self.validator(validator).map_or(0, |v| v.commission);
         let blocks = height.saturating_sub(r.since);
-        let earned = U256::from(r.amount)
-            * U256::from(blocks)
-            * U256::from(self.reward_rate)
-            * U256::from(ONE - commission)
-            / U256::from(ONE);
-        earned + U256::from(r.carry)
+        // Rate and commission first (at most ONE, about 2^60), so the product stays below
+        // 2^128 x 2^64 x 2^60 and never wraps.
+        let per_unit =
+            U256::from(self.reward_rate) * U256::from(ONE.saturating_sub(commission)) / U256::from(ONE);
+        let earned = U256::from(r.amount).saturating_mul(U256::from(blocks)).saturating_mul(per_unit);
+        earned.saturating_add(U256::from(r.carry))
     }
 
     /// Where `delegator`'s rewards go (itself unless it set another address).
@@ -355,9 +372,22 @@ impl Staking {
             .map_or(*delegator, Address))
     }
 
-    /// Sets where `delegator`'s rewards go.
-    pub fn set_withdraw_address(&self, j: &mut Journal, delegator: &Address, to: &Address) {
+    /// Sets where `delegator`'s rewards go: anywhere but the modules' own accounts (the
+    /// Cosmos SDK's blocked addresses), which must hold exactly what they account for.
+    pub fn set_withdraw_address(
+        &self,
+        j: &mut Journal,
+        delegator: &Address,
+        to: &Address,
+    ) -> Result<(), CallError> {
+        if ["bonded_tokens_pool", "not_bonded_tokens_pool", "distribution"]
+            .iter()
+            .any(|m| module_address(m) == *to)
+        {
+            return Err(CallError::new(ErrorKind::Unauthorized, "a module account cannot receive rewards"));
+        }
         j.set(&key(WITHDRAW_ADDRESS, &[&delegator.0]), &to.0);
+        Ok(())
     }
 
     /// Pays `delegator` the whole units of its rewards from `validator` at `height` (to its
@@ -435,7 +465,7 @@ impl Staking {
         validator: &str,
         coin: &Coin,
     ) -> Result<Result<u128, CallError>, StorageError> {
-        if let Err(e) = self.check(validator, coin) {
+        if let Err(e) = self.check_coin(coin) {
             return Ok(Err(e));
         }
         let paid = match self.withdraw(j, height, delegator, validator)? {
@@ -590,8 +620,10 @@ impl Staking {
         let due =
             j.scan_range(&key(MATURITY, &[]), None, Some(&end), Order::Ascending, MAX_MATURITIES_PER_BLOCK)?;
         let pool = module_address("not_bonded_tokens_pool");
-        let n = due.entries.len();
-        for (k, delegator) in due.entries {
+        let mut paid = 0;
+        // The backend's part is bounded by the scan; entries the block itself wrote come
+        // on top, so the count is bounded here.
+        for (k, delegator) in due.entries.into_iter().take(MAX_MATURITIES_PER_BLOCK) {
             let tail = &k[2..];
             let delegator = Address(
                 delegator
@@ -610,16 +642,22 @@ impl Staking {
                     .try_into()
                     .expect("16"),
             );
-            let coin = Coin { denom: self.bonded_denom().to_string(), amount };
-            if let Err(e) = self.bank.send(j, &pool, &delegator, &[coin])? {
-                return Err(StorageError::corrupt(format!(
-                    "the not-bonded pool cannot pay an unbonding entry: {e}"
-                )));
-            }
+            // In 256 bits (cove's native balances), so no delegator's balance can make the
+            // commit fail; one that would pass 2^256 - 1 keeps its entry for a later block.
+            let amount = Balance::from_u128(amount);
+            let Some(credited) = accounts::balance(j, &delegator)?.checked_add(amount) else {
+                continue;
+            };
+            let left = accounts::balance(j, &pool)?.checked_sub(amount).ok_or_else(|| {
+                StorageError::corrupt("the not-bonded pool holds less than its unbonding entries")
+            })?;
+            accounts::set_balance(j, &pool, left)?;
+            accounts::set_balance(j, &delegator, credited)?;
             j.delete(&entry)?;
             j.delete(&k)?;
+            paid += 1;
         }
-        Ok(n)
+        Ok(paid)
     }
 }
 
@@ -655,6 +693,20 @@ mod tests {
         assert!(c.validate().unwrap_err().contains("validators[0].address"));
         let c = StakingConfig { reward_rate: "2".into(), ..StakingConfig::default() };
         assert!(c.validate().unwrap_err().contains("reward_rate"));
+        let c = StakingConfig { unbonding_seconds: MAX_UNBONDING_SECONDS + 1, ..StakingConfig::default() };
+        assert!(c.validate().unwrap_err().contains("unbonding_seconds"));
+        let many = (0..=MAX_VALIDATORS as u8)
+            .map(|i| ValidatorConfig {
+                address: bech32::encode::<bech32::Bech32>(
+                    bech32::Hrp::parse("covevaloper").unwrap(),
+                    &[i; 20],
+                )
+                .unwrap(),
+                ..dev_validator()
+            })
+            .collect();
+        let c = StakingConfig { validators: many, ..StakingConfig::default() };
+        assert!(c.validate().unwrap_err().contains("at most 100"));
         assert!(dev_validator().address.starts_with("covevaloper1"));
     }
 }

@@ -698,34 +698,32 @@ impl Tx<'_> {
             );
         }
         let kind = msg.as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
+        // A module's kind is known only where its capability is listed; elsewhere (a chain
+        // configured before the modules existed) every answer is the one it always gave.
+        let config = &self.shared.config;
+        let known = matches!(kind.as_str(), "bank" | "wasm")
+            || (Config::module_capability(&kind).is_some() && config.runs(&kind));
         let parsed: CosmosMsg = match serde_json::from_value(msg) {
-            Ok(_) if !self.shared.config.runs(&kind) => {
-                return err(
-                    ErrorKind::InvalidArgument,
-                    format!(
-                        "unsupported message kind {kind:?}: this chain's capabilities lack {:?}",
-                        Config::module_capability(&kind).unwrap_or_default()
-                    ),
-                );
-            }
-            Ok(m) => m,
-            Err(e)
-                if matches!(
-                    kind.as_str(),
-                    "bank" | "wasm" | "staking" | "distribution" | "gov" | "stargate" | "any"
-                ) =>
-            {
+            Ok(m) if known => m,
+            Err(e) if known => {
                 return err(
                     ErrorKind::InvalidArgument,
                     format!("unsupported or malformed {kind} message: {e}"),
                 );
             }
-            Err(_) => {
+            _ if !config.runs("staking") && !config.runs("stargate") => {
+                return err(
+                    ErrorKind::InvalidArgument,
+                    format!("unsupported message kind {kind:?} (cove runs bank and wasm messages)"),
+                );
+            }
+            _ => {
                 return err(
                     ErrorKind::InvalidArgument,
                     format!(
-                        "unsupported message kind {kind:?} (cove runs bank, wasm, staking, distribution, gov \
-                         and protobuf any/stargate messages)"
+                        "unsupported message kind {kind:?} (cove runs bank, wasm, and where the chain's \
+                         capabilities list them staking, distribution, gov and protobuf any/stargate \
+                         messages)"
                     ),
                 );
             }

@@ -127,7 +127,8 @@ fn write(journal: &mut Journal, address: &Address, deposit: Deposit) -> Result<(
 /// included) and its record (`0x02`, which for an EVM contract also counts its code).
 fn counted(key: &[u8]) -> bool {
     match key.first() {
-        Some(&keys::STORAGE) => key.len() > 21,
+        // An empty contract key (exactly `0x00 ++ address`) is an entry too.
+        Some(&keys::STORAGE) => key.len() >= 21,
         Some(&keys::CONTRACT) => key.len() == 21,
         _ => false,
     }
@@ -188,7 +189,9 @@ pub fn settle(
         }
         let old = read(journal, &address)?;
         let bytes = u64::try_from((old.bytes as i128 + delta).max(0)).unwrap_or(u64::MAX);
-        let held = price.price(bytes);
+        // Shrinking never costs more: after a price rise, a contract that deletes keeps
+        // what it held for the rest (re-priced when it next grows), never owes.
+        let held = if delta < 0 { price.price(bytes).min(old.held) } else { price.price(bytes) };
         let free = accounts::balance(journal, &address)?;
         let free = if held > old.held {
             let owed = held.checked_sub(old.held).unwrap_or_default();

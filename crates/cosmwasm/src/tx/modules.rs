@@ -207,7 +207,7 @@ impl Tx<'_> {
                 let to = self.shared.addresses.validate(&address).map_err(|e| {
                     super::Fail::Contract(types::CallError::new(ErrorKind::InvalidArgument, e))
                 })?;
-                staking.set_withdraw_address(state, &sender, &to);
+                staking.set_withdraw_address(state, &sender, &to).map_err(super::Fail::Contract)?;
                 self.module_event(sender, "set_withdraw_address", vec![("withdraw_address", address)]);
             }
             DistributionMsg::WithdrawDelegatorReward { validator } => {
@@ -299,6 +299,12 @@ impl Tx<'_> {
                     super::Fail::Contract(types::CallError::new(ErrorKind::InvalidArgument, e))
                 })?;
                 let amount = m.amount.into_iter().map(|c| coin(Some(c))).collect::<Step<Vec<Coin>>>()?;
+                if amount.is_empty() || amount.iter().any(|c| c.amount == 0) {
+                    return err(
+                        ErrorKind::InvalidArgument,
+                        format!("{type_url}: invalid coins: none, or an amount of 0"),
+                    );
+                }
                 self.move_funds(state, &sender, &to, &amount)?;
                 Ok(None)
             }

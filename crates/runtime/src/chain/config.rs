@@ -188,6 +188,13 @@ impl ExecutionConfig {
         config.block.validate()?;
         config.wasm.validate().map_err(|e| format!("wasm.{e}"))?;
         config.cosmwasm.validate()?;
+        let bytes = self.canonical_bytes().len();
+        if bytes > MAX_EXECUTION_CONFIG_BYTES {
+            return Err(format!(
+                "the configuration encodes in {bytes} bytes, over MAX_EXECUTION_CONFIG_BYTES \
+                 ({MAX_EXECUTION_CONFIG_BYTES}); list fewer validators or proposals"
+            ));
+        }
         evm::EvmVm::new(config.evm).map_err(|e| e.to_string())?;
         Ok(())
     }
@@ -429,6 +436,14 @@ mod tests {
         assert_ne!(on.hash(), off.hash());
         on.storage_deposit.entry_overhead = vm::deposit::MAX_ENTRY_OVERHEAD + 1;
         assert!(on.validate().unwrap_err().contains("storage_deposit.entry_overhead"));
+    }
+
+    #[test]
+    fn a_configuration_that_would_not_decode_from_the_store_is_refused() {
+        let mut big = ExecutionConfig::default();
+        big.cosmwasm.capabilities.extend((0..4_000).map(|i| format!("capability_{i:05}")));
+        let e = big.validate().unwrap_err();
+        assert!(e.contains("MAX_EXECUTION_CONFIG_BYTES"), "{e}");
     }
 
     #[test]

@@ -19,7 +19,8 @@ const OVERHEAD: u64 = 40;
 /// A contract record's bytes: its encoding (84) and its address (20), plus the overhead.
 const RECORD: u64 = 84 + 20 + OVERHEAD;
 
-/// `set` stores the input under "k"; `del` deletes "k"; `get` returns it.
+/// `set` stores the input under "k"; `del` deletes "k"; `get` returns it;
+/// `set_empty_key` stores the input under the empty key.
 const STORE_WAT: &str = r#"(module
   (import "env" "storage_read" (func $read (param i32 i32) (result i64)))
   (import "env" "storage_write" (func $write (param i32 i32 i32 i32) (result i32)))
@@ -34,6 +35,9 @@ const STORE_WAT: &str = r#"(module
     (call $input_read (i32.const 256))
     (drop (call $write (i32.const 0) (i32.const 1) (i32.const 256) (call $input_len))))
   (func (export "del") (drop (call $delete (i32.const 0) (i32.const 1))))
+  (func (export "set_empty_key")
+    (call $input_read (i32.const 256))
+    (drop (call $write (i32.const 0) (i32.const 0) (i32.const 256) (call $input_len))))
   (func (export "get")
     (local $found i64)
     (local.set $found (call $read (i32.const 0) (i32.const 1)))
@@ -193,4 +197,49 @@ fn unpriced_storage_counts_nothing_and_writes_no_record() {
     let records = backend.scan_prefix(&[cove_runtime::deposit::DEPOSIT]).unwrap();
     assert!(records.is_empty(), "{records:?}");
     assert!(!backend.scan_prefix(&cove_runtime::keys::storage_prefix(&c)).unwrap().is_empty());
+}
+
+/// A runtime in `dir` at `per_byte`, with a deployed store contract funded with `funds`
+/// beyond its record's deposit.
+fn funded_store(dir: &std::path::Path, per_byte: u64, funds: u64) -> (Runtime, Address) {
+    let rt = Runtime::open(dir, config(per_byte, Compiler::Baseline)).unwrap();
+    tx(&rt, |b| b.fund(ALICE, coins(1_000_000)));
+    let code = wat::parse_str(STORE_WAT).unwrap();
+    let r = tx(&rt, |b| {
+        b.create(VmType::Wasm, ALICE, &code, "", Vec::new(), coins(RECORD * per_byte + funds), None)
+    });
+    (rt, r.address.unwrap())
+}
+
+#[test]
+fn an_entry_under_the_empty_key_pays_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, c) = funded_store(dir.path(), PER_BYTE, 1_000);
+    ok(&tx(&rt, |b| b.call(ALICE, c, "set_empty_key", b"abc".to_vec(), None)));
+    assert_eq!(deposit(&rt, &c), held(RECORD + 3 + OVERHEAD));
+}
+
+#[test]
+fn after_a_price_rise_a_delete_never_costs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, c) = funded_store(dir.path(), PER_BYTE, 460);
+    let hello = 1 + 5 + OVERHEAD;
+    ok(&tx(&rt, |b| b.call(ALICE, c, "set", b"hello".to_vec(), None)));
+    assert_eq!(rt.balance(&c).unwrap(), Balance::ZERO);
+    // From the next block on, storage costs ten times as much.
+    let dearer = cove_runtime::ExecutionConfig::of(&config(PER_BYTE * 10, Compiler::Baseline));
+    let next = rt.block_record(None).unwrap().height + 2;
+    tx(&rt, |b| {
+        b.schedule_execution_config(next, &dearer)?;
+        b.fund(BOB, coins(1))
+    });
+    // The contract cannot pay the new price for what it keeps, yet deleting succeeds: it
+    // keeps what it held, owes nothing, and gets back what the rest does not need.
+    ok(&tx(&rt, |b| b.call(ALICE, c, "del", Vec::new(), None)));
+    let d = deposit(&rt, &c);
+    assert_eq!((d.bytes, d.held), (RECORD, coins((RECORD + hello) * PER_BYTE)));
+    assert_eq!(rt.balance(&c).unwrap(), Balance::ZERO);
+    // Growing again re-prices everything it keeps: it must pay the difference.
+    let r = tx(&rt, |b| b.call(ALICE, c, "set", b"hello".to_vec(), None));
+    failed(&r, ErrorKind::StorageDeposit);
 }
