@@ -213,19 +213,12 @@ impl<'r> Block<'r> {
             self.journal.revert(checkpoint);
             return Err(RuntimeError::Timeout(e.message.clone()));
         }
-        if r.is_ok() {
-            let settled =
-                vm::deposit::settle(&mut self.journal, checkpoint, &self.exec.config.storage_deposit);
-            match settled {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    self.journal.revert(checkpoint);
-                    *r = Receipt { gas_used: r.gas_used, ..Receipt::failed(e) };
-                }
-                Err(e) => {
-                    self.journal.revert(checkpoint);
-                    return Err(e.into());
-                }
+        match settle_deposits(&mut self.journal, checkpoint, &self.exec.config, r) {
+            Ok(true) => {}
+            Ok(false) => self.journal.revert(checkpoint),
+            Err(e) => {
+                self.journal.revert(checkpoint);
+                return Err(e.into());
             }
         }
         let bytes = r.events.iter().map(event_bytes).sum::<u64>();
@@ -573,6 +566,28 @@ impl<'r> Block<'r> {
         self.rt.recycle(self.journal);
         self.rt.refresh_current();
         Ok(BlockRecord { height: self.info.height, timestamp: self.info.timestamp, root })
+    }
+}
+
+/// Settles the storage deposits of a transaction that ran since `checkpoint` and
+/// succeeded ([`vm::deposit::settle`]). `Ok(false)` if a contract cannot pay: `receipt`
+/// is then a `storage_deposit` failure keeping its gas, and the caller reverts to
+/// `checkpoint`. A failed receipt settles nothing.
+pub(crate) fn settle_deposits(
+    journal: &mut Journal,
+    checkpoint: state::Checkpoint,
+    config: &Config,
+    receipt: &mut Receipt,
+) -> Result<bool, types::StorageError> {
+    if !receipt.is_ok() {
+        return Ok(true);
+    }
+    match vm::deposit::settle(journal, checkpoint, &config.storage_deposit)? {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            *receipt = Receipt { gas_used: receipt.gas_used, ..Receipt::failed(e) };
+            Ok(false)
+        }
     }
 }
 

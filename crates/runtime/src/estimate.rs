@@ -50,7 +50,11 @@ impl Runtime {
                 read_only: false,
                 callee: None,
             };
-            let receipt = exec.execute(&mut journal, &block, msg)?;
+            // Deposits settle as in a block, so a call its contracts cannot pay for is
+            // reported as the failure it would be.
+            let checkpoint = journal.checkpoint();
+            let mut receipt = exec.execute(&mut journal, &block, msg)?;
+            crate::block::settle_deposits(&mut journal, checkpoint, &exec.config, &mut receipt)?;
             // A probe the wall-clock backstop stopped says nothing about the gas: no
             // estimate rests on it (the answer would depend on the clock).
             match &receipt.result {

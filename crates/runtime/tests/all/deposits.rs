@@ -243,3 +243,23 @@ fn after_a_price_rise_a_delete_never_costs() {
     let r = tx(&rt, |b| b.call(ALICE, c, "set", b"hello".to_vec(), None));
     failed(&r, ErrorKind::StorageDeposit);
 }
+
+#[test]
+fn an_estimate_reports_a_write_its_contract_cannot_pay_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, c) = funded_store(dir.path(), PER_BYTE, 0);
+    let request = |input: &[u8]| cove_runtime::EstimateRequest {
+        sender: ALICE,
+        address: c,
+        method: "set",
+        input: input.to_vec(),
+        value: Balance::ZERO,
+        cap: None,
+    };
+    let r = rt.estimate_gas(request(b"hello")).unwrap().unwrap_err();
+    failed(&r, ErrorKind::StorageDeposit);
+    // Funded, the estimate is the gas the write uses in a block.
+    tx(&rt, |b| b.fund(c, coins(1_000)));
+    let gas = rt.estimate_gas(request(b"hello")).unwrap().unwrap();
+    assert_eq!(tx(&rt, |b| b.call(ALICE, c, "set", b"hello".to_vec(), Some(gas))).gas_used, gas);
+}
