@@ -117,3 +117,29 @@ fn cosmwasm_code_pays_the_same_deploy_gas_before_it_is_checked() {
     ok(&r);
     assert!(r.gas_used > cost, "the deploy gas and then the instantiate call: {}", r.gas_used);
 }
+
+#[test]
+fn deploy_gas_is_the_same_on_fresh_data_dirs_and_under_every_compiler() {
+    let run = |compiler: cove_runtime::Compiler| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.wasm.compiler = compiler;
+        let rt = cove_runtime::Runtime::open(dir.path(), config).unwrap();
+        let mut block = rt.begin_block(T0).unwrap();
+        let deployed = block.deploy(ALICE, &counter(), Some(("increment", Vec::new())), None).unwrap();
+        let stored = block.store_code(&token(), None).unwrap();
+        let root = block.commit().unwrap().root;
+        (deployed, stored, root)
+    };
+    let first = run(cove_runtime::Compiler::Baseline);
+    ok(&first.0);
+    assert_eq!(first.1.gas_used, cost(&token()));
+    assert!(first.0.gas_used > cost(&counter()), "the deploy gas, then the init call's");
+    for compiler in [
+        cove_runtime::Compiler::Baseline,
+        cove_runtime::Compiler::Optimizing,
+        cove_runtime::Compiler::Interpreter,
+    ] {
+        assert_eq!(run(compiler), first, "{compiler:?}");
+    }
+}

@@ -263,3 +263,33 @@ fn an_estimate_reports_a_write_its_contract_cannot_pay_for() {
     let gas = rt.estimate_gas(request(b"hello")).unwrap().unwrap();
     assert_eq!(tx(&rt, |b| b.call(ALICE, c, "set", b"hello".to_vec(), Some(gas))).gas_used, gas);
 }
+
+#[test]
+fn a_cosmwasm_contract_pays_for_its_storage_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = Runtime::open(dir.path(), config(PER_BYTE, Compiler::Baseline)).unwrap();
+    tx(&rt, |b| b.fund(ALICE, coins(1_000_000)));
+    let code = bench::fixtures::load("hackatom").unwrap_or_else(|e| panic!("{e}"));
+    let human = |a: &Address| rt.vms().cosmwasm().addresses().humanize(a);
+    let msg = format!(r#"{{"verifier":"{}","beneficiary":"{}"}}"#, human(&ALICE), human(&BOB));
+    let instantiate = |funds: &[cosmwasm::Coin]| {
+        tx(&rt, |b| {
+            let action = cosmwasm::Action::Instantiate { code: &code, label: "h", admin: None };
+            let request =
+                cosmwasm::Request { sender: ALICE, action, msg: msg.as_bytes(), funds, gas_limit: None };
+            b.cosmwasm(request).map(|(r, _)| r)
+        })
+    };
+    // Sent nothing, it cannot pay for its record and the state its instantiate writes.
+    let r = instantiate(&[]);
+    failed(&r, ErrorKind::StorageDeposit);
+    let funds = [cosmwasm::Coin { denom: "ucove".into(), amount: 100_000 }];
+    let r = instantiate(&funds);
+    ok(&r);
+    let c = r.address.unwrap();
+    let state = rt.contract_state(&c).unwrap();
+    assert!(!state.is_empty(), "hackatom stores its config");
+    let bytes = RECORD + state.iter().map(|(k, v)| (k.len() + v.len()) as u64 + OVERHEAD).sum::<u64>();
+    assert_eq!(deposit(&rt, &c), held(bytes));
+    assert_eq!(rt.balance(&c).unwrap(), coins(100_000 - bytes * PER_BYTE));
+}
