@@ -52,12 +52,22 @@ pub(crate) fn sender() -> Address {
 }
 
 /// A runtime with the token deployed (supply 10^15 to [`runtime::DEFAULT_SENDER`]) and
-/// warmed up.
+/// warmed up. Where storage deposits are priced, the token is sent 10^30 native units
+/// to pay for what it stores.
 pub fn token_runtime(config: &Config) -> (Runtime, Address) {
     let rt = Runtime::in_memory(config.clone()).expect("config is valid");
     let mut block = rt.begin_block(1).expect("in-memory");
     let supply = 1_000_000_000_000_000u64.to_le_bytes().to_vec();
-    let receipt = block.deploy(sender(), &wasm(TOKEN_WAT), Some(("init", supply)), None).expect("in-memory");
+    let value = if config.storage_deposit.is_on() {
+        let funds = runtime::Balance::from_u128(10u128.pow(30));
+        assert!(block.fund(sender(), funds).expect("in-memory").is_ok());
+        funds
+    } else {
+        runtime::Balance::ZERO
+    };
+    let code = wasm(TOKEN_WAT);
+    let receipt =
+        block.create(types::VmType::Wasm, sender(), &code, "init", supply, value, None).expect("in-memory");
     assert!(receipt.is_ok(), "token deploy failed: {:?}", receipt.result);
     let address = receipt.address.expect("deploy returns an address");
     warm_up(&rt, &mut block, address, "transfer", &transfer_input(0));
@@ -97,6 +107,28 @@ pub(crate) fn transfer_round(rt: &Runtime, token: Address, transfers: u64, per_b
         block.commit().expect("in-memory");
     }
     transfers as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Token transfers per second with storage deposits priced (1 native unit a byte) over
+/// the same without, in one run with the rounds alternated: what settling deposits at
+/// the end of every transaction costs (`docs/gas.md`, "Storage deposits"). Every
+/// recipient's balance entry exists after the first round, so the later rounds settle
+/// changes of size 0, the common case.
+pub fn deposit_transfers_ratio(config: &Config, transfers: u64) -> f64 {
+    let off =
+        token_runtime(&Config { storage_deposit: runtime::StorageDeposit::default(), ..config.clone() });
+    let mut priced = config.clone();
+    priced.storage_deposit.per_byte = 1;
+    let on = token_runtime(&priced);
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        without.push(transfer_round(&off.0, off.1, transfers / 5, 1_000));
+        with.push(transfer_round(&on.0, on.1, transfers / 5, 1_000));
+    }
+    for rounds in [&mut without, &mut with] {
+        rounds.sort_by(f64::total_cmp);
+    }
+    with[2] / without[2]
 }
 
 /// Median latency of one counter `increment` call (in a block of its own, not timed:
@@ -528,5 +560,27 @@ pub fn state_store(keys: u64, per_block: u64, blocks: u32) -> StoreFigures {
         commit_updates_per_sec: updates / total.as_secs_f64(),
         read_us_p50: median(&mut samples).as_secs_f64() * 1e6,
         keys: loaded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deposit_workload_transfers_with_deposits_priced() {
+        let mut priced = Config::default();
+        priced.storage_deposit.per_byte = 1;
+        let (rt, token) = token_runtime(&priced);
+        let mut block = rt.begin_block(2).unwrap();
+        for i in 0..3 {
+            let r = block.call(sender(), token, "transfer", transfer_input(i), None).unwrap();
+            assert!(r.is_ok(), "{r:?}");
+        }
+        block.commit().unwrap();
+        let held = rt.at(None).unwrap().deposit(&token).unwrap();
+        assert!(held.bytes > 0 && !held.held.is_zero(), "{held:?}");
+        let ratio = deposit_transfers_ratio(&Config::default(), 50);
+        assert!(ratio.is_finite() && ratio > 0.0, "{ratio}");
     }
 }

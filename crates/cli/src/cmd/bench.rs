@@ -28,6 +28,7 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let module = bench::generated_module(200 * 1024);
     let deploy = bench::deploy_ms(&config, &module, 11 / scale as usize + 1);
     let metering = bench::metering_overhead_ratio(&config, 31 / scale as usize + 1);
+    let deposits = bench::deposit_transfers_ratio(&config, 100_000 / scale);
     // The module cache, on a module the size of the real CosmWasm contracts.
     let module_230kb = bench::generated_module(230 * 1024);
     let instantiate_memory = bench::instantiate_memory_us(&config, &module_230kb, 20_000 / scale as usize);
@@ -64,6 +65,7 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         "deploy_ms_200kb": (deploy * 100.0).round() / 100.0,
         "deploy_module_bytes": module.len(),
         "metering_overhead_ratio": (metering * 1000.0).round() / 1000.0,
+        "storage_deposit_transfers_ratio": round(deposits, 3),
         "instantiate_memory_us": round(instantiate_memory, 2),
         "instantiate_disk_ms": round(disk.hot_ms, 3),
         "instantiate_disk_first_tier_ms": round(disk.first_tier_ms, 3),
