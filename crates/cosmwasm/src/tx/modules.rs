@@ -107,7 +107,42 @@ fn rfc3339(secs: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3_600, rem % 3_600 / 60, rem % 60)
 }
 
+/// The state reads and writes each module message pays for, at `costs.db_read` and
+/// `costs.db_write` (`docs/cosmwasm.md`, "Staking and distribution"): an upper bound of
+/// what it does (rewards withdrawn on the way, both pools' balances, the unbonding entry
+/// and its index). Bank transfers (`FundCommunityPool`, a protobuf `MsgSend`) cost what
+/// `BankMsg::Send` costs.
+pub(crate) const MODULE_ACCESSES: [(&str, u64, u64); 6] = [
+    ("delegate", 5, 4),
+    ("undelegate", 6, 7),
+    ("redelegate", 8, 6),
+    ("withdraw_delegator_reward", 3, 2),
+    ("set_withdraw_address", 0, 1),
+    ("vote", 0, 1),
+];
+
 impl Tx<'_> {
+    /// Charges the module message `kind` its reads and writes ([`MODULE_ACCESSES`]) out of
+    /// the transaction's gas, before it runs; `out_of_gas` (the limit used) if it is more
+    /// than is left.
+    fn charge_module(&mut self, kind: &str) -> Step<()> {
+        let Some(&(_, reads, writes)) = MODULE_ACCESSES.iter().find(|(k, _, _)| *k == kind) else {
+            return Ok(());
+        };
+        let costs = &self.shared.config.costs;
+        let cost = reads.saturating_mul(costs.db_read).saturating_add(writes.saturating_mul(costs.db_write));
+        let left = self.gas_left();
+        if cost > left {
+            self.gas_used = self.gas_limit;
+            return err(
+                ErrorKind::OutOfGas,
+                format!("the {kind} message costs {cost} gas; {left} gas is left"),
+            );
+        }
+        self.gas_used += cost;
+        Ok(())
+    }
+
     fn module_event(&mut self, account: Address, ty: &str, attributes: Vec<(&str, String)>) {
         let attributes = attributes.into_iter().map(|(k, v)| attr(k, v)).collect();
         self.emit_bank(account, ty, attributes);
@@ -137,6 +172,11 @@ impl Tx<'_> {
         let staking = &shared.staking;
         let block = self.ctx.block;
         let d = self.human(&sender);
+        self.charge_module(match &msg {
+            StakingMsg::Delegate { .. } => "delegate",
+            StakingMsg::Undelegate { .. } => "undelegate",
+            StakingMsg::Redelegate { .. } => "redelegate",
+        })?;
         match msg {
             StakingMsg::Delegate { validator, amount } => {
                 let paid = staking
@@ -202,6 +242,13 @@ impl Tx<'_> {
     ) -> Step<Option<Vec<u8>>> {
         let shared = std::sync::Arc::clone(self.shared);
         let staking = &shared.staking;
+        match &msg {
+            DistributionMsg::SetWithdrawAddress { .. } => self.charge_module("set_withdraw_address")?,
+            DistributionMsg::WithdrawDelegatorReward { .. } => {
+                self.charge_module("withdraw_delegator_reward")?
+            }
+            DistributionMsg::FundCommunityPool { .. } => {}
+        }
         match msg {
             DistributionMsg::SetWithdrawAddress { address } => {
                 let to = self.shared.addresses.validate(&address).map_err(|e| {
@@ -238,6 +285,7 @@ impl Tx<'_> {
             }
             GovMsg::VoteWeighted { proposal_id, options } => (proposal_id, options),
         };
+        self.charge_module("vote")?;
         let shared = std::sync::Arc::clone(self.shared);
         shared
             .gov

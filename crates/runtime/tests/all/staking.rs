@@ -353,3 +353,25 @@ fn a_contract_votes_with_its_stake_until_the_voting_period_ends() {
     ok(&chain.execute(ALICE, s, json!({"delegate": {"validator": v2()}}), 500));
     assert_eq!(tally(&chain), ["0", "0", "0", "1500"]);
 }
+
+#[test]
+fn module_messages_pay_for_their_reads_and_writes() {
+    // The same delegation on chains whose db_read or db_write price is one higher: the
+    // gas differs by exactly the accesses the delegate message is charged (5 reads, 4
+    // writes); the contract itself touches no storage on this path.
+    let delegate_gas = |read: u64, write: u64| {
+        let mut c = config(Compiler::Baseline);
+        c.cosmwasm.costs.db_read += read;
+        c.cosmwasm.costs.db_write += write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = Chain { rt: Runtime::open(dir.path(), c).unwrap(), _dir: dir, receipts: Vec::new() };
+        chain.fund(ALICE, 10_000);
+        let s = chain.instantiate(&contract("cove_staking_example"), json!({}));
+        let r = chain.execute(ALICE, s, json!({"delegate": {"validator": v1()}}), 1_000);
+        ok(&r);
+        r.gas_used
+    };
+    let base = delegate_gas(0, 0);
+    assert_eq!(delegate_gas(1, 0) - base, 5);
+    assert_eq!(delegate_gas(0, 1) - base, 4);
+}
