@@ -18,12 +18,14 @@
 //!   withdrawn; the Cosmos SDK withdraws a delegation's rewards whenever it changes, and so
 //!   does this module; fractions of a unit stay with the delegation for the next withdrawal.
 //!
-//! Invariants (tests in `crates/runtime/tests/all/staking.rs`):
+//! Invariants (a property test here, over random delegations, undelegations,
+//! redelegations, withdrawals and blocks; and `crates/runtime/tests/all/staking.rs`):
 //! * tokens are conserved by delegate, undelegate, redelegate and maturity: the bonded
 //!   pool holds the sum of all delegations, the not-bonded pool the sum of all unbonding
 //!   entries; only reward withdrawals create tokens;
 //! * every unbonding entry has exactly one maturity index key, and [`Staking::mature`]
-//!   removes both.
+//!   removes both: past every completion time nothing is left unbonding;
+//! * the same operations on the same state give the same state.
 
 use ruint::aliases::U256;
 use serde::{Deserialize, Serialize};
@@ -663,7 +665,118 @@ impl Staking {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use state::MemBackend;
+
     use super::*;
+    use crate::Addresses;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Delegate(usize, usize, u128),
+        Undelegate(usize, usize, u128),
+        Redelegate(usize, usize, usize, u128),
+        Withdraw(usize, usize),
+        NextBlock(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..3usize, 0..3usize, 1..3_000u128).prop_map(|(d, v, a)| Op::Delegate(d, v, a)),
+            (0..3usize, 0..3usize, 1..3_000u128).prop_map(|(d, v, a)| Op::Undelegate(d, v, a)),
+            (0..3usize, 0..3usize, 0..3usize, 1..3_000u128)
+                .prop_map(|(d, s, t, a)| Op::Redelegate(d, s, t, a)),
+            (0..3usize, 0..3usize).prop_map(|(d, v)| Op::Withdraw(d, v)),
+            (1..20u64).prop_map(Op::NextBlock),
+        ]
+    }
+
+    fn native(j: &Journal, a: &Address) -> u128 {
+        accounts::balance(j, a).unwrap().to_u128().unwrap()
+    }
+
+    /// Runs `ops` on a fresh state; checks conservation after each; returns the changes.
+    fn run(ops: &[Op]) -> state::ChangeSet {
+        let addresses = Addresses::new("covevaloper").unwrap();
+        let validators: Vec<ValidatorConfig> = (1..=3u8)
+            .map(|i| ValidatorConfig { address: addresses.humanize(&Address([i; 20])), ..dev_validator() })
+            .collect();
+        let config = StakingConfig { validators, unbonding_seconds: 30, reward_rate: "0.001".into() };
+        let staking = Staking::new(&config, Bank::new("ucove")).unwrap();
+        let names: Vec<String> = staking.validators().iter().map(|v| v.address.clone()).collect();
+        let delegators = [Address([0xd1; 20]), Address([0xd2; 20]), Address([0xd3; 20])];
+        let (bonded, unbonding) =
+            (module_address("bonded_tokens_pool"), module_address("not_bonded_tokens_pool"));
+        let mut j = Journal::new(Arc::new(MemBackend::new()));
+        for d in &delegators {
+            accounts::set_balance(&mut j, d, Balance::from_u128(10_000)).unwrap();
+        }
+        let total =
+            |j: &Journal| delegators.iter().chain([&bonded, &unbonding]).map(|a| native(j, a)).sum::<u128>();
+        let (mut height, mut time) = (1u64, 1_000u64);
+        let coin = |amount| Coin { denom: "ucove".into(), amount };
+        for op in ops {
+            let before = total(&j);
+            let cp = j.checkpoint();
+            let ok = match op {
+                Op::Delegate(d, v, a) => {
+                    staking.delegate(&mut j, height, &delegators[*d], &names[*v], &coin(*a)).unwrap().is_ok()
+                }
+                Op::Undelegate(d, v, a) => staking
+                    .undelegate(&mut j, height, time, &delegators[*d], &names[*v], &coin(*a))
+                    .unwrap()
+                    .is_ok(),
+                Op::Redelegate(d, s, t, a) => staking
+                    .redelegate(&mut j, height, &delegators[*d], &names[*s], &names[*t], &coin(*a))
+                    .unwrap()
+                    .is_ok(),
+                Op::Withdraw(d, v) => {
+                    staking.withdraw(&mut j, height, &delegators[*d], &names[*v]).unwrap().is_ok()
+                }
+                Op::NextBlock(secs) => {
+                    height += 1;
+                    time += secs;
+                    staking.mature(&mut j, time).unwrap();
+                    true
+                }
+            };
+            if ok {
+                j.accept(cp)
+            } else {
+                j.revert(cp)
+            }
+            let after = total(&j);
+            assert!(after >= before, "{op:?} destroyed tokens: {before} -> {after}");
+            if matches!(op, Op::NextBlock(_)) {
+                assert_eq!(after, before, "maturity only moves tokens");
+            }
+            let delegated: u128 = delegators
+                .iter()
+                .flat_map(|d| staking.delegations(&j, height, d).unwrap())
+                .map(|d| d.amount)
+                .sum();
+            let pending: u128 =
+                delegators.iter().flat_map(|d| staking.unbondings(&j, d).unwrap()).map(|u| u.amount).sum();
+            assert_eq!(native(&j, &bonded), delegated, "after {op:?}");
+            assert_eq!(native(&j, &unbonding), pending, "after {op:?}");
+        }
+        // Past every completion time, everything unbonding is paid back.
+        staking.mature(&mut j, time + 30).unwrap();
+        assert_eq!(native(&j, &unbonding), 0);
+        assert!(delegators.iter().all(|d| staking.unbondings(&j, d).unwrap().is_empty()));
+        j.changes()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn tokens_are_conserved_and_the_same_ops_give_the_same_state(ops in proptest::collection::vec(op(), 1..60)) {
+            prop_assert_eq!(run(&ops), run(&ops));
+        }
+    }
 
     #[test]
     fn decimals_parse_and_print_as_cosmwasm_writes_them() {
