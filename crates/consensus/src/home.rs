@@ -235,22 +235,6 @@ pub fn read_genesis(path: &Path) -> Result<Genesis, HomeError> {
     Genesis::from_json(&bytes).map_err(|source| HomeError::Genesis { path: path.to_path_buf(), source })
 }
 
-/// The dotted names of every value a TOML table sets (`wasm.gas.host.storage_write`).
-fn settings(table: &toml::Table) -> Vec<String> {
-    fn walk(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
-        for (key, value) in table {
-            let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-            match value {
-                toml::Value::Table(sub) => walk(&name, sub, out),
-                _ => out.push(name),
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk("", table, &mut out);
-    out
-}
-
 /// A loaded and checked home.
 pub struct Home {
     dir: PathBuf,
@@ -400,7 +384,8 @@ fn local_runtime(
     let Some(table) = table else { return Ok(genesis.execution.apply_to(&runtime::Config::default())) };
     let local: runtime::Config =
         toml::Value::Table(table.clone()).try_into().map_err(|e| invalid(path, format!("[runtime]: {e}")))?;
-    let check = LocalCheck::Only(settings(table));
+    let set = serde_json::to_value(table).map_err(|e| invalid(path, format!("[runtime]: {e}")))?;
+    let check = LocalCheck::Only(runtime::setting_names(&set));
     let diffs: Vec<String> = genesis
         .execution
         .differences(&ExecutionConfig::of(&local))

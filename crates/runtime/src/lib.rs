@@ -52,7 +52,7 @@ pub use block::{
 pub use cache::{CacheConfig, CacheStats};
 pub use chain::{
     ChainOptions, ConfigVersion, Difference, EXECUTION_CONFIG_FORMAT, ExecutionConfig, LocalCheck,
-    MAX_CONFIG_VERSIONS, MAX_EXECUTION_CONFIG_BYTES, NODE_LOCAL_SETTINGS, WasmExecution,
+    MAX_CONFIG_VERSIONS, MAX_EXECUTION_CONFIG_BYTES, NODE_LOCAL_SETTINGS, WasmExecution, setting_names,
 };
 pub use config::{
     CallsConfig, Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_CALL_DEPTH,

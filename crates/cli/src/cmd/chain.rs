@@ -12,23 +12,6 @@ use serde_json::{Value, json};
 use crate::args::Cli;
 use crate::output::Usage;
 
-/// Dotted names of every setting a TOML configuration sets (its leaves; an array is one
-/// setting).
-pub(crate) fn settings(table: &toml::Table) -> Vec<String> {
-    fn walk(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
-        for (key, value) in table {
-            let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-            match value {
-                toml::Value::Table(sub) => walk(&name, sub, out),
-                _ => out.push(name),
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk("", table, &mut out);
-    out
-}
-
 /// A version as JSON: activation height, hash, and the configuration if `with_config`.
 fn version_json(v: &ConfigVersion, with_config: bool) -> Value {
     let mut out = json!({"activation_height": v.activation, "hash": v.hash_hex()});
@@ -81,7 +64,7 @@ pub(crate) fn versions(cli: &Cli) -> Result<ExitCode> {
 pub(crate) fn upgrade(cli: &Cli, at_height: u64, file: &Path) -> Result<ExitCode> {
     let text = crate::input::read_text(file, &crate::input::CONFIG)?;
     let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
-    let local: Vec<String> = settings(&table)
+    let local: Vec<String> = runtime::setting_names(&serde_json::to_value(&table)?)
         .into_iter()
         .filter(|s| NODE_LOCAL_SETTINGS.iter().any(|n| s == n || s.starts_with(&format!("{n}."))))
         .collect();

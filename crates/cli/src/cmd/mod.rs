@@ -120,7 +120,8 @@ pub(crate) fn load_local(cli: &Cli) -> Result<(Config, ChainOptions)> {
     let text = crate::input::read_text(path, &crate::input::CONFIG)?;
     let parse = || format!("parsing config {}", path.display());
     let config = toml::from_str(&text).with_context(parse)?;
-    let set = chain::settings(&toml::from_str(&text).with_context(parse)?);
+    let table: toml::Table = toml::from_str(&text).with_context(parse)?;
+    let set = runtime::setting_names(&serde_json::to_value(&table)?);
     Ok((config, ChainOptions { check: LocalCheck::Only(set), genesis: None }))
 }
 

@@ -286,6 +286,29 @@ pub(crate) fn is_under(setting: &str, name: &str) -> bool {
         || name.strip_prefix(setting).is_some_and(|rest| rest.starts_with('.'))
 }
 
+/// The dotted names of every setting `config` sets: its leaves, an array being one
+/// setting (`wasm.gas.host.storage_write`, `cosmwasm.capabilities`). What a TOML file
+/// sets, once parsed into a JSON value, is what a [`crate::LocalCheck::Only`] compares.
+pub fn setting_names(config: &Value) -> Vec<String> {
+    fn walk(prefix: &str, value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    walk(
+                        &if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") },
+                        value,
+                        out,
+                    );
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", config, &mut out);
+    out
+}
+
 /// Makes a record that holds no `wasm.gas.deploy` (written before deploy gas existed)
 /// decode with deploying free, as its chain ran, rather than with today's default.
 fn keep_unpriced_deploys(value: &mut Value) {
@@ -304,24 +327,10 @@ fn keep_unpriced_deploys(value: &mut Value) {
 mod tests {
     use super::*;
 
-    /// Dotted names of every leaf of `value`.
-    fn leaves(path: &str, value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    leaves(&if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, v, out);
-                }
-            }
-            _ => out.push(path.to_string()),
-        }
-    }
-
     #[test]
     fn every_setting_is_either_the_chains_or_the_nodes() {
-        let mut all = Vec::new();
-        leaves("", &serde_json::to_value(Config::default()).unwrap(), &mut all);
-        let mut chain = Vec::new();
-        leaves("", &ExecutionConfig::default().to_json(), &mut chain);
+        let all = setting_names(&serde_json::to_value(Config::default()).unwrap());
+        let chain = setting_names(&ExecutionConfig::default().to_json());
         for setting in &all {
             let local = NODE_LOCAL_SETTINGS.iter().any(|n| is_under(setting, n));
             let execution = chain.contains(setting);

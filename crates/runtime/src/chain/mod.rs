@@ -20,7 +20,7 @@ mod versions;
 
 pub use config::{
     Difference, EXECUTION_CONFIG_FORMAT, ExecutionConfig, MAX_EXECUTION_CONFIG_BYTES, NODE_LOCAL_SETTINGS,
-    WasmExecution,
+    WasmExecution, setting_names,
 };
 pub(crate) use execs::{Exec, Execs};
 pub use versions::{ConfigVersion, MAX_CONFIG_VERSIONS};
