@@ -525,7 +525,7 @@ impl Staking {
     }
 
     /// Moves `coin` of `delegator`'s stake from `src` to `dst` at once (rewards of both
-    /// withdrawn first); returns the rewards paid.
+    /// withdrawn first); returns the rewards paid from `src` and from `dst`.
     pub fn redelegate(
         &self,
         j: &mut Journal,
@@ -534,7 +534,7 @@ impl Staking {
         src: &str,
         dst: &str,
         coin: &Coin,
-    ) -> Result<Result<u128, CallError>, StorageError> {
+    ) -> Result<Result<(u128, u128), CallError>, StorageError> {
         if src == dst {
             return Ok(Err(CallError::new(
                 ErrorKind::InvalidArgument,
@@ -558,7 +558,7 @@ impl Staking {
         let mut r = self.load(j, delegator, dst)?.unwrap_or(Record { since: height, ..Record::default() });
         r.amount = r.amount.saturating_add(coin.amount);
         self.store(j, delegator, dst, r)?;
-        Ok(Ok(paid.saturating_add(more)))
+        Ok(Ok((paid, more)))
     }
 
     /// `delegator`'s delegations at `height`, by validator address, with their rewards.

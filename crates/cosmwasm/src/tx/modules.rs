@@ -212,10 +212,11 @@ impl Tx<'_> {
                 );
             }
             StakingMsg::Redelegate { src_validator, dst_validator, amount } => {
-                let paid = staking
+                let (from_src, from_dst) = staking
                     .redelegate(state, block.height, &sender, &src_validator, &dst_validator, &amount)?
                     .map_err(super::Fail::Contract)?;
-                self.paid_event(sender, &src_validator, paid);
+                self.paid_event(sender, &src_validator, from_src);
+                self.paid_event(sender, &dst_validator, from_dst);
                 let a = coins_string(std::slice::from_ref(&amount));
                 self.module_event(
                     sender,
