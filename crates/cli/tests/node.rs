@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A `cove node` child, killed if a test fails before it stops it.
 struct Running {
@@ -272,6 +272,7 @@ fn deploy_call_query_balance_and_fund_go_to_a_running_node_with_rpc() {
     assert_eq!(code, 0, "{funded}");
     let (_, balance) = cove_rpc(&addr, &["balance", "0x00000000000000000000000000000000000000cc"]);
     assert_eq!(balance["balance"], "77");
+    assert_eq!(balance["storage_deposit"], json!({"bytes": 0, "held": "0"}), "an account holds no deposit");
 
     // Without --rpc, COVE_KEY is unused: the command opens its data dir as always.
     let local = tempfile::tempdir().expect("tempdir");

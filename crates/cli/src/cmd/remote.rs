@@ -62,9 +62,19 @@ pub(crate) fn run(cli: &Cli, remote: &Remote) -> Result<ExitCode> {
             let a = eth(address);
             let balance: U256 = serde_json::from_value(rpc.call("eth_getBalance", json!([a, at]))?)?;
             let nonce: U256 = serde_json::from_value(rpc.call("eth_getTransactionCount", json!([a, at]))?)?;
+            // A contract's storage deposit, as the local command shows it (none for an account).
+            let contract = rpc.call("cove_getContract", json!([a, at]))?;
+            let held: U256 =
+                serde_json::from_value(contract["storageDeposit"]["held"].clone()).unwrap_or_default();
+            let bytes = contract["storageDeposit"]["bytes"].as_u64().unwrap_or(0);
             print(
                 cli,
-                &json!({"address": address.to_string(), "balance": balance.to_string(), "nonce": nonce.to::<u64>()}),
+                &json!({
+                    "address": address.to_string(),
+                    "balance": balance.to_string(),
+                    "nonce": nonce.to::<u64>(),
+                    "storage_deposit": {"bytes": bytes, "held": held.to_string()},
+                }),
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -3,7 +3,8 @@
 //! The explorer page reads them; so may any client.
 //!
 //! - `cove_getContract(address, block?)`: `null` for an address without a contract,
-//!   else `{vm, codeId, creator, admin, createdHeight}`.
+//!   else `{vm, codeId, creator, admin, createdHeight, storageDeposit: {bytes, held}}`
+//!   (`held` a hex quantity, as balances are).
 //! - `cove_getStorage(address, block?, {start?, limit?}?)`: one page of the contract's
 //!   storage in key order, `{entries: [{key, value}], next}` (hex; `next` is the key to
 //!   start the next page at, `null` after the last), at most [`MAX_STORAGE_PAGE`] pairs.
@@ -33,12 +34,17 @@ pub(super) fn get_contract(s: &Shared, a: &[Value]) -> RpcResult {
     let address: EthAddress = arg(a, 0, "address")?;
     let at = s.runtime.at(height(s, a.get(1))?).map_err(internal)?;
     let Some(info) = at.contract(&cove(address)).map_err(internal)? else { return Ok(Value::Null) };
+    let deposit = at.deposit(&cove(address)).map_err(internal)?;
     Ok(json!({
         "vm": info.vm.as_str(),
         "codeId": hex_bytes(&info.code_id.0),
         "creator": EthAddress::from(info.creator.0),
         "admin": info.admin.map(|a| EthAddress::from(a.0)),
         "createdHeight": info.created_height,
+        "storageDeposit": {
+            "bytes": deposit.bytes,
+            "held": alloy_primitives::U256::from_be_bytes(deposit.held.0),
+        },
     }))
 }
 

@@ -62,6 +62,8 @@ fn contracts_and_their_storage_page_by_page() {
     let info = c.call("cove_getContract", json!([address, "latest"]));
     assert_eq!(info["vm"], "wasm");
     assert_eq!(info["createdHeight"], 1);
+    // Deposits are off by default: nothing held.
+    assert_eq!(info["storageDeposit"], json!({"bytes": 0, "held": "0x0"}));
     assert_eq!(
         info["creator"].as_str().unwrap().to_lowercase(),
         format!("0x{}", hex::encode(runtime::DEFAULT_SENDER.0))
