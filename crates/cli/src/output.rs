@@ -147,6 +147,15 @@ pub(crate) fn add_backtrace(
     }
 }
 
+/// Prints `value` as one line of JSON (`--json`) or as `key: value` lines.
+pub(crate) fn print(json: bool, value: &Value) {
+    if json {
+        println!("{value}");
+    } else {
+        print_human(value);
+    }
+}
+
 /// Prints any JSON value as `key: value` lines.
 pub(crate) fn print_human(value: &Value) {
     if value["status"] == "error" {

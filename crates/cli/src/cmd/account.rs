@@ -72,10 +72,6 @@ pub(crate) fn balance(cli: &Cli, address: &Address, height: Option<u64>) -> Resu
         "storage_deposit": deposit_json(&state.deposit(address)?),
         "height": state.block().height,
     });
-    if cli.json {
-        println!("{value}");
-    } else {
-        output::print_human(&value);
-    }
+    output::print(cli.json, &value);
     Ok(ExitCode::SUCCESS)
 }

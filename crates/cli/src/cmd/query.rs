@@ -74,11 +74,7 @@ pub(crate) fn estimate_gas(cli: &Cli, a: &CallArgs) -> Result<ExitCode> {
     match rt.estimate_gas(req)? {
         Ok(gas) => {
             let value = json!({"gas": gas});
-            if cli.json {
-                println!("{value}");
-            } else {
-                output::print_human(&value);
-            }
+            output::print(cli.json, &value);
             Ok(ExitCode::SUCCESS)
         }
         Err(failed) => Ok(output::receipt(&failed, cli.json, json!({}))),

@@ -67,8 +67,8 @@ pub(crate) fn run(cli: &Cli, remote: &Remote) -> Result<ExitCode> {
             let held: U256 =
                 serde_json::from_value(contract["storageDeposit"]["held"].clone()).unwrap_or_default();
             let bytes = contract["storageDeposit"]["bytes"].as_u64().unwrap_or(0);
-            print(
-                cli,
+            output::print(
+                cli.json,
                 &json!({
                     "address": address.to_string(),
                     "balance": balance.to_string(),
@@ -111,14 +111,6 @@ pub(crate) fn run(cli: &Cli, remote: &Remote) -> Result<ExitCode> {
 
 fn eth(a: &types::Address) -> EthAddress {
     EthAddress::from(a.0)
-}
-
-fn print(cli: &Cli, value: &Value) {
-    if cli.json {
-        println!("{value}");
-    } else {
-        output::print_human(value);
-    }
 }
 
 fn deploy(cli: &Cli, rpc: &Rpc, key: Option<&str>, a: &DeployArgs) -> Result<ExitCode> {
@@ -227,19 +219,22 @@ fn query(cli: &Cli, rpc: &Rpc, a: &CallArgs, height: Option<u64>) -> Result<Exit
     };
     match answer {
         Ok(v) => {
-            print(cli, &v);
+            output::print(cli.json, &v);
             Ok(ExitCode::SUCCESS)
         }
         // Bad parameters (`--args` that do not fit the ABI, say) are a usage error, as
         // locally.
         Err(e) if e["code"] == -32602 => {
             let error = json!({"kind": "invalid_argument", "message": e["message"]});
-            print(cli, &json!({"status": "error", "error": error}));
+            output::print(cli.json, &json!({"status": "error", "error": error}));
             Ok(ExitCode::from(2))
         }
         Err(e) => {
             let kind = e["data"]["kind"].as_str().unwrap_or("rpc");
-            print(cli, &json!({"status": "error", "error": {"kind": kind, "message": e["message"]}}));
+            output::print(
+                cli.json,
+                &json!({"status": "error", "error": {"kind": kind, "message": e["message"]}}),
+            );
             Ok(ExitCode::from(1))
         }
     }
@@ -293,7 +288,7 @@ fn send(
     if let Some(id) = r["cove"]["codeId"].as_str().filter(|_| ok) {
         v["code_id"] = json!(id.trim_start_matches("0x"));
     }
-    print(cli, &v);
+    output::print(cli.json, &v);
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

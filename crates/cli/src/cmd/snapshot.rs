@@ -58,9 +58,5 @@ fn print(cli: &Cli, m: &Manifest, source: (&str, String)) {
         "chunks": m.chunks.len(),
     });
     value[source.0] = json!(source.1);
-    if cli.json {
-        println!("{value}");
-    } else {
-        output::print_human(&value);
-    }
+    output::print(cli.json, &value);
 }

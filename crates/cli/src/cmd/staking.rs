@@ -75,10 +75,6 @@ pub(crate) fn run(cli: &Cli, command: &StakingCommand) -> Result<ExitCode> {
             })
         }
     };
-    if cli.json {
-        println!("{value}");
-    } else {
-        output::print_human(&value);
-    }
+    output::print(cli.json, &value);
     Ok(ExitCode::SUCCESS)
 }

@@ -56,7 +56,7 @@ pub(crate) fn repair(cli: &Cli) -> Result<ExitCode> {
     let head = runtime::Runtime::repair(&cli.data_dir, &config)
         .with_context(|| format!("repairing the state in {}", cli.data_dir.display()))?;
     let (height, root) = head.map_or((0, None), |r| (r.height, r.root.map(hex::encode)));
-    print(cli, &json!({"status": "ok", "height": height, "root": root}));
+    output::print(cli.json, &json!({"status": "ok", "height": height, "root": root}));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -64,7 +64,7 @@ pub(crate) fn root(cli: &Cli, height: Option<u64>) -> Result<ExitCode> {
     let rt = super::open_read_only(cli)?;
     let record = rt.block_record(height)?;
     let root = record.root.map(hex::encode);
-    print(cli, &json!({"height": record.height, "timestamp": record.timestamp, "root": root}));
+    output::print(cli.json, &json!({"height": record.height, "timestamp": record.timestamp, "root": root}));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -94,7 +94,7 @@ pub(crate) fn proof(
         out["expires"] = json!(entry.as_ref().map(|(e, _)| *e));
         out["alive"] = json!(entry.is_some_and(|(e, _)| record.height < e));
     }
-    print(cli, &out);
+    output::print(cli.json, &out);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -129,13 +129,13 @@ pub(crate) fn verify_proof(
         Ok(shown) => {
             let mut v = json!({"status": "ok", "valid": true});
             v.as_object_mut().expect("object").extend(shown.as_object().expect("object").clone());
-            print(cli, &v);
+            output::print(cli.json, &v);
             Ok(ExitCode::SUCCESS)
         }
         Err(reason) => {
             let message = format!("{}: {reason}", file.display());
             let v = json!({"status": "error", "valid": false, "error": {"kind": "invalid_proof", "message": message}});
-            print(cli, &v);
+            output::print(cli.json, &v);
             Ok(ExitCode::from(1))
         }
     }
@@ -267,14 +267,6 @@ fn check_proof_file(bytes: &[u8], root_arg: Option<Hash>, height_arg: Option<u64
         }
     }
     Ok(shown)
-}
-
-fn print(cli: &Cli, value: &Value) {
-    if cli.json {
-        println!("{value}");
-    } else {
-        output::print_human(value);
-    }
 }
 
 /// A proof as JSON: the raw state key, the value, the bucket's other leaves and the
