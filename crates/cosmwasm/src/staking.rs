@@ -436,26 +436,50 @@ impl Staking {
         if let Err(e) = self.check(validator, coin) {
             return Ok(Err(e));
         }
-        let paid = match self.load(j, delegator, validator)? {
-            Some(_) => match self.withdraw(j, height, delegator, validator)? {
-                Ok(paid) => paid,
-                Err(e) => return Ok(Err(e)),
-            },
-            None => 0,
+        let paid = match self.withdraw_if_any(j, height, delegator, validator)? {
+            Ok(paid) => paid,
+            Err(e) => return Ok(Err(e)),
         };
         if let Err(e) =
             self.bank.send(j, delegator, &module_address("bonded_tokens_pool"), std::slice::from_ref(coin))?
         {
             return Ok(Err(e));
         }
+        Ok(self.add(j, height, delegator, validator, coin.amount)?.map(|()| paid))
+    }
+
+    /// [`Staking::withdraw`] if `delegator` delegates to `validator`, else nothing paid.
+    fn withdraw_if_any(
+        &self,
+        j: &mut Journal,
+        height: u64,
+        delegator: &Address,
+        validator: &str,
+    ) -> Result<Result<u128, CallError>, StorageError> {
+        match self.load(j, delegator, validator)? {
+            Some(_) => self.withdraw(j, height, delegator, validator),
+            None => Ok(Ok(0)),
+        }
+    }
+
+    /// Adds `amount` to `delegator`'s delegation to `validator` (a new one earns from
+    /// `height`); refused if it would pass `u128::MAX`.
+    fn add(
+        &self,
+        j: &mut Journal,
+        height: u64,
+        delegator: &Address,
+        validator: &str,
+        amount: u128,
+    ) -> Result<Result<(), CallError>, StorageError> {
         let mut r =
             self.load(j, delegator, validator)?.unwrap_or(Record { since: height, ..Record::default() });
-        let Some(amount) = r.amount.checked_add(coin.amount) else {
+        let Some(sum) = r.amount.checked_add(amount) else {
             return Ok(Err(CallError::new(ErrorKind::InvalidArgument, "the delegation would overflow")));
         };
-        r.amount = amount;
+        r.amount = sum;
         self.store(j, delegator, validator, r)?;
-        Ok(Ok(paid))
+        Ok(Ok(()))
     }
 
     /// Takes `coin` off `delegator`'s delegation to `validator` (rewards withdrawn first).
@@ -548,17 +572,11 @@ impl Staking {
             Ok(paid) => paid,
             Err(e) => return Ok(Err(e)),
         };
-        let more = match self.load(j, delegator, dst)? {
-            Some(_) => match self.withdraw(j, height, delegator, dst)? {
-                Ok(p) => p,
-                Err(e) => return Ok(Err(e)),
-            },
-            None => 0,
+        let more = match self.withdraw_if_any(j, height, delegator, dst)? {
+            Ok(more) => more,
+            Err(e) => return Ok(Err(e)),
         };
-        let mut r = self.load(j, delegator, dst)?.unwrap_or(Record { since: height, ..Record::default() });
-        r.amount = r.amount.saturating_add(coin.amount);
-        self.store(j, delegator, dst, r)?;
-        Ok(Ok((paid, more)))
+        Ok(self.add(j, height, delegator, dst, coin.amount)?.map(|()| (paid, more)))
     }
 
     /// `delegator`'s delegations at `height`, by validator address, with their rewards.
