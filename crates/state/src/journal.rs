@@ -69,7 +69,49 @@ pub struct Stamp {
     pub backend: u64,
 }
 
-static NEXT_JOURNAL: AtomicU64 = AtomicU64::new(0);
+/// Ranges of journal ids handed to threads, one at a time ([`next_journal_id`]).
+static NEXT_ID_RANGE: AtomicU64 = AtomicU64::new(0);
+
+/// Ids a thread hands out before it takes a new range: 2^40.
+const IDS_PER_RANGE: u64 = 1 << 40;
+
+/// A journal id unique in this process. Each thread takes ids from a range of its own,
+/// so making journals on several threads at once (a parallel batch makes several per
+/// transaction) shares no counter between them.
+fn next_journal_id() -> u64 {
+    thread_local! {
+        /// The next id of this thread's range and the range's end.
+        static IDS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+    }
+    IDS.with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_ID_RANGE.fetch_add(1, Ordering::Relaxed).wrapping_mul(IDS_PER_RANGE);
+            end = next.wrapping_add(IDS_PER_RANGE);
+        }
+        ids.set((next + 1, end));
+        next
+    })
+}
+
+/// Entries between a journal's overlay and its backend ([`Journal::layered`]): what
+/// other writers put there before this journal was made, read but never changed by it.
+///
+/// A layer must answer the same for the journal's whole life: the journal and its
+/// readers may keep what they read. Reads of it are how a caller learns what a
+/// journal's user depended on (the runtime's parallel execution records them).
+pub trait Layer: Send + Sync {
+    /// The layer's entry for `key`: `None` if it has none (the backend's value shows
+    /// through), `Some(None)` if it deletes the key.
+    fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>>;
+
+    /// The layer's entries with keys in `[low, high)` (`None`: no upper bound), in
+    /// ascending key order, deletions included.
+    fn range(&self, low: &[u8], high: Option<&[u8]>) -> Vec<(Vec<u8>, Option<Vec<u8>>)>;
+}
+
+/// A key of an overlay and its entry (`None`: deleted), as a range scan walks them.
+type OverlayEntry<'a> = (&'a Vec<u8>, Option<&'a Vec<u8>>);
 
 /// The overlay entry a change replaced: `None` if the key was absent from the overlay,
 /// `Some(entry)` if it held `entry` (itself `None` for a deletion).
@@ -83,6 +125,8 @@ type Prev = Option<Option<Vec<u8>>>;
 /// hands the net changes to the backend in one atomic commit.
 pub struct Journal {
     backend: Arc<dyn Backend>,
+    /// Entries between the overlay and the backend ([`Journal::layered`]).
+    below: Option<Arc<dyn Layer>>,
     /// Net uncommitted changes: key to new value, `None` for a deletion.
     /// Hashed with foldhash (randomly seeded per process, so keys chosen by contracts
     /// cannot be crafted to collide; several times faster than SipHash here).
@@ -130,17 +174,92 @@ impl Journal {
     pub fn new(backend: Arc<dyn Backend>) -> Journal {
         Journal {
             backend,
+            below: None,
             overlay: foldhash::HashMap::default(),
             ordered: BTreeSet::new(),
             undo: Vec::new(),
             undo_keys: Vec::new(),
             checkpoints: Vec::new(),
             next_id: 0,
-            id: NEXT_JOURNAL.fetch_add(1, Ordering::Relaxed),
+            id: next_journal_id(),
             writes: 0,
             transient: foldhash::HashMap::default(),
             transient_undo: Vec::new(),
         }
+    }
+
+    /// An empty journal over `below`, itself over `backend`: reads see the overlay, then
+    /// `below`, then the backend, and a range scan counts `below`'s keys in its range as
+    /// overlay keys ([`Scan::walked`]), so a user of this journal sees exactly what it
+    /// would see in one journal holding `below`'s entries in its overlay. Such a journal
+    /// cannot commit: its changes are taken with [`Journal::changes`].
+    pub fn layered(backend: Arc<dyn Backend>, below: Arc<dyn Layer>) -> Journal {
+        Journal { below: Some(below), ..Journal::new(backend) }
+    }
+
+    /// What lies under the overlay: the layer's entry, else the backend's.
+    fn lower_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some(below) = &self.below
+            && let Some(entry) = below.get(key)
+        {
+            return Ok(entry);
+        }
+        self.backend.get(key)
+    }
+
+    /// The overlay's own entry for `key` (`Some(None)`: deleted), never the layer's
+    /// or the backend's.
+    pub fn overlay_entry(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.overlay.get(key).map(Option::as_deref)
+    }
+
+    /// The overlay's own entries with keys in `[low, high)` (`None`: no upper bound),
+    /// ascending, deletions included.
+    pub fn overlay_range<'a>(
+        &'a self,
+        low: &[u8],
+        high: Option<&[u8]>,
+    ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
+        let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
+        self.ordered
+            .range::<[u8], _>((Bound::Included(low), upper))
+            .map(|k| (k.as_slice(), self.overlay.get(k).and_then(Option::as_deref)))
+    }
+
+    /// Writes `changes` (`None` deletes) as [`Journal::set`] would, in order: what
+    /// another journal over the same state changed (its [`Journal::changes`]), kept
+    /// here. A deletion is kept as written, whether or not the key exists.
+    pub fn apply(&mut self, changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>) {
+        let changes = changes.into_iter();
+        if !self.overlay.is_empty() || !self.checkpoints.is_empty() {
+            for (key, value) in changes {
+                self.put(&key, value);
+            }
+            return;
+        }
+        // Into an empty overlay with nothing to undo (a whole block's batch): no lookups,
+        // and the ordered keys built in one pass.
+        self.writes += 1;
+        self.overlay.reserve(changes.size_hint().0);
+        let mut keys = Vec::with_capacity(changes.size_hint().0);
+        for (key, value) in changes {
+            keys.push(key.clone());
+            self.overlay.insert(key, value);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        self.ordered = keys.into_iter().collect();
+    }
+
+    /// The net changes, taken: [`Journal::changes`] without copying them, leaving the
+    /// journal empty (its checkpoints and undo log dropped).
+    pub fn take_changes(&mut self) -> ChangeSet {
+        self.writes += 1;
+        self.ordered.clear();
+        self.undo.clear();
+        self.undo_keys.clear();
+        self.checkpoints.clear();
+        ChangeSet::from_distinct(self.overlay.drain().collect())
     }
 
     /// Where this journal's contents stand: equal stamps mean every read returns what it
@@ -166,7 +285,7 @@ impl Journal {
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         match self.overlay.get(key) {
             Some(entry) => Ok(entry.clone()),
-            None => self.backend.get(key),
+            None => self.lower_get(key),
         }
     }
 
@@ -174,6 +293,11 @@ impl Journal {
     /// hot reads that only decode the bytes (account fields, EVM slots).
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, StorageError> {
         if let Some(entry) = self.overlay.get(key) {
+            return Ok(f(entry.as_deref()));
+        }
+        if let Some(below) = &self.below
+            && let Some(entry) = below.get(key)
+        {
             return Ok(f(entry.as_deref()));
         }
         let mut f = Some(f);
@@ -194,7 +318,7 @@ impl Journal {
         let existed = match self.overlay.get(key) {
             Some(Some(_)) => true,
             Some(None) => false,
-            None => self.backend.get(key)?.is_some(),
+            None => self.lower_get(key)?.is_some(),
         };
         if existed {
             self.put(key, None);
@@ -329,7 +453,7 @@ impl Journal {
             }
             let before = match prev {
                 Some(entry) => entry.clone(),
-                None => self.backend.get(key)?,
+                None => self.lower_get(key)?,
             };
             out.push(KeyChange { key: key.to_vec(), before, after: self.get(key)? });
         }
@@ -420,14 +544,31 @@ impl Journal {
             Some(h) => Bound::Excluded(h.as_slice()),
             None => Bound::Unbounded,
         };
-        let range = self.ordered.range::<[u8], _>((Bound::Included(low.as_slice()), upper));
-        let keys: Box<dyn Iterator<Item = &Vec<u8>>> = match order {
-            Order::Ascending => Box::new(range),
-            Order::Descending => Box::new(range.rev()),
+        // The overlay's entries in the range, merged with the layer's (the overlay
+        // wins), as one journal holding both would walk them.
+        let layered: Option<std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>> =
+            self.below.as_ref().map(|below| {
+                let mut all: std::collections::BTreeMap<_, _> =
+                    below.range(&low, high.as_deref()).into_iter().collect();
+                for (k, v) in self.overlay_range(&low, high.as_deref()) {
+                    all.insert(k.to_vec(), v.map(<[u8]>::to_vec));
+                }
+                all
+            });
+        let keys: Box<dyn DoubleEndedIterator<Item = OverlayEntry<'_>>> = match &layered {
+            Some(all) => Box::new(all.iter().map(|(k, v)| (k, v.as_ref()))),
+            None => Box::new(
+                self.ordered
+                    .range::<[u8], _>((Bound::Included(low.as_slice()), upper))
+                    .map(|k| (k, self.overlay.get(k).and_then(Option::as_ref))),
+            ),
+        };
+        let keys: Box<dyn Iterator<Item = OverlayEntry<'_>>> = match order {
+            Order::Ascending => keys,
+            Order::Descending => Box::new(keys.rev()),
         };
         let mut over = keys
-            .map(|k| {
-                let entry = self.overlay.get(k).and_then(Option::as_ref);
+            .map(|(k, entry)| {
                 walked.entries += 1;
                 walked.bytes += (k.len() + entry.map_or(0, Vec::len)) as u64;
                 (k, entry)
@@ -481,6 +622,9 @@ impl Journal {
     /// are kept too, so the journal is exactly as before the call and a retry (or a
     /// revert) works. A block with no changes is committed too: it is recorded.
     pub fn commit(&mut self, block: &BlockInfo) -> Result<Option<Hash>, StorageError> {
+        if self.below.is_some() {
+            return Err(StorageError::io("a layered journal cannot commit: take its changes".to_owned()));
+        }
         self.writes += 1;
         // Move the overlay into the change set rather than cloning it; `drain` keeps
         // the map's capacity for the next transaction.

@@ -10,7 +10,9 @@
 //!   (`cove-merkle`), reads and proofs at retained heights, pruning with checkpoints.
 //! * the **[`Journal`]**: uncommitted writes layered over a backend, with nested
 //!   [`Checkpoint`]s that a caller reverts to undo exactly the changes made since, and a
-//!   [`Journal::commit`] that hands the net changes to the backend as one block.
+//!   [`Journal::commit`] that hands the net changes to the backend as one block. A
+//!   journal may also sit on a read-only [`Layer`] of other writers' entries
+//!   ([`Journal::layered`]): the runtime runs a block's transactions in parallel that way.
 //!
 //! Keys and values are opaque bytes. The crate must not know about wasm, contracts, gas
 //! or the key layout: callers (the runtime) lay out keys themselves and decide when to
@@ -27,7 +29,7 @@ pub use history::{
     BlockRecord, History, HistoryError, MAX_BUCKET_CACHE_LEAVES, MAX_CHECKPOINT_INTERVAL, MAX_KEEP_RECENT,
     MAX_WRITE_BACK_BLOCKS, MAX_WRITE_BACK_BYTES, StoreConfig,
 };
-pub use journal::{Checkpoint, Journal, KeyChange, Scan, Stamp, Walked};
+pub use journal::{Checkpoint, Journal, KeyChange, Layer, Scan, Stamp, Walked};
 pub use mem::MemBackend;
 pub use merkle::{self, Hash, Proof};
 pub use store::{

@@ -7,6 +7,7 @@ mod fault;
 mod history;
 mod io_fault;
 mod journal;
+mod layered;
 mod live_keys;
 mod model;
 mod persistence;

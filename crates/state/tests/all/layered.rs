@@ -1,0 +1,116 @@
+//! A journal over a [`Layer`] reads, scans, deletes and lists changes exactly as one
+//! journal holding the layer's entries in its own overlay would.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cove_state::{Journal, Layer, MemBackend, Order};
+use proptest::prelude::*;
+
+use crate::seed;
+
+/// Entries of a layer: key to entry (`None`: deleted).
+struct Entries(BTreeMap<Vec<u8>, Option<Vec<u8>>>);
+
+impl Layer for Entries {
+    fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.0.get(key).cloned()
+    }
+
+    fn range(&self, low: &[u8], high: Option<&[u8]>) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k.as_slice() >= low && high.is_none_or(|h| k.as_slice() < h))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// One of a few keys, so layers, backend and writes overlap.
+fn key() -> impl Strategy<Value = Vec<u8>> {
+    (0u8..3, 0u8..6).prop_map(|(p, k)| vec![b'a' + p, b'0' + k])
+}
+
+fn entry() -> impl Strategy<Value = Option<Vec<u8>>> {
+    prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 0..3))
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Set(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+    Checkpoint,
+    Revert,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (key(), prop::collection::vec(any::<u8>(), 0..3)).prop_map(|(k, v)| Op::Set(k, v)),
+        2 => key().prop_map(Op::Delete),
+        1 => Just(Op::Checkpoint),
+        1 => Just(Op::Revert),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn a_layered_journal_sees_what_one_journal_would(
+        committed in prop::collection::btree_map(key(), prop::collection::vec(any::<u8>(), 0..3), 0..8),
+        layer in prop::collection::btree_map(key(), entry(), 0..8),
+        ops in prop::collection::vec(op(), 0..24),
+        limit in 0usize..6,
+    ) {
+        let backend = Arc::new(MemBackend::new());
+        let items: Vec<(&[u8], &[u8])> = committed.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+        seed(&*backend, &items);
+        // The model: one journal whose overlay holds the layer's entries.
+        let mut one = Journal::new(backend.clone());
+        one.apply(layer.clone());
+        let mut layered = Journal::layered(backend.clone(), Arc::new(Entries(layer)));
+        let (cp_one, cp_layered) = (one.checkpoint(), layered.checkpoint());
+        let mut inner = Vec::new();
+        for op in ops {
+            match op {
+                Op::Set(k, v) => {
+                    one.set(&k, &v);
+                    layered.set(&k, &v);
+                }
+                Op::Delete(k) => prop_assert_eq!(one.delete(&k).unwrap(), layered.delete(&k).unwrap()),
+                Op::Checkpoint => inner.push((one.checkpoint(), layered.checkpoint())),
+                Op::Revert => {
+                    if let Some((a, b)) = inner.pop() {
+                        one.revert(a);
+                        layered.revert(b);
+                    }
+                }
+            }
+        }
+        for p in [b"a".as_slice(), b"b", b"c", b""] {
+            for order in [Order::Ascending, Order::Descending] {
+                let a = one.scan_range(p, None, Some(b"4"), order, limit).unwrap();
+                let b = layered.scan_range(p, None, Some(b"4"), order, limit).unwrap();
+                prop_assert_eq!(a, b, "scan of {:?} {:?} limit {}", p, order, limit);
+            }
+        }
+        for k in (0u8..3).flat_map(|p| (0u8..6).map(move |k| vec![b'a' + p, b'0' + k])) {
+            prop_assert_eq!(one.get(&k).unwrap(), layered.get(&k).unwrap());
+            let via = layered.get_with(&k, |v| v.map(<[u8]>::to_vec)).unwrap();
+            prop_assert_eq!(layered.get(&k).unwrap(), via);
+        }
+        let a = one.changes_since(cp_one, |_| true).unwrap();
+        let b = layered.changes_since(cp_layered, |_| true).unwrap();
+        prop_assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn a_layered_journal_refuses_to_commit() {
+    let backend = Arc::new(MemBackend::new());
+    let mut j = Journal::layered(backend.clone(), Arc::new(Entries(BTreeMap::new())));
+    j.set(b"k", b"v");
+    let e = j.commit(&types::BlockInfo { height: 1, timestamp: 0 }).unwrap_err();
+    assert!(e.to_string().contains("cannot commit"), "{e}");
+    assert_eq!(j.get(b"k").unwrap(), Some(b"v".to_vec()), "nothing lost");
+}
