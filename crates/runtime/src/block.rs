@@ -24,6 +24,7 @@ use types::{Address, BlockInfo, CallError, CodeId, ErrorKind, Event, Gas, VmType
 use vm::{AppFlags, Balance, Env, Message, Target, accounts, keys};
 
 use crate::chain::{self, Exec};
+use crate::parallel::{Check, Counters};
 use crate::{Config, ExecutionConfig, Receipt, Runtime, RuntimeError};
 
 /// Default of [`BlockLimits::max_event_bytes`]: 128 MiB. One WASM call at the VM's
@@ -91,20 +92,23 @@ pub fn event_bytes(event: &Event) -> u64 {
 
 /// The block being built. Dropping it without [`Block::commit`] discards everything.
 pub struct Block<'r> {
-    rt: &'r Runtime,
+    pub(crate) rt: &'r Runtime,
     /// The configuration and VMs in force at this block's height.
-    exec: &'r Exec,
-    journal: Journal,
-    info: BlockInfo,
+    pub(crate) exec: &'r Exec,
+    pub(crate) journal: Journal,
+    pub(crate) info: BlockInfo,
     /// Transactions in the block so far: the next one's index.
-    txs: u32,
+    pub(crate) txs: u32,
     /// Event bytes of the transactions in the block so far.
-    event_bytes: u64,
+    pub(crate) event_bytes: u64,
     /// Gas used by the block's transactions so far (`max_block_gas` bounds it).
-    gas_used: Gas,
+    pub(crate) gas_used: Gas,
     /// The committed state's [`state::Backend::generation`] when the block began: a
     /// [`Suspended`] block resumes only while it is unchanged.
-    generation: Option<u64>,
+    pub(crate) generation: Option<u64>,
+    /// Set while this block is one transaction of a batch run in parallel
+    /// ([`Block::run_batch`]): what the transaction assumed and depended on.
+    pub(crate) spec: Option<Box<crate::parallel::Spec>>,
 }
 
 /// A block set aside by [`Block::suspend`]: its transactions ran, nothing was
@@ -135,12 +139,12 @@ impl Suspended {
 impl<'r> Block<'r> {
     pub(crate) fn new(rt: &'r Runtime, exec: &'r Exec, journal: Journal, info: BlockInfo) -> Block<'r> {
         let generation = journal.stamp().map(|s| s.backend);
-        Block { rt, exec, journal, info, txs: 0, event_bytes: 0, gas_used: 0, generation }
+        Block { rt, exec, journal, info, txs: 0, event_bytes: 0, gas_used: 0, generation, spec: None }
     }
 
     pub(crate) fn resumed(rt: &'r Runtime, exec: &'r Exec, s: Suspended) -> Block<'r> {
         let Suspended { journal, info, txs, event_bytes, gas_used, generation } = s;
-        Block { rt, exec, journal, info, txs, event_bytes, gas_used, generation }
+        Block { rt, exec, journal, info, txs, event_bytes, gas_used, generation, spec: None }
     }
 
     /// Sets the block aside uncommitted, everything it ran kept, to be resumed with
@@ -188,11 +192,21 @@ impl<'r> Block<'r> {
         run: impl FnOnce(&Exec, &mut Journal, &BlockInfo, u32) -> Result<T, RuntimeError>,
     ) -> Result<T, RuntimeError> {
         let limits = self.exec.config.block;
-        if self.txs >= limits.max_transactions {
+        let full = self.txs >= limits.max_transactions;
+        let txs = self.txs;
+        self.note(|start| Check::Txs { before: txs - start.txs }, !full);
+        if full {
             return Err(RuntimeError::BlockLimit(format!(
                 "the block already holds {} transactions (block.max_transactions)",
                 self.txs
             )));
+        }
+        // After a deferred credit a VM could read a balance it cached before it: such a
+        // parallel run cannot stand (`docs/parallel.md`, "Credits").
+        if let Some(spec) = &mut self.spec
+            && spec.has_deferred()
+        {
+            spec.fail();
         }
         // Transient entries (the EVM's transient storage) live for one transaction.
         self.journal.clear_transient();
@@ -202,6 +216,10 @@ impl<'r> Block<'r> {
         let mut out = match out {
             Ok(out) => out,
             Err(e) => {
+                // A node fault or a store's error: never trusted from a speculative run.
+                if let Some(spec) = &mut self.spec {
+                    spec.fail();
+                }
                 self.journal.revert(checkpoint);
                 return Err(e);
             }
@@ -210,6 +228,9 @@ impl<'r> Block<'r> {
         if let Err(e) = &r.result
             && r.is_node_fault()
         {
+            if let Some(spec) = &mut self.spec {
+                spec.fail();
+            }
             self.journal.revert(checkpoint);
             return Err(RuntimeError::Timeout(e.message.clone()));
         }
@@ -223,6 +244,13 @@ impl<'r> Block<'r> {
         }
         let bytes = r.events.iter().map(event_bytes).sum::<u64>();
         let total = self.event_bytes.saturating_add(bytes);
+        let before = self.event_bytes;
+        if let Some(spec) = &mut self.spec {
+            spec.check(
+                Check::Events { before: before - spec.start.event_bytes, bytes },
+                total <= limits.max_event_bytes,
+            );
+        }
         if total > limits.max_event_bytes {
             self.journal.revert(checkpoint);
             return Err(RuntimeError::BlockLimit(format!(
@@ -237,6 +265,15 @@ impl<'r> Block<'r> {
         self.event_bytes = total;
         self.gas_used = self.gas_used.saturating_add(gas);
         Ok(out)
+    }
+
+    /// Records, in a parallel run, a check of the block's limits that `passed`
+    /// (`check` gets the counters the transaction started with).
+    fn note(&mut self, check: impl FnOnce(Counters) -> Check, passed: bool) {
+        if let Some(spec) = &mut self.spec {
+            let c = check(spec.start);
+            spec.check(c, passed);
+        }
     }
 
     /// The runtime this block belongs to.
@@ -254,11 +291,13 @@ impl<'r> Block<'r> {
     /// transaction can never run) and fits in the gas the block has left
     /// ([`RuntimeError::BlockLimit`] otherwise: it is dropped from this block and may
     /// run in the next). Refused, it runs nothing and takes no index.
-    fn admit(&self, gas_limit: Option<Gas>) -> Result<(), RuntimeError> {
+    fn admit(&mut self, gas_limit: Option<Gas>) -> Result<(), RuntimeError> {
         let config = &self.exec.config;
         config.check_gas_limit(gas_limit).map_err(RuntimeError::InvalidArgument)?;
         let wanted = gas_limit.unwrap_or(config.max_tx_gas);
         let left = config.max_block_gas.saturating_sub(self.gas_used);
+        let used = self.gas_used;
+        self.note(|start| Check::Gas { before: used - start.gas_used, wanted }, wanted <= left);
         if wanted > left {
             return Err(RuntimeError::BlockLimit(format!(
                 "the transaction's gas limit {wanted} exceeds the {left} gas the block has left \
@@ -454,6 +493,10 @@ impl<'r> Block<'r> {
         request: cosmwasm::Request<'_>,
     ) -> Result<(Receipt, Vec<String>), RuntimeError> {
         self.admit(request.gas_limit)?;
+        // The contract sees its transaction's index: a parallel run must have guessed it.
+        if let Some(spec) = &mut self.spec {
+            spec.index_seen = true;
+        }
         self.transact(
             |(r, _)| r,
             |rt, journal, info, index| {
@@ -656,11 +699,24 @@ impl Block<'_> {
 
     /// Gives `amount` of the native token to `address`. If the balance would pass
     /// 2^256 - 1, nothing changes and the error (kind `invalid_argument`) says so.
+    ///
+    /// In a transaction of a parallel batch ([`Block::run_batch`]) a credit to a
+    /// balance the transaction has not read or written is added when it commits, in
+    /// order, with the same result; a transaction that reads that balance afterwards is
+    /// run again in order. So many transactions paying one account run in parallel.
     pub fn credit(
         &mut self,
         address: Address,
         amount: Balance,
     ) -> Result<Result<(), CallError>, RuntimeError> {
+        // In a parallel run, a credit to a balance this transaction has not touched is
+        // added when it commits, so transactions that all pay one account (a fee
+        // recipient) do not conflict over it (`docs/parallel.md`, "Credits").
+        if let Some(spec) = &mut self.spec
+            && spec.defer_credit(&self.journal, address, amount)
+        {
+            return Ok(Ok(()));
+        }
         let have = accounts::balance(&self.journal, &address)?;
         let Some(total) = have.checked_add(amount) else {
             return Ok(Err(CallError::new(
@@ -670,6 +726,21 @@ impl Block<'_> {
         };
         accounts::set_balance(&mut self.journal, &address, total)?;
         Ok(Ok(()))
+    }
+
+    /// Runs `f` on this block's state, outside any message (like [`Block::debit`]): for
+    /// a tool that executes transactions with an executor of its own (the Ethereum state
+    /// tests' harness). `f` must leave no checkpoint of its own live. In a task of a
+    /// parallel batch ([`Block::run_batch`]), `f` sees the task's view of the state and
+    /// its writes join the block when the task commits.
+    pub fn with_state<R>(&mut self, f: impl FnOnce(&mut Journal) -> R) -> R {
+        // `f` may read a balance a deferred credit changes, through a cache of its own.
+        if let Some(spec) = &mut self.spec
+            && spec.has_deferred()
+        {
+            spec.fail();
+        }
+        f(&mut self.journal)
     }
 
     /// The nonce of `address` in this block so far.

@@ -140,13 +140,56 @@ impl CallsConfig {
     }
 }
 
+/// The largest [`Parallelism::threads`] accepted: 256.
+pub const MAX_EXECUTION_THREADS: usize = 256;
+
+/// How a node runs a block's transactions (TOML `[execution]`, `docs/parallel.md`).
+/// Node-local: every thread count gives the same results, gas, events and state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Parallelism {
+    /// Threads that run a batch of transactions ([`crate::Block::run_batch`]): 1 (the
+    /// default) runs them one after another on the caller's thread; more run them
+    /// optimistically in parallel and commit them in order; 0 is one per core. At most
+    /// [`MAX_EXECUTION_THREADS`]. The default stays 1 while parallel runs of the blocks
+    /// measured are no faster (`docs/parallel.md`, "Measurements").
+    pub threads: usize,
+}
+
+impl Default for Parallelism {
+    fn default() -> Parallelism {
+        Parallelism { threads: 1 }
+    }
+}
+
+impl Parallelism {
+    /// Checks `threads` against `0..=MAX_EXECUTION_THREADS`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.threads > MAX_EXECUTION_THREADS {
+            return Err(format!(
+                "execution.threads must be in 0..={MAX_EXECUTION_THREADS} (0: one per core), got {}",
+                self.threads
+            ));
+        }
+        Ok(())
+    }
+
+    /// The threads to use: `threads`, or one per core if it is 0.
+    pub fn resolved(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_EXECUTION_THREADS),
+            n => n,
+        }
+    }
+}
+
 /// Everything cove is configured by.
 ///
 /// In TOML, runtime fields sit at the top level, the VM's under `[wasm]`,
 /// `[wasm.limits]`, `[wasm.gas.ops]`, `[wasm.gas.host]` and `[wasm.host_limits]`, and
 /// the module cache's under `[cache]`, the EVM's under `[evm]`, the store's under `[state]`,
 /// the CosmWasm VM's under `[cosmwasm]`, the block's limits under `[block]`, calls between contracts under `[calls]`,
-/// storage deposits under `[storage_deposit]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
+/// storage deposits under `[storage_deposit]`, parallel execution under `[execution]`; `docs/gas.md`, `docs/abi.md` and `docs/cache.md`
 /// list every field with its default. Unknown fields are
 /// rejected, so a typo never silently falls back to a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +226,8 @@ pub struct Config {
     /// serialised while it is (as in the chain's canonical bytes).
     #[serde(skip_serializing_if = "vm::deposit::StorageDeposit::is_default")]
     pub storage_deposit: vm::deposit::StorageDeposit,
+    /// How many threads run a block's transactions (node-local).
+    pub execution: Parallelism,
 }
 
 impl Default for Config {
@@ -199,6 +244,7 @@ impl Default for Config {
             block: crate::BlockLimits::default(),
             calls: CallsConfig::default(),
             storage_deposit: vm::deposit::StorageDeposit::default(),
+            execution: Parallelism::default(),
         }
     }
 }

@@ -62,6 +62,7 @@ impl VmFactory {
         config.validate_gas().map_err(RuntimeError::Config)?;
         config.calls.validate().map_err(RuntimeError::Config)?;
         config.storage_deposit.validate().map_err(RuntimeError::Config)?;
+        config.execution.validate().map_err(RuntimeError::Config)?;
         Ok(VmFactory {
             wasm: Arc::new(WasmVm::new(modules, config.default_gas_limit)),
             evm: Arc::new(evm),

@@ -38,6 +38,7 @@ pub mod debug;
 mod error;
 mod estimate;
 mod factory;
+mod parallel;
 mod profile;
 
 use std::path::{Path, PathBuf};
@@ -56,7 +57,8 @@ pub use chain::{
 };
 pub use config::{
     CallsConfig, Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_CALL_DEPTH,
-    DEFAULT_MAX_TX_GAS, GasRate, MAX_CALL_DEPTH, MAX_GAS_RATE_TERM, Reentrancy,
+    DEFAULT_MAX_TX_GAS, GasRate, MAX_CALL_DEPTH, MAX_EXECUTION_THREADS, MAX_GAS_RATE_TERM, Parallelism,
+    Reentrancy,
 };
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;
@@ -116,6 +118,10 @@ pub struct Runtime {
     /// its overlay already sized (growing a map of thousands of keys block after block
     /// costs a few percent of a busy block).
     spare: std::sync::Mutex<Option<Journal>>,
+    /// The threads that run a parallel batch's transactions beside the caller's, made
+    /// at the first batch and kept ([`Block::run_batch`]); `None` if they could not be
+    /// made (batches then run in order).
+    workers: std::sync::OnceLock<Option<rayon::ThreadPool>>,
 }
 
 /// Key/value pairs, in key order.
@@ -131,6 +137,22 @@ pub struct CodeInfo {
 }
 
 impl Runtime {
+    /// The worker threads of parallel batches: `threads - 1` of them, each with a stack
+    /// of `stack` bytes (both fixed by the first batch: node-local settings do not
+    /// change while a runtime runs).
+    pub(crate) fn workers(&self, threads: usize, stack: usize) -> Option<&rayon::ThreadPool> {
+        self.workers
+            .get_or_init(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads.saturating_sub(1).max(1))
+                    .stack_size(stack)
+                    .thread_name(|i| format!("cove-exec-{i}"))
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
     /// Keeps `journal`, just committed (so empty), for the next block.
     pub(crate) fn recycle(&self, journal: Journal) {
         if journal.is_empty() {
@@ -247,6 +269,7 @@ impl Runtime {
             versions: RwLock::new((generation, Arc::new(versions))),
             current: AtomicUsize::new(0),
             spare: Default::default(),
+            workers: std::sync::OnceLock::new(),
         })
     }
 

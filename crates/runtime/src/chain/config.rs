@@ -39,6 +39,8 @@ pub const MAX_EXECUTION_CONFIG_BYTES: usize = 64 * 1024;
 ///   `checkpoint_interval` shape the state root and the history, so they are fixed when
 ///   the store is created and recorded by the store itself, which refuses another
 ///   (`docs/state.md`); no upgrade can change them.
+/// * `execution`: how many threads run a block's transactions; every count gives the
+///   same results (`docs/parallel.md`).
 pub const NODE_LOCAL_SETTINGS: &[&str] = &[
     "wasm.mode",
     "wasm.jit_threshold",
@@ -47,6 +49,7 @@ pub const NODE_LOCAL_SETTINGS: &[&str] = &[
     "wasm.timeout_ms",
     "cache",
     "state",
+    "execution",
 ];
 
 /// The WASM VM's share of the chain's configuration: what changes the instrumented code

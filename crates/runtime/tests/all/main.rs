@@ -22,6 +22,7 @@ mod isolation;
 mod lifecycle;
 mod lived;
 mod not_found;
+mod parallel;
 mod persistence;
 mod precompiles;
 mod rollback;

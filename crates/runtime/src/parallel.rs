@@ -1,0 +1,844 @@
+//! A block's transactions run in parallel, with results identical to running them one
+//! after another.
+//!
+//! [`Block::run_batch`] runs `count` transactions (tasks: each gets a [`Block`] and its
+//! position, and may make any calls a block takes) on `[execution] threads` threads.
+//! Threads run tasks *speculatively*, each in a journal of its own layered over the
+//! block's state as the tasks committed so far left it ([`View`]), recording every key
+//! and range it read. One thread at a time commits them in order: a task whose reads
+//! no task committed after its snapshot has written, whose block-limit checks still
+//! pass and whose guessed transaction index (if it looked at it) is right commits its
+//! writes as they are; any other is run again on the committing thread against the
+//! exact state, which is what a sequential run does. So the committed state, receipts,
+//! events and gas never depend on the thread count or on timing. A stretch of
+//! conflicts switches to running tasks one after another on the block itself for a
+//! while, so a block where every task conflicts costs little more than a sequential
+//! one. `docs/parallel.md` has the algorithm, its invariants and the measurements.
+//!
+//! This module owns the scheduling, the multi-version store of committed writes and
+//! validation. It must not know what a task does: the VMs, fees and nonces are the
+//! caller's and [`Block`]'s.
+
+use std::collections::BTreeSet;
+use std::ops::{Bound, Range};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use state::{Backend, BlockRecord, ChangeSet, Hash, History, Journal, Layer, Order};
+use types::{Address, BlockInfo, Gas, StorageError};
+use vm::{Balance, accounts, keys};
+
+use crate::chain::Exec;
+use crate::{Block, Config, Runtime};
+
+/// Commits looked at to decide whether a batch conflicts too much to run in parallel.
+const WINDOW: usize = 32;
+/// Tasks of the last [`WINDOW`] that had to run again at which the batch goes on one
+/// task after another for a while.
+const FALLBACK_CONFLICTS: usize = 16;
+/// Tasks run one after another after the first stretch of conflicts; it doubles with
+/// each further stretch, up to [`MAX_SEQUENTIAL`].
+const FIRST_SEQUENTIAL: usize = 128;
+/// The longest run of tasks one after another before parallel execution is tried again.
+const MAX_SEQUENTIAL: usize = 4_096;
+
+/// The block's running totals that its limits check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub(crate) txs: u32,
+    pub(crate) event_bytes: u64,
+    pub(crate) gas_used: Gas,
+}
+
+impl Counters {
+    fn of(block: &Block<'_>) -> Counters {
+        Counters { txs: block.txs, event_bytes: block.event_bytes, gas_used: block.gas_used }
+    }
+
+    /// `self` moved on by what a task did, from `start` to `end`.
+    fn advanced(self, start: Counters, end: Counters) -> Counters {
+        Counters {
+            txs: self.txs + (end.txs - start.txs),
+            event_bytes: self.event_bytes.saturating_add(end.event_bytes - start.event_bytes),
+            gas_used: self.gas_used.saturating_add(end.gas_used - start.gas_used),
+        }
+    }
+}
+
+/// A check of the block's limits that a speculative task passed, with the totals it
+/// added before it (`before`), so it can be checked again from the real totals.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Check {
+    /// Room for one more transaction (`block.max_transactions`).
+    Txs { before: u32 },
+    /// Room for `bytes` more event bytes (`block.max_event_bytes`).
+    Events { before: u64, bytes: u64 },
+    /// Room for a gas limit of `wanted` (`max_block_gas`).
+    Gas { before: Gas, wanted: Gas },
+}
+
+impl Check {
+    /// Whether it passes with the block's totals at `at` when the task starts.
+    fn passes(&self, at: Counters, config: &Config) -> bool {
+        match *self {
+            Check::Txs { before } => at.txs + before < config.block.max_transactions,
+            Check::Events { before, bytes } => {
+                (at.event_bytes + before).saturating_add(bytes) <= config.block.max_event_bytes
+            }
+            Check::Gas { before, wanted } => {
+                wanted <= config.max_block_gas.saturating_sub(at.gas_used.saturating_add(before))
+            }
+        }
+    }
+}
+
+/// What one task of a parallel batch assumed and depended on (the `spec` of its
+/// [`Block`]).
+pub(crate) struct Spec {
+    /// The block's totals the task started from: the real ones if `exact`, else a guess.
+    pub(crate) start: Counters,
+    /// Run against the exact state with the real totals: its result stands as it is.
+    exact: bool,
+    /// The limit checks it passed.
+    checks: Vec<Check>,
+    /// Whether it looked at its transaction's index (a CosmWasm contract does).
+    pub(crate) index_seen: bool,
+    /// It cannot stand: a limit check failed, a node fault, a store's error.
+    failed: bool,
+    /// Credits to balances it never read nor wrote, added when it commits.
+    deltas: Vec<(Address, Balance)>,
+    /// Its view of the state, with what it read.
+    view: Arc<View>,
+}
+
+impl Spec {
+    /// Records a limit check; one that failed is never trusted (its message names the
+    /// block's totals, which a speculative task only guesses).
+    pub(crate) fn check(&mut self, check: Check, passed: bool) {
+        if self.exact {
+            return;
+        }
+        if passed { self.checks.push(check) } else { self.failed = true }
+    }
+
+    /// The task's result cannot stand: it runs again in order.
+    pub(crate) fn fail(&mut self) {
+        self.failed = true;
+    }
+
+    /// A credit of `amount` to `address` the task makes: deferred to its commit (and
+    /// `true`) if the balance is not in its own writes; a later read of it through the
+    /// view makes the task run again ([`View::get`]).
+    pub(crate) fn defer_credit(&mut self, journal: &Journal, address: Address, amount: Balance) -> bool {
+        if self.exact {
+            return false;
+        }
+        let key = keys::balance(&address);
+        if journal.overlay_entry(&key).is_some() {
+            return false;
+        }
+        lock(&self.view.reads).deferred.push(key.to_vec());
+        self.deltas.push((address, amount));
+        true
+    }
+
+    /// Whether the task deferred a credit: a VM that cached the balance would not see it,
+    /// so a transaction run after one cannot stand.
+    pub(crate) fn has_deferred(&self) -> bool {
+        !self.deltas.is_empty()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Shards of [`Versions`]: a committing thread locks one key's shard, never the reads of
+/// the others.
+const SHARDS: usize = 64;
+
+/// Bits of [`Versions::written`]: 2^20 (128 KiB), so a block of tens of thousands of
+/// written keys leaves most bits clear.
+const FILTER_BITS: u64 = 1 << 20;
+
+/// Every version of one key: `(task, entry)`, in the order published (a task's
+/// speculative writes are published when it ends, before earlier tasks commit).
+type KeyVersions = Vec<(u32, Option<Vec<u8>>)>;
+
+/// One shard of [`Versions`].
+type Shard = RwLock<foldhash::HashMap<Vec<u8>, KeyVersions>>;
+
+/// Writes of the batch's tasks, every version kept, sharded by key. A task's writes are
+/// published as soon as it ran, by the thread that ran it; only the committed tasks'
+/// versions (below `committed`) are ever read, and a task whose run does not stand has
+/// its versions withdrawn before it commits again ([`Versions::withdraw`]).
+struct Versions {
+    shards: Box<[Shard]>,
+    hasher: foldhash::fast::FixedState,
+    /// A bit per key hash, set before a key's first version is published: a read of a
+    /// key whose bit is clear needs no lock (no committed task wrote it).
+    written: Box<[AtomicU64]>,
+    /// Every key written, in order, for range reads: built at the first range read and
+    /// kept from then on (most batches never scan).
+    keys: RwLock<Option<BTreeSet<Vec<u8>>>>,
+    /// Tasks committed, and the block's totals after them.
+    committed: Mutex<(u32, Counters)>,
+}
+
+impl Versions {
+    fn new(counters: Counters) -> Versions {
+        Versions {
+            shards: (0..SHARDS).map(|_| RwLock::new(foldhash::HashMap::default())).collect(),
+            hasher: foldhash::fast::FixedState::with_seed(0),
+            written: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
+            keys: RwLock::new(None),
+            committed: Mutex::new((0, counters)),
+        }
+    }
+
+    /// `key`'s shard, if its filter bit is set (else no task wrote it).
+    fn shard(&self, key: &[u8]) -> Option<&Shard> {
+        let hash = std::hash::BuildHasher::hash_one(&self.hasher, key);
+        let bit = (hash >> 20) % FILTER_BITS;
+        // Acquire: pairs with `publish`'s Release, though a reader that must see a
+        // version learned of it through `committed` (a mutex) anyway.
+        let word = self.written[(bit / 64) as usize].load(Ordering::Acquire);
+        (word & (1 << (bit % 64)) != 0).then(|| &self.shards[(hash % SHARDS as u64) as usize])
+    }
+
+    /// `key`'s shard, its filter bit set.
+    fn shard_to_write(&self, key: &[u8]) -> &Shard {
+        let hash = std::hash::BuildHasher::hash_one(&self.hasher, key);
+        let bit = (hash >> 20) % FILTER_BITS;
+        self.written[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::Release);
+        &self.shards[(hash % SHARDS as u64) as usize]
+    }
+
+    /// The entry of `key` as the first `snapshot` tasks left it, if one of them wrote it
+    /// (they are committed: `snapshot` is at most `committed`).
+    fn get(&self, key: &[u8], snapshot: u32) -> Option<Option<Vec<u8>>> {
+        let shard = self.shard(key)?.read().unwrap_or_else(PoisonError::into_inner);
+        let versions = shard.get(key)?;
+        versions
+            .iter()
+            .filter(|(task, _)| *task < snapshot)
+            .max_by_key(|(task, _)| *task)
+            .map(|(_, e)| e.clone())
+    }
+
+    /// Whether a task in `from..to` wrote `key`.
+    fn written_in(&self, key: &[u8], from: u32, to: u32) -> bool {
+        let Some(shard) = self.shard(key) else { return false };
+        let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
+        shard.get(key).is_some_and(|versions| versions.iter().any(|(task, _)| (from..to).contains(task)))
+    }
+
+    /// Withdraws `task`'s versions of `keys` (a speculative run that does not stand).
+    fn withdraw(&self, task: u32, keys: &[Vec<u8>]) {
+        for key in keys {
+            let mut shard = self.shard_to_write(key).write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(versions) = shard.get_mut(key.as_slice()) {
+                versions.retain(|(t, _)| *t != task);
+            }
+        }
+    }
+
+    /// The keys written in `[low, high)`.
+    fn range(&self, low: &[u8], high: Option<&[u8]>) -> Vec<Vec<u8>> {
+        let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        // Built from the shards under the index's lock: a key published before is in a
+        // shard, one published after is added by `publish` (which takes this lock after
+        // its shard's).
+        let index = keys.get_or_insert_with(|| {
+            self.shards
+                .iter()
+                .flat_map(|shard| {
+                    let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
+                    shard.keys().cloned().collect::<Vec<_>>()
+                })
+                .collect()
+        });
+        index.range::<[u8], _>((Bound::Included(low), upper)).cloned().collect()
+    }
+
+    fn publish(&self, task: u32, writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
+        // Held while the shards change, so the index is never built in between: a key
+        // is either in a shard before the index is built or added to the index here.
+        let index = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        let indexed = index.is_some();
+        let mut new_keys = Vec::new();
+        for (key, entry) in writes {
+            let mut shard = self.shard_to_write(&key).write().unwrap_or_else(PoisonError::into_inner);
+            match shard.get_mut(&key) {
+                Some(versions) => versions.push((task, entry)),
+                None => {
+                    if indexed {
+                        new_keys.push(key.clone());
+                    }
+                    shard.insert(key, vec![(task, entry)]);
+                }
+            }
+        }
+        drop(index);
+        // A task of the stretch that could read the new keys commits after this.
+        if !new_keys.is_empty()
+            && let Some(index) = &mut *self.keys.write().unwrap_or_else(PoisonError::into_inner)
+        {
+            index.extend(new_keys);
+        }
+    }
+
+    /// Tasks committed and the block's totals after them.
+    fn committed(&self) -> (u32, Counters) {
+        *lock(&self.committed)
+    }
+
+    /// Each key's entry as the first `committed` tasks left it: what running them in
+    /// order leaves (later tasks' speculative versions are dropped).
+    fn into_last(self, committed: u32) -> impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> {
+        self.shards.into_iter().flat_map(move |shard| {
+            shard.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().filter_map(
+                move |(key, versions)| {
+                    let last =
+                        versions.into_iter().filter(|(t, _)| *t < committed).max_by_key(|(t, _)| *t)?;
+                    Some((key, last.1))
+                },
+            )
+        })
+    }
+}
+
+/// What every task of a parallel stretch shares: the block's journal as the stretch
+/// found it (read-only) and the committed tasks' writes.
+struct Shared {
+    base: Journal,
+    versions: Versions,
+}
+
+/// One thread's handles on a stretch: what its tasks' journals and views hold. Each
+/// thread has its own, so making a journal and a view per task counts references
+/// on that thread's objects, never on ones every thread shares (a reference count
+/// two cores update at once is a cache line bouncing between them).
+pub(crate) struct Local {
+    shared: Arc<Shared>,
+    backend: Arc<dyn Backend>,
+}
+
+impl Local {
+    fn new(shared: &Arc<Shared>, backend: &Arc<dyn Backend>) -> Arc<Local> {
+        let backend: Arc<dyn Backend> = Arc::new(Forward(backend.clone()));
+        Arc::new(Local { shared: shared.clone(), backend })
+    }
+}
+
+/// The committed store, through a handle of one thread's own ([`Local`]).
+struct Forward(Arc<dyn Backend>);
+
+impl Backend for Forward {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.0.get(key)
+    }
+
+    fn get_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StorageError> {
+        self.0.get_with(key, f)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        self.0.scan_prefix(prefix)
+    }
+
+    fn scan_range(
+        &self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        self.0.scan_range(prefix, start, end, order, limit)
+    }
+
+    fn commit(&self, _: &BlockInfo, changes: ChangeSet) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
+        Err((
+            StorageError::io("a transaction of a parallel batch cannot commit the store".to_owned()),
+            changes,
+        ))
+    }
+
+    fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
+        self.0.head()
+    }
+
+    fn history(&self) -> Option<&dyn History> {
+        self.0.history()
+    }
+
+    fn generation(&self) -> Option<u64> {
+        self.0.generation()
+    }
+}
+
+/// What keys and ranges a task read through its [`View`].
+#[derive(Default)]
+struct Reads {
+    /// Every key read through the view, repeats included.
+    keys: Vec<Vec<u8>>,
+    /// `[low, high)` of every range scanned.
+    ranges: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Balance keys with a deferred credit ([`Spec::defer_credit`]).
+    deferred: Vec<Vec<u8>>,
+    /// A deferred balance was read: the task cannot stand.
+    poisoned: bool,
+}
+
+/// One task's view of the state: the block's journal under the writes of the first
+/// `snapshot` tasks of the stretch, recording what the task reads.
+pub(crate) struct View {
+    local: Arc<Local>,
+    snapshot: u32,
+    /// Whether to record reads (a speculative task) or not (an exact one).
+    record: bool,
+    reads: Mutex<Reads>,
+}
+
+impl View {
+    fn new(local: &Arc<Local>, snapshot: u32, record: bool) -> Arc<View> {
+        Arc::new(View { local: local.clone(), snapshot, record, reads: Mutex::new(Reads::default()) })
+    }
+
+    fn versions(&self) -> &Versions {
+        &self.local.shared.versions
+    }
+}
+
+impl Layer for View {
+    fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        if self.record {
+            let mut reads = lock(&self.reads);
+            if reads.deferred.iter().any(|k| k == key) {
+                reads.poisoned = true;
+            }
+            reads.keys.push(key.to_vec());
+        }
+        if let Some(entry) = self.versions().get(key, self.snapshot) {
+            return Some(entry);
+        }
+        self.local.shared.base.overlay_entry(key).map(|e| e.map(<[u8]>::to_vec))
+    }
+
+    fn range(&self, low: &[u8], high: Option<&[u8]>) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        if self.record {
+            lock(&self.reads).ranges.push((low.to_vec(), high.map(<[u8]>::to_vec)));
+        }
+        let mut all: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>> = self
+            .local
+            .shared
+            .base
+            .overlay_range(low, high)
+            .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
+            .collect();
+        let versions = self.versions();
+        for key in versions.range(low, high) {
+            if let Some(entry) = versions.get(&key, self.snapshot) {
+                all.insert(key, entry);
+            }
+        }
+        all.into_iter().collect()
+    }
+}
+
+/// A task that ran: its result, the keys it wrote (published as its versions) and what
+/// it assumed.
+struct Done<T> {
+    out: std::thread::Result<T>,
+    keys: Vec<Vec<u8>>,
+    end: Counters,
+    spec: Box<Spec>,
+}
+
+/// A value alone on its cache lines, so threads working on neighbours do not contend.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+enum Slot<T> {
+    Empty,
+    Running,
+    Done(Box<Done<T>>),
+    Taken,
+}
+
+/// How a parallel stretch ended.
+enum Stretch {
+    /// Every task committed, or the gate stopped the batch.
+    Finished,
+    /// Too many conflicts: the tasks from this position on are not run yet.
+    Conflicted(usize),
+}
+
+/// Everything the threads of a stretch share.
+struct Stage<'s, 'r, T, F> {
+    rt: &'r Runtime,
+    exec: &'r Exec,
+    info: BlockInfo,
+    generation: Option<u64>,
+    backend: Arc<dyn Backend>,
+    shared: &'s Arc<Shared>,
+    slots: &'s [Padded<Mutex<Slot<T>>>],
+    /// The next task to speculate.
+    cursor: AtomicUsize,
+    /// Tasks past this are not run (the gate stopped the batch, or it fell back).
+    end: AtomicUsize,
+    stop: AtomicBool,
+    /// Signalled when a task is done, if the committing thread is `waiting`.
+    wake: (Mutex<()>, Condvar),
+    waiting: AtomicBool,
+    task: &'s F,
+    /// The position of the stretch's first task in the batch.
+    first: usize,
+}
+
+impl<'r, T, F> Stage<'_, 'r, T, F>
+where
+    T: Send,
+    F: Fn(&mut Block<'r>, usize) -> T + Sync,
+{
+    /// A block for task `i` seeing the first `snapshot` tasks' writes, from totals `start`.
+    fn block(&self, local: &Arc<Local>, snapshot: u32, start: Counters, exact: bool) -> Block<'r> {
+        let view = View::new(local, snapshot, !exact);
+        let journal = Journal::layered(local.backend.clone(), view.clone());
+        let spec = Spec {
+            start,
+            exact,
+            checks: Vec::new(),
+            index_seen: false,
+            failed: false,
+            deltas: Vec::new(),
+            view,
+        };
+        Block {
+            rt: self.rt,
+            exec: self.exec,
+            journal,
+            info: self.info,
+            txs: start.txs,
+            event_bytes: start.event_bytes,
+            gas_used: start.gas_used,
+            generation: self.generation,
+            spec: Some(Box::new(spec)),
+        }
+    }
+
+    /// Task `i` ran in `block`: its writes are published as its versions, here, on
+    /// the thread that ran it.
+    fn done(&self, i: u32, mut block: Block<'r>, out: std::thread::Result<T>) -> Done<T> {
+        let end = Counters::of(&block);
+        let writes = block.journal.take_changes().into_writes();
+        let keys = writes.iter().map(|(k, _)| k.clone()).collect();
+        self.shared.versions.publish(i, writes);
+        let spec = block.spec.take().expect("a task's block has its spec");
+        Done { out, keys, end, spec }
+    }
+
+    /// A worker: speculates tasks until none is left.
+    fn work(&self) {
+        let local = Local::new(self.shared, &self.backend);
+        while !self.stop.load(Ordering::Acquire) {
+            let i = self.cursor.fetch_add(1, Ordering::AcqRel);
+            if i >= self.end.load(Ordering::Acquire) {
+                return;
+            }
+            self.speculate(&local, i);
+        }
+    }
+
+    /// Runs task `i` on the state as the tasks committed so far left it, unless a
+    /// thread took it already.
+    fn speculate(&self, local: &Arc<Local>, i: usize) {
+        {
+            let mut slot = lock(&self.slots[i].0);
+            if !matches!(*slot, Slot::Empty) {
+                return;
+            }
+            *slot = Slot::Running;
+        }
+        let (snapshot, counters) = self.shared.versions.committed();
+        // Guess that every task before it takes one transaction index.
+        let ahead = u32::try_from(i).unwrap_or(u32::MAX).saturating_sub(snapshot);
+        let guess = Counters { txs: counters.txs.saturating_add(ahead), ..counters };
+        let mut block = self.block(local, snapshot, guess, false);
+        let out = catch_unwind(AssertUnwindSafe(|| (self.task)(&mut block, self.first + i)));
+        let done = self.done(u32::try_from(i).expect("a batch holds at most u32::MAX tasks"), block, out);
+        *lock(&self.slots[i].0) = Slot::Done(Box::new(done));
+        if self.waiting.load(Ordering::SeqCst) {
+            let _wake = lock(&self.wake.0);
+            self.wake.1.notify_all();
+        }
+    }
+
+    /// Whether task `j`'s speculative run stands with the block's totals at `at`.
+    fn valid(&self, j: u32, done: &Done<T>, at: Counters, versions: &Versions) -> bool {
+        let spec = &done.spec;
+        if done.out.is_err() || spec.failed || (spec.index_seen && spec.start.txs != at.txs) {
+            return false;
+        }
+        if !spec.checks.iter().all(|c| c.passes(at, &self.exec.config)) {
+            return false;
+        }
+        let reads = lock(&spec.view.reads);
+        if reads.poisoned || done.keys.iter().any(|k| reads.deferred.contains(k)) {
+            return false;
+        }
+        let snapshot = spec.view.snapshot;
+        if snapshot == j {
+            return true;
+        }
+        let newer = |key: &[u8]| versions.written_in(key, snapshot, j);
+        !reads.keys.iter().any(|k| newer(k))
+            && !reads
+                .ranges
+                .iter()
+                .any(|(low, high)| versions.range(low, high.as_deref()).iter().any(|k| newer(k)))
+    }
+
+    /// Runs task `j` against the exact state (the first `j` tasks committed) with the
+    /// block's real totals `at`, as a sequential run would. A panic is the task's own.
+    fn exact(&self, local: &Arc<Local>, j: u32, at: Counters) -> Done<T> {
+        let mut block = self.block(local, j, at, true);
+        let out = (self.task)(&mut block, self.first + j as usize);
+        self.done(j, block, Ok(out))
+    }
+
+    /// Commits task `j`, whose writes are published: its deferred credits added, the
+    /// totals moved on. Gives the run back if a deferred credit would overflow (the task
+    /// runs again in order, to fail as it would have).
+    fn commit(&self, local: &Arc<Local>, j: u32, done: Done<T>, at: &mut Counters) -> Result<T, Done<T>> {
+        let versions = &self.shared.versions;
+        if !done.spec.deltas.is_empty() {
+            let mut credits = Journal::layered(local.backend.clone(), View::new(local, j, false));
+            let mut credit = |(address, amount): &(Address, Balance)| -> Option<()> {
+                let total = accounts::balance(&credits, address).ok()?.checked_add(*amount)?;
+                accounts::set_balance(&mut credits, address, total).ok()
+            };
+            if !done.spec.deltas.iter().all(|d| credit(d).is_some()) {
+                return Err(done);
+            }
+            versions.publish(j, credits.take_changes().into_writes());
+        }
+        let Done { out, end, spec, .. } = done;
+        let Ok(out) = out else { unreachable!("a run that panicked never commits") };
+        *at = at.advanced(spec.start, end);
+        *lock(&versions.committed) = (j + 1, *at);
+        Ok(out)
+    }
+
+    /// The committing thread: commits the stretch's tasks in order from the block's
+    /// totals `at`, asking `gate` before each, helping to speculate while it waits.
+    fn run<G>(&self, mut at: Counters, gate: &mut G, out: &mut Vec<T>) -> (Stretch, Counters)
+    where
+        G: FnMut(usize, Option<&T>) -> bool,
+    {
+        let local = Local::new(self.shared, &self.backend);
+        let local = &local;
+        let n = self.slots.len();
+        let mut window = [false; WINDOW];
+        let mut conflicts = 0;
+        for j in 0..n {
+            if !gate(self.first + j, out.last()) {
+                self.end.store(j, Ordering::Release);
+                return (Stretch::Finished, at);
+            }
+            let j32 = u32::try_from(j).expect("a batch holds at most u32::MAX tasks");
+            let (result, conflict) = loop {
+                let taken = {
+                    let mut slot = lock(&self.slots[j].0);
+                    match *slot {
+                        // Left as it is: the thread running it stores its result there.
+                        Slot::Running => Slot::Running,
+                        _ => std::mem::replace(&mut *slot, Slot::Taken),
+                    }
+                };
+                match taken {
+                    Slot::Done(done) => {
+                        let done = if self.valid(j32, &done, at, &self.shared.versions) {
+                            match self.commit(local, j32, *done, &mut at) {
+                                Ok(t) => break (t, false),
+                                Err(done) => done,
+                            }
+                        } else {
+                            *done
+                        };
+                        // Its versions go; the run in order publishes its own.
+                        self.shared.versions.withdraw(j32, &done.keys);
+                        break (self.exact_commit(local, j32, &mut at), true);
+                    }
+                    Slot::Empty => break (self.exact_commit(local, j32, &mut at), false),
+                    Slot::Running => self.help_or_wait(local, j),
+                    Slot::Taken => unreachable!("task {j} is committed once"),
+                }
+            };
+            out.push(result);
+            conflicts -= usize::from(window[j % WINDOW]);
+            window[j % WINDOW] = conflict;
+            conflicts += usize::from(conflict);
+            if j + 1 >= WINDOW && conflicts >= FALLBACK_CONFLICTS && j + 1 < n {
+                self.end.store(j + 1, Ordering::Release);
+                return (Stretch::Conflicted(self.first + j + 1), at);
+            }
+        }
+        (Stretch::Finished, at)
+    }
+
+    fn exact_commit(&self, local: &Arc<Local>, j: u32, at: &mut Counters) -> T {
+        let done = self.exact(local, j, *at);
+        match self.commit(local, j, done, at) {
+            Ok(t) => t,
+            Err(_) => unreachable!("an exact run defers no credit"),
+        }
+    }
+
+    /// While another thread runs task `j`: speculate a later one, or wait for it.
+    fn help_or_wait(&self, local: &Arc<Local>, j: usize) {
+        let i = self.cursor.fetch_add(1, Ordering::AcqRel);
+        if i < self.end.load(Ordering::Acquire) {
+            self.speculate(local, i);
+            return;
+        }
+        let guard = lock(&self.wake.0);
+        self.waiting.store(true, Ordering::SeqCst);
+        if matches!(*lock(&self.slots[j].0), Slot::Running) {
+            // Bounded, so a missed signal costs a millisecond, never a hang.
+            let _ = self.wake.1.wait_timeout(guard, Duration::from_millis(1));
+        }
+        self.waiting.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The stack of a worker thread: what a contract's call may use on it
+/// ([`wasm::Engine::native_stack`]) with the host's headroom twice over, at least 8 MiB
+/// (a main thread's).
+fn worker_stack(config: &Config) -> usize {
+    (wasm::Engine::native_stack(&config.wasm) + 4 * wasm::HOST_STACK_HEADROOM).max(8 << 20)
+}
+
+impl<'r> Block<'r> {
+    /// Runs `count` transactions as if by `for i in 0..count { task(self, i) }`, stopping
+    /// before the first `i` for which `gate(i, result of i - 1)` is false, and returns
+    /// the results in order. With `[execution] threads` above 1 ([`crate::Parallelism`])
+    /// the tasks run in parallel, speculatively, and commit in order: the state, every
+    /// result, receipt, event and gas figure are exactly those of the sequential run,
+    /// whatever the thread count and timing (`docs/parallel.md`).
+    ///
+    /// A task may make any calls a block takes, and only those: it must read and write
+    /// state through its block, and its result must depend on nothing else (not on a
+    /// clock, not on what other tasks did but through the state). It may run more than
+    /// once; one run's result is kept. `gate` runs in order on the calling thread, once
+    /// per task before it joins (a block builder stops at the first transaction that
+    /// does not fit). A panicking task panics here, as it would run in order.
+    pub fn run_batch<T, F, G>(&mut self, count: usize, task: F, mut gate: G) -> Vec<T>
+    where
+        T: Send,
+        F: Fn(&mut Block<'r>, usize) -> T + Sync,
+        G: FnMut(usize, Option<&T>) -> bool,
+    {
+        let threads = self.exec.config.execution.resolved();
+        let mut out = Vec::with_capacity(count);
+        let mut next = 0;
+        let mut sequential = FIRST_SEQUENTIAL;
+        // Tasks of a task's own block (a batch inside a batch) run in order.
+        let parallel = threads > 1 && self.spec.is_none();
+        while next < count {
+            if parallel && count - next > 1 {
+                match self.stretch(threads, next..count, &task, &mut gate, &mut out) {
+                    Stretch::Finished => return out,
+                    Stretch::Conflicted(at) => next = at,
+                }
+            }
+            let until = if parallel { (next + sequential).min(count) } else { count };
+            sequential = (sequential * 2).min(MAX_SEQUENTIAL);
+            for i in next..until {
+                if !gate(i, out.last()) {
+                    return out;
+                }
+                out.push(task(self, i));
+            }
+            next = until;
+        }
+        out
+    }
+
+    /// Runs the tasks `range` in parallel on `threads` threads until they are done, the
+    /// gate stops them or they conflict too much; the committed ones' writes join the
+    /// block's journal.
+    fn stretch<T, F, G>(
+        &mut self,
+        threads: usize,
+        range: Range<usize>,
+        task: &F,
+        gate: &mut G,
+        out: &mut Vec<T>,
+    ) -> Stretch
+    where
+        T: Send,
+        F: Fn(&mut Block<'r>, usize) -> T + Sync,
+        G: FnMut(usize, Option<&T>) -> bool,
+    {
+        let backend = self.journal.backend().clone();
+        let base = std::mem::replace(&mut self.journal, Journal::new(backend.clone()));
+        let start = Counters::of(self);
+        let shared = Arc::new(Shared { base, versions: Versions::new(start) });
+        let slots: Vec<Padded<Mutex<Slot<T>>>> =
+            range.clone().map(|_| Padded(Mutex::new(Slot::Empty))).collect();
+        let stage = Stage {
+            rt: self.rt,
+            exec: self.exec,
+            info: self.info,
+            generation: self.generation,
+            backend,
+            shared: &shared,
+            slots: &slots,
+            cursor: AtomicUsize::new(0),
+            end: AtomicUsize::new(slots.len()),
+            stop: AtomicBool::new(false),
+            wake: (Mutex::new(()), Condvar::new()),
+            waiting: AtomicBool::new(false),
+            task,
+            first: range.start,
+        };
+        let workers = threads.min(range.len()) - 1;
+        let (ended, at) = match self.rt.workers(threads, worker_stack(&self.exec.config)) {
+            Some(pool) => pool.in_place_scope(|s| {
+                for _ in 0..workers.min(pool.current_num_threads()) {
+                    s.spawn(|_| stage.work());
+                }
+                // Workers stop even if the committing thread unwinds.
+                struct Stop<'a>(&'a AtomicBool);
+                impl Drop for Stop<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(true, Ordering::Release);
+                    }
+                }
+                let _stop = Stop(&stage.stop);
+                stage.run(start, gate, out)
+            }),
+            // No worker threads: the committing thread speculates ahead alone.
+            None => stage.run(start, gate, out),
+        };
+        drop(stage);
+        drop(slots);
+        let Shared { mut base, versions } = match Arc::try_unwrap(shared) {
+            Ok(shared) => shared,
+            Err(_) => unreachable!("every view of the stretch is dropped with its tasks"),
+        };
+        // Each key's last committed entry is what running the tasks in order left.
+        let (committed, _) = versions.committed();
+        base.apply(versions.into_last(committed));
+        self.journal = base;
+        self.txs = at.txs;
+        self.event_bytes = at.event_bytes;
+        self.gas_used = at.gas_used;
+        ended
+    }
+}

@@ -1,0 +1,196 @@
+//! Parallel execution ([`Block::run_batch`]): random blocks of every VM's transactions
+//! give the same results, receipts, events, gas and state root on 1, 2, 4 and 8
+//! threads.
+
+use bench::gas_cosmwasm::{OP_SCAN, OP_WRITE, execute_store, instantiate_store, store_msg};
+use cove_runtime::{Balance, Block, Config, Parallelism, Runtime};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as Cases, TestRunner};
+use types::{Address, VmType};
+
+use crate::calls::{PROXY_WAT, forward};
+use crate::evm::{SUPPLY, TRANSFER, calldata, token_init_code, word_addr, word_u64};
+use crate::support::*;
+
+/// Accounts that send the random transactions: few, so they conflict.
+const SENDERS: [Address; 4] = [ALICE, BOB, Address([0xc3; 20]), Address([0xd4; 20])];
+/// The account every `Fee` transaction pays: a key every one of them writes.
+const FEES: Address = Address([0xfe; 20]);
+
+/// What the random transactions run against, deployed the same way in every runtime.
+struct Setup {
+    kv: [Address; 3],
+    token: Address,
+    erc20: Address,
+    proxy: Address,
+    store: Address,
+}
+
+/// One transaction of a random block.
+#[derive(Debug, Clone)]
+enum Op {
+    /// `kv.set` (or a failing variant: mode 1 traps, 2 aborts, 3 runs out of gas).
+    Kv { who: usize, kv: usize, value: u8, mode: u8 },
+    /// cove ABI token transfer.
+    Token { who: usize, to: usize, amount: u64 },
+    /// ERC-20 transfer on the EVM.
+    Erc20 { who: usize, to: usize, amount: u64 },
+    /// A cove contract calling `kv.set` (a call between contracts).
+    Proxy { who: usize, kv: usize, value: u8 },
+    /// A CosmWasm contract writing keys or scanning its storage.
+    Store { who: usize, scan: bool, n: u32, tag: u32 },
+    /// The native faucet.
+    Fund { who: usize, amount: u64 },
+    /// A fee as a node charges it: debit the sender, credit [`FEES`], and maybe read its
+    /// balance afterwards.
+    Fee { who: usize, amount: u64, read: bool },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let who = 0..SENDERS.len();
+    prop_oneof![
+        3 => (who.clone(), 0..3usize, any::<u8>(), prop::sample::select(vec![0u8, 0, 0, 1, 2, 3]))
+            .prop_map(|(who, kv, value, mode)| Op::Kv { who, kv, value, mode }),
+        3 => (who.clone(), 0..SENDERS.len(), 0..400u64).prop_map(|(who, to, amount)| Op::Token { who, to, amount }),
+        3 => (who.clone(), 0..SENDERS.len(), 0..400u64).prop_map(|(who, to, amount)| Op::Erc20 { who, to, amount }),
+        2 => (who.clone(), 0..3usize, any::<u8>()).prop_map(|(who, kv, value)| Op::Proxy { who, kv, value }),
+        2 => (who.clone(), any::<bool>(), 1..4u32, 0..3u32).prop_map(|(who, scan, n, tag)| Op::Store { who, scan, n, tag }),
+        1 => (who.clone(), 0..1_000u64).prop_map(|(who, amount)| Op::Fund { who, amount }),
+        2 => (who, 0..2_000u64, any::<bool>()).prop_map(|(who, amount, read)| Op::Fee { who, amount, read }),
+    ]
+}
+
+fn runtime(threads: usize) -> (Runtime, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config { execution: Parallelism { threads }, ..Config::default() };
+    (Runtime::open(dir.path(), config).expect("runtime"), dir)
+}
+
+fn setup(rt: &Runtime) -> Setup {
+    let kv = [0, 1, 2].map(|_| deploy_committed(rt, ALICE, &kv(), None));
+    let token = deploy_committed(rt, ALICE, &token(), Some(("init", Vec::new())));
+    let proxy = deploy_committed(rt, ALICE, &wat::parse_str(PROXY_WAT).expect("proxy"), None);
+    let mut block = rt.begin_block(T0).expect("block");
+    let erc20 = block
+        .create(VmType::Evm, ALICE, &token_init_code(), "", word_u64(SUPPLY), Balance::ZERO, None)
+        .expect("create")
+        .address
+        .expect("an address");
+    let store = instantiate_store(&mut block, ALICE).expect("store");
+    for who in &SENDERS[1..] {
+        ok(&block.call(ALICE, token, "transfer", transfer_input(*who, 10_000), None).expect("call"));
+        let input = calldata(TRANSFER, &[word_addr(who), word_u64(10_000)]);
+        assert!(block.call(ALICE, erc20, "", input, None).expect("call").is_ok());
+    }
+    for who in SENDERS {
+        ok(&block.fund(who, Balance::from_u128(1_000_000)).expect("fund"));
+    }
+    block.commit().expect("commit");
+    Setup { kv, token, erc20, proxy, store }
+}
+
+/// Runs `op` in `block` as a block builder would, its result as text.
+fn run(block: &mut Block<'_>, s: &Setup, op: &Op) -> String {
+    let r = match *op {
+        Op::Kv { who, kv, value, mode } => {
+            let entry = ["set", "set_then_trap", "set_then_abort", "set_then_spin"][mode as usize];
+            let gas = (mode == 3).then_some(200_000);
+            block.call(SENDERS[who], s.kv[kv], entry, vec![value; 3], gas)
+        }
+        Op::Token { who, to, amount } => {
+            block.call(SENDERS[who], s.token, "transfer", transfer_input(SENDERS[to], amount), None)
+        }
+        Op::Erc20 { who, to, amount } => {
+            let input = calldata(TRANSFER, &[word_addr(&SENDERS[to]), word_u64(amount * 10)]);
+            block.call(SENDERS[who], s.erc20, "", input, Some(200_000))
+        }
+        Op::Proxy { who, kv, value } => {
+            let input = forward(false, s.kv[kv], 0, 1_000_000, "set", &[value]);
+            block.call(SENDERS[who], s.proxy, "forward", input, None)
+        }
+        Op::Store { who, scan, n, tag } => {
+            let msg = store_msg(if scan { OP_SCAN } else { OP_WRITE }, n, tag);
+            execute_store(block, SENDERS[who], s.store, &msg, None)
+        }
+        Op::Fund { who, amount } => block.fund(SENDERS[who], Balance::from_u128(amount.into())),
+        Op::Fee { who, amount, read } => {
+            let fee = Balance::from_u128(amount.into());
+            let debited = block.debit(SENDERS[who], fee).expect("debit");
+            let credited = debited.is_ok().then(|| block.credit(FEES, fee).expect("credit"));
+            let seen = read.then(|| block.balance(&FEES).expect("balance"));
+            return format!("fee {debited:?} {credited:?} {seen:?}");
+        }
+    };
+    format!("{r:?}")
+}
+
+#[test]
+fn random_blocks_give_the_same_results_on_every_thread_count() {
+    let counts = [1, 2, 4, 8];
+    let runtimes: Vec<_> = counts.iter().map(|&t| runtime(t)).collect();
+    let setups: Vec<Setup> = runtimes.iter().map(|(rt, _)| setup(rt)).collect();
+    let mut runner = TestRunner::new(Cases { cases: 200, ..Cases::default() });
+    let blocks = prop::collection::vec(op(), 0..24);
+    let height = std::cell::Cell::new(0);
+    runner
+        .run(&blocks, |ops| {
+            height.set(height.get() + 1);
+            let mut seen = Vec::new();
+            for ((rt, _), setup) in runtimes.iter().zip(&setups) {
+                let mut block = rt.begin_block(T0 + height.get()).expect("block");
+                let results = block.run_batch(ops.len(), |b, i| run(b, setup, &ops[i]), |_, _| true);
+                let record = block.commit().expect("commit");
+                seen.push((results, record.root));
+            }
+            for (threads, other) in counts.iter().zip(&seen).skip(1) {
+                prop_assert_eq!(&seen[0], other, "{} threads differ from 1 on {:?}", threads, ops);
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Every transaction writes one key: the block finishes, as it would one after another.
+#[test]
+fn a_block_where_every_transaction_conflicts_gives_the_sequential_result() {
+    let mut seen = Vec::new();
+    for threads in [1, 2, 8] {
+        let (rt, _dir) = runtime(threads);
+        let counter = deploy_committed(&rt, ALICE, &counter(), None);
+        let mut block = rt.begin_block(T0).expect("block");
+        let results = block.run_batch(
+            300,
+            |b, _| b.call(ALICE, counter, "increment", Vec::new(), None).expect("call"),
+            |_, _| true,
+        );
+        assert_eq!(results.last().map(ok), Some(u32le(300)), "{threads} threads");
+        let record = block.commit().expect("commit");
+        seen.push((results, record.root));
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count gives one result");
+}
+
+/// The gate stops the batch where it says, on every thread count: a block builder that
+/// stops at the first transaction that does not fit.
+#[test]
+fn the_gate_stops_a_batch_at_the_same_transaction() {
+    let mut seen = Vec::new();
+    for threads in [1, 2, 4] {
+        let (rt, _dir) = runtime(threads);
+        let kv = deploy_committed(&rt, ALICE, &kv(), None);
+        let mut block = rt.begin_block(T0).expect("block");
+        let mut gas = 0;
+        let results = block.run_batch(
+            50,
+            |b, i| b.call(SENDERS[i % 4], kv, "set", vec![i as u8], None).expect("call"),
+            |_, prev| {
+                gas += prev.map_or(0, |r| r.gas_used);
+                gas < 10 * 3_000
+            },
+        );
+        assert!(results.len() < 50 && !results.is_empty(), "{threads} threads: {}", results.len());
+        let record = block.commit().expect("commit");
+        seen.push((results, record.root));
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count stops at one place");
+}
