@@ -8,6 +8,7 @@
 //!   here is timed inside a test. Workloads use the example contracts in `examples/`;
 //! * gas calibration (`cove bench gas-calibration`): [`gas`], [`gas_cosmwasm`];
 //! * the execution modes compared ([`modes`]);
+//! * parallel block execution, 2 threads against 1 ([`parallel`]);
 //! * the CosmWasm workloads ([`cosmwasm`]) and the real CosmWasm contracts they and the
 //!   tests run ([`fixtures`]);
 //! * plain revm as the EVM benchmark's reference ([`raw_revm`]);
@@ -25,6 +26,7 @@ pub mod gas;
 pub mod gas_cosmwasm;
 pub mod modes;
 pub mod node_load;
+pub mod parallel;
 pub mod raw_revm;
 pub mod statetest;
 

@@ -45,6 +45,25 @@ fn every_general_state_test_passes() {
     assert!(report.skipped < 400, "{} skipped", report.skipped);
 }
 
+/// The same set with every test's cases run as one parallel batch on a block
+/// (`[execution] threads = 4`): each case reads the pre-state through its task's view
+/// of the block, on whichever thread, and every case passes as it does alone.
+#[test]
+fn every_general_state_test_passes_inside_parallel_batches() {
+    let files = statetest::collect_files(&[fixtures()]).expect("fixtures are readable");
+    assert!(files.len() >= 2_000, "expected the full set (2,294 files), found {}", files.len());
+    let report = statetest::run_files_batched(&files, threads(), 4);
+    for f in report.failures.iter().take(20) {
+        eprintln!("FAIL {} {} {} #{}: {}", f.file, f.test, f.fork, f.index, f.reason);
+    }
+    eprintln!(
+        "total {} passed {} failed {} skipped {}",
+        report.total, report.passed, report.failed, report.skipped
+    );
+    assert_eq!(report.failed, 0, "{:#?}", report.failures);
+    assert!(report.passed > 10_000, "{} passed", report.passed);
+}
+
 /// The runner must notice a wrong state root, a wrong logs hash and a wrong exception
 /// expectation: the same fixture with each expectation altered fails every case.
 #[test]

@@ -23,10 +23,20 @@ impl Drop for Running {
 
 /// Starts `cove node --dev` on a free port.
 fn start(dir: &std::path::Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cove"))
+    start_with(dir, None, &[])
+}
+
+/// Starts `cove [--config CONFIG] node --dev NODE_ARGS` on a free port.
+fn start_with(dir: &std::path::Path, config: Option<&std::path::Path>, node_args: &[&str]) -> Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cove"));
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
         .arg("--data-dir")
         .arg(dir)
         .args(["node", "--rpc", "127.0.0.1:0", "--dev"])
+        .args(node_args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("cove node starts");
@@ -112,12 +122,12 @@ fn rpc_with(addr: &str, method: &str, params: Value) -> Value {
     try_rpc(addr, method, params).expect("the node answers")
 }
 
-/// A legacy value transfer of `value` wei from dev account 0 to `to`, signed.
-fn signed_transfer(nonce: u64, to: [u8; 20], value: u64) -> String {
+/// A legacy value transfer of `value` wei from dev account `from` to `to`, signed.
+fn signed_transfer_from(from: usize, nonce: u64, to: [u8; 20], value: u64) -> String {
     use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
     use alloy_eips::eip2718::Encodable2718;
     use alloy_primitives::{Address, Bytes, TxKind, U256};
-    let key = k256::ecdsa::SigningKey::from_slice(&hex_bytes(node::DEV_ACCOUNTS[0].1)).expect("key");
+    let key = k256::ecdsa::SigningKey::from_slice(&hex_bytes(node::DEV_ACCOUNTS[from].1)).expect("key");
     let tx = TxLegacy {
         chain_id: Some(0xc07e),
         nonce,
@@ -142,49 +152,76 @@ fn hex_string(b: &[u8]) -> String {
 
 /// `kill -9` while transactions are being sent: after a restart every transaction whose
 /// receipt was returned is there with the same receipt, the recipients hold what those
-/// paid, the chain goes on from where it was, and the node serves again.
+/// paid, the chain goes on from where it was, and the node serves again. Four senders
+/// at once and a block every 100 ms, with `[execution] threads = 4`: the blocks run
+/// their transactions in parallel.
 #[test]
 fn kill_9_under_load_loses_no_transaction_whose_receipt_was_returned() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let node = start(dir.path());
-    let addr = node.addr.clone();
-    // A sender thread: one transfer at a time, each waited on by receipt, to recipients
-    // 1..; it stops at the first failure (the node is gone).
-    let sender = std::thread::spawn(move || {
-        let mut confirmed = Vec::new();
-        for nonce in 0..10_000u64 {
-            let mut to = [0u8; 20];
-            to[0] = 0xee;
-            to[12..].copy_from_slice(&(nonce + 1).to_be_bytes());
-            let raw = signed_transfer(nonce, to, 1_000 + nonce);
-            let sent = try_rpc(&addr, "eth_sendRawTransaction", serde_json::json!([raw]));
-            let Some(hash) = sent.and_then(|v| v["result"].as_str().map(str::to_string)) else { break };
-            let receipt = loop {
-                match try_rpc(&addr, "eth_getTransactionReceipt", serde_json::json!([hash])) {
-                    Some(v) if v["result"].is_object() => break Some(v["result"].clone()),
-                    Some(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
-                    None => break None,
+    let config = dir.path().join("parallel.toml");
+    std::fs::write(&config, "[execution]\nthreads = 4\n").expect("config");
+    let data = dir.path().join("data");
+    let node = start_with(&data, Some(&config), &["--block-time", "100ms"]);
+    // Sender threads: one transfer at a time each, each waited on by receipt, to
+    // recipients of their own; each stops at its first failure (the node is gone).
+    let senders: Vec<_> = (0..4usize)
+        .map(|from| {
+            let addr = node.addr.clone();
+            std::thread::spawn(move || {
+                let mut confirmed = Vec::new();
+                for nonce in 0..10_000u64 {
+                    let mut to = [0u8; 20];
+                    to[0] = 0xee;
+                    to[1] = from as u8;
+                    to[12..].copy_from_slice(&(nonce + 1).to_be_bytes());
+                    let raw = signed_transfer_from(from, nonce, to, 1_000 + nonce);
+                    let sent = try_rpc(&addr, "eth_sendRawTransaction", serde_json::json!([raw]));
+                    let Some(hash) = sent.and_then(|v| v["result"].as_str().map(str::to_string)) else {
+                        break;
+                    };
+                    let receipt = loop {
+                        match try_rpc(&addr, "eth_getTransactionReceipt", serde_json::json!([hash])) {
+                            Some(v) if v["result"].is_object() => break Some(v["result"].clone()),
+                            Some(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                            None => break None,
+                        }
+                    };
+                    match receipt {
+                        Some(receipt) => confirmed.push((hash, to, 1_000 + nonce, receipt)),
+                        None => break,
+                    }
                 }
-            };
-            match receipt {
-                Some(receipt) => confirmed.push((hash, to, 1_000 + nonce, receipt)),
-                None => break,
-            }
-        }
-        confirmed
-    });
+                confirmed
+            })
+        })
+        .collect();
     // Let some transactions through, then kill the node without warning.
-    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
     let mut node = node;
     node.child.kill().expect("SIGKILL");
     node.child.wait().expect("wait");
-    let confirmed = sender.join().expect("the sender thread");
+    let confirmed: Vec<_> = senders.into_iter().flat_map(|s| s.join().expect("a sender thread")).collect();
     assert!(confirmed.len() >= 5, "only {} transactions went through before the kill", confirmed.len());
-    assert!(confirmed.len() < 10_000, "the kill came while transactions were being sent");
-    eprintln!("{} transactions had their receipts before the kill", confirmed.len());
-    let last_block = confirmed.last().map(|(_, _, _, r)| r["blockNumber"].clone()).expect("a receipt");
+    assert!(confirmed.len() < 40_000, "the kill came while transactions were being sent");
+    let mut per_block = std::collections::BTreeMap::new();
+    for (_, _, _, r) in &confirmed {
+        *per_block.entry(r["blockNumber"].as_str().expect("a block number").to_string()).or_insert(0) += 1;
+    }
+    assert!(per_block.values().any(|n| *n > 1), "some block ran several transactions: {per_block:?}");
+    eprintln!(
+        "{} transactions in {} blocks had their receipts before the kill",
+        confirmed.len(),
+        per_block.len()
+    );
+    let last_block = confirmed
+        .iter()
+        .filter_map(|(_, _, _, r)| {
+            u64::from_str_radix(r["blockNumber"].as_str()?.trim_start_matches("0x"), 16).ok()
+        })
+        .max()
+        .expect("a receipt");
 
-    let node = start(dir.path());
+    let node = start_with(&data, Some(&config), &["--block-time", "100ms"]);
     assert_eq!(rpc(&node.addr, "eth_chainId")["result"], "0xc07e", "it serves again");
     for (hash, to, value, receipt) in &confirmed {
         let again = rpc_with(&node.addr, "eth_getTransactionReceipt", serde_json::json!([hash]));
@@ -197,9 +234,8 @@ fn kill_9_under_load_loses_no_transaction_whose_receipt_was_returned() {
         assert_eq!(balance["result"], format!("{value:#x}"), "what {hash} paid is there");
     }
     let head = rpc(&node.addr, "eth_blockNumber")["result"].as_str().expect("a height").to_string();
-    let (head, last) =
-        (u64::from_str_radix(&head[2..], 16).unwrap(), last_block.as_str().unwrap().to_string());
-    assert!(head >= u64::from_str_radix(&last[2..], 16).unwrap(), "the chain goes on from where it was");
+    let head = u64::from_str_radix(&head[2..], 16).unwrap();
+    assert!(head >= last_block, "the chain goes on from where it was");
     terminate(node);
 }
 

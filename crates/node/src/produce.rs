@@ -111,6 +111,10 @@ pub(crate) struct Executed {
 /// until one does not fit, or until `deadline` has passed (a proposer's bound on the
 /// time it spends building: the transactions not run are left waiting, exactly as if
 /// they had not fit; the block holds what ran, whatever the clock said).
+///
+/// They run as one batch ([`Block::run_batch`]): in parallel on `[execution] threads`,
+/// with the results of running them one after another. Every fee credits the fee
+/// recipient without reading its balance, so paying it is no conflict.
 pub(crate) fn execute(
     shared: &Shared,
     block: &mut Block<'_>,
@@ -130,13 +134,29 @@ pub(crate) fn execute(
         gas_used: 0,
         txs: Vec::new(),
     };
-    let (mut dropped, mut timed_out, mut waiting) = (Vec::new(), false, 0);
-    for (i, tx) in txs.iter().enumerate() {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            waiting = txs.len() - i;
-            break;
-        }
-        match apply(shared, block, tx, stored.gas_used, fee_recipient)? {
+    let (mut dropped, mut timed_out) = (Vec::new(), false);
+    let max_block_gas = shared.runtime.config().max_block_gas;
+    // The receipts' gas so far, as the gate sees them in order.
+    let mut gas = 0u64;
+    let ran = block.run_batch(
+        txs.len(),
+        |block, i| apply(block, &txs[i], fee_recipient),
+        |i, prev| {
+            match prev {
+                Some(Ok(Applied::Receipt(r))) => gas += r.gas_used,
+                Some(Ok(Applied::Wait) | Err(_)) => return false,
+                _ => {}
+            }
+            // One whose whole gas limit does not fit waits; so do the rest once the
+            // proposer's time is up.
+            deadline.is_none_or(|d| Instant::now() < d)
+                && gas.saturating_add(txs[i].gas_limit()) <= max_block_gas
+        },
+    );
+    // The gate stopped the batch before these.
+    let mut waiting = txs.len() - ran.len();
+    for (i, (tx, applied)) in txs.iter().zip(ran).enumerate() {
+        match applied? {
             Applied::Receipt(mut receipt) => {
                 stored.gas_used += receipt.gas_used;
                 receipt.cumulative_gas_used = stored.gas_used;
@@ -201,18 +221,10 @@ fn balance(v: U256) -> Balance {
     Balance(v.to_be_bytes::<32>())
 }
 
-/// Runs `tx` in `block`, whose receipts used `block_gas` so far, with its fees.
-fn apply(
-    shared: &Shared,
-    block: &mut Block<'_>,
-    tx: &SignedTx,
-    block_gas: u64,
-    fee_recipient: EthAddress,
-) -> Result<Applied, NodeError> {
+/// Runs `tx` in `block` with its fees (whether it fits the block's gas is the
+/// caller's check).
+fn apply(block: &mut Block<'_>, tx: &SignedTx, fee_recipient: EthAddress) -> Result<Applied, NodeError> {
     let sender = Address(tx.from.into_array());
-    if block_gas.saturating_add(tx.gas_limit()) > shared.runtime.config().max_block_gas {
-        return Ok(Applied::Wait);
-    }
     let recipient = Address(fee_recipient.into_array());
     if block.nonce(&sender)? != tx.nonce() {
         return Ok(Applied::Drop("nonce no longer next".into()));

@@ -171,8 +171,38 @@ pub fn run_files(files: &[PathBuf], threads: usize, progress: &(dyn Fn(usize, us
     report
 }
 
-/// Runs every case of one fixture file.
-pub fn run_file(path: &Path) -> Report {
+/// Runs `files` on `threads` threads as [`run_files`] does, each file's cases in
+/// parallel batches ([`run_file_batched`]) of a runtime per thread with
+/// `[execution] threads = batch_threads`.
+pub fn run_files_batched(files: &[PathBuf], threads: usize, batch_threads: usize) -> Report {
+    let next = AtomicUsize::new(0);
+    let report = Mutex::new(Report::default());
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                let config = runtime::Config {
+                    execution: runtime::Parallelism { threads: batch_threads },
+                    ..runtime::Config::default()
+                };
+                let rt = runtime::Runtime::in_memory(config).expect("the default configuration is valid");
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let r = run_file_batched(file, &rt);
+                    report.lock().expect("no worker panics holding the lock").add(r);
+                }
+            });
+        }
+    });
+    let mut report = report.into_inner().expect("workers are done");
+    report
+        .failures
+        .sort_by(|a, b| (&a.file, &a.test, &a.fork, a.index).cmp(&(&b.file, &b.test, &b.fork, b.index)));
+    report
+}
+
+/// Every case of one fixture file, each test and fork's run by `cases`.
+fn run_file_with(path: &Path, cases: &CasesRunner<'_>) -> Report {
     let file = path.display().to_string();
     let fail = |test: &str, fork: &str, index: usize, reason: String| Failure {
         file: file.clone(),
@@ -215,8 +245,10 @@ pub fn run_file(path: &Path) -> Report {
                 if spec.is_enabled_in(SpecId::PRAGUE) && !spec.is_enabled_in(SpecId::OSAKA) { 9 } else { 6 },
             );
             let block = unit.block_env(&mut cfg);
-            for (index, test) in tests.iter().enumerate() {
-                match run_case(&pool, unit, test, &cfg, &block) {
+            let results = cases(&pool, unit, tests, &cfg, &block)
+                .unwrap_or_else(|e| tests.iter().map(|_| Err(e.clone())).collect());
+            for (index, result) in results.into_iter().enumerate() {
+                match result {
                     Ok(()) => report.passed += 1,
                     Err(reason) => {
                         report.failed += 1;
@@ -236,6 +268,21 @@ fn run_case(
     cfg: &CfgEnv,
     block: &BlockEnv,
 ) -> Result<(), String> {
+    let mut journal = Journal::new(Arc::new(MemBackend::new()));
+    load_pre_state(&mut journal, unit).map_err(|e| format!("pre-state: {e}"))?;
+    check_case(pool, &mut journal, unit, test, cfg, block)
+}
+
+/// Runs `test`'s transaction on `journal`, which holds the test's pre-state, and checks
+/// its output, logs and state root.
+fn check_case(
+    pool: &Harness,
+    journal: &mut Journal,
+    unit: &TestUnit,
+    test: &Test,
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+) -> Result<(), String> {
     let tx = match test.tx_env(unit) {
         Ok(tx) => tx,
         // A transaction that cannot even be built (no valid signature) is the expected
@@ -244,10 +291,8 @@ fn run_case(
         Err(e) => return Err(format!("cannot build the transaction: {e}")),
     };
     let caller = to_cove(tx.caller);
-    let mut journal = Journal::new(Arc::new(MemBackend::new()));
-    load_pre_state(&mut journal, unit).map_err(|e| format!("pre-state: {e}"))?;
     let info = BlockInfo { height: block.number.saturating_to(), timestamp: block.timestamp.saturating_to() };
-    pool.transact(&mut journal, cfg, block.clone(), tx, |journal, run, commit| {
+    pool.transact(journal, cfg, block.clone(), tx, |journal, run, commit| {
         let run = match (&test.expect_exception, run) {
             (Some(_), Err(_)) => return Ok(()),
             (Some(expected), Ok(_)) => {
@@ -273,6 +318,42 @@ fn run_case(
         Ok(())
     })
 }
+
+/// Every case of one fixture file, the cases of each test and fork as one parallel
+/// batch of a block of `rt` (`[execution] threads`): the pre-state is written into the
+/// block, and each case runs its transaction on its task's view of it, checks it, and
+/// reverts, so the cases run at once on the threads and none sees another's writes.
+/// The block is never committed.
+pub fn run_file_batched(path: &Path, rt: &runtime::Runtime) -> Report {
+    run_file_with(path, &|pool, unit, tests, cfg, block| {
+        let mut b = rt.begin_block(1).map_err(|e| e.to_string())?;
+        b.with_state(|j| load_pre_state(j, unit)).map_err(|e| format!("pre-state: {e}"))?;
+        Ok(b.run_batch(
+            tests.len(),
+            |b, i| {
+                b.with_state(|j| {
+                    let before = j.checkpoint();
+                    let r = check_case(pool, j, unit, &tests[i], cfg, block);
+                    j.revert(before);
+                    r
+                })
+            },
+            |_, _| true,
+        ))
+    })
+}
+
+/// Runs every case of one fixture file.
+pub fn run_file(path: &Path) -> Report {
+    run_file_with(path, &|pool, unit, tests, cfg, block| {
+        Ok(tests.iter().map(|test| run_case(pool, unit, test, cfg, block)).collect())
+    })
+}
+
+/// The cases of one test and fork, run by a runner: each one's result, or the
+/// runner's failure for all of them.
+type CasesRunner<'a> =
+    dyn Fn(&Harness, &TestUnit, &[Test], &CfgEnv, &BlockEnv) -> Result<Vec<Result<(), String>>, String> + 'a;
 
 /// Writes a test's pre-state in cove's layout. Every account gets a nonce entry, so an
 /// empty account still exists.

@@ -8,7 +8,8 @@
 //! node fault, would pass `block.max_event_bytes`, or its gas limit no longer fits in the
 //! block's `max_block_gas`) leaves no trace in the block: its
 //! result says `"committed": false` and the exit code is 3. The block commits once, at
-//! the end, with every line that was not dropped.
+//! the end, with every line that was not dropped. The lines run as one batch, in
+//! parallel on `[execution] threads`, with the results of running them in order.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -180,20 +181,31 @@ pub(crate) struct Applied {
     pub dropped: usize,
 }
 
-/// Runs each line as its own transaction of `block`.
+/// Runs each line as its own transaction of `block`, as one batch: in parallel on
+/// `[execution] threads`, with the results of running them in order
+/// ([`runtime::Block::run_batch`]).
 pub(crate) fn apply(
     block: &mut runtime::Block<'_>,
     ready: &[(usize, Ready<'_>)],
     file: &Path,
 ) -> Result<Applied> {
-    let mut results = Vec::with_capacity(ready.len());
-    let (mut failed, mut dropped) = (0usize, 0usize);
-    for (line, tx) in ready {
-        let applied = match tx {
+    let fatal = |r: &Result<(runtime::Receipt, Value)>| match r {
+        Err(e) => !e.downcast_ref::<runtime::RuntimeError>().is_some_and(|e| e.is_dropped_transaction()),
+        Ok(_) => false,
+    };
+    let ran = block.run_batch(
+        ready.len(),
+        |block, i| match &ready[i].1 {
             Ready::Deploy(d) => d.apply(block),
             Ready::Call(a) => super::call::apply(block, a),
             Ready::Fund(address, amount) => super::account::apply_fund(block, address, amount),
-        };
+        },
+        // A line that fails the batch ends it.
+        |_, prev| !prev.is_some_and(fatal),
+    );
+    let mut results = Vec::with_capacity(ready.len());
+    let (mut failed, mut dropped) = (0usize, 0usize);
+    for ((line, _), applied) in ready.iter().zip(ran) {
         let mut v = match applied {
             Ok((receipt, v)) => {
                 failed += usize::from(receipt.result.is_err());

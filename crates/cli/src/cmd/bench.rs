@@ -47,6 +47,8 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
     let modes = bench::modes::transfers(&config, 70_000 / scale);
     let compute_ratio = bench::modes::interpreter_vs_jit_compute_ratio(&config, 15 / scale as usize + 1);
     let first_call = bench::modes::hybrid_first_call(&config, &module_230kb, 11 / scale as usize + 1);
+    // Parallel execution: blocks of 10,000 on 2 threads against 1 (docs/parallel.md).
+    let parallel = bench::parallel::speedups(&config, 10_000 / scale as usize);
     let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
     // A figure that could not be measured is null, and the reason goes to stderr.
     let figure = |r: Result<f64, String>, digits: i32| match r {
@@ -56,6 +58,8 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
             serde_json::Value::Null
         }
     };
+    let speedup =
+        |f: fn(&bench::parallel::Speedups) -> f64| figure(parallel.as_ref().map(f).map_err(Clone::clone), 3);
     let figures = json!({
         "transfer_calls_per_sec": transfers.round(),
         "transfer_calls_per_sec_block_each": transfers_block_each.round(),
@@ -88,6 +92,10 @@ pub(crate) fn run(cli: &Cli, a: &BenchArgs) -> Result<ExitCode> {
         "hybrid_deploy_ms_230kb": round(first_call.hybrid_deploy_ms, 2),
         "jit_first_call_ms": round(first_call.jit_ms, 3),
         "jit_deploy_ms_230kb": round(first_call.jit_deploy_ms, 2),
+        "parallel_speedup_wasm_transfers_disjoint": speedup(|s| s.wasm_disjoint),
+        "parallel_speedup_evm_erc20_transfers_disjoint": speedup(|s| s.evm_disjoint),
+        "parallel_speedup_hot_contract": speedup(|s| s.hot),
+        "parallel_speedup_mixed": speedup(|s| s.mixed),
         "mode": config.wasm.compiler.name(),
     });
     if cli.json {
