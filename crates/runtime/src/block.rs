@@ -168,12 +168,22 @@ impl<'r> Block<'r> {
 
     /// Transactions in the block so far (timed-out and refused ones are not).
     pub fn transactions(&self) -> u32 {
+        self.totals_seen();
         self.txs
     }
 
     /// Event bytes of the transactions in the block so far ([`event_bytes`]).
     pub fn event_bytes(&self) -> u64 {
+        self.totals_seen();
         self.event_bytes
+    }
+
+    /// In a parallel run, the transaction read totals it only guessed: it runs again
+    /// in order.
+    fn totals_seen(&self) {
+        if let Some(spec) = &self.spec {
+            spec.totals_seen.set(true);
+        }
     }
 
     /// Runs one transaction: `run` gets the journal and the transaction's index. The

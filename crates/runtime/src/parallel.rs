@@ -105,6 +105,9 @@ pub(crate) struct Spec {
     checks: Vec<Check>,
     /// Whether it looked at its transaction's index (a CosmWasm contract does).
     pub(crate) index_seen: bool,
+    /// Whether it read the block's running totals ([`Block::transactions`],
+    /// [`Block::event_bytes`]), which a speculative task only guesses: it cannot stand.
+    pub(crate) totals_seen: std::cell::Cell<bool>,
     /// It cannot stand: a limit check failed, a node fault, a store's error.
     failed: bool,
     /// Credits to balances it never read nor wrote, added when it commits.
@@ -272,18 +275,21 @@ impl Versions {
         let mut new_keys = Vec::new();
         for (key, entry) in writes {
             let mut shard = self.shard_to_write(&key).write().unwrap_or_else(PoisonError::into_inner);
+            // Every key goes to the index, new to its shard or not: a later task's
+            // publication may have created the entry and not yet indexed it, and this
+            // task may commit first.
+            if indexed {
+                new_keys.push(key.clone());
+            }
             match shard.get_mut(&key) {
                 Some(versions) => versions.push((task, entry)),
                 None => {
-                    if indexed {
-                        new_keys.push(key.clone());
-                    }
                     shard.insert(key, vec![(task, entry)]);
                 }
             }
         }
         drop(index);
-        // A task of the stretch that could read the new keys commits after this.
+        // Indexed before this task can commit, so before any task that could read them.
         if !new_keys.is_empty()
             && let Some(index) = &mut *self.keys.write().unwrap_or_else(PoisonError::into_inner)
         {
@@ -514,6 +520,7 @@ where
             exact,
             checks: Vec::new(),
             index_seen: false,
+            totals_seen: std::cell::Cell::new(false),
             failed: false,
             deltas: Vec::new(),
             view,
@@ -581,7 +588,11 @@ where
     /// Whether task `j`'s speculative run stands with the block's totals at `at`.
     fn valid(&self, j: u32, done: &Done<T>, at: Counters, versions: &Versions) -> bool {
         let spec = &done.spec;
-        if done.out.is_err() || spec.failed || (spec.index_seen && spec.start.txs != at.txs) {
+        if done.out.is_err()
+            || spec.failed
+            || spec.totals_seen.get()
+            || (spec.index_seen && spec.start.txs != at.txs)
+        {
             return false;
         }
         if !spec.checks.iter().all(|c| c.passes(at, &self.exec.config)) {

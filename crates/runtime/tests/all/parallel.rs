@@ -1,6 +1,6 @@
-//! Parallel execution ([`Block::run_batch`]): random blocks of every VM's transactions
-//! give the same results, receipts, events, gas and state root on 1, 2, 4 and 8
-//! threads.
+//! Parallel execution ([`Block::run_batch`]): random blocks of every VM's transactions,
+//! calls between contracts and between VMs give the same results, receipts, events, gas
+//! and state root on 1, 2, 4 and 8 threads.
 
 use bench::gas_cosmwasm::{OP_SCAN, OP_WRITE, execute_store, instantiate_store, store_msg};
 use cove_runtime::{Balance, Block, Config, Parallelism, Runtime};
@@ -9,7 +9,7 @@ use proptest::test_runner::{Config as Cases, TestRunner};
 use types::{Address, VmType};
 
 use crate::calls::{PROXY_WAT, forward};
-use crate::evm::{SUPPLY, TRANSFER, calldata, token_init_code, word_addr, word_u64};
+use crate::evm::{SUPPLY, TRANSFER, balance_of, calldata, token_init_code, word_addr, word_u64};
 use crate::support::*;
 
 /// Accounts that send the random transactions: few, so they conflict.
@@ -37,6 +37,9 @@ enum Op {
     Erc20 { who: usize, to: usize, amount: u64 },
     /// A cove contract calling `kv.set` (a call between contracts).
     Proxy { who: usize, kv: usize, value: u8 },
+    /// A cove contract calling the ERC-20 to pay from its own tokens (a call between
+    /// VMs; the proxy holds a few, so some fail).
+    ProxyErc20 { who: usize, to: usize, amount: u64 },
     /// A CosmWasm contract writing keys or scanning its storage.
     Store { who: usize, scan: bool, n: u32, tag: u32 },
     /// The native faucet.
@@ -54,6 +57,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (who.clone(), 0..SENDERS.len(), 0..400u64).prop_map(|(who, to, amount)| Op::Token { who, to, amount }),
         3 => (who.clone(), 0..SENDERS.len(), 0..400u64).prop_map(|(who, to, amount)| Op::Erc20 { who, to, amount }),
         2 => (who.clone(), 0..3usize, any::<u8>()).prop_map(|(who, kv, value)| Op::Proxy { who, kv, value }),
+        2 => (who.clone(), 0..SENDERS.len(), 0..300u64).prop_map(|(who, to, amount)| Op::ProxyErc20 { who, to, amount }),
         2 => (who.clone(), any::<bool>(), 1..4u32, 0..3u32).prop_map(|(who, scan, n, tag)| Op::Store { who, scan, n, tag }),
         1 => (who.clone(), 0..1_000u64).prop_map(|(who, amount)| Op::Fund { who, amount }),
         2 => (who, 0..2_000u64, any::<bool>()).prop_map(|(who, amount, read)| Op::Fee { who, amount, read }),
@@ -85,6 +89,8 @@ fn setup(rt: &Runtime) -> Setup {
     for who in SENDERS {
         ok(&block.fund(who, Balance::from_u128(1_000_000)).expect("fund"));
     }
+    let input = calldata(TRANSFER, &[word_addr(&proxy), word_u64(2_000)]);
+    assert!(block.call(ALICE, erc20, "", input, None).expect("call").is_ok());
     block.commit().expect("commit");
     Setup { kv, token, erc20, proxy, store }
 }
@@ -106,6 +112,11 @@ fn run(block: &mut Block<'_>, s: &Setup, op: &Op) -> String {
         }
         Op::Proxy { who, kv, value } => {
             let input = forward(false, s.kv[kv], 0, 1_000_000, "set", &[value]);
+            block.call(SENDERS[who], s.proxy, "forward", input, None)
+        }
+        Op::ProxyErc20 { who, to, amount } => {
+            let transfer = calldata(TRANSFER, &[word_addr(&SENDERS[to]), word_u64(amount)]);
+            let input = forward(false, s.erc20, 0, 200_000, "", &transfer);
             block.call(SENDERS[who], s.proxy, "forward", input, None)
         }
         Op::Store { who, scan, n, tag } => {
@@ -148,6 +159,9 @@ fn random_blocks_give_the_same_results_on_every_thread_count() {
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
+    // The calls between VMs ran: the proxy paid out of its ERC-20 tokens.
+    let (rt, _) = &runtimes[0];
+    assert!(balance_of(rt, setups[0].erc20, &setups[0].proxy) < 2_000, "no call to the ERC-20 went through");
 }
 
 /// Every transaction writes one key: the block finishes, as it would one after another.
@@ -193,4 +207,27 @@ fn the_gate_stops_a_batch_at_the_same_transaction() {
         seen.push((results, record.root));
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count stops at one place");
+}
+
+/// A task that reads the block's running totals gets the real ones on every thread
+/// count (a speculative run only guessed them, so it runs again in order).
+#[test]
+fn a_task_reading_the_blocks_totals_sees_the_real_ones() {
+    let mut seen = Vec::new();
+    for threads in [1, 2, 4] {
+        let (rt, _dir) = runtime(threads);
+        let kv = deploy_committed(&rt, ALICE, &kv(), None);
+        let mut block = rt.begin_block(T0).expect("block");
+        let results = block.run_batch(
+            40,
+            |b, i| {
+                let r = b.call(SENDERS[i % 4], kv, "set", vec![i as u8; i], None).expect("call");
+                (format!("{r:?}"), b.transactions(), b.event_bytes())
+            },
+            |_, _| true,
+        );
+        assert_eq!(results.last().map(|r| r.1), Some(40), "{threads} threads");
+        seen.push(results);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count sees the same totals");
 }
