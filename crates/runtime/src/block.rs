@@ -182,8 +182,19 @@ impl<'r> Block<'r> {
     /// in order.
     fn totals_seen(&self) {
         if let Some(spec) = &self.spec {
-            spec.totals_seen.set(true);
+            spec.untrusted.set(true);
         }
+    }
+
+    /// `r`, noting in a parallel run that a store's error met outside a message cannot
+    /// stand (the run in order may meet it or not).
+    fn trusted<T, E>(&self, r: Result<T, E>) -> Result<T, E> {
+        if r.is_err()
+            && let Some(spec) = &self.spec
+        {
+            spec.untrusted.set(true);
+        }
+        r
     }
 
     /// Runs one transaction: `run` gets the journal and the transaction's index. The
@@ -696,14 +707,15 @@ impl Block<'_> {
         address: Address,
         amount: Balance,
     ) -> Result<Result<(), CallError>, RuntimeError> {
-        let have = accounts::balance(&self.journal, &address)?;
+        let have = self.trusted(accounts::balance(&self.journal, &address))?;
         let Some(left) = have.checked_sub(amount) else {
             return Ok(Err(CallError::new(
                 ErrorKind::InvalidArgument,
                 format!("insufficient funds: balance {have}, needed {amount}"),
             )));
         };
-        accounts::set_balance(&mut self.journal, &address, left)?;
+        let set = accounts::set_balance(&mut self.journal, &address, left);
+        self.trusted(set)?;
         Ok(Ok(()))
     }
 
@@ -727,14 +739,15 @@ impl Block<'_> {
         {
             return Ok(Ok(()));
         }
-        let have = accounts::balance(&self.journal, &address)?;
+        let have = self.trusted(accounts::balance(&self.journal, &address))?;
         let Some(total) = have.checked_add(amount) else {
             return Ok(Err(CallError::new(
                 ErrorKind::InvalidArgument,
                 format!("the balance of {address} would overflow"),
             )));
         };
-        accounts::set_balance(&mut self.journal, &address, total)?;
+        let set = accounts::set_balance(&mut self.journal, &address, total);
+        self.trusted(set)?;
         Ok(Ok(()))
     }
 
@@ -755,13 +768,13 @@ impl Block<'_> {
 
     /// The nonce of `address` in this block so far.
     pub fn nonce(&self, address: &Address) -> Result<u64, RuntimeError> {
-        let value = self.journal.get(&keys::nonce(address))?;
+        let value = self.trusted(self.journal.get(&keys::nonce(address)))?;
         Ok(value.and_then(|v| keys::decode_u64(&v)).unwrap_or(0))
     }
 
     /// The native balance of `address` in this block so far.
     pub fn balance(&self, address: &Address) -> Result<Balance, RuntimeError> {
-        Ok(accounts::balance(&self.journal, address)?)
+        Ok(self.trusted(accounts::balance(&self.journal, address))?)
     }
 
     /// Adds one to the nonce of `address`.

@@ -105,9 +105,10 @@ pub(crate) struct Spec {
     checks: Vec<Check>,
     /// Whether it looked at its transaction's index (a CosmWasm contract does).
     pub(crate) index_seen: bool,
-    /// Whether it read the block's running totals ([`Block::transactions`],
-    /// [`Block::event_bytes`]), which a speculative task only guesses: it cannot stand.
-    pub(crate) totals_seen: std::cell::Cell<bool>,
+    /// Whether it read something a speculative run cannot trust — the block's running
+    /// totals ([`Block::transactions`], [`Block::event_bytes`]), which it only guesses,
+    /// or a store's error outside a message: it cannot stand.
+    pub(crate) untrusted: std::cell::Cell<bool>,
     /// It cannot stand: a limit check failed, a node fault, a store's error.
     failed: bool,
     /// Credits to balances it never read nor wrote, added when it commits.
@@ -520,7 +521,7 @@ where
             exact,
             checks: Vec::new(),
             index_seen: false,
-            totals_seen: std::cell::Cell::new(false),
+            untrusted: std::cell::Cell::new(false),
             failed: false,
             deltas: Vec::new(),
             view,
@@ -590,7 +591,7 @@ where
         let spec = &done.spec;
         if done.out.is_err()
             || spec.failed
-            || spec.totals_seen.get()
+            || spec.untrusted.get()
             || (spec.index_seen && spec.start.txs != at.txs)
         {
             return false;
@@ -647,7 +648,7 @@ where
 
     /// The committing thread: commits the stretch's tasks in order from the block's
     /// totals `at`, asking `gate` before each, helping to speculate while it waits.
-    fn run<G>(&self, mut at: Counters, gate: &mut G, out: &mut Vec<T>) -> (Stretch, Counters)
+    fn run<G>(&self, mut at: Counters, gate: &mut G, out: &mut Vec<T>) -> Stretch
     where
         G: FnMut(usize, Option<&T>) -> bool,
     {
@@ -659,7 +660,7 @@ where
         for j in 0..n {
             if !gate(self.first + j, out.last()) {
                 self.end.store(j, Ordering::Release);
-                return (Stretch::Finished, at);
+                return Stretch::Finished;
             }
             let j32 = u32::try_from(j).expect("a batch holds at most u32::MAX tasks");
             let (result, conflict) = loop {
@@ -696,10 +697,10 @@ where
             conflicts += usize::from(conflict);
             if j + 1 >= WINDOW && conflicts >= FALLBACK_CONFLICTS && j + 1 < n {
                 self.end.store(j + 1, Ordering::Release);
-                return (Stretch::Conflicted(self.first + j + 1), at);
+                return Stretch::Conflicted(self.first + j + 1);
             }
         }
-        (Stretch::Finished, at)
+        Stretch::Finished
     }
 
     fn exact_commit(&self, local: &Arc<Local>, j: u32, at: &mut Counters) -> T {
@@ -747,7 +748,8 @@ impl<'r> Block<'r> {
     /// clock, not on what other tasks did but through the state). It may run more than
     /// once; one run's result is kept. `gate` runs in order on the calling thread, once
     /// per task before it joins (a block builder stops at the first transaction that
-    /// does not fit). A panicking task panics here, as it would run in order.
+    /// does not fit). A panicking task panics here, as it would run in order, and the block
+    /// keeps the tasks before it.
     pub fn run_batch<T, F, G>(&mut self, count: usize, task: F, mut gate: G) -> Vec<T>
     where
         T: Send,
@@ -819,24 +821,28 @@ impl<'r> Block<'r> {
             first: range.start,
         };
         let workers = threads.min(range.len()) - 1;
-        let (ended, at) = match self.rt.workers(threads, worker_stack(&self.exec.config)) {
-            Some(pool) => pool.in_place_scope(|s| {
-                for _ in 0..workers.min(pool.current_num_threads()) {
-                    s.spawn(|_| stage.work());
-                }
-                // Workers stop even if the committing thread unwinds.
-                struct Stop<'a>(&'a AtomicBool);
-                impl Drop for Stop<'_> {
-                    fn drop(&mut self) {
-                        self.0.store(true, Ordering::Release);
+        // A panic (a task's, run in order, or the gate's) leaves the block as the
+        // sequential loop would: the tasks committed before it are in the journal.
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            match self.rt.workers(threads, worker_stack(&self.exec.config)) {
+                Some(pool) => pool.in_place_scope(|s| {
+                    for _ in 0..workers.min(pool.current_num_threads()) {
+                        s.spawn(|_| stage.work());
                     }
-                }
-                let _stop = Stop(&stage.stop);
-                stage.run(start, gate, out)
-            }),
-            // No worker threads: the committing thread speculates ahead alone.
-            None => stage.run(start, gate, out),
-        };
+                    // Workers stop even if the committing thread unwinds.
+                    struct Stop<'a>(&'a AtomicBool);
+                    impl Drop for Stop<'_> {
+                        fn drop(&mut self) {
+                            self.0.store(true, Ordering::Release);
+                        }
+                    }
+                    let _stop = Stop(&stage.stop);
+                    stage.run(start, gate, out)
+                }),
+                // No worker threads: the committing thread speculates ahead alone.
+                None => stage.run(start, gate, out),
+            }
+        }));
         drop(stage);
         drop(slots);
         let Shared { mut base, versions } = match Arc::try_unwrap(shared) {
@@ -844,12 +850,15 @@ impl<'r> Block<'r> {
             Err(_) => unreachable!("every view of the stretch is dropped with its tasks"),
         };
         // Each key's last committed entry is what running the tasks in order left.
-        let (committed, _) = versions.committed();
+        let (committed, at) = versions.committed();
         base.apply(versions.into_last(committed));
         self.journal = base;
         self.txs = at.txs;
         self.event_bytes = at.event_bytes;
         self.gas_used = at.gas_used;
-        ended
+        match ran {
+            Ok(ended) => ended,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }

@@ -231,3 +231,32 @@ fn a_task_reading_the_blocks_totals_sees_the_real_ones() {
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count sees the same totals");
 }
+
+/// A task that panics: the panic reaches the caller, and the block keeps the tasks
+/// before it, on every thread count.
+#[test]
+fn a_panicking_task_leaves_the_tasks_before_it() {
+    let mut seen = Vec::new();
+    for threads in [1, 2, 4] {
+        let (rt, _dir) = runtime(threads);
+        let kv = deploy_committed(&rt, ALICE, &kv(), None);
+        let mut block = rt.begin_block(T0).expect("block");
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            block.run_batch(
+                20,
+                |b, i| {
+                    assert!(i != 7, "task 7 panics");
+                    b.call(SENDERS[i % 4], kv, "set", vec![i as u8], None).expect("call")
+                },
+                |_, _| true,
+            )
+        }));
+        assert!(ran.is_err(), "{threads} threads: the panic reaches the caller");
+        assert_eq!(block.transactions(), 7, "{threads} threads");
+        let record = block.commit().expect("commit");
+        let value = rt.query(ALICE, kv, "get", Vec::new(), None).expect("query");
+        assert_eq!(ok(&value), vec![6], "{threads} threads: the last task before the panic wrote last");
+        seen.push(record.root);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count keeps the same block");
+}
