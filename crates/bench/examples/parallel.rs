@@ -1,6 +1,6 @@
 //! `cargo run --release -p cove-bench --example parallel [TXS]`: the parallel-execution
 //! speedups of `cove bench` alone (blocks of TXS, 10,000 by default), for profiling;
-//! `... --example parallel TXS THREADS KIND` one side (KIND 0 WASM, 1 EVM, 2 hot, 3 mixed).
+//! `... --example parallel TXS THREADS KIND` one side (KIND 0 WASM, 1 EVM, 2 hot, 3 mixed, 4 faucet credits).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -45,6 +45,9 @@ enum Tx {
     Wasm(usize),
     Evm(usize),
     Counter(usize),
+    /// The faucet: a balance read and written, no contract (for profiling the
+    /// scheduler alone, [`one_side`] kind 4).
+    Fund(usize),
 }
 
 /// A runtime with the token, the ERC-20 and the counter deployed and `senders` accounts
@@ -127,6 +130,7 @@ impl Bed {
                 block.call(account(0xb0, i), self.erc20, "", erc20_transfer(&account(0xc0, i), 1), None)
             }
             Tx::Counter(i) => block.call(account(0xb0, i), self.counter, "increment", Vec::new(), None),
+            Tx::Fund(i) => block.fund(account(0xd0, i), Balance::from_u128(1)),
         };
         let r = r.map_err(|e| e.to_string())?;
         r.result.map(drop).map_err(|e| e.to_string())
@@ -149,7 +153,8 @@ fn blocks(per_block: usize) -> [Vec<Tx>; 4] {
     ]
 }
 
-/// Microseconds per transaction of block kind `kind` (0 WASM, 1 EVM, 2 hot, 3 mixed) on
+/// Microseconds per transaction of block kind `kind` (0 WASM, 1 EVM, 2 hot, 3 mixed, 4
+/// faucet credits to distinct accounts) on
 /// `threads`, the median of `rounds` blocks of `per_block`: for profiling one side.
 pub fn one_side(
     config: &Config,
@@ -159,7 +164,10 @@ pub fn one_side(
     rounds: usize,
 ) -> Result<f64, String> {
     let bed = bed(config, threads, per_block)?;
-    let txs = blocks(per_block).into_iter().nth(kind).ok_or("no such block kind")?;
+    let txs = match kind {
+        4 => (0..per_block).map(Tx::Fund).collect(),
+        _ => blocks(per_block).into_iter().nth(kind).ok_or("no such block kind")?,
+    };
     bed.block(&txs, 2)?;
     let mut times: Vec<f64> = (0..rounds).map(|r| bed.block(&txs, 3 + r as u64)).collect::<Result<_, _>>()?;
     Ok(median(&mut times) * 1e6 / per_block as f64)
