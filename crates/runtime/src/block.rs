@@ -222,13 +222,7 @@ impl<'r> Block<'r> {
                 self.txs
             )));
         }
-        // After a deferred credit a VM could read a balance it cached before it: such a
-        // parallel run cannot stand (`docs/parallel.md`, "Credits").
-        if let Some(spec) = &mut self.spec
-            && spec.has_deferred()
-        {
-            spec.fail();
-        }
+        self.after_deferred_credit();
         // Transient entries (the EVM's transient storage) live for one transaction.
         self.journal.clear_transient();
         let checkpoint = self.journal.checkpoint();
@@ -238,9 +232,7 @@ impl<'r> Block<'r> {
             Ok(out) => out,
             Err(e) => {
                 // A node fault or a store's error: never trusted from a speculative run.
-                if let Some(spec) = &mut self.spec {
-                    spec.fail();
-                }
+                self.cannot_stand();
                 self.journal.revert(checkpoint);
                 return Err(e);
             }
@@ -249,9 +241,7 @@ impl<'r> Block<'r> {
         if let Err(e) = &r.result
             && r.is_node_fault()
         {
-            if let Some(spec) = &mut self.spec {
-                spec.fail();
-            }
+            self.cannot_stand();
             self.journal.revert(checkpoint);
             return Err(RuntimeError::Timeout(e.message.clone()));
         }
@@ -266,12 +256,10 @@ impl<'r> Block<'r> {
         let bytes = r.events.iter().map(event_bytes).sum::<u64>();
         let total = self.event_bytes.saturating_add(bytes);
         let before = self.event_bytes;
-        if let Some(spec) = &mut self.spec {
-            spec.check(
-                Check::Events { before: before - spec.start.event_bytes, bytes },
-                total <= limits.max_event_bytes,
-            );
-        }
+        self.note(
+            |start| Check::Events { before: before - start.event_bytes, bytes },
+            total <= limits.max_event_bytes,
+        );
         if total > limits.max_event_bytes {
             self.journal.revert(checkpoint);
             return Err(RuntimeError::BlockLimit(format!(
@@ -286,6 +274,21 @@ impl<'r> Block<'r> {
         self.event_bytes = total;
         self.gas_used = self.gas_used.saturating_add(gas);
         Ok(out)
+    }
+
+    /// In a parallel run: this transaction's run cannot stand (it runs again in order).
+    fn cannot_stand(&mut self) {
+        if let Some(spec) = &mut self.spec {
+            spec.fail();
+        }
+    }
+
+    /// In a parallel run, after a deferred credit a VM could read a balance it cached
+    /// before it: such a run cannot stand (`docs/parallel.md`, "Credits").
+    fn after_deferred_credit(&mut self) {
+        if self.spec.as_ref().is_some_and(|spec| spec.has_deferred()) {
+            self.cannot_stand();
+        }
     }
 
     /// Records, in a parallel run, a check of the block's limits that `passed`
@@ -758,11 +761,7 @@ impl Block<'_> {
     /// its writes join the block when the task commits.
     pub fn with_state<R>(&mut self, f: impl FnOnce(&mut Journal) -> R) -> R {
         // `f` may read a balance a deferred credit changes, through a cache of its own.
-        if let Some(spec) = &mut self.spec
-            && spec.has_deferred()
-        {
-            spec.fail();
-        }
+        self.after_deferred_credit();
         f(&mut self.journal)
     }
 

@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use state::{Backend, BlockRecord, ChangeSet, Hash, History, Journal, Layer, Order};
-use types::{Address, BlockInfo, Gas, StorageError};
+use state::{Backend, Journal, Layer};
+use types::{Address, BlockInfo, Gas};
 use vm::{Balance, accounts, keys};
 
 use crate::chain::Exec;
@@ -325,10 +325,9 @@ struct Shared {
     versions: Versions,
 }
 
-/// One thread's handles on a stretch: what its tasks' journals and views hold. Each
-/// thread has its own, so making a journal and a view per task counts references
-/// on that thread's objects, never on ones every thread shares (a reference count
-/// two cores update at once is a cache line bouncing between them).
+/// One thread's handle on a stretch, which its tasks' views hold: each thread has its
+/// own, so making a view per task counts references on that thread's object, not on
+/// the stretch's shared one.
 pub(crate) struct Local {
     shared: Arc<Shared>,
     backend: Arc<dyn Backend>,
@@ -336,55 +335,7 @@ pub(crate) struct Local {
 
 impl Local {
     fn new(shared: &Arc<Shared>, backend: &Arc<dyn Backend>) -> Arc<Local> {
-        let backend: Arc<dyn Backend> = Arc::new(Forward(backend.clone()));
-        Arc::new(Local { shared: shared.clone(), backend })
-    }
-}
-
-/// The committed store, through a handle of one thread's own ([`Local`]).
-struct Forward(Arc<dyn Backend>);
-
-impl Backend for Forward {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.0.get(key)
-    }
-
-    fn get_with(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StorageError> {
-        self.0.get_with(key, f)
-    }
-
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        self.0.scan_prefix(prefix)
-    }
-
-    fn scan_range(
-        &self,
-        prefix: &[u8],
-        start: Option<&[u8]>,
-        end: Option<&[u8]>,
-        order: Order,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        self.0.scan_range(prefix, start, end, order, limit)
-    }
-
-    fn commit(&self, _: &BlockInfo, changes: ChangeSet) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
-        Err((
-            StorageError::io("a transaction of a parallel batch cannot commit the store".to_owned()),
-            changes,
-        ))
-    }
-
-    fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
-        self.0.head()
-    }
-
-    fn history(&self) -> Option<&dyn History> {
-        self.0.history()
-    }
-
-    fn generation(&self) -> Option<u64> {
-        self.0.generation()
+        Arc::new(Local { shared: shared.clone(), backend: backend.clone() })
     }
 }
 

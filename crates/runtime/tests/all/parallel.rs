@@ -64,6 +64,22 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// What `run` gives on a fresh runtime with each of `counts` threads, which must be one
+/// and the same; the first.
+fn alike<R: PartialEq + std::fmt::Debug>(counts: &[usize], run: impl Fn(usize, &Runtime) -> R) -> R {
+    let mut seen: Vec<R> = counts
+        .iter()
+        .map(|&threads| {
+            let (rt, _dir) = runtime(threads);
+            run(threads, &rt)
+        })
+        .collect();
+    for (threads, other) in counts.iter().zip(&seen).skip(1) {
+        assert_eq!(&seen[0], other, "{threads} threads differ from {}", counts[0]);
+    }
+    seen.swap_remove(0)
+}
+
 fn runtime(threads: usize) -> (Runtime, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config { execution: Parallelism { threads }, ..Config::default() };
@@ -167,10 +183,8 @@ fn random_blocks_give_the_same_results_on_every_thread_count() {
 /// Every transaction writes one key: the block finishes, as it would one after another.
 #[test]
 fn a_block_where_every_transaction_conflicts_gives_the_sequential_result() {
-    let mut seen = Vec::new();
-    for threads in [1, 2, 8] {
-        let (rt, _dir) = runtime(threads);
-        let counter = deploy_committed(&rt, ALICE, &counter(), None);
+    alike(&[1, 2, 8], |threads, rt| {
+        let counter = deploy_committed(rt, ALICE, &counter(), None);
         let mut block = rt.begin_block(T0).expect("block");
         let results = block.run_batch(
             300,
@@ -178,20 +192,16 @@ fn a_block_where_every_transaction_conflicts_gives_the_sequential_result() {
             |_, _| true,
         );
         assert_eq!(results.last().map(ok), Some(u32le(300)), "{threads} threads");
-        let record = block.commit().expect("commit");
-        seen.push((results, record.root));
-    }
-    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count gives one result");
+        (results, block.commit().expect("commit").root)
+    });
 }
 
 /// The gate stops the batch where it says, on every thread count: a block builder that
 /// stops at the first transaction that does not fit.
 #[test]
 fn the_gate_stops_a_batch_at_the_same_transaction() {
-    let mut seen = Vec::new();
-    for threads in [1, 2, 4] {
-        let (rt, _dir) = runtime(threads);
-        let kv = deploy_committed(&rt, ALICE, &kv(), None);
+    alike(&[1, 2, 4], |threads, rt| {
+        let kv = deploy_committed(rt, ALICE, &kv(), None);
         let mut block = rt.begin_block(T0).expect("block");
         let mut gas = 0;
         let results = block.run_batch(
@@ -203,20 +213,16 @@ fn the_gate_stops_a_batch_at_the_same_transaction() {
             },
         );
         assert!(results.len() < 50 && !results.is_empty(), "{threads} threads: {}", results.len());
-        let record = block.commit().expect("commit");
-        seen.push((results, record.root));
-    }
-    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count stops at one place");
+        (results, block.commit().expect("commit").root)
+    });
 }
 
 /// A task that reads the block's running totals gets the real ones on every thread
 /// count (a speculative run only guessed them, so it runs again in order).
 #[test]
 fn a_task_reading_the_blocks_totals_sees_the_real_ones() {
-    let mut seen = Vec::new();
-    for threads in [1, 2, 4] {
-        let (rt, _dir) = runtime(threads);
-        let kv = deploy_committed(&rt, ALICE, &kv(), None);
+    alike(&[1, 2, 4], |threads, rt| {
+        let kv = deploy_committed(rt, ALICE, &kv(), None);
         let mut block = rt.begin_block(T0).expect("block");
         let results = block.run_batch(
             40,
@@ -227,19 +233,16 @@ fn a_task_reading_the_blocks_totals_sees_the_real_ones() {
             |_, _| true,
         );
         assert_eq!(results.last().map(|r| r.1), Some(40), "{threads} threads");
-        seen.push(results);
-    }
-    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count sees the same totals");
+        results
+    });
 }
 
 /// A task that panics: the panic reaches the caller, and the block keeps the tasks
 /// before it, on every thread count.
 #[test]
 fn a_panicking_task_leaves_the_tasks_before_it() {
-    let mut seen = Vec::new();
-    for threads in [1, 2, 4] {
-        let (rt, _dir) = runtime(threads);
-        let kv = deploy_committed(&rt, ALICE, &kv(), None);
+    alike(&[1, 2, 4], |threads, rt| {
+        let kv = deploy_committed(rt, ALICE, &kv(), None);
         let mut block = rt.begin_block(T0).expect("block");
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             block.run_batch(
@@ -256,7 +259,6 @@ fn a_panicking_task_leaves_the_tasks_before_it() {
         let record = block.commit().expect("commit");
         let value = rt.query(ALICE, kv, "get", Vec::new(), None).expect("query");
         assert_eq!(ok(&value), vec![6], "{threads} threads: the last task before the panic wrote last");
-        seen.push(record.root);
-    }
-    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every thread count keeps the same block");
+        record.root
+    });
 }
