@@ -1,11 +1,14 @@
 //! Running an entry point: one fresh instance per call, metered, bounded, classified.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use types::{
     Address, BlockInfo, CallError, ContractStorage, ErrorKind, Event, Gas, MAX_GAS_LIMIT, StorageError,
 };
-use wasmtime::{Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, Trap, TypedFunc};
+use wasmtime::{
+    AsContextMut, Func, Global, InstancePre, Linker, Memory, ModuleExport, Store, Trap, ValRaw, ValType,
+};
 
 use crate::abi;
 use crate::calls::ContractCalls;
@@ -32,7 +35,8 @@ pub struct HostState<S> {
     pub(crate) limits: HostLimits,
     pub(crate) gas: Option<GasMeter>,
     pub(crate) memory: Option<Memory>,
-    pub(crate) allocate: Option<TypedFunc<i32, i32>>,
+    /// The contract's `allocate(len: i32) -> i32` (its type checked when linked).
+    pub(crate) allocate: Option<Func>,
     pub(crate) in_allocate: bool,
     /// Runs the contracts this one calls (`None`: every call is refused).
     pub(crate) calls: Option<Arc<dyn ContractCalls<S>>>,
@@ -126,8 +130,12 @@ pub struct LinkedModule<S: 'static> {
     stack: ModuleExport,
     /// The energy surcharge's running total (a schedule with a surcharge only).
     spent: Option<ModuleExport>,
+    /// `allocate`, if exported with its type.
     allocate: Option<ModuleExport>,
+    /// The start function, if exported with its type.
     start: Option<ModuleExport>,
+    /// Every exported function, with its shape.
+    functions: HashMap<Box<str>, (ModuleExport, Shape)>,
 }
 
 impl<S> LinkedModule<S> {
@@ -201,6 +209,17 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
         };
         let export = |name: &str| module.get_export_index(name);
         let missing = |name: &str| VmError::Engine(format!("instrumented module lacks export {name}"));
+        // Function types are looked up here, once: a call then needs no look-up in the
+        // engine's type registry (a lock and reference counts every thread shares).
+        let functions: HashMap<Box<str>, (ModuleExport, Shape)> = module
+            .exports()
+            .filter_map(|ex| {
+                let shape = Shape::of(ex.ty().func()?);
+                Some((ex.name().into(), (export(ex.name())?, shape)))
+            })
+            .collect();
+        let shaped =
+            |name: &str, shape: Shape| functions.get(name).filter(|(_, s)| *s == shape).map(|(ex, _)| *ex);
         Ok(LinkedModule {
             pre: linker.instantiate_pre(module).map_err(|e| VmError::Engine(format!("{e:#}")))?,
             tier: compiled.tier,
@@ -208,8 +227,9 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             gas: export(abi::GAS_GLOBAL_EXPORT).ok_or_else(|| missing(abi::GAS_GLOBAL_EXPORT))?,
             stack: export(abi::STACK_GLOBAL_EXPORT).ok_or_else(|| missing(abi::STACK_GLOBAL_EXPORT))?,
             spent: export(abi::SPENT_GLOBAL_EXPORT),
-            allocate: export(abi::ALLOCATE_EXPORT),
-            start: export(abi::START_EXPORT),
+            allocate: shaped(abi::ALLOCATE_EXPORT, Shape::I32ToI32),
+            start: shaped(abi::START_EXPORT, Shape::Unit),
+            functions,
         })
     }
 
@@ -423,8 +443,7 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             .allocate
             .as_ref()
             .and_then(|ex| instance.get_module_export(&mut store, ex))
-            .and_then(|e| e.into_func())
-            .and_then(|f| f.typed::<i32, i32>(&store).ok());
+            .and_then(|e| e.into_func());
         let start = module
             .start
             .as_ref()
@@ -438,7 +457,10 @@ impl<S: ContractStorage + Send + 'static> Vm<S> {
             data.allocate = allocate;
         }
 
-        let func = instance.get_func(&mut store, entry);
+        let func = module
+            .functions
+            .get(entry)
+            .and_then(|(ex, shape)| Some((instance.get_module_export(&mut store, ex)?.into_func()?, *shape)));
         crate::backtrace::clear();
         let result = run(&mut store, start, func, entry);
         // The backtrace is this call's, not that of a call it made.
@@ -486,11 +508,53 @@ enum Failure {
     Wasm(wasmtime::Error),
 }
 
-/// The shapes an entry point may have.
-enum Entry {
-    Unit(TypedFunc<(), ()>),
-    I32(TypedFunc<(), i32>),
-    I64(TypedFunc<(), i64>),
+/// The type of an exported function, as far as calls care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// `() -> ()`: an entry point or the start function.
+    Unit,
+    /// `() -> i32`: an entry point.
+    I32,
+    /// `() -> i64`: an entry point.
+    I64,
+    /// `(i32) -> i32`: `allocate`.
+    I32ToI32,
+    /// Anything else: never called.
+    Other,
+}
+
+impl Shape {
+    fn of(ty: &wasmtime::FuncType) -> Shape {
+        let params: Vec<ValType> = ty.params().collect();
+        let results: Vec<ValType> = ty.results().collect();
+        match (params.as_slice(), results.as_slice()) {
+            ([], []) => Shape::Unit,
+            ([], [ValType::I32]) => Shape::I32,
+            ([], [ValType::I64]) => Shape::I64,
+            ([ValType::I32], [ValType::I32]) => Shape::I32ToI32,
+            _ => Shape::Other,
+        }
+    }
+}
+
+/// Calls `func`, an export of an instance in `store` whose type is `shape` (not
+/// [`Shape::Other`]), with `arg` as its parameter if it takes one; returns its result
+/// (meaningless if it returns nothing).
+#[allow(unsafe_code)]
+pub(crate) fn call_shaped(
+    store: impl AsContextMut,
+    func: Func,
+    shape: Shape,
+    arg: i32,
+) -> wasmtime::Result<ValRaw> {
+    debug_assert!(shape != Shape::Other);
+    let mut slot = [ValRaw::i32(arg)];
+    // SAFETY: `func` belongs to `store` and its type is `shape`, read from the module its
+    // instance was made from when that was linked (`Vm::link`). `shape` is not `Other`,
+    // so the one slot holds its parameter (none, or one i32) and then its result (none,
+    // one i32 or one i64); no reference types are involved; the store is synchronous.
+    unsafe { func.call_unchecked(store, &mut slot as *mut [ValRaw]) }?;
+    Ok(slot[0])
 }
 
 /// Checks the entry point's shape first, so a malformed call runs nothing (not even
@@ -498,36 +562,30 @@ enum Entry {
 fn run<S>(
     store: &mut Store<HostState<S>>,
     start: Option<Func>,
-    func: Option<Func>,
+    func: Option<(Func, Shape)>,
     entry: &str,
 ) -> Result<Vec<u8>, Failure> {
-    let Some(func) = func else {
+    let Some((func, shape)) = func else {
         return Err(Failure::Contract(CallError::new(
             ErrorKind::NotFound,
             format!("no exported function {entry:?}"),
         )));
     };
-    let typed = if let Ok(f) = func.typed(&*store) {
-        Entry::Unit(f)
-    } else if let Ok(f) = func.typed(&*store) {
-        Entry::I32(f)
-    } else if let Ok(f) = func.typed(&*store) {
-        Entry::I64(f)
-    } else {
+    if !matches!(shape, Shape::Unit | Shape::I32 | Shape::I64) {
         return Err(Failure::Contract(CallError::new(
             ErrorKind::InvalidArgument,
             format!("entry point {entry:?} must take no parameters and return nothing, an i32 or an i64"),
         )));
-    };
+    }
     if let Some(start) = start {
-        start.typed::<(), ()>(&*store).and_then(|f| f.call(&mut *store, ())).map_err(Failure::Wasm)?;
+        call_shaped(&mut *store, start, Shape::Unit, 0).map_err(Failure::Wasm)?;
     }
-    match typed {
-        Entry::Unit(f) => f.call(&mut *store, ()).map(|()| Vec::new()),
-        Entry::I32(f) => f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()),
-        Entry::I64(f) => f.call(&mut *store, ()).map(|v| v.to_le_bytes().to_vec()),
-    }
-    .map_err(Failure::Wasm)
+    let out = call_shaped(&mut *store, func, shape, 0).map_err(Failure::Wasm)?;
+    Ok(match shape {
+        Shape::I32 => out.get_i32().to_le_bytes().to_vec(),
+        Shape::I64 => out.get_i64().to_le_bytes().to_vec(),
+        _ => Vec::new(),
+    })
 }
 
 /// Maps a wasmtime error that is not out-of-gas or stack exhaustion to an outcome, or to

@@ -409,13 +409,13 @@ fn write_address<S>(c: &mut C<'_, S>, name: &str, result_ptr: i32, bytes: &[u8; 
 
 /// Calls the contract's `allocate(len)` and checks the region it returns.
 pub(crate) fn allocate<S>(c: &mut C<'_, S>, len: usize) -> Res<usize> {
-    let Some(allocate) = c.data().allocate.clone() else {
+    let Some(allocate) = c.data().allocate else {
         return trap(ErrorKind::Trap, "the contract exports no `allocate(len: i32) -> i32`");
     };
     c.data_mut().in_allocate = true;
-    let result = allocate.call(&mut *c, len as i32);
+    let result = crate::exec::call_shaped(&mut *c, allocate, crate::exec::Shape::I32ToI32, len as i32);
     c.data_mut().in_allocate = false;
-    let ptr = result?;
+    let ptr = result?.get_i32();
     let memory = c.data().memory.expect("memory bound before the call");
     let size = memory.data_size(&*c);
     match (ptr as u32 as usize).checked_add(len) {

@@ -741,3 +741,33 @@ fn a_precompile_import_requires_allocate() {
     let e = compile_err(&wat);
     assert!(e.to_string().contains("allocate"), "{e}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Entry points: their types are read once, when the module is linked.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn an_entry_point_returns_nothing_an_i32_or_an_i64_and_no_other_export_runs() {
+    let mut h = Harness::new(&m(r#"
+  (global $ran (mut i32) (i32.const 0))
+  (func (export "unit") (global.set $ran (i32.const 1)))
+  (func (export "small") (result i32) (i32.const -2))
+  (func (export "large") (result i64) (i64.const 0x0102030405060708))
+  (func (export "takes") (param i32) (global.set $ran (i32.const 1)))
+  (func (export "float") (result f32) (f32.const 1))
+  (global (export "answer") i32 (i32.const 42))"#));
+    assert_eq!(h.ok("unit", &[]), b"");
+    assert_eq!(h.ok("small", &[]), (-2i32).to_le_bytes());
+    assert_eq!(h.ok("large", &[]), 0x0102_0304_0506_0708_i64.to_le_bytes());
+    for entry in ["takes", "float"] {
+        let outcome = h.call(entry, &[]);
+        let msg = expect_err(&outcome, ErrorKind::InvalidArgument);
+        assert!(msg.contains("must take no parameters"), "{entry}: {msg}");
+        // Refused before anything ran: no gas.
+        assert_eq!(outcome.gas_used, 0, "{entry}");
+    }
+    for entry in ["answer", "memory", "missing"] {
+        let msg = expect_err(&h.call(entry, &[]), ErrorKind::NotFound);
+        assert!(msg.contains("no exported function"), "{entry}: {msg}");
+    }
+}
