@@ -222,7 +222,6 @@ impl<'r> Block<'r> {
                 self.txs
             )));
         }
-        self.after_deferred_credit();
         // Transient entries (the EVM's transient storage) live for one transaction.
         self.journal.clear_transient();
         let checkpoint = self.journal.checkpoint();
@@ -280,14 +279,6 @@ impl<'r> Block<'r> {
     fn cannot_stand(&mut self) {
         if let Some(spec) = &mut self.spec {
             spec.fail();
-        }
-    }
-
-    /// In a parallel run, after a deferred credit a VM could read a balance it cached
-    /// before it: such a run cannot stand (`docs/parallel.md`, "Credits").
-    fn after_deferred_credit(&mut self) {
-        if self.spec.as_ref().is_some_and(|spec| spec.has_deferred()) {
-            self.cannot_stand();
         }
     }
 
@@ -740,6 +731,9 @@ impl Block<'_> {
         if let Some(spec) = &mut self.spec
             && spec.defer_credit(&self.journal, address, amount)
         {
+            // A VM that cached the balance reads it again, through the view, which
+            // then knows the run cannot stand.
+            self.journal.touch();
             return Ok(Ok(()));
         }
         let have = self.trusted(accounts::balance(&self.journal, &address))?;
@@ -760,8 +754,11 @@ impl Block<'_> {
     /// parallel batch ([`Block::run_batch`]), `f` sees the task's view of the state and
     /// its writes join the block when the task commits.
     pub fn with_state<R>(&mut self, f: impl FnOnce(&mut Journal) -> R) -> R {
-        // `f` may read a balance a deferred credit changes, through a cache of its own.
-        self.after_deferred_credit();
+        // `f` may read a balance a deferred credit changes, through a cache of its own:
+        // in a parallel run after one, it cannot stand.
+        if self.spec.as_ref().is_some_and(|spec| spec.has_deferred()) {
+            self.cannot_stand();
+        }
         f(&mut self.journal)
     }
 

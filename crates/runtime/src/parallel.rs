@@ -3,17 +3,19 @@
 //!
 //! [`Block::run_batch`] runs `count` transactions (tasks: each gets a [`Block`] and its
 //! position, and may make any calls a block takes) on `[execution] threads` threads.
-//! Threads run tasks *speculatively*, each in a journal of its own layered over the
-//! block's state as the tasks committed so far left it ([`View`]), recording every key
-//! and range it read. One thread at a time commits them in order: a task whose reads
-//! no task committed after its snapshot has written, whose block-limit checks still
-//! pass and whose guessed transaction index (if it looked at it) is right commits its
-//! writes as they are; any other is run again on the committing thread against the
-//! exact state, which is what a sequential run does. So the committed state, receipts,
-//! events and gas never depend on the thread count or on timing. A stretch of
-//! conflicts switches to running tasks one after another on the block itself for a
-//! while, so a block where every task conflicts costs little more than a sequential
-//! one. `docs/parallel.md` has the algorithm, its invariants and the measurements.
+//! Threads run chunks of consecutive tasks *speculatively*, one after another in a
+//! journal of the chunk's own layered over the block's state as the tasks committed so
+//! far left it ([`View`]), recording every key and range the chunk read. One thread at a
+//! time commits them in order: a chunk whose reads no task committed after its snapshot
+//! has written, whose block-limit checks still pass and whose guessed transaction index
+//! (if it looked at it) is right commits its writes as they are; the tasks of any other
+//! are run again on the committing thread, one at a time, against the exact state, which
+//! is what a sequential run does. So the committed state, receipts, events and gas never
+//! depend on the thread count or on timing. Chunks grow while they stand and shrink to
+//! one task on a conflict; a stretch of conflicts switches to running tasks one after
+//! another on the block itself for a while, so a block where every task conflicts costs
+//! little more than a sequential one. `docs/parallel.md` has the algorithm, its
+//! invariants and the measurements.
 //!
 //! This module owns the scheduling, the multi-version store of committed writes and
 //! validation. It must not know what a task does: the VMs, fees and nonces are the
@@ -43,6 +45,11 @@ const FALLBACK_CONFLICTS: usize = 16;
 const FIRST_SEQUENTIAL: usize = 128;
 /// The longest run of tasks one after another before parallel execution is tried again.
 const MAX_SEQUENTIAL: usize = 4_096;
+/// The most consecutive tasks a thread runs as one unit (a chunk): one view, one
+/// journal, one publication and one validation for all of them. Chunks start at one
+/// task and double with each chunk that stands, up to this; a conflict takes them back
+/// to one.
+const MAX_CHUNK: usize = 32;
 
 /// The block's running totals that its limits check.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -148,10 +155,15 @@ impl Spec {
         true
     }
 
-    /// Whether the task deferred a credit: a VM that cached the balance would not see it,
-    /// so a transaction run after one cannot stand.
+    /// Whether the task deferred a credit.
     pub(crate) fn has_deferred(&self) -> bool {
         !self.deltas.is_empty()
+    }
+
+    /// Whether the run cannot stand: a failed check, a node fault, or something read
+    /// that a speculative run cannot trust.
+    fn cannot_stand(&self) -> bool {
+        self.failed || self.untrusted.get()
     }
 }
 
@@ -166,6 +178,9 @@ const SHARDS: usize = 64;
 /// Bits of [`Versions::written`]: 2^20 (128 KiB), so a block of tens of thousands of
 /// written keys leaves most bits clear.
 const FILTER_BITS: u64 = 1 << 20;
+
+/// Keys and their new entries (`None`: deleted).
+type Writes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
 /// Every version of one key: `(task, entry)`, in the order published (a task's
 /// speculative writes are published when it ends, before earlier tasks commit).
@@ -408,10 +423,13 @@ impl Layer for View {
     }
 }
 
-/// A task that ran: its result, the keys it wrote (published as its versions) and what
-/// it assumed.
+/// A chunk of tasks that ran, one after another in one block: their results (fewer
+/// than the chunk's tasks if one panicked or the run could not stand), the keys they
+/// wrote (published as the versions of the chunk's last task) and what they assumed.
 struct Done<T> {
-    out: std::thread::Result<T>,
+    /// Tasks in the chunk.
+    len: usize,
+    outs: Vec<std::thread::Result<T>>,
     keys: Vec<Vec<u8>>,
     end: Counters,
     spec: Box<Spec>,
@@ -444,13 +462,16 @@ struct Stage<'s, 'r, T, F> {
     generation: Option<u64>,
     backend: Arc<dyn Backend>,
     shared: &'s Arc<Shared>,
+    /// One per task: a chunk's run is kept in the slot of its first task.
     slots: &'s [Padded<Mutex<Slot<T>>>],
-    /// The next task to speculate.
+    /// The next task to speculate: the first of the next chunk.
     cursor: AtomicUsize,
+    /// Tasks in the next chunk a thread takes.
+    chunk: Padded<AtomicUsize>,
     /// Tasks past this are not run (the gate stopped the batch, or it fell back).
     end: AtomicUsize,
     stop: AtomicBool,
-    /// Signalled when a task is done, if the committing thread is `waiting`.
+    /// Signalled when a chunk is done, if the committing thread is `waiting`.
     wake: (Mutex<()>, Condvar),
     waiting: AtomicBool,
     task: &'s F,
@@ -458,12 +479,16 @@ struct Stage<'s, 'r, T, F> {
     first: usize,
 }
 
+fn pos(i: usize) -> u32 {
+    u32::try_from(i).expect("a batch holds at most u32::MAX tasks")
+}
+
 impl<'r, T, F> Stage<'_, 'r, T, F>
 where
     T: Send,
     F: Fn(&mut Block<'r>, usize) -> T + Sync,
 {
-    /// A block for task `i` seeing the first `snapshot` tasks' writes, from totals `start`.
+    /// A block for tasks seeing the first `snapshot` tasks' writes, from totals `start`.
     fn block(&self, local: &Arc<Local>, snapshot: u32, start: Counters, exact: bool) -> Block<'r> {
         let view = View::new(local, snapshot, !exact);
         let journal = Journal::layered(local.backend.clone(), view.clone());
@@ -490,34 +515,45 @@ where
         }
     }
 
-    /// Task `i` ran in `block`: its writes are published as its versions, here, on
-    /// the thread that ran it.
-    fn done(&self, i: u32, mut block: Block<'r>, out: std::thread::Result<T>) -> Done<T> {
+    /// Tasks ending with task `last` ran in `block`: their writes are published as the
+    /// versions of `last`, here, on the thread that ran them.
+    fn done(&self, last: u32, mut block: Block<'r>, outs: Vec<std::thread::Result<T>>) -> Done<T> {
         let end = Counters::of(&block);
         let writes = block.journal.take_changes().into_writes();
         let keys = writes.iter().map(|(k, _)| k.clone()).collect();
-        self.shared.versions.publish(i, writes);
+        self.shared.versions.publish(last, writes);
         let spec = block.spec.take().expect("a task's block has its spec");
-        Done { out, keys, end, spec }
+        Done { len: 1, outs, keys, end, spec }
     }
 
-    /// A worker: speculates tasks until none is left.
+    /// A worker: speculates chunks until none is left.
     fn work(&self) {
         let local = Local::new(self.shared, &self.backend);
-        while !self.stop.load(Ordering::Acquire) {
-            let i = self.cursor.fetch_add(1, Ordering::AcqRel);
-            if i >= self.end.load(Ordering::Acquire) {
+        loop {
+            if self.stop.load(Ordering::Acquire) || !self.claim(&local) {
                 return;
             }
-            self.speculate(&local, i);
         }
     }
 
-    /// Runs task `i` on the state as the tasks committed so far left it, unless a
-    /// thread took it already.
-    fn speculate(&self, local: &Arc<Local>, i: usize) {
+    /// Takes the next chunk and speculates it; `false` if no task is left.
+    fn claim(&self, local: &Arc<Local>) -> bool {
+        let len = self.chunk.0.load(Ordering::Relaxed);
+        let start = self.cursor.fetch_add(len, Ordering::AcqRel);
+        let end = self.end.load(Ordering::Acquire);
+        if start >= end {
+            return false;
+        }
+        self.speculate(local, start..(start + len).min(end));
+        true
+    }
+
+    /// Runs the chunk `tasks` one task after another on the state as the tasks committed
+    /// so far left it, unless the committing thread took its first task already. It
+    /// stops at a task that panicked or after which the run cannot stand.
+    fn speculate(&self, local: &Arc<Local>, tasks: Range<usize>) {
         {
-            let mut slot = lock(&self.slots[i].0);
+            let mut slot = lock(&self.slots[tasks.start].0);
             if !matches!(*slot, Slot::Empty) {
                 return;
             }
@@ -525,24 +561,33 @@ where
         }
         let (snapshot, counters) = self.shared.versions.committed();
         // Guess that every task before it takes one transaction index.
-        let ahead = u32::try_from(i).unwrap_or(u32::MAX).saturating_sub(snapshot);
+        let ahead = pos(tasks.start).saturating_sub(snapshot);
         let guess = Counters { txs: counters.txs.saturating_add(ahead), ..counters };
         let mut block = self.block(local, snapshot, guess, false);
-        let out = catch_unwind(AssertUnwindSafe(|| (self.task)(&mut block, self.first + i)));
-        let done = self.done(u32::try_from(i).expect("a batch holds at most u32::MAX tasks"), block, out);
-        *lock(&self.slots[i].0) = Slot::Done(Box::new(done));
+        let mut outs = Vec::with_capacity(tasks.len());
+        for i in tasks.clone() {
+            let out = catch_unwind(AssertUnwindSafe(|| (self.task)(&mut block, self.first + i)));
+            let stop = out.is_err() || block.spec.as_ref().is_some_and(|spec| spec.cannot_stand());
+            outs.push(out);
+            if stop {
+                break;
+            }
+        }
+        let done = Done { len: tasks.len(), ..self.done(pos(tasks.end - 1), block, outs) };
+        *lock(&self.slots[tasks.start].0) = Slot::Done(Box::new(done));
         if self.waiting.load(Ordering::SeqCst) {
             let _wake = lock(&self.wake.0);
             self.wake.1.notify_all();
         }
     }
 
-    /// Whether task `j`'s speculative run stands with the block's totals at `at`.
-    fn valid(&self, j: u32, done: &Done<T>, at: Counters, versions: &Versions) -> bool {
+    /// Whether the speculative run of the chunk of tasks `tasks` stands with the block's
+    /// totals at `at` (the tasks before it committed).
+    fn valid(&self, tasks: &Range<usize>, done: &Done<T>, at: Counters, versions: &Versions) -> bool {
         let spec = &done.spec;
-        if done.out.is_err()
-            || spec.failed
-            || spec.untrusted.get()
+        if done.outs.len() != done.len
+            || done.outs.iter().any(|out| out.is_err())
+            || spec.cannot_stand()
             || (spec.index_seen && spec.start.txs != at.txs)
         {
             return false;
@@ -554,11 +599,11 @@ where
         if reads.poisoned || done.keys.iter().any(|k| reads.deferred.contains(k)) {
             return false;
         }
-        let snapshot = spec.view.snapshot;
-        if snapshot == j {
+        let (snapshot, first) = (spec.view.snapshot, pos(tasks.start));
+        if snapshot == first {
             return true;
         }
-        let newer = |key: &[u8]| versions.written_in(key, snapshot, j);
+        let newer = |key: &[u8]| versions.written_in(key, snapshot, first);
         !reads.keys.iter().any(|k| newer(k))
             && !reads
                 .ranges
@@ -568,33 +613,44 @@ where
 
     /// Runs task `j` against the exact state (the first `j` tasks committed) with the
     /// block's real totals `at`, as a sequential run would. A panic is the task's own.
-    fn exact(&self, local: &Arc<Local>, j: u32, at: Counters) -> Done<T> {
-        let mut block = self.block(local, j, at, true);
-        let out = (self.task)(&mut block, self.first + j as usize);
-        self.done(j, block, Ok(out))
+    fn exact(&self, local: &Arc<Local>, j: usize, at: Counters) -> Done<T> {
+        let mut block = self.block(local, pos(j), at, true);
+        let out = (self.task)(&mut block, self.first + j);
+        self.done(pos(j), block, vec![Ok(out)])
     }
 
-    /// Commits task `j`, whose writes are published: its deferred credits added, the
-    /// totals moved on. Gives the run back if a deferred credit would overflow (the task
-    /// runs again in order, to fail as it would have).
-    fn commit(&self, local: &Arc<Local>, j: u32, done: Done<T>, at: &mut Counters) -> Result<T, Done<T>> {
-        let versions = &self.shared.versions;
-        if !done.spec.deltas.is_empty() {
-            let mut credits = Journal::layered(local.backend.clone(), View::new(local, j, false));
-            let mut credit = |(address, amount): &(Address, Balance)| -> Option<()> {
-                let total = accounts::balance(&credits, address).ok()?.checked_add(*amount)?;
-                accounts::set_balance(&mut credits, address, total).ok()
-            };
-            if !done.spec.deltas.iter().all(|d| credit(d).is_some()) {
-                return Err(done);
-            }
-            versions.publish(j, credits.take_changes().into_writes());
+    /// The deferred credits of `tasks` (a run that stands), added to the balances as the
+    /// tasks before them left them: the writes to publish at their commit. `None` if one
+    /// would overflow (the tasks run again in order, to fail as they would have).
+    fn credits(&self, local: &Arc<Local>, tasks: &Range<usize>, done: &Done<T>) -> Option<Writes> {
+        if done.spec.deltas.is_empty() {
+            return Some(Vec::new());
         }
-        let Done { out, end, spec, .. } = done;
-        let Ok(out) = out else { unreachable!("a run that panicked never commits") };
+        // The credited balances are not among the tasks' own writes (`valid`).
+        let view = View::new(local, pos(tasks.start), false);
+        let mut credits = Journal::layered(local.backend.clone(), view);
+        for (address, amount) in &done.spec.deltas {
+            let total = accounts::balance(&credits, address).ok()?.checked_add(*amount)?;
+            accounts::set_balance(&mut credits, address, total).ok()?;
+        }
+        Some(credits.take_changes().into_writes())
+    }
+
+    /// Commits `tasks`, whose writes are published, with their deferred `credits`: the
+    /// totals move on, the versions become readable. Their results, in order.
+    fn commit(&self, tasks: Range<usize>, done: Done<T>, credits: Writes, at: &mut Counters) -> Vec<T> {
+        let versions = &self.shared.versions;
+        let last = pos(tasks.end - 1);
+        if !credits.is_empty() {
+            versions.publish(last, credits);
+        }
+        let Done { outs, end, spec, .. } = done;
         *at = at.advanced(spec.start, end);
-        *lock(&versions.committed) = (j + 1, *at);
-        Ok(out)
+        *lock(&versions.committed) = (last + 1, *at);
+        let stood = |out: std::thread::Result<T>| {
+            out.unwrap_or_else(|_| unreachable!("a run that panicked never commits"))
+        };
+        outs.into_iter().map(stood).collect()
     }
 
     /// The committing thread: commits the stretch's tasks in order from the block's
@@ -608,13 +664,15 @@ where
         let n = self.slots.len();
         let mut window = [false; WINDOW];
         let mut conflicts = 0;
-        for j in 0..n {
-            if !gate(self.first + j, out.last()) {
-                self.end.store(j, Ordering::Release);
-                return Stretch::Finished;
-            }
-            let j32 = u32::try_from(j).expect("a batch holds at most u32::MAX tasks");
-            let (result, conflict) = loop {
+        let mut note = |j: usize, conflict: bool| {
+            conflicts -= usize::from(window[j % WINDOW]);
+            window[j % WINDOW] = conflict;
+            conflicts += usize::from(conflict);
+            j + 1 >= WINDOW && conflicts >= FALLBACK_CONFLICTS && j + 1 < n
+        };
+        let mut j = 0;
+        while j < n {
+            let done = loop {
                 let taken = {
                     let mut slot = lock(&self.slots[j].0);
                     match *slot {
@@ -624,49 +682,113 @@ where
                     }
                 };
                 match taken {
-                    Slot::Done(done) => {
-                        let done = if self.valid(j32, &done, at, &self.shared.versions) {
-                            match self.commit(local, j32, *done, &mut at) {
-                                Ok(t) => break (t, false),
-                                Err(done) => done,
-                            }
-                        } else {
-                            *done
-                        };
-                        // Its versions go; the run in order publishes its own.
-                        self.shared.versions.withdraw(j32, &done.keys);
-                        break (self.exact_commit(local, j32, &mut at), true);
-                    }
-                    Slot::Empty => break (self.exact_commit(local, j32, &mut at), false),
+                    Slot::Done(done) => break Some(*done),
+                    // No thread took it (nor the chunk it starts): it runs in order.
+                    Slot::Empty => break None,
                     Slot::Running => self.help_or_wait(local, j),
                     Slot::Taken => unreachable!("task {j} is committed once"),
                 }
             };
-            out.push(result);
-            conflicts -= usize::from(window[j % WINDOW]);
-            window[j % WINDOW] = conflict;
-            conflicts += usize::from(conflict);
-            if j + 1 >= WINDOW && conflicts >= FALLBACK_CONFLICTS && j + 1 < n {
-                self.end.store(j + 1, Ordering::Release);
-                return Stretch::Conflicted(self.first + j + 1);
+            let tasks = j..j + done.as_ref().map_or(1, |done| done.len);
+            let last = pos(tasks.end - 1);
+            let conflict = done.is_some();
+            // The speculative run, if it stands and the gate lets all its tasks join.
+            let mut stopped = None;
+            let standing = match done {
+                Some(done) => {
+                    let credits = match self.valid(&tasks, &done, at, &self.shared.versions) {
+                        true => self.credits(local, &tasks, &done),
+                        false => None,
+                    };
+                    match credits {
+                        Some(credits) => {
+                            for (k, i) in tasks.clone().enumerate() {
+                                let previous = match k {
+                                    0 => out.last(),
+                                    _ => done.outs[k - 1].as_ref().ok(),
+                                };
+                                if !gate(self.first + i, previous) {
+                                    stopped = Some(i);
+                                    break;
+                                }
+                            }
+                            match stopped {
+                                None => Some(self.commit(tasks.clone(), done, credits, &mut at)),
+                                Some(_) => {
+                                    self.shared.versions.withdraw(last, &done.keys);
+                                    None
+                                }
+                            }
+                        }
+                        None => {
+                            self.shared.versions.withdraw(last, &done.keys);
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            if let Some(results) = standing {
+                out.extend(results);
+                self.grow(tasks.len());
+                j = tasks.end;
+                // Every task noted (no short circuit): the window is per task.
+                let mut fall_back = false;
+                for i in tasks {
+                    fall_back |= note(i, false);
+                }
+                if fall_back {
+                    self.end.store(j, Ordering::Release);
+                    return Stretch::Conflicted(self.first + j);
+                }
+                continue;
+            }
+            if let Some(stop) = stopped {
+                // The gate let the tasks before `stop` join already: they run in order.
+                for i in tasks.start..stop {
+                    out.push(self.exact_commit(local, i, &mut at));
+                }
+                self.end.store(stop, Ordering::Release);
+                return Stretch::Finished;
+            }
+            if conflict {
+                self.chunk.0.store(1, Ordering::Relaxed);
+            }
+            // Run in order, one task at a time, as a sequential run would.
+            for i in tasks {
+                if !gate(self.first + i, out.last()) {
+                    self.end.store(i, Ordering::Release);
+                    return Stretch::Finished;
+                }
+                out.push(self.exact_commit(local, i, &mut at));
+                j = i + 1;
+                if note(i, conflict) {
+                    self.end.store(j, Ordering::Release);
+                    return Stretch::Conflicted(self.first + j);
+                }
             }
         }
         Stretch::Finished
     }
 
-    fn exact_commit(&self, local: &Arc<Local>, j: u32, at: &mut Counters) -> T {
-        let done = self.exact(local, j, *at);
-        match self.commit(local, j, done, at) {
-            Ok(t) => t,
-            Err(_) => unreachable!("an exact run defers no credit"),
+    /// A chunk of `len` tasks stood: the next ones may be longer.
+    fn grow(&self, len: usize) {
+        let next = (len * 2).min(MAX_CHUNK);
+        if next > self.chunk.0.load(Ordering::Relaxed) {
+            self.chunk.0.store(next, Ordering::Relaxed);
         }
     }
 
-    /// While another thread runs task `j`: speculate a later one, or wait for it.
+    fn exact_commit(&self, local: &Arc<Local>, j: usize, at: &mut Counters) -> T {
+        let done = self.exact(local, j, *at);
+        // An exact run defers no credit.
+        self.commit(j..j + 1, done, Vec::new(), at).pop().expect("one task ran")
+    }
+
+    /// While another thread runs the chunk that starts with task `j`: speculate a later
+    /// chunk, or wait for it.
     fn help_or_wait(&self, local: &Arc<Local>, j: usize) {
-        let i = self.cursor.fetch_add(1, Ordering::AcqRel);
-        if i < self.end.load(Ordering::Acquire) {
-            self.speculate(local, i);
+        if self.claim(local) {
             return;
         }
         let guard = lock(&self.wake.0);
@@ -764,6 +886,7 @@ impl<'r> Block<'r> {
             shared: &shared,
             slots: &slots,
             cursor: AtomicUsize::new(0),
+            chunk: Padded(AtomicUsize::new(1)),
             end: AtomicUsize::new(slots.len()),
             stop: AtomicBool::new(false),
             wake: (Mutex::new(()), Condvar::new()),
@@ -771,7 +894,7 @@ impl<'r> Block<'r> {
             task,
             first: range.start,
         };
-        let workers = threads.min(range.len()) - 1;
+        let workers = threads.min(slots.len()) - 1;
         // A panic (a task's, run in order, or the gate's) leaves the block as the
         // sequential loop would: the tasks committed before it are in the journal.
         let ran = catch_unwind(AssertUnwindSafe(|| {

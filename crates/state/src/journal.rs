@@ -276,6 +276,13 @@ impl Journal {
         Some(Stamp { journal: self.id, writes: self.writes, backend })
     }
 
+    /// Counts a change that is not in the overlay (one its holder will add elsewhere):
+    /// stamps taken before differ from those taken after, so readers drop what they
+    /// cached and read again.
+    pub fn touch(&mut self) {
+        self.writes += 1;
+    }
+
     /// The committed store under this journal.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend

@@ -24,6 +24,7 @@ struct Setup {
     erc20: Address,
     proxy: Address,
     store: Address,
+    probe: Address,
 }
 
 /// One transaction of a random block.
@@ -47,6 +48,13 @@ enum Op {
     /// A fee as a node charges it: debit the sender, credit [`FEES`], and maybe read its
     /// balance afterwards.
     Fee { who: usize, amount: u64, read: bool },
+    /// A value transfer on the EVM to the fee account (the EVM reads its balance, and may
+    /// keep it in its account cache between transactions).
+    Tip { who: usize, amount: u64 },
+    /// An EVM contract returning the fee account's balance (`BALANCE`).
+    Probe { who: usize },
+    /// A credit to the fee account and nothing else (a block reward).
+    Reward { amount: u64 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -60,7 +68,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (who.clone(), 0..SENDERS.len(), 0..300u64).prop_map(|(who, to, amount)| Op::ProxyErc20 { who, to, amount }),
         2 => (who.clone(), any::<bool>(), 1..4u32, 0..3u32).prop_map(|(who, scan, n, tag)| Op::Store { who, scan, n, tag }),
         1 => (who.clone(), 0..1_000u64).prop_map(|(who, amount)| Op::Fund { who, amount }),
-        2 => (who, 0..2_000u64, any::<bool>()).prop_map(|(who, amount, read)| Op::Fee { who, amount, read }),
+        2 => (who.clone(), 0..2_000u64, any::<bool>()).prop_map(|(who, amount, read)| Op::Fee { who, amount, read }),
+        1 => (who.clone(), prop::sample::select(vec![0u64, 0, 7])).prop_map(|(who, amount)| Op::Tip { who, amount }),
+        1 => who.prop_map(|who| Op::Probe { who }),
+        1 => (1..100u64).prop_map(|amount| Op::Reward { amount }),
     ]
 }
 
@@ -97,6 +108,11 @@ fn setup(rt: &Runtime) -> Setup {
         .address
         .expect("an address");
     let store = instantiate_store(&mut block, ALICE).expect("store");
+    let probe = block
+        .create(VmType::Evm, ALICE, &balance_probe_init_code(), "", Vec::new(), Balance::ZERO, None)
+        .expect("create")
+        .address
+        .expect("an address");
     for who in &SENDERS[1..] {
         ok(&block.call(ALICE, token, "transfer", transfer_input(*who, 10_000), None).expect("call"));
         let input = calldata(TRANSFER, &[word_addr(who), word_u64(10_000)]);
@@ -108,7 +124,40 @@ fn setup(rt: &Runtime) -> Setup {
     let input = calldata(TRANSFER, &[word_addr(&proxy), word_u64(2_000)]);
     assert!(block.call(ALICE, erc20, "", input, None).expect("call").is_ok());
     block.commit().expect("commit");
-    Setup { kv, token, erc20, proxy, store }
+    Setup { kv, token, erc20, proxy, store, probe }
+}
+
+/// Init code of an EVM contract whose every call returns the balance of [`FEES`]:
+/// `PUSH20 FEES BALANCE PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN`, copied out by
+/// `PUSH1 30 DUP1 PUSH1 11 PUSH1 0 CODECOPY PUSH1 0 RETURN`.
+fn balance_probe_init_code() -> Vec<u8> {
+    let mut runtime = vec![0x73];
+    runtime.extend_from_slice(&FEES.0);
+    runtime.extend_from_slice(&[0x31, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+    assert_eq!(runtime.len(), 30);
+    let mut init = vec![0x60, 30, 0x80, 0x60, 11, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3];
+    init.extend(runtime);
+    init
+}
+
+/// A credit alone (deferred in a parallel run) between two EVM reads of the credited
+/// balance: the second sees it, as one after another, whatever the EVM cached.
+#[test]
+fn an_evm_read_after_a_deferred_credit_sees_it() {
+    alike(&[1, 2, 4], |threads, rt| {
+        let setup = setup(rt);
+        let mut block = rt.begin_block(T0 + 1).expect("block");
+        let ops: Vec<Op> = (0..120)
+            .map(|i| match i % 3 {
+                1 => Op::Reward { amount: 5 },
+                _ => Op::Probe { who: 0 },
+            })
+            .collect();
+        let results = block.run_batch(ops.len(), |b, i| run(b, &setup, &ops[i]), |_, _| true);
+        let last = results.last().cloned();
+        assert!(last.as_deref().is_some_and(|r| r.contains("Ok")), "{threads} threads: {last:?}");
+        (results, block.commit().expect("commit").root)
+    });
 }
 
 /// Runs `op` in `block` as a block builder would, its result as text.
@@ -146,6 +195,15 @@ fn run(block: &mut Block<'_>, s: &Setup, op: &Op) -> String {
             let credited = debited.is_ok().then(|| block.credit(FEES, fee).expect("credit"));
             let seen = read.then(|| block.balance(&FEES).expect("balance"));
             return format!("fee {debited:?} {credited:?} {seen:?}");
+        }
+        Op::Tip { who, amount } => {
+            let value = Balance::from_u128(amount.into());
+            block.call_with_value(SENDERS[who], FEES, "", Vec::new(), value, Some(100_000))
+        }
+        Op::Probe { who } => block.call(SENDERS[who], s.probe, "", Vec::new(), Some(100_000)),
+        Op::Reward { amount } => {
+            let credited = block.credit(FEES, Balance::from_u128(amount.into())).expect("credit");
+            return format!("reward {credited:?}");
         }
     };
     format!("{r:?}")
