@@ -320,16 +320,20 @@ impl Versions {
 
     /// Each key's entry as the first `committed` tasks left it: what running them in
     /// order leaves (later tasks' speculative versions are dropped).
-    fn into_last(self, committed: u32) -> impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> {
-        self.shards.into_iter().flat_map(move |shard| {
-            shard.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().filter_map(
-                move |(key, versions)| {
-                    let last =
-                        versions.into_iter().filter(|(t, _)| *t < committed).max_by_key(|(t, _)| *t)?;
-                    Some((key, last.1))
-                },
-            )
-        })
+    fn into_last(self, committed: u32) -> Writes {
+        let shards: Vec<_> = self
+            .shards
+            .into_iter()
+            .map(|shard| shard.into_inner().unwrap_or_else(PoisonError::into_inner))
+            .collect();
+        let mut last = Vec::with_capacity(shards.iter().map(|shard| shard.len()).sum());
+        for shard in shards {
+            last.extend(shard.into_iter().filter_map(|(key, versions)| {
+                let entry = versions.into_iter().filter(|(t, _)| *t < committed).max_by_key(|(t, _)| *t)?;
+                Some((key, entry.1))
+            }));
+        }
+        last
     }
 }
 

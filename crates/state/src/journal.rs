@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use merkle::Hash;
 use types::{BlockInfo, StorageError};
@@ -131,11 +131,11 @@ pub struct Journal {
     /// Hashed with foldhash (randomly seeded per process, so keys chosen by contracts
     /// cannot be crafted to collide; several times faster than SipHash here).
     overlay: foldhash::HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// The overlay's keys in order, kept in step with `overlay` (a key enters when the
-    /// overlay first holds it and leaves when a revert drops it), so a range scan walks
-    /// only the overlay keys in its range ([`Journal::scan_range`]), not every key
-    /// written earlier in the block.
-    ordered: BTreeSet<Vec<u8>>,
+    /// The overlay's keys in order, so a range scan walks only the overlay keys in its
+    /// range ([`Journal::scan_range`]), not every key written earlier in the block. Built
+    /// at the first scan (most blocks never scan), then kept in step with `overlay` (a key
+    /// enters when the overlay first holds it and leaves when a revert drops it).
+    ordered: OnceLock<BTreeSet<Vec<u8>>>,
     /// `(end of the key in undo_keys, previous overlay entry)` for every change made
     /// while a checkpoint was live, oldest first. Entry `i`'s key is
     /// `undo_keys[end of entry i-1 (or 0)..end]`.
@@ -176,7 +176,7 @@ impl Journal {
             backend,
             below: None,
             overlay: foldhash::HashMap::default(),
-            ordered: BTreeSet::new(),
+            ordered: OnceLock::new(),
             undo: Vec::new(),
             undo_keys: Vec::new(),
             checkpoints: Vec::new(),
@@ -221,7 +221,7 @@ impl Journal {
         high: Option<&[u8]>,
     ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
         let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
-        self.ordered
+        self.ordered()
             .range::<[u8], _>((Bound::Included(low), upper))
             .map(|k| (k.as_slice(), self.overlay.get(k).and_then(Option::as_deref)))
     }
@@ -237,25 +237,27 @@ impl Journal {
             }
             return;
         }
-        // Into an empty overlay with nothing to undo (a whole block's batch): no lookups,
-        // and the ordered keys built in one pass.
+        // Into an empty overlay with nothing to undo (a whole block's batch): no lookups.
         self.writes += 1;
+        self.ordered.take();
         self.overlay.reserve(changes.size_hint().0);
-        let mut keys = Vec::with_capacity(changes.size_hint().0);
-        for (key, value) in changes {
-            keys.push(key.clone());
-            self.overlay.insert(key, value);
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        self.ordered = keys.into_iter().collect();
+        self.overlay.extend(changes);
+    }
+
+    /// The overlay's keys in order, built at the first call after a change of many.
+    fn ordered(&self) -> &BTreeSet<Vec<u8>> {
+        self.ordered.get_or_init(|| {
+            let mut keys: Vec<Vec<u8>> = self.overlay.keys().cloned().collect();
+            keys.sort_unstable();
+            keys.into_iter().collect()
+        })
     }
 
     /// The net changes, taken: [`Journal::changes`] without copying them, leaving the
     /// journal empty (its checkpoints and undo log dropped).
     pub fn take_changes(&mut self) -> ChangeSet {
         self.writes += 1;
-        self.ordered.clear();
+        self.ordered.take();
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
@@ -342,7 +344,9 @@ impl Journal {
             Some(slot) => Some(std::mem::replace(slot, entry)),
             None => {
                 self.overlay.insert(key.to_vec(), entry);
-                self.ordered.insert(key.to_vec());
+                if let Some(ordered) = self.ordered.get_mut() {
+                    ordered.insert(key.to_vec());
+                }
                 None
             }
         };
@@ -391,12 +395,16 @@ impl Journal {
                     Some(slot) => *slot = entry,
                     None => {
                         self.overlay.insert(key.to_vec(), entry);
-                        self.ordered.insert(key.to_vec());
+                        if let Some(ordered) = self.ordered.get_mut() {
+                            ordered.insert(key.to_vec());
+                        }
                     }
                 },
                 None => {
                     self.overlay.remove(key);
-                    self.ordered.remove(key);
+                    if let Some(ordered) = self.ordered.get_mut() {
+                        ordered.remove(key);
+                    }
                 }
             }
             self.undo_keys.truncate(start);
@@ -565,7 +573,7 @@ impl Journal {
         let keys: Box<dyn DoubleEndedIterator<Item = OverlayEntry<'_>>> = match &layered {
             Some(all) => Box::new(all.iter().map(|(k, v)| (k, v.as_ref()))),
             None => Box::new(
-                self.ordered
+                self.ordered()
                     .range::<[u8], _>((Bound::Included(low.as_slice()), upper))
                     .map(|k| (k, self.overlay.get(k).and_then(Option::as_ref))),
             ),
@@ -643,7 +651,7 @@ impl Journal {
                 return Err(e);
             }
         };
-        self.ordered.clear();
+        self.ordered.take();
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
