@@ -150,7 +150,11 @@ impl Spec {
         if journal.overlay_entry(&key).is_some() {
             return false;
         }
-        lock(&self.view.reads).deferred.push(key.to_vec());
+        let mut reads = lock(&self.view.reads);
+        if !reads.deferred.iter().any(|k| k[..] == key[..]) {
+            reads.deferred.push(key.to_vec());
+        }
+        drop(reads);
         self.deltas.push((address, amount));
         true
     }
@@ -181,6 +185,35 @@ const FILTER_BITS: u64 = 1 << 20;
 
 /// Keys and their new entries (`None`: deleted).
 type Writes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// Keys back to back, each with its hash ([`Versions::hash`]): a chunk's reads and
+/// writes in one buffer rather than an allocation per key.
+#[derive(Default)]
+struct KeyLog {
+    bytes: Vec<u8>,
+    /// Where each key ends in `bytes`, and its hash.
+    ends: Vec<(usize, u64)>,
+}
+
+impl KeyLog {
+    fn push(&mut self, key: &[u8], hash: u64) {
+        self.bytes.extend_from_slice(key);
+        self.ends.push((self.bytes.len(), hash));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(end, hash)| {
+            let key = &self.bytes[start..end];
+            start = end;
+            (key, hash)
+        })
+    }
+
+    fn contains(&self, key: &[u8]) -> bool {
+        self.iter().any(|(k, _)| k == key)
+    }
+}
 
 /// Every version of one key: `(task, entry)`, in the order published (a task's
 /// speculative writes are published when it ends, before earlier tasks commit).
@@ -217,9 +250,14 @@ impl Versions {
         }
     }
 
-    /// `key`'s shard, if its filter bit is set (else no task wrote it).
-    fn shard(&self, key: &[u8]) -> Option<&Shard> {
-        let hash = std::hash::BuildHasher::hash_one(&self.hasher, key);
+    /// `key`'s hash, which picks its shard and filter bit.
+    fn hash(&self, key: &[u8]) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, key)
+    }
+
+    /// The shard of the key whose hash is `hash`, if its filter bit is set (else no task
+    /// wrote it).
+    fn shard(&self, hash: u64) -> Option<&Shard> {
         let bit = (hash >> 20) % FILTER_BITS;
         // Acquire: pairs with `publish`'s Release, though a reader that must see a
         // version learned of it through `committed` (a mutex) anyway.
@@ -227,9 +265,8 @@ impl Versions {
         (word & (1 << (bit % 64)) != 0).then(|| &self.shards[(hash % SHARDS as u64) as usize])
     }
 
-    /// `key`'s shard, its filter bit set.
-    fn shard_to_write(&self, key: &[u8]) -> &Shard {
-        let hash = std::hash::BuildHasher::hash_one(&self.hasher, key);
+    /// The shard of the key whose hash is `hash`, its filter bit set.
+    fn shard_to_write(&self, hash: u64) -> &Shard {
         let bit = (hash >> 20) % FILTER_BITS;
         self.written[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::Release);
         &self.shards[(hash % SHARDS as u64) as usize]
@@ -237,8 +274,8 @@ impl Versions {
 
     /// The entry of `key` as the first `snapshot` tasks left it, if one of them wrote it
     /// (they are committed: `snapshot` is at most `committed`).
-    fn get(&self, key: &[u8], snapshot: u32) -> Option<Option<Vec<u8>>> {
-        let shard = self.shard(key)?.read().unwrap_or_else(PoisonError::into_inner);
+    fn get(&self, key: &[u8], hash: u64, snapshot: u32) -> Option<Option<Vec<u8>>> {
+        let shard = self.shard(hash)?.read().unwrap_or_else(PoisonError::into_inner);
         let versions = shard.get(key)?;
         versions
             .iter()
@@ -247,18 +284,18 @@ impl Versions {
             .map(|(_, e)| e.clone())
     }
 
-    /// Whether a task in `from..to` wrote `key`.
-    fn written_in(&self, key: &[u8], from: u32, to: u32) -> bool {
-        let Some(shard) = self.shard(key) else { return false };
+    /// Whether a task in `from..to` wrote `key` (whose hash is `hash`).
+    fn written_in(&self, key: &[u8], hash: u64, from: u32, to: u32) -> bool {
+        let Some(shard) = self.shard(hash) else { return false };
         let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
         shard.get(key).is_some_and(|versions| versions.iter().any(|(task, _)| (from..to).contains(task)))
     }
 
     /// Withdraws `task`'s versions of `keys` (a speculative run that does not stand).
-    fn withdraw(&self, task: u32, keys: &[Vec<u8>]) {
-        for key in keys {
-            let mut shard = self.shard_to_write(key).write().unwrap_or_else(PoisonError::into_inner);
-            if let Some(versions) = shard.get_mut(key.as_slice()) {
+    fn withdraw(&self, task: u32, keys: &KeyLog) {
+        for (key, hash) in keys.iter() {
+            let mut shard = self.shard_to_write(hash).write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(versions) = shard.get_mut(key) {
                 versions.retain(|(t, _)| *t != task);
             }
         }
@@ -283,14 +320,18 @@ impl Versions {
         index.range::<[u8], _>((Bound::Included(low), upper)).cloned().collect()
     }
 
-    fn publish(&self, task: u32, writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
+    /// Publishes `writes` as versions of `task`; returns their keys.
+    fn publish(&self, task: u32, writes: Writes) -> KeyLog {
         // Held while the shards change, so the index is never built in between: a key
         // is either in a shard before the index is built or added to the index here.
         let index = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         let indexed = index.is_some();
         let mut new_keys = Vec::new();
+        let mut published = KeyLog::default();
         for (key, entry) in writes {
-            let mut shard = self.shard_to_write(&key).write().unwrap_or_else(PoisonError::into_inner);
+            let hash = self.hash(&key);
+            published.push(&key, hash);
+            let mut shard = self.shard_to_write(hash).write().unwrap_or_else(PoisonError::into_inner);
             // Every key goes to the index, new to its shard or not: a later task's
             // publication may have created the entry and not yet indexed it, and this
             // task may commit first.
@@ -311,6 +352,7 @@ impl Versions {
         {
             index.extend(new_keys);
         }
+        published
     }
 
     /// Tasks committed and the block's totals after them.
@@ -362,7 +404,7 @@ impl Local {
 #[derive(Default)]
 struct Reads {
     /// Every key read through the view, repeats included.
-    keys: Vec<Vec<u8>>,
+    keys: KeyLog,
     /// `[low, high)` of every range scanned.
     ranges: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// Balance keys with a deferred credit ([`Spec::defer_credit`]).
@@ -393,14 +435,15 @@ impl View {
 
 impl Layer for View {
     fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let hash = self.versions().hash(key);
         if self.record {
             let mut reads = lock(&self.reads);
             if reads.deferred.iter().any(|k| k == key) {
                 reads.poisoned = true;
             }
-            reads.keys.push(key.to_vec());
+            reads.keys.push(key, hash);
         }
-        if let Some(entry) = self.versions().get(key, self.snapshot) {
+        if let Some(entry) = self.versions().get(key, hash, self.snapshot) {
             return Some(entry);
         }
         self.local.shared.base.overlay_entry(key).map(|e| e.map(<[u8]>::to_vec))
@@ -419,7 +462,7 @@ impl Layer for View {
             .collect();
         let versions = self.versions();
         for key in versions.range(low, high) {
-            if let Some(entry) = versions.get(&key, self.snapshot) {
+            if let Some(entry) = versions.get(&key, versions.hash(&key), self.snapshot) {
                 all.insert(key, entry);
             }
         }
@@ -434,7 +477,7 @@ struct Done<T> {
     /// Tasks in the chunk.
     len: usize,
     outs: Vec<std::thread::Result<T>>,
-    keys: Vec<Vec<u8>>,
+    keys: KeyLog,
     end: Counters,
     spec: Box<Spec>,
 }
@@ -524,8 +567,7 @@ where
     fn done(&self, last: u32, mut block: Block<'r>, outs: Vec<std::thread::Result<T>>) -> Done<T> {
         let end = Counters::of(&block);
         let writes = block.journal.take_changes().into_writes();
-        let keys = writes.iter().map(|(k, _)| k.clone()).collect();
-        self.shared.versions.publish(last, writes);
+        let keys = self.shared.versions.publish(last, writes);
         let spec = block.spec.take().expect("a task's block has its spec");
         Done { len: 1, outs, keys, end, spec }
     }
@@ -600,19 +642,18 @@ where
             return false;
         }
         let reads = lock(&spec.view.reads);
-        if reads.poisoned || done.keys.iter().any(|k| reads.deferred.contains(k)) {
+        if reads.poisoned || reads.deferred.iter().any(|k| done.keys.contains(k)) {
             return false;
         }
         let (snapshot, first) = (spec.view.snapshot, pos(tasks.start));
         if snapshot == first {
             return true;
         }
-        let newer = |key: &[u8]| versions.written_in(key, snapshot, first);
-        !reads.keys.iter().any(|k| newer(k))
-            && !reads
-                .ranges
-                .iter()
-                .any(|(low, high)| versions.range(low, high.as_deref()).iter().any(|k| newer(k)))
+        let newer = |key: &[u8], hash: u64| versions.written_in(key, hash, snapshot, first);
+        !reads.keys.iter().any(|(k, hash)| newer(k, hash))
+            && !reads.ranges.iter().any(|(low, high)| {
+                versions.range(low, high.as_deref()).iter().any(|k| newer(k, versions.hash(k)))
+            })
     }
 
     /// Runs task `j` against the exact state (the first `j` tasks committed) with the
