@@ -517,6 +517,8 @@ struct Stage<'s, 'r, T, F> {
     chunk: Padded<AtomicUsize>,
     /// Tasks past this are not run (the gate stopped the batch, or it fell back).
     end: AtomicUsize,
+    /// Worker threads, each running its chunks on a lane of its own ([`Exec::lane`]).
+    workers: usize,
     stop: AtomicBool,
     /// Signalled when a chunk is done, if the committing thread is `waiting`.
     wake: (Mutex<()>, Condvar),
@@ -535,8 +537,16 @@ where
     T: Send,
     F: Fn(&mut Block<'r>, usize) -> T + Sync,
 {
-    /// A block for tasks seeing the first `snapshot` tasks' writes, from totals `start`.
-    fn block(&self, local: &Arc<Local>, snapshot: u32, start: Counters, exact: bool) -> Block<'r> {
+    /// A block for tasks seeing the first `snapshot` tasks' writes, from totals `start`,
+    /// running contracts on `exec`'s VMs.
+    fn block(
+        &self,
+        local: &Arc<Local>,
+        exec: &'r Exec,
+        snapshot: u32,
+        start: Counters,
+        exact: bool,
+    ) -> Block<'r> {
         let view = View::new(local, snapshot, !exact);
         let journal = Journal::layered(local.backend.clone(), view.clone());
         let spec = Spec {
@@ -551,7 +561,7 @@ where
         };
         Block {
             rt: self.rt,
-            exec: self.exec,
+            exec,
             journal,
             info: self.info,
             txs: start.txs,
@@ -572,32 +582,33 @@ where
         Done { len: 1, outs, keys, end, spec }
     }
 
-    /// A worker: speculates chunks until none is left.
+    /// A worker: speculates chunks until none is left, on its lane.
     fn work(&self) {
         let local = Local::new(self.shared, &self.backend);
+        let lane = rayon::current_thread_index().map_or(self.exec, |i| self.exec.lane(i, self.workers));
         loop {
-            if self.stop.load(Ordering::Acquire) || !self.claim(&local) {
+            if self.stop.load(Ordering::Acquire) || !self.claim(&local, lane) {
                 return;
             }
         }
     }
 
-    /// Takes the next chunk and speculates it; `false` if no task is left.
-    fn claim(&self, local: &Arc<Local>) -> bool {
+    /// Takes the next chunk and speculates it on `exec`; `false` if no task is left.
+    fn claim(&self, local: &Arc<Local>, exec: &'r Exec) -> bool {
         let len = self.chunk.0.load(Ordering::Relaxed);
         let start = self.cursor.fetch_add(len, Ordering::AcqRel);
         let end = self.end.load(Ordering::Acquire);
         if start >= end {
             return false;
         }
-        self.speculate(local, start..(start + len).min(end));
+        self.speculate(local, exec, start..(start + len).min(end));
         true
     }
 
     /// Runs the chunk `tasks` one task after another on the state as the tasks committed
     /// so far left it, unless the committing thread took its first task already. It
     /// stops at a task that panicked or after which the run cannot stand.
-    fn speculate(&self, local: &Arc<Local>, tasks: Range<usize>) {
+    fn speculate(&self, local: &Arc<Local>, exec: &'r Exec, tasks: Range<usize>) {
         {
             let mut slot = lock(&self.slots[tasks.start].0);
             if !matches!(*slot, Slot::Empty) {
@@ -609,7 +620,7 @@ where
         // Guess that every task before it takes one transaction index.
         let ahead = pos(tasks.start).saturating_sub(snapshot);
         let guess = Counters { txs: counters.txs.saturating_add(ahead), ..counters };
-        let mut block = self.block(local, snapshot, guess, false);
+        let mut block = self.block(local, exec, snapshot, guess, false);
         let mut outs = Vec::with_capacity(tasks.len());
         for i in tasks.clone() {
             let out = catch_unwind(AssertUnwindSafe(|| (self.task)(&mut block, self.first + i)));
@@ -659,7 +670,7 @@ where
     /// Runs task `j` against the exact state (the first `j` tasks committed) with the
     /// block's real totals `at`, as a sequential run would. A panic is the task's own.
     fn exact(&self, local: &Arc<Local>, j: usize, at: Counters) -> Done<T> {
-        let mut block = self.block(local, pos(j), at, true);
+        let mut block = self.block(local, self.exec, pos(j), at, true);
         let out = (self.task)(&mut block, self.first + j);
         self.done(pos(j), block, vec![Ok(out)])
     }
@@ -833,7 +844,7 @@ where
     /// While another thread runs the chunk that starts with task `j`: speculate a later
     /// chunk, or wait for it.
     fn help_or_wait(&self, local: &Arc<Local>, j: usize) {
-        if self.claim(local) {
+        if self.claim(local, self.exec) {
             return;
         }
         let guard = lock(&self.wake.0);
@@ -936,6 +947,8 @@ impl<'r> Block<'r> {
             stop: AtomicBool::new(false),
             wake: (Mutex::new(()), Condvar::new()),
             waiting: AtomicBool::new(false),
+            // The pool's threads (`Runtime::workers`).
+            workers: threads.saturating_sub(1).max(1),
             task,
             first: range.start,
         };

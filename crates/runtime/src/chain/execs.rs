@@ -6,7 +6,7 @@
 //! This module builds and keeps the VMs; which configuration applies at a height is
 //! `chain::versions`' and the runtime's business.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use types::BlockInfo;
@@ -23,6 +23,10 @@ pub(crate) struct Exec {
     pub(crate) vms: Arc<VmFactory>,
     /// `vms` again, as the dispatch every message's [`vm::Env`] carries.
     pub(crate) dispatch: Arc<dyn vm::Dispatch>,
+    /// Where the VMs' module caches keep their disk tier.
+    cache_dir: Option<PathBuf>,
+    /// The same VMs again, one set per worker thread of parallel batches ([`Exec::lane`]).
+    lanes: OnceLock<Vec<Exec>>,
 }
 
 impl Exec {
@@ -31,7 +35,32 @@ impl Exec {
         config.block.validate().map_err(RuntimeError::Config)?;
         let vms = Arc::new(VmFactory::new(&config, cache_dir)?);
         let dispatch: Arc<dyn vm::Dispatch> = vms.clone();
-        Ok(Exec { config, vms, dispatch })
+        let cache_dir = cache_dir.map(Path::to_path_buf);
+        Ok(Exec { config, vms, dispatch, cache_dir, lanes: OnceLock::new() })
+    }
+
+    /// Lane `i` of `n`: this configuration's VMs built again for worker thread `i` of a
+    /// parallel batch (`n` of them, built at the first call). Threads that run contracts
+    /// on one wasmtime engine write the same reference counts and pool state at every
+    /// instantiation (the engine's types and instance pool, each module's code), and so
+    /// slow each other down; a lane's engines and module caches are its own. Its module
+    /// caches share the disk tier (an artifact written by one is loaded by the others)
+    /// but keep their own memory tiers and statistics. The same configuration gives the
+    /// same compiled code, so a call's result, gas and effects are the same on every
+    /// lane. A lane that cannot be built is this `Exec` itself.
+    pub(crate) fn lane(&self, i: usize, n: usize) -> &Exec {
+        let lanes = self.lanes.get_or_init(|| {
+            (0..n)
+                .map_while(|_| match Exec::new(self.config.clone(), self.cache_dir.as_deref()) {
+                    Ok(exec) => Some(exec),
+                    Err(e) => {
+                        log::warn!("parallel execution shares one set of VMs: {e}");
+                        None
+                    }
+                })
+                .collect()
+        });
+        lanes.get(i).unwrap_or(self)
     }
 
     /// Runs a call in `journal` on the VM the contract was deployed with, reverting it
