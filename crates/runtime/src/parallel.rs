@@ -215,12 +215,41 @@ impl KeyLog {
     }
 }
 
-/// Every version of one key: `(task, entry)`, in the order published (a task's
-/// speculative writes are published when it ends, before earlier tasks commit).
-type KeyVersions = Vec<(u32, Option<Vec<u8>>)>;
+/// A version withdrawn ([`Versions::withdraw`]): below no snapshot, in no range.
+const WITHDRAWN: u32 = u32::MAX;
 
-/// One shard of [`Versions`].
-type Shard = RwLock<foldhash::HashMap<Vec<u8>, KeyVersions>>;
+/// One key written by the batch's tasks, with every version of it: `(task, entry)`.
+/// Most keys have one, kept inline.
+struct Written {
+    key: Vec<u8>,
+    /// [`Versions::hash`] of `key`.
+    hash: u64,
+    first: (u32, Option<Vec<u8>>),
+    more: Vec<(u32, Option<Vec<u8>>)>,
+}
+
+impl Written {
+    fn versions(&self) -> impl Iterator<Item = &(u32, Option<Vec<u8>>)> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+
+    /// The version of the last task below `snapshot` that wrote it.
+    fn below(&self, snapshot: u32) -> Option<&Option<Vec<u8>>> {
+        self.versions().filter(|(task, _)| *task < snapshot).max_by_key(|(task, _)| *task).map(|(_, e)| e)
+    }
+
+    fn withdraw(&mut self, task: u32) {
+        for version in std::iter::once(&mut self.first).chain(&mut self.more) {
+            if version.0 == task {
+                *version = (WITHDRAWN, None);
+            }
+        }
+    }
+}
+
+/// One shard of [`Versions`]: its keys' hashes are those of [`Versions::hash`], so a
+/// key is hashed once.
+type Shard = RwLock<hashbrown::HashTable<Written>>;
 
 /// Writes of the batch's tasks, every version kept, sharded by key. A task's writes are
 /// published as soon as it ran, by the thread that ran it; only the committed tasks'
@@ -242,7 +271,7 @@ struct Versions {
 impl Versions {
     fn new(counters: Counters) -> Versions {
         Versions {
-            shards: (0..SHARDS).map(|_| RwLock::new(foldhash::HashMap::default())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(hashbrown::HashTable::new())).collect(),
             hasher: foldhash::fast::FixedState::with_seed(0),
             written: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
             keys: RwLock::new(None),
@@ -250,9 +279,15 @@ impl Versions {
         }
     }
 
-    /// `key`'s hash, which picks its shard and filter bit.
+    /// `key`'s hash: bits 20 to 39 pick its filter bit, 40 to 45 its shard, and the
+    /// shard's table uses the rest (low bits for the bucket, the top seven to tell keys
+    /// apart), so none of these decides another.
     fn hash(&self, key: &[u8]) -> u64 {
         std::hash::BuildHasher::hash_one(&self.hasher, key)
+    }
+
+    fn shard_of(&self, hash: u64) -> &Shard {
+        &self.shards[((hash >> 40) % SHARDS as u64) as usize]
     }
 
     /// The shard of the key whose hash is `hash`, if its filter bit is set (else no task
@@ -262,41 +297,38 @@ impl Versions {
         // Acquire: pairs with `publish`'s Release, though a reader that must see a
         // version learned of it through `committed` (a mutex) anyway.
         let word = self.written[(bit / 64) as usize].load(Ordering::Acquire);
-        (word & (1 << (bit % 64)) != 0).then(|| &self.shards[(hash % SHARDS as u64) as usize])
+        (word & (1 << (bit % 64)) != 0).then(|| self.shard_of(hash))
     }
 
     /// The shard of the key whose hash is `hash`, its filter bit set.
     fn shard_to_write(&self, hash: u64) -> &Shard {
         let bit = (hash >> 20) % FILTER_BITS;
         self.written[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::Release);
-        &self.shards[(hash % SHARDS as u64) as usize]
+        self.shard_of(hash)
     }
 
     /// The entry of `key` as the first `snapshot` tasks left it, if one of them wrote it
     /// (they are committed: `snapshot` is at most `committed`).
     fn get(&self, key: &[u8], hash: u64, snapshot: u32) -> Option<Option<Vec<u8>>> {
         let shard = self.shard(hash)?.read().unwrap_or_else(PoisonError::into_inner);
-        let versions = shard.get(key)?;
-        versions
-            .iter()
-            .filter(|(task, _)| *task < snapshot)
-            .max_by_key(|(task, _)| *task)
-            .map(|(_, e)| e.clone())
+        shard.find(hash, |w| w.key == key)?.below(snapshot).cloned()
     }
 
     /// Whether a task in `from..to` wrote `key` (whose hash is `hash`).
     fn written_in(&self, key: &[u8], hash: u64, from: u32, to: u32) -> bool {
         let Some(shard) = self.shard(hash) else { return false };
         let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
-        shard.get(key).is_some_and(|versions| versions.iter().any(|(task, _)| (from..to).contains(task)))
+        shard
+            .find(hash, |w| w.key == key)
+            .is_some_and(|w| w.versions().any(|(task, _)| (from..to).contains(task)))
     }
 
     /// Withdraws `task`'s versions of `keys` (a speculative run that does not stand).
     fn withdraw(&self, task: u32, keys: &KeyLog) {
         for (key, hash) in keys.iter() {
             let mut shard = self.shard_to_write(hash).write().unwrap_or_else(PoisonError::into_inner);
-            if let Some(versions) = shard.get_mut(key) {
-                versions.retain(|(t, _)| *t != task);
+            if let Some(written) = shard.find_mut(hash, |w| w.key == key) {
+                written.withdraw(task);
             }
         }
     }
@@ -313,7 +345,7 @@ impl Versions {
                 .iter()
                 .flat_map(|shard| {
                     let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
-                    shard.keys().cloned().collect::<Vec<_>>()
+                    shard.iter().map(|w| w.key.clone()).collect::<Vec<_>>()
                 })
                 .collect()
         });
@@ -338,10 +370,12 @@ impl Versions {
             if indexed {
                 new_keys.push(key.clone());
             }
-            match shard.get_mut(&key) {
-                Some(versions) => versions.push((task, entry)),
-                None => {
-                    shard.insert(key, vec![(task, entry)]);
+            match shard.entry(hash, |w| w.key == key, |w| w.hash) {
+                hashbrown::hash_table::Entry::Occupied(mut written) => {
+                    written.get_mut().more.push((task, entry))
+                }
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(Written { key, hash, first: (task, entry), more: Vec::new() });
                 }
             }
         }
@@ -370,9 +404,9 @@ impl Versions {
             .collect();
         let mut last = Vec::with_capacity(shards.iter().map(|shard| shard.len()).sum());
         for shard in shards {
-            last.extend(shard.into_iter().filter_map(|(key, versions)| {
-                let entry = versions.into_iter().filter(|(t, _)| *t < committed).max_by_key(|(t, _)| *t)?;
-                Some((key, entry.1))
+            last.extend(shard.into_iter().filter_map(|written| {
+                let entry = written.below(committed)?.clone();
+                Some((written.key, entry))
             }));
         }
         last
