@@ -186,8 +186,8 @@ const FILTER_BITS: u64 = 1 << 20;
 /// Keys and their new entries (`None`: deleted).
 type Writes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
-/// Keys back to back, each with its hash ([`Versions::hash`]): a chunk's reads and
-/// writes in one buffer rather than an allocation per key.
+/// Keys back to back, each with its hash ([`Versions::hash`]): a chunk's reads in one
+/// buffer rather than an allocation per key.
 #[derive(Default)]
 struct KeyLog {
     bytes: Vec<u8>,
@@ -209,52 +209,28 @@ impl KeyLog {
             (key, hash)
         })
     }
-
-    fn contains(&self, key: &[u8]) -> bool {
-        self.iter().any(|(k, _)| k == key)
-    }
 }
 
-/// A version withdrawn ([`Versions::withdraw`]): below no snapshot, in no range.
-const WITHDRAWN: u32 = u32::MAX;
-
-/// One key written by the batch's tasks, with every version of it: `(task, entry)`.
-/// Most keys have one, kept inline.
+/// One key the committed tasks wrote: its last entry, and the position of the task
+/// that wrote it.
 struct Written {
     key: Vec<u8>,
     /// [`Versions::hash`] of `key`.
     hash: u64,
-    first: (u32, Option<Vec<u8>>),
-    more: Vec<(u32, Option<Vec<u8>>)>,
-}
-
-impl Written {
-    fn versions(&self) -> impl Iterator<Item = &(u32, Option<Vec<u8>>)> {
-        std::iter::once(&self.first).chain(&self.more)
-    }
-
-    /// The version of the last task below `snapshot` that wrote it.
-    fn below(&self, snapshot: u32) -> Option<&Option<Vec<u8>>> {
-        self.versions().filter(|(task, _)| *task < snapshot).max_by_key(|(task, _)| *task).map(|(_, e)| e)
-    }
-
-    fn withdraw(&mut self, task: u32) {
-        for version in std::iter::once(&mut self.first).chain(&mut self.more) {
-            if version.0 == task {
-                *version = (WITHDRAWN, None);
-            }
-        }
-    }
+    task: u32,
+    entry: Option<Vec<u8>>,
 }
 
 /// One shard of [`Versions`]: its keys' hashes are those of [`Versions::hash`], so a
 /// key is hashed once.
 type Shard = RwLock<hashbrown::HashTable<Written>>;
 
-/// Writes of the batch's tasks, every version kept, sharded by key. A task's writes are
-/// published as soon as it ran, by the thread that ran it; only the committed tasks'
-/// versions (below `committed`) are ever read, and a task whose run does not stand has
-/// its versions withdrawn before it commits again ([`Versions::withdraw`]).
+/// What the committed tasks of a stretch wrote: each key's last entry and writer,
+/// sharded by key. Only the committing thread writes it, as it commits; speculative
+/// writes stay with the chunk that made them until it commits. A view of snapshot `c`
+/// reads the last entry whoever wrote it: if that is a task at `c` or later, committed
+/// after the view's snapshot, the chunk's validation sees it (the key is among its
+/// reads) and the chunk runs again.
 struct Versions {
     shards: Box<[Shard]>,
     hasher: foldhash::fast::FixedState,
@@ -307,30 +283,16 @@ impl Versions {
         self.shard_of(hash)
     }
 
-    /// The entry of `key` as the first `snapshot` tasks left it, if one of them wrote it
-    /// (they are committed: `snapshot` is at most `committed`).
-    fn get(&self, key: &[u8], hash: u64, snapshot: u32) -> Option<Option<Vec<u8>>> {
+    /// The last committed entry of `key` (whose hash is `hash`), if a task wrote it.
+    fn get(&self, key: &[u8], hash: u64) -> Option<Option<Vec<u8>>> {
         let shard = self.shard(hash)?.read().unwrap_or_else(PoisonError::into_inner);
-        shard.find(hash, |w| w.key == key)?.below(snapshot).cloned()
+        shard.find(hash, |w| w.key == key).map(|w| w.entry.clone())
     }
 
-    /// Whether a task in `from..to` wrote `key` (whose hash is `hash`).
-    fn written_in(&self, key: &[u8], hash: u64, from: u32, to: u32) -> bool {
-        let Some(shard) = self.shard(hash) else { return false };
-        let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
-        shard
-            .find(hash, |w| w.key == key)
-            .is_some_and(|w| w.versions().any(|(task, _)| (from..to).contains(task)))
-    }
-
-    /// Withdraws `task`'s versions of `keys` (a speculative run that does not stand).
-    fn withdraw(&self, task: u32, keys: &KeyLog) {
-        for (key, hash) in keys.iter() {
-            let mut shard = self.shard_to_write(hash).write().unwrap_or_else(PoisonError::into_inner);
-            if let Some(written) = shard.find_mut(hash, |w| w.key == key) {
-                written.withdraw(task);
-            }
-        }
+    /// The position of the last committed task that wrote `key`, if one did.
+    fn last_writer(&self, key: &[u8], hash: u64) -> Option<u32> {
+        let shard = self.shard(hash)?.read().unwrap_or_else(PoisonError::into_inner);
+        shard.find(hash, |w| w.key == key).map(|w| w.task)
     }
 
     /// The keys written in `[low, high)`.
@@ -352,41 +314,35 @@ impl Versions {
         index.range::<[u8], _>((Bound::Included(low), upper)).cloned().collect()
     }
 
-    /// Publishes `writes` as versions of `task`; returns their keys.
-    fn publish(&self, task: u32, writes: Writes) -> KeyLog {
+    /// Records `writes` (with their keys' `hashes`, in order) as task `task`'s, which
+    /// the committing thread is committing.
+    fn publish(&self, task: u32, writes: Writes, hashes: &[u64]) {
         // Held while the shards change, so the index is never built in between: a key
         // is either in a shard before the index is built or added to the index here.
         let index = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         let indexed = index.is_some();
         let mut new_keys = Vec::new();
-        let mut published = KeyLog::default();
-        for (key, entry) in writes {
-            let hash = self.hash(&key);
-            published.push(&key, hash);
+        for ((key, entry), &hash) in writes.into_iter().zip(hashes) {
             let mut shard = self.shard_to_write(hash).write().unwrap_or_else(PoisonError::into_inner);
-            // Every key goes to the index, new to its shard or not: a later task's
-            // publication may have created the entry and not yet indexed it, and this
-            // task may commit first.
-            if indexed {
-                new_keys.push(key.clone());
-            }
             match shard.entry(hash, |w| w.key == key, |w| w.hash) {
                 hashbrown::hash_table::Entry::Occupied(mut written) => {
-                    written.get_mut().more.push((task, entry))
+                    let written = written.get_mut();
+                    (written.task, written.entry) = (task, entry);
                 }
                 hashbrown::hash_table::Entry::Vacant(slot) => {
-                    slot.insert(Written { key, hash, first: (task, entry), more: Vec::new() });
+                    if indexed {
+                        new_keys.push(key.clone());
+                    }
+                    slot.insert(Written { key, hash, task, entry });
                 }
             }
         }
         drop(index);
-        // Indexed before this task can commit, so before any task that could read them.
         if !new_keys.is_empty()
             && let Some(index) = &mut *self.keys.write().unwrap_or_else(PoisonError::into_inner)
         {
             index.extend(new_keys);
         }
-        published
     }
 
     /// Tasks committed and the block's totals after them.
@@ -394,9 +350,8 @@ impl Versions {
         *lock(&self.committed)
     }
 
-    /// Each key's entry as the first `committed` tasks left it: what running them in
-    /// order leaves (later tasks' speculative versions are dropped).
-    fn into_last(self, committed: u32) -> Writes {
+    /// Each key's last entry: what running the committed tasks in order leaves.
+    fn into_writes(self) -> Writes {
         let shards: Vec<_> = self
             .shards
             .into_iter()
@@ -404,10 +359,7 @@ impl Versions {
             .collect();
         let mut last = Vec::with_capacity(shards.iter().map(|shard| shard.len()).sum());
         for shard in shards {
-            last.extend(shard.into_iter().filter_map(|written| {
-                let entry = written.below(committed)?.clone();
-                Some((written.key, entry))
-            }));
+            last.extend(shard.into_iter().map(|written| (written.key, written.entry)));
         }
         last
     }
@@ -477,7 +429,7 @@ impl Layer for View {
             }
             reads.keys.push(key, hash);
         }
-        if let Some(entry) = self.versions().get(key, hash, self.snapshot) {
+        if let Some(entry) = self.versions().get(key, hash) {
             return Some(entry);
         }
         self.local.shared.base.overlay_entry(key).map(|e| e.map(<[u8]>::to_vec))
@@ -496,7 +448,7 @@ impl Layer for View {
             .collect();
         let versions = self.versions();
         for key in versions.range(low, high) {
-            if let Some(entry) = versions.get(&key, versions.hash(&key), self.snapshot) {
+            if let Some(entry) = versions.get(&key, versions.hash(&key)) {
                 all.insert(key, entry);
             }
         }
@@ -511,7 +463,9 @@ struct Done<T> {
     /// Tasks in the chunk.
     len: usize,
     outs: Vec<std::thread::Result<T>>,
-    keys: KeyLog,
+    /// The chunk's net writes, and their keys' hashes ([`Versions::hash`]).
+    writes: Writes,
+    hashes: Vec<u64>,
     end: Counters,
     spec: Box<Spec>,
 }
@@ -606,14 +560,14 @@ where
         }
     }
 
-    /// Tasks ending with task `last` ran in `block`: their writes are published as the
-    /// versions of `last`, here, on the thread that ran them.
-    fn done(&self, last: u32, mut block: Block<'r>, outs: Vec<std::thread::Result<T>>) -> Done<T> {
+    /// Tasks ran in `block`: their writes, hashed here on the thread that ran them, wait
+    /// in the result for their commit.
+    fn done(&self, mut block: Block<'r>, outs: Vec<std::thread::Result<T>>) -> Done<T> {
         let end = Counters::of(&block);
         let writes = block.journal.take_changes().into_writes();
-        let keys = self.shared.versions.publish(last, writes);
+        let hashes = writes.iter().map(|(key, _)| self.shared.versions.hash(key)).collect();
         let spec = block.spec.take().expect("a task's block has its spec");
-        Done { len: 1, outs, keys, end, spec }
+        Done { len: 1, outs, writes, hashes, end, spec }
     }
 
     /// A worker: speculates chunks until none is left, on its lane.
@@ -664,7 +618,7 @@ where
                 break;
             }
         }
-        let done = Done { len: tasks.len(), ..self.done(pos(tasks.end - 1), block, outs) };
+        let done = Done { len: tasks.len(), ..self.done(block, outs) };
         *lock(&self.slots[tasks.start].0) = Slot::Done(Box::new(done));
         if self.waiting.load(Ordering::SeqCst) {
             let _wake = lock(&self.wake.0);
@@ -687,14 +641,16 @@ where
             return false;
         }
         let reads = lock(&spec.view.reads);
-        if reads.poisoned || reads.deferred.iter().any(|k| done.keys.contains(k)) {
+        if reads.poisoned || reads.deferred.iter().any(|k| done.writes.iter().any(|(w, _)| w == k)) {
             return false;
         }
         let (snapshot, first) = (spec.view.snapshot, pos(tasks.start));
         if snapshot == first {
             return true;
         }
-        let newer = |key: &[u8], hash: u64| versions.written_in(key, hash, snapshot, first);
+        // Every committed task is below `first`: one at `snapshot` or later wrote it since.
+        let newer =
+            |key: &[u8], hash: u64| versions.last_writer(key, hash).is_some_and(|task| task >= snapshot);
         !reads.keys.iter().any(|(k, hash)| newer(k, hash))
             && !reads.ranges.iter().any(|(low, high)| {
                 versions.range(low, high.as_deref()).iter().any(|k| newer(k, versions.hash(k)))
@@ -706,7 +662,7 @@ where
     fn exact(&self, local: &Arc<Local>, j: usize, at: Counters) -> Done<T> {
         let mut block = self.block(local, self.exec, pos(j), at, true);
         let out = (self.task)(&mut block, self.first + j);
-        self.done(pos(j), block, vec![Ok(out)])
+        self.done(block, vec![Ok(out)])
     }
 
     /// The deferred credits of `tasks` (a run that stands), added to the balances as the
@@ -731,10 +687,13 @@ where
     fn commit(&self, tasks: Range<usize>, done: Done<T>, credits: Writes, at: &mut Counters) -> Vec<T> {
         let versions = &self.shared.versions;
         let last = pos(tasks.end - 1);
+        let Done { outs, writes, hashes, end, spec, .. } = done;
+        // Readable before the count moves past them (a view's snapshot is a count).
+        versions.publish(last, writes, &hashes);
         if !credits.is_empty() {
-            versions.publish(last, credits);
+            let hashes: Vec<u64> = credits.iter().map(|(key, _)| versions.hash(key)).collect();
+            versions.publish(last, credits, &hashes);
         }
-        let Done { outs, end, spec, .. } = done;
         *at = at.advanced(spec.start, end);
         *lock(&versions.committed) = (last + 1, *at);
         let stood = |out: std::thread::Result<T>| {
@@ -780,44 +739,26 @@ where
                 }
             };
             let tasks = j..j + done.as_ref().map_or(1, |done| done.len);
-            let last = pos(tasks.end - 1);
             let conflict = done.is_some();
             // The speculative run, if it stands and the gate lets all its tasks join.
             let mut stopped = None;
-            let standing = match done {
-                Some(done) => {
-                    let credits = match self.valid(&tasks, &done, at, &self.shared.versions) {
-                        true => self.credits(local, &tasks, &done),
-                        false => None,
+            let standing = done.and_then(|done| {
+                let credits = match self.valid(&tasks, &done, at, &self.shared.versions) {
+                    true => self.credits(local, &tasks, &done)?,
+                    false => return None,
+                };
+                for (k, i) in tasks.clone().enumerate() {
+                    let previous = match k {
+                        0 => out.last(),
+                        _ => done.outs[k - 1].as_ref().ok(),
                     };
-                    match credits {
-                        Some(credits) => {
-                            for (k, i) in tasks.clone().enumerate() {
-                                let previous = match k {
-                                    0 => out.last(),
-                                    _ => done.outs[k - 1].as_ref().ok(),
-                                };
-                                if !gate(self.first + i, previous) {
-                                    stopped = Some(i);
-                                    break;
-                                }
-                            }
-                            match stopped {
-                                None => Some(self.commit(tasks.clone(), done, credits, &mut at)),
-                                Some(_) => {
-                                    self.shared.versions.withdraw(last, &done.keys);
-                                    None
-                                }
-                            }
-                        }
-                        None => {
-                            self.shared.versions.withdraw(last, &done.keys);
-                            None
-                        }
+                    if !gate(self.first + i, previous) {
+                        stopped = Some(i);
+                        return None;
                     }
                 }
-                None => None,
-            };
+                Some(self.commit(tasks.clone(), done, credits, &mut at))
+            });
             if let Some(results) = standing {
                 out.extend(results);
                 self.grow(tasks.len());
@@ -1016,8 +957,8 @@ impl<'r> Block<'r> {
             Err(_) => unreachable!("every view of the stretch is dropped with its tasks"),
         };
         // Each key's last committed entry is what running the tasks in order left.
-        let (committed, at) = versions.committed();
-        base.apply(versions.into_last(committed));
+        let (_, at) = versions.committed();
+        base.apply(versions.into_writes());
         self.journal = base;
         self.txs = at.txs;
         self.event_bytes = at.event_bytes;
