@@ -133,9 +133,13 @@ pub struct Journal {
     overlay: foldhash::HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// The overlay's keys in order, so a range scan walks only the overlay keys in its
     /// range ([`Journal::scan_range`]), not every key written earlier in the block. Built
-    /// at the first scan (most blocks never scan), then kept in step with `overlay` (a key
-    /// enters when the overlay first holds it and leaves when a revert drops it).
+    /// at the second scan since it was last dropped (most blocks scan once, at their
+    /// end: that scan picks the keys in its range out of the overlay instead), then kept
+    /// in step with `overlay` (a key enters when the overlay first holds it and leaves
+    /// when a revert drops it).
     ordered: OnceLock<BTreeSet<Vec<u8>>>,
+    /// Scans since `ordered` was last dropped, up to 2.
+    scans: AtomicU64,
     /// `(end of the key in undo_keys, previous overlay entry)` for every change made
     /// while a checkpoint was live, oldest first. Entry `i`'s key is
     /// `undo_keys[end of entry i-1 (or 0)..end]`.
@@ -177,6 +181,7 @@ impl Journal {
             below: None,
             overlay: foldhash::HashMap::default(),
             ordered: OnceLock::new(),
+            scans: AtomicU64::new(0),
             undo: Vec::new(),
             undo_keys: Vec::new(),
             checkpoints: Vec::new(),
@@ -220,10 +225,29 @@ impl Journal {
         low: &[u8],
         high: Option<&[u8]>,
     ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
-        let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
-        self.ordered()
-            .range::<[u8], _>((Bound::Included(low), upper))
-            .map(|k| (k.as_slice(), self.overlay.get(k).and_then(Option::as_deref)))
+        self.overlay_keys(low, high).map(|k| (k.as_slice(), self.overlay.get(k).and_then(Option::as_deref)))
+    }
+
+    /// The overlay's keys in `[low, high)` (`None`: no upper bound), ascending: from the
+    /// ordered index, or picked out of the overlay and sorted by the first scan since
+    /// the index was last dropped ([`Journal::ordered`]'s field).
+    fn overlay_keys<'a>(
+        &'a self,
+        low: &[u8],
+        high: Option<&[u8]>,
+    ) -> Box<dyn DoubleEndedIterator<Item = &'a Vec<u8>> + 'a> {
+        let first = self.ordered.get().is_none() && self.scans.fetch_add(1, Ordering::Relaxed) == 0;
+        if !first {
+            let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
+            return Box::new(self.ordered().range::<[u8], _>((Bound::Included(low), upper)));
+        }
+        let mut keys: Vec<&Vec<u8>> = self
+            .overlay
+            .keys()
+            .filter(|k| k.as_slice() >= low && high.is_none_or(|high| k.as_slice() < high))
+            .collect();
+        keys.sort_unstable();
+        Box::new(keys.into_iter())
     }
 
     /// Writes `changes` (`None` deletes) as [`Journal::set`] would, in order: what
@@ -239,9 +263,15 @@ impl Journal {
         }
         // Into an empty overlay with nothing to undo (a whole block's batch): no lookups.
         self.writes += 1;
-        self.ordered.take();
+        self.drop_ordered();
         self.overlay.reserve(changes.size_hint().0);
         self.overlay.extend(changes);
+    }
+
+    /// Drops the ordered index (the overlay changed wholesale).
+    fn drop_ordered(&mut self) {
+        self.ordered.take();
+        *self.scans.get_mut() = 0;
     }
 
     /// The overlay's keys in order, built at the first call after a change of many.
@@ -257,7 +287,7 @@ impl Journal {
     /// journal empty (its checkpoints and undo log dropped).
     pub fn take_changes(&mut self) -> ChangeSet {
         self.writes += 1;
-        self.ordered.take();
+        self.drop_ordered();
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
@@ -555,10 +585,6 @@ impl Journal {
         let limited = base.len() >= backend_limit;
         let mut walked = Walked { entries: base.len() as u64, bytes: 0 };
         walked.bytes = base.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
-        let upper = match &high {
-            Some(h) => Bound::Excluded(h.as_slice()),
-            None => Bound::Unbounded,
-        };
         // The overlay's entries in the range, merged with the layer's (the overlay
         // wins), as one journal holding both would walk them.
         let layered: Option<std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>> =
@@ -573,8 +599,7 @@ impl Journal {
         let keys: Box<dyn DoubleEndedIterator<Item = OverlayEntry<'_>>> = match &layered {
             Some(all) => Box::new(all.iter().map(|(k, v)| (k, v.as_ref()))),
             None => Box::new(
-                self.ordered()
-                    .range::<[u8], _>((Bound::Included(low.as_slice()), upper))
+                self.overlay_keys(&low, high.as_deref())
                     .map(|k| (k, self.overlay.get(k).and_then(Option::as_ref))),
             ),
         };
@@ -651,7 +676,7 @@ impl Journal {
                 return Err(e);
             }
         };
-        self.ordered.take();
+        self.drop_ordered();
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
