@@ -245,9 +245,15 @@ struct Versions {
 }
 
 impl Versions {
-    fn new(counters: Counters) -> Versions {
+    /// Empty, for a stretch of `tasks` tasks starting from the block's totals `counters`.
+    fn new(counters: Counters, tasks: usize) -> Versions {
+        // Room for a few keys per task, so the shards rarely grow while the committing
+        // thread fills them.
+        let per_shard = tasks.saturating_mul(KEYS_PER_TASK / 2) / SHARDS;
         Versions {
-            shards: (0..SHARDS).map(|_| RwLock::new(hashbrown::HashTable::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(hashbrown::HashTable::with_capacity(per_shard)))
+                .collect(),
             hasher: foldhash::fast::FixedState::with_seed(0),
             written: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
             keys: RwLock::new(None),
@@ -481,6 +487,9 @@ enum Slot<T> {
     Taken,
 }
 
+/// Keys a chunk's journal makes room for per task: a transfer writes about four.
+const KEYS_PER_TASK: usize = 8;
+
 /// How a parallel stretch ended.
 enum Stretch {
     /// Every task committed, or the gate stopped the batch.
@@ -609,6 +618,9 @@ where
         let ahead = pos(tasks.start).saturating_sub(snapshot);
         let guess = Counters { txs: counters.txs.saturating_add(ahead), ..counters };
         let mut block = self.block(local, exec, snapshot, guess, false);
+        // Room for what the chunk typically writes, so its journal does not grow (and
+        // rehash) step by step.
+        block.journal.reserve(tasks.len() * KEYS_PER_TASK);
         let mut outs = Vec::with_capacity(tasks.len());
         for i in tasks.clone() {
             let out = catch_unwind(AssertUnwindSafe(|| (self.task)(&mut block, self.first + i)));
@@ -905,7 +917,7 @@ impl<'r> Block<'r> {
         let backend = self.journal.backend().clone();
         let base = std::mem::replace(&mut self.journal, Journal::new(backend.clone()));
         let start = Counters::of(self);
-        let shared = Arc::new(Shared { base, versions: Versions::new(start) });
+        let shared = Arc::new(Shared { base, versions: Versions::new(start, range.len()) });
         let slots: Vec<Padded<Mutex<Slot<T>>>> =
             range.clone().map(|_| Padded(Mutex::new(Slot::Empty))).collect();
         let stage = Stage {

@@ -283,6 +283,12 @@ impl Journal {
         })
     }
 
+    /// Makes room for `additional` more keys in the overlay (a caller that knows how many
+    /// it will write, so the overlay does not grow step by step).
+    pub fn reserve(&mut self, additional: usize) {
+        self.overlay.reserve(additional);
+    }
+
     /// The net changes, taken: [`Journal::changes`] without copying them, leaving the
     /// journal empty (its checkpoints and undo log dropped).
     pub fn take_changes(&mut self) -> ChangeSet {
