@@ -248,8 +248,9 @@ impl Versions {
     /// Empty, for a stretch of `tasks` tasks starting from the block's totals `counters`.
     fn new(counters: Counters, tasks: usize) -> Versions {
         // Room for a few keys per task, so the shards rarely grow while the committing
-        // thread fills them.
-        let per_shard = tasks.saturating_mul(KEYS_PER_TASK / 2) / SHARDS;
+        // thread fills them; at most what 4,096 tasks need (a stretch that falls back
+        // early commits only a few).
+        let per_shard = tasks.min(4_096) * (KEYS_PER_TASK / 2) / SHARDS;
         Versions {
             shards: (0..SHARDS)
                 .map(|_| RwLock::new(hashbrown::HashTable::with_capacity(per_shard)))
