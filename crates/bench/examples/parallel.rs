@@ -1,6 +1,7 @@
 //! `cargo run --release -p cove-bench --example parallel [TXS]`: the parallel-execution
 //! speedups of `cove bench` alone (blocks of TXS, 10,000 by default), for profiling;
-//! `... --example parallel TXS THREADS KIND` one side (KIND 0 WASM, 1 EVM, 2 hot, 3 mixed, 4 faucet credits).
+//! `... --example parallel TXS THREADS KIND` one side (KIND 0 WASM, 1 EVM, 2 hot, 3 mixed, 4 faucet credits):
+//! microseconds per transaction for the whole block and for its batch alone.
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -10,8 +11,13 @@ fn main() {
     // `parallel N THREADS KIND`: one side only.
     let side: Vec<usize> = std::env::args().skip(2).filter_map(|s| s.parse().ok()).collect();
     if let [threads, kind] = side[..] {
-        let us = cove_bench::parallel::one_side(&runtime::Config::default(), threads, kind, n, 10);
-        println!("{us:?} us per transaction");
+        match cove_bench::parallel::one_side(&runtime::Config::default(), threads, kind, n, 10) {
+            Ok((block, batch)) => println!("{block:.3} us per transaction ({batch:.3} in the batch)"),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
         return;
     }
     match cove_bench::parallel::speedups(&runtime::Config::default(), n) {

@@ -30,6 +30,18 @@ pub struct Speedups {
     pub mixed: f64,
     /// Microseconds per transaction on 1 thread, per block kind (in the same order).
     pub sequential_us: [f64; 4],
+    /// The speedups (same order) of running the batch alone, without the block's
+    /// commit (which runs on one thread either way).
+    pub batch_speedups: [f64; 4],
+}
+
+/// Seconds one block took.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    /// Running its batch.
+    batch: f64,
+    /// Beginning it, running its batch and committing it.
+    total: f64,
 }
 
 /// The `i`th sender and recipient of a block.
@@ -105,16 +117,18 @@ fn bed(config: &Config, threads: usize, senders: usize) -> Result<Bed, String> {
 }
 
 impl Bed {
-    /// Seconds to run and commit one block of `txs`.
-    fn block(&self, txs: &[Tx], time: u64) -> Result<f64, String> {
+    /// How long one block of `txs` took to run and commit.
+    fn block(&self, txs: &[Tx], time: u64) -> Result<Timing, String> {
         let start = Instant::now();
         let mut block = self.rt.begin_block(time).map_err(|e| e.to_string())?;
+        let batch = Instant::now();
         let results = block.run_batch(txs.len(), |b, i| self.run(b, txs[i]), |_, _| true);
+        let batch = batch.elapsed().as_secs_f64();
         if let Some(e) = results.into_iter().find_map(Result::err) {
             return Err(e);
         }
         block.commit().map_err(|e| e.to_string())?;
-        Ok(start.elapsed().as_secs_f64())
+        Ok(Timing { batch, total: start.elapsed().as_secs_f64() })
     }
 
     fn run(&self, block: &mut Block<'_>, tx: Tx) -> Result<(), String> {
@@ -154,23 +168,25 @@ fn blocks(per_block: usize) -> [Vec<Tx>; 4] {
 }
 
 /// Microseconds per transaction of block kind `kind` (0 WASM, 1 EVM, 2 hot, 3 mixed, 4
-/// faucet credits to distinct accounts) on
-/// `threads`, the median of `rounds` blocks of `per_block`: for profiling one side.
+/// faucet credits to distinct accounts) on `threads`, the median of `rounds` blocks of
+/// `per_block`, for the whole block and for its batch alone: for profiling one side.
 pub fn one_side(
     config: &Config,
     threads: usize,
     kind: usize,
     per_block: usize,
     rounds: usize,
-) -> Result<f64, String> {
+) -> Result<(f64, f64), String> {
     let bed = bed(config, threads, per_block)?;
     let txs = match kind {
         4 => (0..per_block).map(Tx::Fund).collect(),
         _ => blocks(per_block).into_iter().nth(kind).ok_or("no such block kind")?,
     };
     bed.block(&txs, 2)?;
-    let mut times: Vec<f64> = (0..rounds).map(|r| bed.block(&txs, 3 + r as u64)).collect::<Result<_, _>>()?;
-    Ok(median(&mut times) * 1e6 / per_block as f64)
+    let times: Vec<Timing> = (0..rounds).map(|r| bed.block(&txs, 3 + r as u64)).collect::<Result<_, _>>()?;
+    let us =
+        |f: fn(&Timing) -> f64| median(&mut times.iter().map(f).collect::<Vec<_>>()) * 1e6 / per_block as f64;
+    Ok((us(|t| t.total), us(|t| t.batch)))
 }
 
 /// The four speedups on blocks of `per_block` transactions (at least 10).
@@ -180,6 +196,7 @@ pub fn speedups(config: &Config, per_block: usize) -> Result<Speedups, String> {
     let two = bed(config, 2, per_block)?;
     let blocks = blocks(per_block);
     let mut out = [0.0; 4];
+    let mut batch_speedups = [0.0; 4];
     let mut sequential_us = [0.0; 4];
     let mut time = 2;
     for (k, txs) in blocks.iter().enumerate() {
@@ -187,18 +204,27 @@ pub fn speedups(config: &Config, per_block: usize) -> Result<Speedups, String> {
         one.block(txs, time)?;
         two.block(txs, time)?;
         time += 1;
-        let (mut ratios, mut seq) = (Vec::new(), Vec::new());
+        let (mut ratios, mut batch_ratios, mut seq) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let a = one.block(txs, time)?;
             let b = two.block(txs, time)?;
             time += 1;
-            ratios.push(a / b);
-            seq.push(a);
+            ratios.push(a.total / b.total);
+            batch_ratios.push(a.batch / b.batch);
+            seq.push(a.total);
         }
         out[k] = median(&mut ratios);
+        batch_speedups[k] = median(&mut batch_ratios);
         sequential_us[k] = median(&mut seq) * 1e6 / txs.len() as f64;
     }
-    Ok(Speedups { wasm_disjoint: out[0], evm_disjoint: out[1], hot: out[2], mixed: out[3], sequential_us })
+    Ok(Speedups {
+        wasm_disjoint: out[0],
+        evm_disjoint: out[1],
+        hot: out[2],
+        mixed: out[3],
+        sequential_us,
+        batch_speedups,
+    })
 }
 
 fn median(v: &mut [f64]) -> f64 {
