@@ -17,8 +17,7 @@
 //! little more than a sequential one. `docs/parallel.md` has the algorithm, its
 //! invariants and the measurements.
 //!
-//! This module owns the scheduling, the multi-version store of committed writes and
-//! validation. It must not know what a task does: the VMs, fees and nonces are the
+//! This module owns the scheduling, the store of committed writes and validation. It must not know what a task does: the VMs, fees and nonces are the
 //! caller's and [`Block`]'s.
 
 use std::collections::BTreeSet;
@@ -306,9 +305,11 @@ impl Versions {
     fn range(&self, low: &[u8], high: Option<&[u8]>) -> Vec<Vec<u8>> {
         let upper = high.map_or(Bound::Unbounded, Bound::Excluded);
         let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
-        // Built from the shards under the index's lock: a key published before is in a
-        // shard, one published after is added by `publish` (which takes this lock after
-        // its shard's).
+        // Built from the shards under the index's write lock: `publish` holds its read
+        // lock while it changes the shards and adds its new keys afterwards, so a key is
+        // either in a shard when the index is built or added by `publish`. A scan that
+        // runs between the two misses a key only its committing thread's validation
+        // needs, and that validation runs after `publish` returned.
         let index = keys.get_or_insert_with(|| {
             self.shards
                 .iter()
@@ -406,8 +407,10 @@ struct Reads {
     poisoned: bool,
 }
 
-/// One task's view of the state: the block's journal under the writes of the first
-/// `snapshot` tasks of the stretch, recording what the task reads.
+/// A chunk's view of the state: the block's journal under the committed tasks' last
+/// writes, recording what the chunk reads. Its `snapshot` is the number of tasks
+/// committed when the chunk started: a read of an entry a later task wrote is caught
+/// when the chunk is validated ([`Versions`]).
 pub(crate) struct View {
     local: Arc<Local>,
     snapshot: u32,
@@ -444,7 +447,13 @@ impl Layer for View {
 
     fn range(&self, low: &[u8], high: Option<&[u8]>) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         if self.record {
-            lock(&self.reads).ranges.push((low.to_vec(), high.map(<[u8]>::to_vec)));
+            let mut reads = lock(&self.reads);
+            // A scan over a balance with a deferred credit sees it without the credit.
+            let within = |k: &Vec<u8>| k.as_slice() >= low && high.is_none_or(|high| k.as_slice() < high);
+            if reads.deferred.iter().any(within) {
+                reads.poisoned = true;
+            }
+            reads.ranges.push((low.to_vec(), high.map(<[u8]>::to_vec)));
         }
         let mut all: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>> = self
             .local
@@ -695,8 +704,8 @@ where
         Some(credits.take_changes().into_writes())
     }
 
-    /// Commits `tasks`, whose writes are published, with their deferred `credits`: the
-    /// totals move on, the versions become readable. Their results, in order.
+    /// Commits `tasks` with their deferred `credits`: their writes join the committed
+    /// ones, then the totals and the committed count move on. Their results, in order.
     fn commit(&self, tasks: Range<usize>, done: Done<T>, credits: Writes, at: &mut Counters) -> Vec<T> {
         let versions = &self.shared.versions;
         let last = pos(tasks.end - 1);
@@ -753,8 +762,10 @@ where
             };
             let tasks = j..j + done.as_ref().map_or(1, |done| done.len);
             let conflict = done.is_some();
-            // The speculative run, if it stands and the gate lets all its tasks join.
+            // The speculative run, if it stands and the gate lets all its tasks join; else
+            // where the gate stopped (or panicked) part-way.
             let mut stopped = None;
+            let mut gate_panic = None;
             let standing = done.and_then(|done| {
                 let credits = match self.valid(&tasks, &done, at, &self.shared.versions) {
                     true => self.credits(local, &tasks, &done)?,
@@ -765,9 +776,16 @@ where
                         0 => out.last(),
                         _ => done.outs[k - 1].as_ref().ok(),
                     };
-                    if !gate(self.first + i, previous) {
-                        stopped = Some(i);
-                        return None;
+                    match catch_unwind(AssertUnwindSafe(|| gate(self.first + i, previous))) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            stopped = Some(i);
+                            return None;
+                        }
+                        Err(panic) => {
+                            (stopped, gate_panic) = (Some(i), Some(panic));
+                            return None;
+                        }
                     }
                 }
                 Some(self.commit(tasks.clone(), done, credits, &mut at))
@@ -793,20 +811,25 @@ where
                     out.push(self.exact_commit(local, i, &mut at));
                 }
                 self.end.store(stop, Ordering::Release);
+                if let Some(panic) = gate_panic {
+                    std::panic::resume_unwind(panic);
+                }
                 return Stretch::Finished;
             }
             if conflict {
                 self.chunk.0.store(1, Ordering::Relaxed);
             }
             // Run in order, one task at a time, as a sequential run would.
-            for i in tasks {
+            for i in tasks.clone() {
                 if !gate(self.first + i, out.last()) {
                     self.end.store(i, Ordering::Release);
                     return Stretch::Finished;
                 }
                 out.push(self.exact_commit(local, i, &mut at));
                 j = i + 1;
-                if note(i, conflict) {
+                // A chunk that did not stand is one conflict, not one per task: one
+                // conflicting transaction in a long chunk says little of the next ones.
+                if note(i, conflict && i == tasks.start) {
                     self.end.store(j, Ordering::Release);
                     return Stretch::Conflicted(self.first + j);
                 }

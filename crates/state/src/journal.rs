@@ -138,7 +138,7 @@ pub struct Journal {
     /// in step with `overlay` (a key enters when the overlay first holds it and leaves
     /// when a revert drops it).
     ordered: OnceLock<BTreeSet<Vec<u8>>>,
-    /// Scans since `ordered` was last dropped, up to 2.
+    /// Scans since `ordered` was last dropped (only whether it is 0 matters).
     scans: AtomicU64,
     /// `(end of the key in undo_keys, previous overlay entry)` for every change made
     /// while a checkpoint was live, oldest first. Entry `i`'s key is
@@ -274,7 +274,7 @@ impl Journal {
         *self.scans.get_mut() = 0;
     }
 
-    /// The overlay's keys in order, built at the first call after a change of many.
+    /// The overlay's keys in order, built if it is not (from the second scan on).
     fn ordered(&self) -> &BTreeSet<Vec<u8>> {
         self.ordered.get_or_init(|| {
             let mut keys: Vec<Vec<u8>> = self.overlay.keys().cloned().collect();

@@ -295,6 +295,32 @@ fn a_task_reading_the_blocks_totals_sees_the_real_ones() {
     });
 }
 
+/// A gate that panics (at a task inside a chunk, where chunks have grown): the panic
+/// reaches the caller, and the block keeps the tasks the gate let in before it.
+#[test]
+fn a_panicking_gate_leaves_the_tasks_it_let_in() {
+    alike(&[1, 2, 4], |threads, rt| {
+        let kv = deploy_committed(rt, ALICE, &kv(), None);
+        let mut block = rt.begin_block(T0).expect("block");
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            block.run_batch(
+                300,
+                |b, i| b.call(SENDERS[i % 4], kv, "set", vec![i as u8], None).expect("call"),
+                |i, _| {
+                    assert!(i != 250, "the gate panics at 250");
+                    true
+                },
+            )
+        }));
+        assert!(ran.is_err(), "{threads} threads: the panic reaches the caller");
+        assert_eq!(block.transactions(), 250, "{threads} threads");
+        let record = block.commit().expect("commit");
+        let value = rt.query(ALICE, kv, "get", Vec::new(), None).expect("query");
+        assert_eq!(ok(&value), vec![249], "{threads} threads: the last task let in wrote last");
+        record.root
+    });
+}
+
 /// A task that panics: the panic reaches the caller, and the block keeps the tasks
 /// before it, on every thread count.
 #[test]
