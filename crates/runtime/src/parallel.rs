@@ -44,6 +44,8 @@ const FALLBACK_CONFLICTS: usize = 16;
 const FIRST_SEQUENTIAL: usize = 128;
 /// The longest run of tasks one after another before parallel execution is tried again.
 const MAX_SEQUENTIAL: usize = 4_096;
+/// The most tasks of the parallel stretch that tries again after a fallback (a probe).
+const PROBE: usize = 256;
 /// The most consecutive tasks a thread runs as one unit (a chunk): one view, one
 /// journal, one publication and one validation for all of them. Chunks start at one
 /// task and double with each chunk that stands, up to this; a conflict takes them back
@@ -900,13 +902,24 @@ impl<'r> Block<'r> {
         let mut out = Vec::with_capacity(count);
         let mut next = 0;
         let mut sequential = FIRST_SEQUENTIAL;
+        // After a fallback the next parallel stretch is a probe of at most `PROBE` tasks
+        // (its slots and tables sized for them); one that stands lets the rest of the
+        // batch run as one stretch again.
+        let mut probe = false;
         // Tasks of a task's own block (a batch inside a batch) run in order.
         let parallel = threads > 1 && self.spec.is_none();
         while next < count {
             if parallel && count - next > 1 {
-                match self.stretch(threads, next..count, &task, &mut gate, &mut out) {
+                let end = if probe { (next + PROBE).min(count) } else { count };
+                match self.stretch(threads, next..end, &task, &mut gate, &mut out) {
+                    // Every task of the range committed: on with the rest, in parallel.
+                    Stretch::Finished if out.len() == end && end < count => {
+                        (next, probe) = (end, false);
+                        continue;
+                    }
+                    // The batch is done, or the gate stopped it.
                     Stretch::Finished => return out,
-                    Stretch::Conflicted(at) => next = at,
+                    Stretch::Conflicted(at) => (next, probe) = (at, true),
                 }
             }
             let until = if parallel { (next + sequential).min(count) } else { count };

@@ -254,6 +254,55 @@ fn a_block_where_every_transaction_conflicts_gives_the_sequential_result() {
     });
 }
 
+/// A block that conflicts at first (one counter), then not (faucet credits to distinct
+/// accounts): it falls back to running in order, probes, and runs the rest in parallel
+/// again, with the results of running it in order; the gate stops it late.
+#[test]
+fn a_batch_that_stops_conflicting_goes_parallel_again() {
+    alike(&[1, 2, 8], |threads, rt| {
+        let counter = deploy_committed(rt, ALICE, &counter(), None);
+        let mut block = rt.begin_block(T0).expect("block");
+        let results = block.run_batch(
+            1_200,
+            |b, i| {
+                let r = match i {
+                    0..100 => b.call(ALICE, counter, "increment", Vec::new(), None),
+                    _ => b.fund(
+                        Address([
+                            (i % 251) as u8,
+                            (i / 251) as u8,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            7,
+                            9,
+                        ]),
+                        Balance::from_u128(i as u128),
+                    ),
+                };
+                format!("{:?}", r.expect("call"))
+            },
+            |i, _| i < 1_150,
+        );
+        assert_eq!(results.len(), 1_150, "{threads} threads");
+        assert_eq!(block.transactions(), 1_150, "{threads} threads");
+        (results, block.commit().expect("commit").root)
+    });
+}
+
 /// The gate stops the batch where it says, on every thread count: a block builder that
 /// stops at the first transaction that does not fit.
 #[test]
