@@ -234,7 +234,9 @@ type Shard = RwLock<hashbrown::HashTable<Written>>;
 /// reads) and the chunk runs again.
 struct Versions {
     shards: Box<[Shard]>,
-    hasher: foldhash::fast::FixedState,
+    /// Seeded at random per process, like the journal's: keys contracts choose cannot
+    /// be crafted to collide in the shards' tables. Only speed depends on it.
+    hasher: foldhash::fast::RandomState,
     /// A bit per key hash, set before a key's first version is published: a read of a
     /// key whose bit is clear needs no lock (no committed task wrote it).
     written: Box<[AtomicU64]>,
@@ -256,7 +258,7 @@ impl Versions {
             shards: (0..SHARDS)
                 .map(|_| RwLock::new(hashbrown::HashTable::with_capacity(per_shard)))
                 .collect(),
-            hasher: foldhash::fast::FixedState::with_seed(0),
+            hasher: foldhash::fast::RandomState::default(),
             written: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
             keys: RwLock::new(None),
             committed: Mutex::new((0, counters)),

@@ -267,31 +267,7 @@ fn a_batch_that_stops_conflicting_goes_parallel_again() {
             |b, i| {
                 let r = match i {
                     0..100 => b.call(ALICE, counter, "increment", Vec::new(), None),
-                    _ => b.fund(
-                        Address([
-                            (i % 251) as u8,
-                            (i / 251) as u8,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            7,
-                            9,
-                        ]),
-                        Balance::from_u128(i as u128),
-                    ),
+                    _ => b.fund(funded(i), Balance::from_u128(i as u128)),
                 };
                 format!("{:?}", r.expect("call"))
             },
@@ -301,6 +277,13 @@ fn a_batch_that_stops_conflicting_goes_parallel_again() {
         assert_eq!(block.transactions(), 1_150, "{threads} threads");
         (results, block.commit().expect("commit").root)
     });
+}
+
+/// A distinct account per `i`, funded by the faucet.
+fn funded(i: usize) -> Address {
+    let mut address = [7; 20];
+    address[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    Address(address)
 }
 
 /// The gate stops the batch where it says, on every thread count: a block builder that
