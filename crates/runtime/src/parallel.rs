@@ -504,6 +504,16 @@ enum Slot<T> {
 /// Keys a chunk's journal makes room for per task: a transfer writes about four.
 const KEYS_PER_TASK: usize = 8;
 
+/// What became of a speculative chunk at its turn to commit ([`Stage::settle`]).
+enum Turn<T> {
+    /// It stood and the gate let every task in: their results.
+    Committed(Vec<T>),
+    /// The gate stopped at task `at`, or panicked there, part-way through the chunk.
+    Stopped { at: usize, panic: Option<Box<dyn std::any::Any + Send>> },
+    /// It does not stand: its tasks run again in order.
+    Rejected,
+}
+
 /// How a parallel stretch ended.
 enum Stretch {
     /// Every task committed, or the gate stopped the batch.
@@ -766,59 +776,38 @@ where
             };
             let tasks = j..j + done.as_ref().map_or(1, |done| done.len);
             let conflict = done.is_some();
-            // The speculative run, if it stands and the gate lets all its tasks join; else
-            // where the gate stopped (or panicked) part-way.
-            let mut stopped = None;
-            let mut gate_panic = None;
-            let standing = done.and_then(|done| {
-                let credits = match self.valid(&tasks, &done, at, &self.shared.versions) {
-                    true => self.credits(local, &tasks, &done)?,
-                    false => return None,
-                };
-                for (k, i) in tasks.clone().enumerate() {
-                    let previous = match k {
-                        0 => out.last(),
-                        _ => done.outs[k - 1].as_ref().ok(),
-                    };
-                    match catch_unwind(AssertUnwindSafe(|| gate(self.first + i, previous))) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            stopped = Some(i);
-                            return None;
-                        }
-                        Err(panic) => {
-                            (stopped, gate_panic) = (Some(i), Some(panic));
-                            return None;
-                        }
+            let turn = match done {
+                Some(done) => self.settle(local, &tasks, done, &mut at, gate, out),
+                None => Turn::Rejected,
+            };
+            match turn {
+                Turn::Committed(results) => {
+                    out.extend(results);
+                    self.grow(tasks.len());
+                    j = tasks.end;
+                    // Every task noted (no short circuit): the window is per task.
+                    let mut fall_back = false;
+                    for i in tasks {
+                        fall_back |= note(i, false);
                     }
+                    if fall_back {
+                        self.end.store(j, Ordering::Release);
+                        return Stretch::Conflicted(self.first + j);
+                    }
+                    continue;
                 }
-                Some(self.commit(tasks.clone(), done, credits, &mut at))
-            });
-            if let Some(results) = standing {
-                out.extend(results);
-                self.grow(tasks.len());
-                j = tasks.end;
-                // Every task noted (no short circuit): the window is per task.
-                let mut fall_back = false;
-                for i in tasks {
-                    fall_back |= note(i, false);
+                Turn::Stopped { at: stop, panic } => {
+                    // The gate let the tasks before `stop` join already: they run in order.
+                    for i in tasks.start..stop {
+                        out.push(self.exact_commit(local, i, &mut at));
+                    }
+                    self.end.store(stop, Ordering::Release);
+                    if let Some(panic) = panic {
+                        std::panic::resume_unwind(panic);
+                    }
+                    return Stretch::Finished;
                 }
-                if fall_back {
-                    self.end.store(j, Ordering::Release);
-                    return Stretch::Conflicted(self.first + j);
-                }
-                continue;
-            }
-            if let Some(stop) = stopped {
-                // The gate let the tasks before `stop` join already: they run in order.
-                for i in tasks.start..stop {
-                    out.push(self.exact_commit(local, i, &mut at));
-                }
-                self.end.store(stop, Ordering::Release);
-                if let Some(panic) = gate_panic {
-                    std::panic::resume_unwind(panic);
-                }
-                return Stretch::Finished;
+                Turn::Rejected => {}
             }
             if conflict {
                 self.chunk.0.store(1, Ordering::Relaxed);
@@ -840,6 +829,41 @@ where
             }
         }
         Stretch::Finished
+    }
+
+    /// The turn of the speculative chunk `tasks` to commit, the tasks before it committed
+    /// with totals `at` and results `out`: if it stands, the gate is asked for each of
+    /// its tasks in order (with the chunk's own results as the previous ones) and, if it
+    /// lets them all in, the chunk commits.
+    fn settle<G>(
+        &self,
+        local: &Arc<Local>,
+        tasks: &Range<usize>,
+        done: Done<T>,
+        at: &mut Counters,
+        gate: &mut G,
+        out: &[T],
+    ) -> Turn<T>
+    where
+        G: FnMut(usize, Option<&T>) -> bool,
+    {
+        let credits = match self.valid(tasks, &done, *at, &self.shared.versions) {
+            true => self.credits(local, tasks, &done),
+            false => None,
+        };
+        let Some(credits) = credits else { return Turn::Rejected };
+        for (k, i) in tasks.clone().enumerate() {
+            let previous = match k {
+                0 => out.last(),
+                _ => done.outs[k - 1].as_ref().ok(),
+            };
+            match catch_unwind(AssertUnwindSafe(|| gate(self.first + i, previous))) {
+                Ok(true) => {}
+                Ok(false) => return Turn::Stopped { at: i, panic: None },
+                Err(panic) => return Turn::Stopped { at: i, panic: Some(panic) },
+            }
+        }
+        Turn::Committed(self.commit(tasks.clone(), done, credits, at))
     }
 
     /// A chunk of `len` tasks stood: the next ones may be longer.
