@@ -6,7 +6,7 @@
 //! Nodes never dial each other directly: node `i` reaches node `j` through a relay of
 //! its own (`relay.rs`), so cutting node `i` off is closing every relay to and from it.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
@@ -17,6 +17,7 @@ use cove_consensus::{ValidatorConfig, ValidatorNode};
 use ed25519_dalek::SigningKey;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use node::DEV_ACCOUNTS;
+use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::relay::Relay;
 
@@ -25,35 +26,44 @@ pub(crate) const CHAIN_ID: u64 = 4242;
 /// Gas price the tests pay: 2 gwei.
 pub(crate) const PRICE: u128 = 2_000_000_000;
 
-/// Prints the crates' `log` records to stderr when `COVE_TEST_LOG` is set (nextest
-/// shows a failing test's output).
-struct StderrLog;
-
-impl log::Log for StderrLog {
-    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
-        m.level() <= log::Level::Info
-    }
-
-    fn log(&self, r: &log::Record<'_>) {
-        if self.enabled(r.metadata()) {
-            eprintln!("{:?} {} {}: {}", Instant::now(), r.level(), r.target(), r.args());
-        }
-    }
-
-    fn flush(&self) {}
-}
-
+/// Prints the engine's `tracing` events and the crates' `log` records (INFO and up)
+/// to stderr when `COVE_TEST_LOG` is set; nextest shows a failing test's output. Each
+/// engine event carries its node's moniker (`node{i}-{pid}`) in its span.
 pub(crate) fn init_log() {
     if std::env::var_os("COVE_TEST_LOG").is_some() {
-        let _ = log::set_logger(&StderrLog);
-        log::set_max_level(log::LevelFilter::Info);
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+            .with_writer(std::io::stderr)
+            .try_init();
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound, then released).
-fn free_addr() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr")
+/// A loopback port held for one node of this process for as long as the value lives:
+/// bound, never listening, with `SO_REUSEADDR` and `SO_REUSEPORT`.
+///
+/// libp2p listens with `SO_REUSEPORT`, so the node binds the port while it is held,
+/// again after a restart; and no other socket is given it meanwhile (a port bound only
+/// long enough to learn a free number could go to another test process's node, and
+/// two libp2p listeners on one port share its connections: nodes of two clusters with
+/// the same keys then vote in each other's chains).
+pub(crate) struct Port {
+    addr: SocketAddr,
+    _held: Socket,
+}
+
+impl Port {
+    pub(crate) fn new() -> Port {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).expect("socket");
+        socket.set_reuse_address(true).expect("SO_REUSEADDR");
+        socket.set_reuse_port(true).expect("SO_REUSEPORT");
+        socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into()).expect("bind");
+        let addr = socket.local_addr().expect("addr").as_socket().expect("an IP address");
+        Port { addr, _held: socket }
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }
 
 /// N validators of one chain (and the nodes that follow it).
@@ -65,6 +75,8 @@ pub(crate) struct Cluster {
     relays: Vec<Vec<Option<Relay>>>,
     /// The lowest height each node holds a block of (1, or a snapshot's height).
     first: Vec<u64>,
+    /// Each node's consensus port, held while the cluster lives.
+    ports: Vec<Port>,
 }
 
 impl Cluster {
@@ -74,7 +86,8 @@ impl Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let keys: Vec<SigningKey> = (0..n).map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32])).collect();
         let validators = ValidatorSet::new(keys.iter().map(|k| Validator::new(k.verifying_key(), 1)));
-        let addrs: Vec<SocketAddr> = (0..n).map(|_| free_addr()).collect();
+        let ports: Vec<Port> = (0..n).map(|_| Port::new()).collect();
+        let addrs: Vec<SocketAddr> = ports.iter().map(Port::addr).collect();
         let timeouts = LinearTimeouts {
             propose: Duration::from_millis(1500),
             propose_delta: Duration::from_millis(500),
@@ -105,7 +118,14 @@ impl Cluster {
                 accounts: None,
             })
             .collect();
-        Cluster { _dir: dir, configs, nodes: (0..n).map(|_| None).collect(), relays, first: vec![1; n] }
+        Cluster {
+            _dir: dir,
+            configs,
+            nodes: (0..n).map(|_| None).collect(),
+            relays,
+            first: vec![1; n],
+            ports,
+        }
     }
 
     /// Adds a node of the chain that is not a validator (not started): it dials every
@@ -118,7 +138,9 @@ impl Cluster {
         cfg.key = SigningKey::from_bytes(&[0x40 + k as u8; 32]);
         let address = Validator::new(cfg.key.verifying_key(), 1).address;
         assert!(!cfg.validators.validators().iter().any(|v| v.address == address), "a validator's key");
-        cfg.p2p = free_addr();
+        let port = Port::new();
+        cfg.p2p = port.addr();
+        self.ports.push(port);
         let row: Vec<Option<Relay>> = (0..k).map(|j| Some(Relay::new(self.configs[j].p2p))).collect();
         cfg.peers = row.iter().flatten().map(Relay::addr).collect();
         for r in &mut self.relays {

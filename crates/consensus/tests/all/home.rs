@@ -2,7 +2,6 @@
 //! before a node runs (a home that disagrees with its genesis is refused, the setting
 //! named).
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -15,7 +14,7 @@ use cove_consensus::testnet::{self, TestnetOptions};
 use cove_consensus::{Home, HomeError, ValidatorNode};
 use node::{SubmitError, pool::PoolError};
 
-use crate::harness::{CHAIN_ID, PRICE, Wallet, init_log};
+use crate::harness::{CHAIN_ID, PRICE, Port, Wallet, init_log};
 
 fn options(out: &Path, n: usize) -> TestnetOptions {
     let mut execution = runtime::ExecutionConfig::default();
@@ -189,10 +188,6 @@ fn a_changed_genesis_or_state_of_another_genesis_is_refused() {
     assert!(e.contains("execution.wasm.gas.host.storage_write: state 1000, genesis.json 250"), "{e}");
 }
 
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr")
-}
-
 /// A transfer of 1 wei from the account of `key`.
 fn transfer(key: &k256::ecdsa::SigningKey, nonce: u64) -> Vec<u8> {
     let tx = TxLegacy {
@@ -225,7 +220,8 @@ async fn a_validator_runs_its_genesis_and_its_data_refuses_another() {
     let h = Home::load(&home).expect("load");
     h.record_genesis().expect("record");
     let mut cfg = h.validator_config(None).expect("config");
-    (cfg.p2p, cfg.rpc) = (free_addr(), None);
+    let port = Port::new();
+    (cfg.p2p, cfg.rpc) = (port.addr(), None);
     let node = ValidatorNode::start(cfg.clone()).await.expect("start");
 
     let hash = node.external().submit(&transfer(&key, 0)).expect("the genesis account pays");
