@@ -27,7 +27,7 @@ pub mod types;
 pub use context::CoveContext;
 pub use genesis::{Genesis, MAX_VALIDATORS};
 pub use home::{Home, HomeError};
-pub use node::{ValidatorConfig, ValidatorNode};
+pub use node::{StartError, ValidatorConfig, ValidatorNode};
 
 #[cfg(test)]
 mod tests;

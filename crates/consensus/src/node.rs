@@ -15,6 +15,7 @@ use ed25519_dalek::SigningKey;
 use malachitebft_app_channel::app::config::{
     ConsensusConfig, DiscoveryConfig, NodeConfig as EngineNodeConfig, P2pConfig, ValueSyncConfig,
 };
+use malachitebft_app_channel::app::engine::network::Msg as NetworkActorMsg;
 use malachitebft_app_channel::app::net::Multiaddr;
 use malachitebft_app_channel::app::types::Keypair;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
@@ -31,6 +32,9 @@ use crate::codec::CoveCodec;
 use crate::signing::{CoveSigner, CoveVerifier};
 use crate::store::Store;
 use crate::types::ValidatorSet;
+
+/// How long [`ValidatorNode::kill`] waits for the network to close its sockets: 5 s.
+const NETWORK_STOP_WAIT: Duration = Duration::from_secs(5);
 
 /// Everything one validator needs to start.
 #[derive(Clone)]
@@ -78,6 +82,14 @@ pub enum StartError {
     /// The consensus store failed to open.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The consensus address is taken: another process listens there.
+    #[error("consensus address {addr}: {source} (does another node listen there?)")]
+    P2pAddress {
+        /// The configured address.
+        addr: SocketAddr,
+        /// Why a listener could not be bound there.
+        source: std::io::Error,
+    },
     /// The engine failed to start.
     #[error("consensus engine: {0}")]
     Engine(String),
@@ -137,6 +149,14 @@ pub struct ValidatorNode {
 impl ValidatorNode {
     /// Starts the validator of `cfg` on the current tokio runtime (multi-threaded).
     pub async fn start(cfg: ValidatorConfig) -> Result<ValidatorNode, StartError> {
+        // libp2p binds its listener with `SO_REUSEPORT`: a second node of this user on
+        // the same address would start without an error and take part of the first
+        // one's connections. A plain listener refuses an address another one listens
+        // on; bound and dropped, it leaves the address to the engine.
+        drop(
+            std::net::TcpListener::bind(cfg.p2p)
+                .map_err(|source| StartError::P2pAddress { addr: cfg.p2p, source })?,
+        );
         let data = cfg.home.join("data");
         let mut nc = node::NodeConfig::new(data);
         nc.mining = Mining::External;
@@ -248,6 +268,16 @@ impl ValidatorNode {
     /// is flushed beyond what was already durable), and closes the stores. Returns the
     /// loop's result if it had already ended.
     pub async fn kill(mut self) -> Option<Result<(), AppError>> {
+        // The network actor runs its libp2p swarm in a task of its own that only an
+        // orderly stop ends: killed, the swarm would go on listening and answering
+        // peers as this node (a node restarted in this process would share its port
+        // with it). So the network stops first, as a crash would close its sockets;
+        // the engine then dies without another orderly step.
+        for child in self.engine.actor.get_children() {
+            if child.is_message_type_of::<NetworkActorMsg<CoveContext>>() == Some(true) {
+                let _ = child.stop_and_wait(None, Some(NETWORK_STOP_WAIT)).await;
+            }
+        }
         let _ = self.engine.actor.kill_and_wait(None).await;
         self.engine.handle.abort();
         let _ = (&mut self.engine.handle).await;

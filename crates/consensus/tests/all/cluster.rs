@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address, B256};
 use node::{SubmitError, pool::PoolError};
 
+use cove_consensus::{StartError, ValidatorNode};
+
 use crate::harness::{Cluster, Wallet};
 
 /// Transactions the acceptance test sends: 1,000 (100 from each dev account).
@@ -134,4 +136,40 @@ async fn a_killed_validator_restarts_and_catches_up() {
     for i in 0..4 {
         cluster.kill(i).await;
     }
+}
+
+/// A node given the consensus address a running node listens on is refused at start,
+/// before it opens anything, instead of starting to share that node's connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_on_the_address_of_a_running_one_is_refused() {
+    let mut cluster = Cluster::new(1);
+    cluster.start(0).await;
+    cluster.wait_height(2, Duration::from_secs(60)).await;
+    let mut cfg = cluster.config(0).clone();
+    cfg.home = cfg.home.with_file_name("second");
+    match ValidatorNode::start(cfg.clone()).await.err() {
+        Some(StartError::P2pAddress { addr, source }) => {
+            assert_eq!(addr, cluster.config(0).p2p);
+            assert_eq!(source.kind(), std::io::ErrorKind::AddrInUse);
+        }
+        other => panic!("started, or refused for another reason: {other:?}"),
+    }
+    assert!(!cfg.home.exists(), "nothing was opened");
+    cluster.kill(0).await;
+}
+
+/// A killed node leaves nothing listening on its address (the engine's network
+/// closes its sockets as a crash would), so it can start there again at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_leaves_its_address_free() {
+    let mut cluster = Cluster::new(1);
+    cluster.start(0).await;
+    cluster.wait_height(2, Duration::from_secs(60)).await;
+    let addr = cluster.config(0).p2p;
+    assert!(std::net::TcpListener::bind(addr).is_err(), "the running node listens on {addr}");
+    cluster.kill(0).await;
+    drop(std::net::TcpListener::bind(addr).expect("nothing listens after the kill"));
+    cluster.start(0).await;
+    cluster.wait_height(4, Duration::from_secs(60)).await;
+    cluster.kill(0).await;
 }
