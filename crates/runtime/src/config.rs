@@ -143,23 +143,22 @@ impl CallsConfig {
 /// The largest [`Parallelism::threads`] accepted: 256.
 pub const MAX_EXECUTION_THREADS: usize = 256;
 
+/// The threads `threads = 0` (the default) runs on: one per core, at most 8. Past about
+/// 8 the block's serial parts bound the speed-up (`docs/parallel.md`, "How it scales"),
+/// while each thread holds VMs and compiled modules of its own; a larger count is
+/// there to be set.
+pub const MAX_AUTO_EXECUTION_THREADS: usize = 8;
+
 /// How a node runs a block's transactions (TOML `[execution]`, `docs/parallel.md`).
 /// Node-local: every thread count gives the same results, gas, events and state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Parallelism {
-    /// Threads that run a batch of transactions ([`crate::Block::run_batch`]): 1 (the
-    /// default) runs them one after another on the caller's thread; more run them
-    /// optimistically in parallel and commit them in order; 0 is one per core. At most
-    /// [`MAX_EXECUTION_THREADS`]. The default stays 1 while parallel runs of the blocks
-    /// measured are no faster (`docs/parallel.md`, "Measurements").
+    /// Threads that run a batch of transactions ([`crate::Block::run_batch`]): 1 runs
+    /// them one after another on the caller's thread; more run them optimistically in
+    /// parallel and commit them in order; 0 (the default) is one per core, at most
+    /// [`MAX_AUTO_EXECUTION_THREADS`]. At most [`MAX_EXECUTION_THREADS`].
     pub threads: usize,
-}
-
-impl Default for Parallelism {
-    fn default() -> Parallelism {
-        Parallelism { threads: 1 }
-    }
 }
 
 impl Parallelism {
@@ -167,17 +166,18 @@ impl Parallelism {
     pub fn validate(&self) -> Result<(), String> {
         if self.threads > MAX_EXECUTION_THREADS {
             return Err(format!(
-                "execution.threads must be in 0..={MAX_EXECUTION_THREADS} (0: one per core), got {}",
+                "execution.threads must be in 0..={MAX_EXECUTION_THREADS} (0: one per core, at most {MAX_AUTO_EXECUTION_THREADS}), got {}",
                 self.threads
             ));
         }
         Ok(())
     }
 
-    /// The threads to use: `threads`, or one per core if it is 0.
+    /// The threads to use: `threads`, or one per core (at most
+    /// [`MAX_AUTO_EXECUTION_THREADS`]) if it is 0.
     pub fn resolved(&self) -> usize {
         match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_EXECUTION_THREADS),
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_AUTO_EXECUTION_THREADS),
             n => n,
         }
     }

@@ -57,8 +57,8 @@ pub use chain::{
 };
 pub use config::{
     CallsConfig, Config, DEFAULT_GAS_LIMIT, DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_CALL_DEPTH,
-    DEFAULT_MAX_TX_GAS, GasRate, MAX_CALL_DEPTH, MAX_EXECUTION_THREADS, MAX_GAS_RATE_TERM, Parallelism,
-    Reentrancy,
+    DEFAULT_MAX_TX_GAS, GasRate, MAX_AUTO_EXECUTION_THREADS, MAX_CALL_DEPTH, MAX_EXECUTION_THREADS,
+    MAX_GAS_RATE_TERM, Parallelism, Reentrancy,
 };
 pub use error::RuntimeError;
 pub use estimate::EstimateRequest;

@@ -932,8 +932,10 @@ impl<'r> Block<'r> {
         // (its slots and tables sized for them); one that stands lets the rest of the
         // batch run as one stretch again.
         let mut probe = false;
-        // Tasks of a task's own block (a batch inside a batch) run in order.
-        let parallel = threads > 1 && self.spec.is_none();
+        // Tasks of a task's own block (a batch inside a batch) run in order, and so does
+        // a batch under coverage: it counts every run of a contract, and a speculative
+        // run that does not stand would be counted too.
+        let parallel = threads > 1 && self.spec.is_none() && self.exec.vms.wasm().coverage().is_none();
         while next < count {
             if parallel && count - next > 1 {
                 let end = if probe { (next + PROBE).min(count) } else { count };

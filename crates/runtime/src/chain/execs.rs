@@ -47,14 +47,11 @@ impl Exec {
     /// caches share the disk tier (an artifact written by one is loaded by the others)
     /// but keep their own memory tiers and statistics. The same configuration gives the
     /// same compiled code, so a call's result, gas and effects are the same on every
-    /// lane. A lane that cannot be built is this `Exec` itself, and so is every lane
-    /// while coverage is on (`Runtime::enable_coverage` counts on this `Exec`'s VMs).
+    /// lane. A lane that cannot be built is this `Exec` itself. (No batch runs in
+    /// parallel while coverage is on, so coverage counts on this `Exec`'s VMs alone.)
     /// Operations on the runtime's caches (`cove cache`: statistics, pins, clearing)
     /// see this `Exec`'s; a lane's memory tiers hold up to the same `[cache]` limits.
     pub(crate) fn lane(&self, i: usize, n: usize) -> &Exec {
-        if self.vms.wasm().coverage().is_some() {
-            return self;
-        }
         let lanes = self.lanes.get_or_init(|| {
             (0..n)
                 .map_while(|_| match Exec::new(self.config.clone(), self.cache_dir.as_deref()) {

@@ -378,3 +378,27 @@ fn a_panicking_task_leaves_the_tasks_before_it() {
         record.root
     });
 }
+
+/// Coverage counts each transaction's run once: a batch under coverage runs in order,
+/// so its counts (and results) are those of one thread on every thread count, though in
+/// parallel some of its transactions would stand where they first ran and others
+/// conflict and run again (ten counters of one code, each incremented five times).
+#[test]
+fn a_batch_under_coverage_counts_each_transaction_once() {
+    let covered = alike(&[1, 2, 8], |_, rt| {
+        rt.enable_coverage();
+        let counters: Vec<_> = (0..10).map(|_| deploy_committed(rt, ALICE, &counter(), None)).collect();
+        let mut block = rt.begin_block(T0).expect("block");
+        let results = block.run_batch(
+            50,
+            |b, i| b.call(ALICE, counters[i % 10], "increment", Vec::new(), None).expect("call"),
+            |_, _| true,
+        );
+        block.commit().expect("commit");
+        let (reports, skipped) = rt.coverage(&[]).expect("coverage is on");
+        let records: Vec<_> = reports.into_iter().map(|r| r.coverage).collect();
+        (results, cove_runtime::coverage::lcov(&records), skipped)
+    });
+    assert_eq!(covered.0.last().map(ok), Some(u32le(5)));
+    assert!(covered.1.contains("FNDA:50,increment"), "{}", covered.1);
+}
