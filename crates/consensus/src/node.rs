@@ -33,6 +33,10 @@ use crate::signing::{CoveSigner, CoveVerifier};
 use crate::store::Store;
 use crate::types::ValidatorSet;
 
+fn in_use_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::AddrInUse { " (does another node listen there?)" } else { "" }
+}
+
 /// How long [`ValidatorNode::kill`] waits for the network to close its sockets: 5 s.
 const NETWORK_STOP_WAIT: Duration = Duration::from_secs(5);
 
@@ -82,8 +86,9 @@ pub enum StartError {
     /// The consensus store failed to open.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    /// The consensus address is taken: another process listens there.
-    #[error("consensus address {addr}: {source} (does another node listen there?)")]
+    /// A listener cannot be bound on the consensus address (another process listens
+    /// there, or the address is not this machine's).
+    #[error("consensus address {addr}: {source}{}", in_use_hint(.source))]
     P2pAddress {
         /// The configured address.
         addr: SocketAddr,
@@ -152,7 +157,9 @@ impl ValidatorNode {
         // libp2p binds its listener with `SO_REUSEPORT`: a second node of this user on
         // the same address would start without an error and take part of the first
         // one's connections. A plain listener refuses an address another one listens
-        // on; bound and dropped, it leaves the address to the engine.
+        // on; bound and dropped, it leaves the address to the engine. (Two nodes that
+        // start at the same moment can both pass: the engine binds after the stores
+        // open.)
         drop(
             std::net::TcpListener::bind(cfg.p2p)
                 .map_err(|source| StartError::P2pAddress { addr: cfg.p2p, source })?,
@@ -264,24 +271,32 @@ impl ValidatorNode {
         self.app.is_finished()
     }
 
-    /// Stops the engine and the application loop at once, as a crash would (nothing
-    /// is flushed beyond what was already durable), and closes the stores. Returns the
-    /// loop's result if it had already ended.
+    /// Stops the engine and the application loop, as a crash would (nothing is flushed
+    /// beyond what was already durable; the network closes its sockets first), and
+    /// closes the stores. Returns the loop's result if it had ended before this call.
     pub async fn kill(mut self) -> Option<Result<(), AppError>> {
+        // Read first: what follows closes the engine's channels, which ends a loop
+        // still running with `EngineGone`.
+        let finished = self.app.is_finished();
         // The network actor runs its libp2p swarm in a task of its own that only an
         // orderly stop ends: killed, the swarm would go on listening and answering
         // peers as this node (a node restarted in this process would share its port
-        // with it). So the network stops first, as a crash would close its sockets;
-        // the engine then dies without another orderly step.
+        // with it). So the network stops first; the engine then dies without another
+        // orderly step. Unlinked before it stops, or the engine's supervisor would take
+        // the stop for a failure and stop itself.
         for child in self.engine.actor.get_children() {
             if child.is_message_type_of::<NetworkActorMsg<CoveContext>>() == Some(true) {
-                let _ = child.stop_and_wait(None, Some(NETWORK_STOP_WAIT)).await;
+                child.unlink(self.engine.actor.get_cell());
+                if child.stop_and_wait(None, Some(NETWORK_STOP_WAIT)).await.is_err()
+                    && child.wait(Some(NETWORK_STOP_WAIT)).await.is_err()
+                {
+                    log::warn!("the consensus network did not stop in {NETWORK_STOP_WAIT:?}");
+                }
             }
         }
         let _ = self.engine.actor.kill_and_wait(None).await;
         self.engine.handle.abort();
         let _ = (&mut self.engine.handle).await;
-        let finished = self.app.is_finished();
         self.app.abort();
         let result = (&mut self.app).await.ok();
         // The node's stores close when the last handle goes: the loop's is gone now.

@@ -515,7 +515,7 @@ impl Runtime {
     /// the VMs of every configuration run. Never needed for correctness: calls use
     /// whichever tier is ready.
     pub fn settle(&self) {
-        for exec in self.execs.built() {
+        for exec in self.execs.built().flat_map(Exec::and_lanes) {
             exec.vms.all().into_iter().filter_map(|vm| vm.modules()).for_each(CompiledModules::settle);
         }
     }
@@ -577,7 +577,7 @@ impl Runtime {
     /// Drops every compiled module (of every VM that compiles, of every configuration
     /// run) from memory and disk; calls recompile on demand.
     pub fn clear_cache(&self) -> Result<(), RuntimeError> {
-        for exec in self.execs.built() {
+        for exec in self.execs.built().flat_map(Exec::and_lanes) {
             for cache in exec.vms.all().into_iter().filter_map(|vm| vm.modules()) {
                 cache.clear()?;
             }

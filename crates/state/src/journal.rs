@@ -284,7 +284,8 @@ impl Journal {
         *self.scans.get_mut() = 0;
     }
 
-    /// The overlay's keys in order, built if it is not (from the second scan on).
+    /// The overlay's keys in order, built if it is not (by the scan after the first
+    /// [`FILTERED_SCANS`]).
     fn ordered(&self) -> &BTreeSet<Vec<u8>> {
         self.ordered.get_or_init(|| {
             let mut keys: Vec<Vec<u8>> = self.overlay.keys().cloned().collect();

@@ -155,11 +155,13 @@ async fn a_node_on_the_address_of_a_running_one_is_refused() {
         other => panic!("started, or refused for another reason: {other:?}"),
     }
     assert!(!cfg.home.exists(), "nothing was opened");
+    cluster.wait_height(4, Duration::from_secs(60)).await;
     cluster.kill(0).await;
 }
 
 /// A killed node leaves nothing listening on its address (the engine's network
-/// closes its sockets as a crash would), so it can start there again at once.
+/// closes its sockets as a crash would), so it can start there again at once; and a
+/// kill finds the loop it stops still running, not halted by the kill itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_leaves_its_address_free() {
     let mut cluster = Cluster::new(1);
@@ -167,9 +169,14 @@ async fn a_killed_node_leaves_its_address_free() {
     cluster.wait_height(2, Duration::from_secs(60)).await;
     let addr = cluster.config(0).p2p;
     assert!(std::net::TcpListener::bind(addr).is_err(), "the running node listens on {addr}");
-    cluster.kill(0).await;
-    drop(std::net::TcpListener::bind(addr).expect("nothing listens after the kill"));
-    cluster.start(0).await;
-    cluster.wait_height(4, Duration::from_secs(60)).await;
+    // A lone validator proposes every height: each kill comes while it builds or
+    // streams a block, and must still find its loop running, not halted.
+    for _ in 0..5 {
+        cluster.kill(0).await;
+        drop(std::net::TcpListener::bind(addr).expect("nothing listens after the kill"));
+        cluster.start(0).await;
+        let next = cluster.height(0) + 2;
+        cluster.wait_height(next, Duration::from_secs(60)).await;
+    }
     cluster.kill(0).await;
 }

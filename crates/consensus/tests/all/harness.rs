@@ -42,10 +42,13 @@ pub(crate) fn init_log() {
 /// bound, never listening, with `SO_REUSEADDR` and `SO_REUSEPORT`.
 ///
 /// libp2p listens with `SO_REUSEPORT`, so the node binds the port while it is held,
-/// again after a restart; and no other socket is given it meanwhile (a port bound only
-/// long enough to learn a free number could go to another test process's node, and
-/// two libp2p listeners on one port share its connections: nodes of two clusters with
-/// the same keys then vote in each other's chains).
+/// again after a restart (on Linux, where a bound socket that does not listen conflicts
+/// with no listener of the same user); and the kernel gives the port to no other socket
+/// that asks it for a free one meanwhile. A port bound only long enough to learn a free
+/// number could go to another test process's node, and two libp2p listeners on one port
+/// share its connections: nodes of two clusters with the same keys then vote in each
+/// other's chains. (A socket that names the port explicitly still gets it, or finds the
+/// node's own listener: `ValidatorNode::start` refuses a port another node listens on.)
 pub(crate) struct Port {
     addr: SocketAddr,
     _held: Socket,
@@ -114,7 +117,12 @@ impl Cluster {
                 timeouts,
                 block_time: Some(Duration::from_millis(250)),
                 sync_interval: Duration::from_secs(1),
-                runtime: runtime::Config::default(),
+                // Two threads, whatever the machine: each thread of a node holds its
+                // own VMs, and a cluster's nodes share this process's address space.
+                runtime: runtime::Config {
+                    execution: runtime::Parallelism { threads: 2 },
+                    ..runtime::Config::default()
+                },
                 accounts: None,
             })
             .collect();

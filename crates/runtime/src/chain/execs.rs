@@ -66,6 +66,13 @@ impl Exec {
         lanes.get(i).unwrap_or(self)
     }
 
+    /// This `Exec` and the lanes built from it so far: every set of VMs of its
+    /// configuration, for what reaches each one's caches (settling background
+    /// compiles, clearing).
+    pub(crate) fn and_lanes(&self) -> impl Iterator<Item = &Exec> {
+        std::iter::once(self).chain(self.lanes.get().into_iter().flatten())
+    }
+
     /// Runs a call in `journal` on the VM the contract was deployed with, reverting it
     /// on failure. Shared by blocks and queries.
     pub(crate) fn execute(
