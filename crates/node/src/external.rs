@@ -90,17 +90,18 @@ impl External {
     /// Ethereum otherwise) with the same stateless checks as a sent one.
     pub fn decode(&self, raw: &[u8]) -> Result<SignedTx, TxError> {
         let s = &self.shared;
+        // The next block's configuration: a block is checked on the head it extends.
+        let limits = s.runtime.config();
         if raw.starts_with(&crate::native::NATIVE_MAGIC[..]) {
-            let limits = &s.config.runtime;
             crate::native::decode(
                 raw,
-                s.chain_id,
+                s.chain_id(),
                 limits.max_tx_gas,
                 limits.wasm.limits.max_code_bytes,
                 s.config.dev,
             )
         } else {
-            crate::tx::decode(raw, s.chain_id, s.spec, s.config.runtime.max_tx_gas)
+            crate::tx::decode(raw, s.chain_id(), s.spec(), limits.max_tx_gas)
         }
     }
 
@@ -124,8 +125,20 @@ impl External {
         let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
         let rt = &s.runtime;
         let mut ready = {
-            let pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());
-            pool.ready(max.min(MAX_BLOCK_TXS), |a| rt.nonce(&Address(a.into_array())).unwrap_or(u64::MAX))
+            let mut pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());
+            let mut ready = pool
+                .ready(max.min(MAX_BLOCK_TXS), |a| rt.nonce(&Address(a.into_array())).unwrap_or(u64::MAX));
+            // Signed for a chain id an upgrade has since replaced: never valid again, so
+            // it leaves the mempool rather than being dropped from every proposal.
+            let chain_id = s.chain_id();
+            ready.retain(|t| {
+                let current = t.chain_id().is_none_or(|id| id == chain_id);
+                if !current {
+                    pool.drop_tx(&t.hash);
+                }
+                current
+            });
+            ready
         };
         let mut bytes = 0usize;
         let fit = ready

@@ -143,8 +143,6 @@ pub(crate) struct Shared {
     pub(crate) wake: Condvar,
     pub(crate) stop: AtomicBool,
     pub(crate) config: NodeConfig,
-    pub(crate) chain_id: u64,
-    pub(crate) spec: SpecId,
     /// Serialises block building with the probes of `eth_estimateGas` for creates,
     /// which open throwaway blocks.
     pub(crate) building: Mutex<()>,
@@ -162,21 +160,14 @@ pub struct Node {
 impl Node {
     /// Opens the data dir: the state, then the index brought in line with it; on an
     /// empty chain, credits the genesis accounts (or with `dev` the dev accounts) in
-    /// block 1. The chain id and the fork are the chain's execution configuration's for
-    /// the next block when the node opens (an upgrade that changes them takes effect for
-    /// blocks at its height, and for what the node admits and answers after a restart).
+    /// block 1. The chain id and the fork it admits transactions for and answers with are
+    /// always those of the chain's execution configuration for the next block, so an
+    /// upgrade of either takes effect at its height, without a restart.
     pub fn open(mut config: NodeConfig) -> Result<Node, NodeError> {
         config.runtime.validate_gas().map_err(NodeError::Config)?;
         let runtime = Runtime::open_chain(&config.data_dir, config.runtime.clone(), &config.chain)?;
         // From here on the node's view of the configuration is the chain's.
         config.runtime = runtime.config().clone();
-        let spec: SpecId = config
-            .runtime
-            .evm
-            .spec
-            .parse()
-            .map_err(|_| NodeError::Config(format!("unknown EVM spec {:?}", config.runtime.evm.spec)))?;
-        let chain_id = config.runtime.evm.chain_id;
         let accounts = match &config.genesis_accounts {
             Some(accounts) => accounts.clone(),
             None if config.dev => DEV_ACCOUNTS
@@ -212,8 +203,6 @@ impl Node {
                 wake: Condvar::new(),
                 stop: AtomicBool::new(false),
                 config,
-                chain_id,
-                spec,
                 building: Mutex::new(()),
                 snapshots,
                 heads: tokio::sync::broadcast::channel(crate::rpc::MAX_SUBSCRIPTION_LAG).0,
@@ -221,9 +210,9 @@ impl Node {
         })
     }
 
-    /// The chain id.
+    /// The chain id a transaction must be signed for now (the next block's).
     pub fn chain_id(&self) -> u64 {
-        self.shared.chain_id
+        self.shared.chain_id()
     }
 
     /// The runtime.
@@ -351,16 +340,29 @@ pub enum SubmitError {
 }
 
 impl Shared {
+    /// The chain id of the next block's execution configuration: what a transaction must
+    /// be signed for now. An upgrade that changes it takes effect at its height.
+    pub(crate) fn chain_id(&self) -> u64 {
+        self.runtime.config().evm.chain_id
+    }
+
+    /// The EVM fork of the next block's execution configuration.
+    pub(crate) fn spec(&self) -> SpecId {
+        // The runtime refuses a configuration whose fork does not parse
+        // (`EvmConfig::resolve`): the default is never reached.
+        self.runtime.config().evm.spec.parse().unwrap_or_default()
+    }
+
     pub(crate) fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let max_tx_gas = self.runtime.config().max_tx_gas;
-        let tx: SignedTx = crate::tx::decode(raw, self.chain_id, self.spec, max_tx_gas)?;
+        let tx: SignedTx = crate::tx::decode(raw, self.chain_id(), self.spec(), max_tx_gas)?;
         self.admit(tx)
     }
 
     pub(crate) fn submit_native(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let config = self.runtime.config();
         let (max_gas, max_code) = (config.max_tx_gas, config.wasm.limits.max_code_bytes);
-        let tx = crate::native::decode(raw, self.chain_id, max_gas, max_code, self.config.dev)?;
+        let tx = crate::native::decode(raw, self.chain_id(), max_gas, max_code, self.config.dev)?;
         self.admit(tx)
     }
 

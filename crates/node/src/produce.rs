@@ -226,6 +226,14 @@ fn balance(v: U256) -> Balance {
 fn apply(block: &mut Block<'_>, tx: &SignedTx, fee_recipient: EthAddress) -> Result<Applied, NodeError> {
     let sender = Address(tx.from.into_array());
     let recipient = Address(fee_recipient.into_array());
+    // Signed for the chain id of this block's configuration: one admitted before an
+    // upgrade of the chain id, at whose height it no longer replays, is dropped.
+    let want = block.config().evm.chain_id;
+    if let Some(have) = tx.chain_id()
+        && have != want
+    {
+        return Ok(Applied::Drop(format!("signed for chain id {have}, the chain's is {want}")));
+    }
     if block.nonce(&sender)? != tx.nonce() {
         return Ok(Applied::Drop("nonce no longer next".into()));
     }

@@ -86,8 +86,8 @@ type Method = fn(&Shared, &[Value]) -> RpcResult;
 fn methods(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::new(shared);
     let table: &[(&'static str, Method)] = &[
-        ("eth_chainId", |s, _| Ok(hex_u(s.chain_id))),
-        ("net_version", |s, _| Ok(Value::String(s.chain_id.to_string()))),
+        ("eth_chainId", |s, _| Ok(hex_u(s.chain_id()))),
+        ("net_version", |s, _| Ok(Value::String(s.chain_id().to_string()))),
         ("web3_clientVersion", |_, _| Ok(Value::String(CLIENT_VERSION.into()))),
         ("eth_blockNumber", |s, _| Ok(hex_u(s.chain.head().map_err(node)?.number))),
         ("eth_gasPrice", |s, _| Ok(hex_u(s.config.min_gas_price))),
@@ -323,7 +323,7 @@ fn estimate_create(
     if let Err(e) = &top.result {
         return Err(call_error(e));
     }
-    let (mut lo, mut hi) = (crate::tx::intrinsic_gas(s.spec, &code, true).saturating_sub(1), cap);
+    let (mut lo, mut hi) = (crate::tx::intrinsic_gas(s.spec(), &code, true).saturating_sub(1), cap);
     if probe(top.gas_used)?.is_ok() {
         hi = top.gas_used;
     } else {

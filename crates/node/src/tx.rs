@@ -40,6 +40,14 @@ pub enum TxBody {
 }
 
 impl SignedTx {
+    /// The chain id it is signed for (every transaction a node admits names one).
+    pub fn chain_id(&self) -> Option<u64> {
+        match &self.body {
+            TxBody::Eth(e) => e.chain_id(),
+            TxBody::Native(n) => Some(n.chain_id),
+        }
+    }
+
     /// Its nonce.
     pub fn nonce(&self) -> u64 {
         match &self.body {

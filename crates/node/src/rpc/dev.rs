@@ -79,9 +79,9 @@ pub(super) fn send_transaction(s: &Shared, a: &[Value]) -> RpcResult {
     let req: SendRequest = arg(a, 0, "transaction")?;
     let key = dev_key(s, &req.from)?;
     if let Some(id) = req.chain_id
-        && id != U256::from(s.chain_id)
+        && id != U256::from(s.chain_id())
     {
-        return Err(err(-32000, format!("invalid chain id: have {id}, want {}", s.chain_id)));
+        return Err(err(-32000, format!("invalid chain id: have {id}, want {}", s.chain_id())));
     }
     let input = req.input.clone().or(req.data.clone()).unwrap_or_default();
     let value = req.value.unwrap_or_default();
@@ -105,7 +105,7 @@ pub(super) fn send_transaction(s: &Shared, a: &[Value]) -> RpcResult {
     let least = s.config.min_gas_price;
     let envelope = if let Some(price) = req.gas_price {
         let tx = TxLegacy {
-            chain_id: Some(s.chain_id),
+            chain_id: Some(s.chain_id()),
             nonce,
             gas_price: quantity(price, "gasPrice")?,
             gas_limit,
@@ -123,7 +123,7 @@ pub(super) fn send_transaction(s: &Shared, a: &[Value]) -> RpcResult {
             .transpose()?
             .unwrap_or(least.min(max_fee));
         let tx = TxEip1559 {
-            chain_id: s.chain_id,
+            chain_id: s.chain_id(),
             nonce,
             gas_limit,
             max_fee_per_gas: max_fee,

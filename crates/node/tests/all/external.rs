@@ -126,3 +126,56 @@ fn a_proposal_past_its_deadline_holds_only_what_ran_before_it() {
     let (txs, _) = e.propose(100, 1 << 20, T, fee, None).expect("propose");
     assert_eq!(txs.len(), 5);
 }
+
+/// An upgrade of the chain id takes effect at its height on a running node, without a
+/// restart: before it the node admits transactions signed for the old id and refuses the
+/// new one; from it, the reverse, and one admitted for the old id that still waits is
+/// dropped from the first block of the new id (it would replay there).
+#[test]
+fn a_running_node_admits_an_upgraded_chain_id_from_its_height() {
+    const NEW: u64 = 777_777;
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let old = open(dir.path()).chain_id();
+    // Block 2, made on the data dir before the node runs again, schedules the new chain
+    // id for block 4.
+    {
+        let rt = runtime::Runtime::open_chain(dir.path(), c.runtime.clone(), &c.chain).expect("runtime");
+        let mut upgraded = rt.config().clone();
+        upgraded.evm.chain_id = NEW;
+        let mut block = rt.begin_block(T).expect("block");
+        block.schedule_execution_config(4, &runtime::ExecutionConfig::of(&upgraded)).expect("schedule");
+        block.commit().expect("commit");
+    }
+    let node = open(dir.path());
+    let e = node.external();
+    let fee = Address::repeat_byte(0xfe);
+    let to = Address::repeat_byte(0x77);
+    assert_eq!((e.head().unwrap().number, node.chain_id()), (2, old), "block 3 is of the old id");
+
+    let raw = Wallet::dev(0).legacy(Some(old), 0, to, U256::from(1));
+    let stale = e.decode(&raw).expect("valid for block 3");
+    let waiting = e.submit(&raw).expect("the old id");
+    let refused = e.submit(&Wallet::dev(1).legacy(Some(NEW), 0, to, U256::from(1)));
+    assert!(refused.unwrap_err().to_string().contains("chain id"), "the new id before its height");
+    e.commit(T + 1, fee, &[]).expect("an empty block 3");
+
+    assert_eq!(node.chain_id(), NEW, "block 4 is of the new id");
+    let taken = e.submit(&Wallet::dev(1).legacy(Some(NEW), 0, to, U256::from(1))).expect("the new id");
+    let refused = e.submit(&Wallet::dev(2).legacy(Some(old), 0, to, U256::from(1)));
+    assert!(refused.unwrap_err().to_string().contains("chain id"), "the old id from the new one's height");
+    // A block of it, given to check (as a proposer that did not know of the upgrade
+    // would send it), does not run: every node drops it at the new id's height.
+    assert!(e.check(T + 2, fee, std::slice::from_ref(&stale)).expect("check").is_err());
+    let (txs, _) = e.propose(100, 1 << 20, T + 2, fee, None).expect("propose");
+    assert_eq!(
+        txs.iter().map(|t| t.hash).collect::<Vec<_>>(),
+        vec![taken],
+        "the old id's transaction is dropped"
+    );
+    let b = e.commit(T + 2, fee, &txs).expect("commit");
+    assert_eq!((b.number, b.txs.len()), (4, 1));
+    assert!(b.txs[0].status);
+    assert_eq!(e.pool_len(), 0, "the dropped transaction left the mempool");
+    assert_ne!(waiting, taken);
+}
