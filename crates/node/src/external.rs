@@ -89,20 +89,8 @@ impl External {
     /// Decodes and checks a raw transaction (native if it starts with cove's native magic,
     /// Ethereum otherwise) with the same stateless checks as a sent one.
     pub fn decode(&self, raw: &[u8]) -> Result<SignedTx, TxError> {
-        let s = &self.shared;
         // The next block's configuration: a block is checked on the head it extends.
-        let limits = s.runtime.config();
-        if raw.starts_with(&crate::native::NATIVE_MAGIC[..]) {
-            crate::native::decode(
-                raw,
-                s.chain_id(),
-                limits.max_tx_gas,
-                limits.wasm.limits.max_code_bytes,
-                s.config.dev,
-            )
-        } else {
-            crate::tx::decode(raw, s.chain_id(), s.spec(), limits.max_tx_gas)
-        }
+        self.shared.decode_for(raw, self.shared.runtime.config())
     }
 
     /// The transactions a block at `timestamp` paying `fee_recipient` would hold now: the
@@ -124,21 +112,29 @@ impl External {
         let s = &self.shared;
         let _building = s.building.lock().unwrap_or_else(|e| e.into_inner());
         let rt = &s.runtime;
+        let mut block = rt.begin_block(timestamp)?;
         let mut ready = {
             let mut pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());
-            let mut ready = pool
-                .ready(max.min(MAX_BLOCK_TXS), |a| rt.nonce(&Address(a.into_array())).unwrap_or(u64::MAX));
-            // Signed for a chain id an upgrade has since replaced: never valid again, so
-            // it leaves the mempool rather than being dropped from every proposal.
-            let chain_id = s.chain_id();
-            ready.retain(|t| {
-                let current = t.chain_id().is_none_or(|id| id == chain_id);
-                if !current {
-                    pool.drop_tx(&t.hash);
+            loop {
+                let ready = pool.ready(max.min(MAX_BLOCK_TXS), |a| {
+                    rt.nonce(&Address(a.into_array())).unwrap_or(u64::MAX)
+                });
+                // Admitted under a configuration an upgrade has since replaced (another
+                // chain id, fork or cap): never valid again, so it leaves the mempool, and
+                // the ready ones are taken again (a sender's later ones wait behind it).
+                let stale: Vec<B256> = ready
+                    .iter()
+                    .filter(|t| s.decode_for(&t.raw, block.config()).is_err())
+                    .map(|t| t.hash)
+                    .collect();
+                let before = pool.len();
+                for hash in &stale {
+                    pool.drop_tx(hash);
                 }
-                current
-            });
-            ready
+                if stale.is_empty() || pool.len() == before {
+                    break ready.into_iter().filter(|t| !stale.contains(&t.hash)).collect::<Vec<_>>();
+                }
+            }
         };
         let mut bytes = 0usize;
         let fit = ready
@@ -150,7 +146,6 @@ impl External {
             .count();
         ready.truncate(fit);
         let parent = s.chain.head()?;
-        let mut block = rt.begin_block(timestamp)?;
         let run = execute(s, &mut block, &parent, fee_recipient, &ready, deadline)?;
         // The run stops at the first transaction that does not fit: the block it left
         // holds exactly the ones before it.

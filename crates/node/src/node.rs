@@ -339,6 +339,12 @@ pub enum SubmitError {
     Node(#[from] NodeError),
 }
 
+/// The EVM fork `config` names. The runtime refuses a configuration whose fork does not
+/// parse (`EvmVm::new`), so the default is never reached.
+fn spec_of(config: &runtime::Config) -> SpecId {
+    config.evm.spec.parse().unwrap_or_default()
+}
+
 impl Shared {
     /// The chain id of the next block's execution configuration: what a transaction must
     /// be signed for now. An upgrade that changes it takes effect at its height.
@@ -348,21 +354,30 @@ impl Shared {
 
     /// The EVM fork of the next block's execution configuration.
     pub(crate) fn spec(&self) -> SpecId {
-        // The runtime refuses a configuration whose fork does not parse
-        // (`EvmConfig::resolve`): the default is never reached.
-        self.runtime.config().evm.spec.parse().unwrap_or_default()
+        spec_of(self.runtime.config())
+    }
+
+    /// Decodes `raw` (native if it starts with cove's native magic, Ethereum otherwise)
+    /// with the stateless checks of `config`: its chain id, fork and caps, read once.
+    pub(crate) fn decode_for(&self, raw: &[u8], config: &runtime::Config) -> Result<SignedTx, TxError> {
+        if raw.starts_with(&crate::native::NATIVE_MAGIC[..]) {
+            let (max_gas, max_code) = (config.max_tx_gas, config.wasm.limits.max_code_bytes);
+            crate::native::decode(raw, config.evm.chain_id, max_gas, max_code, self.config.dev)
+        } else {
+            crate::tx::decode(raw, config.evm.chain_id, spec_of(config), config.max_tx_gas)
+        }
     }
 
     pub(crate) fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let max_tx_gas = self.runtime.config().max_tx_gas;
-        let tx: SignedTx = crate::tx::decode(raw, self.chain_id(), self.spec(), max_tx_gas)?;
+        let config = self.runtime.config();
+        let tx = crate::tx::decode(raw, config.evm.chain_id, spec_of(config), config.max_tx_gas)?;
         self.admit(tx)
     }
 
     pub(crate) fn submit_native(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let config = self.runtime.config();
         let (max_gas, max_code) = (config.max_tx_gas, config.wasm.limits.max_code_bytes);
-        let tx = crate::native::decode(raw, self.chain_id(), max_gas, max_code, self.config.dev)?;
+        let tx = crate::native::decode(raw, config.evm.chain_id, max_gas, max_code, self.config.dev)?;
         self.admit(tx)
     }
 

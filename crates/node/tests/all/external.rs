@@ -166,7 +166,15 @@ fn a_running_node_admits_an_upgraded_chain_id_from_its_height() {
     assert!(refused.unwrap_err().to_string().contains("chain id"), "the old id from the new one's height");
     // A block of it, given to check (as a proposer that did not know of the upgrade
     // would send it), does not run: every node drops it at the new id's height.
-    assert!(e.check(T + 2, fee, std::slice::from_ref(&stale)).expect("check").is_err());
+    match e.check(T + 2, fee, std::slice::from_ref(&stale)).expect("check") {
+        Err(cove_node::Rejected::Dropped(hash, why)) => {
+            assert_eq!(hash, stale.hash);
+            assert!(why.contains("chain id"), "{why}");
+        }
+        other => panic!("a block of the stale transaction ran: {other:?}"),
+    }
+    // And validators refuse it at decoding already, as they decode a block's bytes.
+    assert!(e.decode(&raw).is_err(), "the old id decodes at the new id's height");
     let (txs, _) = e.propose(100, 1 << 20, T + 2, fee, None).expect("propose");
     assert_eq!(
         txs.iter().map(|t| t.hash).collect::<Vec<_>>(),
@@ -177,5 +185,5 @@ fn a_running_node_admits_an_upgraded_chain_id_from_its_height() {
     assert_eq!((b.number, b.txs.len()), (4, 1));
     assert!(b.txs[0].status);
     assert_eq!(e.pool_len(), 0, "the dropped transaction left the mempool");
-    assert_ne!(waiting, taken);
+    assert!(e.block_of_tx(&waiting).unwrap().is_none(), "the stale transaction is in no block");
 }
