@@ -120,13 +120,11 @@ impl External {
                     rt.nonce(&Address(a.into_array())).unwrap_or(u64::MAX)
                 });
                 // Admitted under a configuration an upgrade has since replaced (another
-                // chain id, fork or cap): never valid again, so it leaves the mempool, and
-                // the ready ones are taken again (a sender's later ones wait behind it).
-                let stale: Vec<B256> = ready
-                    .iter()
-                    .filter(|t| s.decode_for(&t.raw, block.config()).is_err())
-                    .map(|t| t.hash)
-                    .collect();
+                // chain id, a lower gas cap): never valid again, so it leaves the mempool,
+                // and the ready ones are taken again (a sender's later ones wait behind
+                // it). What else an upgrade changes (the fork) drops it from the block.
+                let stale: Vec<B256> =
+                    ready.iter().filter(|t| !t.fits(block.config())).map(|t| t.hash).collect();
                 let before = pool.len();
                 for hash in &stale {
                     pool.drop_tx(hash);

@@ -48,6 +48,13 @@ impl SignedTx {
         }
     }
 
+    /// Whether it still meets what `config` asks of every transaction and an upgrade can
+    /// change: its chain id and the gas cap. (Decoding checked them, and its signature,
+    /// under the configuration it was admitted with.)
+    pub fn fits(&self, config: &runtime::Config) -> bool {
+        self.chain_id().is_none_or(|id| id == config.evm.chain_id) && self.gas_limit() <= config.max_tx_gas
+    }
+
     /// Its nonce.
     pub fn nonce(&self) -> u64 {
         match &self.body {
