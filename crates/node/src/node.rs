@@ -345,6 +345,11 @@ fn spec_of(config: &runtime::Config) -> SpecId {
     config.evm.spec.parse().unwrap_or_default()
 }
 
+/// Decodes an Ethereum transaction with the stateless checks of `config`.
+fn decode_eth(raw: &[u8], config: &runtime::Config) -> Result<SignedTx, TxError> {
+    crate::tx::decode(raw, config.evm.chain_id, spec_of(config), config.max_tx_gas)
+}
+
 impl Shared {
     /// The chain id of the next block's execution configuration: what a transaction must
     /// be signed for now. An upgrade that changes it takes effect at its height.
@@ -361,24 +366,23 @@ impl Shared {
     /// with the stateless checks of `config`: its chain id, fork and caps, read once.
     pub(crate) fn decode_for(&self, raw: &[u8], config: &runtime::Config) -> Result<SignedTx, TxError> {
         if raw.starts_with(&crate::native::NATIVE_MAGIC[..]) {
-            let (max_gas, max_code) = (config.max_tx_gas, config.wasm.limits.max_code_bytes);
-            crate::native::decode(raw, config.evm.chain_id, max_gas, max_code, self.config.dev)
+            self.decode_native(raw, config)
         } else {
-            crate::tx::decode(raw, config.evm.chain_id, spec_of(config), config.max_tx_gas)
+            decode_eth(raw, config)
         }
     }
 
+    fn decode_native(&self, raw: &[u8], config: &runtime::Config) -> Result<SignedTx, TxError> {
+        let (max_gas, max_code) = (config.max_tx_gas, config.wasm.limits.max_code_bytes);
+        crate::native::decode(raw, config.evm.chain_id, max_gas, max_code, self.config.dev)
+    }
+
     pub(crate) fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let config = self.runtime.config();
-        let tx = crate::tx::decode(raw, config.evm.chain_id, spec_of(config), config.max_tx_gas)?;
-        self.admit(tx)
+        self.admit(decode_eth(raw, self.runtime.config())?)
     }
 
     pub(crate) fn submit_native(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let config = self.runtime.config();
-        let (max_gas, max_code) = (config.max_tx_gas, config.wasm.limits.max_code_bytes);
-        let tx = crate::native::decode(raw, config.evm.chain_id, max_gas, max_code, self.config.dev)?;
-        self.admit(tx)
+        self.admit(self.decode_native(raw, self.runtime.config())?)
     }
 
     /// The mempool's checks, the same for both kinds.
