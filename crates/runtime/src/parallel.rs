@@ -17,8 +17,9 @@
 //! little more than a sequential one. `docs/parallel.md` has the algorithm, its
 //! invariants and the measurements.
 //!
-//! This module owns the scheduling, the store of committed writes and validation. It must not know what a task does: the VMs, fees and nonces are the
-//! caller's and [`Block`]'s.
+//! This module owns the scheduling, the store of committed writes and validation. It
+//! must not know what a task does: the VMs, fees and nonces are the caller's and
+//! [`Block`]'s.
 
 use std::collections::BTreeSet;
 use std::ops::{Bound, Range};

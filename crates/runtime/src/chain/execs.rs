@@ -49,8 +49,9 @@ impl Exec {
     /// same compiled code, so a call's result, gas and effects are the same on every
     /// lane. A lane that cannot be built is this `Exec` itself. (No batch runs in
     /// parallel while coverage is on, so coverage counts on this `Exec`'s VMs alone.)
-    /// Operations on the runtime's caches (`cove cache`: statistics, pins, clearing)
-    /// see this `Exec`'s; a lane's memory tiers hold up to the same `[cache]` limits.
+    /// The runtime's cache statistics and pins (`cove cache`) are this `Exec`'s;
+    /// clearing and settling reach its lanes too ([`Exec::and_lanes`]). A lane's memory
+    /// tiers hold up to the same `[cache]` limits.
     pub(crate) fn lane(&self, i: usize, n: usize) -> &Exec {
         let lanes = self.lanes.get_or_init(|| {
             (0..n)
