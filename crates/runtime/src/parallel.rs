@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use state::{Backend, Journal, Layer};
+use state::{Backend, ChangeSet, Journal, Layer};
 use types::{Address, BlockInfo, Gas};
 use vm::{Balance, accounts, keys};
 
@@ -363,18 +363,38 @@ impl Versions {
         *lock(&self.committed)
     }
 
-    /// Each key's last entry: what running the committed tasks in order leaves.
-    fn into_writes(self) -> Writes {
-        let shards: Vec<_> = self
-            .shards
-            .into_iter()
-            .map(|shard| shard.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .collect();
-        let mut last = Vec::with_capacity(shards.iter().map(|shard| shard.len()).sum());
-        for shard in shards {
-            last.extend(shard.into_iter().map(|written| (written.key, written.entry)));
+    /// Each key's last entry: what running the committed tasks in order leaves, sorted
+    /// on `parts` threads, the calling one and `pool`'s: each sorts the keys of a share
+    /// of the shards, and the sorted runs are merged.
+    fn into_changes(self, pool: Option<&rayon::ThreadPool>, parts: usize) -> ChangeSet {
+        let parts = if pool.is_some() { parts.clamp(1, SHARDS) } else { 1 };
+        let mut groups: Vec<Vec<hashbrown::HashTable<Written>>> = (0..parts).map(|_| Vec::new()).collect();
+        for (i, shard) in self.shards.into_iter().enumerate() {
+            groups[i % parts].push(shard.into_inner().unwrap_or_else(PoisonError::into_inner));
         }
-        last
+        let sort = |group: Vec<hashbrown::HashTable<Written>>| -> Writes {
+            let mut run = Vec::with_capacity(group.iter().map(|shard| shard.len()).sum());
+            for shard in group {
+                run.extend(shard.into_iter().map(|written| (written.key, written.entry)));
+            }
+            run.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            run
+        };
+        let mut runs: Vec<Writes> = (0..parts).map(|_| Vec::new()).collect();
+        match pool {
+            Some(pool) if parts > 1 => pool.in_place_scope(|s| {
+                let mut groups = groups.into_iter();
+                let mine = groups.next().expect("at least one part");
+                let (first, rest) = runs.split_first_mut().expect("at least one part");
+                for (run, group) in rest.iter_mut().zip(groups) {
+                    s.spawn(move |_| *run = sort(group));
+                }
+                *first = sort(mine);
+            }),
+            _ => runs[0] = sort(groups.into_iter().flatten().collect()),
+        }
+        // A stable sort of sorted runs merges them (keys are distinct: one per shard).
+        ChangeSet::new(runs.into_iter().flatten())
     }
 }
 
@@ -953,6 +973,8 @@ impl<'r> Block<'r> {
             }
             let until = if parallel { (next + sequential).min(count) } else { count };
             sequential = (sequential * 2).min(MAX_SEQUENTIAL);
+            // What a parallel stretch left sorted is read many times from here on.
+            self.journal.prepare_reads();
             for i in next..until {
                 if !gate(i, out.last()) {
                     return out;
@@ -980,6 +1002,8 @@ impl<'r> Block<'r> {
         F: Fn(&mut Block<'r>, usize) -> T + Sync,
         G: FnMut(usize, Option<&T>) -> bool,
     {
+        // Every task's view reads the block's journal: one hash lookup a key.
+        self.journal.prepare_reads();
         let backend = self.journal.backend().clone();
         let base = std::mem::replace(&mut self.journal, Journal::new(backend.clone()));
         let start = Counters::of(self);
@@ -1036,7 +1060,9 @@ impl<'r> Block<'r> {
         };
         // Each key's last committed entry is what running the tasks in order left.
         let (_, at) = versions.committed();
-        base.apply(versions.into_writes());
+        base.apply_set(
+            versions.into_changes(self.rt.workers(threads, worker_stack(&self.exec.config)), threads),
+        );
         self.journal = base;
         self.txs = at.txs;
         self.event_bytes = at.event_bytes;

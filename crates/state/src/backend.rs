@@ -103,6 +103,11 @@ impl ChangeSet {
         Some(self.writes[at].1.as_deref())
     }
 
+    /// The writes in ascending key order, as stored.
+    pub(crate) fn entries(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+        &self.writes
+    }
+
     /// The writes, by value, in ascending key order.
     pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         self.writes

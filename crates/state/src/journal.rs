@@ -139,6 +139,13 @@ pub struct Journal {
     /// Hashed with foldhash (randomly seeded per process, so keys chosen by contracts
     /// cannot be crafted to collide; several times faster than SipHash here).
     overlay: foldhash::HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Net uncommitted changes kept sorted instead of in `overlay`, as
+    /// [`Journal::apply_set`] received them (a parallel batch's writes, handed over
+    /// whole): reads find them by binary search, a range scan slices them, and a commit
+    /// takes them without sorting again. While it holds changes, `overlay` is empty and
+    /// the undo log holds nothing: the first write moves them into `overlay`
+    /// ([`Journal::prepare_reads`]).
+    sorted: ChangeSet,
     /// The overlay's keys in order, so a range scan walks only the overlay keys in its
     /// range ([`Journal::scan_range`]), not every key written earlier in the block. Built
     /// at the scan after the first [`FILTERED_SCANS`] since it was last dropped (most
@@ -175,6 +182,7 @@ impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Journal")
             .field("overlay_len", &self.overlay.len())
+            .field("sorted_len", &self.sorted.len())
             .field("undo_len", &self.undo.len())
             .field("checkpoints", &self.checkpoints.len())
             .finish_non_exhaustive()
@@ -188,6 +196,7 @@ impl Journal {
             backend,
             below: None,
             overlay: foldhash::HashMap::default(),
+            sorted: ChangeSet::default(),
             ordered: OnceLock::new(),
             scans: AtomicU64::new(0),
             undo: Vec::new(),
@@ -223,7 +232,11 @@ impl Journal {
     /// The overlay's own entry for `key` (`Some(None)`: deleted), never the layer's
     /// or the backend's.
     pub fn overlay_entry(&self, key: &[u8]) -> Option<Option<&[u8]>> {
-        self.overlay.get(key).map(Option::as_deref)
+        if self.sorted.is_empty() {
+            self.overlay.get(key).map(Option::as_deref)
+        } else {
+            self.sorted.get(key)
+        }
     }
 
     /// The overlay's own entries with keys in `[low, high)` (`None`: no upper bound),
@@ -233,7 +246,24 @@ impl Journal {
         low: &[u8],
         high: Option<&[u8]>,
     ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
-        self.overlay_keys(low, high).map(|k| (k.as_slice(), self.overlay.get(k).and_then(Option::as_deref)))
+        self.overlay_entries(low, high).map(|(k, entry)| (k.as_slice(), entry.map(Vec::as_slice)))
+    }
+
+    /// The overlay's own entries with keys in `[low, high)`, ascending: a slice of the
+    /// sorted changes if the journal keeps them so, else the overlay's keys in the range
+    /// ([`Journal::overlay_keys`]) with their entries.
+    fn overlay_entries<'a>(
+        &'a self,
+        low: &[u8],
+        high: Option<&[u8]>,
+    ) -> Box<dyn DoubleEndedIterator<Item = OverlayEntry<'a>> + 'a> {
+        if !self.sorted.is_empty() {
+            let entries = self.sorted.entries();
+            let from = entries.partition_point(|(k, _)| k.as_slice() < low);
+            let to = high.map_or(entries.len(), |high| entries.partition_point(|(k, _)| k.as_slice() < high));
+            return Box::new(entries[from..to.max(from)].iter().map(|(k, entry)| (k, entry.as_ref())));
+        }
+        Box::new(self.overlay_keys(low, high).map(|k| (k, self.overlay.get(k).and_then(Option::as_ref))))
     }
 
     /// The overlay's keys in `[low, high)` (`None`: no upper bound), ascending: from the
@@ -264,6 +294,7 @@ impl Journal {
     /// another journal over the same state changed (its [`Journal::changes`]), kept
     /// here. A deletion is kept as written, whether or not the key exists.
     pub fn apply(&mut self, changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>) {
+        self.prepare_reads();
         let changes = changes.into_iter();
         if !self.overlay.is_empty() || !self.checkpoints.is_empty() {
             for (key, value) in changes {
@@ -276,6 +307,30 @@ impl Journal {
         self.drop_ordered();
         self.overlay.reserve(changes.size_hint().0);
         self.overlay.extend(changes);
+    }
+
+    /// Writes `changes` as [`Journal::apply`] would. Into an empty journal with no live
+    /// checkpoint (a whole block's batch) it keeps them as they are, sorted, until the
+    /// next write: nothing is hashed, and a commit does not sort them again.
+    pub fn apply_set(&mut self, changes: ChangeSet) {
+        if !self.overlay.is_empty() || !self.sorted.is_empty() || !self.checkpoints.is_empty() {
+            return self.apply(changes.into_writes());
+        }
+        self.writes += 1;
+        self.drop_ordered();
+        self.sorted = changes;
+    }
+
+    /// Moves changes kept sorted ([`Journal::apply_set`]) into the hashed overlay, where a
+    /// read is one lookup rather than a binary search: before many reads (every write
+    /// does it first).
+    pub fn prepare_reads(&mut self) {
+        if self.sorted.is_empty() {
+            return;
+        }
+        let sorted = std::mem::take(&mut self.sorted).into_writes();
+        self.overlay.reserve(sorted.len());
+        self.overlay.extend(sorted);
     }
 
     /// Drops the ordered index (the overlay changed wholesale).
@@ -308,7 +363,15 @@ impl Journal {
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
-        ChangeSet::from_distinct(self.overlay.drain().collect())
+        self.drain()
+    }
+
+    /// The overlay's or the sorted changes, taken.
+    fn drain(&mut self) -> ChangeSet {
+        match self.sorted.is_empty() {
+            true => ChangeSet::from_distinct(self.overlay.drain().collect()),
+            false => std::mem::take(&mut self.sorted),
+        }
     }
 
     /// Where this journal's contents stand: equal stamps mean every read returns what it
@@ -339,8 +402,8 @@ impl Journal {
 
     /// Overlay first, then the backend.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.overlay.get(key) {
-            Some(entry) => Ok(entry.clone()),
+        match self.overlay_entry(key) {
+            Some(entry) => Ok(entry.map(<[u8]>::to_vec)),
             None => self.lower_get(key),
         }
     }
@@ -348,8 +411,8 @@ impl Journal {
     /// Like [`Journal::get`], but hands the value to `f` instead of copying it out: for
     /// hot reads that only decode the bytes (account fields, EVM slots).
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, StorageError> {
-        if let Some(entry) = self.overlay.get(key) {
-            return Ok(f(entry.as_deref()));
+        if let Some(entry) = self.overlay_entry(key) {
+            return Ok(f(entry));
         }
         if let Some(below) = &self.below
             && let Some(entry) = below.get(key)
@@ -371,7 +434,7 @@ impl Journal {
     ///
     /// Deleting a key that does not exist changes nothing (no tombstone is written).
     pub fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
-        let existed = match self.overlay.get(key) {
+        let existed = match self.overlay_entry(key) {
             Some(Some(_)) => true,
             Some(None) => false,
             None => self.lower_get(key)?.is_some(),
@@ -385,6 +448,7 @@ impl Journal {
     /// Replaces the overlay entry for `key`, logging the old entry if a checkpoint is live.
     /// With no live checkpoint nothing can be reverted, so nothing is logged.
     fn put(&mut self, key: &[u8], entry: Option<Vec<u8>>) {
+        self.prepare_reads();
         self.writes += 1;
         let log = !self.checkpoints.is_empty();
         let prev = match self.overlay.get_mut(key) {
@@ -615,10 +679,7 @@ impl Journal {
             });
         let keys: Box<dyn DoubleEndedIterator<Item = OverlayEntry<'_>>> = match &layered {
             Some(all) => Box::new(all.iter().map(|(k, v)| (k, v.as_ref()))),
-            None => Box::new(
-                self.overlay_keys(&low, high.as_deref())
-                    .map(|k| (k, self.overlay.get(k).and_then(Option::as_ref))),
-            ),
+            None => self.overlay_entries(&low, high.as_deref()),
         };
         let keys: Box<dyn Iterator<Item = OverlayEntry<'_>>> = match order {
             Order::Ascending => keys,
@@ -663,12 +724,17 @@ impl Journal {
 
     /// The net changes since the journal was created or last committed.
     pub fn changes(&self) -> ChangeSet {
-        ChangeSet::from_distinct(self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        match self.sorted.is_empty() {
+            true => {
+                ChangeSet::from_distinct(self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            }
+            false => self.sorted.clone(),
+        }
     }
 
     /// Whether there are no uncommitted changes (`changes().is_empty()`).
     pub fn is_empty(&self) -> bool {
-        self.overlay.is_empty()
+        self.overlay.is_empty() && self.sorted.is_empty()
     }
 
     /// Commits block `block` with `changes()` ([`Backend::commit`]) and returns the
@@ -685,9 +751,14 @@ impl Journal {
         self.writes += 1;
         // Move the overlay into the change set rather than cloning it; `drain` keeps
         // the map's capacity for the next transaction.
-        let changes = ChangeSet::from_distinct(self.overlay.drain().collect());
+        let sorted = !self.sorted.is_empty();
+        let changes = self.drain();
         let root = match self.backend.commit(block, changes) {
             Ok(root) => root,
+            Err((e, changes)) if sorted => {
+                self.sorted = changes;
+                return Err(e);
+            }
             Err((e, changes)) => {
                 self.overlay.extend(changes.into_writes());
                 return Err(e);

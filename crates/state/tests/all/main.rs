@@ -13,6 +13,7 @@ mod model;
 mod persistence;
 mod scan;
 mod snapshot;
+mod sorted;
 
 use std::sync::Arc;
 

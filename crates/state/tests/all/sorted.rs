@@ -1,0 +1,154 @@
+//! A journal given a change set whole ([`Journal::apply_set`], which keeps it sorted
+//! until the next write) reads, scans, deletes, lists changes and commits exactly as one
+//! given the same writes one by one ([`Journal::apply`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cove_state::{Backend, ChangeSet, Journal, MemBackend, Order};
+use proptest::prelude::*;
+
+use crate::{next_block, seed};
+
+/// One of a few keys, so the backend, the change set and later writes overlap.
+fn key() -> impl Strategy<Value = Vec<u8>> {
+    (0u8..3, 0u8..6).prop_map(|(p, k)| vec![b'a' + p, b'0' + k])
+}
+
+fn keys() -> impl Iterator<Item = Vec<u8>> {
+    (0u8..3).flat_map(|p| (0u8..6).map(move |k| vec![b'a' + p, b'0' + k]))
+}
+
+fn entry() -> impl Strategy<Value = Option<Vec<u8>>> {
+    prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 0..3))
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Set(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+    Checkpoint,
+    Revert,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (key(), prop::collection::vec(any::<u8>(), 0..3)).prop_map(|(k, v)| Op::Set(k, v)),
+        2 => key().prop_map(Op::Delete),
+        1 => Just(Op::Checkpoint),
+        1 => Just(Op::Revert),
+    ]
+}
+
+/// Every read of `a` and `b` agrees: entries, scans (with what they walked) and changes.
+fn same(a: &Journal, b: &Journal, limit: usize) -> Result<(), TestCaseError> {
+    for p in [b"a".as_slice(), b"b", b"c", b""] {
+        for order in [Order::Ascending, Order::Descending] {
+            for end in [Some(b"4".as_slice()), None] {
+                let x = a.scan_range(p, None, end, order, limit).unwrap();
+                let y = b.scan_range(p, None, end, order, limit).unwrap();
+                prop_assert_eq!(x, y, "scan of {:?} to {:?} {:?} limit {}", p, end, order, limit);
+            }
+        }
+        let x: Vec<_> = a.overlay_range(p, None).collect();
+        let y: Vec<_> = b.overlay_range(p, None).collect();
+        prop_assert_eq!(x, y);
+    }
+    for k in keys() {
+        prop_assert_eq!(a.get(&k).unwrap(), b.get(&k).unwrap());
+        prop_assert_eq!(a.overlay_entry(&k), b.overlay_entry(&k));
+        let via = b.get_with(&k, |v| v.map(<[u8]>::to_vec)).unwrap();
+        prop_assert_eq!(b.get(&k).unwrap(), via);
+    }
+    prop_assert_eq!(a.changes(), b.changes());
+    prop_assert_eq!(a.is_empty(), b.is_empty());
+    Ok(())
+}
+
+/// Everything committed to `backend`.
+fn contents(backend: &dyn Backend) -> Vec<(Vec<u8>, Vec<u8>)> {
+    backend.scan_range(b"", None, None, Order::Ascending, usize::MAX).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn a_change_set_kept_sorted_reads_and_commits_as_one_applied(
+        committed in prop::collection::btree_map(key(), prop::collection::vec(any::<u8>(), 0..3), 0..8),
+        before in prop::collection::vec(op(), 0..3),
+        set in prop::collection::btree_map(key(), entry(), 0..10),
+        ops in prop::collection::vec(op(), 0..24),
+        limit in 0usize..6,
+        prepare in any::<bool>(),
+    ) {
+        let items: Vec<(&[u8], &[u8])> = committed.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+        let (one_backend, sorted_backend) = (Arc::new(MemBackend::new()), Arc::new(MemBackend::new()));
+        seed(&*one_backend, &items);
+        seed(&*sorted_backend, &items);
+        let mut one = Journal::new(one_backend.clone());
+        let mut sorted = Journal::new(sorted_backend.clone());
+        // Writes before the set (kept sorted only into an empty journal).
+        for op in &before {
+            if let Op::Set(k, v) = op {
+                one.set(k, v);
+                sorted.set(k, v);
+            }
+        }
+        one.apply(set.clone());
+        sorted.apply_set(set.into_iter().collect::<ChangeSet>());
+        same(&one, &sorted, limit)?;
+        if prepare {
+            sorted.prepare_reads();
+            same(&one, &sorted, limit)?;
+        }
+        let (cp_one, cp_sorted) = (one.checkpoint(), sorted.checkpoint());
+        let mut inner = Vec::new();
+        for op in ops {
+            match op {
+                Op::Set(k, v) => {
+                    one.set(&k, &v);
+                    sorted.set(&k, &v);
+                }
+                Op::Delete(k) => prop_assert_eq!(one.delete(&k).unwrap(), sorted.delete(&k).unwrap()),
+                Op::Checkpoint => inner.push((one.checkpoint(), sorted.checkpoint())),
+                Op::Revert => {
+                    if let Some((a, b)) = inner.pop() {
+                        one.revert(a);
+                        sorted.revert(b);
+                    }
+                }
+            }
+            same(&one, &sorted, limit)?;
+        }
+        prop_assert_eq!(
+            one.changes_since(cp_one, |_| true).unwrap(),
+            sorted.changes_since(cp_sorted, |_| true).unwrap()
+        );
+        let block = next_block(&*one_backend);
+        prop_assert_eq!(one.commit(&block).unwrap(), sorted.commit(&block).unwrap());
+        prop_assert!(sorted.is_empty());
+        prop_assert_eq!(contents(&*one_backend), contents(&*sorted_backend));
+    }
+}
+
+#[test]
+fn a_sorted_change_set_is_taken_whole_and_kept_on_a_failed_commit() {
+    let backend = Arc::new(MemBackend::new());
+    let mut j = Journal::new(backend.clone());
+    let set: ChangeSet = [(b"b".to_vec(), Some(b"2".to_vec())), (b"a".to_vec(), None)].into_iter().collect();
+    j.apply_set(set.clone());
+    assert_eq!(j.take_changes(), set);
+    assert!(j.is_empty());
+    j.apply_set(set.clone());
+    // A block that does not follow the head is refused: nothing is lost.
+    let e = j.commit(&types::BlockInfo { height: 5, timestamp: 0 }).unwrap_err();
+    assert!(!e.to_string().is_empty());
+    assert_eq!(j.changes(), set);
+    assert_eq!(j.get(b"b").unwrap(), Some(b"2".to_vec()));
+    j.commit(&next_block(&*backend)).unwrap();
+    assert_eq!(backend.get(b"b").unwrap(), Some(b"2".to_vec()));
+    let mut all = BTreeMap::new();
+    all.extend(contents(&*backend));
+    assert_eq!(all.len(), 1);
+}
