@@ -618,7 +618,7 @@ where
     /// in the result for their commit.
     fn done(&self, mut block: Block<'r>, outs: Vec<std::thread::Result<T>>) -> Done<T> {
         let end = Counters::of(&block);
-        let writes = block.journal.take_changes().into_writes();
+        let writes = block.journal.take_writes();
         let hashes = writes.iter().map(|(key, _)| self.shared.versions.hash(key)).collect();
         let spec = block.spec.take().expect("a task's block has its spec");
         Done { len: 1, outs, writes, hashes, end, spec }
@@ -736,7 +736,7 @@ where
             let total = accounts::balance(&credits, address).ok()?.checked_add(*amount)?;
             accounts::set_balance(&mut credits, address, total).ok()?;
         }
-        Some(credits.take_changes().into_writes())
+        Some(credits.take_writes())
     }
 
     /// Commits `tasks` with their deferred `credits`: their writes join the committed

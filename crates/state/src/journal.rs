@@ -366,6 +366,20 @@ impl Journal {
         self.drain()
     }
 
+    /// The net changes, taken, in no particular order: [`Journal::take_changes`] for a
+    /// caller that does not need them sorted (each key once).
+    pub fn take_writes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.writes += 1;
+        self.drop_ordered();
+        self.undo.clear();
+        self.undo_keys.clear();
+        self.checkpoints.clear();
+        match self.sorted.is_empty() {
+            true => self.overlay.drain().collect(),
+            false => std::mem::take(&mut self.sorted).into_writes(),
+        }
+    }
+
     /// The overlay's or the sorted changes, taken.
     fn drain(&mut self) -> ChangeSet {
         match self.sorted.is_empty() {

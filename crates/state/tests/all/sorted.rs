@@ -133,13 +133,24 @@ proptest! {
 }
 
 #[test]
-fn a_sorted_change_set_is_taken_whole_and_kept_on_a_failed_commit() {
+fn a_change_set_is_taken_whole_and_kept_on_a_failed_commit() {
     let backend = Arc::new(MemBackend::new());
     let mut j = Journal::new(backend.clone());
     let set: ChangeSet = [(b"b".to_vec(), Some(b"2".to_vec())), (b"a".to_vec(), None)].into_iter().collect();
     j.apply_set(set.clone());
     assert_eq!(j.take_changes(), set);
     assert!(j.is_empty());
+    // Taken unsorted, from the sorted set or from the hashed overlay: the same writes.
+    for prepare in [false, true] {
+        j.apply_set(set.clone());
+        if prepare {
+            j.prepare_reads();
+        }
+        let mut writes = j.take_writes();
+        writes.sort();
+        assert_eq!(writes, set.clone().into_writes());
+        assert!(j.is_empty());
+    }
     j.apply_set(set.clone());
     // A block that does not follow the head is refused: nothing is lost.
     let e = j.commit(&types::BlockInfo { height: 5, timestamp: 0 }).unwrap_err();
