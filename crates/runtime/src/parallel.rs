@@ -363,39 +363,103 @@ impl Versions {
         *lock(&self.committed)
     }
 
-    /// Each key's last entry: what running the committed tasks in order leaves, sorted
-    /// on `parts` threads, the calling one and `pool`'s: each sorts the keys of a share
-    /// of the shards, and the sorted runs are merged.
+    /// Each key's last entry, sorted: what running the committed tasks in order leaves.
+    /// It is sorted on `parts` threads, the calling one and `pool`'s, as a sample sort:
+    /// keys sampled from the shards (which hold keys at random) split the key space into
+    /// `parts` ranges; each thread moves a share of the shards' entries into buckets by
+    /// range, then each sorts one range's buckets, and the ranges in order are the result.
     fn into_changes(self, pool: Option<&rayon::ThreadPool>, parts: usize) -> ChangeSet {
-        let parts = if pool.is_some() { parts.clamp(1, SHARDS) } else { 1 };
-        let mut groups: Vec<Vec<hashbrown::HashTable<Written>>> = (0..parts).map(|_| Vec::new()).collect();
-        for (i, shard) in self.shards.into_iter().enumerate() {
-            groups[i % parts].push(shard.into_inner().unwrap_or_else(PoisonError::into_inner));
+        let shards: Vec<hashbrown::HashTable<Written>> = self
+            .shards
+            .into_iter()
+            .map(|shard| shard.into_inner().unwrap_or_else(PoisonError::into_inner))
+            .collect();
+        let total = shards.iter().map(|shard| shard.len()).sum();
+        let splitters = if pool.is_some() { splitters(&shards, parts) } else { Vec::new() };
+        let parts = splitters.len() + 1;
+        let mut shares: Vec<Vec<hashbrown::HashTable<Written>>> = (0..parts).map(|_| Vec::new()).collect();
+        for (i, shard) in shards.into_iter().enumerate() {
+            shares[i % parts].push(shard);
         }
-        let sort = |group: Vec<hashbrown::HashTable<Written>>| -> Writes {
-            let mut run = Vec::with_capacity(group.iter().map(|shard| shard.len()).sum());
-            for shard in group {
-                run.extend(shard.into_iter().map(|written| (written.key, written.entry)));
+        let bucket = |share: Vec<hashbrown::HashTable<Written>>| -> Vec<Writes> {
+            // Room for a fair share and a quarter more, so few buckets grow.
+            let fair = share.iter().map(|shard| shard.len()).sum::<usize>() / parts;
+            let mut buckets: Vec<Writes> =
+                (0..parts).map(|_| Vec::with_capacity(fair + fair / 4 + 16)).collect();
+            for written in share.into_iter().flatten() {
+                let range = splitters.partition_point(|s| s.as_slice() <= written.key.as_slice());
+                buckets[range].push((written.key, written.entry));
+            }
+            buckets
+        };
+        let mut ranges: Vec<Vec<Writes>> = (0..parts).map(|_| Vec::with_capacity(parts)).collect();
+        for buckets in on_threads(pool, shares, bucket) {
+            for (range, bucket) in ranges.iter_mut().zip(buckets) {
+                range.push(bucket);
+            }
+        }
+        let sort = |buckets: Vec<Writes>| -> Writes {
+            let mut run = Vec::with_capacity(buckets.iter().map(Vec::len).sum());
+            for bucket in buckets {
+                run.extend(bucket);
             }
             run.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             run
         };
-        let mut runs: Vec<Writes> = (0..parts).map(|_| Vec::new()).collect();
-        match pool {
-            Some(pool) if parts > 1 => pool.in_place_scope(|s| {
-                let mut groups = groups.into_iter();
-                let mine = groups.next().expect("at least one part");
-                let (first, rest) = runs.split_first_mut().expect("at least one part");
-                for (run, group) in rest.iter_mut().zip(groups) {
-                    s.spawn(move |_| *run = sort(group));
-                }
-                *first = sort(mine);
-            }),
-            _ => runs[0] = sort(groups.into_iter().flatten().collect()),
+        let mut all = Vec::with_capacity(total);
+        for run in on_threads(pool, ranges, sort) {
+            all.extend(run);
         }
-        // A stable sort of sorted runs merges them (keys are distinct: one per shard).
-        ChangeSet::new(runs.into_iter().flatten())
+        ChangeSet::from_sorted(all)
     }
+}
+
+/// Keys written that fewer threads than this sort on one (a thread's start costs
+/// more than sorting a few keys).
+const SORT_PER_THREAD: usize = 1_024;
+
+/// Keys sampled per range of [`Versions::into_changes`].
+const SAMPLES_PER_RANGE: usize = 16;
+
+/// At most `parts - 1` keys, ascending and distinct, that split the keys of `shards`
+/// into about equal ranges (none if they are too few to be worth splitting).
+fn splitters(shards: &[hashbrown::HashTable<Written>], parts: usize) -> Vec<Vec<u8>> {
+    let total: usize = shards.iter().map(|shard| shard.len()).sum();
+    let parts = parts.min(total / SORT_PER_THREAD).max(1);
+    if parts == 1 {
+        return Vec::new();
+    }
+    let per_shard = (parts * SAMPLES_PER_RANGE).div_ceil(shards.len().max(1));
+    let mut sample: Vec<&[u8]> =
+        shards.iter().flat_map(|shard| shard.iter().take(per_shard)).map(|w| w.key.as_slice()).collect();
+    sample.sort_unstable();
+    let mut splitters: Vec<Vec<u8>> = (1..parts).map(|i| sample[i * sample.len() / parts].to_vec()).collect();
+    splitters.dedup();
+    splitters
+}
+
+/// `f` of each of `inputs`, in order: the first on the calling thread, the others on
+/// `pool`'s threads at the same time (all on the calling thread without a pool).
+fn on_threads<I: Send, O: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    inputs: Vec<I>,
+    f: impl Fn(I) -> O + Sync,
+) -> Vec<O> {
+    let Some(pool) = pool.filter(|_| inputs.len() > 1) else {
+        return inputs.into_iter().map(f).collect();
+    };
+    let mut outs: Vec<Option<O>> = (0..inputs.len()).map(|_| None).collect();
+    pool.in_place_scope(|s| {
+        let f = &f;
+        let mut inputs = inputs.into_iter();
+        let (first, rest) = outs.split_first_mut().expect("more than one input");
+        let mine = inputs.next().expect("more than one input");
+        for (out, input) in rest.iter_mut().zip(inputs) {
+            s.spawn(move |_| *out = Some(f(input)));
+        }
+        *first = Some(f(mine));
+    });
+    outs.into_iter().map(|out| out.expect("every input was run")).collect()
 }
 
 /// What every task of a parallel stretch shares: the block's journal as the stretch
@@ -1070,6 +1134,40 @@ impl<'r> Block<'r> {
         match ran {
             Ok(ended) => ended,
             Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key of the shape contract storage has: a long common prefix, then what differs.
+    fn key(i: u64) -> Vec<u8> {
+        [&[0u8; 24][..], &i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes()].concat()
+    }
+
+    #[test]
+    fn committed_writes_come_out_sorted_on_any_number_of_threads() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("a pool");
+        for count in [0, 1, 5, 1_023, 1_024, 3_000, 9_000] {
+            for parts in 1..=6 {
+                let versions = Versions::new(Counters::default(), count);
+                let mut expected = std::collections::BTreeMap::new();
+                // Each key written twice by different tasks (the last wins), some deleted.
+                for round in 0..2u32 {
+                    for i in 0..count as u64 {
+                        let entry = (i % 7 != 0 || round == 0).then(|| vec![round as u8, i as u8]);
+                        let k = key(i);
+                        versions.publish(round, vec![(k.clone(), entry.clone())], &[versions.hash(&k)]);
+                        expected.insert(k, entry);
+                    }
+                }
+                let pool = (parts > 1).then_some(&pool);
+                let changes = versions.into_changes(pool, parts);
+                let expected: Vec<_> = expected.into_iter().collect();
+                assert_eq!(changes.into_writes(), expected, "{count} keys on {parts} threads");
+            }
         }
     }
 }

@@ -85,6 +85,12 @@ impl ChangeSet {
         ChangeSet { writes: out }
     }
 
+    /// The change set of `writes` already in ascending key order, each key once (checked
+    /// in one pass; writes that are not are sorted as [`ChangeSet::new`] does).
+    pub fn from_sorted(writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> ChangeSet {
+        if writes.windows(2).all(|w| w[0].0 < w[1].0) { ChangeSet { writes } } else { ChangeSet::new(writes) }
+    }
+
     /// From writes whose keys are known to be distinct (a map's): no deduplication.
     pub(crate) fn from_distinct(mut writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> ChangeSet {
         writes.sort_unstable_by(|a, b| a.0.cmp(&b.0));

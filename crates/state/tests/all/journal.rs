@@ -459,6 +459,16 @@ fn change_sets_are_sorted_and_the_last_write_of_a_key_wins() {
     assert_eq!(cs.len(), 3);
     assert_eq!(cs.get(b"b"), Some(None));
     assert_eq!(cs.get(b"d"), None);
+    // Writes handed over sorted are kept; any that are not are sorted as `new` does.
+    assert_eq!(ChangeSet::from_sorted(cs.clone().into_writes()), cs);
+    let unsorted = vec![
+        (b"b".to_vec(), Some(b"1".to_vec())),
+        (b"a".to_vec(), None),
+        (b"b".to_vec(), None),
+        (b"c".to_vec(), Some(b"3".to_vec())),
+        (b"a".to_vec(), Some(b"2".to_vec())),
+    ];
+    assert_eq!(ChangeSet::from_sorted(unsorted), cs);
 }
 
 /// A range scan walks the backend's pairs under the prefix and only the overlay keys in
