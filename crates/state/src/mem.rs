@@ -1,9 +1,9 @@
 //! The in-memory backend.
 
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use merkle::Hash;
 use types::{BlockInfo, StorageError};
@@ -11,8 +11,13 @@ use types::{BlockInfo, StorageError};
 use crate::BlockRecord;
 use crate::backend::{Backend, ChangeSet, Order, check_next, range_bounds};
 
-/// In-memory backend, behind a RwLock. For tests, benchmarks and dry runs. It keeps
-/// the latest state only: no history and no root ([`Backend::history`] is `None`).
+/// In-memory backend, behind a reader-writer lock. For tests, benchmarks and dry runs.
+/// It keeps the latest state only: no history and no root ([`Backend::history`] is
+/// `None`).
+///
+/// The lock is sharded by thread (crossbeam's `ShardedLock`): a read locks its thread's
+/// shard only, so threads reading at once (a parallel batch's) do not pass one lock word
+/// back and forth between their cores; a commit locks every shard.
 ///
 /// Keys live twice: in a hash map for point reads (one hash of the key instead of a
 /// B-tree descent comparing long common prefixes) and in a B-tree for ordered prefix
@@ -20,7 +25,7 @@ use crate::backend::{Backend, ChangeSet, Order, check_next, range_bounds};
 /// but, being in memory, not durable: everything is lost when the value is dropped.
 #[derive(Debug, Default)]
 pub struct MemBackend {
-    map: RwLock<Map>,
+    map: ShardedLock<Map>,
     /// Commits applied so far ([`Backend::generation`]).
     commits: AtomicU64,
 }
@@ -43,10 +48,10 @@ impl MemBackend {
     /// from then on: a fixture's saved state (`cove-testvm`'s snapshots).
     pub fn fork(&self) -> Result<MemBackend, StorageError> {
         let map = self.read()?.clone();
-        Ok(MemBackend { map: RwLock::new(map), commits: AtomicU64::new(0) })
+        Ok(MemBackend { map: ShardedLock::new(map), commits: AtomicU64::new(0) })
     }
 
-    fn write(&self) -> Result<RwLockWriteGuard<'_, Map>, StorageError> {
+    fn write(&self) -> Result<ShardedLockWriteGuard<'_, Map>, StorageError> {
         self.map.write().map_err(|_| StorageError::io("mem backend: lock poisoned".to_owned()))
     }
 
@@ -71,7 +76,7 @@ impl MemBackend {
         self.commits.fetch_add(1, Ordering::Release);
     }
 
-    fn read(&self) -> Result<RwLockReadGuard<'_, Map>, StorageError> {
+    fn read(&self) -> Result<ShardedLockReadGuard<'_, Map>, StorageError> {
         self.map.read().map_err(|_| StorageError::io("mem backend: lock poisoned".to_owned()))
     }
 }
