@@ -183,6 +183,7 @@ pub fn one_side(
         _ => blocks(per_block).into_iter().nth(kind).ok_or("no such block kind")?,
     };
     bed.block(&txs, 2)?;
+    bed.rt.settle();
     let times: Vec<Timing> = (0..rounds).map(|r| bed.block(&txs, 3 + r as u64)).collect::<Result<_, _>>()?;
     let us =
         |f: fn(&Timing) -> f64| median(&mut times.iter().map(f).collect::<Vec<_>>()) * 1e6 / per_block as f64;
@@ -200,9 +201,13 @@ pub fn speedups(config: &Config, per_block: usize) -> Result<Speedups, String> {
     let mut sequential_us = [0.0; 4];
     let mut time = 2;
     for (k, txs) in blocks.iter().enumerate() {
-        // A first block each, not measured: every module compiled, every entry written.
+        // A first block each, not measured: every module compiled (on every thread's
+        // VMs, and recompiled by the optimising compiler before the rounds start: a
+        // background compile would take a core from the rounds), every entry written.
         one.block(txs, time)?;
         two.block(txs, time)?;
+        one.rt.settle();
+        two.rt.settle();
         time += 1;
         let (mut ratios, mut batch_ratios, mut seq) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
