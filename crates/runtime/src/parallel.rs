@@ -51,7 +51,7 @@ const PROBE: usize = 256;
 /// journal, one publication and one validation for all of them. Chunks start at one
 /// task and double with each chunk that stands, up to this; a conflict takes them back
 /// to one.
-const MAX_CHUNK: usize = 32;
+const MAX_CHUNK: usize = 64;
 
 /// The block's running totals that its limits check.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -701,7 +701,11 @@ where
 
     /// Takes the next chunk and speculates it on `exec`; `false` if no task is left.
     fn claim(&self, local: &Arc<Local>, exec: &'r Exec) -> bool {
-        let len = self.chunk.0.load(Ordering::Relaxed);
+        // Near the end, chunks shrink so the threads finish together: at most a share
+        // of half the tasks left per thread.
+        let left = self.slots.len().saturating_sub(self.cursor.load(Ordering::Relaxed));
+        let share = (left / (2 * (self.workers + 1))).max(1);
+        let len = self.chunk.0.load(Ordering::Relaxed).min(share);
         let start = self.cursor.fetch_add(len, Ordering::AcqRel);
         let end = self.end.load(Ordering::Acquire);
         if start >= end {
