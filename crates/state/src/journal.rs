@@ -139,12 +139,13 @@ pub struct Journal {
     /// Hashed with foldhash (randomly seeded per process, so keys chosen by contracts
     /// cannot be crafted to collide; several times faster than SipHash here).
     overlay: foldhash::HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Net uncommitted changes kept sorted instead of in `overlay`, as
-    /// [`Journal::apply_set`] received them (a parallel batch's writes, handed over
-    /// whole): reads find them by binary search, a range scan slices them, and a commit
-    /// takes them without sorting again. While it holds changes, `overlay` is empty and
-    /// the undo log holds nothing: the first write moves them into `overlay`
-    /// ([`Journal::prepare_reads`]).
+    /// Net uncommitted changes kept sorted, under `overlay`, as [`Journal::apply_set`]
+    /// received them (a parallel batch's writes, handed over whole): reads find them by
+    /// binary search, a range scan slices them, and a commit merges `overlay`'s later
+    /// writes into them rather than sorting them all again. An entry of `overlay` hides
+    /// one here. Nothing changes them while a checkpoint is live, so the undo log (which
+    /// logs `overlay`'s entries only) stays exact: [`Journal::prepare_reads`] moves them
+    /// into `overlay` only when none is.
     sorted: ChangeSet,
     /// The overlay's keys in order, so a range scan walks only the overlay keys in its
     /// range ([`Journal::scan_range`]), not every key written earlier in the block. Built
@@ -232,10 +233,10 @@ impl Journal {
     /// The overlay's own entry for `key` (`Some(None)`: deleted), never the layer's
     /// or the backend's.
     pub fn overlay_entry(&self, key: &[u8]) -> Option<Option<&[u8]>> {
-        if self.sorted.is_empty() {
-            self.overlay.get(key).map(Option::as_deref)
-        } else {
-            self.sorted.get(key)
+        match self.overlay.get(key) {
+            Some(entry) => Some(entry.as_deref()),
+            None if self.sorted.is_empty() => None,
+            None => self.sorted.get(key),
         }
     }
 
@@ -249,21 +250,28 @@ impl Journal {
         self.overlay_entries(low, high).map(|(k, entry)| (k.as_slice(), entry.map(Vec::as_slice)))
     }
 
-    /// The overlay's own entries with keys in `[low, high)`, ascending: a slice of the
-    /// sorted changes if the journal keeps them so, else the overlay's keys in the range
-    /// ([`Journal::overlay_keys`]) with their entries.
+    /// The journal's own entries with keys in `[low, high)`, ascending: the overlay's keys
+    /// in the range ([`Journal::overlay_keys`]) with their entries, over the sorted
+    /// changes' slice of it.
     fn overlay_entries<'a>(
         &'a self,
         low: &[u8],
         high: Option<&[u8]>,
     ) -> Box<dyn DoubleEndedIterator<Item = OverlayEntry<'a>> + 'a> {
-        if !self.sorted.is_empty() {
-            let entries = self.sorted.entries();
-            let from = entries.partition_point(|(k, _)| k.as_slice() < low);
-            let to = high.map_or(entries.len(), |high| entries.partition_point(|(k, _)| k.as_slice() < high));
-            return Box::new(entries[from..to.max(from)].iter().map(|(k, entry)| (k, entry.as_ref())));
+        let sorted = self.sorted.entries();
+        let from = sorted.partition_point(|(k, _)| k.as_slice() < low);
+        let to = high.map_or(sorted.len(), |high| sorted.partition_point(|(k, _)| k.as_slice() < high));
+        let sorted = sorted[from..to.max(from)].iter().map(|(k, entry)| (k, entry.as_ref()));
+        if self.overlay.is_empty() {
+            return Box::new(sorted);
         }
-        Box::new(self.overlay_keys(low, high).map(|k| (k, self.overlay.get(k).and_then(Option::as_ref))))
+        let over = self.overlay_keys(low, high).map(|k| (k, self.overlay.get(k).and_then(Option::as_ref)));
+        if self.sorted.is_empty() {
+            return Box::new(over);
+        }
+        let mut all: std::collections::BTreeMap<&'a Vec<u8>, Option<&'a Vec<u8>>> = sorted.collect();
+        all.extend(over);
+        Box::new(all.into_iter())
     }
 
     /// The overlay's keys in `[low, high)` (`None`: no upper bound), ascending: from the
@@ -294,7 +302,6 @@ impl Journal {
     /// another journal over the same state changed (its [`Journal::changes`]), kept
     /// here. A deletion is kept as written, whether or not the key exists.
     pub fn apply(&mut self, changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>) {
-        self.prepare_reads();
         let changes = changes.into_iter();
         if !self.overlay.is_empty() || !self.checkpoints.is_empty() {
             for (key, value) in changes {
@@ -310,8 +317,9 @@ impl Journal {
     }
 
     /// Writes `changes` as [`Journal::apply`] would. Into an empty journal with no live
-    /// checkpoint (a whole block's batch) it keeps them as they are, sorted, until the
-    /// next write: nothing is hashed, and a commit does not sort them again.
+    /// checkpoint (a whole block's batch) it keeps them as they are, sorted, under the
+    /// overlay: nothing is hashed, later writes go to the overlay above them, and a
+    /// commit merges those in rather than sorting every key again.
     pub fn apply_set(&mut self, changes: ChangeSet) {
         if !self.overlay.is_empty() || !self.sorted.is_empty() || !self.checkpoints.is_empty() {
             return self.apply(changes.into_writes());
@@ -322,15 +330,24 @@ impl Journal {
     }
 
     /// Moves changes kept sorted ([`Journal::apply_set`]) into the hashed overlay, where a
-    /// read is one lookup rather than a binary search: before many reads (every write
-    /// does it first).
+    /// read is one lookup rather than a binary search: before many reads. It does
+    /// nothing while a checkpoint is live (a revert restores the overlay's own entries
+    /// only). Every read answers the same before and after.
     pub fn prepare_reads(&mut self) {
-        if self.sorted.is_empty() {
+        if self.sorted.is_empty() || !self.checkpoints.is_empty() {
             return;
         }
         let sorted = std::mem::take(&mut self.sorted).into_writes();
         self.overlay.reserve(sorted.len());
-        self.overlay.extend(sorted);
+        for (key, entry) in sorted {
+            // A later write in the overlay hides the sorted entry.
+            if !self.overlay.contains_key(&key) {
+                if let Some(ordered) = self.ordered.get_mut() {
+                    ordered.insert(key.clone());
+                }
+                self.overlay.insert(key, entry);
+            }
+        }
     }
 
     /// Drops the ordered index (the overlay changed wholesale).
@@ -376,16 +393,18 @@ impl Journal {
         self.checkpoints.clear();
         match self.sorted.is_empty() {
             true => self.overlay.drain().collect(),
-            false => std::mem::take(&mut self.sorted).into_writes(),
+            false => self.drain().into_writes(),
         }
     }
 
-    /// The overlay's or the sorted changes, taken.
+    /// The net changes, taken: the overlay's, merged over the sorted ones.
     fn drain(&mut self) -> ChangeSet {
-        match self.sorted.is_empty() {
-            true => ChangeSet::from_distinct(self.overlay.drain().collect()),
-            false => std::mem::take(&mut self.sorted),
+        let over = ChangeSet::from_distinct(self.overlay.drain().collect());
+        if self.sorted.is_empty() {
+            return over;
         }
+        let (merged, _) = merge_over(std::mem::take(&mut self.sorted).into_writes(), over.into_writes());
+        ChangeSet::from_sorted(merged)
     }
 
     /// Where this journal's contents stand: equal stamps mean every read returns what it
@@ -462,7 +481,6 @@ impl Journal {
     /// Replaces the overlay entry for `key`, logging the old entry if a checkpoint is live.
     /// With no live checkpoint nothing can be reverted, so nothing is logged.
     fn put(&mut self, key: &[u8], entry: Option<Vec<u8>>) {
-        self.prepare_reads();
         self.writes += 1;
         let log = !self.checkpoints.is_empty();
         let prev = match self.overlay.get_mut(key) {
@@ -591,9 +609,10 @@ impl Journal {
             if !wanted(key) || !seen.insert(key) {
                 continue;
             }
-            let before = match prev {
-                Some(entry) => entry.clone(),
-                None => self.lower_get(key)?,
+            let before = match (prev, self.sorted.get(key)) {
+                (Some(entry), _) => entry.clone(),
+                (None, Some(entry)) => entry.map(<[u8]>::to_vec),
+                (None, None) => self.lower_get(key)?,
             };
             out.push(KeyChange { key: key.to_vec(), before, after: self.get(key)? });
         }
@@ -738,12 +757,12 @@ impl Journal {
 
     /// The net changes since the journal was created or last committed.
     pub fn changes(&self) -> ChangeSet {
-        match self.sorted.is_empty() {
-            true => {
-                ChangeSet::from_distinct(self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            }
-            false => self.sorted.clone(),
+        let over =
+            ChangeSet::from_distinct(self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        if self.sorted.is_empty() {
+            return over;
         }
+        ChangeSet::from_sorted(merge_over(self.sorted.clone().into_writes(), over.into_writes()).0)
     }
 
     /// Whether there are no uncommitted changes (`changes().is_empty()`).
@@ -763,26 +782,79 @@ impl Journal {
             return Err(StorageError::io("a layered journal cannot commit: take its changes".to_owned()));
         }
         self.writes += 1;
+        if !self.sorted.is_empty() {
+            return self.commit_sorted(block);
+        }
         // Move the overlay into the change set rather than cloning it; `drain` keeps
         // the map's capacity for the next transaction.
-        let sorted = !self.sorted.is_empty();
-        let changes = self.drain();
+        let changes = ChangeSet::from_distinct(self.overlay.drain().collect());
         let root = match self.backend.commit(block, changes) {
             Ok(root) => root,
-            Err((e, changes)) if sorted => {
-                self.sorted = changes;
-                return Err(e);
-            }
             Err((e, changes)) => {
                 self.overlay.extend(changes.into_writes());
                 return Err(e);
             }
         };
+        self.committed();
+        Ok(root)
+    }
+
+    /// [`Journal::commit`] of a journal holding sorted changes: the overlay's (few) are
+    /// merged over them, copied, so that a failed commit leaves both as they were.
+    fn commit_sorted(&mut self, block: &BlockInfo) -> Result<Option<Hash>, StorageError> {
+        let mut over: Writes = self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        over.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (merged, hidden) = merge_over(std::mem::take(&mut self.sorted).into_writes(), over);
+        let root = match self.backend.commit(block, ChangeSet::from_sorted(merged)) {
+            Ok(root) => root,
+            Err((e, changes)) => {
+                // The sorted changes again: the merged ones the overlay did not write, and
+                // those it hid.
+                let kept = changes.into_writes().into_iter().filter(|(k, _)| !self.overlay.contains_key(k));
+                self.sorted = ChangeSet::from_sorted(merge_over(kept.collect(), hidden).0);
+                return Err(e);
+            }
+        };
+        self.overlay.clear();
+        self.committed();
+        Ok(root)
+    }
+
+    /// Forgets what a commit made permanent: the index, undo log, checkpoints and
+    /// transient entries.
+    fn committed(&mut self) {
         self.drop_ordered();
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
         self.clear_transient();
-        Ok(root)
     }
+}
+
+/// Keys and their entries (`None`: deleted), as a change set holds them.
+type Writes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// `over` written over `under` (both ascending, each key once): the merged writes, and
+/// the entries of `under` that `over` replaced.
+fn merge_over(under: Writes, over: Writes) -> (Writes, Writes) {
+    if over.is_empty() {
+        return (under, Vec::new());
+    }
+    let mut merged = Vec::with_capacity(under.len() + over.len());
+    let mut hidden = Vec::new();
+    let mut over = over.into_iter().peekable();
+    for (key, entry) in under {
+        while let Some(write) = over.next_if(|(k, _)| *k < key) {
+            merged.push(write);
+        }
+        match over.next_if(|(k, _)| *k == key) {
+            Some(write) => {
+                merged.push(write);
+                hidden.push((key, entry));
+            }
+            None => merged.push((key, entry)),
+        }
+    }
+    merged.extend(over);
+    (merged, hidden)
 }

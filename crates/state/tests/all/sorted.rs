@@ -1,11 +1,12 @@
 //! A journal given a change set whole ([`Journal::apply_set`], which keeps it sorted
-//! until the next write) reads, scans, deletes, lists changes and commits exactly as one
-//! given the same writes one by one ([`Journal::apply`]).
+//! under its overlay) reads, scans, deletes, lists changes, reverts and commits exactly
+//! as one given the same writes one by one ([`Journal::apply`]), before and after it
+//! moves them into its overlay ([`Journal::prepare_reads`]) and after a failed commit.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cove_state::{Backend, ChangeSet, Journal, MemBackend, Order};
+use cove_state::{Backend, ChangeSet, Checkpoint, Journal, MemBackend, Order};
 use proptest::prelude::*;
 
 use crate::{next_block, seed};
@@ -29,6 +30,9 @@ enum Op {
     Delete(Vec<u8>),
     Checkpoint,
     Revert,
+    Accept,
+    /// `prepare_reads` on the journal given the set (a no-op while a checkpoint is live).
+    Prepare,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -37,7 +41,40 @@ fn op() -> impl Strategy<Value = Op> {
         2 => key().prop_map(Op::Delete),
         1 => Just(Op::Checkpoint),
         1 => Just(Op::Revert),
+        1 => Just(Op::Accept),
+        1 => Just(Op::Prepare),
     ]
+}
+
+/// Runs `op` on both journals; `inner` holds their live checkpoints.
+fn run(
+    op: Op,
+    one: &mut Journal,
+    sorted: &mut Journal,
+    inner: &mut Vec<(Checkpoint, Checkpoint)>,
+) -> Result<(), TestCaseError> {
+    match op {
+        Op::Set(k, v) => {
+            one.set(&k, &v);
+            sorted.set(&k, &v);
+        }
+        Op::Delete(k) => prop_assert_eq!(one.delete(&k).unwrap(), sorted.delete(&k).unwrap()),
+        Op::Checkpoint => inner.push((one.checkpoint(), sorted.checkpoint())),
+        Op::Revert => {
+            if let Some(&(a, b)) = inner.last() {
+                one.revert(a);
+                sorted.revert(b);
+            }
+        }
+        Op::Accept => {
+            if let Some((a, b)) = inner.pop() {
+                one.accept(a);
+                sorted.accept(b);
+            }
+        }
+        Op::Prepare => sorted.prepare_reads(),
+    }
+    Ok(())
 }
 
 /// Every read of `a` and `b` agrees: entries, scans (with what they walked) and changes.
@@ -76,11 +113,12 @@ proptest! {
     #[test]
     fn a_change_set_kept_sorted_reads_and_commits_as_one_applied(
         committed in prop::collection::btree_map(key(), prop::collection::vec(any::<u8>(), 0..3), 0..8),
-        before in prop::collection::vec(op(), 0..3),
+        before in prop::collection::vec(op(), 0..4),
         set in prop::collection::btree_map(key(), entry(), 0..10),
+        middle in prop::collection::vec(op(), 0..6),
         ops in prop::collection::vec(op(), 0..24),
         limit in 0usize..6,
-        prepare in any::<bool>(),
+        fail_then_revert in any::<bool>(),
     ) {
         let items: Vec<(&[u8], &[u8])> = committed.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
         let (one_backend, sorted_backend) = (Arc::new(MemBackend::new()), Arc::new(MemBackend::new()));
@@ -88,45 +126,45 @@ proptest! {
         seed(&*sorted_backend, &items);
         let mut one = Journal::new(one_backend.clone());
         let mut sorted = Journal::new(sorted_backend.clone());
-        // Writes before the set (kept sorted only into an empty journal).
-        for op in &before {
-            if let Op::Set(k, v) = op {
-                one.set(k, v);
-                sorted.set(k, v);
-            }
+        // What runs before the set (it is kept sorted only by an empty journal with no
+        // live checkpoint), then the set, then what runs after.
+        let mut outer = Vec::new();
+        for op in before {
+            run(op, &mut one, &mut sorted, &mut outer)?;
         }
         one.apply(set.clone());
         sorted.apply_set(set.into_iter().collect::<ChangeSet>());
         same(&one, &sorted, limit)?;
-        if prepare {
-            sorted.prepare_reads();
+        // Writes over the set, and moving it into the overlay, with no checkpoint live.
+        for op in middle.into_iter().filter(|op| matches!(op, Op::Set(..) | Op::Delete(_) | Op::Prepare)) {
+            run(op, &mut one, &mut sorted, &mut outer)?;
             same(&one, &sorted, limit)?;
         }
         let (cp_one, cp_sorted) = (one.checkpoint(), sorted.checkpoint());
+        // Reverts and accepts after it reach only checkpoints taken after it.
         let mut inner = Vec::new();
         for op in ops {
-            match op {
-                Op::Set(k, v) => {
-                    one.set(&k, &v);
-                    sorted.set(&k, &v);
-                }
-                Op::Delete(k) => prop_assert_eq!(one.delete(&k).unwrap(), sorted.delete(&k).unwrap()),
-                Op::Checkpoint => inner.push((one.checkpoint(), sorted.checkpoint())),
-                Op::Revert => {
-                    if let Some((a, b)) = inner.pop() {
-                        one.revert(a);
-                        sorted.revert(b);
-                    }
-                }
-            }
+            run(op, &mut one, &mut sorted, &mut inner)?;
             same(&one, &sorted, limit)?;
         }
         prop_assert_eq!(
             one.changes_since(cp_one, |_| true).unwrap(),
             sorted.changes_since(cp_sorted, |_| true).unwrap()
         );
+        // A commit the backend refuses (not the next height) keeps everything: reads,
+        // and a revert of what was written after the last checkpoint.
+        let wrong = types::BlockInfo { height: 99, timestamp: 0 };
+        prop_assert!(one.commit(&wrong).is_err());
+        prop_assert!(sorted.commit(&wrong).is_err());
+        same(&one, &sorted, limit)?;
+        if fail_then_revert {
+            one.revert(cp_one);
+            sorted.revert(cp_sorted);
+            same(&one, &sorted, limit)?;
+        }
         let block = next_block(&*one_backend);
-        prop_assert_eq!(one.commit(&block).unwrap(), sorted.commit(&block).unwrap());
+        one.commit(&block).unwrap();
+        sorted.commit(&block).unwrap();
         prop_assert!(sorted.is_empty());
         prop_assert_eq!(contents(&*one_backend), contents(&*sorted_backend));
     }
