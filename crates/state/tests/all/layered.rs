@@ -8,6 +8,7 @@ use cove_state::{Journal, Layer, MemBackend, Order};
 use proptest::prelude::*;
 
 use crate::seed;
+use crate::twin::{entry, key, keys, op, run};
 
 /// Entries of a layer: key to entry (`None`: deleted).
 struct Entries(BTreeMap<Vec<u8>, Option<Vec<u8>>>);
@@ -24,32 +25,6 @@ impl Layer for Entries {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
-}
-
-/// One of a few keys, so layers, backend and writes overlap.
-fn key() -> impl Strategy<Value = Vec<u8>> {
-    (0u8..3, 0u8..6).prop_map(|(p, k)| vec![b'a' + p, b'0' + k])
-}
-
-fn entry() -> impl Strategy<Value = Option<Vec<u8>>> {
-    prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 0..3))
-}
-
-#[derive(Debug, Clone)]
-enum Op {
-    Set(Vec<u8>, Vec<u8>),
-    Delete(Vec<u8>),
-    Checkpoint,
-    Revert,
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        4 => (key(), prop::collection::vec(any::<u8>(), 0..3)).prop_map(|(k, v)| Op::Set(k, v)),
-        2 => key().prop_map(Op::Delete),
-        1 => Just(Op::Checkpoint),
-        1 => Just(Op::Revert),
-    ]
 }
 
 proptest! {
@@ -70,22 +45,9 @@ proptest! {
         one.apply(layer.clone());
         let mut layered = Journal::layered(backend.clone(), Arc::new(Entries(layer)));
         let (cp_one, cp_layered) = (one.checkpoint(), layered.checkpoint());
-        let mut inner = Vec::new();
+        let mut live = Vec::new();
         for op in ops {
-            match op {
-                Op::Set(k, v) => {
-                    one.set(&k, &v);
-                    layered.set(&k, &v);
-                }
-                Op::Delete(k) => prop_assert_eq!(one.delete(&k).unwrap(), layered.delete(&k).unwrap()),
-                Op::Checkpoint => inner.push((one.checkpoint(), layered.checkpoint())),
-                Op::Revert => {
-                    if let Some((a, b)) = inner.pop() {
-                        one.revert(a);
-                        layered.revert(b);
-                    }
-                }
-            }
+            run(op, &mut one, &mut layered, &mut live)?;
         }
         for p in [b"a".as_slice(), b"b", b"c", b""] {
             for order in [Order::Ascending, Order::Descending] {
@@ -94,7 +56,7 @@ proptest! {
                 prop_assert_eq!(a, b, "scan of {:?} {:?} limit {}", p, order, limit);
             }
         }
-        for k in (0u8..3).flat_map(|p| (0u8..6).map(move |k| vec![b'a' + p, b'0' + k])) {
+        for k in keys() {
             prop_assert_eq!(one.get(&k).unwrap(), layered.get(&k).unwrap());
             let via = layered.get_with(&k, |v| v.map(<[u8]>::to_vec)).unwrap();
             prop_assert_eq!(layered.get(&k).unwrap(), via);

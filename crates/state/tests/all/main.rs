@@ -14,6 +14,7 @@ mod persistence;
 mod scan;
 mod snapshot;
 mod sorted;
+mod twin;
 
 use std::sync::Arc;
 

@@ -6,76 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cove_state::{Backend, ChangeSet, Checkpoint, Journal, MemBackend, Order};
+use cove_state::{Backend, ChangeSet, Journal, MemBackend, Order};
 use proptest::prelude::*;
 
+use crate::twin::{Op, entry, key, keys, op, run};
 use crate::{next_block, seed};
-
-/// One of a few keys, so the backend, the change set and later writes overlap.
-fn key() -> impl Strategy<Value = Vec<u8>> {
-    (0u8..3, 0u8..6).prop_map(|(p, k)| vec![b'a' + p, b'0' + k])
-}
-
-fn keys() -> impl Iterator<Item = Vec<u8>> {
-    (0u8..3).flat_map(|p| (0u8..6).map(move |k| vec![b'a' + p, b'0' + k]))
-}
-
-fn entry() -> impl Strategy<Value = Option<Vec<u8>>> {
-    prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 0..3))
-}
-
-#[derive(Debug, Clone)]
-enum Op {
-    Set(Vec<u8>, Vec<u8>),
-    Delete(Vec<u8>),
-    Checkpoint,
-    Revert,
-    Accept,
-    /// `prepare_reads` on the journal given the set (a no-op while a checkpoint is live).
-    Prepare,
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        4 => (key(), prop::collection::vec(any::<u8>(), 0..3)).prop_map(|(k, v)| Op::Set(k, v)),
-        2 => key().prop_map(Op::Delete),
-        1 => Just(Op::Checkpoint),
-        1 => Just(Op::Revert),
-        1 => Just(Op::Accept),
-        1 => Just(Op::Prepare),
-    ]
-}
-
-/// Runs `op` on both journals; `inner` holds their live checkpoints.
-fn run(
-    op: Op,
-    one: &mut Journal,
-    sorted: &mut Journal,
-    inner: &mut Vec<(Checkpoint, Checkpoint)>,
-) -> Result<(), TestCaseError> {
-    match op {
-        Op::Set(k, v) => {
-            one.set(&k, &v);
-            sorted.set(&k, &v);
-        }
-        Op::Delete(k) => prop_assert_eq!(one.delete(&k).unwrap(), sorted.delete(&k).unwrap()),
-        Op::Checkpoint => inner.push((one.checkpoint(), sorted.checkpoint())),
-        Op::Revert => {
-            if let Some(&(a, b)) = inner.last() {
-                one.revert(a);
-                sorted.revert(b);
-            }
-        }
-        Op::Accept => {
-            if let Some((a, b)) = inner.pop() {
-                one.accept(a);
-                sorted.accept(b);
-            }
-        }
-        Op::Prepare => sorted.prepare_reads(),
-    }
-    Ok(())
-}
 
 /// Every read of `a` and `b` agrees: entries, scans (with what they walked) and changes.
 fn same(a: &Journal, b: &Journal, limit: usize) -> Result<(), TestCaseError> {
