@@ -15,7 +15,7 @@ use types::{Address, VmType};
 use crate::{COUNTER_WAT, EVM_TOKEN_BIN, TOKEN_WAT, sender, wasm};
 
 /// Rounds of each side.
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 /// What [`speedups`] measured: time on 1 thread over time on 2, per block kind.
 #[derive(Debug, Clone, Copy)]
