@@ -1100,10 +1100,11 @@ impl<'r> Block<'r> {
             first: range.start,
         };
         let workers = threads.min(slots.len()) - 1;
+        let pool = self.rt.workers(threads, worker_stack(&self.exec.config));
         // A panic (a task's, run in order, or the gate's) leaves the block as the
         // sequential loop would: the tasks committed before it are in the journal.
         let ran = catch_unwind(AssertUnwindSafe(|| {
-            match self.rt.workers(threads, worker_stack(&self.exec.config)) {
+            match pool {
                 Some(pool) => pool.in_place_scope(|s| {
                     for _ in 0..workers.min(pool.current_num_threads()) {
                         s.spawn(|_| stage.work());
@@ -1130,9 +1131,7 @@ impl<'r> Block<'r> {
         };
         // Each key's last committed entry is what running the tasks in order left.
         let (_, at) = versions.committed();
-        base.apply_set(
-            versions.into_changes(self.rt.workers(threads, worker_stack(&self.exec.config)), threads),
-        );
+        base.apply_set(versions.into_changes(pool, threads));
         self.journal = base;
         self.txs = at.txs;
         self.event_bytes = at.event_bytes;

@@ -233,11 +233,7 @@ impl Journal {
     /// The overlay's own entry for `key` (`Some(None)`: deleted), never the layer's
     /// or the backend's.
     pub fn overlay_entry(&self, key: &[u8]) -> Option<Option<&[u8]>> {
-        match self.overlay.get(key) {
-            Some(entry) => Some(entry.as_deref()),
-            None if self.sorted.is_empty() => None,
-            None => self.sorted.get(key),
-        }
+        self.overlay.get(key).map(Option::as_deref).or_else(|| self.sorted.get(key))
     }
 
     /// The overlay's own entries with keys in `[low, high)` (`None`: no upper bound),
@@ -376,10 +372,7 @@ impl Journal {
     /// journal empty (its checkpoints and undo log dropped).
     pub fn take_changes(&mut self) -> ChangeSet {
         self.writes += 1;
-        self.drop_ordered();
-        self.undo.clear();
-        self.undo_keys.clear();
-        self.checkpoints.clear();
+        self.forget_history();
         self.drain()
     }
 
@@ -387,10 +380,7 @@ impl Journal {
     /// caller that does not need them sorted (each key once).
     pub fn take_writes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         self.writes += 1;
-        self.drop_ordered();
-        self.undo.clear();
-        self.undo_keys.clear();
-        self.checkpoints.clear();
+        self.forget_history();
         match self.sorted.is_empty() {
             true => self.overlay.drain().collect(),
             false => self.drain().into_writes(),
@@ -823,11 +813,17 @@ impl Journal {
     /// Forgets what a commit made permanent: the index, undo log, checkpoints and
     /// transient entries.
     fn committed(&mut self) {
+        self.forget_history();
+        self.clear_transient();
+    }
+
+    /// Drops the ordered index, the undo log and the checkpoints: the changes were taken
+    /// or committed.
+    fn forget_history(&mut self) {
         self.drop_ordered();
         self.undo.clear();
         self.undo_keys.clear();
         self.checkpoints.clear();
-        self.clear_transient();
     }
 }
 
