@@ -72,7 +72,7 @@ fn query_foreign(
         Err(e) => return Ok(contract_err(&e.message)),
     };
     let (limit, sender, block) = (gas_left(c), c.data().contract, c.data().ctx.block);
-    let empty = state::Journal::new(c.data().journal.backend().clone());
+    let empty = state::Journal::stand_in();
     let mut journal = std::mem::replace(&mut c.data_mut().journal, empty);
     let outcome = crate::foreign::call(
         frame,
@@ -329,7 +329,7 @@ fn answer_parsed(c: &mut Caller<'_, Host>, q: QueryRequest) -> wasmtime::Result<
             }
             let frame = Frame { depth: frame.depth + 1, ..frame };
             let limit = gas_left(c);
-            let empty = state::Journal::new(c.data().journal.backend().clone());
+            let empty = state::Journal::stand_in();
             let journal = std::mem::replace(&mut c.data_mut().journal, empty);
             let ctx = c.data().ctx;
             let (journal, result) =

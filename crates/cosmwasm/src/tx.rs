@@ -365,7 +365,7 @@ impl Tx<'_> {
             min_args,
             gas_limit: self.gas_left(),
         };
-        let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
+        let taken = std::mem::replace(state, Journal::stand_in());
         let profiled = self.profile.is_some();
         let (journal, outcome) = instance::run_maybe_profiled(self.shared, &module, taken, &call, profiled);
         *state = journal;

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use merkle::Hash;
 use types::{BlockInfo, StorageError};
 
+use crate::BlockRecord;
 use crate::backend::{Backend, ChangeSet, Order, range_bounds};
 
 /// Range scans of a journal that pick their keys out of the whole overlay before the
@@ -82,6 +83,37 @@ static NEXT_ID_RANGE: AtomicU64 = AtomicU64::new(0);
 
 /// Ids a thread hands out before it takes a new range: 2^40.
 const IDS_PER_RANGE: u64 = 1 << 40;
+
+/// The backend of [`Journal::stand_in`]: no store at all.
+struct NoStore;
+
+impl NoStore {
+    fn refused<T>() -> Result<T, StorageError> {
+        Err(StorageError::io("a stand-in journal (Journal::stand_in) has no store".to_owned()))
+    }
+}
+
+impl Backend for NoStore {
+    fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        NoStore::refused()
+    }
+
+    fn scan_prefix(&self, _prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        NoStore::refused()
+    }
+
+    fn commit(
+        &self,
+        _block: &BlockInfo,
+        changes: ChangeSet,
+    ) -> Result<Option<Hash>, (StorageError, ChangeSet)> {
+        NoStore::refused().map_err(|e| (e, changes))
+    }
+
+    fn head(&self) -> Result<Option<BlockRecord>, StorageError> {
+        NoStore::refused()
+    }
+}
 
 /// A journal id unique in this process. Each thread takes ids from a range of its own,
 /// so making journals on several threads at once (a parallel batch makes several per
@@ -209,6 +241,18 @@ impl Journal {
             transient: foldhash::HashMap::default(),
             transient_undo: Vec::new(),
         }
+    }
+
+    /// An empty journal over no store, to stand in for one moved out for a while
+    /// (`std::mem::replace`, while a VM owns the real one). Reading, scanning or
+    /// committing through it fails with a [`StorageError`] naming it. Its backend is one
+    /// per thread, so making and dropping stand-ins counts references that no other
+    /// core shares (a clone of the real journal's backend would, at every call).
+    pub fn stand_in() -> Journal {
+        thread_local! {
+            static NO_STORE: Arc<dyn Backend> = Arc::new(NoStore);
+        }
+        Journal::new(NO_STORE.with(Arc::clone))
     }
 
     /// An empty journal over `below`, itself over `backend`: reads see the overlay, then

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crossbeam_utils::CachePadded;
 use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use merkle::Hash;
 use types::{BlockInfo, StorageError};
@@ -25,7 +26,10 @@ use crate::backend::{Backend, ChangeSet, Order, check_next, range_bounds};
 /// but, being in memory, not durable: everything is lost when the value is dropped.
 #[derive(Debug, Default)]
 pub struct MemBackend {
-    map: ShardedLock<Map>,
+    /// On cache lines of its own: a read loads the lock's shard pointers, and the
+    /// reference count of an `Arc<MemBackend>`, which threads update as they make
+    /// journals over it, would otherwise share their line.
+    map: CachePadded<ShardedLock<Map>>,
     /// Commits applied so far ([`Backend::generation`]).
     commits: AtomicU64,
 }
@@ -48,7 +52,7 @@ impl MemBackend {
     /// from then on: a fixture's saved state (`cove-testvm`'s snapshots).
     pub fn fork(&self) -> Result<MemBackend, StorageError> {
         let map = self.read()?.clone();
-        Ok(MemBackend { map: ShardedLock::new(map), commits: AtomicU64::new(0) })
+        Ok(MemBackend { map: CachePadded::new(ShardedLock::new(map)), commits: AtomicU64::new(0) })
     }
 
     fn write(&self) -> Result<ShardedLockWriteGuard<'_, Map>, StorageError> {

@@ -293,7 +293,7 @@ impl WasmVm {
             Some(_) => None,
             None => Some(self.modules.for_call(code_id, &|| stored_code(state, code_id))?),
         };
-        let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
+        let taken = std::mem::replace(state, Journal::stand_in());
         let view = ContractView::new(taken, keys::storage_prefix(&ctx.contract)).in_env(env);
         let (view, outcome) = match (covered, plain) {
             (Some(c), _) => {
@@ -347,7 +347,7 @@ impl WasmVm {
             read_only: msg.read_only,
         };
         let gas_limit = msg.gas_limit.unwrap_or(self.default_gas_limit);
-        let taken = std::mem::replace(state, Journal::new(state.backend().clone()));
+        let taken = std::mem::replace(state, Journal::stand_in());
         let view = ContractView::new(taken, keys::storage_prefix(&address)).in_env(env);
         let (view, outcome) = self.vm().call_profiled(&module, &ctx, msg.entry, msg.input, gas_limit, view);
         *state = view.journal;

@@ -629,3 +629,23 @@ fn changes_since_lists_each_changed_key_once_with_its_values_then_and_now() {
         j.accept(outer);
     }
 }
+
+#[test]
+fn a_stand_in_journal_refuses_what_needs_a_store() {
+    let mut j = Journal::stand_in();
+    let refused = |e: cove_state::StorageError| assert!(e.to_string().contains("stand-in"), "{e}");
+    refused(j.get(b"k").unwrap_err());
+    refused(j.scan_prefix(b"").unwrap_err());
+    // Its own writes read back; committing them is refused, and they are kept.
+    j.set(b"k", b"v");
+    assert_eq!(j.get(b"k").unwrap(), Some(b"v".to_vec()));
+    refused(j.commit(&types::BlockInfo { height: 1, timestamp: 0 }).unwrap_err());
+    assert_eq!(j.get(b"k").unwrap(), Some(b"v".to_vec()), "nothing lost");
+    // One store per thread: stand-ins made on two threads do not share it.
+    let here = Arc::as_ptr(Journal::stand_in().backend()) as *const u8;
+    let there = std::thread::spawn(|| Arc::as_ptr(Journal::stand_in().backend()) as *const u8 as usize)
+        .join()
+        .unwrap();
+    assert_eq!(here, Arc::as_ptr(j.backend()) as *const u8, "one store per thread");
+    assert_ne!(here as usize, there, "another thread's stand-ins have their own");
+}
