@@ -177,13 +177,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Shards of [`Versions`]: a committing thread locks one key's shard, never the reads of
-/// the others.
-const SHARDS: usize = 64;
+/// Shards of [`Versions`]: the committing thread locks a shard once for a chunk's keys
+/// in it, never the reads of the others. Few enough that a chunk of 64 transfers takes
+/// about 16 locks rather than one a key (each lock and unlock waits for the table stores
+/// before it); readers lock only keys a committed task wrote.
+const SHARDS: usize = 16;
 
 /// Bits of [`Versions::written`]: 2^20 (128 KiB), so a block of tens of thousands of
 /// written keys leaves most bits clear.
 const FILTER_BITS: u64 = 1 << 20;
+
+/// The shard of [`Versions`] that holds the key whose hash is `hash`.
+fn shard_index(hash: u64) -> usize {
+    ((hash >> 40) % SHARDS as u64) as usize
+}
 
 /// Keys and their new entries (`None`: deleted).
 type Writes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
@@ -223,9 +230,45 @@ struct Written {
     entry: Option<Vec<u8>>,
 }
 
-/// One shard of [`Versions`]: its keys' hashes are those of [`Versions::hash`], so a
-/// key is hashed once.
-type Shard = RwLock<hashbrown::HashTable<Written>>;
+/// One shard of [`Versions`]: every key written, once, in the order first written, and
+/// their positions hashed by key ([`Versions::hash`], so a key is hashed once). A new
+/// key is appended to the log, and the table's slots are four bytes: the committing
+/// thread's writes land on a few cache lines rather than one scattered line each.
+struct ShardMap {
+    table: hashbrown::HashTable<u32>,
+    log: Vec<Written>,
+}
+
+impl ShardMap {
+    fn with_capacity(keys: usize) -> ShardMap {
+        ShardMap { table: hashbrown::HashTable::with_capacity(keys), log: Vec::with_capacity(keys) }
+    }
+
+    fn find(&self, key: &[u8], hash: u64) -> Option<&Written> {
+        let log = &self.log;
+        self.table.find(hash, |&at| log[at as usize].key == key).map(|&at| &log[at as usize])
+    }
+
+    /// Records `entry` as task `task`'s for `key`; whether the key is new to the shard.
+    fn write(&mut self, key: Vec<u8>, hash: u64, task: u32, entry: Option<Vec<u8>>) -> bool {
+        let log = &mut self.log;
+        if let Some(&at) = self.table.find(hash, |&at| log[at as usize].key == key) {
+            let written = &mut log[at as usize];
+            (written.task, written.entry) = (task, entry);
+            return false;
+        }
+        let at = u32::try_from(log.len()).expect("fewer than 2^32 keys in a shard");
+        log.push(Written { key, hash, task, entry });
+        self.table.insert_unique(hash, at, |&at| log[at as usize].hash);
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.log.len()
+    }
+}
+
+type Shard = RwLock<ShardMap>;
 
 /// What the committed tasks of a stretch wrote: each key's last entry and writer,
 /// sharded by key. Only the committing thread writes it, as it commits; speculative
@@ -256,9 +299,7 @@ impl Versions {
         // early commits only a few).
         let per_shard = tasks.min(4_096) * (KEYS_PER_TASK / 2) / SHARDS;
         Versions {
-            shards: (0..SHARDS)
-                .map(|_| RwLock::new(hashbrown::HashTable::with_capacity(per_shard)))
-                .collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(ShardMap::with_capacity(per_shard))).collect(),
             hasher: foldhash::fast::RandomState::default(),
             written: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
             keys: RwLock::new(None),
@@ -266,7 +307,7 @@ impl Versions {
         }
     }
 
-    /// `key`'s hash: bits 20 to 39 pick its filter bit, 40 to 45 its shard, and the
+    /// `key`'s hash: bits 20 to 39 pick its filter bit, 40 to 43 its shard, and the
     /// shard's table uses the rest (low bits for the bucket, the top seven to tell keys
     /// apart), so none of these decides another.
     fn hash(&self, key: &[u8]) -> u64 {
@@ -274,36 +315,45 @@ impl Versions {
     }
 
     fn shard_of(&self, hash: u64) -> &Shard {
-        &self.shards[((hash >> 40) % SHARDS as u64) as usize]
+        &self.shards[shard_index(hash)]
     }
 
     /// The shard of the key whose hash is `hash`, if its filter bit is set (else no task
     /// wrote it).
     fn shard(&self, hash: u64) -> Option<&Shard> {
-        let bit = (hash >> 20) % FILTER_BITS;
-        // Acquire: pairs with `publish`'s Release, though a reader that must see a
+        let (word, mask) = self.filter_bit(hash);
+        // Acquire: pairs with `mark_written`'s Release, though a reader that must see a
         // version learned of it through `committed` (a mutex) anyway.
-        let word = self.written[(bit / 64) as usize].load(Ordering::Acquire);
-        (word & (1 << (bit % 64)) != 0).then(|| self.shard_of(hash))
+        (word.load(Ordering::Acquire) & mask != 0).then(|| self.shard_of(hash))
     }
 
-    /// The shard of the key whose hash is `hash`, its filter bit set.
-    fn shard_to_write(&self, hash: u64) -> &Shard {
+    /// The filter word of the key whose hash is `hash`, and its bit in it.
+    fn filter_bit(&self, hash: u64) -> (&AtomicU64, u64) {
         let bit = (hash >> 20) % FILTER_BITS;
-        self.written[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::Release);
-        self.shard_of(hash)
+        (&self.written[(bit / 64) as usize], 1 << (bit % 64))
+    }
+
+    /// Sets the filter bit of the key whose hash is `hash`. Only the committing thread
+    /// writes the filter, so a load and a store do: no read-modify-write, whose lock
+    /// would wait for every store before it, and no store at all when the bit is set.
+    fn mark_written(&self, hash: u64) {
+        let (word, mask) = self.filter_bit(hash);
+        let bits = word.load(Ordering::Relaxed);
+        if bits & mask == 0 {
+            word.store(bits | mask, Ordering::Release);
+        }
     }
 
     /// The last committed entry of `key` (whose hash is `hash`), if a task wrote it.
     fn get(&self, key: &[u8], hash: u64) -> Option<Option<Vec<u8>>> {
         let shard = self.shard(hash)?.read().unwrap_or_else(PoisonError::into_inner);
-        shard.find(hash, |w| w.key == key).map(|w| w.entry.clone())
+        shard.find(key, hash).map(|w| w.entry.clone())
     }
 
     /// The position of the last committed task that wrote `key`, if one did.
     fn last_writer(&self, key: &[u8], hash: u64) -> Option<u32> {
         let shard = self.shard(hash)?.read().unwrap_or_else(PoisonError::into_inner);
-        shard.find(hash, |w| w.key == key).map(|w| w.task)
+        shard.find(key, hash).map(|w| w.task)
     }
 
     /// The keys written in `[low, high)`.
@@ -320,33 +370,43 @@ impl Versions {
                 .iter()
                 .flat_map(|shard| {
                     let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
-                    shard.iter().map(|w| w.key.clone()).collect::<Vec<_>>()
+                    shard.log.iter().map(|w| w.key.clone()).collect::<Vec<_>>()
                 })
                 .collect()
         });
         index.range::<[u8], _>((Bound::Included(low), upper)).cloned().collect()
     }
 
-    /// Records `writes` (with their keys' `hashes`, in order) as task `task`'s, which
-    /// the committing thread is committing.
+    /// Records `writes` (with their keys' `hashes`, in order; each key once) as task
+    /// `task`'s, which the committing thread is committing. Each shard is locked once for
+    /// all of its keys: a lock and an unlock each wait for the stores before them, so a
+    /// lock per key would keep the table's cache misses from overlapping.
     fn publish(&self, task: u32, writes: Writes, hashes: &[u64]) {
         // Held while the shards change, so the index is never built in between: a key
         // is either in a shard before the index is built or added to the index here.
         let index = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         let indexed = index.is_some();
         let mut new_keys = Vec::new();
-        for ((key, entry), &hash) in writes.into_iter().zip(hashes) {
-            let mut shard = self.shard_to_write(hash).write().unwrap_or_else(PoisonError::into_inner);
-            match shard.entry(hash, |w| w.key == key, |w| w.hash) {
-                hashbrown::hash_table::Entry::Occupied(mut written) => {
-                    let written = written.get_mut();
-                    (written.task, written.entry) = (task, entry);
-                }
-                hashbrown::hash_table::Entry::Vacant(slot) => {
-                    if indexed {
-                        new_keys.push(key.clone());
-                    }
-                    slot.insert(Written { key, hash, task, entry });
+        let mut writes: Vec<(u64, Vec<u8>, Option<Vec<u8>>)> = writes
+            .into_iter()
+            .zip(hashes)
+            .map(|((key, entry), &hash)| {
+                self.mark_written(hash);
+                (hash, key, entry)
+            })
+            .collect();
+        // Stable: a shard's writes keep their order.
+        writes.sort_by_key(|&(hash, ..)| shard_index(hash));
+        let mut writes = writes.into_iter().peekable();
+        while let Some(&(first, ..)) = writes.peek() {
+            let at = shard_index(first);
+            let mut shard = self.shards[at].write().unwrap_or_else(PoisonError::into_inner);
+            while let Some((hash, key, entry)) = writes.next_if(|&(hash, ..)| shard_index(hash) == at) {
+                let copy = indexed.then(|| key.clone());
+                if shard.write(key, hash, task, entry)
+                    && let Some(key) = copy
+                {
+                    new_keys.push(key);
                 }
             }
         }
@@ -369,7 +429,7 @@ impl Versions {
     /// `parts` ranges; each thread moves a share of the shards' entries into buckets by
     /// range, then each sorts one range's buckets, and the ranges in order are the result.
     fn into_changes(self, pool: Option<&rayon::ThreadPool>, parts: usize) -> ChangeSet {
-        let shards: Vec<hashbrown::HashTable<Written>> = self
+        let shards: Vec<ShardMap> = self
             .shards
             .into_iter()
             .map(|shard| shard.into_inner().unwrap_or_else(PoisonError::into_inner))
@@ -377,16 +437,16 @@ impl Versions {
         let total = shards.iter().map(|shard| shard.len()).sum();
         let splitters = if pool.is_some() { splitters(&shards, parts) } else { Vec::new() };
         let parts = splitters.len() + 1;
-        let mut shares: Vec<Vec<hashbrown::HashTable<Written>>> = (0..parts).map(|_| Vec::new()).collect();
+        let mut shares: Vec<Vec<ShardMap>> = (0..parts).map(|_| Vec::new()).collect();
         for (i, shard) in shards.into_iter().enumerate() {
             shares[i % parts].push(shard);
         }
-        let bucket = |share: Vec<hashbrown::HashTable<Written>>| -> Vec<Writes> {
+        let bucket = |share: Vec<ShardMap>| -> Vec<Writes> {
             // Room for a fair share and a quarter more, so few buckets grow.
             let fair = share.iter().map(|shard| shard.len()).sum::<usize>() / parts;
             let mut buckets: Vec<Writes> =
                 (0..parts).map(|_| Vec::with_capacity(fair + fair / 4 + 16)).collect();
-            for written in share.into_iter().flatten() {
+            for written in share.into_iter().flat_map(|shard| shard.log) {
                 let range = splitters.partition_point(|s| s.as_slice() <= written.key.as_slice());
                 buckets[range].push((written.key, written.entry));
             }
@@ -425,15 +485,19 @@ const SAMPLES_PER_RANGE: usize = 16;
 
 /// At most `parts - 1` keys, ascending and distinct, that split the keys of `shards`
 /// into about equal ranges (none if they are too few to be worth splitting).
-fn splitters(shards: &[hashbrown::HashTable<Written>], parts: usize) -> Vec<Vec<u8>> {
+fn splitters(shards: &[ShardMap], parts: usize) -> Vec<Vec<u8>> {
     let total: usize = shards.iter().map(|shard| shard.len()).sum();
     let parts = parts.min(total / SORT_PER_THREAD).max(1);
     if parts == 1 {
         return Vec::new();
     }
     let per_shard = (parts * SAMPLES_PER_RANGE).div_ceil(shards.len().max(1));
-    let mut sample: Vec<&[u8]> =
-        shards.iter().flat_map(|shard| shard.iter().take(per_shard)).map(|w| w.key.as_slice()).collect();
+    // Spread over each log, whose order is the order of first writes, not of keys.
+    let mut sample: Vec<&[u8]> = shards
+        .iter()
+        .flat_map(|shard| shard.log.iter().step_by((shard.len() / per_shard).max(1)).take(per_shard))
+        .map(|w| w.key.as_slice())
+        .collect();
     sample.sort_unstable();
     let mut splitters: Vec<Vec<u8>> = (1..parts).map(|i| sample[i * sample.len() / parts].to_vec()).collect();
     splitters.dedup();
