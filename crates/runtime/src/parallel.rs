@@ -381,34 +381,45 @@ impl Versions {
     /// `task`'s, which the committing thread is committing. Each shard is locked once for
     /// all of its keys: a lock and an unlock each wait for the stores before them, so a
     /// lock per key would keep the table's cache misses from overlapping.
-    fn publish(&self, task: u32, writes: Writes, hashes: &[u64]) {
+    fn publish(&self, task: u32, mut writes: Writes, hashes: &[u64]) {
         // Held while the shards change, so the index is never built in between: a key
         // is either in a shard before the index is built or added to the index here.
         let index = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         let indexed = index.is_some();
         let mut new_keys = Vec::new();
-        let mut writes: Vec<(u64, Vec<u8>, Option<Vec<u8>>)> = writes
-            .into_iter()
-            .zip(hashes)
-            .map(|((key, entry), &hash)| {
-                self.mark_written(hash);
-                (hash, key, entry)
-            })
-            .collect();
-        // Stable: a shard's writes keep their order.
-        writes.sort_by_key(|&(hash, ..)| shard_index(hash));
-        let mut writes = writes.into_iter().peekable();
-        while let Some(&(first, ..)) = writes.peek() {
-            let at = shard_index(first);
+        debug_assert_eq!(writes.len(), hashes.len(), "a hash per write");
+        // The writes' positions grouped by shard, in order within each (a counting sort).
+        let mut ends = [0usize; SHARDS];
+        for &hash in hashes {
+            self.mark_written(hash);
+            ends[shard_index(hash)] += 1;
+        }
+        for at in 1..SHARDS {
+            ends[at] += ends[at - 1];
+        }
+        let mut next: [usize; SHARDS] = std::array::from_fn(|at| if at == 0 { 0 } else { ends[at - 1] });
+        let mut order = vec![0; hashes.len()];
+        for (i, &hash) in hashes.iter().enumerate() {
+            let at = &mut next[shard_index(hash)];
+            order[*at] = i;
+            *at += 1;
+        }
+        let mut start = 0;
+        for (at, &end) in ends.iter().enumerate() {
+            if start == end {
+                continue;
+            }
             let mut shard = self.shards[at].write().unwrap_or_else(PoisonError::into_inner);
-            while let Some((hash, key, entry)) = writes.next_if(|&(hash, ..)| shard_index(hash) == at) {
+            for &i in &order[start..end] {
+                let (key, entry) = std::mem::take(&mut writes[i]);
                 let copy = indexed.then(|| key.clone());
-                if shard.write(key, hash, task, entry)
+                if shard.write(key, hashes[i], task, entry)
                     && let Some(key) = copy
                 {
                     new_keys.push(key);
                 }
             }
+            start = end;
         }
         drop(index);
         if !new_keys.is_empty()
