@@ -266,6 +266,11 @@ impl ShardMap {
     fn len(&self) -> usize {
         self.log.len()
     }
+
+    /// The key last added to the log (the one [`ShardMap::write`] found new).
+    fn newest_key(&self) -> &[u8] {
+        self.log.last().map_or(&[], |w| &w.key)
+    }
 }
 
 type Shard = RwLock<ShardMap>;
@@ -412,11 +417,8 @@ impl Versions {
             let mut shard = self.shards[at].write().unwrap_or_else(PoisonError::into_inner);
             for &i in &order[start..end] {
                 let (key, entry) = std::mem::take(&mut writes[i]);
-                let copy = indexed.then(|| key.clone());
-                if shard.write(key, hashes[i], task, entry)
-                    && let Some(key) = copy
-                {
-                    new_keys.push(key);
+                if shard.write(key, hashes[i], task, entry) && indexed {
+                    new_keys.push(shard.newest_key().to_vec());
                 }
             }
             start = end;
@@ -436,9 +438,10 @@ impl Versions {
 
     /// Each key's last entry, sorted: what running the committed tasks in order leaves.
     /// It is sorted on `parts` threads, the calling one and `pool`'s, as a sample sort:
-    /// keys sampled from the shards (which hold keys at random) split the key space into
-    /// `parts` ranges; each thread moves a share of the shards' entries into buckets by
-    /// range, then each sorts one range's buckets, and the ranges in order are the result.
+    /// keys sampled from the shards (each holds the keys its hashes pick) split the key
+    /// space into `parts` ranges; each thread moves a share of the shards' entries into
+    /// buckets by range, then each sorts one range's buckets, and the ranges in order are
+    /// the result.
     fn into_changes(self, pool: Option<&rayon::ThreadPool>, parts: usize) -> ChangeSet {
         let shards: Vec<ShardMap> = self
             .shards
@@ -1248,6 +1251,42 @@ mod tests {
                 let expected: Vec<_> = expected.into_iter().collect();
                 assert_eq!(changes.into_writes(), expected, "{count} keys on {parts} threads");
             }
+        }
+    }
+
+    #[test]
+    fn a_chunks_writes_are_recorded_whatever_shards_they_fall_in() {
+        for indexed_from in [0, 3, usize::MAX] {
+            let versions = Versions::new(Counters::default(), 64);
+            let mut expected: std::collections::BTreeMap<Vec<u8>, (u32, Option<Vec<u8>>)> =
+                Default::default();
+            // Chunks of up to 200 keys over every shard; later chunks rewrite earlier keys.
+            for chunk in 0..8u32 {
+                if chunk as usize == indexed_from {
+                    // A range read builds the index that later chunks' new keys join.
+                    assert_eq!(versions.range(&[], None).len(), expected.len());
+                }
+                let task = chunk * 10 + 9;
+                let writes: Writes = (0..200u64)
+                    .map(|i| i * 3 + u64::from(chunk) * 101)
+                    .map(|i| (key(i), (i % 5 != 0).then(|| vec![chunk as u8, i as u8])))
+                    .collect();
+                let hashes: Vec<u64> = writes.iter().map(|(k, _)| versions.hash(k)).collect();
+                for (k, entry) in &writes {
+                    expected.insert(k.clone(), (task, entry.clone()));
+                }
+                versions.publish(task, writes, &hashes);
+            }
+            for (k, (task, entry)) in &expected {
+                let hash = versions.hash(k);
+                assert_eq!(versions.get(k, hash).as_ref(), Some(entry));
+                assert_eq!(versions.last_writer(k, hash), Some(*task));
+            }
+            assert_eq!(versions.last_writer(&key(1), versions.hash(&key(1))), None, "never written");
+            let keys: Vec<Vec<u8>> = expected.keys().cloned().collect();
+            assert_eq!(versions.range(&[], None), keys, "indexed from chunk {indexed_from}");
+            let expected: Vec<_> = expected.into_iter().map(|(k, (_, entry))| (k, entry)).collect();
+            assert_eq!(versions.into_changes(None, 1).into_writes(), expected);
         }
     }
 }
