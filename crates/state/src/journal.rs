@@ -791,12 +791,16 @@ impl Journal {
 
     /// The net changes since the journal was created or last committed.
     pub fn changes(&self) -> ChangeSet {
-        let over =
-            ChangeSet::from_distinct(self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        let over = self.overlay_copy();
         if self.sorted.is_empty() {
             return over;
         }
         ChangeSet::from_sorted(merge_over(self.sorted.clone().into_writes(), over.into_writes()).0)
+    }
+
+    /// The overlay's entries, copied, in key order.
+    fn overlay_copy(&self) -> ChangeSet {
+        ChangeSet::from_distinct(self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
     /// Whether there are no uncommitted changes (`changes().is_empty()`).
@@ -836,8 +840,7 @@ impl Journal {
     /// [`Journal::commit`] of a journal holding sorted changes: the overlay's (few) are
     /// merged over them, copied, so that a failed commit leaves both as they were.
     fn commit_sorted(&mut self, block: &BlockInfo) -> Result<Option<Hash>, StorageError> {
-        let mut over: Writes = self.overlay.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        over.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let over = self.overlay_copy().into_writes();
         let (merged, hidden) = merge_over(std::mem::take(&mut self.sorted).into_writes(), over);
         let root = match self.backend.commit(block, ChangeSet::from_sorted(merged)) {
             Ok(root) => root,
